@@ -1,0 +1,40 @@
+# The two commands: `make run` (dashboard on http://localhost:8501) and `make test` (every test).
+# Both create .venv if missing, install the exact pins, install system packages where possible,
+# and prepare the bundled data. Idempotent.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test setup sysdeps prepare demo lint bench clean
+
+run: setup
+	$(PY) -m streamlit run app.py --server.port 8501
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+setup: $(STAMP) sysdeps prepare
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+prepare: $(STAMP)
+	$(PY) -m scripts.prepare
+
+demo: $(STAMP)
+	$(PY) -m analytics.demo --force
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) static/vendor data/*.duckdb data/*.duckdb.wal

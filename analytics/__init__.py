@@ -1,0 +1,1 @@
+"""Pure analyses over compounds, parcels and facilities; no Streamlit here."""

@@ -1,0 +1,104 @@
+"""Database schema as ordered migrations; ``migrate`` brings any database up to ``LATEST_VERSION``."""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+# Each migration: (version, description, SQL statements). Never edit a released one; append a new one.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "core tables",
+        [
+            """CREATE TABLE counties (
+                id VARCHAR PRIMARY KEY, county_code VARCHAR NOT NULL, name VARCHAR NOT NULL,
+                name_en VARCHAR, seat_lon DOUBLE, seat_lat DOUBLE, geom GEOMETRY NOT NULL)""",
+            """CREATE TABLE compounds (
+                id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, county_code VARCHAR NOT NULL,
+                zone_code VARCHAR, street VARCHAR, community VARCHAR,
+                built_year INTEGER NOT NULL, n_buildings INTEGER, households INTEGER NOT NULL,
+                floor_area_m2 DOUBLE NOT NULL, max_floors INTEGER, has_elevator BOOLEAN,
+                plan_year INTEGER NOT NULL, tier VARCHAR, items VARCHAR,
+                status VARCHAR NOT NULL DEFAULT '未开工',
+                approved_date DATE, start_date DATE, completion_date DATE,
+                planned_start_date DATE, planned_completion_date DATE,
+                invest_planned_wan DOUBLE, invest_done_wan DOUBLE,
+                willingness_pct DOUBLE, contributing_pct DOUBLE,
+                procedures_complete BOOLEAN, property_mgmt BOOLEAN, demolition_planned BOOLEAN,
+                geom GEOMETRY NOT NULL)""",
+            """CREATE TABLE buildings (
+                id VARCHAR PRIMARY KEY, compound_id VARCHAR NOT NULL, county_code VARCHAR NOT NULL,
+                floors INTEGER NOT NULL, units INTEGER NOT NULL, households_per_floor INTEGER NOT NULL,
+                households INTEGER NOT NULL, floor_area_m2 DOUBLE, has_elevator BOOLEAN,
+                built_year INTEGER, geom GEOMETRY NOT NULL)""",
+            """CREATE TABLE parcels (
+                id VARCHAR PRIMARY KEY, county_code VARCHAR NOT NULL, parcel_type VARCHAR NOT NULL,
+                area_m2 DOUBLE NOT NULL, ownership VARCHAR, land_use VARCHAR, note VARCHAR,
+                geom GEOMETRY NOT NULL)""",
+            """CREATE TABLE facilities (
+                id VARCHAR PRIMARY KEY, county_code VARCHAR NOT NULL, facility_type VARCHAR NOT NULL,
+                name VARCHAR, floor_area_m2 DOUBLE, geom GEOMETRY NOT NULL)""",
+            """CREATE TABLE progress_reports (
+                report_date DATE NOT NULL, compound_id VARCHAR NOT NULL, county_code VARCHAR NOT NULL,
+                status VARCHAR NOT NULL, approved_date DATE, start_date DATE, completion_date DATE,
+                invest_done_wan DOUBLE, elevators_added INTEGER, parking_spaces INTEGER,
+                chargers INTEGER, facilities_added INTEGER, pipes_km DOUBLE,
+                source VARCHAR, submitted_by VARCHAR, submitted_at TIMESTAMP,
+                PRIMARY KEY (report_date, compound_id))""",
+            """CREATE TABLE funding (
+                compound_id VARCHAR NOT NULL, source VARCHAR NOT NULL, amount_wan DOUBLE NOT NULL,
+                PRIMARY KEY (compound_id, source))""",
+            """CREATE TABLE annual_plans (
+                plan_year INTEGER NOT NULL, county_code VARCHAR NOT NULL, compounds INTEGER NOT NULL,
+                households INTEGER NOT NULL, floor_area_m2 DOUBLE NOT NULL, invest_planned_wan DOUBLE,
+                PRIMARY KEY (plan_year, county_code))""",
+            """CREATE SEQUENCE audit_log_seq START 1""",
+            """CREATE TABLE audit_log (
+                id BIGINT PRIMARY KEY DEFAULT nextval('audit_log_seq'), logged_at TIMESTAMP NOT NULL,
+                username VARCHAR, action VARCHAR NOT NULL, table_name VARCHAR, file_name VARCHAR,
+                file_sha256 VARCHAR, mode VARCHAR, rows_in INTEGER, rows_written INTEGER,
+                rows_rejected INTEGER, detail VARCHAR)""",
+            """CREATE TABLE dataset_info (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+        ],
+    ),
+]
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Return the schema version stored in ``schema_version`` (0 for an empty database)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every migration newer than the stored version, each in its own transaction; return the version."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
+    version = current_version(con)
+    for number, description, statements in MIGRATIONS:
+        if number <= version:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for sql in statements:
+                con.execute(sql)
+            con.execute("INSERT INTO schema_version (version, description) VALUES (?, ?)", [number, description])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        log.info("schema migrated to version %d (%s)", number, description)
+        version = number
+    return version

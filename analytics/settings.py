@@ -1,0 +1,132 @@
+"""Typed, unit-suffixed defaults for the whole project (paths, CRSs, distances, domain enums).
+
+Every value here is a default that pages may let the user change; values marked *soft* come from
+secondary sources (see ``DOMAIN.md`` facts reproduced in ``data/README.md``) and must stay editable.
+
+Paths
+    ``ROOT_DIR`` the repository; ``DATA_DIR`` its ``data/`` folder; ``DB_PATH`` the DuckDB file
+    (override with the ``JIUGAI_DB`` environment variable, e.g. for tests); ``COUNTIES_GEOJSON`` the
+    bundled county boundaries.
+Coordinate reference systems
+    ``STORAGE_CRS`` = 4326 (WGS84 lon/lat, how geometries are stored); ``ANALYSIS_CRS`` = 4548
+    (CGCS2000 3-degree Gauss-Krüger CM 117E, metres, every distance is measured in it).
+Living circle (GB 50180-2018)
+    ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000 (``WALK_15MIN_STRICT_M`` = 800).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT_DIR / "data"
+DB_PATH = Path(os.environ.get("JIUGAI_DB", DATA_DIR / "jiugai.duckdb"))
+COUNTIES_GEOJSON = DATA_DIR / "jining_counties.geojson"
+STATIC_DIR = ROOT_DIR / "static"
+
+STORAGE_CRS = 4326
+ANALYSIS_CRS = 4548
+GAUSS_KRUGER_ZONE_CRS = 4527  # same projection with the zone prefix 39 on eastings
+
+# Jining's extent with a margin, WGS84 degrees: (min lon, min lat, max lon, max lat).
+JINING_BOUNDS_DEG = (115.8, 34.4, 117.7, 36.0)
+
+# County-level units in the official order: code -> (Chinese name, English name, seat lon, seat lat).
+COUNTIES: dict[str, tuple[str, str, float, float]] = {
+    "370811": ("任城区", "Rencheng", 116.590, 35.415),
+    "370812": ("兖州区", "Yanzhou", 116.824, 35.557),
+    "370826": ("微山县", "Weishan", 117.123, 34.810),
+    "370827": ("鱼台县", "Yutai", 116.645, 34.999),
+    "370828": ("金乡县", "Jinxiang", 116.305, 35.070),
+    "370829": ("嘉祥县", "Jiaxiang", 116.337, 35.398),
+    "370830": ("汶上县", "Wenshang", 116.482, 35.722),
+    "370831": ("泗水县", "Sishui", 117.268, 35.653),
+    "370832": ("梁山县", "Liangshan", 116.084, 35.802),
+    "370881": ("曲阜市", "Qufu", 116.986, 35.593),
+    "370883": ("邹城市", "Zoucheng", 116.961, 35.406),
+}
+COUNTY_ORDER: tuple[str, ...] = tuple(COUNTIES)
+
+# Function zones have no boundary of their own; bulletins may rank them beside the counties.
+FUNCTION_ZONES: dict[str, tuple[str, str]] = {
+    "370871": ("济宁高新区", "Jining Hi-tech Zone"),
+    "370872": ("太白湖新区", "Taibai Lake New District"),
+    "370873": ("济宁经济技术开发区", "Jining Economic Development Zone"),
+}
+
+# Old names and codes still found in source data -> current county code (merged in 2013).
+LEGACY_COUNTY_NAMES: dict[str, str] = {"市中区": "370811", "兖州市": "370812", "370802": "370811", "370882": "370812"}
+
+# Living-circle tiers (GB 50180-2018), walking distance in metres.
+WALK_5MIN_M = 300
+WALK_10MIN_M = 500
+WALK_15MIN_M = 1000
+WALK_15MIN_STRICT_M = 800
+LIVING_CIRCLE_TIERS_M: dict[str, int] = {"5min": WALK_5MIN_M, "10min": WALK_10MIN_M, "15min": WALK_15MIN_M}
+
+# Facility types: code -> Chinese name, English name, service distance (m), minimum parcel area (m², soft).
+FACILITY_TYPES: dict[str, dict[str, object]] = {
+    "elderly_care": {"zh": "养老服务设施", "en": "Elderly care", "service_distance_m": WALK_5MIN_M, "min_area_m2": 350},
+    "childcare": {"zh": "托育/幼儿园", "en": "Nursery / kindergarten", "service_distance_m": WALK_5MIN_M, "min_area_m2": 3500},
+    "clinic": {"zh": "社区卫生服务站", "en": "Community clinic", "service_distance_m": WALK_5MIN_M, "min_area_m2": 120},
+    "service_station": {"zh": "社区综合服务站", "en": "Community service station", "service_distance_m": WALK_5MIN_M, "min_area_m2": 800},
+    "market": {"zh": "综合超市/菜市场", "en": "Market / supermarket", "service_distance_m": WALK_10MIN_M, "min_area_m2": 300},
+    "parking": {"zh": "停车场", "en": "Parking", "service_distance_m": WALK_5MIN_M, "min_area_m2": 500},
+    "sports": {"zh": "体育健身场地", "en": "Sports ground", "service_distance_m": WALK_10MIN_M, "min_area_m2": 150},
+    "ev_charging": {"zh": "充电设施", "en": "EV charging", "service_distance_m": WALK_5MIN_M, "min_area_m2": 100},
+}
+
+STATUSES: tuple[str, ...] = ("未开工", "已立项", "已开工", "已完工")
+TIERS: tuple[str, ...] = ("基础类", "完善类", "提升类")
+TIER_ITEMS: dict[str, tuple[str, ...]] = {
+    "基础类": ("拆违拆临", "安防", "环卫", "消防", "道路", "照明", "绿化", "水电气暖", "光纤", "建筑物修缮", "管线规整"),
+    "完善类": ("社区和物业用房", "建筑节能改造", "加装电梯", "停车场", "文化设施", "体育健身", "充电设施", "无障碍设施"),
+    "提升类": ("社区养老", "托幼", "医疗", "家政", "商业设施", "智慧社区"),
+}
+PARCEL_TYPES: tuple[str, ...] = ("闲置用地", "低效用地", "空置房屋", "零星地块")
+OWNERSHIP_TYPES: tuple[str, ...] = ("国有", "集体", "企业", "机关事业单位")
+
+# Funding sources: code -> (Chinese, English).
+FUNDING_SOURCES: dict[str, tuple[str, str]] = {
+    "central_subsidy": ("中央补助资金", "Central subsidy"),
+    "central_budget": ("中央预算内投资", "Central budget investment"),
+    "provincial": ("省级资金", "Provincial funds"),
+    "local_fiscal": ("市县财政资金", "City/county fiscal funds"),
+    "special_bonds": ("专项债券", "Special-purpose bonds"),
+    "residents": ("居民出资", "Residents"),
+    "utilities": ("专营单位", "Utility companies"),
+    "owner_units": ("原产权单位", "Original owner units"),
+    "social_capital": ("社会资本", "Social capital"),
+}
+FUNDING_TOLERANCE = 0.01  # parts must sum to the total within ±1 %
+
+# The programme (2020 implementation plan).
+PLAN_2020 = {"compounds": 68, "households": 26_000, "floor_area_m2": 2_280_000}
+PLAN_TOTAL_2025_FLOOR_AREA_M2 = 16_900_000
+ELIGIBLE_BUILT_ON_OR_BEFORE = date(2005, 12, 31)
+FIRST_TIER_BUILT_ON_OR_BEFORE = date(2000, 12, 31)
+
+# Sanity bounds (soft).
+COST_FLAG_YUAN_PER_M2 = 1000
+HOUSEHOLD_AREA_BOUNDS_M2 = (30.0, 200.0)
+UNIT_COST_YUAN_PER_M2 = {"基础类": 260.0, "完善类": 340.0, "提升类": 430.0}
+
+# Elevators (soft): cost per unit 万元 and Shandong subsidies per unit by storeys.
+ELEVATOR_COST_WAN = 45.0
+ELEVATOR_SUBSIDY_WAN_BY_FLOORS = {4: 16.0, 5: 18.0, 6: 20.0}
+ELEVATOR_SHARE_PRESETS: dict[str, dict[int, float]] = {
+    # share of the residents' part paid by each floor's households (per floor, all households on it)
+    "hangzhou": {1: 0.0, 2: 0.0, 3: 0.08, 4: 0.20, 5: 0.31, 6: 0.41},
+    "shanghai": {1: 0.0, 2: 0.06, 3: 0.12, 4: 0.20, 5: 0.28, 6: 0.36},
+}
+ELEVATOR_COEFFICIENTS = {1: 0.0, 2: 0.0, 3: 0.7, 4: 0.8, 5: 0.9, 6: 1.0, 7: 1.1, 8: 1.2, 9: 1.3}
+
+# Demo data.
+DEMO_SEED = 2020
+DEMO_YEAR = 2020
+DEMO_SOURCE_LABEL = "演示数据"
+
+# Uploads.
+UPLOAD_MAX_MB = 50

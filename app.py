@@ -1,0 +1,23 @@
+"""Front door: page config, navigation over pages/, and the shared sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import sidebar
+from dashboard.labels import t
+from dashboard.navigation import PAGES
+
+st.set_page_config(page_title="济宁市老旧小区改造", page_icon=":material/apartment:", layout="wide")
+
+navigation = st.navigation(
+    {
+        t(group): [
+            st.Page(path, title=t(title), icon=icon, url_path=slug, default=(slug == "overview"))
+            for path, title, icon, slug in pages
+        ]
+        for group, pages in PAGES.items()
+    }
+)
+sidebar.render()
+navigation.run()

@@ -1,0 +1,1 @@
+"""UI-side helpers shared by every page: labels, cached loaders, sidebar, maps, charts, downloads."""

@@ -1,0 +1,51 @@
+"""The shared sidebar: language, basemap, data source badge and as-of date; state mirrored in the URL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.labels import t
+
+BASEMAPS = ("none", "osm", "gaode", "tianditu")
+
+
+def _from_url(key: str, allowed: list[str], default: str) -> str:
+    value = st.query_params.get(key)
+    return value if value in allowed else default
+
+
+def render() -> None:
+    """Draw the sidebar and keep ``lang``, ``basemap`` and ``as_of`` in ``st.session_state`` and the URL."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = _from_url("lang", ["zh", "en"], "zh")
+    if "basemap" not in st.session_state:
+        st.session_state["basemap"] = _from_url("basemap", list(BASEMAPS), "none")
+    with st.sidebar:
+        st.radio(
+            t("sidebar.language"), ["zh", "en"], key="lang", horizontal=True,
+            format_func=lambda code: "中文" if code == "zh" else "English",
+        )
+        st.selectbox(t("sidebar.basemap"), BASEMAPS, key="basemap", format_func=lambda b: t(f"basemap.{b}"))
+        dates = state.report_dates()
+        if dates:
+            iso = [d.isoformat() for d in dates]
+            if "as_of" not in st.session_state:
+                st.session_state["as_of"] = _from_url("week", iso, iso[-1])
+            st.selectbox(t("sidebar.as_of"), iso[::-1], key="as_of")
+        if state.is_demo():
+            st.warning(t("sidebar.demo_badge"), icon=":material/science:")
+        else:
+            st.caption(f"{t('sidebar.source')}: {t('sidebar.own_data')}")
+    st.query_params["lang"] = st.session_state["lang"]
+    st.query_params["basemap"] = st.session_state["basemap"]
+    if "as_of" in st.session_state:
+        st.query_params["week"] = st.session_state["as_of"]
+
+
+def as_of() -> date | None:
+    """The as-of date chosen in the sidebar (the latest weekly report by default)."""
+    value = st.session_state.get("as_of")
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,80 @@
+"""The process-wide DuckDB connection, a cursor per session, and cached loaders keyed on the data version."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from analytics import settings, store
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    return store.connect(path)
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """The one connection of this process (opened, and the demo database built, on first use)."""
+    return _connection(str(settings.DB_PATH))
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """This session's own cursor on the shared connection (DuckDB cursors are not shared across threads)."""
+    if "_duck_cursor" not in st.session_state:
+        st.session_state["_duck_cursor"] = connection().cursor()
+    return st.session_state["_duck_cursor"]
+
+
+def data_version() -> int:
+    """Changes whenever stored data changes (every write is logged in ``audit_log``); the cache key."""
+    row = cursor().execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
+    return int(row[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _layer(name: str, crs: int | None, version: int) -> gpd.GeoDataFrame:
+    return store.read_layer(cursor(), name, crs=crs)
+
+
+def layer(name: str, *, crs: int | None = settings.ANALYSIS_CRS) -> gpd.GeoDataFrame:
+    """A spatial table as a GeoDataFrame (EPSG:4548 unless ``crs`` says otherwise), cached until data changes."""
+    return _layer(name, crs, data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _table(name: str, version: int) -> pd.DataFrame:
+    return cursor().execute(f"SELECT * FROM {name}").fetchdf()
+
+
+def table(name: str) -> pd.DataFrame:
+    """A non-spatial table (progress_reports, funding, annual_plans, audit_log) as a DataFrame, cached."""
+    return _table(name, data_version())
+
+
+@st.cache_data(show_spinner=False)
+def _info(version: int) -> dict[str, str]:
+    return store.dataset_info(cursor())
+
+
+def info() -> dict[str, str]:
+    """Facts about the loaded dataset: source, is_demo, as_of."""
+    return _info(data_version())
+
+
+def is_demo() -> bool:
+    return info().get("is_demo") == "true"
+
+
+@st.cache_data(show_spinner=False)
+def _report_dates(version: int) -> list[date]:
+    rows = cursor().execute("SELECT DISTINCT report_date FROM progress_reports ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def report_dates() -> list[date]:
+    """Dates of the stored weekly reports, oldest first."""
+    return _report_dates(data_version())

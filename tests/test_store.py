@@ -1,0 +1,137 @@
+"""The store: offline spatial extension, schema migrations, layer reading, atomic demo build."""
+
+from __future__ import annotations
+
+import socket
+
+import duckdb
+import pytest
+
+from analytics import schema, settings, store
+from analytics.errors import DatabaseLocked, InputError
+
+
+def test_spatial_extension_loads_with_network_cut(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("network is cut in this test")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    con = store.connect(":memory:")
+    assert con.execute("SELECT ST_Distance(ST_Point(0, 0), ST_Point(3, 4))").fetchone()[0] == 5.0
+    loaded = con.execute(
+        "SELECT loaded, install_path FROM duckdb_extensions() WHERE extension_name = 'spatial'"
+    ).fetchone()
+    assert loaded[0] is True
+
+
+def test_extension_file_comes_from_the_pip_package():
+    path = store.spatial_extension_path()
+    assert path.name == "spatial.duckdb_extension"
+    assert "duckdb_extension_spatial" in str(path)
+    assert "v1.5.5" in str(path)
+
+
+def test_new_database_gets_latest_schema(mem_con):
+    assert schema.current_version(mem_con) == schema.LATEST_VERSION
+    tables = {r[0] for r in mem_con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    for name in ("counties", "compounds", "buildings", "parcels", "facilities", "progress_reports",
+                 "funding", "annual_plans", "audit_log", "schema_version"):
+        assert name in tables
+
+
+def test_migrate_is_idempotent_and_records_versions(mem_con):
+    assert schema.migrate(mem_con) == schema.LATEST_VERSION
+    versions = [r[0] for r in mem_con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()]
+    assert versions == [m[0] for m in schema.MIGRATIONS]
+
+
+def test_failed_migration_rolls_back(mem_con, monkeypatch):
+    bad = (schema.LATEST_VERSION + 1, "broken", ["CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL"])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, bad])
+    with pytest.raises(duckdb.ParserException):
+        schema.migrate(mem_con)
+    assert schema.current_version(mem_con) == schema.LATEST_VERSION
+    tables = {r[0] for r in mem_con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "half_done" not in tables
+
+
+def test_pending_migration_applies_to_existing_database(tmp_path, monkeypatch):
+    path = tmp_path / "old.duckdb"
+    con = store.connect(":memory:")
+    con.close()
+    con = duckdb.connect(str(path))
+    store.load_spatial(con)
+    schema.migrate(con)
+    con.execute("INSERT INTO annual_plans VALUES (2020, '370811', 1, 2, 3.0, 4.0)")
+    con.close()
+    extra = (schema.LATEST_VERSION + 1, "add a note column", ["ALTER TABLE annual_plans ADD COLUMN note VARCHAR"])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, extra])
+    con = store.connect(path)
+    assert schema.current_version(con) == schema.LATEST_VERSION + 1
+    assert con.execute("SELECT compounds, note FROM annual_plans").fetchall() == [(1, None)]
+    con.close()
+
+
+def test_read_layer_contract(demo_con):
+    for name in store.LAYERS:
+        gdf = store.read_layer(demo_con, name)
+        assert gdf.crs.to_epsg() == settings.ANALYSIS_CRS
+        assert {"id", "county_code", "geometry"} <= set(gdf.columns)
+        assert gdf.id.is_unique and len(gdf) > 0
+    wgs = store.read_layer(demo_con, "counties", crs=None)
+    assert wgs.crs.to_epsg() == 4326
+    one = store.read_layer(demo_con, "compounds", county_code="370831")
+    assert set(one.county_code) == {"370831"}
+
+
+def test_read_layer_rejects_unknown_name(demo_con):
+    with pytest.raises(InputError, match="`name` was 'roads'"):
+        store.read_layer(demo_con, "roads")
+
+
+def test_interrupted_build_leaves_no_file(tmp_path, monkeypatch):
+    from analytics import demo
+
+    def boom(seed):
+        raise RuntimeError("killed half way")
+
+    monkeypatch.setattr(demo, "generate", boom)
+    target = tmp_path / "x.duckdb"
+    with pytest.raises(RuntimeError):
+        store.build_demo_database(target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_connect_builds_missing_file(tmp_path):
+    target = tmp_path / "fresh.duckdb"
+    con = store.connect(target)
+    assert con.execute("SELECT count(*) FROM compounds").fetchone()[0] > 0
+    assert store.dataset_info(con)["is_demo"] == "true"
+    con.close()
+
+
+def test_locked_file_gives_clear_message(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    target = tmp_path / "locked.duckdb"
+    duckdb.connect(str(target)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(target)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(DatabaseLocked, match="in use by another process"):
+            store.connect(target)
+    finally:
+        holder.stdin.close()
+        holder.stdout.close()
+        holder.wait(timeout=10)
