@@ -46,3 +46,9 @@ def show_chart(fig: go.Figure, data: pd.DataFrame, name: str, *, key: str | None
     """Show a plotly chart with the downloads of the data it draws."""
     st.plotly_chart(fig, key=f"{key or name}-chart")
     download_buttons(data, name, key=key)
+
+
+def map_downloads(folium_map, name: str, *, key: str | None = None) -> None:
+    """Download the current map as a standalone HTML file."""
+    html = folium_map.get_root().render().encode("utf-8")
+    st.download_button(t("common.download_map_html"), html, f"{name}.html", "text/html", key=f"{key or name}-html")
