@@ -1,0 +1,616 @@
+"""County progress against the annual plan: rates, ranks and flags for the weekly dispatch and monthly bulletin.
+
+Definitions used throughout (the bulletin's 周调度、月通报):
+
+* **Reporting unit** — a compound with a ``zone_code`` belongs to that function zone (济宁高新区 …, names
+  from ``settings.FUNCTION_ZONES``); every other compound to its county. Counties come first in the
+  official order (``settings.COUNTY_ORDER``), then zones, then one city-total row (``unit_code`` 370800).
+  With ``include_zones=False`` zone compounds count in their county.
+* **Planned figures** — the plan year's batch: the compounds whose ``compounds.plan_year`` is the plan
+  year, summed per unit (count, households, floor area m², planned investment 万元). The ``annual_plans``
+  table is not used, so a unit's plan always matches the compounds its progress is measured on.
+* **Status at a date** — ``progress_reports`` holds weekly snapshots keyed by (report_date, compound_id).
+  A compound's status at a date is its latest report on or before that date (so a compound missing from
+  one week's snapshot keeps its last reported status); a compound never reported counts as 未开工 with
+  no investment done and no outcomes.
+* **Counts are cumulative** — 已立项 (``approved``) counts 已立项, 已开工 and 已完工; 已开工 (``started``) counts
+  已开工 and 已完工; 已完工 (``completed``) counts 已完工.
+* **Rates** are fractions 0–1: 开工率 by compounds ``started / planned_compounds`` and by households
+  ``started_households / planned_households``; 完工率 ``completed / planned_compounds``; 投资完成率
+  ``invest_done_wan / planned_invest_wan``. NaN when the denominator is 0.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import Literal, NamedTuple, get_args
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics import settings
+from analytics.errors import DataError, InputError
+
+log = logging.getLogger(__name__)
+
+RankBy = Literal["start_rate_compounds", "start_rate_households", "completion_rate", "invest_rate"]
+RANK_BY: tuple[str, ...] = get_args(RankBy)
+
+CITY_CODE = "370800"
+CITY_NAME = ("济宁市", "Jining City")
+REPORT_WEEKDAY = 4  # Friday: the weekly dispatch reports the week ending on Friday
+APPROVED_STATUSES = ("已立项", "已开工", "已完工")
+STARTED_STATUSES = ("已开工", "已完工")
+COMPLETED_STATUSES = ("已完工",)
+RATE_COLUMNS = ("start_rate_compounds", "completion_rate", "invest_rate")
+OUTCOME_COUNTS = ("elevators_added", "parking_spaces", "chargers", "facilities_added")
+# Rates are compared after rounding to this many decimals, so float noise never splits a tie.
+_RATE_DECIMALS = 12
+
+COLUMNS = [
+    "unit_code", "name", "name_en", "kind",
+    "planned_compounds", "planned_households", "planned_floor_area_m2", "planned_invest_wan",
+    "approved", "started", "completed",
+    "started_households", "start_rate_compounds", "start_rate_households", "completion_rate",
+    "invest_done_wan", "invest_rate",
+    "start_rate_compounds_chg_week", "completion_rate_chg_week", "invest_rate_chg_week",
+    "start_rate_compounds_chg_month", "completion_rate_chg_month", "invest_rate_chg_month",
+    "rank", "rank_chg_week", "below_city_average", "bottom_three", "top_three",
+    "elevators_added", "parking_spaces", "chargers", "facilities_added", "pipes_km",
+]
+SERIES_COLUMNS = [
+    "report_date", "started", "completed", "planned_compounds", "start_rate_compounds", "completion_rate",
+    "invest_rate", "approved", "started_households", "start_rate_households", "invest_done_wan",
+]
+BEHIND_COLUMNS = [
+    "compound_id", "name", "county_code", "unit_code", "status", "planned_start_date",
+    "planned_completion_date", "days_late", "reason", "last_report_date",
+]
+PERIOD_COLUMNS = ["report_date", "year", "issue_week", "month", "is_month_last", "n_compounds"]
+
+# Reason codes of ``behind_schedule`` -> (Chinese, English), for display.
+BEHIND_REASONS: dict[str, tuple[str, str]] = {
+    "start_overdue": ("计划开工日期已过仍未开工", "Planned start date passed, not started"),
+    "completion_overdue": ("计划完工日期已过仍未完工", "Planned completion date passed, not completed"),
+}
+
+# One row per (snapshot date, unit) plus a city total per snapshot date; parameters $zones, $plan_year, $dates.
+_SNAPSHOT_SQL = f"""
+WITH plan AS (
+    SELECT id, households, floor_area_m2, invest_planned_wan,
+           CASE WHEN $zones AND zone_code IS NOT NULL THEN zone_code ELSE county_code END AS unit_code,
+           CASE WHEN $zones AND zone_code IS NOT NULL THEN 'zone' ELSE 'county' END AS kind
+    FROM compounds
+    WHERE plan_year = $plan_year
+),
+grid AS (
+    SELECT * FROM (SELECT unnest($dates::DATE[]) AS snapshot_date) CROSS JOIN plan
+),
+latest AS (
+    SELECT g.*, r.status, r.invest_done_wan, r.elevators_added, r.parking_spaces, r.chargers,
+           r.facilities_added, r.pipes_km
+    FROM grid g
+    ASOF LEFT JOIN progress_reports r ON r.compound_id = g.id AND r.report_date <= g.snapshot_date
+),
+agg AS (
+    SELECT snapshot_date,
+           CASE WHEN grouping(unit_code) = 1 THEN '{CITY_CODE}' ELSE unit_code END AS unit_code,
+           CASE WHEN grouping(unit_code) = 1 THEN 'city' ELSE any_value(kind) END AS kind,
+           count(*)::BIGINT AS planned_compounds,
+           coalesce(sum(households), 0)::BIGINT AS planned_households,
+           coalesce(sum(floor_area_m2), 0)::DOUBLE AS planned_floor_area_m2,
+           coalesce(sum(invest_planned_wan), 0)::DOUBLE AS planned_invest_wan,
+           count(*) FILTER (WHERE status IN {APPROVED_STATUSES})::BIGINT AS approved,
+           count(*) FILTER (WHERE status IN {STARTED_STATUSES})::BIGINT AS started,
+           count(*) FILTER (WHERE status IN {COMPLETED_STATUSES})::BIGINT AS completed,
+           coalesce(sum(households) FILTER (WHERE status IN {STARTED_STATUSES}), 0)::BIGINT AS started_households,
+           coalesce(sum(invest_done_wan), 0)::DOUBLE AS invest_done_wan,
+           sum(elevators_added)::BIGINT AS elevators_added,
+           sum(parking_spaces)::BIGINT AS parking_spaces,
+           sum(chargers)::BIGINT AS chargers,
+           sum(facilities_added)::BIGINT AS facilities_added,
+           sum(pipes_km)::DOUBLE AS pipes_km
+    FROM latest
+    GROUP BY GROUPING SETS ((snapshot_date, unit_code), (snapshot_date))
+)
+SELECT *,
+       started / nullif(planned_compounds, 0) AS start_rate_compounds,
+       started_households / nullif(planned_households, 0) AS start_rate_households,
+       completed / nullif(planned_compounds, 0) AS completion_rate,
+       invest_done_wan / nullif(planned_invest_wan, 0) AS invest_rate
+FROM agg
+ORDER BY snapshot_date, unit_code
+"""
+
+
+class ReferenceDates(NamedTuple):
+    """The report dates a progress table is computed from (``None`` where no report exists)."""
+
+    report: date
+    week: date | None
+    month: date | None
+
+
+# ----------------------------------------------------------------------------------------------- checks
+def _check_con(con: object) -> None:
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        raise InputError(f"`con` was a {type(con).__name__} but must be a DuckDB connection (`store.connect()`).")
+
+
+def _check_date(value: object, name: str = "as_of") -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise InputError(f"`{name}` was {value!r} but must be a datetime.date, e.g. date(2020, 12, 25).")
+
+
+def _check_plan_year(con: duckdb.DuckDBPyConnection, plan_year: object, as_of: date | None) -> int:
+    if plan_year is None:
+        if as_of is None:
+            raise InputError("`plan_year` was None but must be a year such as 2020.")
+        plan_year = as_of.year
+    if isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer):
+        raise InputError(f"`plan_year` was {plan_year!r} but must be a whole year such as 2020.")
+    plan_year = int(plan_year)
+    if not 1990 <= plan_year <= 2100:
+        raise InputError(f"`plan_year` was {plan_year!r} but must be between 1990 and 2100.")
+    years = [r[0] for r in con.execute("SELECT DISTINCT plan_year FROM compounds ORDER BY 1").fetchall()]
+    if plan_year not in years:
+        raise DataError(
+            f"No compounds are planned for `plan_year` {plan_year!r}; the data has plan years {years!r} — "
+            "choose one of them."
+        )
+    return plan_year
+
+
+def _check_rank_by(rank_by: object) -> str:
+    if rank_by not in RANK_BY:
+        raise InputError(f"`rank_by` was {rank_by!r} but must be one of {RANK_BY!r}.")
+    return rank_by  # type: ignore[return-value]
+
+
+def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
+    if unit_code is None:
+        return None
+    if unit_code == CITY_CODE:
+        return None
+    if unit_code not in known:
+        raise InputError(
+            f"`unit_code` was {unit_code!r} but the plan has no compounds in it; known units are {known!r}."
+        )
+    return unit_code  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------------------------- dates
+def _month_before(day: date) -> date:
+    """The same day one calendar month earlier (clamped to the month's end: 31 March -> 29 February)."""
+    return (pd.Timestamp(day) - pd.DateOffset(months=1)).date()
+
+
+def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, day: date) -> date | None:
+    row = con.execute(
+        "SELECT max(r.report_date) FROM progress_reports r JOIN compounds c ON c.id = r.compound_id "
+        "WHERE c.plan_year = ? AND r.report_date <= ?",
+        [plan_year, day],
+    ).fetchone()
+    return row[0]
+
+
+def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> ReferenceDates:
+    """The report dates behind ``county_progress(con, as_of=as_of)``: current, a week and a month before.
+
+    Parameters
+    ----------
+    con
+        Open project database.
+    as_of
+        The bulletin's date.
+    plan_year
+        Annual plan batch; default ``as_of.year``.
+
+    Returns
+    -------
+    ReferenceDates
+        ``report``: the latest report date on or before ``as_of`` among the plan year's compounds;
+        ``week``: the latest on or before ``as_of`` − 7 days; ``month``: the latest on or before ``as_of``
+        one calendar month earlier (``None`` where there is none).
+
+    Raises
+    ------
+    DataError
+        No report on or before ``as_of`` (or none for the plan year's compounds).
+    """
+    _check_con(con)
+    as_of = _check_date(as_of)
+    plan_year = _check_plan_year(con, plan_year, as_of)
+    report = _latest_report_on_or_before(con, plan_year, as_of)
+    if report is None:
+        first = con.execute("SELECT min(report_date) FROM progress_reports").fetchone()[0]
+        if first is None:
+            raise DataError(f"There is no progress report at all, so nothing is known on `as_of` {as_of}; import reports first.")
+        if first > as_of:
+            raise DataError(
+                f"There is no progress report on or before `as_of` {as_of}; the first report is dated {first} — "
+                "choose a later date."
+            )
+        raise DataError(
+            f"There is no progress report for the compounds of `plan_year` {plan_year} on or before `as_of` "
+            f"{as_of}; choose a later date or another plan year."
+        )
+    week = _latest_report_on_or_before(con, plan_year, as_of - timedelta(days=7))
+    month = _latest_report_on_or_before(con, plan_year, _month_before(as_of))
+    return ReferenceDates(report, week, month)
+
+
+# ----------------------------------------------------------------------------------------------- core
+def _snapshots(con: duckdb.DuckDBPyConnection, *, plan_year: int, dates: list[date], include_zones: bool) -> pd.DataFrame:
+    """Per (snapshot_date, unit_code) plus city totals: plan figures, cumulative counts, rates, outcomes."""
+    frame = con.execute(
+        _SNAPSHOT_SQL, {"zones": bool(include_zones), "plan_year": plan_year, "dates": sorted(set(dates))}
+    ).fetchdf()
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).dt.date
+    for col in ("planned_compounds", "planned_households", "approved", "started", "completed", "started_households"):
+        frame[col] = frame[col].astype("int64")
+    for col in OUTCOME_COUNTS:
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+def _unit_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    names = {code: (zh, en) for code, (zh, en, *_rest) in settings.COUNTIES.items()}
+    for code, zh, en in con.execute("SELECT county_code, name, name_en FROM counties").fetchall():
+        names.setdefault(code, (zh, en if en is not None else zh))
+    names.update(settings.FUNCTION_ZONES)
+    names[CITY_CODE] = CITY_NAME
+    return names
+
+
+def _unit_order(units: pd.DataFrame) -> pd.DataFrame:
+    """Counties in the official order (others by code after them), zones after counties, the city last."""
+    county_pos = {c: i for i, c in enumerate(settings.COUNTY_ORDER)}
+    zone_pos = {c: i for i, c in enumerate(settings.FUNCTION_ZONES)}
+    kind_pos = {"county": 0, "zone": 1, "city": 2}
+
+    def key(row: pd.Series) -> tuple:
+        table = county_pos if row.kind == "county" else zone_pos
+        return (kind_pos[row.kind], table.get(row.unit_code, len(table)), row.unit_code)
+
+    order = sorted(range(len(units)), key=lambda i: key(units.iloc[i]))
+    return units.iloc[order].reset_index(drop=True)
+
+
+def _rank_and_flags(values: pd.Series) -> pd.DataFrame:
+    """Rank (1 = highest, ties share the best place: "min" method) and top/bottom-three flags.
+
+    NaN values get no rank and no flag. ``top_three``: rank ≤ 3, unless tied at the worst value;
+    ``bottom_three``: fewer than three units strictly worse, unless tied at the best value (so when every
+    unit is equal nobody is flagged, and a county tied for first is never "bottom three").
+    """
+    v = values.astype("float64").round(_RATE_DECIMALS)
+    rank = v.rank(method="min", ascending=False)
+    rank_from_bottom = v.rank(method="min", ascending=True)
+    best, worst = v.max(), v.min()
+    top = (rank <= 3) & (v > worst)
+    bottom = (rank_from_bottom <= 3) & (v < best)
+    return pd.DataFrame({"rank": rank, "top_three": top.fillna(False).astype(bool),
+                         "bottom_three": bottom.fillna(False).astype(bool)}, index=values.index)
+
+
+def county_progress(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    plan_year: int | None = None,
+    rank_by: RankBy = "start_rate_compounds",
+    include_zones: bool = True,
+) -> pd.DataFrame:
+    """Progress of each county (and function zone) against its annual plan, ranked, with a city total row.
+
+    Parameters
+    ----------
+    con
+        Open project database (tables ``compounds``, ``progress_reports``, ``counties``).
+    as_of
+        The bulletin's date; the latest weekly report on or before it is used (see the module docstring
+        for how a compound's status at a date is taken).
+    plan_year
+        Annual plan batch whose compounds are the task (``compounds.plan_year``); default ``as_of.year``.
+    rank_by
+        The indicator counties are ranked by: ``"start_rate_compounds"`` (开工率 by compounds),
+        ``"start_rate_households"`` (开工率 by households), ``"completion_rate"`` (完工率) or
+        ``"invest_rate"`` (投资完成率).
+    include_zones
+        Report function zones as their own rows (``True``) or inside their counties (``False``).
+
+    Returns
+    -------
+    DataFrame
+        One row per unit with planned compounds in the plan year — counties (official order), then zones,
+        then the city total (``kind`` "city", ``unit_code`` 370800). Columns (see ``COLUMNS``):
+        ``planned_compounds``, ``planned_households``, ``planned_floor_area_m2`` (m²), ``planned_invest_wan``
+        (万元); cumulative ``approved``, ``started``, ``completed`` and ``started_households``; rates as
+        fractions 0–1; ``invest_done_wan`` (万元, cumulative); ``*_chg_week`` / ``*_chg_month``: the rate now
+        minus the rate at the report on or before ``as_of`` − 7 days / one calendar month before ``as_of``
+        (fraction points, NaN when there is no such report); ``rank`` by ``rank_by`` (1 = best, ties share
+        a rank, NaN for the city row and for units whose rate is NaN); ``rank_chg_week`` (the rank a week
+        earlier minus the rank now: positive = moved up); ``below_city_average`` (the unit's ``rank_by``
+        rate is below the city-wide rate, i.e. the city row's value, not the mean of units);
+        ``top_three`` / ``bottom_three`` (see ``_rank_and_flags``); outcome sums of the cumulative reported
+        figures ``elevators_added``, ``parking_spaces``, ``chargers``, ``facilities_added`` (counts,
+        nullable: NA when no report has the figure) and ``pipes_km`` (km). The report dates used are in
+        ``frame.attrs["report_date"]``, ``["week_date"]``, ``["month_date"]`` and ``["plan_year"]``.
+
+    Raises
+    ------
+    InputError
+        ``con`` is not a DuckDB connection; ``as_of`` not a date; ``rank_by`` unknown; ``plan_year`` not a year.
+    DataError
+        No compounds in ``plan_year``; no progress report on or before ``as_of``.
+    """
+    _check_con(con)
+    as_of = _check_date(as_of)
+    rank_by = _check_rank_by(rank_by)
+    plan_year = _check_plan_year(con, plan_year, as_of)
+    dates = reference_dates(con, as_of=as_of, plan_year=plan_year)
+    wanted = [d for d in dates if d is not None]
+    snaps = _snapshots(con, plan_year=plan_year, dates=wanted, include_zones=include_zones)
+
+    now = _unit_order(snaps[snaps.snapshot_date == dates.report].drop(columns="snapshot_date"))
+    names = _unit_names(con)
+    now.insert(1, "name", [names.get(c, (c, c))[0] for c in now.unit_code])
+    now.insert(2, "name_en", [names.get(c, (c, c))[1] for c in now.unit_code])
+
+    units = now.kind != "city"
+    for label, day in (("week", dates.week), ("month", dates.month)):
+        if day is None:
+            for col in RATE_COLUMNS:
+                now[f"{col}_chg_{label}"] = np.nan
+            continue
+        before = snaps[snaps.snapshot_date == day].set_index("unit_code")
+        for col in RATE_COLUMNS:
+            now[f"{col}_chg_{label}"] = now[col].to_numpy() - now.unit_code.map(before[col]).to_numpy(dtype=float)
+
+    flags = _rank_and_flags(now.loc[units, rank_by])
+    now["rank"] = flags["rank"].reindex(now.index)
+    now["top_three"] = flags["top_three"].reindex(now.index, fill_value=False)
+    now["bottom_three"] = flags["bottom_three"].reindex(now.index, fill_value=False)
+    if dates.week is None:
+        now["rank_chg_week"] = np.nan
+    else:
+        before = snaps[snaps.snapshot_date == dates.week].set_index("unit_code")
+        before = before[before.kind != "city"]
+        prev_rank = _rank_and_flags(before[rank_by])["rank"]
+        now["rank_chg_week"] = now.unit_code.map(prev_rank).to_numpy(dtype=float) - now["rank"].to_numpy()
+    city_value = float(now.loc[~units, rank_by].iloc[0])
+    value = now[rank_by].astype("float64").round(_RATE_DECIMALS)
+    now["below_city_average"] = units & (value < round(city_value, _RATE_DECIMALS))
+
+    out = now[COLUMNS].reset_index(drop=True)
+    out.attrs.update({"report_date": dates.report, "week_date": dates.week, "month_date": dates.month,
+                      "plan_year": plan_year, "rank_by": rank_by})
+    log.info("county progress %s (plan %d, report %s): %d units", as_of, plan_year, dates.report, len(out) - 1)
+    return out
+
+
+def weekly_series(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    plan_year: int,
+    unit_code: str | None = None,
+    include_zones: bool = True,
+) -> pd.DataFrame:
+    """The plan year's progress at every stored report date, for the city or one unit (trend charts).
+
+    Parameters
+    ----------
+    con
+        Open project database.
+    plan_year
+        Annual plan batch (``compounds.plan_year``).
+    unit_code
+        A county or zone code as in ``county_progress``'s ``unit_code``; ``None`` (or 370800) for the city.
+    include_zones
+        As in ``county_progress``: with ``True`` a county's series excludes its zone compounds.
+
+    Returns
+    -------
+    DataFrame
+        One row per report date on which any of the plan year's compounds reported, oldest first:
+        ``report_date``, cumulative ``started`` / ``completed`` counts, ``planned_compounds``,
+        ``start_rate_compounds``, ``completion_rate``, ``invest_rate`` (fractions 0–1), then ``approved``,
+        ``started_households``, ``start_rate_households`` and ``invest_done_wan`` (万元). Each date's
+        figures equal ``county_progress`` with ``as_of`` on that date. Empty (same columns) when the plan
+        year's compounds have no reports.
+
+    Raises
+    ------
+    InputError
+        Bad ``con``, ``plan_year`` or a ``unit_code`` without compounds in the plan year.
+    DataError
+        No compounds in ``plan_year``.
+    """
+    _check_con(con)
+    plan_year = _check_plan_year(con, plan_year, None)
+    known = _known_units(con, plan_year, include_zones)
+    unit_code = _check_unit_code(unit_code, known)
+    dates = [r[0] for r in con.execute(
+        "SELECT DISTINCT r.report_date FROM progress_reports r JOIN compounds c ON c.id = r.compound_id "
+        "WHERE c.plan_year = ? ORDER BY 1", [plan_year]).fetchall()]
+    if not dates:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in SERIES_COLUMNS}).astype({"report_date": "object"})
+    snaps = _snapshots(con, plan_year=plan_year, dates=dates, include_zones=include_zones)
+    snaps = snaps[snaps.unit_code == (unit_code or CITY_CODE)]
+    out = snaps.rename(columns={"snapshot_date": "report_date"})[SERIES_COLUMNS]
+    return out.sort_values("report_date").reset_index(drop=True)
+
+
+def _known_units(con: duckdb.DuckDBPyConnection, plan_year: int, include_zones: bool) -> list[str]:
+    rows = con.execute(
+        "SELECT DISTINCT CASE WHEN ? AND zone_code IS NOT NULL THEN zone_code ELSE county_code END "
+        "FROM compounds WHERE plan_year = ? ORDER BY 1",
+        [bool(include_zones), plan_year],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def behind_schedule(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    plan_year: int | None = None,
+    unit_code: str | None = None,
+    include_zones: bool = True,
+) -> pd.DataFrame:
+    """Compounds of the plan behind their schedule on ``as_of``, the latest first.
+
+    A compound is behind when its status at the report used by ``county_progress`` (latest on or before
+    ``as_of``; never reported = 未开工) is not yet 已开工/已完工 although ``planned_start_date`` is before
+    ``as_of`` (reason ``start_overdue``), or not yet 已完工 although ``planned_completion_date`` is before
+    ``as_of`` (reason ``completion_overdue``). Compounds without planned dates are never behind.
+
+    Parameters
+    ----------
+    con
+        Open project database.
+    as_of
+        The bulletin's date.
+    plan_year
+        Annual plan batch; default ``as_of.year``.
+    unit_code
+        Only this county or zone (``None`` or 370800: the whole city).
+    include_zones
+        As in ``county_progress`` (decides a compound's ``unit_code``).
+
+    Returns
+    -------
+    DataFrame
+        ``compound_id, name, county_code, unit_code, status, planned_start_date, planned_completion_date,
+        days_late, reason, last_report_date``: ``days_late`` in days since the earliest missed planned date;
+        ``reason`` is ``"start_overdue"``, ``"completion_overdue"`` or both joined by ``";"`` (labels in
+        ``BEHIND_REASONS``); ``last_report_date`` NaT for a compound never reported. Sorted by
+        ``days_late`` descending, then ``compound_id``.
+
+    Raises
+    ------
+    InputError, DataError
+        As ``county_progress`` (bad arguments; no report on or before ``as_of``); a ``unit_code`` with no
+        compounds in the plan year.
+    """
+    _check_con(con)
+    as_of = _check_date(as_of)
+    plan_year = _check_plan_year(con, plan_year, as_of)
+    known = _known_units(con, plan_year, include_zones)
+    unit_code = _check_unit_code(unit_code, known)
+    report = reference_dates(con, as_of=as_of, plan_year=plan_year).report
+    frame = con.execute(
+        f"""
+        WITH plan AS (
+            SELECT id, name, county_code, planned_start_date, planned_completion_date, $report::DATE AS snap,
+                   CASE WHEN $zones AND zone_code IS NOT NULL THEN zone_code ELSE county_code END AS unit_code
+            FROM compounds WHERE plan_year = $plan_year
+        ),
+        latest AS (
+            SELECT p.*, coalesce(r.status, '未开工') AS status, r.report_date AS last_report_date
+            FROM plan p ASOF LEFT JOIN progress_reports r ON r.compound_id = p.id AND r.report_date <= p.snap
+        ),
+        late AS (
+            SELECT *,
+                   status NOT IN {STARTED_STATUSES} AND planned_start_date < $as_of AS start_late,
+                   status NOT IN {COMPLETED_STATUSES} AND planned_completion_date < $as_of AS completion_late
+            FROM latest
+        )
+        SELECT id AS compound_id, name, county_code, unit_code, status, planned_start_date,
+               planned_completion_date,
+               greatest(CASE WHEN start_late THEN date_diff('day', planned_start_date, $as_of) END,
+                        CASE WHEN completion_late THEN date_diff('day', planned_completion_date, $as_of) END
+               )::BIGINT AS days_late,
+               concat_ws(';', CASE WHEN start_late THEN 'start_overdue' END,
+                              CASE WHEN completion_late THEN 'completion_overdue' END) AS reason,
+               last_report_date
+        FROM late
+        WHERE (start_late OR completion_late) AND ($unit IS NULL OR unit_code = $unit)
+        ORDER BY days_late DESC, compound_id
+        """,
+        {"report": report, "zones": bool(include_zones), "plan_year": plan_year, "as_of": as_of, "unit": unit_code},
+    ).fetchdf()
+    for col in ("planned_start_date", "planned_completion_date", "last_report_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["days_late"] = frame["days_late"].astype("int64")
+    return frame[BEHIND_COLUMNS]
+
+
+def report_periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every stored report date with its bulletin issue numbers (期数), oldest first.
+
+    Returns
+    -------
+    DataFrame
+        ``report_date``; ``year``; ``issue_week`` — the weekly dispatch's number (第N期): N = the date's
+        position among the year's stored report dates; ``month`` — the monthly bulletin's number (the
+        month, 1–12); ``is_month_last`` — the last report of its month (the one a monthly bulletin uses);
+        ``n_compounds`` — compounds reported that date. Empty (same columns) when there are no reports.
+    """
+    _check_con(con)
+    frame = con.execute(
+        """
+        SELECT report_date, year(report_date)::INTEGER AS year,
+               row_number() OVER (PARTITION BY year(report_date) ORDER BY report_date)::INTEGER AS issue_week,
+               month(report_date)::INTEGER AS month,
+               report_date = max(report_date) OVER (PARTITION BY year(report_date), month(report_date))
+                   AS is_month_last,
+               n_compounds
+        FROM (SELECT report_date, count(*)::BIGINT AS n_compounds FROM progress_reports GROUP BY report_date)
+        ORDER BY report_date
+        """
+    ).fetchdf()
+    frame["report_date"] = pd.to_datetime(frame["report_date"]).dt.date
+    return frame[PERIOD_COLUMNS]
+
+
+def issue_number(
+    as_of: date,
+    *,
+    kind: Literal["week", "month"],
+    report_dates: list[date] | None = None,
+) -> int:
+    """The bulletin issue number N in 济宁市老旧小区改造工作周调度/月通报（YYYY年第N期）.
+
+    Parameters
+    ----------
+    as_of
+        The bulletin's date.
+    kind
+        ``"week"`` (周调度) or ``"month"`` (月通报).
+    report_dates
+        The stored report dates (e.g. ``report_periods(con).report_date``). With them a weekly issue is the
+        Nth report of ``as_of``'s year on or before ``as_of``, counted in the data. Without them it is the
+        week of the year counted from 1 January: days 1–7 are week 1, 8–14 week 2, … (a calendar count,
+        used when no reports are known).
+
+    Returns
+    -------
+    int
+        ``"week"``: as above; ``"month"``: the month number of ``as_of`` (1–12).
+
+    Raises
+    ------
+    InputError
+        ``as_of`` not a date or ``kind`` unknown.
+    DataError
+        ``report_dates`` given but none of them falls in ``as_of``'s year on or before ``as_of``.
+    """
+    as_of = _check_date(as_of)
+    if kind not in ("week", "month"):
+        raise InputError(f"`kind` was {kind!r} but must be 'week' or 'month'.")
+    if kind == "month":
+        return as_of.month
+    if report_dates is None:
+        return (as_of.timetuple().tm_yday - 1) // 7 + 1
+    days = {_check_date(d, "report_dates") for d in report_dates}
+    n = sum(1 for d in days if d.year == as_of.year and d <= as_of)
+    if n == 0:
+        raise DataError(f"No report date in `report_dates` falls in {as_of.year} on or before `as_of` {as_of}.")
+    return n
