@@ -1,11 +1,32 @@
-"""Who may change what: roles, permissions and the server-side check every write path calls."""
+"""Who may change what: roles, permissions, accounts, sign-in with throttling, sessions that expire.
+
+Reading needs no account (a meeting must not start with a login screen); every write path calls
+:func:`require` on the server side at the point of writing. Accounts live in the ``users`` table with
+bcrypt password hashes; passwords are never stored, logged or written to the audit log in plain text.
+Sessions are random tokens kept by the browser session; only their SHA-256 is stored (``sessions``).
+Repeated wrong passwords lock the username for a growing time (``sign_in_failures``, so the lock
+survives a restart). Times are naive local ``datetime`` values, as in ``audit_log``.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
+import re
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 
-from analytics.errors import PermissionDenied
+import bcrypt
+import duckdb
+import pandas as pd
+
+from analytics import audit, settings
+from analytics.errors import InputError, PermissionDenied, SignInFailed, SignInThrottled
+
+log = logging.getLogger(__name__)
 
 Role = Literal["viewer", "county_editor", "admin"]
 Permission = Literal["submit_report", "import", "undo", "manage_users", "backup"]
@@ -17,6 +38,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "county_editor": frozenset({"submit_report"}),
     "admin": frozenset({"submit_report", "import", "undo", "manage_users", "backup"}),
 }
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+BCRYPT_MAX_BYTES = 72  # bcrypt reads at most 72 bytes of a password
+SESSION_TOUCH_S = 60  # refresh a session's last-seen time at most once a minute
+FAILURE_MEMORY_H = 24  # wrong passwords older than this (with none since) are forgotten
+_WRONG_CREDENTIALS = "The username or password is wrong; check both and try again."
 
 
 @dataclass(frozen=True)
@@ -48,3 +75,395 @@ def require(user: User | None, permission: Permission, *, county_code: str | Non
                 f"User {user.username!r} may write only for county {user.county_code!r}, not {county_code!r}; "
                 "nothing was changed."
             )
+
+
+# --- passwords -----------------------------------------------------------------------------------
+
+
+def normalise_username(username: str) -> str:
+    """Usernames are compared lower-case without surrounding spaces."""
+    return str(username).strip().lower()
+
+
+def check_password_policy(password: str, *, username: str) -> None:
+    """Raise ``InputError`` unless ``password`` is long enough, fits bcrypt, and is not the username.
+
+    The message never repeats the password.
+    """
+    if not isinstance(password, str):
+        raise InputError(f"`password` must be text, not {type(password).__name__!r}.")
+    if len(password) < settings.PASSWORD_MIN_LENGTH:
+        raise InputError(
+            f"`password` has {len(password)} characters but must have at least {settings.PASSWORD_MIN_LENGTH}."
+        )
+    if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+        raise InputError(
+            f"`password` is {len(password.encode('utf-8'))} bytes in UTF-8 but may be at most {BCRYPT_MAX_BYTES} "
+            "(about 24 Chinese characters); choose a shorter one."
+        )
+    if password.strip().lower() == normalise_username(username):
+        raise InputError("`password` must not be the username; choose another.")
+
+
+def hash_password(password: str) -> str:
+    """bcrypt hash (cost ``settings.BCRYPT_ROUNDS``) of ``password`` as text; the salt is inside it."""
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=settings.BCRYPT_ROUNDS)).decode("ascii")
+
+
+@functools.cache
+def _dummy_hash(rounds: int) -> bytes:
+    # Unknown usernames are checked against this hash of a random password, so that they take as long
+    # to refuse as a wrong password and the timing does not reveal which usernames exist.
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds=rounds))
+
+
+def verify_password(password: str, password_hash: str | bytes) -> bool:
+    """True when ``password`` matches the bcrypt ``password_hash`` (constant time)."""
+    raw = password.encode("utf-8")
+    if len(raw) > BCRYPT_MAX_BYTES:
+        return False
+    stored = password_hash.encode("ascii") if isinstance(password_hash, str) else password_hash
+    return bcrypt.checkpw(raw, stored)
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    return datetime.now() if now is None else now
+
+
+def _check_role(role: str, county_code: str | None) -> None:
+    if role not in ROLES:
+        raise InputError(f"`role` was {role!r} but must be one of {ROLES!r}.")
+    if role == "county_editor":
+        if county_code not in settings.COUNTIES:
+            raise InputError(
+                f"`county_code` was {county_code!r} but a county editor needs one of {list(settings.COUNTIES)!r}."
+            )
+    elif county_code is not None:
+        raise InputError(f"`county_code` was {county_code!r} but only a county editor has a county; leave it empty.")
+
+
+def _row(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
+    return con.execute(
+        "SELECT username, password_hash, role, county_code, disabled FROM users WHERE username = ?", [username]
+    ).fetchone()
+
+
+def _existing(con: duckdb.DuckDBPyConnection, username: str) -> tuple:
+    row = _row(con, normalise_username(username))
+    if row is None:
+        raise InputError(f"`username` {normalise_username(username)!r} has no account; see the list of users.")
+    return row
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> object:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = work()
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def get_user(con: duckdb.DuckDBPyConnection, username: str) -> User | None:
+    """The enabled account ``username`` as a :class:`User`, or None if there is none or it is disabled."""
+    row = _row(con, normalise_username(username))
+    if row is None or row[4]:
+        return None
+    return User(row[0], row[2], row[3])
+
+
+def create_user(
+    con: duckdb.DuckDBPyConnection,
+    username: str,
+    password: str,
+    *,
+    role: Role,
+    county_code: str | None = None,
+    display_name: str | None = None,
+    actor: User,
+    now: datetime | None = None,
+) -> User:
+    """Create an account with a bcrypt hash of ``password``; record it in the audit log.
+
+    Parameters
+    ----------
+    username
+        3–32 characters: lower-case letters, digits, ``_ . -`` (stored lower-case).
+    password
+        At least ``settings.PASSWORD_MIN_LENGTH`` characters, at most 72 bytes in UTF-8.
+    role
+        ``"viewer"`` (reads everything), ``"county_editor"`` (submits its county's weekly reports) or
+        ``"admin"`` (imports, undo, accounts, backups).
+    county_code
+        The county of a county editor (national code, e.g. ``"370811"``); empty for the other roles.
+    actor
+        Who makes the change; must hold ``manage_users``. The command-line tool acts as an administrator.
+    """
+    require(actor, "manage_users")
+    name = normalise_username(username)
+    if not USERNAME_PATTERN.match(name):
+        raise InputError(
+            f"`username` was {username!r} but must be 3–32 characters of a–z, 0–9, '_', '.', '-', "
+            "starting with a letter or digit."
+        )
+    _check_role(role, county_code)
+    check_password_policy(password, username=name)
+    if _row(con, name) is not None:
+        raise InputError(f"`username` {name!r} already has an account; reset its password instead.")
+    stamp = _now(now)
+    password_hash = hash_password(password)
+
+    def work() -> None:
+        con.execute(
+            """INSERT INTO users (username, password_hash, role, county_code, display_name, disabled,
+                                  created_at, created_by, password_changed_at)
+               VALUES (?, ?, ?, ?, ?, false, ?, ?, ?)""",
+            [name, password_hash, role, county_code, display_name, stamp, actor.username, stamp],
+        )
+        audit.record(
+            con, username=actor.username, action="user_create", table_name="users", rows_written=1,
+            detail={"user": name, "role": role, "county_code": county_code},
+        )
+
+    _in_transaction(con, work)
+    log.info("account %r created by %r (role %s)", name, actor.username, role)
+    return User(name, role, county_code)
+
+
+def reset_password(
+    con: duckdb.DuckDBPyConnection, username: str, password: str, *, actor: User, now: datetime | None = None
+) -> None:
+    """Set a new password for ``username``, end its sessions and clear its sign-in lock; audited."""
+    require(actor, "manage_users")
+    name = _existing(con, username)[0]
+    check_password_policy(password, username=name)
+    password_hash = hash_password(password)
+
+    def work() -> None:
+        con.execute(
+            "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE username = ?",
+            [password_hash, _now(now), name],
+        )
+        con.execute("DELETE FROM sessions WHERE username = ?", [name])
+        con.execute("DELETE FROM sign_in_failures WHERE username = ?", [name])
+        audit.record(con, username=actor.username, action="user_reset_password", table_name="users",
+                     rows_written=1, detail={"user": name})
+
+    _in_transaction(con, work)
+    log.info("password of %r reset by %r", name, actor.username)
+
+
+def change_own_password(
+    con: duckdb.DuckDBPyConnection, user: User, old_password: str, new_password: str, *, now: datetime | None = None
+) -> None:
+    """Let a signed-in ``user`` change their own password after confirming the old one; audited."""
+    row = _existing(con, user.username)
+    if row[4] or not verify_password(old_password, row[1]):
+        raise SignInFailed("The current password is wrong; nothing was changed.")
+    check_password_policy(new_password, username=row[0])
+    password_hash = hash_password(new_password)
+
+    def work() -> None:
+        con.execute(
+            "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE username = ?",
+            [password_hash, _now(now), row[0]],
+        )
+        audit.record(con, username=row[0], action="user_change_password", table_name="users", rows_written=1,
+                     detail={"user": row[0]})
+
+    _in_transaction(con, work)
+    log.info("%r changed their own password", row[0])
+
+
+def _enabled_admins(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute("SELECT username FROM users WHERE role = 'admin' AND NOT disabled ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool, *, actor: User) -> None:
+    """Disable (and sign out) or re-enable ``username``; audited.
+
+    The last enabled administrator cannot be disabled, and no one can disable their own account.
+    """
+    require(actor, "manage_users")
+    name, _, role, _, was_disabled = _existing(con, username)
+    if disabled and name == actor.username:
+        raise InputError(f"`username` {name!r} is your own account; another administrator must disable it.")
+    if disabled and role == "admin" and not was_disabled and _enabled_admins(con) == [name]:
+        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.")
+
+    def work() -> None:
+        con.execute("UPDATE users SET disabled = ? WHERE username = ?", [bool(disabled), name])
+        if disabled:
+            con.execute("DELETE FROM sessions WHERE username = ?", [name])
+        audit.record(con, username=actor.username, action="user_disable" if disabled else "user_enable",
+                     table_name="users", rows_written=1, detail={"user": name})
+
+    _in_transaction(con, work)
+    log.info("account %r %s by %r", name, "disabled" if disabled else "enabled", actor.username)
+
+
+def set_role(
+    con: duckdb.DuckDBPyConnection, username: str, *, role: Role, county_code: str | None = None, actor: User
+) -> None:
+    """Change the role (and county) of ``username``, ending its sessions; audited.
+
+    The last enabled administrator keeps the administrator role.
+    """
+    require(actor, "manage_users")
+    name, _, old_role, _, disabled = _existing(con, username)
+    _check_role(role, county_code)
+    if old_role == "admin" and role != "admin" and not disabled and _enabled_admins(con) == [name]:
+        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.")
+
+    def work() -> None:
+        con.execute("UPDATE users SET role = ?, county_code = ? WHERE username = ?", [role, county_code, name])
+        con.execute("DELETE FROM sessions WHERE username = ?", [name])
+        audit.record(con, username=actor.username, action="user_set_role", table_name="users", rows_written=1,
+                     detail={"user": name, "role": role, "county_code": county_code, "old_role": old_role})
+
+    _in_transaction(con, work)
+    log.info("role of %r set to %s by %r", name, role, actor.username)
+
+
+def list_users(con: duckdb.DuckDBPyConnection, *, now: datetime | None = None) -> pd.DataFrame:
+    """Every account without its password hash, with when it is locked until (if it is).
+
+    Columns: ``username, display_name, role, county_code, disabled, created_at, created_by,
+    password_changed_at, last_login_at, locked_until``; ordered by username.
+    """
+    return con.execute(
+        """SELECT u.username, u.display_name, u.role, u.county_code, u.disabled, u.created_at, u.created_by,
+                  u.password_changed_at, u.last_login_at,
+                  CASE WHEN f.locked_until > ? THEN f.locked_until END AS locked_until
+           FROM users u LEFT JOIN sign_in_failures f USING (username) ORDER BY u.username""",
+        [_now(now)],
+    ).fetchdf()
+
+
+# --- signing in ----------------------------------------------------------------------------------
+
+
+def lock_seconds(failures: int) -> int:
+    """Seconds a username stays locked after its ``failures``-th wrong password in a row (0 = not locked)."""
+    extra = failures - settings.SIGN_IN_FREE_FAILURES
+    if extra <= 0:
+        return 0
+    return int(min(settings.SIGN_IN_LOCK_BASE_S * 2 ** min(extra - 1, 30), settings.SIGN_IN_LOCK_MAX_S))
+
+
+def _record_failure(con: duckdb.DuckDBPyConnection, name: str, stamp: datetime) -> int:
+    row = con.execute(
+        "SELECT failures, last_failure_at FROM sign_in_failures WHERE username = ?", [name]
+    ).fetchone()
+    recent = row is not None and stamp - row[1] < timedelta(hours=FAILURE_MEMORY_H)
+    failures = (row[0] if recent else 0) + 1
+    seconds = lock_seconds(failures)
+    locked_until = stamp + timedelta(seconds=seconds) if seconds else None
+    con.execute(
+        """INSERT INTO sign_in_failures (username, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?)
+           ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,
+               last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until""",
+        [name, failures, stamp, locked_until],
+    )
+    if seconds:
+        log.warning("sign-in for %r locked for %d s after %d wrong passwords", name, seconds, failures)
+        if failures == settings.SIGN_IN_FREE_FAILURES + 1:
+            audit.record(con, username=None, action="sign_in_locked", table_name="sign_in_failures",
+                         detail={"user": name, "failures": failures, "locked_s": seconds})
+    return seconds
+
+
+def authenticate(con: duckdb.DuckDBPyConnection, username: str, password: str, *, now: datetime | None = None) -> User:
+    """Check ``username`` and ``password``; return the :class:`User` or raise.
+
+    Raises ``SignInThrottled`` (with ``retry_after_s``) while the username is locked after too many wrong
+    passwords — even for the right password — and for the wrong password that starts a lock;
+    ``SignInFailed`` for a wrong username or password (one message for both, so it does not reveal which
+    usernames exist) or a disabled account. Each failure is counted per username in the database (so a
+    restart does not clear it); a success clears the count.
+    """
+    stamp = _now(now)
+    name = normalise_username(username)
+    locked = con.execute("SELECT locked_until FROM sign_in_failures WHERE username = ?", [name]).fetchone()
+    if locked and locked[0] is not None and locked[0] > stamp:
+        wait_s = max(1, int((locked[0] - stamp).total_seconds() + 0.999))
+        raise SignInThrottled(
+            f"Too many wrong passwords for {name!r}; try again in {wait_s} s.", retry_after_s=wait_s
+        )
+    row = _row(con, name)
+    ok = verify_password(str(password), row[1] if row else _dummy_hash(settings.BCRYPT_ROUNDS))
+    if not (row and ok):
+        locked_s = _in_transaction(con, lambda: _record_failure(con, name, stamp))
+        log.info("sign-in refused for %r", name)
+        if locked_s:
+            raise SignInThrottled(
+                f"The username or password is wrong, and {name!r} is now locked; try again in {locked_s} s.",
+                retry_after_s=locked_s,
+            )
+        raise SignInFailed(_WRONG_CREDENTIALS)
+    if row[4]:
+        raise SignInFailed(f"The account {name!r} is disabled; ask an administrator.")
+    con.execute("DELETE FROM sign_in_failures WHERE username = ?", [name])
+    con.execute("UPDATE users SET last_login_at = ? WHERE username = ?", [stamp, name])
+    log.info("%r signed in", name)
+    return User(row[0], row[2], row[3])
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(con: duckdb.DuckDBPyConnection, user: User, *, now: datetime | None = None) -> str:
+    """Open a session for ``user``; return its token (only its SHA-256 is stored).
+
+    It ends ``settings.SESSION_TTL_MIN`` minutes after now, or after ``settings.SESSION_IDLE_MIN``
+    minutes without :func:`session_user` being called; expired sessions are removed here.
+    """
+    stamp = _now(now)
+    token = secrets.token_urlsafe(32)
+    con.execute("DELETE FROM sessions WHERE expires_at <= ?", [stamp])
+    con.execute(
+        "INSERT INTO sessions (token_sha256, username, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+        [_token_digest(token), user.username, stamp, stamp + timedelta(minutes=settings.SESSION_TTL_MIN), stamp],
+    )
+    return token
+
+
+def session_user(con: duckdb.DuckDBPyConnection, token: str | None, *, now: datetime | None = None) -> User | None:
+    """The user of session ``token``, or None when it is unknown, expired, idle too long, or the account is
+    disabled. A live session's last-seen time is refreshed (at most once a minute)."""
+    if not token:
+        return None
+    stamp = _now(now)
+    digest = _token_digest(token)
+    row = con.execute(
+        """SELECT s.expires_at, s.last_seen_at, u.username, u.role, u.county_code, u.disabled
+           FROM sessions s JOIN users u USING (username) WHERE s.token_sha256 = ?""",
+        [digest],
+    ).fetchone()
+    if row is None:
+        return None
+    expires_at, last_seen_at, name, role, county_code, disabled = row
+    idle_limit = last_seen_at + timedelta(minutes=settings.SESSION_IDLE_MIN)
+    if disabled or expires_at <= stamp or idle_limit <= stamp:
+        con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [digest])
+        log.info("session of %r ended (expired, idle or disabled)", name)
+        return None
+    if (stamp - last_seen_at).total_seconds() >= SESSION_TOUCH_S:
+        con.execute("UPDATE sessions SET last_seen_at = ? WHERE token_sha256 = ?", [stamp, digest])
+    return User(name, role, county_code)
+
+
+def end_session(con: duckdb.DuckDBPyConnection, token: str | None) -> None:
+    """Sign out: forget session ``token`` (nothing happens for an unknown one)."""
+    if token:
+        con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [_token_digest(token)])

@@ -65,6 +65,24 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE TABLE dataset_info (key VARCHAR PRIMARY KEY, value VARCHAR)""",
         ],
     ),
+    (
+        2,
+        "accounts, sessions and sign-in throttling",
+        [
+            """CREATE TABLE users (
+                username VARCHAR PRIMARY KEY, password_hash VARCHAR NOT NULL,
+                role VARCHAR NOT NULL CHECK (role IN ('viewer', 'county_editor', 'admin')),
+                county_code VARCHAR, display_name VARCHAR, disabled BOOLEAN NOT NULL DEFAULT false,
+                created_at TIMESTAMP NOT NULL, created_by VARCHAR, password_changed_at TIMESTAMP NOT NULL,
+                last_login_at TIMESTAMP)""",
+            """CREATE TABLE sessions (
+                token_sha256 VARCHAR PRIMARY KEY, username VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+                expires_at TIMESTAMP NOT NULL, last_seen_at TIMESTAMP NOT NULL)""",
+            """CREATE TABLE sign_in_failures (
+                username VARCHAR PRIMARY KEY, failures INTEGER NOT NULL, last_failure_at TIMESTAMP NOT NULL,
+                locked_until TIMESTAMP)""",
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -130,3 +130,24 @@ DEMO_SOURCE_LABEL = "演示数据"
 
 # Uploads.
 UPLOAD_MAX_MB = 50
+
+# Accounts and sign-in (analytics/auth.py). Sessions end SESSION_TTL_MIN after sign-in, or after
+# SESSION_IDLE_MIN without a page view. After SIGN_IN_FREE_FAILURES wrong passwords for one username,
+# each further failure locks it for SIGN_IN_LOCK_BASE_S * 2**(extra failures - 1) s, at most SIGN_IN_LOCK_MAX_S.
+SESSION_TTL_MIN = 480
+SESSION_IDLE_MIN = 60
+SIGN_IN_FREE_FAILURES = 3
+SIGN_IN_LOCK_BASE_S = 30
+SIGN_IN_LOCK_MAX_S = 900
+PASSWORD_MIN_LENGTH = 10
+BCRYPT_ROUNDS = 12
+
+# Imports (analytics/importer.py). Zip archives are checked before anything is extracted; XLSX files
+# (zip inside) get the same checks. UNDO_DEPTH imports can be undone, newest first.
+IMPORT_MAX_ROWS = 200_000
+IMPORT_MAX_COLUMNS = 500
+ZIP_MAX_MEMBERS = 200
+ZIP_MAX_TOTAL_MB = 500
+ZIP_MAX_RATIO = 200  # uncompressed ÷ compressed size of any member larger than ZIP_RATIO_MIN_MB
+ZIP_RATIO_MIN_MB = 1
+UNDO_DEPTH = 10
