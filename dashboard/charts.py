@@ -1,0 +1,221 @@
+"""Bulletin style for every plotly chart, and the charts the weekly dispatch / monthly bulletin carries.
+
+One palette, one CJK font stack, one frame: title, unit and as-of date on top, the source line below, and
+a demo-data mark (corner label plus a faint watermark, so a cropped chart still shows it) when the data
+is demo data. Nothing here imports Streamlit: the bulletin command uses it without a UI.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.labels import t
+
+# Fonts: the first one that exists on the machine is used. "Noto Sans CJK SC" is what `fonts-noto-cjk`
+# installs on Linux (the export engine renders with it); the others cover Windows and macOS browsers.
+FONT_FAMILY = (
+    '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
+    '"SimHei", "WenQuanYi Micro Hei", sans-serif'
+)
+
+# One palette for every chart: deep blue first (the office's colour), then well separated hues.
+PALETTE: tuple[str, ...] = (
+    "#1f4e79", "#d9822b", "#2e8b57", "#c0392b", "#6c5b7b", "#17a2b8", "#8c6d31", "#7f7f7f",
+)
+STATUS_COLOURS: dict[str, str] = {"未开工": "#b0b7c3", "已立项": "#6fa8dc", "已开工": "#d9822b", "已完工": "#2e8b57"}
+GOOD, BAD, NEUTRAL = "#2e8b57", "#c0392b", "#7f7f7f"
+
+TITLE_SIZE, BODY_SIZE, SMALL_SIZE = 20, 13, 11
+EXPORT_WIDTH_PX, EXPORT_HEIGHT_PX = 1000, 600  # CSS pixels; PNGs are written at 2x (2000 x 1200)
+
+
+def _date_text(as_of: date | str, lang: str | None) -> str:
+    if isinstance(as_of, str):
+        as_of = date.fromisoformat(as_of)
+    if (lang or _lang()) == "en":
+        return as_of.isoformat()
+    return f"{as_of.year}年{as_of.month}月{as_of.day}日"
+
+
+def _lang() -> str:
+    return resolve_lang(None)
+
+
+def resolve_lang(lang: str | None) -> str:
+    """``lang`` if given; else the Streamlit session's language inside a running page, Chinese outside one."""
+    if lang:
+        return lang
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        if get_script_run_ctx(suppress_warning=True) is None:
+            return "zh"
+    except ImportError:  # pragma: no cover - streamlit is pinned
+        return "zh"
+    from dashboard.labels import current_lang
+
+    return current_lang()
+
+
+def style_figure(
+    fig: go.Figure,
+    *,
+    title: str,
+    unit: str | None = None,
+    as_of: date | str | None = None,
+    source: str | None = None,
+    demo: bool | None = None,
+    lang: str | None = None,
+) -> go.Figure:
+    """Put ``fig`` in the bulletin style (in place, like ``update_layout``) and return it.
+
+    Parameters
+    ----------
+    fig
+        Any plotly figure.
+    title
+        Chart title, e.g. ``"各县区开工率"``.
+    unit
+        Unit of the values, shown under the title as "单位：…" (e.g. ``"%"``, ``"个"``, ``"万元"``).
+    as_of
+        Date the figures refer to, shown under the title as "截至 YYYY年M月D日".
+    source
+        Data source, shown in the bottom line as "数据来源：…".
+    demo
+        True marks the chart as demo data (red corner label and a faint watermark); None or False: no mark.
+    lang
+        ``"zh"`` or ``"en"`` for the frame's words; default the session's language (Chinese outside a UI).
+    """
+    lang = resolve_lang(lang)
+    sub = []
+    if unit:
+        sub.append(t("export.chart.unit", lang, unit=unit))
+    if as_of is not None:
+        sub.append(t("export.chart.as_of", lang, date=_date_text(as_of, lang)))
+    footer = []
+    if source:
+        footer.append(t("export.chart.source", lang, source=source))
+    annotations = [a for a in (fig.layout.annotations or ()) if not (a.name or "").startswith("jiugai-")]
+    if footer:
+        annotations.append(go.layout.Annotation(
+            name="jiugai-source", text=" · ".join(footer), xref="paper", yref="paper", x=0, y=0,
+            yshift=-62, xanchor="left", yanchor="top", showarrow=False,
+            font={"size": SMALL_SIZE, "color": NEUTRAL},
+        ))
+    if demo:
+        mark = t("export.chart.demo", lang)
+        annotations.append(go.layout.Annotation(
+            name="jiugai-demo", text=f"<b>{mark}</b>", xref="paper", yref="paper", x=1, y=1, yshift=58,
+            xanchor="right", yanchor="bottom", showarrow=False, bordercolor=BAD, borderwidth=1, borderpad=3,
+            font={"size": SMALL_SIZE + 1, "color": BAD},
+        ))
+        annotations.append(go.layout.Annotation(
+            name="jiugai-watermark", text=mark, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+            textangle=-20, opacity=0.07, font={"size": 72, "color": BAD},
+        ))
+    fig.update_layout(
+        title={
+            "text": f"<b>{title}</b>", "x": 0, "xanchor": "left", "xref": "paper", "y": 0.97, "yanchor": "top",
+            "font": {"size": TITLE_SIZE, "color": "#1a1a1a"},
+            "subtitle": {"text": " · ".join(sub), "font": {"size": SMALL_SIZE + 1, "color": NEUTRAL}},
+        },
+        font={"family": FONT_FAMILY, "size": BODY_SIZE, "color": "#333333"},
+        colorway=list(PALETTE),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 70, "r": 30, "t": 100, "b": 95 if footer else 70},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+        annotations=annotations,
+        meta={"jiugai_style": True, "title": title},
+    )
+    fig.update_xaxes(showgrid=False, linecolor="#999999", ticks="outside", automargin=True)
+    fig.update_yaxes(gridcolor="#e5e5e5", zerolinecolor="#999999", automargin=True)
+    return fig
+
+
+def is_styled(fig: go.Figure) -> bool:
+    """Whether ``style_figure`` has been applied to ``fig``."""
+    meta = fig.layout.meta
+    return isinstance(meta, dict) and bool(meta.get("jiugai_style"))
+
+
+# --------------------------------------------------------------------------- the bulletin's charts
+
+
+def _units(progress: pd.DataFrame) -> pd.DataFrame:
+    """County and zone rows of a ``county_progress`` frame (the city-total row dropped)."""
+    return progress[progress["kind"] != "city"]
+
+
+def _city(progress: pd.DataFrame) -> pd.Series:
+    return progress[progress["kind"] == "city"].iloc[0]
+
+
+def _name_column(lang: str | None) -> str:
+    return "name_en" if (lang or _lang()) == "en" else "name"
+
+
+def county_rates_chart(progress: pd.DataFrame, *, lang: str | None = None) -> go.Figure:
+    """Grouped bars of each county's start and completion rate (%), best first, city rate as a line.
+
+    ``progress`` is a frame from ``analytics.progress.county_progress`` (rates are fractions 0–1).
+    """
+    lang = resolve_lang(lang)
+    units = _units(progress).sort_values(["start_rate_compounds", "completion_rate"], ascending=False)
+    names = units[_name_column(lang)]
+    city = _city(progress)
+    fig = go.Figure()
+    fig.add_bar(x=names, y=units["start_rate_compounds"] * 100, name=t("export.series.start_rate", lang),
+                marker_color=PALETTE[0], text=(units["start_rate_compounds"] * 100).round(1), textposition="outside",
+                texttemplate="%{text:.1f}")
+    fig.add_bar(x=names, y=units["completion_rate"] * 100, name=t("export.series.completion_rate", lang),
+                marker_color=PALETTE[1], text=(units["completion_rate"] * 100).round(1), textposition="outside",
+                texttemplate="%{text:.1f}")
+    fig.add_scatter(x=names, y=[city["start_rate_compounds"] * 100] * len(units), mode="lines",
+                    line={"dash": "dash", "color": PALETTE[0], "width": 1.5},
+                    name=t("export.series.city_start_rate", lang, value=city["start_rate_compounds"] * 100))
+    fig.update_layout(barmode="group", bargap=0.25)
+    fig.update_yaxes(range=[0, 112], ticksuffix="%")
+    return fig
+
+
+def invest_rate_chart(progress: pd.DataFrame, *, lang: str | None = None) -> go.Figure:
+    """Bars of each county's investment completion rate (%), best first, city rate as a dashed line."""
+    lang = resolve_lang(lang)
+    units = _units(progress).sort_values("invest_rate", ascending=False)
+    city = _city(progress)
+    colours = [GOOD if r >= city["invest_rate"] else BAD for r in units["invest_rate"]]
+    fig = go.Figure()
+    fig.add_bar(x=units[_name_column(lang)], y=units["invest_rate"] * 100, marker_color=colours,
+                name=t("export.series.invest_rate", lang), text=(units["invest_rate"] * 100).round(1),
+                texttemplate="%{text:.1f}", textposition="outside")
+    fig.add_scatter(x=units[_name_column(lang)], y=[city["invest_rate"] * 100] * len(units), mode="lines",
+                    line={"dash": "dash", "color": NEUTRAL, "width": 1.5},
+                    name=t("export.series.city_invest_rate", lang, value=city["invest_rate"] * 100))
+    fig.update_yaxes(range=[0, 112], ticksuffix="%")
+    return fig
+
+
+def weekly_progress_chart(series: pd.DataFrame, *, lang: str | None = None) -> go.Figure:
+    """Cumulative compounds started and completed per weekly report, with the annual plan as a line.
+
+    ``series`` is a frame from ``analytics.progress.weekly_series`` (``report_date, started, completed,
+    planned_compounds``).
+    """
+    lang = resolve_lang(lang)
+    fig = go.Figure()
+    fig.add_scatter(x=series["report_date"], y=series["started"], mode="lines+markers",
+                    name=t("export.series.started", lang), line_color=PALETTE[0])
+    fig.add_scatter(x=series["report_date"], y=series["completed"], mode="lines+markers",
+                    name=t("export.series.completed", lang), line_color=PALETTE[2])
+    if len(series):
+        planned = float(series["planned_compounds"].iloc[-1])
+        fig.add_hline(y=planned, line_dash="dot", line_color=BAD,
+                      annotation_text=t("export.series.planned", lang, value=planned),
+                      annotation_position="bottom right", annotation_font_color=BAD)
+    fig.update_xaxes(tickformat="%m-%d")
+    fig.update_yaxes(rangemode="tozero")
+    return fig
