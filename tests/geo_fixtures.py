@@ -1,0 +1,108 @@
+"""Tiny hand-built GeoDataFrames in EPSG:4548 whose answers can be checked with a ruler.
+
+All coordinates are metres relative to ``(X0, Y0)``, a point inside Jining; shapes are axis-aligned
+boxes (``box(x0, y0, x1, y1)``) or points, so every distance below is plain arithmetic. Each builder
+returns fresh frames, so a test may modify what it gets.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+import shapely.affinity
+
+CRS = 4548
+X0, Y0 = 500_000.0, 3_900_000.0
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    """An axis-aligned rectangle with corners relative to ``(X0, Y0)``."""
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def point(x: float, y: float) -> shapely.Point:
+    """A point relative to ``(X0, Y0)``."""
+    return shapely.Point(X0 + x, Y0 + y)
+
+
+def frame(rows: list[dict], *, crs: int = CRS) -> gpd.GeoDataFrame:
+    """A GeoDataFrame from dicts that each hold a ``geometry``."""
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+
+
+# ----------------------------------------------------------------------------------------------- idle land
+def idle_compounds() -> gpd.GeoDataFrame:
+    """Three 100 m × 100 m compounds: C1 and C2 in 任城区 (1 km apart), C3 in 兖州区 2 km north of C1."""
+    return frame([
+        {"id": "C1", "county_code": "370811", "households": 200, "geometry": box(0, 0, 100, 100)},
+        {"id": "C2", "county_code": "370811", "households": 300, "geometry": box(1000, 0, 1100, 100)},
+        {"id": "C3", "county_code": "370812", "households": 150, "geometry": box(0, 2000, 100, 2100)},
+    ])
+
+
+def idle_parcels() -> gpd.GeoDataFrame:
+    """Six parcels with known distances to the compounds of :func:`idle_compounds`.
+
+    ======  ======================  ==========  ============  ========  ====================================
+    parcel  shape                   type        ownership     area m²   within 500 m of (distance m)
+    ======  ======================  ==========  ============  ========  ====================================
+    P1      box(150, 0, 250, 100)   闲置用地     国有          10,000    C1 (50)
+    P2      box(100, 100, 130, 130) 零星地块     集体             900    C1 (0: touches its corner)
+    P3      box(400, 400, 430, 430) 空置房屋     企业             900    C1 (√(300²+300²) = 424.264)
+    P4      box(1400, 0, 1500, 100) 低效用地     机关事业单位   10,000    C2 (300)
+    P5      box(5000, 5000, ...)    闲置用地     国有          10,000    none (> 3,000 m from all)
+    P6      box(0, 2600, 100, 2700) 闲置用地     企业          10,000    C3 (500 exactly)
+    ======  ======================  ==========  ============  ========  ====================================
+    """
+    rows = [
+        ("P1", box(150, 0, 250, 100), "闲置用地", "国有"),
+        ("P2", box(100, 100, 130, 130), "零星地块", "集体"),
+        ("P3", box(400, 400, 430, 430), "空置房屋", "企业"),
+        ("P4", box(1400, 0, 1500, 100), "低效用地", "机关事业单位"),
+        ("P5", box(5000, 5000, 5100, 5100), "闲置用地", "国有"),
+        ("P6", box(0, 2600, 100, 2700), "闲置用地", "企业"),
+    ]
+    gdf = frame([
+        {"id": pid, "county_code": "370811", "parcel_type": t, "ownership": o, "geometry": g}
+        for pid, g, t, o in rows
+    ])
+    gdf["area_m2"] = gdf.geometry.area
+    return gdf
+
+
+IDLE_PAIRS_500 = {("C1", "P1"): 50.0, ("C1", "P2"): 0.0, ("C1", "P3"): float(np.hypot(300, 300)),
+                  ("C2", "P4"): 300.0, ("C3", "P6"): 500.0}
+"""Every compound–parcel pair of the idle-land layout within 500 m, with its distance in metres."""
+
+
+def random_layout(seed: int, *, n_compounds: int = 25, n_parcels: int = 60, extent_m: float = 3000.0):
+    """Random compounds and parcels (boxes, tilted rectangles, triangles, L-shapes, multipolygons)."""
+    rng = np.random.default_rng(seed)
+
+    def shape(k: int) -> shapely.Geometry:
+        x, y = rng.uniform(0, extent_m, 2)
+        w, h = rng.uniform(10, 150, 2)
+        kind = k % 5
+        if kind == 0:
+            return box(x, y, x + w, y + h)
+        if kind == 1:
+            return shapely.affinity.rotate(box(x, y, x + w, y + h), rng.uniform(0, 90))
+        if kind == 2:
+            return shapely.Polygon([(X0 + x, Y0 + y), (X0 + x + w, Y0 + y), (X0 + x, Y0 + y + h)])
+        if kind == 3:
+            return shapely.union(box(x, y, x + w, y + 20), box(x, y, x + 20, y + h))
+        return shapely.MultiPolygon([box(x, y, x + w / 2, y + h / 2), box(x + w, y + h, x + 1.5 * w, y + 1.5 * h)])
+
+    compounds = frame([
+        {"id": f"C{k:02d}", "county_code": "370811" if k % 2 else "370812",
+         "households": int(rng.integers(50, 800)), "geometry": shape(k)}
+        for k in range(n_compounds)
+    ])
+    parcels = frame([
+        {"id": f"P{k:03d}", "parcel_type": ("闲置用地", "低效用地", "空置房屋", "零星地块")[k % 4],
+         "ownership": ("国有", "集体", "企业", "机关事业单位")[(k // 4) % 4], "geometry": shape(k + 1)}
+        for k in range(n_parcels)
+    ])
+    parcels["area_m2"] = parcels.geometry.area
+    return compounds, parcels
