@@ -1,0 +1,279 @@
+"""Multi-channel funding (多渠道资金): amounts and shares by source per county and year, and compounds whose parts miss the total.
+
+Sources are the codes of ``settings.FUNDING_SOURCES`` (central_subsidy 中央补助资金, central_budget 中央预算内投资,
+provincial 省级资金, local_fiscal 市县财政资金, special_bonds 专项债券, residents 居民出资, utilities 专营单位,
+owner_units 原产权单位, social_capital 社会资本); a code found in the data but not in settings is kept and
+listed after them. Money is in 万元 (10,000 yuan) throughout; shares are fractions 0–1.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from numbers import Real
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics import settings
+from analytics.checks import check_frame
+from analytics.errors import InputError
+
+log = logging.getLogger(__name__)
+
+GROUP_COLUMNS: dict[str, str] = {
+    # allowed ``by`` entries -> column of ``compounds``
+    "county_code": "county_code", "zone_code": "zone_code", "plan_year": "plan_year", "tier": "tier",
+    "compound_id": "id",
+}
+BREAKDOWN_COLUMNS = ["source", "source_zh", "source_en", "amount_wan", "share", "total_wan", "invest_planned_wan"]
+MISMATCH_COLUMNS = [
+    "compound_id", "name", "county_code", "plan_year", "invest_planned_wan", "parts_wan", "diff_wan", "diff_share",
+    "n_sources", "problem",
+]
+# Problem codes of ``funding_mismatches`` -> (Chinese, English), for display.
+MISMATCH_PROBLEMS: dict[str, tuple[str, str]] = {
+    "parts_differ": ("各渠道资金之和与计划投资不符", "Funding parts do not add up to the planned investment"),
+    "no_funding": ("未填报资金来源", "No funding sources entered"),
+    "no_planned_investment": ("有资金来源但无计划投资", "Funding entered but no planned investment"),
+    "unknown_compound": ("资金记录对应的小区不存在", "Funding rows for a compound that does not exist"),
+}
+# Differences smaller than this are rounding noise, never a mismatch (万元; 0.01 yuan).
+_SLACK_WAN = 1e-6
+# Sums are rounded to 0.01 yuan (6 decimals of 万元) so float noise never shows as a gap.
+_ROUND_DECIMALS = 6
+
+
+def _check_con(con: object) -> None:
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        raise InputError(f"`con` was a {type(con).__name__} but must be a DuckDB connection (`store.connect()`).")
+
+
+def _check_by(by: object) -> list[str]:
+    if isinstance(by, str) or not isinstance(by, Sequence):
+        raise InputError(f"`by` was {by!r} but must be a tuple of column names from {tuple(GROUP_COLUMNS)!r}.")
+    unknown = [b for b in by if b not in GROUP_COLUMNS]
+    if unknown:
+        raise InputError(f"`by` has unknown column(s) {unknown!r}; use any of {tuple(GROUP_COLUMNS)!r}.")
+    if len(set(by)) != len(by):
+        raise InputError(f"`by` was {tuple(by)!r} but names a column twice.")
+    return list(by)
+
+
+def _filters(plan_year: int | None, county_code: str | None) -> tuple[str, dict]:
+    """SQL condition on compounds ``c`` and its named parameters."""
+    where, params = ["TRUE"], {}
+    if plan_year is not None:
+        if isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer):
+            raise InputError(f"`plan_year` was {plan_year!r} but must be a whole year such as 2020, or None.")
+        where.append("c.plan_year = $plan_year")
+        params["plan_year"] = int(plan_year)
+    if county_code is not None:
+        if not isinstance(county_code, str):
+            raise InputError(f"`county_code` was {county_code!r} but must be a county code string such as '370811'.")
+        where.append("c.county_code = $county_code")
+        params["county_code"] = county_code
+    return " AND ".join(where), params
+
+
+def _source_order(sources: list[str]) -> list[str]:
+    known = [s for s in settings.FUNDING_SOURCES]
+    return known + sorted(s for s in set(sources) if s not in settings.FUNDING_SOURCES)
+
+
+def _group_sort_key(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Counties in the official order, zones in theirs, everything else ascending."""
+    keys = frame[by].copy()
+    if "county_code" in by:
+        pos = {c: i for i, c in enumerate(settings.COUNTY_ORDER)}
+        keys["county_code"] = frame["county_code"].map(lambda c: (pos.get(c, len(pos)), str(c)))
+    if "zone_code" in by:
+        pos = {c: i for i, c in enumerate(settings.FUNCTION_ZONES)}
+        keys["zone_code"] = frame["zone_code"].map(lambda c: (c is None or c != c, pos.get(c, len(pos)), str(c)))
+    return keys
+
+
+def funding_by_source(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    by: Sequence[str] = ("county_code", "plan_year"),
+    plan_year: int | None = None,
+    county_code: str | None = None,
+) -> pd.DataFrame:
+    """Funding amounts and shares by source for each group of compounds (long form, one row per group × source).
+
+    Parameters
+    ----------
+    con
+        Open project database (tables ``compounds`` and ``funding``).
+    by
+        Grouping columns, any of ``"county_code"``, ``"zone_code"``, ``"plan_year"``, ``"tier"``,
+        ``"compound_id"``; ``()`` gives one city-wide group.
+    plan_year, county_code
+        Only compounds of this plan year / county.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, then ``source`` (code), ``source_zh``, ``source_en``, ``amount_wan`` (万元; 0 where
+        the group has none from that source), ``share`` (amount ÷ the group's funding total, 0–1; NaN when
+        the total is 0), ``total_wan`` (the group's funding total, 万元) and ``invest_planned_wan`` (the
+        group's planned investment, 万元; compare with ``total_wan``). Every source appears in every group,
+        in ``settings.FUNDING_SOURCES`` order; groups are sorted with counties in the official order. Only
+        groups with compounds appear; funding rows whose compound is unknown are left out (see
+        ``funding_mismatches``). Empty (same columns) when no compound matches.
+
+    Raises
+    ------
+    InputError
+        Bad ``con``, ``by``, ``plan_year`` or ``county_code``.
+    """
+    _check_con(con)
+    by = _check_by(by)
+    where, params = _filters(plan_year, county_code)
+    select = ", ".join(f"c.{GROUP_COLUMNS[b]} AS {b}" for b in by)
+    group_cols = ", ".join(f"c.{GROUP_COLUMNS[b]}" for b in by)
+    group_by = f"GROUP BY {group_cols}" if by else ""
+    lead = f"{select}, " if by else ""
+    groups = con.execute(
+        f"SELECT {lead}coalesce(sum(c.invest_planned_wan), 0)::DOUBLE AS invest_planned_wan, count(*) AS n "
+        f"FROM compounds c WHERE {where} {group_by}",
+        params,
+    ).fetchdf()
+    groups = groups[groups["n"] > 0].drop(columns="n")
+    parts = con.execute(
+        f"SELECT {lead}f.source, sum(f.amount_wan)::DOUBLE AS amount_wan "
+        f"FROM funding f JOIN compounds c ON c.id = f.compound_id WHERE {where} "
+        f"GROUP BY {group_cols + ', ' if by else ''}f.source",
+        params,
+    ).fetchdf()
+    sources = _source_order(parts["source"].tolist())
+    if groups.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in by + BREAKDOWN_COLUMNS})
+
+    groups = groups.assign(_g=1)
+    grid = groups.merge(pd.DataFrame({"source": sources, "_g": 1}), on="_g").drop(columns="_g")
+    out = grid.merge(parts, on=by + ["source"], how="left") if by else grid.merge(parts, on="source", how="left")
+    out["amount_wan"] = out["amount_wan"].fillna(0.0).round(_ROUND_DECIMALS)
+    totals = out.groupby(by, dropna=False)["amount_wan"].transform("sum") if by else \
+        pd.Series(out["amount_wan"].sum(), index=out.index)
+    out["total_wan"] = totals.astype("float64").round(_ROUND_DECIMALS)
+    out["invest_planned_wan"] = out["invest_planned_wan"].round(_ROUND_DECIMALS)
+    out["share"] = (out["amount_wan"] / out["total_wan"].where(out["total_wan"] != 0)).astype("float64")
+    out["source_zh"] = out["source"].map(lambda s: settings.FUNDING_SOURCES.get(s, (s, s))[0])
+    out["source_en"] = out["source"].map(lambda s: settings.FUNDING_SOURCES.get(s, (s, s))[1])
+    unknown = sorted(set(sources) - set(settings.FUNDING_SOURCES))
+    if unknown:
+        log.warning("funding has source codes not in settings.FUNDING_SOURCES: %s", unknown)
+
+    order = _group_sort_key(out, by) if by else pd.DataFrame(index=out.index)
+    order["_source"] = out["source"].map({s: i for i, s in enumerate(sources)})
+    out = out.loc[order.sort_values(list(order.columns)).index]
+    return out[by + BREAKDOWN_COLUMNS].reset_index(drop=True)
+
+
+def funding_wide(breakdown: pd.DataFrame) -> pd.DataFrame:
+    """One row per group, one 万元 column per source, from ``funding_by_source``'s long frame.
+
+    Returns
+    -------
+    DataFrame
+        The group columns, one column per source code (万元, in source order), ``total_wan``,
+        ``invest_planned_wan`` and ``gap_wan`` = ``total_wan`` − ``invest_planned_wan`` (万元).
+    """
+    check_frame(breakdown, "breakdown", required=BREAKDOWN_COLUMNS)
+    by = [c for c in breakdown.columns if c not in BREAKDOWN_COLUMNS]
+    sources = list(dict.fromkeys(breakdown["source"]))
+    if breakdown.empty:
+        return pd.DataFrame(columns=by + sources + ["total_wan", "invest_planned_wan", "gap_wan"])
+    rows = []
+    groups = breakdown.groupby(by, dropna=False, sort=False) if by else [((), breakdown)]
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(by, key))
+        row.update(dict.fromkeys(sources, 0.0))
+        row.update(part.groupby("source", sort=False)["amount_wan"].sum().to_dict())
+        row["total_wan"] = part["total_wan"].iloc[0]
+        row["invest_planned_wan"] = part["invest_planned_wan"].iloc[0]
+        rows.append(row)
+    wide = pd.DataFrame(rows, columns=by + sources + ["total_wan", "invest_planned_wan"])
+    wide["gap_wan"] = (wide["total_wan"] - wide["invest_planned_wan"]).round(_ROUND_DECIMALS)
+    return wide
+
+
+def funding_mismatches(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    tolerance: float = settings.FUNDING_TOLERANCE,
+    plan_year: int | None = None,
+    county_code: str | None = None,
+) -> pd.DataFrame:
+    """Compounds whose funding parts do not add up to their planned investment within ``tolerance``.
+
+    Parameters
+    ----------
+    con
+        Open project database.
+    tolerance
+        Allowed relative difference, a fraction (default 0.01 = ±1 %): a compound is listed when
+        |parts − planned| > tolerance × planned (differences under 0.01 yuan are ignored as rounding).
+    plan_year, county_code
+        Only compounds of this plan year / county (funding rows of unknown compounds are then left out).
+
+    Returns
+    -------
+    DataFrame
+        ``compound_id, name, county_code, plan_year, invest_planned_wan`` (万元), ``parts_wan`` (sum of the
+        parts, 万元), ``diff_wan`` (parts − planned, 万元), ``diff_share`` (diff ÷ planned, a signed fraction;
+        NaN without a planned investment), ``n_sources`` and ``problem``: ``"parts_differ"``,
+        ``"no_funding"`` (planned investment but no funding rows), ``"no_planned_investment"`` (funding but
+        no planned investment) or ``"unknown_compound"`` (funding rows whose compound is not in
+        ``compounds``); labels in ``MISMATCH_PROBLEMS``. Sorted by |diff_wan| descending.
+
+    Raises
+    ------
+    InputError
+        Bad ``con``, ``tolerance`` (must be 0 ≤ tolerance < 1), ``plan_year`` or ``county_code``.
+    """
+    _check_con(con)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not 0 <= tolerance < 1:
+        raise InputError(f"`tolerance` was {tolerance!r} but must be a fraction 0 ≤ tolerance < 1, e.g. 0.01 for ±1 %.")
+    where, params = _filters(plan_year, county_code)
+    orphans = plan_year is None and county_code is None
+    frame = con.execute(
+        f"""
+        WITH parts AS (
+            SELECT compound_id, round(sum(amount_wan), 6)::DOUBLE AS parts_wan, count(*)::BIGINT AS n_sources
+            FROM funding GROUP BY compound_id
+        ),
+        joined AS (
+            SELECT c.id AS compound_id, c.name, c.county_code, c.plan_year, c.invest_planned_wan,
+                   coalesce(p.parts_wan, 0) AS parts_wan, coalesce(p.n_sources, 0) AS n_sources
+            FROM compounds c LEFT JOIN parts p ON p.compound_id = c.id
+            WHERE {where}
+            UNION ALL
+            SELECT p.compound_id, NULL, NULL, NULL, NULL, p.parts_wan, p.n_sources
+            FROM parts p
+            WHERE $orphans AND p.compound_id NOT IN (SELECT id FROM compounds)
+        )
+        SELECT *, round(parts_wan - coalesce(invest_planned_wan, 0), 6) AS diff_wan,
+               (parts_wan - invest_planned_wan) / nullif(invest_planned_wan, 0) AS diff_share,
+               CASE
+                   WHEN name IS NULL AND county_code IS NULL THEN 'unknown_compound'
+                   WHEN coalesce(invest_planned_wan, 0) = 0 THEN
+                       CASE WHEN parts_wan <> 0 THEN 'no_planned_investment' END
+                   WHEN n_sources = 0 THEN 'no_funding'
+                   WHEN abs(parts_wan - invest_planned_wan) > $tolerance * abs(invest_planned_wan) + $slack
+                       THEN 'parts_differ'
+               END AS problem
+        FROM joined
+        """,
+        {**params, "orphans": orphans, "tolerance": float(tolerance), "slack": _SLACK_WAN},
+    ).fetchdf()
+    frame = frame[frame["problem"].notna()].copy()
+    frame["n_sources"] = frame["n_sources"].astype("int64")
+    frame["plan_year"] = frame["plan_year"].astype("Int64")
+    frame = frame.reindex(frame["diff_wan"].abs().sort_values(ascending=False, kind="stable").index)
+    log.info("funding mismatches (±%.2f %%): %d", tolerance * 100, len(frame))
+    return frame[MISMATCH_COLUMNS].reset_index(drop=True)
