@@ -1,0 +1,208 @@
+"""Display tables and plotly figures for the progress, priority and funding pages.
+
+Built from the frames ``analytics`` returns: columns renamed to labels in the user's language, county and
+status names translated, rates shown in per cent, changes as ▲▼ arrows. Pure functions of their inputs
+and the current language; no analysis happens here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics import settings
+from analytics.progress import CITY_CODE
+from dashboard.labels import current_lang, has, t
+
+# ----------------------------------------------------------------------------------------------- shared
+
+
+def unit_name(code: str | None) -> str:
+    """Name of a county, function zone or the city (``None`` / 370800) in the user's language."""
+    en = current_lang() == "en"
+    if code is None or code == CITY_CODE:
+        return t("common.city_total")
+    if code in settings.COUNTIES:
+        zh_name, en_name, *_ = settings.COUNTIES[code]
+        return en_name if en else zh_name
+    if code in settings.FUNCTION_ZONES:
+        zh_name, en_name = settings.FUNCTION_ZONES[code]
+        return en_name if en else zh_name
+    return str(code)
+
+
+def status_name(status: str | None) -> str:
+    """A compound status (未开工 / 已立项 / 已开工 / 已完工) in the user's language."""
+    return t(f"status.{status}") if isinstance(status, str) and status else ""
+
+
+def arrow(change: float | None, *, digits: int = 1, scale: float = 1.0) -> str:
+    """``▲ 2.5`` / ``▼ 1.0`` / ``— 0.0`` for a change (times ``scale``); empty when there is none (NaN)."""
+    if change is None or (isinstance(change, float) and math.isnan(change)) or pd.isna(change):
+        return ""
+    value = round(float(change) * scale, digits)
+    if value > 0:
+        return f"▲ {value:.{digits}f}"
+    if value < 0:
+        return f"▼ {abs(value):.{digits}f}"
+    return f"— {0:.{digits}f}"
+
+
+def percent(fraction: pd.Series) -> pd.Series:
+    """Fractions 0–1 as per cent rounded to 0.1 (NaN stays NaN)."""
+    return (fraction.astype(float) * 100).round(1)
+
+
+def _labelled(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    return frame.rename(columns={c: t(f"{prefix}.{c}") for c in frame.columns})
+
+
+# --------------------------------------------------------------------------------------------- progress
+
+RANK_INDICATORS = ("start_rate_compounds", "start_rate_households", "completion_rate", "invest_rate")
+PERIODS = ("week", "month")
+ORDERS = ("official", "rank")
+FLAGS = ("top_three", "bottom_three", "below_city_average")
+
+
+def progress_ranking(frame: pd.DataFrame, *, period: str, order: str) -> pd.DataFrame:
+    """The ranking table of ``county_progress``: rank, ▲▼ changes for ``period``, flags; labelled columns.
+
+    ``order`` ``"official"`` keeps the official county order (function zones after them); ``"rank"`` sorts
+    by rank. The city-total row stays last either way.
+    """
+    units = frame[frame.kind != "city"]
+    if order == "rank":
+        units = units.sort_values(["rank", "unit_code"], kind="stable")
+    rows = pd.concat([units, frame[frame.kind == "city"]])
+    sep = "、" if current_lang() == "zh" else ", "
+    out = pd.DataFrame({
+        "rank": rows["rank"].astype("Int64"),
+        "rank_chg": [arrow(v, digits=0) for v in rows["rank_chg_week"]] if period == "week" else None,
+        "unit": [unit_name(c) for c in rows.unit_code],
+        "planned_compounds": rows.planned_compounds.astype("Int64"),
+        "started": rows.started.astype("Int64"),
+        "completed": rows.completed.astype("Int64"),
+        "start_rate_compounds": percent(rows.start_rate_compounds),
+        "start_chg": [arrow(v, scale=100) for v in rows[f"start_rate_compounds_chg_{period}"]],
+        "completion_rate": percent(rows.completion_rate),
+        "completion_chg": [arrow(v, scale=100) for v in rows[f"completion_rate_chg_{period}"]],
+        "invest_done_wan": rows.invest_done_wan.astype(float).round(2),
+        "invest_rate": percent(rows.invest_rate),
+        "invest_chg": [arrow(v, scale=100) for v in rows[f"invest_rate_chg_{period}"]],
+        "flags": [
+            sep.join(t(f"progress.flag.{name}") for name in FLAGS if bool(row[name]))
+            for _, row in rows.iterrows()
+        ],
+    })
+    if period != "week":
+        out = out.drop(columns="rank_chg")
+    return _labelled(out, "progress.col")
+
+
+def progress_outputs(frame: pd.DataFrame, *, order: str) -> pd.DataFrame:
+    """Cumulative outputs per unit (elevators, parking, chargers, facilities, pipes); labelled columns."""
+    units = frame[frame.kind != "city"]
+    if order == "rank":
+        units = units.sort_values(["rank", "unit_code"], kind="stable")
+    rows = pd.concat([units, frame[frame.kind == "city"]])
+    out = pd.DataFrame({"unit": [unit_name(c) for c in rows.unit_code]})
+    for col in OUTPUT_COLUMNS:
+        out[col] = rows[col].to_numpy()
+    return _labelled(out, "progress.col")
+
+
+OUTPUT_COLUMNS = ("elevators_added", "parking_spaces", "chargers", "facilities_added", "pipes_km")
+WEEKLY_SERIES = ("started", "completed", "planned_compounds")
+
+
+def weekly_figure(series: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
+    """Cumulative compounds started and completed per report date, with the annual plan as a dashed line.
+
+    Returns the figure and the labelled data it draws (for the downloads).
+    """
+    fig = go.Figure()
+    styles = {"started": {"width": 3}, "completed": {"width": 3}, "planned_compounds": {"dash": "dash", "width": 2}}
+    for name in WEEKLY_SERIES:
+        fig.add_trace(go.Scatter(
+            x=series.report_date, y=series[name], name=t(f"progress.series.{name}"),
+            mode="lines" if name == "planned_compounds" else "lines+markers", line=styles[name],
+        ))
+    fig.update_layout(
+        xaxis_title=t("progress.col.report_date"), yaxis_title=t("progress.weekly.value"),
+        legend={"orientation": "h", "y": -0.2}, hovermode="x unified",
+    )
+    data = pd.DataFrame({
+        "report_date": series.report_date,
+        "started": series.started, "completed": series.completed, "planned_compounds": series.planned_compounds,
+        "start_rate_compounds": percent(series.start_rate_compounds),
+        "completion_rate": percent(series.completion_rate),
+        "invest_rate": percent(series.invest_rate),
+    })
+    return fig, _labelled(data, "progress.col")
+
+
+def plan_vs_actual_figure(frame: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
+    """Grouped bars per county / zone: planned, started and completed compounds (official order)."""
+    units = frame[frame.kind != "city"]
+    names = [unit_name(c) for c in units.unit_code]
+    fig = go.Figure()
+    for col in ("planned_compounds", "started", "completed"):
+        fig.add_trace(go.Bar(x=names, y=units[col], name=t(f"progress.col.{col}")))
+    fig.update_layout(barmode="group", yaxis_title=t("progress.weekly.value"), legend={"orientation": "h", "y": -0.25})
+    data = pd.DataFrame({
+        "unit": names,
+        "planned_compounds": units.planned_compounds.to_numpy(),
+        "started": units.started.to_numpy(),
+        "completed": units.completed.to_numpy(),
+        "start_rate_compounds": percent(units.start_rate_compounds).to_numpy(),
+        "completion_rate": percent(units.completion_rate).to_numpy(),
+    })
+    return fig, _labelled(data, "progress.col")
+
+
+def behind_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Compounds behind schedule with translated county, status and reason; labelled columns."""
+    out = pd.DataFrame({
+        "compound_id": frame.compound_id,
+        "compound": frame.name,
+        "unit": [unit_name(c) for c in frame.unit_code],
+        "status": [status_name(s) for s in frame.status],
+        "planned_start_date": pd.to_datetime(frame.planned_start_date).dt.date,
+        "planned_completion_date": pd.to_datetime(frame.planned_completion_date).dt.date,
+        "days_late": frame.days_late.astype("Int64"),
+        "reason": [reason_name(r) for r in frame.reason],
+    })
+    return _labelled(out, "progress.col")
+
+
+def reason_name(reason: str) -> str:
+    """Behind-schedule reason codes (``start_overdue;completion_overdue``) in the user's language."""
+    sep = "；" if current_lang() == "zh" else "; "
+    return sep.join(t(f"progress.reason.{code}") if has(f"progress.reason.{code}") else code
+                    for code in str(reason).split(";") if code)
+
+
+def progress_kpis(frame: pd.DataFrame, *, period: str) -> list[tuple[str, str, str | None]]:
+    """City-level KPI cards ``(label, value, delta)`` from the city row of ``county_progress``."""
+    city = frame[frame.kind == "city"].iloc[0]
+    planned = int(city.planned_compounds)
+
+    def delta(column: str) -> str | None:
+        change = city[f"{column}_chg_{period}"]
+        return None if pd.isna(change) else t("progress.kpi.delta_pp", value=float(change) * 100)
+
+    return [
+        (t("progress.kpi.started"), f"{int(city.started)} / {planned}", None),
+        (t("progress.kpi.completed"), f"{int(city.completed)} / {planned}", None),
+        (t("progress.kpi.start_rate"), f"{city.start_rate_compounds * 100:.1f}%", delta("start_rate_compounds")),
+        (t("progress.kpi.completion_rate"), f"{city.completion_rate * 100:.1f}%", delta("completion_rate")),
+        (t("progress.kpi.invest_rate"), f"{city.invest_rate * 100:.1f}%", delta("invest_rate")),
+    ]
+
+
+def unit_options(frame: pd.DataFrame) -> list[str]:
+    """The city code (370800) then the county / zone codes of a ``county_progress`` frame, in its order."""
+    return [CITY_CODE, *frame.loc[frame.kind != "city", "unit_code"].tolist()]
