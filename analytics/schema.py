@@ -83,6 +83,31 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 locked_until TIMESTAMP)""",
         ],
     ),
+    (
+        3,
+        "import undo snapshots and weekly report history",
+        [
+            # One row per undoable write (a file import or a county weekly report). ``scope`` is JSON
+            # {table: {column: value}} naming the rows snapshotted before the write ({} = whole table);
+            # ``undone_by`` is the audit id of the undo, NULL while it stands.
+            """CREATE TABLE import_batches (
+                import_id BIGINT PRIMARY KEY, logged_at TIMESTAMP NOT NULL, username VARCHAR,
+                action VARCHAR NOT NULL, table_name VARCHAR, mode VARCHAR, file_name VARCHAR,
+                scope VARCHAR NOT NULL, undone_by BIGINT, snapshot_dropped BOOLEAN NOT NULL DEFAULT false)""",
+            # Previous state of the rows a write replaced, keyed by the write's import_id (= audit id).
+            # A migration adding a column to one of these tables must add it to its undo_ twin too.
+            *[
+                f"CREATE TABLE undo_{table} AS SELECT CAST(NULL AS BIGINT) AS import_id, * FROM {table} LIMIT 0"
+                for table in ("compounds", "buildings", "parcels", "facilities", "progress_reports", "funding",
+                              "annual_plans", "dataset_info")
+            ],
+            # Weekly report rows replaced by a re-upload of the same week and county.
+            """CREATE TABLE progress_reports_history AS
+                SELECT *, CAST(NULL AS TIMESTAMP) AS replaced_at, CAST(NULL AS VARCHAR) AS replaced_by,
+                       CAST(NULL AS BIGINT) AS replaced_by_import
+                FROM progress_reports LIMIT 0""",
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
