@@ -1,0 +1,84 @@
+"""Fixtures of the browser suite: a private demo database, the dashboard server, Chromium, a guarded tab.
+
+The machinery lives in ``harness.py`` (shared with the concurrency and fault tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    AppPage,
+    Server,
+    chromium_missing_reason,
+    copy_database,
+    is_local,
+    start_streamlit,
+    stop_streamlit,
+)
+
+from analytics import store
+
+
+@pytest.fixture(scope="session")
+def pristine_db(tmp_path_factory) -> Path:
+    """A freshly built demo database nobody opens; copy it with :func:`copy_database` for each server."""
+    return store.build_demo_database(tmp_path_factory.mktemp("browser-db") / "pristine.duckdb")
+
+
+@pytest.fixture(scope="session")
+def browser_db(pristine_db) -> Path:
+    """The session server's private demo database (a running server holds its file open read-write)."""
+    return copy_database(pristine_db, pristine_db.with_name("server.duckdb"))
+
+
+@pytest.fixture(scope="session")
+def server(browser_db, tmp_path_factory) -> Iterator[Server]:
+    """``streamlit run app.py`` on a free port against the private demo database, for the whole session."""
+    reason = chromium_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    running = start_streamlit(browser_db, ARTIFACTS / "browser" / "streamlit.log")
+    yield running
+    stop_streamlit(running)
+
+
+# ----------------------------------------------------------------------------------------------- browser
+@pytest.fixture(scope="session")
+def browser(server) -> Iterator:
+    """One headless Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def app(browser, server) -> Iterator[AppPage]:
+    """A fresh browser context and tab; every request outside localhost is aborted and recorded."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale="zh-CN")
+    tab = AppPage(page=None, server=server, log_offset=len(server.log_text()))
+
+    def guard(route) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            tab.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", guard)
+    tab.page = context.new_page()
+    tab.page.on("pageerror", lambda exc: tab.page_errors.append(str(exc)))
+    yield tab
+    context.close()
+
+
