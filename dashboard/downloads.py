@@ -1,54 +1,198 @@
-"""Tables and charts with their data downloads beside them (CSV in UTF-8 with BOM, XLSX)."""
+"""Tables, charts and maps with their downloads beside them, for every page.
+
+Tables: CSV (UTF-8 with BOM) and XLSX from :mod:`dashboard.tables` (Chinese headers with units, frozen
+header row, number formats, counties in the official order). Charts: the data as CSV/XLSX plus the chart
+as PNG (2x, print resolution), SVG and PDF in the bulletin style. Maps: a standalone HTML file that works
+offline and a PNG for slides.
+
+Every file is made only when its button is clicked (Streamlit's deferred download: the button's data is a
+function run on click), so a page rerun costs nothing for the downloads it offers. Image buttons check the
+machine first (:func:`dashboard.export.preflight`) and, when Chromium or the CJK fonts are missing, say
+which package to install instead of producing a file full of boxes.
+"""
 
 from __future__ import annotations
 
-import io
+import logging
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import charts, export, tables
+from dashboard.charts import resolve_lang
 from dashboard.labels import t
 
+log = logging.getLogger(__name__)
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a BOM, so Excel and WPS open Chinese text correctly."""
-    return df.to_csv(index=False).encode("utf-8-sig")
-
-
-def xlsx_bytes(df: pd.DataFrame, *, sheet: str = "data") -> bytes:
-    """A one-sheet XLSX with a frozen header row."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        df.to_excel(writer, index=False, sheet_name=sheet[:31])
-        writer.sheets[sheet[:31]].freeze_panes = "A2"
-    return buf.getvalue()
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def download_buttons(df: pd.DataFrame, name: str, *, key: str | None = None) -> None:
-    """CSV and XLSX download buttons for ``df``; files are called ``name``.csv / .xlsx."""
+def csv_bytes(df: pd.DataFrame, *, columns: tables.Columns = None, lang: str | None = None) -> bytes:
+    """CSV in UTF-8 with a BOM, so Excel and WPS open Chinese text correctly (headers as displayed)."""
+    return tables.csv_bytes(df, columns=columns, lang=lang)
+
+
+def xlsx_bytes(df: pd.DataFrame, *, sheet: str = "data", columns: tables.Columns = None,
+               lang: str | None = None) -> bytes:
+    """A one-sheet XLSX (Chinese headers with units, frozen header row, number formats); see ``tables``."""
+    name = t("export.sheet.data", resolve_lang(lang)) if sheet == "data" else sheet
+    return tables.xlsx_bytes({name: df}, columns=columns, lang=lang, notes=_notes(lang))
+
+
+def _notes(lang: str | None) -> dict[str, str] | None:
+    """Source, as-of date and demo mark for a workbook's notes sheet (None outside a running page)."""
+    try:
+        from dashboard import sidebar, state
+
+        lang = resolve_lang(lang)
+        demo = state.is_demo()
+        notes = {
+            t("export.notes.source", lang): t("common.demo_footer", lang) if demo else t("sidebar.own_data", lang),
+        }
+        as_of = sidebar.as_of()
+        if as_of:
+            notes[t("export.notes.as_of", lang)] = as_of.isoformat()
+        if demo:
+            notes[t("export.notes.demo", lang)] = t("export.chart.demo", lang)
+        return notes
+    except Exception:  # noqa: BLE001 - notes are a courtesy; the table itself must still download
+        log.debug("no workbook notes outside a running page", exc_info=True)
+        return None
+
+
+def _deferred(make: Callable[[], bytes], what: str) -> Callable[[], bytes]:
+    """Wrap a file maker for a deferred download so a failure is logged with what was being made."""
+
+    def run() -> bytes:
+        try:
+            return make()
+        except Exception:
+            log.exception("download of %s failed", what)
+            raise
+
+    return run
+
+
+def download_buttons(df: pd.DataFrame, name: str, *, key: str | None = None,
+                     columns: tables.Columns = None) -> None:
+    """CSV and XLSX download buttons for ``df``; files are called ``name``.csv / .xlsx (made on click)."""
     key = key or name
+    lang = resolve_lang(None)
+    notes = _notes(lang)
     left, right = st.columns(2)
-    left.download_button(t("common.download_csv"), csv_bytes(df), f"{name}.csv", "text/csv", key=f"{key}-csv")
+    left.download_button(
+        t("common.download_csv"), _deferred(lambda: tables.csv_bytes(df, columns=columns, lang=lang), f"{name}.csv"),
+        f"{name}.csv", "text/csv", key=f"{key}-csv", on_click="ignore",
+    )
     right.download_button(
-        t("common.download_xlsx"), xlsx_bytes(df), f"{name}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
+        t("common.download_xlsx"),
+        _deferred(lambda: tables.xlsx_bytes({name: df}, columns=columns, lang=lang, notes=notes), f"{name}.xlsx"),
+        f"{name}.xlsx", XLSX_MIME, key=f"{key}-xlsx", on_click="ignore",
     )
 
 
-def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, **dataframe_kwargs) -> None:
-    """Show ``df`` with its downloads below it."""
-    st.dataframe(df, hide_index=True, **dataframe_kwargs)
-    download_buttons(df, name, key=key)
+def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, columns: tables.Columns = None,
+               **dataframe_kwargs) -> None:
+    """Show ``df`` with its CSV/XLSX downloads below it.
+
+    ``columns``: a list picks and orders the columns shown and downloaded; a mapping ``{column: header}``
+    also renames them (the downloads then use these headers).
+    """
+    shown = df
+    if columns is not None:
+        shown = df[list(columns)]
+        if isinstance(columns, dict):
+            shown = shown.rename(columns=columns)
+    st.dataframe(shown, hide_index=True, **dataframe_kwargs)
+    download_buttons(df, name, key=key, columns=columns)
 
 
-def show_chart(fig: go.Figure, data: pd.DataFrame, name: str, *, key: str | None = None) -> None:
-    """Show a plotly chart with the downloads of the data it draws."""
-    st.plotly_chart(fig, key=f"{key or name}-chart")
+def _chart_frame() -> dict:
+    """Title-independent frame values for exported charts: as-of date, source line, demo flag."""
+    try:
+        from dashboard import sidebar, state
+
+        demo = state.is_demo()
+        return {"as_of": sidebar.as_of(), "demo": demo,
+                "source": t("common.demo_footer") if demo else t("sidebar.own_data")}
+    except Exception:  # noqa: BLE001 - outside a running page the chart is exported without them
+        return {"as_of": None, "demo": None, "source": None}
+
+
+def export_figure(fig: go.Figure, *, title: str, unit: str | None = None, as_of=None, source: str | None = None,
+                  demo: bool | None = None, lang: str | None = None) -> go.Figure:
+    """A copy of ``fig`` in the bulletin style for export (the on-screen figure is left as it is)."""
+    out = go.Figure(fig)
+    if charts.is_styled(out):
+        return out
+    return charts.style_figure(out, title=title, unit=unit, as_of=as_of, source=source, demo=demo, lang=lang)
+
+
+def image_buttons(fig: go.Figure, name: str, *, key: str, title: str | None = None, unit: str | None = None) -> None:
+    """PNG / SVG / PDF download buttons for ``fig`` (rendered on click), or why they cannot work here."""
+    check = export.preflight()
+    lang = resolve_lang(None)
+    heading = title or (fig.layout.title.text if fig.layout.title and fig.layout.title.text else name)
+    frame = _chart_frame()
+    for fmt in export.FORMATS:
+        label = t(f"export.{fmt}")
+        if not check.ok:
+            st.download_button(label, b"", f"{name}.{fmt}", disabled=True, key=f"{key}-{fmt}",
+                               help=check.message(lang))
+            continue
+
+        def make(fmt=fmt) -> bytes:
+            styled = export_figure(fig, title=heading, unit=unit, lang=lang, **frame)
+            return export.figure_bytes(styled, fmt)
+
+        st.download_button(label, _deferred(make, f"{name}.{fmt}"), f"{name}.{fmt}", export.MIME_TYPES[fmt],
+                           key=f"{key}-{fmt}", on_click="ignore")
+    if not check.ok:
+        st.caption(check.message(lang))
+
+
+def show_chart(fig: go.Figure, data: pd.DataFrame, name: str, *, key: str | None = None,
+               title: str | None = None, unit: str | None = None) -> None:
+    """Show a plotly chart with the downloads of its data (CSV, XLSX) and of the chart (PNG, SVG, PDF).
+
+    The chart files are in the bulletin style (:func:`dashboard.charts.style_figure`): if ``fig`` is not
+    styled yet, ``title`` (default: the figure's title, else ``name``), ``unit``, the sidebar's as-of
+    date, the data source and the demo mark are added to the exported copy.
+    """
+    key = key or name
+    st.plotly_chart(fig, key=f"{key}-chart")
     download_buttons(data, name, key=key)
+    with st.popover(t("export.images"), icon=":material/image:"):
+        image_buttons(fig, name, key=key, title=title, unit=unit)
 
 
-def map_downloads(folium_map, name: str, *, key: str | None = None) -> None:
-    """Download the current map as a standalone HTML file."""
-    html = folium_map.get_root().render().encode("utf-8")
-    st.download_button(t("common.download_map_html"), html, f"{name}.html", "text/html", key=f"{key or name}-html")
+def map_downloads(folium_map, name: str, *, key: str | None = None, title: str | None = None) -> None:
+    """Download the current map as a standalone HTML file that works offline, and as a PNG for slides."""
+    key = key or name
+    lang = resolve_lang(None)
+    frame = _chart_frame()
+    caption = " · ".join(
+        part for part in (
+            t("export.chart.source", lang, source=frame["source"]) if frame["source"] else None,
+            t("export.chart.as_of", lang, date=frame["as_of"].isoformat()) if frame["as_of"] else None,
+        ) if part
+    ) or None
+    options = {"title": title, "caption": caption, "demo": bool(frame["demo"])}
+    left, right = st.columns(2)
+    left.download_button(
+        t("export.map_html"),
+        _deferred(lambda: export.standalone_map_html(folium_map, **options).encode("utf-8"), f"{name}.html"),
+        f"{name}.html", "text/html", key=f"{key}-html", on_click="ignore",
+    )
+    check = export.preflight()
+    if check.ok:
+        right.download_button(
+            t("export.map_png"), _deferred(lambda: export.map_png(folium_map, **options), f"{name}.png"),
+            f"{name}.png", "image/png", key=f"{key}-png", on_click="ignore",
+        )
+    else:
+        right.download_button(t("export.map_png"), b"", f"{name}.png", disabled=True, key=f"{key}-png",
+                              help=check.message(lang))
+        right.caption(check.message(lang))
