@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import progress
+from analytics import priority, progress
 from dashboard import state
 
 # -------------------------------------------------------------------------------------------- progress
@@ -83,3 +83,53 @@ def as_of_or_latest(chosen: date | None) -> date | None:
         return chosen
     dates = state.report_dates()
     return dates[-1] if dates else None
+
+
+# -------------------------------------------------------------------------------------------- priority
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _plan_years(version: int) -> list[int]:
+    years = state.layer("compounds", crs=None)["plan_year"].dropna().astype(int).unique()
+    return sorted(int(y) for y in years)
+
+
+def plan_years() -> list[int]:
+    """The plan years (annual batches) the stored compounds belong to, oldest first."""
+    return _plan_years(state.data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _priority_scores(
+    weights: tuple[tuple[str, float], ...],
+    as_of_year: int,
+    plan_years: tuple[int, ...],
+    counties: tuple[str, ...],
+    statuses: tuple[str, ...],
+    version: int,
+) -> priority.PriorityResult | None:
+    compounds = state.layer("compounds", crs=None)
+    chosen = compounds[
+        compounds["plan_year"].isin(plan_years)
+        & compounds["county_code"].isin(counties)
+        & compounds["status"].isin(statuses)
+    ]
+    if chosen.empty:
+        return None
+    return priority.priority_scores(chosen, weights=dict(weights), as_of_year=as_of_year)
+
+
+def priority_scores(
+    *,
+    weights: dict[str, float],
+    as_of_year: int,
+    plan_years: list[int],
+    counties: list[str],
+    statuses: list[str],
+) -> priority.PriorityResult | None:
+    """``analytics.priority.priority_scores`` over the stored compounds of the chosen plan years, counties
+    and statuses (scores are relative to that selection); ``None`` when the selection holds no compound."""
+    return _priority_scores(
+        tuple(sorted(weights.items())), as_of_year, tuple(sorted(plan_years)), tuple(sorted(counties)),
+        tuple(sorted(statuses)), state.data_version(),
+    )

@@ -1,16 +1,18 @@
 """Display tables and plotly figures for the progress, priority and funding pages.
 
 Built from the frames ``analytics`` returns: columns renamed to labels in the user's language, county and
-status names translated, rates shown in per cent, changes as ▲▼ arrows. Pure functions of their inputs
-and the current language; no analysis happens here.
+status names translated, rates shown in per cent, changes as ▲▼ arrows; plus the casts that read a view
+back from the URL. Pure functions of their inputs and the current language; no analysis happens here.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from analytics import settings
 from analytics.progress import CITY_CODE
@@ -57,6 +59,44 @@ def percent(fraction: pd.Series) -> pd.Series:
 
 def _labelled(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
     return frame.rename(columns={c: t(f"{prefix}.{c}") for c in frame.columns})
+
+
+def url_list(allowed: Sequence[object], *, item: Callable[[str], object] = str) -> Callable[[str], list]:
+    """A ``urlstate.bind`` cast for a comma-separated list: items parsed with ``item``, unknown ones dropped."""
+    def cast(raw: str) -> list:
+        values = []
+        for part in raw.split(","):
+            try:
+                value = item(part)
+            except (TypeError, ValueError):
+                continue
+            if value in allowed and value not in values:
+                values.append(value)
+        return values
+
+    return cast
+
+
+def url_int(low: int, high: int) -> Callable[[str], int]:
+    """A ``urlstate.bind`` cast for a whole number in ``[low, high]`` (anything else raises ``ValueError``)."""
+    def cast(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside {low}–{high}")
+        return value
+
+    return cast
+
+
+def url_float(low: float, high: float) -> Callable[[str], float]:
+    """A ``urlstate.bind`` cast for a finite number in ``[low, high]``."""
+    def cast(raw: str) -> float:
+        value = float(raw)
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"{value} is outside {low}–{high}")
+        return value
+
+    return cast
 
 
 # --------------------------------------------------------------------------------------------- progress
@@ -206,3 +246,86 @@ def progress_kpis(frame: pd.DataFrame, *, period: str) -> list[tuple[str, str, s
 def unit_options(frame: pd.DataFrame) -> list[str]:
     """The city code (370800) then the county / zone codes of a ``county_progress`` frame, in its order."""
     return [CITY_CODE, *frame.loc[frame.kind != "city", "unit_code"].tolist()]
+
+
+# --------------------------------------------------------------------------------------------- priority
+
+COMPONENTS = ("age", "willingness", "contributing", "procedures", "benefit")
+
+
+def weight_shares(shares: dict[str, float]) -> str:
+    """``房龄 25% · 居民意愿 15% · …`` for normalised weights."""
+    return " · ".join(f"{t(f'priority.comp.{c}')} {shares[c] * 100:.0f}%" for c in COMPONENTS)
+
+
+def priority_table(ranked: pd.DataFrame) -> pd.DataFrame:
+    """Ranked eligible compounds: rank, identity, inputs, components 0–1, weighted parts, score; labelled."""
+    yes, no = t("priority.yes"), t("priority.no")
+    out = pd.DataFrame({
+        "rank": ranked["rank"].astype("int64"),
+        "id": ranked["id"],
+        "name": ranked["name"],
+        "county": [unit_name(c) for c in ranked["county_code"]],
+        "plan_year": ranked["plan_year"].astype("Int64"),
+        "status": [status_name(s) for s in ranked["status"]],
+        "built_year": ranked["built_year"],
+        "age_years": ranked["age_years"],
+        "households": ranked["households"],
+        "willingness_pct": ranked["willingness_pct"],
+        "contributing_pct": ranked["contributing_pct"],
+        "procedures_complete": [yes if v is True or v == 1 else no for v in ranked["procedures_complete"]],
+    })
+    for col in (*(f"c_{c}" for c in COMPONENTS), *(f"part_{c}" for c in COMPONENTS), "score"):
+        out[col] = ranked[col].astype(float).to_numpy()
+    out["missing_inputs"] = [_missing(v) for v in ranked["missing_inputs"]]
+    return _labelled(out, "priority.col")
+
+
+def _missing(codes: str) -> str:
+    sep = "、" if current_lang() == "zh" else ", "
+    return sep.join(t(f"priority.missing.{c}") for c in str(codes).split(";") if c)
+
+
+def priority_column_config() -> dict[str, object]:
+    """Number formats for :func:`priority_table` (values keep full precision for the downloads)."""
+    fmt = {f"c_{c}": "%.3f" for c in COMPONENTS} | {f"part_{c}": "%.3f" for c in COMPONENTS} | {"score": "%.3f"}
+    config: dict[str, object] = {t(f"priority.col.{col}"): st.column_config.NumberColumn(format=f) for col, f in fmt.items()}
+    config[t("priority.col.built_year")] = st.column_config.NumberColumn(format="%d")
+    config[t("priority.col.plan_year")] = st.column_config.NumberColumn(format="%d")
+    return config
+
+
+def priority_figure(ranked: pd.DataFrame, *, top_n: int) -> tuple[go.Figure, pd.DataFrame]:
+    """Horizontal stacked bars of the weighted components of the ``top_n`` best compounds (best on top)."""
+    top = ranked.head(top_n)
+    names = [f"{r}. {n}" for r, n in zip(top["rank"], top["name"])]
+    fig = go.Figure()
+    for comp in COMPONENTS:
+        fig.add_trace(go.Bar(
+            y=names, x=top[f"part_{comp}"], name=t(f"priority.comp.{comp}"), orientation="h",
+            hovertemplate="%{y}: %{x:.3f}<extra>" + t(f"priority.comp.{comp}") + "</extra>",
+        ))
+    fig.update_layout(
+        barmode="stack", xaxis_title=t("priority.chart.score"), height=max(360, 26 * len(top) + 160),
+        yaxis={"autorange": "reversed"}, legend={"orientation": "h", "y": -0.15},
+    )
+    data = pd.DataFrame({"rank": top["rank"].to_numpy(), "id": top["id"].to_numpy(), "name": top["name"].to_numpy()})
+    for comp in COMPONENTS:
+        data[f"part_{comp}"] = top[f"part_{comp}"].to_numpy()
+    data["score"] = top["score"].to_numpy()
+    return fig, _labelled(data, "priority.col")
+
+
+def ineligible_table(ineligible: pd.DataFrame) -> pd.DataFrame:
+    """Ineligible compounds with the reasons in the user's language; labelled."""
+    sep = "；" if current_lang() == "zh" else "; "
+    out = pd.DataFrame({
+        "id": ineligible["id"],
+        "name": ineligible["name"],
+        "county": [unit_name(c) for c in ineligible["county_code"]],
+        "plan_year": ineligible["plan_year"].astype("Int64"),
+        "status": [status_name(s) for s in ineligible["status"]],
+        "built_year": ineligible["built_year"],
+        "reason": [sep.join(t(f"priority.reason.{c}") for c in str(r).split(";") if c) for r in ineligible["reason"]],
+    })
+    return _labelled(out, "priority.col")

@@ -1,11 +1,88 @@
-"""priority page (to be built out): the compounds table so the page opens on the data."""
+"""项目生成 Project priority: weight the selection criteria, see the ranked candidates and what their scores are
+made of, and which compounds are ineligible and why."""
+
+from __future__ import annotations
+
+from datetime import date
 
 import streamlit as st
 
-from dashboard import state, ui
+from analytics import priority, settings
+from dashboard import cached_tables, sidebar, ui, urlstate, views
+from dashboard.downloads import show_chart, show_table
+from dashboard.labels import t
 
-ui.page_header("page.priority", ui.source_footer())
+ui.page_header("page.priority", t("priority.caption"))
+
+as_of = cached_tables.as_of_or_latest(sidebar.as_of())
+as_of_year = as_of.year if as_of else date.today().year
+years = cached_tables.plan_years()
+counties = list(settings.COUNTY_ORDER)
+
+weights = {
+    name: urlstate.bind(f"w_{name}", round(default * 100), cast=views.url_int(0, 100))
+    for name, default in priority.DEFAULT_WEIGHTS.items()
+}
+chosen_years = urlstate.bind("prio_years", years, cast=views.url_list(years, item=int))
+chosen_counties = urlstate.bind("prio_counties", counties, cast=views.url_list(counties))
+chosen_statuses = urlstate.bind("prio_statuses", ["未开工", "已立项"], cast=views.url_list(settings.STATUSES))
+top_n = urlstate.bind("top_n", 20, cast=views.url_int(5, 50))
+
+with st.sidebar:
+    st.subheader(t("priority.weights"), help=t("priority.weights_help"))
+    for name in priority.DEFAULT_WEIGHTS:
+        st.slider(t(f"priority.comp.{name}"), 0, 100, step=5, key=f"w_{name}")
+    weights = {name: st.session_state[f"w_{name}"] for name in priority.DEFAULT_WEIGHTS}
+
+with st.expander(t("priority.filters"), expanded=True):
+    cols = st.columns([1, 2, 1])
+    cols[0].multiselect(t("priority.plan_years"), years, key="prio_years")
+    cols[1].multiselect(t("priority.counties"), counties, key="prio_counties", format_func=views.unit_name)
+    cols[2].multiselect(t("priority.statuses"), settings.STATUSES, key="prio_statuses", format_func=views.status_name)
+    st.caption(t("priority.filters_help"))
+
+if not any(weights.values()):
+    st.warning(t("priority.weights_zero"))
+    st.stop()
+st.caption(t("priority.weights_share", shares=views.weight_shares(priority.normalise_weights(weights))))
+
 try:
-    st.dataframe(state.layer("compounds", crs=None).drop(columns="geometry"), hide_index=True)
+    result = cached_tables.priority_scores(
+        weights=weights, as_of_year=as_of_year, plan_years=st.session_state["prio_years"],
+        counties=st.session_state["prio_counties"], statuses=st.session_state["prio_statuses"],
+    )
 except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
     ui.show_error(exc)
+    st.stop()
+if result is None:
+    st.info(t("common.no_data"))
+    st.stop()
+ranked, ineligible = result
+
+cards = st.columns(3)
+cards[0].metric(t("priority.kpi.eligible"), f"{len(ranked)}", border=True)
+cards[1].metric(t("priority.kpi.ineligible"), f"{len(ineligible)}", border=True)
+cards[2].metric(t("priority.kpi.top_score"), f"{ranked['score'].iloc[0]:.3f}" if len(ranked) else "–", border=True)
+
+if len(ranked):
+    st.subheader(t("priority.chart"))
+    st.slider(t("priority.top_n"), 5, 50, step=5, key="top_n")
+    fig, data = views.priority_figure(ranked, top_n=st.session_state["top_n"])
+    fig.update_layout(title=t("priority.chart.title", n=min(st.session_state["top_n"], len(ranked))))
+    show_chart(fig, data, "priority_top", key="priority-chart")
+
+    st.subheader(t("priority.ranked"))
+    st.caption(t("priority.ranked_note"))
+    n_missing = int((ranked["missing_inputs"] != "").sum())
+    if n_missing:
+        st.warning(t("priority.missing_inputs", n=n_missing))
+    show_table(views.priority_table(ranked), "priority_ranked", key="priority-ranked",
+               column_config=views.priority_column_config())
+
+st.subheader(t("priority.ineligible"))
+st.caption(t("priority.ineligible_note"))
+if ineligible.empty:
+    st.success(t("priority.ineligible_none"))
+else:
+    show_table(views.ineligible_table(ineligible), "priority_ineligible", key="priority-ineligible",
+               column_config=views.priority_column_config())
