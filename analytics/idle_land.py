@@ -35,7 +35,8 @@ _CHUNK = 4096  # left-hand geometries per index query; bounds memory and feeds t
 _THREADS_FROM = 8192  # below this many left-hand geometries one thread is faster
 
 
-def _workers() -> int:
+def worker_count() -> int:
+    """Threads to use for GEOS work: the CPUs this process may run on, at most 4."""
     try:
         return max(1, min(4, len(os.sched_getaffinity(0))))
     except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
@@ -82,7 +83,7 @@ def pairs_within_distance(
         return ci[keep], cj[keep], dist[keep]
 
     starts = range(0, len(left), _CHUNK)
-    workers = _workers()
+    workers = worker_count()
     if len(left) >= _THREADS_FROM and workers > 1:
         with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(chunk, starts))

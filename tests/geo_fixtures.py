@@ -106,3 +106,30 @@ def random_layout(seed: int, *, n_compounds: int = 25, n_parcels: int = 60, exte
     ])
     parcels["area_m2"] = parcels.geometry.area
     return compounds, parcels
+
+
+# ----------------------------------------------------------------------------------------------- living circle
+def circle_compounds() -> gpd.GeoDataFrame:
+    """The idle-land compounds (C1, C2 in 370811 with 200 and 300 households; C3 in 370812 with 150)."""
+    return idle_compounds()
+
+
+def circle_facilities() -> gpd.GeoDataFrame:
+    """Two clinics and a market; no elderly care at all.
+
+    ====  =========  ============  =====================================================================
+    id    type       at            edge-to-edge distance (m) to C1 / C2 / C3
+    ====  =========  ============  =====================================================================
+    F1    clinic     (50, 50)      0 (inside C1) / 950 / 1,950
+    F2    clinic     (1050, 450)   √(950² + 350²) ≈ 1,012.4 / 350 / √(950² + 1550²) ≈ 1,818.0
+    F3    market     (300, 100)    200 / 700 / √(200² + 1900²) ≈ 1,910.5
+    ====  =========  ============  =====================================================================
+
+    Nearest per compound: clinic C1 0 (F1, 5min), C2 350 (F2, 10min), C3 1,818.0 (F2, no tier);
+    market C1 200 (5min), C2 700 (15min), C3 1,910.5 (no tier); elderly_care none anywhere.
+    """
+    return frame([
+        {"id": "F1", "facility_type": "clinic", "geometry": point(50, 50)},
+        {"id": "F2", "facility_type": "clinic", "geometry": point(1050, 450)},
+        {"id": "F3", "facility_type": "market", "geometry": point(300, 100)},
+    ])

@@ -108,7 +108,7 @@ def test_threaded_chunks_match_oracle(monkeypatch):
     """Small chunks on two threads give the same answer as one pass (chunk borders, thread path)."""
     monkeypatch.setattr(idle_land, "_CHUNK", 7)
     monkeypatch.setattr(idle_land, "_THREADS_FROM", 1)
-    monkeypatch.setattr(idle_land, "_workers", lambda: 2)
+    monkeypatch.setattr(idle_land, "worker_count", lambda: 2)
     compounds, parcels = gf.random_layout(11, n_compounds=60, n_parcels=80)
     got = parcels_within(compounds, parcels, max_distance_m=400)
     assert_same_pairs(as_dict(got), oracle(compounds, parcels, 400))
