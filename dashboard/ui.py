@@ -36,3 +36,45 @@ def source_footer() -> str:
     info = state.info()
     source = t("common.demo_footer") if state.is_demo() else t("sidebar.own_data")
     return f"{t('sidebar.source')}: {source} · {t('sidebar.as_of')}: {info.get('as_of', '')}"
+
+
+def bind_choice(key: str, default, options) -> object:
+    """:func:`dashboard.urlstate.bind` for a select widget, also resetting a stale session value.
+
+    A value left in ``st.session_state[key]`` that is not one of ``options`` (e.g. from another page with
+    the same key) falls back to ``default`` before the widget is created.
+    """
+    from dashboard import urlstate
+
+    options = list(options)
+    if key in st.session_state and st.session_state[key] not in options:
+        st.session_state[key] = default
+    return urlstate.bind(key, default, options=options)
+
+
+def meeting_mode_css() -> None:
+    """Projector layout: no sidebar, header or toolbar; full width; large type for titles and KPI cards."""
+    st.markdown(
+        """
+        <style>
+        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
+        header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+        footer { display: none !important; }
+        .block-container, [data-testid="stMainBlockContainer"] {
+            padding-top: 1rem !important; padding-bottom: 0.5rem !important; max-width: 100% !important; }
+        h1 { font-size: 2.6rem !important; }
+        [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.45rem !important; }
+        [data-testid="stMetricValue"] { font-size: 3.1rem !important; }
+        [data-testid="stMetricDelta"] { font-size: 1.25rem !important; }
+        [data-testid="stCaptionContainer"] { font-size: 1.2rem !important; }
+        </style>
+        """,
+        unsafe_allow_html=True,
+    )
+
+
+def metric_cards(cards, *, columns: int | None = None) -> None:
+    """Show KPI cards (objects with ``label``, ``value``, ``delta``, ``help``) side by side with borders."""
+    cards = list(cards)
+    for slot, card in zip(st.columns(columns or len(cards)), cards):
+        slot.metric(card.label, card.value, card.delta, help=card.help, border=True)

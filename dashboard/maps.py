@@ -1,0 +1,851 @@
+"""The one map builder every page uses: folium maps that work offline, with escaped text, legends and basemaps.
+
+How a page draws a map::
+
+    m = maps.base_map(compounds)                 # basemap from the sidebar, fitted to the frame
+    maps.add_counties(m, counties)               # outlines (or a choropleth with ``values=``)
+    maps.add_compounds(m, compounds)             # outlines coloured by status, with a legend
+    maps.render(m, key="idle_map", returned_objects=["last_active_drawing"], on_change=callback)
+    downloads.map_downloads(m, "idle_land_map")
+
+Rules kept here so every page follows them:
+
+- **Offline.** Leaflet and jQuery come from ``/app/static/vendor`` (copied from the ``xstatic-leaflet`` and
+  ``xstatic-jquery`` pip packages by ``make setup``); no Bootstrap or icon fonts, so only ``GeoJson`` and
+  ``CircleMarker`` are used. With the default basemap ``"none"`` the map fetches nothing from anywhere.
+- **Escaped.** Every value from the data passes :func:`escape_text` before it reaches a tooltip or a
+  legend: HTML-escaped and ``$``, backtick and backslash turned into entities, because folium writes
+  tooltip/popup text into JavaScript template strings.
+- **Small.** One ``GeoJson`` layer per theme; geometries simplified in EPSG:4548 (a few metres) and
+  rounded to 6 decimals (≈ 0.1 m) in EPSG:4326; feature properties hold only the tooltip text.
+- **Quiet.** ``prefer_canvas``; :func:`render` passes ``returned_objects`` so panning and zooming never
+  rerun the script; a click reaches the page through ``on_change`` and :func:`clicked_feature`.
+- **Basemaps.** ``"none"`` (county outlines only), ``"osm"``, ``"gaode"`` (data shifted from WGS84 to
+  GCJ-02 with :mod:`analytics.coords` so it sits on Gaode's tiles), ``"tianditu"`` (needs a key from
+  ``st.secrets["TIANDITU_KEY"]`` or the environment variable ``TIANDITU_KEY``; without one the map says
+  so and falls back to ``"none"``).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+from branca.element import MacroElement
+from jinja2 import Template
+from pyproj import Transformer
+from shapely.geometry import mapping
+from streamlit_folium import st_folium
+
+from analytics import settings
+from analytics.coords import geometries_to_gcj02
+from dashboard.labels import current_lang, t
+
+log = logging.getLogger(__name__)
+
+Basemap = Literal["none", "osm", "gaode", "tianditu"]
+BASEMAPS: tuple[str, ...] = ("none", "osm", "gaode", "tianditu")
+
+STATIC_URL = "/app/static/vendor"
+"""Where Streamlit serves ``static/vendor`` (``enableStaticServing``); see ``scripts/prepare.py``."""
+
+SIMPLIFY_M = 3.0
+"""Default simplification tolerance for polygons drawn on a map, metres in EPSG:4548."""
+DECIMALS = 6
+"""Decimals kept in drawn lon/lat coordinates (1e-6° ≈ 0.1 m)."""
+
+# ---------------------------------------------------------------------------------------------- colours
+STATUS_COLORS: dict[str, str] = {"未开工": "#9E9E9E", "已立项": "#2F80ED", "已开工": "#F2994A", "已完工": "#27AE60"}
+PARCEL_TYPE_COLORS: dict[str, str] = {"闲置用地": "#8E44AD", "低效用地": "#D35400", "空置房屋": "#16A085", "零星地块": "#7F8C8D"}
+FACILITY_COLORS: dict[str, str] = {
+    "elderly_care": "#E74C3C", "childcare": "#F1C40F", "clinic": "#1ABC9C", "service_station": "#3498DB",
+    "market": "#E67E22", "parking": "#34495E", "sports": "#2ECC71", "ev_charging": "#9B59B6",
+}
+SEQUENTIAL = ("#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C")  # ColorBrewer Blues, 5 classes
+HIGHLIGHT = "#C0392B"  # the app's primary colour: selections
+COUNTY_LINE = "#5D6D7E"
+NO_DATA = "#D5D8DC"
+
+
+# ---------------------------------------------------------------------------------------------- escaping
+_JS_TEMPLATE_ENTITIES = str.maketrans({"$": "&#36;", "`": "&#96;", "\\": "&#92;"})
+
+
+def escape_text(value: object) -> str:
+    """``value`` as text that is inert in HTML and inside a JavaScript template string.
+
+    HTML-escapes ``& < > " '`` and turns ``$``, backtick and backslash into HTML entities, so that neither
+    markup (``<img onerror=…>``) nor template-string interpolation (``${…}``, a closing backtick) survives.
+    ``None``, NaN and ``pd.NA`` become the empty string.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return html.escape(str(value), quote=True).translate(_JS_TEMPLATE_ENTITIES)
+
+
+# -------------------------------------------------------------------------------------------- formatting
+def fmt_int(value: object) -> str:
+    """``12,345``; empty for missing values."""
+    return "" if _missing(value) else f"{round(float(value)):,}"
+
+
+def fmt_m(value: object) -> str:
+    """Metres, ``1,234 m``."""
+    return "" if _missing(value) else f"{round(float(value)):,} m"
+
+
+def fmt_m2(value: object) -> str:
+    """Square metres, ``1,234 m²``."""
+    return "" if _missing(value) else f"{round(float(value)):,} m²"
+
+
+def fmt_pct(value: object) -> str:
+    """A fraction 0–1 as ``45.6%``."""
+    return "" if _missing(value) else f"{float(value) * 100:.1f}%"
+
+
+def fmt_number(value: object) -> str:
+    """A number with at most two decimals, thousands separated."""
+    return "" if _missing(value) else f"{float(value):,.2f}".rstrip("0").rstrip(".")
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def county_label(code: object) -> str:
+    """A county's or function zone's name in the user's language (the code itself when unknown)."""
+    en = current_lang() == "en"
+    if code in settings.COUNTIES:
+        zh, english, *_ = settings.COUNTIES[code]
+        return english if en else zh
+    if code in settings.FUNCTION_ZONES:
+        zh, english = settings.FUNCTION_ZONES[code]
+        return english if en else zh
+    return "" if _missing(code) else str(code)
+
+
+def facility_label(code: object) -> str:
+    """A facility type's name in the user's language."""
+    spec = settings.FACILITY_TYPES.get(code)  # type: ignore[arg-type]
+    if spec is None:
+        return "" if _missing(code) else str(code)
+    return str(spec["en"] if current_lang() == "en" else spec["zh"])
+
+
+def category_label(kind: str, value: object) -> str:
+    """Label of an enumerated data value (``kind`` in ``status``, ``tier``, ``parcel_type``, ``ownership``)."""
+    if _missing(value):
+        return ""
+    key = f"status.{value}" if kind == "status" else f"tier.{value}" if kind == "tier" else f"maps.{kind}.{value}"
+    try:
+        return t(key)
+    except KeyError:
+        return str(value)
+
+
+# ---------------------------------------------------------------------------------------------- basemaps
+@dataclass(frozen=True)
+class BasemapChoice:
+    """The basemap to draw, after checking what the user asked for against what is available."""
+
+    name: str
+    tianditu_key: str | None = None
+    notice: str | None = None  # label key of a message to show (e.g. Tianditu without a key)
+
+    @property
+    def gcj02(self) -> bool:
+        """Whether data must be shifted to GCJ-02 to sit on these tiles (Gaode)."""
+        return self.name == "gaode"
+
+
+_TIANDITU_KEY = re.compile(r"^[0-9A-Za-z]{16,64}$")
+
+
+def tianditu_key() -> str | None:
+    """The Tianditu browser key from ``st.secrets["TIANDITU_KEY"]`` or the ``TIANDITU_KEY`` environment variable."""
+    key = None
+    try:
+        key = st.secrets.get("TIANDITU_KEY")
+    except Exception:  # noqa: BLE001 - no secrets file is the normal case
+        key = None
+    key = key or os.environ.get("TIANDITU_KEY")
+    return str(key).strip() if key else None
+
+
+def resolve_basemap(requested: str | None, *, key: str | None = None) -> BasemapChoice:
+    """Turn the sidebar's choice into a drawable basemap (``"none"`` when it cannot be drawn)."""
+    if requested not in BASEMAPS:
+        return BasemapChoice("none")
+    if requested == "tianditu":
+        if not key:
+            return BasemapChoice("none", notice="maps.tianditu_no_key")
+        if not _TIANDITU_KEY.match(key):
+            return BasemapChoice("none", notice="maps.tianditu_bad_key")
+        return BasemapChoice("tianditu", tianditu_key=key)
+    return BasemapChoice(requested)
+
+
+def _add_tiles(m: folium.Map, choice: BasemapChoice) -> None:
+    if choice.name == "osm":
+        folium.TileLayer("OpenStreetMap", name=t("basemap.osm"), control=False).add_to(m)
+    elif choice.name == "gaode":
+        folium.TileLayer(
+            tiles="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            attr="&copy; 高德地图 AutoNavi", subdomains="1234", name=t("basemap.gaode"), control=False, max_zoom=18,
+        ).add_to(m)
+    elif choice.name == "tianditu":
+        for layer in ("vec", "cva"):
+            folium.TileLayer(
+                tiles=(
+                    f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                    f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+                    f"&TILECOL={{x}}&tk={choice.tianditu_key}"
+                ),
+                attr="&copy; 天地图 Tianditu", subdomains="01234567", name=t("basemap.tianditu"),
+                overlay=layer == "cva", control=False, max_zoom=18,
+            ).add_to(m)
+
+
+# ------------------------------------------------------------------------------------------------ the map
+class OfflineMap(folium.Map):
+    """A ``folium.Map`` whose Leaflet and jQuery come from the app's own static files, not from CDNs."""
+
+    default_js = [
+        ("leaflet", f"{STATIC_URL}/leaflet/leaflet.js"),
+        ("jquery", f"{STATIC_URL}/jquery/jquery.min.js"),
+    ]
+    default_css = [("leaflet_css", f"{STATIC_URL}/leaflet/leaflet.css")]
+
+    #: set by :func:`base_map`: whether drawn data is shifted to GCJ-02 (Gaode tiles)
+    gcj02: bool = False
+    _finished: bool = False
+
+
+class _Background(MacroElement):
+    """Paints the map's background (seen where no tiles are drawn)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.getContainer().style.background = {{ this.color|tojson }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, color: str):
+        super().__init__()
+        self._name = "Background"
+        self.color = color
+
+
+class Legend(MacroElement):
+    """A legend box (Leaflet control) listing colour swatches and their labels; the text is escaped."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create('div', 'jiugai-legend');
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        title: str,
+        items: Sequence[tuple[str, str]],
+        *,
+        shape: Literal["box", "circle", "line"] = "box",
+        position: str = "bottomright",
+        font_px: int = 12,
+    ):
+        super().__init__()
+        self._name = "Legend"
+        self.position = position
+        self.html = legend_html(title, items, shape=shape, font_px=font_px)
+
+
+def legend_html(
+    title: str, items: Sequence[tuple[str, str]], *, shape: str = "box", font_px: int = 12
+) -> str:
+    """The legend's HTML: an escaped title and one row per ``(colour, label)``."""
+    size = round(font_px * 1.1)
+    radius = "50%" if shape == "circle" else "2px"
+    height = 3 if shape == "line" else size
+    rows = "".join(
+        f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
+        f'<span style="display:inline-block;width:{size}px;height:{height}px;border-radius:{radius};'
+        f'background:{_css_color(color)};border:1px solid #555"></span>{escape_text(label)}</div>'
+        for color, label in items
+    )
+    return (
+        f'<div style="background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;'
+        f'box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:{font_px}px;line-height:1.3;max-width:260px">'
+        f'<div style="font-weight:600;margin-bottom:3px">{escape_text(title)}</div>{rows}</div>'
+    )
+
+
+_CSS_COLOR = re.compile(r"^#[0-9A-Fa-f]{3,8}$")
+
+
+def _css_color(color: str) -> str:
+    return color if _CSS_COLOR.match(color) else NO_DATA
+
+
+def base_map(
+    fit: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    *,
+    basemap: str | None = None,
+    max_zoom: int = 17,
+    show_notice: bool = True,
+) -> OfflineMap:
+    """An empty map with the sidebar's basemap (or ``basemap``), a scale bar, fitted to ``fit``.
+
+    Parameters
+    ----------
+    fit
+        Frame (any CRS) whose extent the map opens on; ``None`` opens on the whole city.
+    basemap
+        ``"none"``, ``"osm"``, ``"gaode"`` or ``"tianditu"``; ``None`` takes ``st.session_state["basemap"]``.
+    max_zoom
+        Closest zoom when fitting (a single compound should not fill the screen).
+    show_notice
+        Show the message when the chosen basemap cannot be drawn (Tianditu without a key).
+    """
+    requested = basemap if basemap is not None else st.session_state.get("basemap", "none")
+    choice = resolve_basemap(requested, key=tianditu_key() if requested == "tianditu" else None)
+    if choice.notice and show_notice:
+        st.info(t(choice.notice), icon=":material/map:")
+    m = OfflineMap(
+        location=[35.4, 116.6], zoom_start=9, tiles=None, prefer_canvas=True, control_scale=True,
+        max_zoom=18, min_zoom=6,
+    )
+    m.gcj02 = choice.gcj02
+    m.basemap = choice.name
+    _add_tiles(m, choice)
+    if choice.name == "none":
+        _Background("#F4F6F8").add_to(m)
+    fit_to(m, fit, max_zoom=max_zoom)
+    return m
+
+
+def fit_to(m: OfflineMap, frame: gpd.GeoDataFrame | gpd.GeoSeries | None, *, max_zoom: int = 17) -> None:
+    """Open the map on ``frame``'s extent (the whole city when ``frame`` is ``None`` or empty)."""
+    lon0, lat0, lon1, lat1 = settings.JINING_BOUNDS_DEG
+    if frame is not None and len(frame) and frame.crs is not None:
+        shown = display_frame(frame, gcj02=m.gcj02, simplify_m=0)
+        b = shown.total_bounds
+        if np.isfinite(b).all():
+            lon0, lat0, lon1, lat1 = (float(v) for v in b)
+    elif m.gcj02:
+        (lon0, lon1), (lat0, lat1) = _shift_pair((lon0, lon1), (lat0, lat1))
+    m.fit_bounds([[lat0, lon0], [lat1, lon1]], max_zoom=max_zoom)
+
+
+def _shift_pair(lons: tuple[float, float], lats: tuple[float, float]) -> tuple[tuple, tuple]:
+    from analytics.coords import wgs84_to_gcj02
+
+    x, y = wgs84_to_gcj02(np.array(lons), np.array(lats))
+    return (float(x[0]), float(x[1])), (float(y[0]), float(y[1]))
+
+
+# ------------------------------------------------------------------------------------------ geometries
+def display_frame(
+    frame: gpd.GeoDataFrame | gpd.GeoSeries, *, gcj02: bool = False, simplify_m: float = SIMPLIFY_M
+) -> gpd.GeoSeries:
+    """``frame``'s geometries ready to draw: simplified in EPSG:4548, in EPSG:4326, shifted, rounded.
+
+    Points are never simplified. ``gcj02`` shifts WGS84 to GCJ-02 (Gaode tiles). Coordinates are rounded
+    to :data:`DECIMALS` decimals.
+    """
+    geo = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
+    if geo.crs is None:
+        raise ValueError("A frame drawn on a map needs a CRS; set it first (the store gives EPSG:4548).")
+    epsg = geo.crs.to_epsg()
+    if epsg not in (settings.ANALYSIS_CRS, settings.STORAGE_CRS):
+        geo = geo.to_crs(settings.ANALYSIS_CRS)
+        epsg = settings.ANALYSIS_CRS
+    geoms = np.asarray(geo.values, dtype=object)
+    if simplify_m > 0 and not geo.geom_type.isin(["Point", "MultiPoint"]).all():
+        if epsg == settings.STORAGE_CRS:
+            geoms = shapely.transform(geoms, _transformer(settings.STORAGE_CRS, settings.ANALYSIS_CRS))
+            epsg = settings.ANALYSIS_CRS
+        geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+    if epsg == settings.ANALYSIS_CRS:
+        geoms = shapely.transform(geoms, _transformer(settings.ANALYSIS_CRS, settings.STORAGE_CRS))
+    shown = gpd.GeoSeries(geoms, index=geo.index, crs=settings.STORAGE_CRS)
+    if gcj02:
+        shown = geometries_to_gcj02(shown)
+    rounded = shapely.transform(np.asarray(shown.values, dtype=object), lambda c: np.round(c, DECIMALS))
+    return gpd.GeoSeries(rounded, index=geo.index, crs=settings.STORAGE_CRS)
+
+
+@functools.cache
+def _pyproj_transformer(source: int, target: int) -> Transformer:
+    # pyproj Transformers are thread-safe (pyproj >= 3.1); building one costs tens of milliseconds
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def _transformer(source: int, target: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A coordinate function for ``shapely.transform`` from EPSG ``source`` to ``target`` (lon/lat order)."""
+    transformer = _pyproj_transformer(source, target)
+
+    def apply(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return apply
+
+
+# ------------------------------------------------------------------------------------------------ layers
+Field = tuple[str, str] | tuple[str, str, Callable[[object], str]]
+"""A tooltip row: ``(column, label)`` or ``(column, label, formatter)``; the label is already translated."""
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a layer is drawn (Leaflet path options)."""
+
+    color: str = "#2C3E50"
+    weight: float = 1.5
+    fill_color: str | None = None
+    fill_opacity: float = 0.35
+    opacity: float = 0.9
+    radius: float = 5.0  # points only, pixels
+    dash: str | None = None
+
+    def leaflet(self, color: str | None = None, fill: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "color": color or self.color,
+            "weight": self.weight,
+            "opacity": self.opacity,
+            "fillColor": fill or self.fill_color or color or self.color,
+            "fillOpacity": self.fill_opacity,
+        }
+        if self.dash:
+            out["dashArray"] = self.dash
+        return out
+
+
+def add_layer(
+    m: OfflineMap,
+    frame: gpd.GeoDataFrame,
+    *,
+    layer: str,
+    name: str,
+    id_column: str = "id",
+    fields: Sequence[Field] = (),
+    style: Style = Style(),
+    colors: Mapping[str, str] | pd.Series | None = None,
+    line_colors: Mapping[str, str] | pd.Series | None = None,
+    simplify_m: float = SIMPLIFY_M,
+    highlight: bool = False,
+    show: bool = True,
+) -> folium.GeoJson | None:
+    """Add ``frame`` as one ``GeoJson`` layer with escaped tooltips; returns it (``None`` when empty).
+
+    Parameters
+    ----------
+    frame
+        Geometries in any CRS with a unique ``id_column``.
+    layer
+        Theme name stored in each feature (``"counties"``, ``"compounds"``, …) so a click can be told apart.
+    name
+        Layer name shown in the layer control (translated).
+    fields
+        Tooltip rows; every value is formatted and then passed through :func:`escape_text`.
+    style
+        Base style; ``colors`` (feature id → colour, a Series indexed by id or a dict) overrides the fill
+        (and outline unless ``line_colors`` is given) per feature.
+    highlight
+        Thicken a feature's outline under the mouse (for clickable layers).
+    """
+    if frame is None or len(frame) == 0:
+        return None
+    keys = frame[id_column].astype(str).to_numpy()
+    geoms = display_frame(frame, gcj02=m.gcj02, simplify_m=simplify_m).to_numpy()
+    properties = _properties(frame, layer, keys, fields)
+    features = [
+        {"type": "Feature", "id": key, "properties": props, "geometry": mapping(geom)}
+        for key, props, geom in zip(keys, properties, geoms)
+        if geom is not None and not geom.is_empty
+    ]
+    if not features:
+        return None
+    fill = _lookup(colors)
+    line = _lookup(line_colors)
+    styles: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        fill_color = fill.get(key)
+        styles[key] = style.leaflet(color=line.get(key, fill_color), fill=fill_color)
+
+    def style_function(feature: dict) -> dict:
+        return styles.get(feature["id"], style.leaflet())
+
+    def highlight_function(feature: dict) -> dict:
+        return {"weight": style.weight + 2.5, "fillOpacity": min(1.0, style.fill_opacity + 0.2)}
+
+    points = all(f["geometry"]["type"] == "Point" for f in features)
+    tooltip = None
+    if fields:
+        tooltip = folium.GeoJsonTooltip(
+            fields=[f"f{i}" for i in range(len(fields))],
+            aliases=[escape_text(field[1]) for field in fields],
+            sticky=True,
+        )
+    geojson = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=escape_text(name),
+        style_function=style_function,
+        highlight_function=highlight_function if highlight else None,
+        tooltip=tooltip,
+        marker=folium.CircleMarker(radius=style.radius) if points else None,
+        show=show,
+        smooth_factor=0.5,
+    )
+    geojson.add_to(m)
+    return geojson
+
+
+def _lookup(colors: Mapping[str, str] | pd.Series | None) -> dict[str, str]:
+    if colors is None:
+        return {}
+    items = colors.items()
+    return {str(k): _css_color(str(v)) for k, v in items if isinstance(v, str)}
+
+
+def _properties(frame: pd.DataFrame, layer: str, keys: np.ndarray, fields: Sequence[Field]) -> list[dict]:
+    columns = []
+    for field in fields:
+        column, formatter = field[0], (field[2] if len(field) > 2 else None)
+        values = frame[column].tolist() if column in frame.columns else [None] * len(frame)
+        columns.append([escape_text(formatter(v) if formatter else v) for v in values])
+    return [
+        {"layer": layer, "key": key, **{f"f{i}": col[row] for i, col in enumerate(columns)}}
+        for row, key in enumerate(keys)
+    ]
+
+
+def add_legend(
+    m: OfflineMap,
+    title: str,
+    items: Sequence[tuple[str, str]],
+    *,
+    shape: Literal["box", "circle", "line"] = "box",
+    position: str = "bottomright",
+    large: bool = False,
+) -> Legend:
+    """Add a legend box; ``items`` are ``(colour, label)`` pairs (labels escaped here)."""
+    legend = Legend(title, items, shape=shape, position=position, font_px=18 if large else 12)
+    legend.add_to(m)
+    return legend
+
+
+# ---------------------------------------------------------------------------------------------- themes
+def class_breaks(values: Iterable[float], *, k: int = 5) -> list[float]:
+    """``k`` equal-interval classes over the finite values: the ``k + 1`` edges, lowest first.
+
+    All-equal or no values give a single class ``[v, v]``.
+    """
+    arr = np.asarray([v for v in values if not _missing(v)], dtype=float)
+    if arr.size == 0:
+        return [0.0, 0.0]
+    low, high = float(arr.min()), float(arr.max())
+    if math.isclose(low, high):
+        return [low, high]
+    return [float(v) for v in np.linspace(low, high, k + 1)]
+
+
+def class_color(value: object, breaks: Sequence[float], palette: Sequence[str] = SEQUENTIAL) -> str:
+    """The colour of ``value``'s class (``NO_DATA`` grey for missing values)."""
+    if _missing(value):
+        return NO_DATA
+    if len(breaks) <= 2:
+        return palette[-1] if len(breaks) == 2 and breaks[0] == breaks[1] else palette[0]
+    n = len(breaks) - 1
+    idx = int(np.searchsorted(breaks[1:-1], float(value), side="right"))
+    return palette[round(idx * (len(palette) - 1) / max(n - 1, 1))]
+
+
+def add_counties(
+    m: OfflineMap,
+    counties: gpd.GeoDataFrame,
+    *,
+    values: pd.Series | None = None,
+    value_label: str | None = None,
+    fmt: Callable[[object], str] = fmt_number,
+    extra_fields: Sequence[Field] = (),
+    selected: str | None = None,
+    large: bool = False,
+    clickable: bool = False,
+) -> folium.GeoJson | None:
+    """County outlines, or a choropleth of ``values`` (Series indexed by ``county_code``) with its legend.
+
+    ``selected`` (a county code) is outlined in the highlight colour; ``clickable`` adds a hover effect.
+    """
+    frame = counties.assign(_label=[county_label(c) for c in counties["county_code"]])
+    fields: list[Field] = [("_label", t("col.county"))]
+    colors = None
+    if values is not None:
+        frame["_value"] = frame["county_code"].map(values)
+        fields.append(("_value", value_label or "", fmt))
+        breaks = class_breaks(frame["_value"])
+        colors = pd.Series([class_color(v, breaks) for v in frame["_value"]], index=frame["county_code"].astype(str))
+        add_legend(m, value_label or "", _class_items(breaks, fmt), large=large, position="bottomleft")
+    fields.extend(extra_fields)
+    line = {str(c): (HIGHLIGHT if c == selected else COUNTY_LINE) for c in frame["county_code"]}
+    style = Style(color=COUNTY_LINE, weight=3 if large else 2, fill_opacity=0.7 if values is not None else 0.02,
+                  fill_color="#FFFFFF")
+    layer = add_layer(
+        m, frame, layer="counties", name=t("maps.layer.counties"), id_column="county_code", fields=fields,
+        style=style, colors=colors, line_colors=line, simplify_m=20.0, highlight=clickable,
+    )
+    if selected is not None and selected in set(frame["county_code"]):
+        add_layer(
+            m, frame[frame["county_code"] == selected], layer="selection", name=t("maps.layer.selection"),
+            id_column="county_code", style=Style(color=HIGHLIGHT, weight=4, fill_opacity=0.0), simplify_m=20.0,
+        )
+    return layer
+
+
+def _class_items(breaks: Sequence[float], fmt: Callable[[object], str]) -> list[tuple[str, str]]:
+    if len(breaks) <= 2:
+        return [(class_color(breaks[0], breaks), fmt(breaks[0]))]
+    return [
+        (class_color((lo + hi) / 2, breaks), f"{fmt(lo)} – {fmt(hi)}")
+        for lo, hi in zip(breaks[:-1], breaks[1:])
+    ]
+
+
+def compound_fields() -> list[Field]:
+    """The default tooltip rows of a compound."""
+    return [
+        ("name", t("col.name")),
+        ("county_code", t("col.county"), county_label),
+        ("households", t("col.households"), fmt_int),
+        ("built_year", t("col.built_year")),
+        ("status", t("col.status"), lambda v: category_label("status", v)),
+    ]
+
+
+def add_compounds(
+    m: OfflineMap,
+    compounds: gpd.GeoDataFrame,
+    *,
+    color_by: str | None = "status",
+    palette: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    legend_title: str | None = None,
+    fields: Sequence[Field] | None = None,
+    color: str = "#34495E",
+    name: str | None = None,
+    layer: str = "compounds",
+    large: bool = False,
+    weight: float = 1.5,
+) -> folium.GeoJson | None:
+    """Compound outlines, coloured by ``color_by`` (default: status, with its legend).
+
+    ``palette`` maps each value of ``color_by`` to a colour and ``labels`` to its legend text (defaults
+    for ``status``); ``color_by=None`` draws every compound in ``color``.
+    """
+    colors = None
+    if color_by is not None:
+        palette = dict(palette or (STATUS_COLORS if color_by == "status" else {}))
+        colors = pd.Series(
+            [palette.get(v, color) for v in compounds[color_by]], index=compounds["id"].astype(str)
+        )
+        shown = [v for v in palette if v in set(compounds[color_by])]
+        if shown:
+            text = dict(labels or {})
+            if color_by == "status" and not text:
+                text = {v: category_label("status", v) for v in palette}
+            add_legend(
+                m, legend_title or t("col.status"), [(palette[v], text.get(v, str(v))) for v in shown], large=large
+            )
+    return add_layer(
+        m, compounds, layer=layer, name=name or t("maps.layer.compounds"),
+        fields=compound_fields() if fields is None else fields,
+        style=Style(color=color, weight=weight, fill_opacity=0.45), colors=colors,
+    )
+
+
+def add_parcels(
+    m: OfflineMap,
+    parcels: gpd.GeoDataFrame,
+    *,
+    highlight_ids: Iterable[str] | None = None,
+    fields: Sequence[Field] | None = None,
+    name: str | None = None,
+    large: bool = False,
+) -> folium.GeoJson | None:
+    """Parcels coloured by type; with ``highlight_ids`` those are drawn strong and the rest faint."""
+    fields = fields if fields is not None else [
+        ("id", t("col.id")),
+        ("parcel_type", t("maps.field.parcel_type"), lambda v: category_label("parcel_type", v)),
+        ("area_m2", t("maps.field.area_m2"), fmt_m2),
+        ("ownership", t("maps.field.ownership"), lambda v: category_label("ownership", v)),
+    ]
+    colors = pd.Series(
+        [PARCEL_TYPE_COLORS.get(v, "#7F8C8D") for v in parcels["parcel_type"]], index=parcels["id"].astype(str)
+    )
+    present = [v for v in PARCEL_TYPE_COLORS if v in set(parcels["parcel_type"])]
+    if present:
+        add_legend(
+            m, t("maps.field.parcel_type"),
+            [(PARCEL_TYPE_COLORS[v], category_label("parcel_type", v)) for v in present],
+            position="topright", large=large,
+        )
+    if highlight_ids is None:
+        return add_layer(m, parcels, layer="parcels", name=name or t("maps.layer.parcels"), fields=fields,
+                         style=Style(weight=1, fill_opacity=0.55), colors=colors)
+    wanted = set(map(str, highlight_ids))
+    strong = parcels["id"].astype(str).isin(wanted).to_numpy()
+    add_layer(m, parcels[~strong], layer="parcels", name=t("maps.layer.parcels_other"), fields=fields,
+              style=Style(weight=0.5, fill_opacity=0.12, opacity=0.35), colors=colors)
+    return add_layer(m, parcels[strong], layer="parcels", name=name or t("maps.layer.parcels_reachable"),
+                     fields=fields, style=Style(weight=1.5, fill_opacity=0.75), colors=colors)
+
+
+def add_facilities(
+    m: OfflineMap,
+    facilities: gpd.GeoDataFrame,
+    *,
+    fields: Sequence[Field] | None = None,
+    name: str | None = None,
+    radius: float = 4.0,
+    large: bool = False,
+) -> folium.GeoJson | None:
+    """Facility points as small circles coloured by ``facility_type``, with a legend of the types shown."""
+    fields = fields if fields is not None else [
+        ("name", t("col.name")),
+        ("facility_type", t("maps.field.facility_type"), facility_label),
+        ("floor_area_m2", t("col.floor_area_m2"), fmt_m2),
+    ]
+    colors = pd.Series(
+        [FACILITY_COLORS.get(v, "#7F8C8D") for v in facilities["facility_type"]], index=facilities["id"].astype(str)
+    )
+    present = [v for v in FACILITY_COLORS if v in set(facilities["facility_type"])]
+    if present:
+        add_legend(m, t("maps.field.facility_type"), [(FACILITY_COLORS[v], facility_label(v)) for v in present],
+                   shape="circle", position="topright", large=large)
+    return add_layer(m, facilities, layer="facilities", name=name or t("maps.layer.facilities"), fields=fields,
+                     style=Style(color="#FFFFFF", weight=1, fill_opacity=0.9, radius=radius), colors=colors,
+                     line_colors={k: "#FFFFFF" for k in colors.index})
+
+
+def add_selection(
+    m: OfflineMap,
+    frame: gpd.GeoDataFrame,
+    *,
+    fields: Sequence[Field] = (),
+    name: str | None = None,
+    color: str = HIGHLIGHT,
+    id_column: str = "id",
+) -> folium.GeoJson | None:
+    """The selected item(s) drawn on top in the highlight colour, thick outline and light fill."""
+    return add_layer(m, frame, layer="selection", name=name or t("maps.layer.selection"), id_column=id_column,
+                     fields=fields, style=Style(color=color, weight=4, fill_opacity=0.25, radius=7))
+
+
+def add_clusters(
+    m: OfflineMap,
+    clusters: gpd.GeoDataFrame,
+    *,
+    fields: Sequence[Field] = (),
+    value_column: str = "score",
+    value_label: str | None = None,
+    fmt: Callable[[object], str] = fmt_number,
+    large: bool = False,
+) -> folium.GeoJson | None:
+    """Cluster hulls (one feature per ``cluster_id``) coloured by ``value_column`` classes, with a legend."""
+    breaks = class_breaks(clusters[value_column]) if len(clusters) else [0.0, 0.0]
+    colors = pd.Series(
+        [class_color(v, breaks) for v in clusters[value_column]], index=clusters["cluster_id"].astype(str)
+    )
+    if len(clusters):
+        add_legend(m, value_label or value_column, _class_items(breaks, fmt), position="bottomleft", large=large)
+    return add_layer(m, clusters, layer="clusters", name=t("maps.layer.clusters"), id_column="cluster_id",
+                     fields=fields, style=Style(color="#1B4F72", weight=2, fill_opacity=0.45, dash="6 4"),
+                     colors=colors, line_colors={k: "#1B4F72" for k in colors.index}, highlight=True)
+
+
+# ------------------------------------------------------------------------------------------------ render
+def finish(m: OfflineMap) -> OfflineMap:
+    """Add the layer control last (it must come after every layer); idempotent."""
+    if not m._finished:
+        folium.LayerControl(collapsed=True, position="topright").add_to(m)
+        m._finished = True
+    return m
+
+
+def render(
+    m: OfflineMap,
+    *,
+    key: str,
+    returned_objects: Sequence[str] = (),
+    height: int = 520,
+    on_change: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Draw the map with streamlit-folium; only ``returned_objects`` changes rerun the page.
+
+    Use ``["last_active_drawing"]`` with ``on_change`` to react to clicks (see :func:`clicked_feature`);
+    the default ``()`` never reruns the script.
+    """
+    finish(m)
+    result = st_folium(
+        m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects),
+        on_change=on_change,
+    )
+    return result or {}
+
+
+def clicked_feature(result: Mapping[str, Any] | None, *, layer: str | None = None) -> str | None:
+    """The ``key`` (feature id) of the last clicked feature in ``result`` (from :func:`render`), if on ``layer``."""
+    if not result:
+        return None
+    drawing = result.get("last_active_drawing")
+    if not isinstance(drawing, Mapping):
+        return None
+    props = drawing.get("properties")
+    if not isinstance(props, Mapping):
+        return None
+    if layer is not None and props.get("layer") != layer:
+        return None
+    key = props.get("key")
+    return str(key) if key is not None else None
+
+
+def clicked(key: str, *, layer: str | None = None) -> str | None:
+    """:func:`clicked_feature` for the map drawn with ``key`` (call it from the map's ``on_change``)."""
+    return clicked_feature(st.session_state.get(key), layer=layer)
+
+
+def html_size_bytes(m: folium.Map) -> int:
+    """Size of the map's standalone HTML in bytes (what the browser receives for it)."""
+    finish(m)
+    return len(m.get_root().render().encode("utf-8"))
