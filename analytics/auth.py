@@ -459,7 +459,10 @@ def session_user(con: duckdb.DuckDBPyConnection, token: str | None, *, now: date
         log.info("session of %r ended (expired, idle or disabled)", name)
         return None
     if (stamp - last_seen_at).total_seconds() >= SESSION_TOUCH_S:
-        con.execute("UPDATE sessions SET last_seen_at = ? WHERE token_sha256 = ?", [stamp, digest])
+        try:
+            con.execute("UPDATE sessions SET last_seen_at = ? WHERE token_sha256 = ?", [stamp, digest])
+        except duckdb.TransactionException:  # another tab of the same session touched it just now
+            log.debug("session touch skipped for %r (concurrent update)", name)
     return User(name, role, county_code)
 
 

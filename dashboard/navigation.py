@@ -14,7 +14,10 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("pages/progress.py", "page.progress", ":material/trending_up:", "progress"),
         ("pages/funding.py", "page.funding", ":material/payments:", "funding"),
     ],
-    "nav.group.data": [("pages/data.py", "page.data", ":material/database:", "data")],
+    "nav.group.data": [
+        ("pages/data.py", "page.data", ":material/database:", "data"),
+        ("pages/admin.py", "page.admin", ":material/admin_panel_settings:", "admin"),
+    ],
 }
 
 

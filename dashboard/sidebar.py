@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth_ui, state
 from dashboard.labels import t
 
 BASEMAPS = ("none", "osm", "gaode", "tianditu")
@@ -43,6 +43,7 @@ def render() -> None:
     st.query_params["basemap"] = st.session_state["basemap"]
     if "as_of" in st.session_state:
         st.query_params["week"] = st.session_state["as_of"]
+    auth_ui.sidebar_box()
 
 
 def as_of() -> date | None:
