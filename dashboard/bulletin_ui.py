@@ -1,0 +1,60 @@
+"""The one-click bulletin on the progress page: 周调度/月通报 for the chosen date as Word and PDF downloads."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Literal
+
+import streamlit as st
+
+from dashboard import export, state, ui
+from dashboard.charts import resolve_lang
+from dashboard.labels import t
+
+log = logging.getLogger(__name__)
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _files(kind: str, as_of: date, lang: str, version: int) -> dict:
+    files = export.bulletin_files(state.cursor(), as_of=as_of, kind=kind, lang=lang)
+    return {"stem": files.file_stem, "title": files.bulletin.full_title, "docx": files.docx, "pdf": files.pdf,
+            "notes": list(files.notes)}
+
+
+def bulletin_button(*, as_of: date | None, kind: Literal["week", "month"]) -> None:
+    """A button that writes this period's 周调度 (``kind="week"``) or 月通报 (``"month"``) for ``as_of``.
+
+    One click builds both files (cached per date, kind, language and data version); the Word and PDF
+    download buttons then stay on the page. Anything left out (charts without Chromium, the PDF without
+    a CJK font) is said in a warning naming the package to install; errors show as a message.
+    """
+    if as_of is None:
+        st.info(t("export.bulletin.no_date"))
+        return
+    lang = resolve_lang(None)
+    slot = f"_bulletin_{kind}"
+    wanted = (kind, as_of, lang, state.data_version())
+    if st.button(t(f"export.bulletin.make.{kind}"), key=f"bulletin-make-{kind}", icon=":material/description:"):
+        with st.spinner(t("export.bulletin.working")):
+            try:
+                st.session_state[slot] = (wanted, _files(*wanted))
+            except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
+                ui.show_error(exc)
+                return
+    made = st.session_state.get(slot)
+    if not made or made[0] != wanted:
+        return
+    files = made[1]
+    for note in files["notes"]:
+        st.warning(note)
+    left, right = st.columns(2)
+    if files["docx"]:
+        left.download_button(t("export.bulletin.docx", name=files["title"]), files["docx"], f"{files['stem']}.docx",
+                             DOCX_MIME, key=f"bulletin-docx-{kind}", icon=":material/download:", on_click="ignore")
+    if files["pdf"]:
+        right.download_button(t("export.bulletin.pdf", name=files["title"]), files["pdf"], f"{files['stem']}.pdf",
+                              "application/pdf", key=f"bulletin-pdf-{kind}", icon=":material/download:",
+                              on_click="ignore")
