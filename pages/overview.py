@@ -1,11 +1,91 @@
-"""overview page (to be built out): the compounds table so the page opens on the data."""
+"""总览 Overview: the annual plan's KPIs, a county choropleth with the compounds by status, the county ranking.
+
+Clicking a county on the map (or choosing it above) filters the whole page to it. Meeting mode (会议模式)
+keeps only the KPIs and the map, in large type, for a projector.
+"""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state, ui
+from dashboard import cached_spatial as cs
+from dashboard import cached_tables, charts, maps, sidebar, state, ui, urlstate
+from dashboard.downloads import map_downloads, show_chart, show_table
+from dashboard.labels import t
 
-ui.page_header("page.overview", ui.source_footer())
+MAP_KEY = "overview_map"
+
+meeting = urlstate.bind("meeting", False, options=[True, False], cast=lambda s: s == "True")
+if meeting:
+    ui.meeting_mode_css()
+
+title, switch = st.columns([5, 1], vertical_alignment="bottom")
+title.title(t("overview.meeting_title") if meeting else t("page.overview"))
+switch.toggle(t("overview.meeting"), key="meeting", help=t("overview.meeting_help"))
+urlstate.sync("meeting")
+
+as_of = cached_tables.as_of_or_latest(sidebar.as_of())
+if as_of is None:
+    st.info(t("overview.no_reports"))
+    st.stop()
+
 try:
-    st.dataframe(state.layer("compounds", crs=None).drop(columns="geometry"), hide_index=True)
+    progress = cached_tables.county_progress(as_of=as_of)
+    plan_year = int(progress.attrs["plan_year"])
+    compounds = cs.plan_compounds(as_of=as_of, plan_year=plan_year)
+    counties = state.layer("counties")
 except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
     ui.show_error(exc)
+    st.stop()
+
+units = ["", *cs.unit_codes(progress)]
+unit = ui.bind_choice("county", "", units)
+indicator = ui.bind_choice("indicator", "completion_rate", cs.OVERVIEW_INDICATORS)
+
+
+def on_map_click() -> None:
+    """A click on a county selects it (a second click on the selected county shows the whole city)."""
+    code = maps.clicked(MAP_KEY, layer="counties")
+    if code in units:
+        st.session_state["county"] = "" if code == st.session_state.get("county") else code
+
+
+source = t("common.demo_footer") if state.is_demo() else t("sidebar.own_data")
+st.caption(t("overview.caption", plan_year=plan_year, as_of=as_of.isoformat(), source=source))
+row = cs.progress_row(progress, unit)
+if not meeting:
+    st.caption(cs.plan_line(row))
+    left, right = st.columns(2)
+    left.selectbox(t("overview.unit"), units, key="county",
+                   format_func=lambda c: maps.county_label(c) if c else t("common.all_counties"))
+    right.selectbox(t("overview.indicator"), list(cs.OVERVIEW_INDICATORS), key="indicator",
+                    format_func=lambda i: t(f"overview.ind.{i}"))
+urlstate.sync("county", "indicator")
+
+ui.metric_cards(cs.overview_kpis(row))
+
+shown = cs.compounds_of_unit(compounds, unit)
+selected_county = cs.county_of_unit(unit, compounds)
+m = maps.base_map(counties[counties["county_code"] == selected_county] if selected_county else counties)
+maps.add_counties(
+    m, counties, values=cs.indicator_values(progress, indicator), value_label=t(f"overview.ind.{indicator}"),
+    fmt=cs.indicator_format(indicator), selected=selected_county, large=meeting, clickable=True,
+)
+maps.add_compounds(m, shown, large=meeting)
+if not meeting:
+    st.caption(t("overview.map_hint") if not unit or unit == selected_county else t("overview.map_zone_note"))
+maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], height=650 if meeting else 520,
+            on_change=on_map_click)
+if meeting:
+    st.stop()
+map_downloads(m, f"overview_map_{as_of}")
+
+st.subheader(t("overview.ranking"))
+fig, data = cs.ranking_figure(progress, indicator, selected=unit or None)
+indicator_name = t(f"overview.ind.{indicator}")
+charts.style_figure(fig, title=t("overview.ranking_title", indicator=indicator_name),
+                    unit=cs.indicator_unit(indicator), as_of=as_of, source=source, demo=state.is_demo())
+show_chart(fig, data, f"overview_ranking_{indicator}_{as_of}", key="overview-ranking")
+
+st.subheader(t("overview.compounds") + (f" · {maps.county_label(unit)}" if unit else ""))
+show_table(cs.unit_compounds_table(shown), f"overview_compounds_{unit or 'city'}_{as_of}", key="overview-compounds")

@@ -1,0 +1,259 @@
+"""Cached calls into the spatial analyses (idle land, living circle, siting, clusters) and the frames pages show.
+
+Each public function takes a page's inputs, adds :func:`dashboard.state.data_version` to the cache key and
+calls the pure function in ``analytics`` once; reruns with the same view are cache hits and any write to
+the database makes them recompute. The ``*_table`` helpers turn analysis results into the labelled tables
+a page displays (joins with the layers' attributes, names in the user's language): display work only, no
+analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analytics import idle_land, settings
+from dashboard import state
+from dashboard.labels import t
+from dashboard.maps import HIGHLIGHT, category_label, county_label, fmt_int, fmt_pct
+
+CACHE = {"show_spinner": False, "max_entries": 32}
+
+
+def _county(frame: gpd.GeoDataFrame, county_code: str | None) -> gpd.GeoDataFrame:
+    return frame if not county_code else frame[frame["county_code"] == county_code]
+
+
+# ------------------------------------------------------------------------------------------- compounds
+_STATUS_AT_SQL = """
+SELECT c.id, coalesce(r.status, '未开工') AS status, coalesce(r.invest_done_wan, 0.0) AS invest_done_wan
+FROM compounds c
+LEFT JOIN (
+    SELECT compound_id, arg_max(status, report_date) AS status, arg_max(invest_done_wan, report_date) AS invest_done_wan
+    FROM progress_reports
+    WHERE report_date <= $as_of
+    GROUP BY compound_id
+) r ON r.compound_id = c.id
+WHERE c.plan_year = $plan_year
+"""
+
+
+@st.cache_data(**CACHE)
+def _plan_compounds(as_of: date, plan_year: int, version: int) -> gpd.GeoDataFrame:
+    compounds = state.layer("compounds")
+    status = state.cursor().execute(_STATUS_AT_SQL, {"as_of": as_of, "plan_year": plan_year}).fetchdf()
+    plan = compounds[compounds["plan_year"] == plan_year].drop(columns=["status", "invest_done_wan"])
+    plan = plan.merge(status[["id", "status", "invest_done_wan"]], on="id", how="left")
+    plan["unit_code"] = plan["zone_code"].where(plan["zone_code"].notna(), plan["county_code"])
+    return plan
+
+
+def plan_compounds(*, as_of: date, plan_year: int) -> gpd.GeoDataFrame:
+    """The plan year's compounds (EPSG:4548) with their status and investment done at ``as_of``.
+
+    Status follows ``analytics.progress``: the latest weekly report on or before ``as_of``; never reported
+    means 未开工. ``unit_code`` is the reporting unit (function zone where the compound has one, else county).
+    """
+    return _plan_compounds(as_of, plan_year, state.data_version())
+
+
+def compounds_of_unit(compounds: gpd.GeoDataFrame, unit_code: str | None) -> gpd.GeoDataFrame:
+    """The compounds reported under ``unit_code`` (all when ``None`` or empty)."""
+    return compounds if not unit_code else compounds[compounds["unit_code"] == unit_code]
+
+
+def unit_compounds_table(compounds: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The plan compounds of a unit as a labelled table (status at the as-of date)."""
+    frame = compounds.sort_values(["status", "id"], key=lambda s: s.map(_status_order) if s.name == "status" else s)
+    return pd.DataFrame({
+        t("col.id"): frame["id"].to_numpy(),
+        t("col.name"): frame["name"].to_numpy(),
+        t("col.county"): [county_label(c) for c in frame["unit_code"]],
+        t("col.households"): frame["households"].to_numpy(),
+        t("col.floor_area_m2"): frame["floor_area_m2"].round(0).to_numpy(),
+        t("col.status"): [category_label("status", s) for s in frame["status"]],
+        t("overview.col.planned_completion"): frame["planned_completion_date"].to_numpy(),
+        t("overview.col.invest_done_wan"): frame["invest_done_wan"].round(2).to_numpy(),
+    })
+
+
+def _status_order(status: str) -> int:
+    return -settings.STATUSES.index(status) if status in settings.STATUSES else 1
+
+
+# ------------------------------------------------------------------------------------------- idle land
+@dataclass(frozen=True)
+class IdleLand:
+    """Result of the idle-land view: the pairs and both summaries, for the filtered parcels."""
+
+    pairs: pd.DataFrame  # compound_id, parcel_id, distance_m
+    reach: pd.DataFrame  # per parcel: parcel_id, n_compounds, households_within, compound_ids, nearest_m
+    compound_area: pd.DataFrame  # per compound: compound_id, n_parcels, idle_area_m2, nearest_m
+    parcels: gpd.GeoDataFrame  # the parcels passing the filters (EPSG:4548)
+    compounds: gpd.GeoDataFrame  # the compounds considered (EPSG:4548)
+
+
+@st.cache_data(**CACHE)
+def _idle(
+    max_distance_m: float, parcel_types: tuple[str, ...] | None, min_area_m2: float | None,
+    ownership: tuple[str, ...] | None, county_code: str | None, version: int,
+) -> IdleLand:
+    compounds = state.layer("compounds")
+    parcels = state.layer("parcels")
+    pairs = idle_land.parcels_within(
+        compounds, parcels, max_distance_m=max_distance_m, parcel_types=parcel_types, min_area_m2=min_area_m2,
+        ownership=ownership, county_code=county_code,
+    )
+    chosen = idle_land.filter_parcels(parcels, parcel_types=parcel_types, min_area_m2=min_area_m2, ownership=ownership)
+    reach = idle_land.parcel_reach(pairs, compounds, chosen)
+    area = idle_land.compound_idle_area(pairs, chosen)
+    return IdleLand(pairs, reach, area, chosen, _county(compounds, county_code))
+
+
+def idle(
+    *,
+    max_distance_m: float,
+    parcel_types: list[str] | None = None,
+    min_area_m2: float | None = None,
+    ownership: list[str] | None = None,
+    county_code: str | None = None,
+) -> IdleLand:
+    """``analytics.idle_land.parcels_within`` and its summaries for the page's filters (cached)."""
+    return _idle(
+        float(max_distance_m), tuple(parcel_types) if parcel_types else None,
+        float(min_area_m2) if min_area_m2 else None, tuple(ownership) if ownership else None,
+        county_code or None, state.data_version(),
+    )
+
+
+# -------------------------------------------------------------------------------------------- overview
+OVERVIEW_INDICATORS: dict[str, str] = {
+    # column of analytics.progress.county_progress -> "rate" (fraction 0–1) or "count"
+    "completion_rate": "rate",
+    "start_rate_compounds": "rate",
+    "start_rate_households": "rate",
+    "invest_rate": "rate",
+    "planned_compounds": "count",
+    "planned_households": "count",
+    "started": "count",
+    "completed": "count",
+}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI card: label, value text, change text (or None) and help text."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    help: str | None = None
+
+
+def _delta_week(value: object) -> str | None:
+    return None if pd.isna(value) else t("overview.kpi.delta_week", value=float(value) * 100)
+
+
+def overview_kpis(row: pd.Series) -> list[Kpi]:
+    """The six cards of the overview for one ``county_progress`` row (a unit or the city total)."""
+    return [
+        Kpi(t("overview.kpi.compounds"), f"{int(row.started):,} / {int(row.planned_compounds):,}",
+            help=t("overview.kpi.completed_help", completed=int(row.completed), planned=int(row.planned_compounds))),
+        Kpi(t("overview.kpi.households"), f"{int(row.started_households):,} / {int(row.planned_households):,}"),
+        Kpi(t("overview.kpi.floor_area"), f"{row.planned_floor_area_m2 / 1e4:,.2f}", help=t("overview.kpi.area_help")),
+        Kpi(t("overview.kpi.start_rate"), fmt_rate(row.start_rate_compounds), _delta_week(row.start_rate_compounds_chg_week)),
+        Kpi(t("overview.kpi.completion_rate"), fmt_rate(row.completion_rate), _delta_week(row.completion_rate_chg_week)),
+        Kpi(t("overview.kpi.invest_rate"), fmt_rate(row.invest_rate), _delta_week(row.invest_rate_chg_week),
+            help=t("overview.kpi.invest_help", done=f"{row.invest_done_wan:,.2f}", planned=f"{row.planned_invest_wan:,.2f}")),
+    ]
+
+
+def fmt_rate(value: object) -> str:
+    """A fraction 0–1 as ``63.2%`` (``—`` when missing)."""
+    return "—" if pd.isna(value) else f"{float(value) * 100:.1f}%"
+
+
+def progress_row(progress: pd.DataFrame, unit_code: str | None) -> pd.Series:
+    """The row of ``unit_code`` in a ``county_progress`` frame, or the city-total row."""
+    rows = progress[progress["unit_code"] == unit_code] if unit_code else progress.iloc[0:0]
+    if rows.empty:
+        rows = progress[progress["kind"] == "city"]
+    return rows.iloc[0]
+
+
+def indicator_values(progress: pd.DataFrame, indicator: str) -> pd.Series:
+    """``indicator`` per county (index ``unit_code``), for the choropleth; zones and the city left out."""
+    counties = progress[progress["kind"] == "county"]
+    return pd.Series(counties[indicator].astype(float).to_numpy(), index=counties["unit_code"].to_numpy())
+
+
+def indicator_format(indicator: str):
+    """The tooltip/legend formatter of ``indicator`` (per cent for rates, integers for counts)."""
+    return fmt_pct if OVERVIEW_INDICATORS[indicator] == "rate" else fmt_int
+
+
+def ranking_figure(progress: pd.DataFrame, indicator: str, *, selected: str | None = None):
+    """Horizontal bars of ``indicator`` per county and zone, best on top, the city value as a dashed line.
+
+    Returns the figure and the labelled data it draws (for the downloads). ``selected`` is drawn in the
+    highlight colour.
+    """
+    rate = OVERVIEW_INDICATORS[indicator] == "rate"
+    units = progress[progress["kind"] != "city"].copy()
+    units["_value"] = units[indicator].astype(float) * (100 if rate else 1)
+    units = units.sort_values(["_value", "unit_code"], ascending=[True, False], na_position="first")
+    names = [county_label(c) for c in units["unit_code"]]
+    colors = [HIGHLIGHT if c == selected else "#1f4e79" for c in units["unit_code"]]
+    text = [("—" if pd.isna(v) else (f"{v:.1f}%" if rate else f"{v:,.0f}")) for v in units["_value"]]
+    fig = go.Figure(go.Bar(x=units["_value"], y=names, orientation="h", marker_color=colors, text=text,
+                           textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>"))
+    city = progress_row(progress, None)[indicator]
+    if not pd.isna(city) and rate:
+        value = float(city) * 100
+        fig.add_vline(x=value, line_dash="dash", line_color="#7f7f7f",
+                      annotation_text=t("overview.city_line", value=f"{value:.1f}%"), annotation_position="top")
+    fig.update_layout(height=max(320, 34 * len(units) + 140), showlegend=False)
+    if rate:
+        fig.update_xaxes(range=[0, 112], ticksuffix="%")
+    ranked = units.iloc[::-1]
+    data = pd.DataFrame({
+        t("overview.col.rank"): ranked["_value"].rank(method="min", ascending=False).astype("Int64").to_numpy(),
+        t("overview.col.unit"): [county_label(c) for c in ranked["unit_code"]],
+        t(f"overview.ind.{indicator}"): ranked["_value"].round(2).to_numpy(),
+    })
+    return fig, data
+
+
+def unit_codes(progress: pd.DataFrame) -> list[str]:
+    """The county and zone codes of a ``county_progress`` frame, in its (official) order."""
+    return progress.loc[progress["kind"] != "city", "unit_code"].tolist()
+
+
+def county_of_unit(unit_code: str | None, compounds: gpd.GeoDataFrame) -> str | None:
+    """The county a unit lies in: itself for a county; for a function zone, the county of most of its compounds."""
+    if not unit_code:
+        return None
+    if unit_code in settings.COUNTIES:
+        return unit_code
+    counties = compounds.loc[compounds["unit_code"] == unit_code, "county_code"]
+    return str(counties.mode().iloc[0]) if len(counties) else None
+
+
+def indicator_unit(indicator: str) -> str:
+    """The unit shown beside an overview indicator."""
+    if OVERVIEW_INDICATORS[indicator] == "rate":
+        return t("overview.unit_pct")
+    return t("overview.unit_households") if indicator == "planned_households" else t("overview.unit_count")
+
+
+def plan_line(row: pd.Series) -> str:
+    """One sentence with the annual plan's figures for a ``county_progress`` row."""
+    return t(
+        "overview.plan_line", compounds=f"{int(row.planned_compounds):,}", households=f"{int(row.planned_households):,}",
+        area=f"{row.planned_floor_area_m2 / 1e4:,.2f}", invest=f"{row.planned_invest_wan:,.2f}",
+    )

@@ -1,0 +1,70 @@
+"""Labels of the overview page (总览): KPI cards, county choropleth, ranking, meeting mode."""
+
+LABELS: dict[str, tuple[str, str]] = {
+    "overview.meeting_title": ("济宁市老旧小区改造工作总览", "Jining old compound renovation — overview"),
+    "overview.caption": (
+        "{plan_year}年度改造计划 · 截至 {as_of} · 数据来源：{source}",
+        "{plan_year} annual plan · as of {as_of} · data source: {source}",
+    ),
+    "overview.plan_line": (
+        "年度计划：{compounds} 个小区、{households} 户、{area} 万平方米，计划投资 {invest} 万元",
+        "Annual plan: {compounds} compounds, {households} households, {area} 10,000 m², investment {invest} "
+        "10,000 yuan",
+    ),
+    "overview.meeting": ("会议模式", "Meeting mode"),
+    "overview.meeting_help": (
+        "大字号全屏显示关键指标和地图，适合投影；再次点击退出。",
+        "Large type, KPIs and the map only, for a projector; click again to leave.",
+    ),
+    "overview.unit": ("县区 / 功能区", "County / zone"),
+    "overview.indicator": ("地图指标", "Map indicator"),
+    "overview.no_reports": (
+        "还没有任何进度周报，导入或填报后这里会显示进度。",
+        "There are no weekly progress reports yet; import or submit one to see progress here.",
+    ),
+    "overview.kpi.compounds": ("已开工 / 计划小区（个）", "Started / planned compounds"),
+    "overview.kpi.households": ("已开工 / 计划户数（户）", "Started / planned households"),
+    "overview.kpi.floor_area": ("计划建筑面积（万平方米）", "Planned floor area (10,000 m²)"),
+    "overview.kpi.start_rate": ("开工率", "Start rate"),
+    "overview.kpi.completion_rate": ("完工率", "Completion rate"),
+    "overview.kpi.invest_rate": ("投资完成率", "Investment rate"),
+    "overview.kpi.delta_week": ("{value:+.1f} 个百分点（较上周）", "{value:+.1f} pp on last week"),
+    "overview.kpi.completed_help": ("已完工 {completed} 个，计划 {planned} 个", "{completed} completed of {planned} planned"),
+    "overview.kpi.invest_help": (
+        "已完成投资 {done} 万元，计划 {planned} 万元",
+        "{done} of {planned} (10,000 yuan) invested",
+    ),
+    "overview.kpi.area_help": ("年度计划建筑面积", "Floor area in the annual plan"),
+    "overview.ind.completion_rate": ("完工率", "Completion rate"),
+    "overview.ind.start_rate_compounds": ("开工率（按小区）", "Start rate (compounds)"),
+    "overview.ind.start_rate_households": ("开工率（按户数）", "Start rate (households)"),
+    "overview.ind.invest_rate": ("投资完成率", "Investment rate"),
+    "overview.ind.planned_compounds": ("计划小区数", "Planned compounds"),
+    "overview.ind.planned_households": ("计划户数", "Planned households"),
+    "overview.ind.started": ("已开工小区数", "Compounds started"),
+    "overview.ind.completed": ("已完工小区数", "Compounds completed"),
+    "overview.map": ("县区分布", "Counties"),
+    "overview.map_hint": (
+        "点击地图上的县区可筛选本页；小区轮廓按截至日期的状态着色。",
+        "Click a county on the map to filter this page; compound outlines are coloured by status at the "
+        "as-of date.",
+    ),
+    "overview.map_zone_note": (
+        "功能区没有单独边界，地图显示其所在县区和所属小区。",
+        "Function zones have no boundary of their own; the map shows their county and their compounds.",
+    ),
+    "overview.ranking": ("县区排名", "County ranking"),
+    "overview.ranking_title": ("各县区{indicator}", "{indicator} by county"),
+    "overview.city_line": ("全市 {value}", "City {value}"),
+    "overview.unit_pct": ("%", "%"),
+    "overview.unit_count": ("个", "compounds"),
+    "overview.unit_households": ("户", "households"),
+    "overview.compounds": ("计划小区", "Compounds in the plan"),
+    "overview.col.planned_completion": ("计划完工日期", "Planned completion"),
+    "overview.col.invest_done_wan": ("已完成投资（万元）", "Invested (10,000 yuan)"),
+    "overview.col.unit": ("县区 / 功能区", "County / zone"),
+    "overview.col.value": ("数值", "Value"),
+    "overview.col.rank": ("名次", "Rank"),
+    "overview.selected": ("所选县区", "Selected"),
+    "overview.others": ("其他县区", "Other counties"),
+}

@@ -1,0 +1,159 @@
+"""总览 Overview: the KPI cards, the ranking and the compound table equal the analyses for the same view."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.io as pio
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import progress
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/overview.py"
+LATEST = date(2020, 12, 25)  # the demo's last weekly report
+
+
+def open_page(**session) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    at.switch_page(PAGE)
+    return rerun(at, **session)
+
+
+def rerun(at: AppTest, **session) -> AppTest:
+    """Run again; ``session`` values are set first (after switch_page only the page script runs, so the
+    sidebar's values, e.g. ``as_of`` and ``lang``, are set here)."""
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def expected_cards(row: pd.Series) -> list[str]:
+    return [
+        f"{int(row.started):,} / {int(row.planned_compounds):,}",
+        f"{int(row.started_households):,} / {int(row.planned_households):,}",
+        f"{row.planned_floor_area_m2 / 1e4:,.2f}",
+        f"{row.start_rate_compounds * 100:.1f}%",
+        f"{row.completion_rate * 100:.1f}%",
+        f"{row.invest_rate * 100:.1f}%",
+    ]
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def trace_values(array) -> list:
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def ranking_chart(at: AppTest):
+    charts = [pio.from_json(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 1
+    return charts[0]
+
+
+def statuses_at(con, as_of: date, ids: list[str]) -> dict[str, str]:
+    """Each compound's status in its latest report on or before ``as_of`` (never reported: 未开工)."""
+    rows = con.execute(
+        "SELECT compound_id, status, report_date FROM progress_reports WHERE report_date <= ?", [as_of]
+    ).fetchdf()
+    latest = rows.sort_values("report_date").groupby("compound_id").last()["status"]
+    return {i: latest.get(i, "未开工") for i in ids}
+
+
+def test_city_cards_equal_county_progress_and_the_2020_plan(demo_con):
+    at = open_page()
+    frame = progress.county_progress(demo_con, as_of=LATEST)
+    city = frame[frame.kind == "city"].iloc[0]
+    assert [m.value for m in at.metric] == expected_cards(city)
+    # the 2020 plan from the implementation plan: 68 compounds, 26,000 households, 228 万 m²
+    assert at.metric[0].value.endswith("/ 68")
+    assert at.metric[1].value.endswith("/ 26,000")
+    assert at.metric[2].value == "228.00"
+    assert at.metric[4].delta == f"{city.completion_rate_chg_week * 100:+.1f} 个百分点（较上周）"
+    assert any("截至 2020-12-25" in c.value and "演示数据" in c.value for c in at.caption)
+
+    chart = ranking_chart(at)  # default indicator: completion rate, best on top
+    units = frame[frame.kind != "city"]
+    bars = chart.data[0]
+    shown = dict(zip(bars.y, trace_values(bars.x)))
+    assert shown == pytest.approx(dict(zip(units.name, units.completion_rate * 100)))
+    assert trace_values(bars.x) == sorted(trace_values(bars.x))  # horizontal bars: best drawn last = on top
+    assert len(table_with(at, "编号")) == int(city.planned_compounds)
+
+
+def test_choosing_a_county_filters_the_whole_page(demo_con):
+    at = open_page()
+    at.selectbox(key="county").set_value("370826")  # 微山县: started everything, completed nothing
+    rerun(at)
+    assert at.query_params["county"] == "370826"
+
+    frame = progress.county_progress(demo_con, as_of=LATEST)
+    row = frame[frame.unit_code == "370826"].iloc[0]
+    assert [m.value for m in at.metric] == expected_cards(row)
+    assert at.metric[4].value == "0.0%"
+
+    plan = demo_con.execute(
+        "SELECT id FROM compounds WHERE plan_year = 2020 AND county_code = '370826' AND zone_code IS NULL ORDER BY id"
+    ).fetchdf()["id"].tolist()
+    table = table_with(at, "编号")
+    assert sorted(table["编号"]) == plan
+    assert dict(zip(table["编号"], table["状态"])) == statuses_at(demo_con, LATEST, plan)
+
+    bars = ranking_chart(at).data[0]
+    colours = dict(zip(bars.y, bars.marker.color))
+    assert colours["微山县"] == "#C0392B" and colours["任城区"] != "#C0392B"
+
+
+def test_function_zone_and_earlier_week(demo_con):
+    as_of = date(2020, 7, 3)
+    at = open_page(as_of=as_of.isoformat())
+    at.selectbox(key="county").set_value("370872")  # 太白湖新区 (a function zone)
+    at.selectbox(key="indicator").set_value("invest_rate")
+    rerun(at, as_of=as_of.isoformat())
+
+    frame = progress.county_progress(demo_con, as_of=as_of)
+    row = frame[frame.unit_code == "370872"].iloc[0]
+    assert [m.value for m in at.metric] == expected_cards(row)
+    plan = demo_con.execute(
+        "SELECT id FROM compounds WHERE plan_year = 2020 AND zone_code = '370872' ORDER BY id"
+    ).fetchdf()["id"].tolist()
+    table = table_with(at, "编号")
+    assert dict(zip(table["编号"], table["状态"])) == statuses_at(demo_con, as_of, plan)
+
+    bars = ranking_chart(at).data[0]
+    units = frame[frame.kind != "city"]
+    assert dict(zip(bars.y, trace_values(bars.x))) == pytest.approx(dict(zip(units.name, units.invest_rate * 100)))
+
+
+def test_meeting_mode_shows_only_cards_and_map():
+    at = open_page()
+    at.toggle(key="meeting").set_value(True)
+    rerun(at)
+    assert at.query_params["meeting"] == "True"
+    assert len(at.metric) == 6
+    assert not at.dataframe and not at.get("plotly_chart") and not at.selectbox
+    assert not at.get("download_button")
+    assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
+    assert at.title[0].value == "济宁市老旧小区改造工作总览"
+
+
+def test_english(demo_con):
+    at = open_page(lang="en")
+    assert [m.label for m in at.metric][3:] == ["Start rate", "Completion rate", "Investment rate"]
+    table = table_with(at, "ID")
+    assert set(table["Status"]) <= {"Not started", "Approved", "Under way", "Completed"}
