@@ -4,15 +4,12 @@ The 2020 implementation plan ranks candidate projects by building condition, the
 contributing money, the expected benefit and how complete the procedures are, and at equal conditions
 puts residents' willingness first. Each criterion becomes a component between 0 and 1:
 
-============== ======================================================== =====================================
-component      input                                                    value (0–1)
-============== ======================================================== =====================================
-``c_age``      ``built_year`` (building age stands for condition)       age ÷ the oldest eligible compound's age
-``c_willingness`` ``willingness_pct`` (% residents agreeing)            willingness_pct ÷ 100
-``c_contributing`` ``contributing_pct`` (% households paying)           contributing_pct ÷ 100
-``c_procedures`` ``procedures_complete``                                1 if complete, else 0
-``c_benefit``  ``households`` (households who benefit)                  households ÷ the largest eligible compound's
-============== ======================================================== =====================================
+* ``c_age`` — building age (stands for condition): (as_of_year − built_year) ÷ the oldest eligible
+  compound's age;
+* ``c_willingness`` — residents agreeing: willingness_pct ÷ 100;
+* ``c_contributing`` — households contributing money: contributing_pct ÷ 100;
+* ``c_procedures`` — procedures complete: 1, else 0;
+* ``c_benefit`` — expected benefit: households ÷ the largest eligible compound's households.
 
 ``score`` = Σ weight × component with the weights normalised to add up to 1, so the score is 0–1 too;
 the weighted parts are ``part_<component>`` and add up to ``score``. Age and benefit are relative to the
