@@ -128,9 +128,9 @@ def style_figure(
         plot_bgcolor="white",
         margin={"l": 70, "r": 30, "t": 100, "b": 95 if footer else 70},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-        annotations=annotations,
         meta={"jiugai_style": True, "title": title},
     )
+    fig.layout.annotations = annotations  # replaces (update_layout ignores an empty list)
     fig.update_xaxes(showgrid=False, linecolor="#999999", ticks="outside", automargin=True)
     fig.update_yaxes(gridcolor="#e5e5e5", zerolinecolor="#999999", automargin=True)
     return fig
