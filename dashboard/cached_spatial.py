@@ -257,3 +257,122 @@ def plan_line(row: pd.Series) -> str:
         "overview.plan_line", compounds=f"{int(row.planned_compounds):,}", households=f"{int(row.planned_households):,}",
         area=f"{row.planned_floor_area_m2 / 1e4:,.2f}", invest=f"{row.planned_invest_wan:,.2f}",
     )
+
+
+def _pick(frame: pd.DataFrame, ids: pd.Series | list) -> pd.DataFrame:
+    """Rows of ``frame`` (by ``id``) in the order of ``ids``."""
+    return frame.set_index("id").loc[list(ids)].reset_index()
+
+
+def reachable(result: IdleLand) -> pd.DataFrame:
+    """The per-parcel summary of the parcels with at least one compound within reach, best first."""
+    return result.reach[result.reach["n_compounds"] > 0]
+
+
+def idle_kpis(result: IdleLand) -> list[Kpi]:
+    """Cards: parcels within reach, their area, compounds with land nearby and their households."""
+    reach = reachable(result)
+    area = _pick(result.parcels, reach["parcel_id"])["area_m2"].sum() if len(reach) else 0.0
+    served = result.compounds[result.compounds["id"].isin(result.compound_area["compound_id"])]
+    return [
+        Kpi(t("idle.kpi.parcels"), f"{len(reach):,}", help=t("idle.kpi.parcels_help", n=f"{len(result.parcels):,}")),
+        Kpi(t("idle.kpi.area"), f"{area / 1e4:,.2f}"),
+        Kpi(t("idle.kpi.compounds"), f"{len(served):,}", help=t("idle.kpi.compounds_help", n=f"{len(result.compounds):,}")),
+        Kpi(t("idle.kpi.households"), f"{int(served['households'].sum()):,}"),
+    ]
+
+
+def idle_parcel_table(result: IdleLand) -> pd.DataFrame:
+    """Parcels within reach ranked by households within reach (ties share a rank), with their attributes."""
+    reach = reachable(result)
+    parcels = _pick(result.parcels, reach["parcel_id"])
+    return pd.DataFrame({
+        t("idle.col.rank"): reach["households_within"].rank(method="min", ascending=False).astype("int64").to_numpy(),
+        t("idle.col.parcel_id"): reach["parcel_id"].to_numpy(),
+        t("idle.col.parcel_type"): [category_label("parcel_type", v) for v in parcels["parcel_type"]],
+        t("idle.col.area_m2"): parcels["area_m2"].round(0).to_numpy(),
+        t("idle.col.ownership"): [category_label("ownership", v) for v in parcels["ownership"]],
+        t("idle.col.land_use"): [category_label("land_use", v) for v in parcels["land_use"]],
+        t("col.county"): [county_label(c) for c in parcels["county_code"]],
+        t("idle.col.n_compounds"): reach["n_compounds"].to_numpy(),
+        t("idle.col.households_within"): reach["households_within"].to_numpy(),
+        t("idle.col.nearest_m"): reach["nearest_m"].round(1).to_numpy(),
+    })
+
+
+def idle_parcel_labels(result: IdleLand) -> dict[str, str]:
+    """``{parcel_id: "P-… · 闲置用地 · 1,234 m² · 850 户"}`` for the parcel selector, ``""`` → "(none)"."""
+    reach = reachable(result)
+    parcels = _pick(result.parcels, reach["parcel_id"])
+    labels = {"": t("idle.parcel_none")}
+    for pid, kind, area, households in zip(reach["parcel_id"], parcels["parcel_type"], parcels["area_m2"],
+                                           reach["households_within"]):
+        labels[pid] = t("idle.parcel_option", id=pid, type=category_label("parcel_type", kind), area=f"{area:,.0f}",
+                        households=f"{int(households):,}")
+    return labels
+
+
+def idle_selected_kpis(result: IdleLand, parcel_id: str) -> list[Kpi]:
+    """Cards for one parcel: type, area, compounds and households within reach."""
+    row = result.reach.set_index("parcel_id").loc[parcel_id]
+    parcel = result.parcels.set_index("id").loc[parcel_id]
+    return [
+        Kpi(t("idle.selected_kpi.type"), category_label("parcel_type", parcel["parcel_type"])),
+        Kpi(t("idle.selected_kpi.area"), f"{parcel['area_m2']:,.0f}"),
+        Kpi(t("idle.selected_kpi.compounds"), f"{int(row['n_compounds']):,}"),
+        Kpi(t("idle.selected_kpi.households"), f"{int(row['households_within']):,}"),
+    ]
+
+
+def idle_served_table(result: IdleLand, parcel_id: str) -> pd.DataFrame:
+    """The compounds ``parcel_id`` could serve, nearest first, with their distance."""
+    pairs = result.pairs[result.pairs["parcel_id"] == parcel_id].sort_values(["distance_m", "compound_id"])
+    compounds = _pick(result.compounds, pairs["compound_id"])
+    return pd.DataFrame({
+        t("idle.col.compound_id"): pairs["compound_id"].to_numpy(),
+        t("col.name"): compounds["name"].to_numpy(),
+        t("col.county"): [county_label(c) for c in compounds["county_code"]],
+        t("col.households"): compounds["households"].to_numpy(),
+        t("col.built_year"): compounds["built_year"].to_numpy(),
+        t("idle.col.distance_m"): pairs["distance_m"].round(1).to_numpy(),
+    })
+
+
+def idle_compound_table(result: IdleLand) -> pd.DataFrame:
+    """Per compound with land nearby: parcels, area and nearest distance, most area first."""
+    area = result.compound_area.sort_values(["idle_area_m2", "compound_id"], ascending=[False, True])
+    compounds = _pick(result.compounds, area["compound_id"])
+    return pd.DataFrame({
+        t("idle.col.compound_id"): area["compound_id"].to_numpy(),
+        t("col.name"): compounds["name"].to_numpy(),
+        t("col.county"): [county_label(c) for c in compounds["county_code"]],
+        t("col.households"): compounds["households"].to_numpy(),
+        t("idle.col.n_parcels"): area["n_parcels"].to_numpy(),
+        t("idle.col.idle_area_m2"): area["idle_area_m2"].round(0).to_numpy(),
+        t("idle.col.nearest_m"): area["nearest_m"].round(1).to_numpy(),
+    })
+
+
+@dataclass(frozen=True)
+class IdleMap:
+    """What the idle-land map draws."""
+
+    compounds: gpd.GeoDataFrame  # with ``reach`` = "yes" / "no"
+    parcels: gpd.GeoDataFrame  # parcels shown (in the county, or within reach of its compounds)
+    reachable_ids: list[str]
+    selected_parcel: gpd.GeoDataFrame
+    selected_compounds: gpd.GeoDataFrame
+
+
+def idle_map(result: IdleLand, *, county_code: str | None, parcel_id: str | None) -> IdleMap:
+    """The frames of the idle-land map for the current view."""
+    reach_ids = reachable(result)["parcel_id"].tolist()
+    compounds = result.compounds.assign(
+        reach=result.compounds["id"].isin(result.compound_area["compound_id"]).map({True: "yes", False: "no"})
+    )
+    parcels = result.parcels
+    if county_code:
+        parcels = parcels[(parcels["county_code"] == county_code) | parcels["id"].isin(reach_ids)]
+    selected = parcels[parcels["id"] == parcel_id] if parcel_id else parcels.iloc[0:0]
+    served = result.pairs.loc[result.pairs["parcel_id"] == parcel_id, "compound_id"] if parcel_id else []
+    return IdleMap(compounds, parcels, reach_ids, selected, compounds[compounds["id"].isin(list(served))])

@@ -78,3 +78,28 @@ def metric_cards(cards, *, columns: int | None = None) -> None:
     cards = list(cards)
     for slot, card in zip(st.columns(columns or len(cards)), cards):
         slot.metric(card.label, card.value, card.delta, help=card.help, border=True)
+
+
+def bind_multi(key: str, default: list, options) -> list:
+    """:func:`dashboard.urlstate.bind` for a multiselect: a comma-separated list in the URL, unknown values dropped."""
+    from dashboard import urlstate
+
+    options = list(options)
+    current = st.session_state.get(key)
+    if key in st.session_state and (not isinstance(current, list) or any(v not in options for v in current)):
+        st.session_state[key] = [v for v in current if v in options] if isinstance(current, list) else list(default)
+    return urlstate.bind(key, list(default), cast=lambda raw: [v for v in raw.split(",") if v in options])
+
+
+def bind_number(key: str, default: float, *, low: float, high: float, cast=int) -> float:
+    """:func:`dashboard.urlstate.bind` for a slider or number input: a URL value outside ``low``–``high`` is clamped."""
+    from dashboard import urlstate
+
+    value = urlstate.bind(key, default, cast=cast)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        value = default
+    clamped = cast(min(max(value, low), high))
+    if clamped != st.session_state[key]:
+        st.session_state[key] = clamped
+        urlstate.sync(key)
+    return clamped

@@ -31,4 +31,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "maps.ownership.集体": ("集体", "Collective"),
     "maps.ownership.企业": ("企业", "Enterprise"),
     "maps.ownership.机关事业单位": ("机关事业单位", "Public institution"),
+    "maps.land_use.工业": ("工业", "Industrial"),
+    "maps.land_use.仓储": ("仓储", "Warehousing"),
+    "maps.land_use.商业": ("商业", "Commercial"),
+    "maps.land_use.住宅": ("住宅", "Residential"),
+    "maps.land_use.公共管理": ("公共管理", "Public administration"),
+    "maps.land_use.其他": ("其他", "Other"),
 }

@@ -1,0 +1,122 @@
+"""闲置用地 Idle land: the cards and tables equal ``analytics.idle_land`` for the same filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import idle_land
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/idle_land.py"
+
+
+def open_page(**session) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    at.switch_page(PAGE)
+    return rerun(at, **session)
+
+
+def rerun(at: AppTest, **session) -> AppTest:
+    for key, value in session.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def expected(layers, **options):
+    compounds, parcels = layers["compounds"], layers["parcels"]
+    pairs = idle_land.parcels_within(compounds, parcels, **options)
+    chosen = idle_land.filter_parcels(parcels, **{k: v for k, v in options.items()
+                                                  if k in ("parcel_types", "min_area_m2", "ownership")})
+    reach = idle_land.parcel_reach(pairs, compounds, chosen)
+    return pairs, reach[reach.n_compounds > 0], idle_land.compound_idle_area(pairs, chosen)
+
+
+def test_default_view_is_500_m_over_the_city(demo_layers):
+    at = open_page()
+    assert at.slider(key="distance").value == 500
+    pairs, reach, per_compound = expected(demo_layers, max_distance_m=500)
+    assert len(reach) > 100  # the demo's leftover land lies around the urban areas
+    served = demo_layers["compounds"][demo_layers["compounds"].id.isin(per_compound.compound_id)]
+    assert [m.value for m in at.metric] == [
+        f"{len(reach):,}",
+        f"{demo_layers['parcels'].set_index('id').loc[reach.parcel_id, 'area_m2'].sum() / 1e4:,.2f}",
+        f"{len(served):,}",
+        f"{served.households.sum():,}",
+    ]
+    table = table_with(at, "可服务户数")
+    assert table["地块编号"].tolist() == reach.parcel_id.tolist()
+    assert table["可服务户数"].tolist() == reach.households_within.tolist()
+    assert table["可服务户数"].is_monotonic_decreasing
+
+
+def test_filters_and_selected_parcel(demo_layers):
+    at = open_page()
+    at.slider(key="distance").set_value(1000)
+    at.multiselect(key="ptype").set_value(["闲置用地", "空置房屋"])
+    at.number_input(key="min_area").set_value(2000)
+    at.selectbox(key="county").set_value("370883")  # 邹城市
+    rerun(at)
+    assert at.query_params["ptype"] == "闲置用地,空置房屋"
+    assert at.query_params["distance"] == "1000"
+
+    options = dict(max_distance_m=1000, parcel_types=["闲置用地", "空置房屋"], min_area_m2=2000.0, county_code="370883")
+    pairs, reach, per_compound = expected(demo_layers, **options)
+    assert len(reach) > 0
+    table = table_with(at, "可服务户数")
+    assert table["地块编号"].tolist() == reach.parcel_id.tolist()
+    assert set(table["地块类型"]) <= {"闲置用地", "空置房屋"}
+    assert (table["面积（m²）"] >= 2000).all()
+    assert at.metric[2].value == f"{len(per_compound):,}"
+
+    top = reach.parcel_id.iloc[0]
+    at.selectbox(key="parcel").set_value(top)
+    rerun(at)
+    assert at.query_params["parcel"] == top
+    served = pairs[pairs.parcel_id == top].sort_values(["distance_m", "compound_id"])
+    shown = table_with(at, "距离（m）")
+    assert shown["小区编号"].tolist() == served.compound_id.tolist()
+    assert shown["距离（m）"].tolist() == pytest.approx(served.distance_m.round(1).tolist())
+    assert set(shown["县区"]) == {"邹城市"}
+    assert at.metric[-1].value == f"{int(reach.households_within.iloc[0]):,}"
+
+
+def test_zero_distance_finds_nothing_and_says_so(demo_layers):
+    at = open_page(distance=0)
+    pairs, reach, _ = expected(demo_layers, max_distance_m=0)
+    assert pairs.empty  # the demo's parcels never touch a compound
+    assert [m.value for m in at.metric][0] == "0"
+    assert [i.value for i in at.info] == ["当前条件下没有地块在距离范围内，可放宽距离或筛选条件。"]
+    assert not at.dataframe
+
+
+def test_bad_url_values_fall_back(demo_layers):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"distance": "99999", "ptype": "闲置用地,<bogus>", "county": "999999", "min_area": "x"})
+    at.run()
+    at.switch_page(PAGE)
+    rerun(at)
+    assert at.slider(key="distance").value == 3000
+    assert at.multiselect(key="ptype").value == ["闲置用地"]
+    assert at.selectbox(key="county").value == ""
+    assert at.number_input(key="min_area").value == 0
+
+
+def test_english(demo_layers):
+    at = open_page(lang="en")
+    table = table_with(at, "Households within reach")
+    assert set(table["Parcel type"]) <= {"Idle land", "Low-efficiency land", "Vacant building", "Scattered plot"}
+    assert at.metric[0].label == "Parcels within reach"
