@@ -7,12 +7,13 @@ to the database (every write is logged in ``audit_log``) makes them recompute.
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from analytics import priority, progress
+from analytics import elevators, funding, priority, progress
 from dashboard import state
 
 # -------------------------------------------------------------------------------------------- progress
@@ -133,3 +134,74 @@ def priority_scores(
         tuple(sorted(weights.items())), as_of_year, tuple(sorted(plan_years)), tuple(sorted(counties)),
         tuple(sorted(statuses)), state.data_version(),
     )
+
+
+# ---------------------------------------------------------------------------------------------- funding
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _funding_mix(plan_year: int | None, version: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    con = state.cursor()
+    by_county = funding.funding_by_source(con, by=("county_code",), plan_year=plan_year)
+    city = funding.funding_by_source(con, by=(), plan_year=plan_year)
+    return by_county, city, funding.funding_wide(by_county)
+
+
+def funding_mix(*, plan_year: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``analytics.funding.funding_by_source`` per county (long), city-wide (long) and per county (wide, from
+    ``funding_wide``), for one plan year or all (``None``)."""
+    return _funding_mix(plan_year, state.data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _funding_mismatches(tolerance: float, plan_year: int | None, version: int) -> pd.DataFrame:
+    return funding.funding_mismatches(state.cursor(), tolerance=tolerance, plan_year=plan_year)
+
+
+def funding_mismatches(*, tolerance: float, plan_year: int | None = None) -> pd.DataFrame:
+    """``analytics.funding.funding_mismatches`` (``tolerance`` a fraction, e.g. 0.01 for ±1 %)."""
+    return _funding_mismatches(float(tolerance), plan_year, state.data_version())
+
+
+# -------------------------------------------------------------------------------------------- elevators
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _elevator_candidates(county_code: str | None, version: int) -> pd.DataFrame:
+    compounds = state.layer("compounds", crs=None)
+    buildings = state.layer("buildings", crs=None)
+    if county_code is not None:
+        compounds = compounds[compounds["county_code"] == county_code]
+        buildings = buildings[buildings["compound_id"].isin(compounds["id"])]
+    return elevators.elevator_candidates(buildings, compounds)
+
+
+def elevator_candidates(*, county_code: str | None = None) -> pd.DataFrame:
+    """``analytics.elevators.elevator_candidates`` over the stored buildings, city-wide or of one county."""
+    return _elevator_candidates(county_code, state.data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def share_costs(
+    floors: int,
+    households_per_floor: int,
+    *,
+    cost_wan: float,
+    subsidy_wan: float,
+    preset: str,
+    custom: tuple[float, ...] | None = None,
+    custom_kind: str = "share",
+    areas_m2: tuple[float, ...] | None = None,
+) -> pd.DataFrame:
+    """``analytics.elevators.share_costs`` for one unit; ``custom`` lists the values of floors 1…``floors``.
+
+    A custom share table that does not add up to 100 % is scaled by the analysis; the page says so itself,
+    so the analysis's warning is not repeated here.
+    """
+    table = {floor: value for floor, value in enumerate(custom, start=1)} if custom is not None else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return elevators.share_costs(
+            floors, households_per_floor, cost_wan=cost_wan, subsidy_wan=subsidy_wan, preset=preset,
+            custom=table, custom_kind=custom_kind, floor_area_m2=list(areas_m2) if areas_m2 else None,
+        )

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import settings
+from analytics import elevators, settings
 from analytics.progress import CITY_CODE
 from dashboard.labels import current_lang, has, t
 
@@ -329,3 +329,238 @@ def ineligible_table(ineligible: pd.DataFrame) -> pd.DataFrame:
         "reason": [sep.join(t(f"priority.reason.{c}") for c in str(r).split(";") if c) for r in ineligible["reason"]],
     })
     return _labelled(out, "priority.col")
+
+
+# ---------------------------------------------------------------------------------------------- funding
+
+MEASURES = ("amount", "share")
+CENTRAL_SOURCES = ("central_subsidy", "central_budget")
+
+
+def source_name(code: str) -> str:
+    """A funding source code in the user's language (``settings.FUNDING_SOURCES``; unknown codes as given)."""
+    zh, en = settings.FUNDING_SOURCES.get(code, (code, code))
+    return en if current_lang() == "en" else zh
+
+
+def year_name(year: object) -> str:
+    """A plan year for display, or "all years"."""
+    return t("funding.year.all") if year == "all" else str(year)
+
+
+def funding_kpis(city: pd.DataFrame) -> list[tuple[str, str]]:
+    """City-wide cards ``(label, value)``: funding total, planned investment, largest source, central share."""
+    if city.empty:
+        return []
+    total = float(city["total_wan"].iloc[0])
+    top = city.loc[city["amount_wan"].idxmax()]
+    central = float(city.loc[city["source"].isin(CENTRAL_SOURCES), "amount_wan"].sum())
+    return [
+        (t("funding.kpi.total"), f"{total:,.2f}"),
+        (t("funding.kpi.planned"), f"{float(city['invest_planned_wan'].iloc[0]):,.2f}"),
+        (t("funding.kpi.top_source"), f"{source_name(top['source'])} {top['share'] * 100:.1f}%"),
+        (t("funding.kpi.central"), f"{central / total * 100:.1f}%" if total else "–"),
+    ]
+
+
+def funding_figure(by_county: pd.DataFrame, *, measure: str) -> tuple[go.Figure, pd.DataFrame]:
+    """Stacked bars per county (official order), one segment per source: 万元 or % of the county's total."""
+    counties = list(dict.fromkeys(by_county["county_code"]))
+    names = [unit_name(c) for c in counties]
+    fig = go.Figure()
+    for code in dict.fromkeys(by_county["source"]):
+        part = by_county[by_county["source"] == code].set_index("county_code").reindex(counties)
+        y = part["amount_wan"] if measure == "amount" else part["share"] * 100
+        fig.add_trace(go.Bar(x=names, y=y.to_numpy(), name=source_name(code)))
+    fig.update_layout(
+        barmode="stack", legend={"orientation": "h", "y": -0.2},
+        yaxis_title=t("funding.measure.amount") if measure == "amount" else t("funding.measure.share"),
+    )
+    return fig, funding_long_table(by_county)
+
+
+def funding_long_table(breakdown: pd.DataFrame) -> pd.DataFrame:
+    """``funding_by_source`` rows with county and source names, amount (万元) and share (%); labelled."""
+    out = pd.DataFrame({
+        "source": [source_name(s) for s in breakdown["source"]],
+        "amount_wan": breakdown["amount_wan"].round(2).to_numpy(),
+        "share": percent(breakdown["share"]).to_numpy(),
+    })
+    if "county_code" in breakdown:
+        out.insert(0, "county", [unit_name(c) for c in breakdown["county_code"]])
+    return _labelled(out, "funding.col")
+
+
+def funding_county_table(wide: pd.DataFrame) -> pd.DataFrame:
+    """``funding_wide`` per county: one 万元 column per source, total, planned, difference; labelled."""
+    out = pd.DataFrame({"county": [unit_name(c) for c in wide["county_code"]]})
+    for code in [c for c in wide.columns if c not in ("county_code", "total_wan", "invest_planned_wan", "gap_wan")]:
+        out[source_name(code)] = wide[code].round(2).to_numpy()
+    for col in ("total_wan", "invest_planned_wan", "gap_wan"):
+        out[t(f"funding.col.{col}")] = wide[col].round(2).to_numpy()
+    return out.rename(columns={"county": t("funding.col.county")})
+
+
+def mismatch_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Compounds whose funding misses the planned investment, with translated county and problem; labelled."""
+    out = pd.DataFrame({
+        "compound_id": frame["compound_id"],
+        "name": frame["name"],
+        "county": [unit_name(c) if isinstance(c, str) else "" for c in frame["county_code"]],
+        "plan_year": frame["plan_year"].astype("Int64"),
+        "invest_planned_wan": frame["invest_planned_wan"].astype(float).round(2),
+        "parts_wan": frame["parts_wan"].astype(float).round(2),
+        "diff_wan": frame["diff_wan"].astype(float).round(2),
+        "diff_pct": percent(frame["diff_share"]),
+        "n_sources": frame["n_sources"],
+        "problem": [t(f"funding.problem.{p}") if has(f"funding.problem.{p}") else str(p) for p in frame["problem"]],
+    })
+    return _labelled(out, "funding.col")
+
+
+# -------------------------------------------------------------------------------------------- elevators
+
+
+def candidate_kpis(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """Cards ``(label, value)`` summing ``elevator_candidates``."""
+    return [
+        (t("funding.elev.kpi.compounds"), f"{len(frame):,}"),
+        (t("funding.elev.kpi.buildings"), f"{int(frame['candidate_buildings'].sum()):,}"),
+        (t("funding.elev.kpi.units"), f"{int(frame['candidate_units'].sum()):,}"),
+        (t("funding.elev.kpi.households"), f"{int(frame['households_above_second'].sum()):,}"),
+        (t("funding.elev.kpi.cost"), f"{float(frame['est_cost_wan'].sum()):,.1f}"),
+        (t("funding.elev.kpi.subsidy"), f"{float(frame['est_subsidy_wan'].sum()):,.1f}"),
+    ]
+
+
+def candidates_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Elevator candidates per compound with county names and the building ids joined; labelled."""
+    out = pd.DataFrame({
+        "compound_id": frame["compound_id"],
+        "name": frame["name"],
+        "county": [unit_name(c) for c in frame["county_code"]],
+    })
+    for col in ("n_buildings", "candidate_buildings", "candidate_units", "households_candidate",
+                "households_above_second", "est_cost_wan", "est_subsidy_wan"):
+        out[col] = frame[col].to_numpy()
+    out["building_ids"] = ["、".join(ids) for ids in frame["building_ids"]]
+    return _labelled(out, "funding.col")
+
+
+# ------------------------------------------------------------------------------------ elevator calculator
+
+CUSTOM_KINDS = ("share", "coefficient")
+DEFAULT_AREA_M2 = 80.0
+
+
+def preset_table(floors: int, kind: str) -> list[float]:
+    """Starting values of the custom table: the Hangzhou shares in % (up to 6 floors) or the coefficients."""
+    if kind == "share" and floors <= elevators.PRESET_MAX_FLOORS:
+        shares = settings.ELEVATOR_SHARE_PRESETS["hangzhou"]
+        return [round(shares.get(f, 0.0) * 100, 2) for f in range(1, floors + 1)]
+    coefficients = [float(elevators.coefficient(f)) for f in range(1, floors + 1)]
+    if kind == "coefficient":
+        return coefficients
+    total = sum(coefficients)
+    return [round(c / total * 100, 2) for c in coefficients]
+
+
+def calculator_problem(
+    *,
+    floors: int,
+    cost_wan: float,
+    subsidy_wan: float,
+    preset: str,
+    custom: list[float] | None,
+    areas_m2: list[float] | None,
+) -> str | None:
+    """What is wrong with the calculator's inputs, in the user's language (``None`` when they are usable)."""
+    if not cost_wan > 0:
+        return t("funding.err.cost_zero")
+    if subsidy_wan > cost_wan:
+        return t("funding.err.subsidy_above_cost", subsidy=f"{subsidy_wan:g}", cost=f"{cost_wan:g}")
+    if preset in settings.ELEVATOR_SHARE_PRESETS:
+        if floors > elevators.PRESET_MAX_FLOORS:
+            return t("funding.err.preset_floors", preset=t(f"funding.preset.{preset}"), floors=floors)
+        if sum(settings.ELEVATOR_SHARE_PRESETS[preset].get(f, 0.0) for f in range(1, floors + 1)) == 0:
+            return t("funding.err.nobody_pays", floors=floors)
+    if preset == "coefficient" and all(elevators.coefficient(f) == 0 for f in range(1, floors + 1)):
+        return t("funding.err.nobody_pays", floors=floors)
+    if preset == "custom":
+        values = list(custom or [])
+        empty = [str(f) for f, v in enumerate(values, start=1) if v is None or pd.isna(v)]
+        if empty or len(values) < floors:
+            empty += [str(f) for f in range(len(values) + 1, floors + 1)]
+            return t("funding.err.custom_empty", floors="、".join(empty))
+        negative = [str(f) for f, v in enumerate(values, start=1) if v < 0]
+        if negative:
+            return t("funding.err.custom_negative", floors="、".join(negative))
+        if sum(values) == 0:
+            return t("funding.err.custom_zero")
+    if areas_m2 is not None:
+        bad = [str(i) for i, a in enumerate(areas_m2, start=1) if a is None or pd.isna(a) or not a > 0]
+        if bad:
+            return t("funding.err.areas", positions="、".join(bad))
+    return None
+
+
+def custom_scaled_note(custom: list[float] | None, kind: str) -> str | None:
+    """A note when custom shares do not add up to 100 % (or 1) and are therefore scaled."""
+    if custom is None or kind != "share":
+        return None
+    total = sum(custom)
+    if abs(total - 100) < 1e-9 or abs(total - 1) < 1e-11:
+        return None
+    return t("funding.calc.scaled", total=f"{total:g}")
+
+
+def floor_table(shares: pd.DataFrame) -> pd.DataFrame:
+    """Per floor (top floor first) with a total row: households, floor share %, floor total and per household."""
+    per_floor = elevators.shares_by_floor(shares).sort_values("floor", ascending=False)
+    out = pd.DataFrame({
+        "floor": [t("funding.calc.floor_label", n=f) for f in per_floor["floor"]],
+        "households": per_floor["households"].to_numpy(),
+        "floor_share": (per_floor["floor_share"] * 100).round(2).to_numpy(),
+        "floor_total_yuan": per_floor["floor_total_yuan"].to_numpy(),
+        "min_household_yuan": per_floor["min_household_yuan"].to_numpy(),
+        "max_household_yuan": per_floor["max_household_yuan"].to_numpy(),
+    })
+    total = pd.DataFrame({
+        "floor": [t("funding.calc.total_row")], "households": [int(per_floor["households"].sum())],
+        "floor_share": [100.0], "floor_total_yuan": [int(shares["amount_fen"].sum()) / 100],
+        "min_household_yuan": [float(shares["amount_yuan"].min())],
+        "max_household_yuan": [float(shares["amount_yuan"].max())],
+    })
+    return _labelled(pd.concat([out, total], ignore_index=True), "funding.col")
+
+
+def household_table(shares: pd.DataFrame) -> pd.DataFrame:
+    """One row per household (top floor first): floor, position, share %, amount in yuan; labelled."""
+    rows = shares.sort_values(["floor", "household"], ascending=[False, True])
+    out = pd.DataFrame({
+        "floor": [t("funding.calc.floor_label", n=f) for f in rows["floor"]],
+        "household": rows["household"].to_numpy(),
+        "share_pct": (rows["share"] * 100).round(4).to_numpy(),
+        "amount_yuan": rows["amount_yuan"].to_numpy(),
+    })
+    return _labelled(out, "funding.col")
+
+
+def money_column_config() -> dict[str, object]:
+    """Two-decimal yuan columns for the calculator's tables."""
+    return {t(f"funding.col.{c}"): st.column_config.NumberColumn(format="%.2f")
+            for c in ("floor_total_yuan", "min_household_yuan", "max_household_yuan", "amount_yuan")}
+
+
+def calculator_figure(shares: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
+    """Bars of what each household pays (yuan), grouped by floor (floor 1 at the left)."""
+    fig = go.Figure()
+    for position in sorted(shares["household"].unique()):
+        part = shares[shares["household"] == position]
+        fig.add_trace(go.Bar(
+            x=[t("funding.calc.floor_label", n=f) for f in part["floor"]], y=part["amount_yuan"],
+            name=f"{t('funding.col.household')} {position}", text=[f"{v:,.2f}" for v in part["amount_yuan"]],
+            textposition="outside",
+        ))
+    fig.update_layout(barmode="group", yaxis_title=t("funding.col.amount_yuan"), showlegend=shares["household"].nunique() > 1)
+    return fig, household_table(shares)

@@ -1,11 +1,190 @@
-"""funding page (to be built out): the compounds table so the page opens on the data."""
+"""资金与电梯 Funding & elevators: the funding mix by source and county, compounds whose funding does not add up,
+elevator candidates, and the elevator cost-sharing calculator."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from dashboard import state, ui
+from analytics import elevators, settings
+from analytics.errors import InputError
+from dashboard import cached_tables, ui, urlstate, views
+from dashboard.downloads import show_chart, show_table
+from dashboard.labels import t
 
-ui.page_header("page.funding", ui.source_footer())
-try:
-    st.dataframe(state.layer("compounds", crs=None).drop(columns="geometry"), hide_index=True)
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
+ui.page_header("page.funding", t("funding.caption"))
+mix_tab, check_tab, candidates_tab, calculator_tab = st.tabs(
+    [t("funding.tab.mix"), t("funding.tab.mismatch"), t("funding.tab.elevators"), t("funding.tab.calculator")]
+)
+years = ["all", *cached_tables.plan_years()]
+
+# ---------------------------------------------------------------------------------------------- funding mix
+with mix_tab:
+    year = urlstate.bind("fund_year", "all", options=years, cast=lambda raw: raw if raw == "all" else int(raw))
+    measure = urlstate.bind("measure", "amount", options=views.MEASURES)
+    left, right = st.columns([1, 2])
+    left.selectbox(t("funding.year"), years, key="fund_year", format_func=views.year_name)
+    right.radio(t("funding.measure"), views.MEASURES, key="measure", horizontal=True,
+                format_func=lambda m: t(f"funding.measure.{m}"))
+    plan_year = None if year == "all" else year
+    try:
+        by_county, city, wide = cached_tables.funding_mix(plan_year=plan_year)
+    except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
+        ui.show_error(exc)
+    else:
+        if by_county.empty:
+            st.info(t("common.no_data"))
+        else:
+            for card, (label, value) in zip(st.columns(4), views.funding_kpis(city)):
+                card.metric(label, value, border=True)
+            fig, data = views.funding_figure(by_county, measure=measure)
+            fig.update_layout(title=t("funding.chart.title", year=views.year_name(year)))
+            show_chart(fig, data, f"funding_mix_{year}", key="funding-mix")
+            cols = st.columns([1, 2])
+            with cols[0]:
+                st.subheader(t("funding.city_mix"))
+                show_table(views.funding_long_table(city), f"funding_city_{year}", key="funding-city")
+            with cols[1]:
+                st.subheader(t("funding.by_county"))
+                show_table(views.funding_county_table(wide), f"funding_by_county_{year}", key="funding-county")
+
+# ------------------------------------------------------------------------------------------ funding check
+with check_tab:
+    tolerance_pct = urlstate.bind("tolerance", settings.FUNDING_TOLERANCE * 100, cast=views.url_float(0.0, 50.0))
+    st.number_input(t("funding.tolerance"), min_value=0.0, max_value=50.0, step=0.5, key="tolerance")
+    st.caption(t("funding.mismatch.caption", tol=f"{st.session_state['tolerance']:g}"))
+    try:
+        mismatches = cached_tables.funding_mismatches(tolerance=st.session_state["tolerance"] / 100,
+                                                      plan_year=plan_year)
+    except Exception as exc:  # noqa: BLE001
+        ui.show_error(exc)
+    else:
+        if mismatches.empty:
+            st.success(t("funding.mismatch.none"))
+        else:
+            st.markdown(t("funding.mismatch.count", n=len(mismatches)))
+            show_table(views.mismatch_table(mismatches), f"funding_mismatches_{year}", key="funding-mismatch")
+
+# ------------------------------------------------------------------------------------ elevator candidates
+with candidates_tab:
+    counties = ["all", *settings.COUNTY_ORDER]
+    county = urlstate.bind("elev_county", "all", options=counties)
+    st.selectbox(t("funding.elev.county"), counties, key="elev_county",
+                 format_func=lambda c: t("common.all_counties") if c == "all" else views.unit_name(c))
+    st.caption(t("funding.elev.caption", cost=f"{settings.ELEVATOR_COST_WAN:g}"))
+    try:
+        candidates = cached_tables.elevator_candidates(county_code=None if county == "all" else county)
+    except Exception as exc:  # noqa: BLE001
+        ui.show_error(exc)
+    else:
+        if candidates.empty:
+            st.info(t("funding.elev.none"))
+        else:
+            for card, (label, value) in zip(st.columns(6), views.candidate_kpis(candidates)):
+                card.metric(label, value, border=True)
+            table = views.candidates_table(candidates)
+            show_table(table, f"elevator_candidates_{county}", key="elevator-candidates",
+                       column_order=[c for c in table.columns if c != t("funding.col.building_ids")])
+
+# ---------------------------------------------------------------------------------- cost-sharing calculator
+with calculator_tab:
+    st.caption(t("funding.calc.caption"))
+    floors = urlstate.bind("floors", 6, cast=views.url_int(2, elevators.MAX_FLOORS))
+    urlstate.bind("hpf", 2, cast=views.url_int(1, elevators.MAX_HOUSEHOLDS_PER_FLOOR))
+    urlstate.bind("cost", settings.ELEVATOR_COST_WAN, cast=views.url_float(0.0, 10_000.0))
+    urlstate.bind("subsidy", elevators.default_subsidy_wan(floors), cast=views.url_float(0.0, 10_000.0))
+    preset = urlstate.bind("preset", "hangzhou", options=elevators.PRESETS)
+    custom_kind = urlstate.bind("custom_kind", "share", options=views.CUSTOM_KINDS)
+
+    def _floors_changed() -> None:
+        st.session_state["subsidy"] = elevators.default_subsidy_wan(st.session_state["floors"])
+
+    cols = st.columns(4)
+    cols[0].number_input(t("funding.calc.floors"), min_value=2, max_value=elevators.MAX_FLOORS, step=1,
+                         key="floors", on_change=_floors_changed)
+    cols[1].number_input(t("funding.calc.hpf"), min_value=1, max_value=elevators.MAX_HOUSEHOLDS_PER_FLOOR, step=1,
+                         key="hpf")
+    cols[2].number_input(t("funding.calc.cost"), min_value=0.0, step=1.0, key="cost")
+    subsidies = settings.ELEVATOR_SUBSIDY_WAN_BY_FLOORS
+    cols[3].number_input(t("funding.calc.subsidy"), min_value=0.0, step=1.0, key="subsidy",
+                         help=t("funding.calc.subsidy_help", s4=subsidies[4], s5=subsidies[5], s6=subsidies[6]))
+    st.radio(t("funding.calc.preset"), elevators.PRESETS, key="preset", horizontal=True,
+             format_func=lambda p: t(f"funding.preset.{p}"))
+    st.caption(t(f"funding.preset_help.{st.session_state['preset']}"))
+    floors, households_per_floor = int(st.session_state["floors"]), int(st.session_state["hpf"])
+    preset = st.session_state["preset"]
+
+    custom = None
+    if preset == "custom":
+        st.radio(t("funding.calc.custom_kind"), views.CUSTOM_KINDS, key="custom_kind", horizontal=True,
+                 format_func=lambda k: t(f"funding.custom_kind.{k}"))
+        custom_kind = st.session_state["custom_kind"]
+        start = urlstate.bind("custom", views.preset_table(floors, custom_kind),
+                              cast=lambda raw: [float(v) for v in raw.split(",")])
+        if len(start) != floors:
+            start = views.preset_table(floors, custom_kind)
+        edited = st.data_editor(
+            pd.DataFrame({"floor": range(1, floors + 1), "value": start}),
+            key=f"custom-editor-{floors}-{custom_kind}", hide_index=True, num_rows="fixed",
+            column_config={
+                "floor": st.column_config.NumberColumn(t("funding.col.floor"), disabled=True, format="%d"),
+                "value": st.column_config.NumberColumn(t("funding.col.value"), min_value=0.0, format="%.2f"),
+            },
+        )
+        custom = [None if pd.isna(v) else float(v) for v in edited["value"]]
+        st.session_state["custom"] = custom
+        urlstate.sync("custom")
+
+    areas = None
+    if preset == "coefficient" or (preset == "custom" and custom_kind == "coefficient"):
+        start = urlstate.bind("areas", [views.DEFAULT_AREA_M2] * households_per_floor,
+                              cast=lambda raw: [float(v) for v in raw.split(",")])
+        if len(start) != households_per_floor:
+            start = [views.DEFAULT_AREA_M2] * households_per_floor
+        edited = st.data_editor(
+            pd.DataFrame({"position": range(1, households_per_floor + 1), "area_m2": start}),
+            key=f"areas-editor-{households_per_floor}", hide_index=True, num_rows="fixed",
+            column_config={
+                "position": st.column_config.NumberColumn(t("funding.col.position"), disabled=True, format="%d"),
+                "area_m2": st.column_config.NumberColumn(t("funding.col.area_m2"), min_value=0.0, format="%.1f"),
+            },
+        )
+        areas = [None if pd.isna(v) else float(v) for v in edited["area_m2"]]
+        st.session_state["areas"] = areas
+        urlstate.sync("areas")
+
+    problem = views.calculator_problem(floors=floors, cost_wan=st.session_state["cost"],
+                                       subsidy_wan=st.session_state["subsidy"], preset=preset, custom=custom,
+                                       areas_m2=areas)
+    try:
+        if problem:
+            raise InputError(problem)
+        shares = cached_tables.share_costs(
+            floors, households_per_floor, cost_wan=st.session_state["cost"], subsidy_wan=st.session_state["subsidy"],
+            preset=preset, custom=tuple(custom) if custom else None, custom_kind=custom_kind,
+            areas_m2=tuple(areas) if areas else None,
+        )
+    except Exception as exc:  # noqa: BLE001
+        ui.show_error(exc)
+    else:
+        note = views.custom_scaled_note(custom, custom_kind) if preset == "custom" else None
+        if note:
+            st.info(note)
+        cards = st.columns(4)
+        cards[0].metric(t("funding.calc.kpi.cost"), f"{shares.attrs['cost_yuan']:,.2f}", border=True)
+        cards[1].metric(t("funding.calc.kpi.subsidy"), f"{shares.attrs['subsidy_yuan']:,.2f}", border=True)
+        cards[2].metric(t("funding.calc.kpi.residents"), f"{shares.attrs['residents_yuan']:,.2f}", border=True)
+        cards[3].metric(t("funding.calc.kpi.sum"), f"{int(shares['amount_fen'].sum()) / 100:,.2f}", border=True)
+        left, right = st.columns([1, 1])
+        with left:
+            st.subheader(t("funding.calc.by_floor"))
+            show_table(views.floor_table(shares), f"elevator_shares_by_floor_{preset}", key="elevator-floors",
+                       column_config=views.money_column_config())
+        with right:
+            fig, data = views.calculator_figure(shares)
+            fig.update_layout(title=t("funding.calc.chart.title", preset=t(f"funding.preset.{preset}"), floors=floors,
+                                      hpf=households_per_floor))
+            show_chart(fig, data, f"elevator_shares_{preset}", key="elevator-chart")
+        with st.expander(t("funding.calc.by_household")):
+            show_table(views.household_table(shares), f"elevator_shares_by_household_{preset}",
+                       key="elevator-households", column_config=views.money_column_config())
