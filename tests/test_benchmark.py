@@ -1,0 +1,64 @@
+"""The benchmark runs end to end at smoke scale and prints a measured row for every step and page."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dashboard.navigation import page_paths
+from scripts import benchmark
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_smoke_benchmark_measures_every_row(tmp_path):
+    out = tmp_path / "rows.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.benchmark", "--scale", "smoke", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    failed = [(r["dataset"], r["step"], r["result"]) for r in rows if r["failed"]]
+    assert not failed, failed
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    found = {(r["dataset"], r["step"]): r for r in rows}
+    expected = [(dataset, step) for dataset in ("demo", "smoke") for step in ("prepare", *benchmark.ANALYSIS_STEPS)]
+    expected += [("demo", f"page rerun: {Path(path).stem}") for path in page_paths()]
+    expected += [("demo", "overview map payload")]
+    assert sorted(set(expected) - set(found)) == []
+    for key in expected:
+        row = found[key]
+        if key[1] == "overview map payload":
+            assert row["extra"]["bytes"] > 10_000, "the overview map sent no features"
+        else:
+            assert row["seconds"] is not None and row["seconds"] >= 0, key
+            assert row["peak_bytes"] > 50 * benchmark.MB, key
+        assert row["target"], f"{key} is checked against no target"
+    # idle land and its baseline agree on the pairs (the buffer polygon may miss a few right at 500 m)
+    fast, base = found[("smoke", "idle_land")], found[("smoke", "idle_land_baseline")]
+    assert base["extra"]["only_baseline"] == 0
+    assert base["extra"]["only_fast"] <= 0.01 * fast["extra"]["pairs"]
+    for key in expected:
+        assert benchmark.STEP_LABELS.get(key[1], key[1]) in done.stdout
+
+
+def test_targets_are_checked():
+    rows = [
+        benchmark.Row("national", "idle_land", 9.0, 2 * benchmark.MB, extra={"speedup": 2.5}),
+        benchmark.Row("national", "clustering", 16.0, 9 * 1024 * benchmark.MB),
+        benchmark.Row("demo", "page rerun: overview", 0.4, benchmark.MB, extra={"errors": []}),
+        benchmark.Row("demo", "overview map payload", extra={"bytes": 4 * benchmark.MB}),
+    ]
+    benchmark.check_targets(rows)
+    assert [r.ok for r in rows] == [False, False, True, False]
+    assert rows[0].target == "≤ 8 GB, ≤ 10 s, ≥ 3× baseline"
+    assert rows[1].target == "≤ 8 GB, ≤ 15 s"
+    table = benchmark.format_table(rows)
+    assert "| national | idle land: parcels within 500 m | 9.00 s | 2 MB |" in table
+    assert table.count("**NO**") == 3
