@@ -133,3 +133,63 @@ def circle_facilities() -> gpd.GeoDataFrame:
         {"id": "F2", "facility_type": "clinic", "geometry": point(1050, 450)},
         {"id": "F3", "facility_type": "market", "geometry": point(300, 100)},
     ])
+
+
+# ----------------------------------------------------------------------------------------------- siting
+def siting_layout() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A row of compounds where greedy siting is beaten by the optimum (clinics: 300 m, ≥ 120 m²).
+
+    Compounds (50 m squares on the x axis): S1 at x 0–50 (300 households), S2 at 400–450 (400),
+    S3 at 800–850 (400), S4 at 1200–1250 (300), S5 at 2000–2050 (500, already within 50 m of clinic F1).
+    Parcels (20 m squares, 400 m², unless said):
+
+    ====  ===========  ======================================================
+    id    x            within 300 m of (edge to edge, m)
+    ====  ===========  ======================================================
+    PL    225–245      S1 (175), S2 (155)                 → 700 households
+    PM    625–645      S2 (175), S3 (155)                 → 800 households
+    PR    1025–1045    S3 (175), S4 (155)                 → 700 households
+    PR2   1025–1045    same as PR, 10 m higher (identical coverage)
+    PS    1300–1305    S4 (50) but only 25 m² (< 120 m²: not a candidate)
+    PX    2100–2120    S5 only (already covered: not a candidate)
+    ====  ===========  ======================================================
+
+    k = 2: greedy takes PM (800) then PL or PR (+300) = 1,100 new households; the optimum PL + PR
+    covers all four, 1,400. Before 500, total 1,900; optimum after 1,900, greedy after 1,600.
+    """
+    compounds = frame([
+        {"id": f"S{n + 1}", "county_code": "370811", "households": hh, "geometry": box(x, 0, x + 50, 50)}
+        for n, (x, hh) in enumerate([(0, 300), (400, 400), (800, 400), (1200, 300), (2000, 500)])
+    ])
+    parcels = frame([
+        {"id": "PL", "geometry": box(225, 0, 245, 20)},
+        {"id": "PM", "geometry": box(625, 0, 645, 20)},
+        {"id": "PR", "geometry": box(1025, 0, 1045, 20)},
+        {"id": "PR2", "geometry": box(1025, 10, 1045, 30)},
+        {"id": "PS", "geometry": box(1300, 0, 1305, 5)},
+        {"id": "PX", "geometry": box(2100, 0, 2120, 20)},
+    ])
+    parcels["parcel_type"] = "闲置用地"
+    parcels["area_m2"] = parcels.geometry.area
+    facilities = frame([{"id": "F1", "facility_type": "clinic", "geometry": point(2025, 100)}])
+    return compounds, parcels, facilities
+
+
+def random_siting(seed: int, *, n_compounds: int = 14, n_parcels: int = 9, n_facilities: int = 3):
+    """A small random siting instance (compounds, parcels, clinics) in a 1.5 km square."""
+    rng = np.random.default_rng(seed)
+    compounds = frame([
+        {"id": f"C{n:02d}", "households": int(rng.integers(20, 900)),
+         "geometry": box(x, y, x + rng.uniform(30, 120), y + rng.uniform(30, 120))}
+        for n, (x, y) in enumerate(rng.uniform(0, 1500, (n_compounds, 2)))
+    ])
+    parcels = frame([
+        {"id": f"P{n:02d}", "geometry": box(x, y, x + rng.uniform(5, 40), y + rng.uniform(5, 40))}
+        for n, (x, y) in enumerate(rng.uniform(0, 1500, (n_parcels, 2)))
+    ])
+    parcels["area_m2"] = parcels.geometry.area
+    facilities = frame([
+        {"id": f"F{n}", "facility_type": ("clinic", "market")[n % 2], "geometry": point(x, y)}
+        for n, (x, y) in enumerate(rng.uniform(0, 1500, (n_facilities, 2)))
+    ])
+    return compounds, parcels, facilities
