@@ -111,7 +111,8 @@ def build_demo_database(path: Path | str, *, seed: int = settings.DEMO_SEED) -> 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """Column names of ``table`` in schema order."""
     rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_catalog = current_database() AND table_schema = 'main' ORDER BY ordinal_position",
         [table],
     ).fetchall()
     return [r[0] for r in rows]

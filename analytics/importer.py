@@ -1,0 +1,512 @@
+"""Import compounds, parcels and facilities from the files planners have, in two steps: prepare, then commit.
+
+``prepare`` reads an upload (zipped shapefile in GBK or UTF-8, GeoJSON, GeoPackage, CSV or XLSX with
+coordinate columns), decides its CRS (from the file, declared, or detected from the coordinate ranges)
+and attribute encoding, proposes the field mapping and validates every row — and stores nothing. The
+returned ``Preview`` says what was assumed. ``commit`` writes the valid rows in one transaction (replace
+or append), records the import in the audit log and keeps the previous state so that
+``undo_last_import`` can put it back. Both write functions check the acting user's permission first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from analytics import audit, settings
+from analytics.auth import User, require
+from analytics.errors import DataError, ImportRejected, InputError
+from analytics.importing import write
+from analytics.importing.crs import CRSChoice, choose_crs, representative_xy, to_storage
+from analytics.importing.fields import (
+    KINDS,
+    check_mapping,
+    fields_for,
+    find_header_row,
+    header_columns,
+    propose_mapping,
+)
+from analytics.importing.files import RawTable, read_upload
+from analytics.importing.validate import is_blank, parse_number, validate
+from analytics.store import insert_frame, table_columns
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["compounds", "parcels", "facilities"]
+Mode = Literal["replace", "append"]
+MODES: tuple[str, ...] = ("replace", "append")
+# Tables whose rows refer to compounds: replacing compounds removes the rows of compounds no longer there.
+COMPOUND_DEPENDENTS: tuple[str, ...] = ("buildings", "funding", "progress_reports")
+IMPORT_ACTIONS: tuple[str, ...] = ("import", "report", "undo", "restore", "restore_snapshot")
+
+
+@dataclass
+class Preview:
+    """What ``prepare`` found: nothing is stored until ``commit``.
+
+    Attributes
+    ----------
+    kind, file_name, file_sha256, file_size
+        The target table and the uploaded file (SHA-256 hex digest, bytes).
+    format, layers, layer
+        ``"shapefile"``, ``"geojson"``, ``"gpkg"``, ``"csv"`` or ``"xlsx"``; the layers/sheets found and
+        the one read.
+    encoding, encoding_source
+        Attribute encoding used (``"GBK"``, ``"UTF-8"``…) and how it was decided (``"cpg"``,
+        ``"detected"``, ``"declared"``, ``"format"``).
+    crs
+        The source CRS and how it was decided (``CRSChoice``); ``None`` when the mapping lacks coordinates.
+    columns, mapping, header_row
+        Source columns, target field -> source column, and for CSV/XLSX the 1-based header row.
+    rows
+        Typed table rows in EPSG:4326 with ``_row`` (source row number: the sheet/CSV line, or the
+        feature number) and ``_valid``.
+    problems
+        Row-level report: ``row, field, code, problem, value, severity``.
+    error
+        Set when the file cannot be imported as mapped (a required field or the coordinates not mapped);
+        the mapping can be changed and ``prepare`` called again.
+    """
+
+    kind: str
+    file_name: str
+    file_sha256: str
+    file_size: int
+    format: str
+    layers: list[str]
+    layer: str | None
+    encoding: str | None
+    encoding_source: str | None
+    crs: CRSChoice | None
+    columns: list[str]
+    mapping: dict[str, str | None]
+    header_row: int | None
+    rows: gpd.GeoDataFrame
+    problems: pd.DataFrame
+    error: ImportRejected | None = None
+    fields: list[str] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_valid(self) -> int:
+        return int(self.rows["_valid"].sum()) if len(self.rows) else 0
+
+    @property
+    def n_invalid(self) -> int:
+        return self.n_rows - self.n_valid
+
+    @property
+    def n_warnings(self) -> int:
+        return int((self.problems["severity"] == "warning").sum()) if len(self.problems) else 0
+
+    @property
+    def ignored_columns(self) -> list[str]:
+        used = {c for c in self.mapping.values() if c}
+        return [c for c in self.columns if c not in used]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``commit`` wrote: ``import_id`` is its audit-log id (the key undo uses)."""
+
+    import_id: int
+    kind: str
+    mode: str
+    file_name: str
+    rows_in: int
+    rows_written: int
+    rows_rejected: int
+    removed: dict[str, int]
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What ``undo_last_import`` put back."""
+
+    undone_import_id: int
+    audit_id: int
+    action: str
+    table_name: str
+    file_name: str | None
+    restored: dict[str, int]
+
+
+# ---------------------------------------------------------------------------------------------- prepare
+def _tabular_attributes(raw: RawTable, kind: str) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Header row chosen, blank rows dropped: (attributes, sheet row numbers, 1-based header row)."""
+    grid = raw.grid
+    header = find_header_row(grid, kind)
+    body = grid.iloc[header + 1:]
+    blank = body.apply(lambda r: all(is_blank(v) for v in r), axis=1) if len(body) else pd.Series(dtype=bool)
+    body = body[~blank] if len(body) else body
+    if body.empty:
+        raise ImportRejected("The table has a header but no data rows.", kind="empty")
+    attributes = pd.DataFrame(body.to_numpy(), columns=header_columns(list(grid.iloc[header])))
+    return attributes, body.index.to_numpy() + 1, header + 1
+
+
+def _points(attributes: pd.DataFrame, mapping: dict[str, str | None]) -> gpd.GeoSeries:
+    """Shapes of a CSV/XLSX table from its WKT column or its x/y columns (unparseable cells give no shape)."""
+    if mapping.get("wkt"):
+        texts = attributes[mapping["wkt"]]
+        shapes = []
+        for value in texts.tolist():
+            try:
+                shapes.append(None if is_blank(value) else shapely.from_wkt(str(value)))
+            except shapely.errors.GEOSException:
+                shapes.append(None)
+        return gpd.GeoSeries(shapes)
+
+    def number(value: object) -> float:
+        try:
+            return np.nan if is_blank(value) else parse_number(value)
+        except (ValueError, TypeError):
+            return np.nan
+
+    x = np.array([number(v) for v in attributes[mapping["x"]].tolist()], dtype=float)
+    y = np.array([number(v) for v in attributes[mapping["y"]].tolist()], dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    shapes = np.full(len(x), None, dtype=object)
+    shapes[ok] = shapely.points(x[ok], y[ok])
+    return gpd.GeoSeries(shapes)
+
+
+def prepare(
+    data: bytes,
+    file_name: str,
+    *,
+    kind: Kind,
+    mapping: dict[str, str | None] | None = None,
+    crs: int | str | None = None,
+    swap_xy: bool | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+) -> Preview:
+    """Read, map and validate an upload for table ``kind``; nothing is stored.
+
+    Parameters
+    ----------
+    data, file_name
+        The upload's bytes and name (the extension decides the format).
+    kind
+        ``"compounds"``, ``"parcels"`` or ``"facilities"``.
+    mapping
+        Target field -> source column (or ``None``), replacing the proposed mapping; fields left out keep
+        the proposal.
+    crs
+        Declared source CRS: an EPSG code (4326, 4490, 4548, 4527, 4498, …) or ``"gcj02"`` (Amap/Gaode
+        degrees, converted to WGS84). Default: the file's CRS, else detected from the coordinate ranges.
+    swap_xy
+        Force (``True``) or forbid (``False``) exchanging x and y; default detect.
+    encoding
+        Attribute/text encoding instead of the ``.cpg`` or detection (``"GBK"``, ``"UTF-8"``).
+    layer
+        Shapefile in the zip (``folder/name``), GeoPackage layer or XLSX sheet; default the first.
+
+    Raises
+    ------
+    ImportRejected
+        The file is unusable: too large, empty, unsafe zip, unreadable, wrong encoding, no geometry, CRS
+        not recognised (``kind`` says which).
+    """
+    if kind not in KINDS:
+        raise InputError(f"`kind` was {kind!r} but must be one of {KINDS!r}.")
+    raw = read_upload(data, file_name, layer=layer, encoding=encoding)
+    tabular = raw.grid is not None
+    header_row = None
+    if tabular:
+        attributes, row_numbers, header_row = _tabular_attributes(raw, kind)
+    else:
+        attributes = raw.attributes.reset_index(drop=True)
+        row_numbers = np.arange(1, len(attributes) + 1)
+    columns = [str(c) for c in attributes.columns]
+    attributes.columns = columns
+    chosen = propose_mapping(columns, kind, tabular=tabular)
+    if mapping is not None:
+        check_mapping(mapping, columns, kind, tabular=tabular)
+        chosen.update(mapping)
+    base = dict(
+        kind=kind, file_name=file_name, file_sha256=hashlib.sha256(data).hexdigest(), file_size=len(data),
+        format=raw.format, layers=raw.layers, layer=raw.layer, encoding=raw.encoding,
+        encoding_source=raw.encoding_source, columns=columns, mapping=chosen, header_row=header_row,
+        fields=[f.name for f in fields_for(kind, tabular=tabular)],
+    )
+    empty = gpd.GeoDataFrame({"_row": [], "_valid": []}, geometry=[], crs=settings.STORAGE_CRS)
+    no_problems = pd.DataFrame(columns=["row", "field", "code", "problem", "value", "severity"])
+
+    if tabular:
+        if not chosen.get("wkt") and not (chosen.get("x") and chosen.get("y")):
+            error = ImportRejected(
+                f"{file_name!r} has no coordinate columns (lon/lat, X/Y or WKT) that could be recognised; "
+                "map them to x and y.", kind="no_geometry")
+            return Preview(crs=None, rows=empty, problems=no_problems, error=error, **base)
+        geometry = _points(attributes, chosen)
+    else:
+        geometry = raw.geometry.reset_index(drop=True)
+    present = ~(geometry.isna() | geometry.is_empty)
+    if not present.any():
+        raise ImportRejected(f"{file_name!r} has no usable geometry in any row.", kind="no_geometry")
+    x, y = representative_xy(geometry)
+    choice = choose_crs(x, y, file_crs=raw.file_crs, declared=crs, swap=swap_xy)
+    stored = to_storage(geometry, choice)
+    try:
+        rows, problems = validate(attributes, stored, chosen, kind, row_numbers=row_numbers, tabular=tabular)
+    except ImportRejected as exc:
+        if exc.kind != "mapping":
+            raise
+        return Preview(crs=choice, rows=empty, problems=no_problems, error=exc, **base)
+    log.info("prepared %s for %s: %d rows, %d valid, CRS %s", file_name, kind, len(rows),
+             int(rows["_valid"].sum()), choice.label)
+    return Preview(crs=choice, rows=rows, problems=problems, **base)
+
+
+def remap(preview: Preview, data: bytes, mapping: dict[str, str | None]) -> Preview:
+    """``prepare`` again with a changed mapping, keeping every other choice of ``preview``."""
+    declared = None
+    if preview.crs is not None and preview.crs.source == "declared":
+        declared = "gcj02" if preview.crs.gcj02 else preview.crs.epsg
+    return prepare(data, preview.file_name, kind=preview.kind, mapping=mapping, crs=declared,
+                   encoding=preview.encoding if preview.encoding_source == "declared" else None,
+                   layer=preview.layer)
+
+
+# ----------------------------------------------------------------------------------------------- commit
+_TYPES = {"int": "Int64", "float": "Float64", "bool": "boolean"}
+
+
+def _table_rows(preview: Preview, rows: gpd.GeoDataFrame, con: duckdb.DuckDBPyConnection) -> gpd.GeoDataFrame:
+    """Rows with only the table's columns, typed for DuckDB (dates as datetime64, nullable ints/floats)."""
+    columns = set(table_columns(con, preview.kind))
+    specs = {f.name: f for f in fields_for(preview.kind, tabular=False)}
+    keep = [c for c in rows.columns if c in columns and c != "geom"]
+    out = pd.DataFrame(index=rows.index)
+    for name in keep:
+        spec = specs.get(name)
+        values = rows[name]
+        if spec is not None and spec.type in _TYPES:
+            out[name] = pd.array(values.where(values.notna(), None).tolist(), dtype=_TYPES[spec.type])
+        elif spec is not None and spec.type == "date":
+            out[name] = pd.to_datetime(values, errors="coerce").astype("datetime64[s]")
+        else:
+            out[name] = values.astype(object).where(values.notna(), None)
+    return gpd.GeoDataFrame(out, geometry=rows.geometry, crs=rows.crs)
+
+
+def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str, int]:
+    """What committing ``preview`` would touch: rows now stored, ids already stored, and for compounds the
+    rows of other tables (buildings, funding, progress_reports) that a replace would remove."""
+    if preview.rows.empty:
+        return {"stored_rows": write.count_rows(con, preview.kind), "ids_already_stored": 0}
+    ids = preview.rows.loc[preview.rows["_valid"], "id"].dropna().astype(str)
+    con.register("__incoming_ids", pd.DataFrame({"id": ids}))
+    try:
+        clash = con.execute(f"SELECT count(*) FROM {preview.kind} WHERE id IN (SELECT id FROM __incoming_ids)").fetchone()[0]
+        out = {"stored_rows": write.count_rows(con, preview.kind), "ids_already_stored": int(clash)}
+        if preview.kind == "compounds":
+            for table in COMPOUND_DEPENDENTS:
+                out[f"replace_removes_{table}"] = int(con.execute(
+                    f"SELECT count(*) FROM {table} WHERE compound_id NOT IN (SELECT id FROM __incoming_ids)"
+                ).fetchone()[0])
+    finally:
+        con.unregister("__incoming_ids")
+    return out
+
+
+def _rebuild_plans(con: duckdb.DuckDBPyConnection) -> None:
+    """Annual plans follow the compounds: one row per plan year and county, summed."""
+    con.execute("DELETE FROM annual_plans")
+    con.execute(
+        """INSERT INTO annual_plans (plan_year, county_code, compounds, households, floor_area_m2, invest_planned_wan)
+           SELECT plan_year, county_code, count(*), sum(households), sum(floor_area_m2), sum(invest_planned_wan)
+           FROM compounds GROUP BY plan_year, county_code"""
+    )
+
+
+def commit(
+    con: duckdb.DuckDBPyConnection,
+    preview: Preview,
+    *,
+    user: User | None,
+    mode: Mode = "replace",
+    only_valid: bool = False,
+) -> ImportResult:
+    """Write a prepared import in one transaction: it lands whole or not at all.
+
+    Parameters
+    ----------
+    con
+        The database to write.
+    preview
+        From ``prepare``.
+    user
+        The acting user; must hold the ``"import"`` permission (checked first).
+    mode
+        ``"replace"`` (the table's rows become the file's; for compounds, buildings, funding and weekly
+        reports of compounds no longer present are removed) or ``"append"`` (ids already stored are refused).
+    only_valid
+        Import the valid rows and skip rows with errors (and, in append mode, ids already stored);
+        by default any error refuses the whole file.
+
+    Raises
+    ------
+    PermissionDenied
+        ``user`` may not import.
+    ImportRejected
+        The preview has errors (``problems`` holds them) or no valid rows; nothing was stored.
+    """
+    require(user, "import")
+    if mode not in MODES:
+        raise InputError(f"`mode` was {mode!r} but must be one of {MODES!r}.")
+    if preview.error is not None:
+        raise preview.error
+    problems = preview.problems
+    errors = problems[problems["severity"] == "error"] if len(problems) else problems
+    if len(errors) and not only_valid:
+        raise ImportRejected(
+            f"{preview.file_name!r} has {preview.n_invalid} row(s) with errors ({len(errors)} problems); fix the "
+            "file or import only the valid rows.",
+            problems=errors.to_dict("records"), kind="validation",
+        )
+    rows = preview.rows[preview.rows["_valid"]]
+    if rows.empty:
+        raise ImportRejected(f"{preview.file_name!r} has no valid rows to import.",
+                             problems=errors.to_dict("records"), kind="validation")
+    table = preview.kind
+    frame = _table_rows(preview, rows, con)
+
+    def work() -> ImportResult:
+        nonlocal frame
+        rejected = preview.n_invalid
+        if mode == "append":
+            stored = {r[0] for r in con.execute(f"SELECT id FROM {table}").fetchall()}
+            clash = frame["id"].isin(stored)
+            if clash.any() and not only_valid:
+                clash_rows = rows.loc[clash, "_row"].tolist()
+                raise ImportRejected(
+                    f"{int(clash.sum())} id(s) of {preview.file_name!r} are already stored (e.g. "
+                    f"{frame.loc[clash, 'id'].iloc[0]!r}); choose replace, or import only the new rows.",
+                    problems=[{"row": r, "field": "id", "code": "id_stored", "problem": "The id is already stored.",
+                               "value": i, "severity": "error"}
+                              for r, i in zip(clash_rows, frame.loc[clash, "id"])],
+                    kind="conflict",
+                )
+            rejected += int(clash.sum())
+            frame = frame[~clash]
+            if frame.empty:
+                raise ImportRejected(f"Every id of {preview.file_name!r} is already stored; nothing to append.",
+                                     kind="conflict")
+        scope: write.Scope = {table: {}, "dataset_info": {}}
+        if table == "compounds":
+            scope.update({"annual_plans": {}})
+            if mode == "replace":
+                scope.update({dep: {} for dep in COMPOUND_DEPENDENTS})
+        import_id = audit.record(
+            con, username=user.username, action="import", table_name=table, file_name=preview.file_name,
+            file_sha256=preview.file_sha256, mode=mode, rows_in=preview.n_rows, rows_written=len(frame),
+            rows_rejected=rejected,
+            detail={"format": preview.format, "layer": preview.layer, "encoding": preview.encoding,
+                    "crs": preview.crs.label if preview.crs else None,
+                    "mapping": {k: v for k, v in preview.mapping.items() if v}},
+        )
+        write.start_batch(con, import_id, scope, username=user.username, action="import", table_name=table,
+                          mode=mode, file_name=preview.file_name)
+        if mode == "replace":
+            con.execute(f"DELETE FROM {table}")
+        insert_frame(con, table, frame)
+        removed = {}
+        if table == "compounds":
+            if mode == "replace":
+                for dep in COMPOUND_DEPENDENTS:
+                    before = write.count_rows(con, dep)
+                    con.execute(f"DELETE FROM {dep} WHERE compound_id NOT IN (SELECT id FROM compounds)")
+                    removed[dep] = before - write.count_rows(con, dep)
+            _rebuild_plans(con)
+        write.set_info(con, {"is_demo": "false", "source": "imported", f"source_{table}": preview.file_name,
+                             f"imported_{table}_at": datetime.now().isoformat(timespec="seconds")})
+        return ImportResult(import_id, table, mode, preview.file_name, preview.n_rows, len(frame), rejected, removed)
+
+    result = write.in_transaction(con, work)
+    log.info("imported %s into %s (%s): %d written, %d rejected", preview.file_name, table, mode,
+             result.rows_written, result.rows_rejected)
+    return result
+
+
+# ------------------------------------------------------------------------------------------------- undo
+def undo_candidate(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The write ``undo_last_import`` would undo (``import_id, action, table_name, file_name, logged_at,
+    username``), or ``None`` when there is nothing left to undo."""
+    batch = write.latest_batch(con)
+    if batch is None or batch["snapshot_dropped"]:
+        return None
+    return {k: batch[k] for k in ("import_id", "action", "table_name", "file_name", "logged_at", "username", "mode")}
+
+
+def undo_last_import(con: duckdb.DuckDBPyConnection, *, user: User | None) -> UndoResult:
+    """Undo the newest import or weekly report still standing: its tables return exactly to their previous rows.
+
+    The undo is itself recorded in the audit log. Call again to undo the one before (up to
+    ``settings.UNDO_DEPTH`` writes back).
+
+    Raises
+    ------
+    PermissionDenied
+        ``user`` may not undo.
+    DataError
+        Nothing to undo (or its snapshot is older than the undo depth).
+    """
+    require(user, "undo")
+
+    def work() -> UndoResult:
+        batch = write.latest_batch(con)
+        if batch is None:
+            raise DataError("There is no import to undo.")
+        if batch["snapshot_dropped"]:
+            raise DataError(
+                f"Import {batch['import_id']} ({batch['file_name']!r}) is older than the last "
+                f"{settings.UNDO_DEPTH} writes and can no longer be undone."
+            )
+        audit_id, restored = write.undo_batch(con, batch, username=user.username)
+        return UndoResult(batch["import_id"], audit_id, batch["action"], batch["table_name"], batch["file_name"],
+                          restored)
+
+    result = write.in_transaction(con, work)
+    log.info("undid import %d (%s)", result.undone_import_id, result.file_name)
+    return result
+
+
+def import_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pd.DataFrame:
+    """Newest first: every import, weekly report, undo and restore in the audit log, with ``undone_by``
+    (the audit id of the undo) for writes that were undone."""
+    return con.execute(
+        f"""SELECT a.id, a.logged_at, a.username, a.action, a.table_name, a.file_name, a.file_sha256, a.mode,
+                   a.rows_in, a.rows_written, a.rows_rejected, b.undone_by, a.detail
+            FROM audit_log a LEFT JOIN import_batches b ON b.import_id = a.id
+            WHERE a.action IN ({', '.join('?' for _ in IMPORT_ACTIONS)})
+            ORDER BY a.id DESC LIMIT ?""",
+        [*IMPORT_ACTIONS, limit],
+    ).fetchdf()
+
+
+def problems_for_download(preview: Preview) -> pd.DataFrame:
+    """The validation report with the file name and source columns, ready for an XLSX download."""
+    report = preview.problems.copy()
+    report.insert(1, "column", report["field"].map(lambda f: preview.mapping.get(f) or ""))
+    return report
+
+
+__all__ = [
+    "ImportResult", "Preview", "UndoResult", "commit", "import_history", "prepare", "problems_for_download",
+    "remap", "stored_impact", "undo_candidate", "undo_last_import",
+]

@@ -1,0 +1,636 @@
+"""Read an uploaded file safely: size and zip checks, shapefile sets, attribute encodings, GIS and tabular formats.
+
+Every failure raises ``ImportRejected`` with a one-sentence English message and a ``kind`` the page turns
+into a label; nothing here writes anywhere but a private temporary folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import logging
+import re
+import tempfile
+import warnings
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyogrio
+from openpyxl.utils.exceptions import InvalidFileException
+from pyproj import CRS
+
+from analytics import settings
+from analytics.errors import ImportRejected
+
+log = logging.getLogger(__name__)
+
+Format = Literal["geojson", "gpkg", "shapefile", "csv", "xlsx"]
+MB = 1024 * 1024
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_GB_NAMES = {"GBK", "CP936", "936", "ANSI936", "GB2312", "GB18030", "EUCCN", "MS936", "WINDOWS936"}
+_UTF8_NAMES = {"UTF8", "65001", "UTF8SIG"}
+
+
+@dataclass
+class RawTable:
+    """What was read from an upload, before field mapping.
+
+    ``attributes`` holds the source columns of a GIS file (one row per feature) and ``geometry`` its shapes
+    in the file's coordinates (``file_crs`` or ``None`` when the file declares none). A CSV or XLSX file
+    gives ``grid`` instead: every cell as read, no header chosen yet (the field mapping finds it).
+    """
+
+    format: Format
+    attributes: pd.DataFrame | None = None
+    geometry: gpd.GeoSeries | None = None
+    file_crs: CRS | None = None
+    grid: pd.DataFrame | None = None
+    encoding: str | None = None
+    encoding_source: Literal["cpg", "detected", "declared", "format"] | None = None
+    layers: list[str] = field(default_factory=list)
+    layer: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------- encodings
+def codec_for(name: str) -> tuple[str, str, str]:
+    """Python codec, GDAL encoding name and display label for an encoding name as found in a ``.cpg``.
+
+    ``GBK``/``CP936``/``936``/``GB2312`` all read as GB18030 (a superset); ``65001`` and ``UTF8`` as UTF-8.
+    """
+    key = re.sub(r"[\s_\-]", "", str(name)).upper()
+    if key.startswith("ANSI"):
+        key = key[4:]
+    if key in _GB_NAMES:
+        return "gb18030", "GB18030", "GBK"
+    if key in _UTF8_NAMES:
+        return "utf-8", "UTF-8", "UTF-8"
+    candidate = f"cp{key}" if key.isdigit() else str(name).strip()
+    try:
+        info = codecs.lookup(candidate)
+    except LookupError:
+        raise ImportRejected(
+            f"The encoding {str(name)!r} is not known; use UTF-8 or GBK.", kind="encoding"
+        ) from None
+    return info.name, info.name.upper(), info.name.upper()
+
+
+def _decode_cut(chunk: bytes, codec: str) -> str:
+    """Decode strictly, allowing a multi-byte character cut off at the end (fixed-width DBF fields and
+    10-byte field names cut UTF-8 and GBK text mid-character)."""
+    for cut in range(4):
+        try:
+            return chunk[:len(chunk) - cut].decode(codec)
+        except UnicodeDecodeError as exc:
+            if exc.start < len(chunk) - 4:
+                raise
+    raise UnicodeDecodeError(codec, chunk, 0, len(chunk), "cut character")
+
+
+def _decodes(chunks: list[bytes], codec: str) -> bool:
+    """True if every chunk decodes strictly (allowing a character cut off at the end)."""
+    try:
+        for chunk in chunks:
+            _decode_cut(chunk, codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _repair_field_names(dbf: bytes, codec: str) -> bytes:
+    """The DBF with field names cut mid-character trimmed to whole characters (GDAL refuses them)."""
+    out = bytearray(dbf)
+    header_len = int.from_bytes(dbf[8:10], "little")
+    pos = 32
+    while pos + 32 <= min(header_len, len(dbf)) and dbf[pos] != 0x0D:
+        raw = dbf[pos:pos + 11].split(b"\0")[0]
+        fixed = _decode_cut(raw, codec).encode(codec)
+        out[pos:pos + 11] = fixed.ljust(11, b"\0")
+        pos += 32
+    return bytes(out)
+
+
+def sniff_encoding(chunks: list[bytes]) -> tuple[str, str, str] | None:
+    """UTF-8 if every chunk is valid UTF-8, else GBK if valid GB18030, else ``None``."""
+    if _decodes(chunks, "utf-8"):
+        return "utf-8", "UTF-8", "UTF-8"
+    if _decodes(chunks, "gb18030"):
+        return "gb18030", "GB18030", "GBK"
+    return None
+
+
+def decode_text(data: bytes, file_name: str, *, encoding: str | None = None) -> tuple[str, str, str]:
+    """Decode a text file: the declared ``encoding``, else a BOM, else UTF-8, else GBK.
+
+    Returns ``(text, label, source)`` where ``source`` is ``"declared"`` or ``"detected"``.
+    """
+    if encoding:
+        codec, _, label = codec_for(encoding)
+        try:
+            return data.decode(codec).lstrip("\ufeff"), label, "declared"
+        except UnicodeDecodeError as exc:
+            raise ImportRejected(
+                f"`encoding` was {encoding!r} but {file_name!r} is not valid {label} (byte {exc.start}); "
+                "choose another encoding or let it be detected.",
+                kind="encoding",
+            ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="strict"), "UTF-8", "detected"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").lstrip("\ufeff"), "UTF-16", "detected"
+        except UnicodeDecodeError:
+            pass
+    for codec, label in (("utf-8", "UTF-8"), ("gb18030", "GBK")):
+        try:
+            return data.decode(codec), label, "detected"
+        except UnicodeDecodeError:
+            continue
+    raise ImportRejected(
+        f"{file_name!r} is neither UTF-8 nor GBK text; save it as UTF-8 (or GBK) and upload it again.",
+        kind="encoding",
+    )
+
+
+# ----------------------------------------------------------------------------------------------- limits
+def check_size(data: bytes, file_name: str, *, max_mb: float | None = None) -> None:
+    """Refuse an empty upload or one larger than ``settings.UPLOAD_MAX_MB`` (checked again here, in code)."""
+    max_mb = settings.UPLOAD_MAX_MB if max_mb is None else max_mb
+    if len(data) == 0:
+        raise ImportRejected(f"{file_name!r} is empty (0 bytes); choose the file again.", kind="empty")
+    if len(data) > max_mb * MB:
+        raise ImportRejected(
+            f"{file_name!r} is {len(data) / MB:.1f} MB but uploads are limited to {max_mb} MB; "
+            "split the file or remove unused columns.",
+            kind="too_large",
+        )
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as the archive author saw it (GBK names of Chinese zip tools decoded)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def open_zip(data: bytes, file_name: str) -> zipfile.ZipFile:
+    """Open ``data`` as a zip archive and check every member before anything is extracted.
+
+    Refused: not a zip or truncated; more than ``settings.ZIP_MAX_MEMBERS`` members; more than
+    ``settings.ZIP_MAX_TOTAL_MB`` uncompressed; a member larger than ``settings.ZIP_RATIO_MIN_MB`` that
+    expands more than ``settings.ZIP_MAX_RATIO`` times; absolute or ``..`` paths; symbolic links;
+    encrypted members.
+    """
+    if not data.startswith(ZIP_MAGIC):
+        raise ImportRejected(f"{file_name!r} is not a zip archive (it does not start like one).", kind="unreadable")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+        raise ImportRejected(
+            f"{file_name!r} is not a readable zip archive ({exc}); it may be truncated — create it again.",
+            kind="unreadable",
+        ) from None
+    if len(infos) > settings.ZIP_MAX_MEMBERS:
+        raise ImportRejected(
+            f"{file_name!r} holds {len(infos)} files but at most {settings.ZIP_MAX_MEMBERS} are accepted; "
+            "zip only the layer to import.",
+            kind="zip_unsafe",
+        )
+    total = 0
+    for info in infos:
+        name = info.filename
+        parts = re.split(r"[\\/]+", name)
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+            raise ImportRejected(
+                f"{file_name!r} contains the unsafe path {_member_name(info)!r} (absolute or with '..'); "
+                "nothing was extracted.",
+                kind="zip_unsafe",
+            )
+        mode = (info.external_attr >> 16) & 0o170000
+        if mode == 0o120000:
+            raise ImportRejected(
+                f"{file_name!r} contains the symbolic link {_member_name(info)!r}; links are not accepted.",
+                kind="zip_unsafe",
+            )
+        if info.flag_bits & 0x1:
+            raise ImportRejected(
+                f"{file_name!r} contains the encrypted file {_member_name(info)!r}; zip it without a password.",
+                kind="zip_unsafe",
+            )
+        total += info.file_size
+        if info.file_size > settings.ZIP_RATIO_MIN_MB * MB and info.file_size > settings.ZIP_MAX_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise ImportRejected(
+                f"{file_name!r} member {_member_name(info)!r} expands {info.file_size / max(info.compress_size, 1):.0f} "
+                f"times (limit {settings.ZIP_MAX_RATIO}); it looks like a zip bomb and was not extracted.",
+                kind="zip_unsafe",
+            )
+    if total > settings.ZIP_MAX_TOTAL_MB * MB:
+        raise ImportRejected(
+            f"{file_name!r} would expand to {total / MB:.0f} MB but at most {settings.ZIP_MAX_TOTAL_MB} MB "
+            "are accepted.",
+            kind="zip_unsafe",
+        )
+    return archive
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str) -> bytes:
+    """Read one checked member, never more bytes than its header declares (a lying header is refused)."""
+    out = bytearray()
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(MB):
+                out += chunk
+                if len(out) > info.file_size:
+                    raise ImportRejected(
+                        f"{file_name!r} member {_member_name(info)!r} is larger than its header says; "
+                        "the archive was not extracted.",
+                        kind="zip_unsafe",
+                    )
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise ImportRejected(
+            f"{file_name!r} member {_member_name(info)!r} could not be extracted ({exc}); "
+            "the archive is truncated or corrupt — create it again.",
+            kind="unreadable",
+        ) from None
+    return bytes(out)
+
+
+# ------------------------------------------------------------------------------------------- shapefiles
+def _shapefile_sets(archive: zipfile.ZipFile) -> dict[str, dict[str, zipfile.ZipInfo]]:
+    """Members grouped by folder and stem: ``{"folder/name": {".shp": info, ".dbf": info, ...}}``."""
+    sets: dict[str, dict[str, zipfile.ZipInfo]] = {}
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        name = _member_name(info).replace("\\", "/")
+        path = PurePosixPath(name)
+        if path.parts and (path.parts[0] == "__MACOSX" or path.name.startswith(".")):
+            continue
+        ext = path.suffix.lower()
+        if ext in SHAPEFILE_PARTS:
+            stem = str(path.with_suffix(""))
+            sets.setdefault(stem, {})[ext] = info
+    return {stem: parts for stem, parts in sorted(sets.items()) if ".shp" in parts}
+
+
+def _dbf_chunks(data: bytes, file_name: str) -> list[bytes]:
+    """Field names and character values of a dBASE file, as raw bytes (for encoding detection)."""
+    if len(data) < 33:
+        raise ImportRejected(f"The .dbf in {file_name!r} is truncated ({len(data)} bytes).", kind="unreadable")
+    n_records = int.from_bytes(data[4:8], "little")
+    header_len = int.from_bytes(data[8:10], "little")
+    record_len = int.from_bytes(data[10:12], "little")
+    fields, pos = [], 32
+    while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
+        fields.append((data[pos:pos + 11].split(b"\0")[0], chr(data[pos + 11]), data[pos + 16]))
+        pos += 32
+    if header_len + n_records * record_len > len(data):
+        raise ImportRejected(
+            f"The .dbf in {file_name!r} is truncated: its header announces {n_records} records but the file "
+            "is too short; export the layer again.",
+            kind="unreadable",
+        )
+    chunks = [name for name, _, _ in fields]
+    slices, offset = [], 1
+    for _, ftype, width in fields:
+        if ftype == "C":
+            slices.append((offset, offset + width))
+        offset += width
+    for i in range(min(n_records, 50_000)):
+        record = data[header_len + i * record_len: header_len + (i + 1) * record_len]
+        chunks += [record[a:b].rstrip(b" \0") for a, b in slices]
+    return [c for c in chunks if c]
+
+
+def _check_shp_length(data: bytes, file_name: str) -> None:
+    """The .shp header states the file length (16-bit words); a shorter file was cut off."""
+    if len(data) < 100 or int.from_bytes(data[0:4], "big") != 9994:
+        raise ImportRejected(f"The .shp in {file_name!r} is not a valid shapefile (bad header).", kind="unreadable")
+    declared = int.from_bytes(data[24:28], "big") * 2
+    if len(data) < declared:
+        raise ImportRejected(
+            f"The .shp in {file_name!r} is truncated ({len(data)} of {declared} bytes); export the layer again.",
+            kind="unreadable",
+        )
+
+
+def _shapefile_encoding(dbf: bytes, cpg: bytes | None, file_name: str, *, encoding: str | None) -> tuple[str, str, str]:
+    """(GDAL encoding, display label, source) for a shapefile's attributes; checked against the bytes."""
+    chunks = _dbf_chunks(dbf, file_name)
+    if encoding:
+        codec, gdal, label = codec_for(encoding)
+        if not _decodes(chunks, codec):
+            raise ImportRejected(
+                f"`encoding` was {encoding!r} but the attributes of {file_name!r} are not valid {label}; "
+                "choose another encoding or let it be detected.",
+                kind="encoding",
+            )
+        return gdal, label, "declared"
+    if cpg is not None and cpg.strip():
+        declared = cpg.decode("ascii", errors="replace").strip()
+        codec, gdal, label = codec_for(declared)
+        if not _decodes(chunks, codec):
+            raise ImportRejected(
+                f"The .cpg of {file_name!r} says {declared!r} but the attributes are not valid {label}; "
+                "fix or remove the .cpg, or choose the encoding.",
+                kind="encoding",
+            )
+        return gdal, label, "cpg"
+    found = sniff_encoding(chunks)
+    if found is None:
+        raise ImportRejected(
+            f"The attributes of {file_name!r} are neither UTF-8 nor GBK; add a .cpg file naming the encoding "
+            "or choose it.",
+            kind="encoding",
+        )
+    return found[1], found[2], "detected"
+
+
+def _read_gis(path: Path, file_name: str, *, layer: str | None = None, encoding: str | None = None) -> gpd.GeoDataFrame:
+    """Read a GIS file with pyogrio; any reader error becomes ``ImportRejected``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+                pyogrio.errors.GeometryError, pyogrio.errors.CRSError, UnicodeDecodeError, RuntimeError,
+                ValueError, OSError) as exc:
+            detail = str(exc).split("\n")[0][:200]
+            raise ImportRejected(
+                f"{file_name!r} could not be read ({detail}); it may be truncated or not what its name says.",
+                kind="unreadable",
+            ) from None
+    for warning in caught:
+        log.info("reading %s: %s", file_name, warning.message)
+    return frame
+
+
+def _read_shapefile_zip(data: bytes, file_name: str, *, layer: str | None, encoding: str | None) -> RawTable:
+    archive = open_zip(data, file_name)
+    sets = _shapefile_sets(archive)
+    if not sets:
+        names = [_member_name(i) for i in archive.infolist()][:5]
+        raise ImportRejected(
+            f"{file_name!r} contains no shapefile (.shp); it holds {names!r} — zip the .shp, .shx, .dbf and .prj.",
+            kind="no_geometry",
+        )
+    layers = list(sets)
+    chosen = layer if layer is not None else layers[0]
+    if chosen not in sets:
+        raise ImportRejected(f"`layer` was {chosen!r} but {file_name!r} holds {layers!r}.", kind="mapping")
+    parts = sets[chosen]
+    for needed in (".shx", ".dbf"):
+        if needed not in parts:
+            raise ImportRejected(
+                f"The shapefile {chosen!r} in {file_name!r} lacks its {needed} file; zip all its parts together.",
+                kind="unreadable",
+            )
+    content = {ext: read_member(archive, info, file_name) for ext, info in parts.items()}
+    _check_shp_length(content[".shp"], file_name)
+    gdal_encoding, label, source = _shapefile_encoding(
+        content[".dbf"], content.get(".cpg"), file_name, encoding=encoding
+    )
+    content[".dbf"] = _repair_field_names(content[".dbf"], codec_for(gdal_encoding)[0])
+    with tempfile.TemporaryDirectory(prefix="jiugai-import-") as tmp:
+        for ext, blob in content.items():
+            if ext != ".cpg":
+                (Path(tmp) / f"layer{ext}").write_bytes(blob)
+        gdf = _read_gis(Path(tmp) / "layer.shp", file_name, encoding=gdal_encoding)
+    return RawTable(
+        format="shapefile", attributes=pd.DataFrame(gdf.drop(columns=gdf.geometry.name)),
+        geometry=gdf.geometry, file_crs=gdf.crs, encoding=label, encoding_source=source,
+        layers=layers, layer=chosen,
+    )
+
+
+# ------------------------------------------------------------------------------------- GeoJSON, GeoPackage
+def _read_geojson(data: bytes, file_name: str, *, encoding: str | None) -> RawTable:
+    text, label, source = decode_text(data, file_name, encoding=encoding)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportRejected(
+            f"{file_name!r} is not valid JSON ({exc.msg} at line {exc.lineno}); it may be truncated.",
+            kind="unreadable",
+        ) from None
+    if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
+        found = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
+        raise ImportRejected(
+            f"{file_name!r} is JSON but not a GeoJSON FeatureCollection (type {found!r}).", kind="unreadable"
+        )
+    if doc["type"] == "FeatureCollection" and not doc.get("features"):
+        raise ImportRejected(f"{file_name!r} has no features.", kind="empty")
+    with tempfile.TemporaryDirectory(prefix="jiugai-import-") as tmp:
+        path = Path(tmp) / "upload.geojson"
+        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        gdf = _read_gis(path, file_name)
+    # RFC 7946 GeoJSON has no CRS member and is always WGS84 by definition; files written by older tools
+    # with projected coordinates and no member are common, so a missing member means "detect".
+    file_crs = gdf.crs if "crs" in doc else None
+    return RawTable(
+        format="geojson", attributes=pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), geometry=gdf.geometry,
+        file_crs=file_crs, encoding=label, encoding_source=source,
+    )
+
+
+def _read_gpkg(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
+    if not data.startswith(SQLITE_MAGIC):
+        raise ImportRejected(f"{file_name!r} is not a GeoPackage (it is not an SQLite file).", kind="unreadable")
+    with tempfile.TemporaryDirectory(prefix="jiugai-import-") as tmp:
+        path = Path(tmp) / "upload.gpkg"
+        path.write_bytes(data)
+        try:
+            listed = pyogrio.list_layers(path)
+        except (pyogrio.errors.DataSourceError, RuntimeError, OSError) as exc:
+            raise ImportRejected(
+                f"{file_name!r} could not be opened as a GeoPackage ({str(exc)[:160]}); it may be truncated.",
+                kind="unreadable",
+            ) from None
+        spatial = [str(name) for name, gtype in listed if gtype is not None]
+        if not spatial:
+            raise ImportRejected(f"{file_name!r} has no layer with geometry.", kind="no_geometry")
+        chosen = layer if layer is not None else spatial[0]
+        if chosen not in spatial:
+            raise ImportRejected(f"`layer` was {chosen!r} but {file_name!r} holds {spatial!r}.", kind="mapping")
+        gdf = _read_gis(path, file_name, layer=chosen)
+    return RawTable(
+        format="gpkg", attributes=pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), geometry=gdf.geometry,
+        file_crs=gdf.crs, encoding="UTF-8", encoding_source="format", layers=spatial, layer=chosen,
+    )
+
+
+# -------------------------------------------------------------------------------------------- CSV, XLSX
+def _sniff_delimiter(text: str) -> str:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {sep: first.count(sep) for sep in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _read_csv(data: bytes, file_name: str, *, encoding: str | None) -> RawTable:
+    text, label, source = decode_text(data, file_name, encoding=encoding)
+    if not text.strip():
+        raise ImportRejected(f"{file_name!r} has no rows.", kind="empty")
+    try:
+        grid = pd.read_csv(
+            io.StringIO(text), sep=_sniff_delimiter(text), header=None, dtype=str, keep_default_na=False,
+            skip_blank_lines=True, nrows=settings.IMPORT_MAX_ROWS + 20, engine="c",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise ImportRejected(
+            f"{file_name!r} is not a well-formed CSV table ({str(exc).strip()[:160]}).", kind="unreadable"
+        ) from None
+    return RawTable(format="csv", grid=grid.replace("", None), encoding=label, encoding_source=source)
+
+
+def load_workbook(data: bytes, file_name: str) -> openpyxl.Workbook:
+    """Open an XLSX upload read-only after the zip checks (an XLSX file is a zip archive of XML parts)."""
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportRejected(
+            f"{file_name!r} is an old Excel 97–2003 (.xls) workbook; save it as .xlsx and upload it again.",
+            kind="unreadable",
+        )
+    open_zip(data, file_name)
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError,
+            zlib.error) as exc:
+        raise ImportRejected(
+            f"{file_name!r} could not be read as an Excel workbook ({type(exc).__name__}); "
+            "open it in Excel or WPS and save it as .xlsx again.",
+            kind="unreadable",
+        ) from None
+
+
+def sheet_rows(workbook: openpyxl.Workbook, sheet: str, file_name: str) -> list[tuple]:
+    """Every row of ``sheet`` as a tuple of cell values (at most ``settings.IMPORT_MAX_ROWS`` + 20 rows)."""
+    rows = []
+    try:
+        for row in workbook[sheet].iter_rows(values_only=True):
+            rows.append(row)
+            if len(rows) > settings.IMPORT_MAX_ROWS + 20:
+                break
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, zlib.error, EOFError) as exc:
+        raise ImportRejected(
+            f"Sheet {sheet!r} of {file_name!r} could not be read ({type(exc).__name__}); save the workbook again.",
+            kind="unreadable",
+        ) from None
+    return rows
+
+
+def visible_sheets(workbook: openpyxl.Workbook) -> list[str]:
+    """Names of the workbook's visible sheets, in order."""
+    return [ws.title for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+
+
+def _read_xlsx(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
+    workbook = load_workbook(data, file_name)
+    try:
+        sheets = visible_sheets(workbook)
+        if not sheets:
+            raise ImportRejected(f"{file_name!r} has no visible sheet.", kind="empty")
+        chosen = layer if layer is not None else sheets[0]
+        if chosen not in workbook.sheetnames:
+            raise ImportRejected(f"`layer` was {chosen!r} but {file_name!r} has the sheets {sheets!r}.", kind="mapping")
+        rows = sheet_rows(workbook, chosen, file_name)
+    finally:
+        workbook.close()
+    rows = [r for r in rows if any(v is not None and str(v).strip() != "" for v in r)]
+    if not rows:
+        raise ImportRejected(f"Sheet {chosen!r} of {file_name!r} is empty.", kind="empty")
+    width = max(len(r) for r in rows)
+    grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+    return RawTable(format="xlsx", grid=grid, encoding=None, encoding_source="format", layers=sheets, layer=chosen)
+
+
+# ------------------------------------------------------------------------------------------------ entry
+def detect_format(data: bytes, file_name: str) -> Format:
+    """The upload's format from its extension, checked against its first bytes."""
+    ext = Path(file_name).suffix.lower()
+    if ext == ".zip":
+        return "shapefile"
+    if ext in (".geojson", ".json"):
+        return "geojson"
+    if ext == ".gpkg":
+        return "gpkg"
+    if ext in (".csv", ".txt"):
+        return "csv"
+    if ext in (".xlsx", ".xlsm", ".xls"):
+        return "xlsx"
+    if ext in (".shp", ".dbf", ".shx", ".prj"):
+        raise ImportRejected(
+            f"{file_name!r} is one part of a shapefile; zip the .shp, .shx, .dbf, .prj (and .cpg) together and "
+            "upload the .zip.",
+            kind="format",
+        )
+    raise ImportRejected(
+        f"{file_name!r} has the extension {ext or '(none)'!r}; accepted are .zip (shapefile), .geojson, .gpkg, "
+        ".csv and .xlsx.",
+        kind="format",
+    )
+
+
+def read_upload(
+    data: bytes,
+    file_name: str,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+) -> RawTable:
+    """Read an uploaded file after the size, format and (for zips) archive checks.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    file_name
+        Its name as uploaded; the extension decides the format (.zip shapefile, .geojson/.json, .gpkg,
+        .csv, .xlsx).
+    layer
+        Shapefile (``folder/stem``), GeoPackage layer or XLSX sheet to read; default the first.
+    encoding
+        Attribute/text encoding to use instead of the ``.cpg`` or detection (e.g. ``"GBK"``, ``"UTF-8"``).
+    """
+    check_size(data, file_name)
+    fmt = detect_format(data, file_name)
+    if fmt == "shapefile":
+        raw = _read_shapefile_zip(data, file_name, layer=layer, encoding=encoding)
+    elif fmt == "geojson":
+        raw = _read_geojson(data, file_name, encoding=encoding)
+    elif fmt == "gpkg":
+        raw = _read_gpkg(data, file_name, layer=layer)
+    elif fmt == "csv":
+        raw = _read_csv(data, file_name, encoding=encoding)
+    else:
+        raw = _read_xlsx(data, file_name, layer=layer)
+    n_rows = len(raw.grid) if raw.grid is not None else len(raw.attributes)
+    n_cols = raw.grid.shape[1] if raw.grid is not None else raw.attributes.shape[1]
+    if n_rows == 0:
+        raise ImportRejected(f"{file_name!r} has no rows.", kind="empty")
+    if n_rows > settings.IMPORT_MAX_ROWS + (20 if raw.grid is not None else 0):
+        raise ImportRejected(
+            f"{file_name!r} has more than {settings.IMPORT_MAX_ROWS:,} rows; split it into smaller files.",
+            kind="too_large",
+        )
+    if n_cols > settings.IMPORT_MAX_COLUMNS:
+        raise ImportRejected(
+            f"{file_name!r} has {n_cols} columns but at most {settings.IMPORT_MAX_COLUMNS} are accepted.",
+            kind="too_large",
+        )
+    log.info("read %s: %s, %d rows, encoding %s", file_name, fmt, n_rows, raw.encoding)
+    return raw

@@ -1,0 +1,146 @@
+"""Undoable writes: snapshot the rows a write will replace, keyed by its audit id, and put them back on undo.
+
+Every undoable write (a file import, a county weekly report) runs inside the caller's transaction:
+``start_batch`` records it in ``import_batches`` and copies the rows in its ``scope`` — ``{table: {column:
+value}}``, an empty filter meaning the whole table — into the ``undo_<table>`` twins. ``undo_batch`` deletes
+the scope's current rows and re-inserts the snapshot, so the tables return exactly to their state before
+the write. Writes are undone newest first; only the newest ``settings.UNDO_DEPTH`` keep their snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+import duckdb
+
+from analytics import audit, settings
+from analytics.store import table_columns
+
+log = logging.getLogger(__name__)
+
+UNDO_TABLES: tuple[str, ...] = (
+    "compounds", "buildings", "parcels", "facilities", "progress_reports", "funding", "annual_plans", "dataset_info",
+)
+Scope = dict[str, dict[str, object]]
+
+
+def _where(filters: dict[str, object]) -> tuple[str, list[object]]:
+    if not filters:
+        return "", []
+    clauses = [f'CAST("{column}" AS VARCHAR) = ?' for column in filters]
+    return "WHERE " + " AND ".join(clauses), [str(v) for v in filters.values()]
+
+
+def _common_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    twin = set(table_columns(con, f"undo_{table}"))
+    return [c for c in table_columns(con, table) if c in twin]
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, table: str, filters: dict[str, object] | None = None) -> int:
+    where, params = _where(filters or {})
+    return int(con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0])
+
+
+def start_batch(
+    con: duckdb.DuckDBPyConnection,
+    import_id: int,
+    scope: Scope,
+    *,
+    username: str | None,
+    action: str,
+    table_name: str,
+    mode: str,
+    file_name: str | None,
+) -> None:
+    """Snapshot ``scope`` under ``import_id`` and record the batch (inside the caller's transaction)."""
+    for table, filters in scope.items():
+        if table not in UNDO_TABLES:
+            raise ValueError(f"`scope` names {table!r} but only {UNDO_TABLES!r} can be snapshotted.")
+        columns = ", ".join(f'"{c}"' for c in _common_columns(con, table))
+        where, params = _where(filters)
+        con.execute(
+            f"INSERT INTO undo_{table} (import_id, {columns}) SELECT ?, {columns} FROM {table} {where}",
+            [import_id, *params],
+        )
+    con.execute(
+        """INSERT INTO import_batches (import_id, logged_at, username, action, table_name, mode, file_name, scope)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [import_id, datetime.now(), username, action, table_name, mode, file_name,
+         json.dumps(scope, ensure_ascii=False, default=str)],
+    )
+    _prune(con)
+
+
+def _prune(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the snapshots of standing batches beyond the newest ``settings.UNDO_DEPTH``."""
+    old = [r[0] for r in con.execute(
+        """SELECT import_id FROM import_batches WHERE undone_by IS NULL AND NOT snapshot_dropped
+           ORDER BY import_id DESC OFFSET ?""", [settings.UNDO_DEPTH]).fetchall()]
+    for import_id in old:
+        for table in UNDO_TABLES:
+            con.execute(f"DELETE FROM undo_{table} WHERE import_id = ?", [import_id])
+        con.execute("UPDATE import_batches SET snapshot_dropped = true WHERE import_id = ?", [import_id])
+
+
+def latest_batch(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The newest batch not yet undone (with its ``scope`` parsed), or ``None``."""
+    frame = con.execute(
+        "SELECT * FROM import_batches WHERE undone_by IS NULL ORDER BY import_id DESC LIMIT 1"
+    ).fetchdf()
+    if frame.empty:
+        return None
+    batch = frame.iloc[0].to_dict()
+    batch["scope"] = json.loads(batch["scope"])
+    batch["import_id"] = int(batch["import_id"])
+    return batch
+
+
+def undo_batch(con: duckdb.DuckDBPyConnection, batch: dict, *, username: str | None) -> tuple[int, dict[str, int]]:
+    """Restore the snapshot of ``batch`` (inside the caller's transaction); return (audit id, rows per table)."""
+    import_id = batch["import_id"]
+    restored = {}
+    for table, filters in batch["scope"].items():
+        where, params = _where(filters)
+        con.execute(f"DELETE FROM {table} {where}", params)
+        columns = ", ".join(f'"{c}"' for c in _common_columns(con, table))
+        con.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM undo_{table} WHERE import_id = ?", [import_id]
+        )
+        restored[table] = count_rows(con, f"undo_{table}", {"import_id": import_id})
+    con.execute("DELETE FROM progress_reports_history WHERE replaced_by_import = ?", [import_id])
+    audit_id = audit.record(
+        con, username=username, action="undo", table_name=batch["table_name"], file_name=batch["file_name"],
+        mode=batch["action"], rows_written=sum(restored.values()),
+        detail={"undone_import_id": import_id, "restored_rows": restored},
+    )
+    for table in UNDO_TABLES:
+        con.execute(f"DELETE FROM undo_{table} WHERE import_id = ?", [import_id])
+    con.execute("UPDATE import_batches SET undone_by = ? WHERE import_id = ?", [audit_id, import_id])
+    return audit_id, restored
+
+
+def clear_batches(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget every snapshot (after a restore from backup the old states no longer follow on)."""
+    for table in UNDO_TABLES:
+        con.execute(f"DELETE FROM undo_{table}")
+    con.execute("DELETE FROM import_batches")
+
+
+def set_info(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
+    """Upsert ``dataset_info`` keys."""
+    for key, value in values.items():
+        con.execute("INSERT OR REPLACE INTO dataset_info (key, value) VALUES (?, ?)", [key, str(value)])
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection, work):
+    """Run ``work()`` in one transaction: it lands whole or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = work()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
