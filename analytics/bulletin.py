@@ -650,7 +650,9 @@ def to_docx(bulletin: Bulletin, *, charts: Sequence[ChartImage] = (), max_behind
     section.top_margin, section.bottom_margin = Mm(37), Mm(35)
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     if bulletin.is_demo:
-        _add_text(section.header, DEMO_MARK, "heading", 10.5, color="C0392B", align="RIGHT", line_pt=None)
+        mark = section.header.paragraphs[0]
+        mark.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _set_run_font(mark.add_run(DEMO_MARK), "heading", 10.5, color="C0392B")
     footer = section.footer.paragraphs[0]
     footer.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _page_number_field(footer)
