@@ -209,6 +209,29 @@ def _merge_identical(keys_rows: np.ndarray, keys_cols: np.ndarray, n_rows: int) 
     return group, np.array(representative, dtype=np.int64)
 
 
+def _reduced_model(
+    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_cols: int
+) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray]:
+    """Coverage pairs (row, col) → a smaller model with the same optimum.
+
+    Columns covering the same rows are merged (the lowest column stands for them); then rows covered by
+    the same columns are merged (weights summed). Returns the 0/1 coverage matrix (merged rows × kept
+    columns), the merged weights and the original index of each kept column.
+    """
+    _, kept = _merge_identical(cols, rows, n_cols)
+    new_col = np.full(n_cols, -1, dtype=np.int64)
+    new_col[kept] = np.arange(len(kept))
+    on_kept = new_col[cols] >= 0
+    rows, cols = rows[on_kept], new_col[cols[on_kept]]
+    row_group, _ = _merge_identical(rows, cols, len(weights))
+    n_groups = int(row_group.max()) + 1 if len(row_group) else 0
+    merged = np.bincount(row_group, weights=weights, minlength=n_groups) if n_groups else np.zeros(0)
+    coverage = sparse.csc_matrix((np.ones(len(rows)), (row_group[rows], cols)), shape=(n_groups, len(kept)))
+    coverage.sum_duplicates()
+    coverage.data[:] = 1.0
+    return coverage, merged, kept
+
+
 def _attribute(
     pairs: pd.DataFrame, chosen_ids: list[str], parcel_rank: dict[str, int]
 ) -> pd.DataFrame:
@@ -332,23 +355,10 @@ def site_facilities(
     col_of[cand_pos] = np.arange(len(cand_pos))
     row_of = np.full(len(demand_pos), -1, dtype=np.int64)
     row_of[reached] = np.arange(len(reached))
-    r, c = row_of[di], col_of[pj]
-    col_group, col_rep = _merge_identical(c, r, len(cand_pos))
-    # representatives are the first of each group in id order, so the smallest id stands for the group
-    rep_cols = col_rep
-    keep_pair = np.isin(c, rep_cols)
-    new_col = np.full(len(cand_pos), -1, dtype=np.int64)
-    new_col[rep_cols] = np.arange(len(rep_cols))
-    r2, c2 = r[keep_pair], new_col[c[keep_pair]]
-    row_group, _ = _merge_identical(r2, c2, len(reached))
-    weights = np.bincount(row_group, weights=households[demand_pos[reached]], minlength=row_group.max() + 1) \
-        if len(reached) else np.zeros(0)
-    n_rows, n_cols = len(weights), len(rep_cols)
-    coverage = sparse.csc_matrix(
-        (np.ones(len(r2)), (row_group[r2], c2)), shape=(n_rows, n_cols)
+    coverage, weights, rep_cols = _reduced_model(
+        row_of[di], col_of[pj], households[demand_pos[reached]], len(cand_pos)
     )
-    coverage.sum_duplicates()
-    coverage.data[:] = 1.0
+    n_rows, n_cols = coverage.shape
     rep_ids = list(cand_ids[rep_cols])
     parcel_rank = {pid: n for n, pid in enumerate(cand_ids)}
     if n_rows * n_cols > MAX_MODEL_CELLS:
