@@ -48,13 +48,12 @@ def bulletin_button(*, as_of: date | None, kind: Literal["week", "month"]) -> No
     if not made or made[0] != wanted:
         return
     files = made[1]
+    st.caption(files["title"])
     for note in files["notes"]:
         st.warning(note)
-    left, right = st.columns(2)
-    if files["docx"]:
-        left.download_button(t("export.bulletin.docx", name=files["title"]), files["docx"], f"{files['stem']}.docx",
-                             DOCX_MIME, key=f"bulletin-docx-{kind}", icon=":material/download:", on_click="ignore")
+    if files["docx"]:  # stacked, not in columns: the button usually sits in a narrow column already
+        st.download_button(t("export.bulletin.docx"), files["docx"], f"{files['stem']}.docx",
+                           DOCX_MIME, key=f"bulletin-docx-{kind}", icon=":material/download:", on_click="ignore")
     if files["pdf"]:
-        right.download_button(t("export.bulletin.pdf", name=files["title"]), files["pdf"], f"{files['stem']}.pdf",
-                              "application/pdf", key=f"bulletin-pdf-{kind}", icon=":material/download:",
-                              on_click="ignore")
+        st.download_button(t("export.bulletin.pdf"), files["pdf"], f"{files['stem']}.pdf", "application/pdf",
+                           key=f"bulletin-pdf-{kind}", icon=":material/download:", on_click="ignore")

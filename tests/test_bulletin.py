@@ -347,3 +347,34 @@ def test_command_rejects_bad_arguments(db_copy, tmp_path, capsys):
     assert bulletin_cli.main(["--kind", "week", "--date", "2019-05-01", "--out", str(tmp_path / "x.docx"),
                               "--db", str(db_copy), "--no-charts"]) == 1
     assert not (tmp_path / "x.docx").exists()
+
+
+# ---------------------------------------------------------------------------------------------- button
+
+BUTTON_APP = """
+from datetime import date
+from dashboard import bulletin_ui
+bulletin_ui.bulletin_button(as_of={as_of}, kind="week")
+"""
+
+
+def test_button_says_which_package_is_missing_and_still_offers_the_documents(demo_db_path, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("JIUGAI_CHROMIUM", str(tmp_path / "no-chromium"))
+    export.preflight(refresh=True)
+    try:
+        at = AppTest.from_string(BUTTON_APP.format(as_of="date(2020, 6, 26)"), default_timeout=60).run()
+        assert not at.get("download_button")
+        at.button(key="bulletin-make-week").click().run()
+        assert not at.exception and not at.error
+        assert [w.value for w in at.warning] == [
+            "通报中未附图表：本机缺少系统软件包 chromium，无法导出图片（否则中文会显示为方框）。"
+            "请安装：sudo apt-get install chromium"]
+        assert [b.proto.label for b in at.get("download_button")] == ["下载 Word", "下载 PDF"]
+        assert [c.value for c in at.caption] == ["济宁市老旧小区改造工作周调度（2020年第17期）"]
+    finally:
+        monkeypatch.undo()
+        export.preflight(refresh=True)
+    empty = AppTest.from_string(BUTTON_APP.format(as_of="None"), default_timeout=30).run()
+    assert [i.value for i in empty.info] == ["请先在侧栏选择截至日期。"] and not empty.button

@@ -38,8 +38,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "export.bulletin.make.week": ("生成周调度（Word + PDF）", "Make the weekly dispatch (Word + PDF)"),
     "export.bulletin.make.month": ("生成月通报（Word + PDF）", "Make the monthly bulletin (Word + PDF)"),
     "export.bulletin.working": ("正在生成通报…", "Writing the bulletin…"),
-    "export.bulletin.docx": ("下载 Word（{name}）", "Download Word ({name})"),
-    "export.bulletin.pdf": ("下载 PDF（{name}）", "Download PDF ({name})"),
+    "export.bulletin.docx": ("下载 Word", "Download Word"),
+    "export.bulletin.pdf": ("下载 PDF", "Download PDF"),
     "export.bulletin.no_charts": (
         "通报中未附图表：{reason}", "The bulletin has no charts: {reason}",
     ),
