@@ -228,6 +228,11 @@ def prepare(
     header_row = None
     if tabular:
         attributes, row_numbers, header_row = _tabular_attributes(raw, kind)
+        if len(attributes) > settings.IMPORT_MAX_ROWS:
+            raise ImportRejected(
+                f"{file_name!r} has more than {settings.IMPORT_MAX_ROWS:,} rows; split it into smaller files.",
+                kind="too_large",
+            )
     else:
         attributes = raw.attributes.reset_index(drop=True)
         row_numbers = np.arange(1, len(attributes) + 1)

@@ -85,15 +85,15 @@ def codec_for(name: str) -> tuple[str, str, str]:
 
 
 def _decode_cut(chunk: bytes, codec: str) -> str:
-    """Decode strictly, allowing a multi-byte character cut off at the end (fixed-width DBF fields and
-    10-byte field names cut UTF-8 and GBK text mid-character)."""
-    for cut in range(4):
-        try:
-            return chunk[:len(chunk) - cut].decode(codec)
-        except UnicodeDecodeError as exc:
-            if exc.start < len(chunk) - 4:
-                raise
-    raise UnicodeDecodeError(codec, chunk, 0, len(chunk), "cut character")
+    """Decode strictly, allowing one multi-byte character cut off at the very end (fixed-width DBF fields
+    and 10-byte field names cut UTF-8 and GBK text mid-character)."""
+    try:
+        return chunk.decode(codec)
+    except UnicodeDecodeError as exc:
+        cut_short = "end of data" in exc.reason or "incomplete" in exc.reason
+        if cut_short and exc.end >= len(chunk) and exc.start >= len(chunk) - 3:
+            return chunk[:exc.start].decode(codec)
+        raise
 
 
 def _decodes(chunks: list[bytes], codec: str) -> bool:
