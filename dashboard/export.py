@@ -586,6 +586,10 @@ def map_png(folium_map_or_html, *, width: int = 1600, height: int = 1000, scale:
             page = page.replace("</body>", block + "</body>", 1)
     else:
         page = standalone_map_html(folium_map_or_html, title=title, caption=caption, demo=demo)
+    # a picture has no use for the zoom buttons; the caption box moves into their place
+    slide_css = ("<style>.leaflet-control-zoom{display:none!important}"
+                 ".jiugai-map-caption{left:10px!important}</style>")
+    page = page.replace("</head>", slide_css + "</head>", 1) if "</head>" in page else slide_css + page
     started = time.perf_counter()
     png = engine().screenshot(page, width=width, height=height, scale=scale, settle_ms=settle_ms)
     log.info("map PNG %dx%d in %.2f s", width * scale, height * scale, time.perf_counter() - started)
