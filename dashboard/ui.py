@@ -38,7 +38,7 @@ def source_footer() -> str:
     return f"{t('sidebar.source')}: {source} · {t('sidebar.as_of')}: {info.get('as_of', '')}"
 
 
-def bind_choice(key: str, default, options) -> object:
+def bind_choice(key: str, default, options, *, cast=str) -> object:
     """:func:`dashboard.urlstate.bind` for a select widget, also resetting a stale session value.
 
     A value left in ``st.session_state[key]`` that is not one of ``options`` (e.g. from another page with
@@ -49,7 +49,7 @@ def bind_choice(key: str, default, options) -> object:
     options = list(options)
     if key in st.session_state and st.session_state[key] not in options:
         st.session_state[key] = default
-    return urlstate.bind(key, default, options=options)
+    return urlstate.bind(key, default, options=options, cast=cast)
 
 
 def meeting_mode_css() -> None:

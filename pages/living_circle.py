@@ -1,11 +1,150 @@
-"""living_circle page (to be built out): the compounds table so the page opens on the data."""
+"""生活圈与选址 Living circle & siting: which compounds lack a facility type within each walking tier, coverage
+by county, and where on idle land new facilities would bring the most households within reach.
+
+Audit: ``analytics.living_circle`` (cached) → cards, a map of compounds by the tier of their nearest
+facility, the compounds lacking it, a county × type coverage heatmap. Siting: ``analytics.siting`` runs
+when the button is pressed (with a spinner) → before/after coverage, the solver's status, the proposed
+parcels on the map, and the compounds that gain.
+"""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state, ui
+from analytics import settings
+from dashboard import cached_spatial as cs
+from dashboard import charts, maps, state, ui, urlstate
+from dashboard.downloads import map_downloads, show_chart, show_table
+from dashboard.labels import t
 
-ui.page_header("page.living_circle", ui.source_footer())
+COUNTIES = ["", *settings.COUNTY_ORDER]
+TYPES = list(settings.FACILITY_TYPES)
+TIERS = list(settings.LIVING_CIRCLE_TIERS_M)
+TIME_LIMITS_S = [5, 10, 30, 60]
+
+ui.page_header("page.living_circle", t("living.caption"))
+
+
+def reset_siting_options() -> None:
+    """A new facility type brings its own service distance and minimum parcel area."""
+    spec = settings.FACILITY_TYPES[st.session_state["ftype"]]
+    st.session_state["service"] = int(spec["service_distance_m"])
+    st.session_state["site_min_area"] = int(spec["min_area_m2"])
+
+
+county = ui.bind_choice("county", "", COUNTIES)
+ftype = ui.bind_choice("ftype", "elderly_care", TYPES)
+tier = ui.bind_choice("tier", "5min", TIERS)
+spec = settings.FACILITY_TYPES[ftype]
+k = ui.bind_number("k", 5, low=1, high=20)
+service = ui.bind_number("service", int(spec["service_distance_m"]), low=50, high=3000)
+site_min_area = ui.bind_number("site_min_area", int(spec["min_area_m2"]), low=0, high=20_000)
+time_limit = ui.bind_choice("time_limit", 10, TIME_LIMITS_S, cast=int)
+
+top = st.columns([1, 1.3, 2])
+top[0].selectbox(t("living.county"), COUNTIES, key="county",
+                 format_func=lambda c: maps.county_label(c) if c else t("common.all_counties"))
+top[1].selectbox(t("living.ftype"), TYPES, key="ftype", format_func=maps.facility_label,
+                 on_change=reset_siting_options)
+top[2].radio(t("living.tier"), TIERS, key="tier", horizontal=True, format_func=lambda v: t(f"living.tier.{v}"))
+urlstate.sync("county", "ftype", "tier")
+
 try:
-    st.dataframe(state.layer("compounds", crs=None).drop(columns="geometry"), hide_index=True)
+    lc = cs.living(county_code=county or None)
 except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
     ui.show_error(exc)
+    st.stop()
+
+type_name = maps.facility_label(ftype)
+tier_name = t(f"living.tier.{tier}")
+ui.metric_cards(cs.living_kpis(lc, ftype, tier))
+
+# ------------------------------------------------------------------------------------------ the audit map
+view = cs.living_map(lc, ftype, county_code=county or None)
+m = maps.base_map(view.compounds if county else None, max_zoom=15)
+maps.add_counties(m, state.layer("counties"), selected=county or None)
+maps.add_compounds(
+    m, view.compounds, color_by="tier_met", palette=cs.TIER_COLORS,
+    labels={v: t(f"living.tier.{v}") for v in cs.TIER_COLORS}, legend_title=t("living.map_legend"),
+    fields=[*maps.compound_fields()[:3], ("nearest_m", t("living.col.nearest_m"), maps.fmt_m)],
+)
+maps.add_facilities(m, view.facilities)
+st.subheader(t("living.map", type=type_name))
+maps.render(m, key="living_map")
+map_downloads(m, f"living_circle_{ftype}")
+
+st.subheader(t("living.lacking", tier=tier_name, type=type_name))
+lacking = cs.lacking_table(lc, ftype, tier)
+if lacking.empty:
+    st.success(t("living.none_lacking"))
+else:
+    show_table(lacking, f"living_circle_lacking_{ftype}_{tier}", key="living-lacking")
+
+st.subheader(t("living.coverage", tier=tier_name))
+fig = cs.coverage_figure(lc, tier, highlight_type=ftype)
+source = t("common.demo_footer") if state.is_demo() else t("sidebar.own_data")
+charts.style_figure(fig, title=t("living.coverage_title", tier=tier_name), unit="%", source=source,
+                    demo=state.is_demo())
+show_chart(fig, cs.coverage_table(lc, tier), f"living_circle_coverage_{tier}", key="living-coverage")
+
+# ------------------------------------------------------------------------------------------------ siting
+st.divider()
+st.subheader(t("living.siting"))
+scope = maps.county_label(county) if county else t("common.all_counties")
+st.caption(t("living.siting_caption", type=type_name, scope=scope))
+row = st.columns([2, 1.2, 1.2, 1, 1], vertical_alignment="bottom")
+row[0].slider(t("living.k"), 1, 20, key="k")
+row[1].number_input(t("living.service"), 50, 3000, step=50, key="service")
+row[2].number_input(t("living.site_min_area"), 0, 20_000, step=50, key="site_min_area")
+row[3].selectbox(t("living.time_limit"), TIME_LIMITS_S, key="time_limit")
+run = row[4].button(t("living.run"), key="site_run", type="primary")
+urlstate.sync("k", "service", "site_min_area", "time_limit")
+
+inputs = (ftype, st.session_state["k"], st.session_state["service"], st.session_state["site_min_area"],
+          county, st.session_state["time_limit"])
+shown = urlstate.bind("site", False, cast=lambda s: s == "True")
+if run or (shown and "site_inputs" not in st.session_state):  # the button, or a link that showed a result
+    st.session_state["site_inputs"] = inputs
+st.session_state["site"] = st.session_state.get("site_inputs") == inputs
+urlstate.sync("site")
+if not st.session_state["site"]:
+    st.caption(t("living.run_hint"))
+    st.stop()
+
+try:
+    with st.spinner(t("living.running")):
+        result = cs.site(facility_type=ftype, k=inputs[1], service_distance_m=inputs[2], min_area_m2=inputs[3],
+                         county_code=county or None, time_limit_s=inputs[5])
+except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
+    ui.show_error(exc)
+    st.stop()
+
+ui.metric_cards(cs.siting_kpis(result))
+if result.chosen.empty:
+    st.info(t("living.no_sites"))
+    st.stop()
+
+sited = cs.siting_compounds(result, lc)
+m = maps.base_map(result.chosen, max_zoom=15)
+maps.add_counties(m, state.layer("counties"), selected=county or None)
+maps.add_compounds(
+    m, sited, color_by="coverage",
+    palette={"covered": "#1A9850", "gaining": "#2F80ED", "uncovered": "#D73027"},
+    labels={v: t(f"living.siting_map.{v}") for v in ("covered", "gaining", "uncovered")},
+    legend_title=t("living.siting_map.legend"),
+)
+maps.add_facilities(m, view.facilities)
+maps.add_selection(
+    m, result.chosen, id_column="parcel_id", name=t("living.chosen"),
+    fields=[("parcel_id", t("living.col.parcel_id")), ("households_gained", t("living.col.households_gained"),
+                                                     maps.fmt_int)],
+)
+maps.render(m, key="siting_map")
+map_downloads(m, f"siting_{ftype}_k{inputs[1]}", key="siting-map")
+
+st.markdown(f"**{t('living.chosen')}**")
+show_table(cs.sites_table(result.chosen), f"siting_{ftype}_k{inputs[1]}_parcels", key="siting-chosen")
+st.markdown(f"**{t('living.gaining')}**")
+show_table(cs.gaining_table(result, lc.compounds), f"siting_{ftype}_k{inputs[1]}_gaining", key="siting-gaining")
+with st.expander(t("living.greedy")):
+    show_table(cs.sites_table(result.greedy), f"siting_{ftype}_k{inputs[1]}_greedy", key="siting-greedy")
