@@ -193,3 +193,68 @@ def random_siting(seed: int, *, n_compounds: int = 14, n_parcels: int = 9, n_fac
         for n, (x, y) in enumerate(rng.uniform(0, 1500, (n_facilities, 2)))
     ])
     return compounds, parcels, facilities
+
+
+# ----------------------------------------------------------------------------------------------- clusters
+def cluster_layout() -> gpd.GeoDataFrame:
+    """Eight 100 m × 100 m compounds: a chain, two pairs across a county border and a lone one.
+
+    * chain A (0–100) – B (180–280) – C (360–460) on y 0–100, 任城区: gaps A–B 80, B–C 80, A–C 260 m;
+    * D1 (0–100), D2 (150–250) in 任城区 and E1 (300–400), E2 (450–550) in 兖州区 on y 1000–1100:
+      each neighbour 50 m apart, so D2–E1 (50 m) links the pairs across the border;
+    * L at (5000, 5000), alone.
+
+    ===  =========  ========  ============  =========  ======
+    id   households  built   willingness  tier        county
+    ===  =========  ========  ============  =========  ======
+    A    100        1985     90            基础类      370811
+    B    200        1990     80            提升类      370811
+    C    300        1998     70            基础类      370811
+    D1   400        2001     90            完善类      370811
+    D2   100        1995     60            完善类      370811
+    E1   250        1980     50            基础类      370812
+    E2   250        2003     70            基础类      370812
+    L    50         1970     95            基础类      370811
+    ===  =========  ========  ============  =========  ======
+
+    Floor area is 80 m² per household.
+    """
+    rows = [
+        ("A", (0, 0), 100, 1985, 90, "基础类", "370811"),
+        ("B", (180, 0), 200, 1990, 80, "提升类", "370811"),
+        ("C", (360, 0), 300, 1998, 70, "基础类", "370811"),
+        ("D1", (0, 1000), 400, 2001, 90, "完善类", "370811"),
+        ("D2", (150, 1000), 100, 1995, 60, "完善类", "370811"),
+        ("E1", (300, 1000), 250, 1980, 50, "基础类", "370812"),
+        ("E2", (450, 1000), 250, 2003, 70, "基础类", "370812"),
+        ("L", (5000, 5000), 50, 1970, 95, "基础类", "370811"),
+    ]
+    return frame([
+        {"id": cid, "county_code": county, "households": hh, "floor_area_m2": 80.0 * hh, "built_year": year,
+         "willingness_pct": float(will), "tier": tier, "geometry": box(x, y, x + 100, y + 100)}
+        for cid, (x, y), hh, year, will, tier, county in rows
+    ])
+
+
+def row_of_compounds(n: int = 6, *, gap: float = 50.0) -> gpd.GeoDataFrame:
+    """``n`` compounds X1… of 100 m × 100 m in a row, ``gap`` metres apart (X1 at x 0–100)."""
+    return frame([
+        {"id": f"X{k + 1}", "county_code": "370811", "households": 100, "floor_area_m2": 8000.0, "built_year": 1990,
+         "willingness_pct": 80.0, "geometry": box(k * (100 + gap), 0, k * (100 + gap) + 100, 100)}
+        for k in range(n)
+    ])
+
+
+def hook_layout() -> gpd.GeoDataFrame:
+    """P1 (0–100), P2 (150–250), P3 (300–400) in a row on y 0–100 and Q above P2 (150–250, y 150–250).
+
+    Gaps: P1–P2 50, P2–P3 50, P2–Q 50, Q–P3 √(50² + 50²) ≈ 70.7, P1–Q ≈ 70.7 m. Extent of all four:
+    √(400² + 250²) ≈ 471.7 m.
+    """
+    shapes = {"P1": box(0, 0, 100, 100), "P2": box(150, 0, 250, 100), "P3": box(300, 0, 400, 100),
+              "Q": box(150, 150, 250, 250)}
+    return frame([
+        {"id": cid, "county_code": "370811", "households": 100, "floor_area_m2": 8000.0, "built_year": 1990,
+         "willingness_pct": 80.0, "geometry": g}
+        for cid, g in shapes.items()
+    ])
