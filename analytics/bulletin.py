@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -709,6 +710,43 @@ def to_docx(bulletin: Bulletin, *, charts: Sequence[ChartImage] = (), max_behind
 # -------------------------------------------------------------------------------------------- PDF
 
 
+# Line breaking for Chinese text (GB/T 15834 punctuation rules, simplified): these may not start a line …
+NO_LINE_START = set("，。、；：？！）》」』】〕…—％%,.;:?!)]}·")
+# … and these may not end one.
+NO_LINE_END = set("（《「『【〔([{")
+_UNBREAKABLE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,:%+\-/]*|.", re.DOTALL)
+
+
+def wrap_cjk(text: str, width: float, measure, *, first_indent: float = 0.0) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` (``measure(s)`` gives a string's width).
+
+    Numbers and Latin words stay whole ("2.60万户" never splits inside "2.60"), closing punctuation never
+    starts a line and opening punctuation never ends one (it moves with its neighbour).
+    """
+    units: list[str] = []
+    for token in _UNBREAKABLE.findall(text):
+        if units and (token[0] in NO_LINE_START or units[-1][-1] in NO_LINE_END):
+            units[-1] += token
+        else:
+            units.append(token)
+    lines, current, limit = [], "", width - first_indent
+    for unit in units:
+        if current and measure(current + unit) > limit:
+            lines.append(current)
+            current, limit = unit, width
+        else:
+            current += unit
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _unit_on_own_line(header: str) -> str:
+    """"开工率（%）" -> "开工率\n（%）": a narrow header cell breaks before the unit, not inside its brackets."""
+    i = header.find("（")
+    return f"{header[:i]}\n{header[i:]}" if i > 1 else header
+
+
 @dataclass(frozen=True)
 class PdfFonts:
     """Font files for the PDF: ``regular`` for text, ``bold`` for titles and headings; (path, face index)."""
@@ -764,14 +802,17 @@ def to_pdf(bulletin: Bulletin, *, fonts: PdfFonts, charts: Sequence[ChartImage] 
 
     def paragraph(text: str, size: float = 14, line: float = 8.5) -> None:
         pdf.set_font("cjk", "", size)
-        pdf.multi_cell(0, line, "\u3000\u3000" + text, new_x="LMARGIN", new_y="NEXT", wrapmode="CHAR")
+        indent = 2 * pdf.get_string_width("\u3000")
+        for i, text_line in enumerate(wrap_cjk(text, pdf.epw, pdf.get_string_width, first_indent=indent)):
+            pdf.set_x(pdf.l_margin + (indent if i == 0 else 0))
+            pdf.cell(0, line, text_line, new_x="LMARGIN", new_y="NEXT")
 
     def table(headers, rows, widths, size=8.5) -> None:
         pdf.set_font("cjk", "", size)
         with pdf.table(col_widths=widths, text_align="CENTER", line_height=size * 0.55,
                        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
                        first_row_as_headings=True, repeat_headings=1) as tbl:
-            for values in [headers, *rows]:
+            for values in [[_unit_on_own_line(h) for h in headers], *rows]:
                 row = tbl.row()
                 for value in values:
                     row.cell(value)

@@ -378,3 +378,10 @@ def test_button_says_which_package_is_missing_and_still_offers_the_documents(dem
         export.preflight(refresh=True)
     empty = AppTest.from_string(BUTTON_APP.format(as_of="None"), default_timeout=30).run()
     assert [i.value for i in empty.info] == ["请先在侧栏选择截至日期。"] and not empty.button
+
+
+def test_wrap_cjk_keeps_numbers_whole_and_punctuation_attached():
+    assert bulletin.wrap_cjk("截至2020年6月26日，全市", 5, len) == ["截至", "2020年", "6月26", "日，全市"]
+    assert bulletin.wrap_cjk("甲乙（丙丁）。", 3, len) == ["甲乙", "（丙", "丁）。"]  # "（" never ends a line
+    assert bulletin.wrap_cjk("开工率77.9%，", 4, len, first_indent=2) == ["开工", "率", "77.9%，"]
+    assert bulletin.wrap_cjk("", 10, len) == []
