@@ -1,11 +1,109 @@
-"""clusters page (to be built out): the compounds table so the page opens on the data."""
+"""成片改造 Renewal clusters: compounds close enough to renew together, outlined on the map and ranked.
+
+Gap distance and constraints (county, same county, largest extent, smallest size, score weights) →
+``analytics.clusters.find_clusters`` (cached) → cards, a map of cluster outlines with their members, the
+score components of the best clusters, the ranked table, and for a selected cluster (chosen below or
+clicked on the map) its figures and member compounds, with the map zoomed to it.
+"""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state, ui
+from analytics import settings
+from dashboard import cached_spatial as cs
+from dashboard import charts, maps, state, ui, urlstate
+from dashboard.downloads import map_downloads, show_chart, show_table
+from dashboard.labels import t
 
-ui.page_header("page.clusters", ui.source_footer())
+MAP_KEY = "clusters_map"
+COUNTIES = ["", *settings.COUNTY_ORDER]
+WEIGHT_KEYS = {part: f"w_{part}" for part in cs.CLUSTER_COMPONENTS}
+
+ui.page_header("page.clusters", t("clusters.caption"))
+
+county = ui.bind_choice("county", "", COUNTIES)
+ui.bind_number("gap", 150, low=0, high=500)
+ui.bind_choice("same_county", True, [True, False], cast=lambda s: s == "True")
+ui.bind_number("extent", 0, low=0, high=10_000)
+ui.bind_number("min_size", 2, low=2, high=20)
+for key in WEIGHT_KEYS.values():
+    ui.bind_number(key, 1.0, low=0.0, high=1.0, cast=float)
+
+top = st.columns([1.2, 2, 1.2, 1.2, 1], vertical_alignment="bottom")
+top[0].selectbox(t("clusters.county"), COUNTIES, key="county",
+                 format_func=lambda c: maps.county_label(c) if c else t("common.all_counties"))
+top[1].slider(t("clusters.gap"), 0, 500, step=10, key="gap", help=t("clusters.gap_help"))
+top[2].number_input(t("clusters.max_extent"), 0, 10_000, step=250, key="extent", help=t("clusters.max_extent_help"))
+top[3].number_input(t("clusters.min_size"), 2, 20, key="min_size")
+top[4].checkbox(t("clusters.same_county"), key="same_county")
+with st.expander(t("clusters.weights")):
+    st.caption(t("clusters.weights_help"))
+    for slot, (part, key) in zip(st.columns(len(WEIGHT_KEYS)), WEIGHT_KEYS.items()):
+        slot.slider(t(f"clusters.w.{part}"), 0.0, 1.0, step=0.05, key=key)
+urlstate.sync("county", "gap", "extent", "min_size", "same_county", *WEIGHT_KEYS.values())
+
 try:
-    st.dataframe(state.layer("compounds", crs=None).drop(columns="geometry"), hide_index=True)
+    view = cs.find_clusters(
+        gap_m=st.session_state["gap"], same_county=st.session_state["same_county"],
+        max_extent_m=st.session_state["extent"] or None, min_size=st.session_state["min_size"],
+        county_code=county or None, weights={part: st.session_state[key] for part, key in WEIGHT_KEYS.items()},
+    )
 except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
     ui.show_error(exc)
+    st.stop()
+
+ui.metric_cards(cs.cluster_kpis(view))
+ids = [0, *view.clusters["cluster_id"].astype(int).tolist()]
+cluster = ui.bind_choice("cluster", 0, ids, cast=int)
+
+
+def on_map_click() -> None:
+    """A click on a cluster outline selects it."""
+    clicked = maps.clicked(MAP_KEY, layer="clusters")
+    if clicked is not None and clicked.isdigit() and int(clicked) in ids:
+        st.session_state["cluster"] = int(clicked)
+
+
+members = cs.cluster_members(view, cluster) if cluster else None
+m = maps.base_map(members if cluster else (view.compounds if county else None), max_zoom=16)
+maps.add_counties(m, state.layer("counties"), selected=county or None)
+maps.add_compounds(m, cs.cluster_compounds(view), color_by="in_cluster", palette={"yes": "#1B4F72", "no": "#BDC3C7"},
+                   labels={"yes": t("clusters.in_cluster"), "no": t("clusters.alone")}, legend_title=t("clusters.legend"))
+maps.add_clusters(
+    m, view.clusters, value_label=t("clusters.col.score"), fmt=lambda v: f"{float(v):.2f}",
+    fields=[("cluster_id", t("clusters.col.cluster_id")), ("n_compounds", t("clusters.col.n_compounds")),
+            ("households", t("clusters.col.households"), maps.fmt_int),
+            ("score", t("clusters.col.score"), lambda v: f"{float(v):.3f}")],
+)
+if cluster:
+    maps.add_selection(m, view.clusters[view.clusters["cluster_id"] == cluster], id_column="cluster_id")
+    maps.add_selection(m, members, fields=maps.compound_fields(), color="#C0392B")
+st.subheader(t("clusters.map"))
+st.caption(t("clusters.map_hint"))
+maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], on_change=on_map_click)
+map_downloads(m, f"clusters_gap{st.session_state['gap']}m")
+
+if view.clusters.empty:
+    st.info(t("clusters.none"))
+    st.stop()
+
+labels = cs.cluster_labels(view)
+st.selectbox(t("clusters.cluster"), ids, key="cluster", format_func=labels.get)
+urlstate.sync("cluster")
+if cluster:
+    st.markdown(f"**{t('clusters.selected', id=cluster)}** · {cs.cluster_gaps_text(view, cluster)}")
+    ui.metric_cards(cs.cluster_selected_kpis(view, cluster))
+    st.markdown(f"**{t('clusters.members')}**")
+    show_table(cs.cluster_members_table(view, cluster), f"cluster_{cluster}_members", key="cluster-members")
+
+top_n = min(15, len(view.clusters))
+st.subheader(t("clusters.components", n=top_n))
+fig, data = cs.components_figure(view, top=top_n, selected=cluster or None)
+source = t("common.demo_footer") if state.is_demo() else t("sidebar.own_data")
+charts.style_figure(fig, title=t("clusters.components_title"), unit=t("clusters.score_unit"), source=source,
+                    demo=state.is_demo())
+show_chart(fig, data, f"clusters_components_gap{st.session_state['gap']}m", key="clusters-components")
+
+st.subheader(t("clusters.ranking"))
+show_table(cs.cluster_table(view), f"clusters_gap{st.session_state['gap']}m", key="clusters-table")
