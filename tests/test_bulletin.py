@@ -288,6 +288,7 @@ def test_build_bulletin_errors(demo_con):
         bulletin.build_bulletin(demo_con, as_of=date(2020, 1, 3), kind="week")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_EXPORT, reason="needs chromium and fonts-noto-cjk")
 def test_bulletin_files_with_charts(demo_con):
     try:
