@@ -43,10 +43,13 @@ def _read_password(stdin: TextIO, *, confirm: bool = True) -> str:
 
 
 def _actor() -> auth.User:
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = str(os.getuid())
+    """The operator: the login that ran ``sudo`` (if any), else the current one."""
+    login = os.environ.get("SUDO_USER")
+    if not login:
+        try:
+            login = getpass.getuser()
+        except (KeyError, OSError):
+            login = str(os.getuid())
     return auth.User(f"cli:{login}", "admin")
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from analytics import audit, auth, settings, store
-from analytics.errors import InputError, PermissionDenied, SignInFailed, SignInThrottled
+from analytics.errors import ImportRejected, InputError, PermissionDenied, SignInFailed, SignInThrottled
 from analytics.schema import migrate
 from scripts import users as users_cli
 
@@ -385,7 +385,7 @@ def test_cli_creates_the_first_administrator_and_manages_accounts(tmp_path, capl
     actions = list(audit.read_log(con)["action"])[:6][::-1]
     assert actions == ["user_create", "user_create", "user_reset_password", "user_disable", "user_enable",
                        "user_set_role"]
-    assert set(audit.read_log(con)["username"][:6]) == {f"cli:{users_cli._actor().username[4:]}"}
+    assert set(audit.read_log(con)["username"][:6]) == {users_cli._actor().username}
     con.close()
     assert SECRET not in caplog.text and SECRET.encode() not in db.read_bytes()
 
@@ -413,3 +413,38 @@ def test_cli_reports_a_locked_database(tmp_path, caplog):
             assert "in use by another process" in caplog.text
         finally:
             holder.kill()
+
+
+# --- the weekly report write path with a signed-in county editor ------------------------------------
+
+
+def test_signed_in_county_editor_cannot_store_another_countys_report(tmp_path):
+    """The user comes from a real sign-in; the write function is called directly, county forged or not."""
+    from datetime import date
+
+    from analytics import reports
+
+    con = store.connect(tmp_path / "reports.duckdb")
+    try:
+        auth.create_user(con, "rencheng", "editor-password-1", role="county_editor", county_code="370811", actor=CLI)
+        auth.create_user(con, "zoucheng", "editor-password-2", role="county_editor", county_code="370883", actor=CLI)
+        rencheng = auth.authenticate(con, "rencheng", "editor-password-1")
+        zoucheng = auth.authenticate(con, "zoucheng", "editor-password-2")
+        week = date(2021, 1, 8)
+        data = reports.report_template(con, "370811", week)
+        preview = reports.prepare_report(con, data, "任城周报.xlsx", county_code="370811", report_date=week)
+        count = "SELECT count(*) FROM progress_reports WHERE report_date = DATE '2021-01-08'"
+        with pytest.raises(PermissionDenied, match=r"'zoucheng' may write only for county '370883', not '370811'"):
+            reports.submit_report(con, preview, user=zoucheng)
+        with pytest.raises(PermissionDenied, match=r"Signing in is required to submit report"):
+            reports.submit_report(con, preview, user=None)
+        preview.county_code = "370883"  # forged to pass the role check: the rows are still 任城's
+        with pytest.raises(ImportRejected, match=r"rows of compounds outside county 370883"):
+            reports.submit_report(con, preview, user=zoucheng)
+        assert con.execute(count).fetchone()[0] == 0
+        preview.county_code = "370811"
+        result = reports.submit_report(con, preview, user=rencheng)
+        assert con.execute(count).fetchone()[0] == result.rows_written > 0
+        assert audit.read_log(con, limit=1)["username"].iloc[0] == "rencheng"
+    finally:
+        con.close()
