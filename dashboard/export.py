@@ -283,6 +283,17 @@ class ExportEngine:
 
     def _stop_loop(self) -> None:
         if self._loop is not None:
+
+            async def cancel_pending():
+                pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+
+            try:
+                self._submit(cancel_pending(), timeout=10)
+            except Exception:  # noqa: BLE001 - the loop is stopped below in any case
+                log.debug("export engine: pending tasks did not finish cancelling", exc_info=True)
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:
                 self._thread.join(timeout=10)

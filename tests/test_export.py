@@ -253,3 +253,13 @@ def test_inline_assets_maps_cdn_and_static_urls(tmp_path, monkeypatch):
     assert "var tool = '<\\/script>';" in page
     assert "jQuery" in page
     assert dropped == ["https://example.invalid/unknown.js"]
+
+
+def test_engine_reopens_chromium_after_a_crash():
+    engine = export.engine()
+    export.figure_bytes(bar("崩溃之前"), "svg")
+    process = engine._kaleido.subprocess
+    process.kill()
+    process.wait(timeout=10)
+    assert "崩溃之后" in svg_text(export.figure_bytes(bar("崩溃之后"), "svg"))
+    assert engine._kaleido.subprocess is not process and engine._kaleido.subprocess.poll() is None
