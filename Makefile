@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test setup sysdeps prepare demo lint bench clean
+.PHONY: run test setup sysdeps prepare demo lint bench clean bundle
 
 run: setup
 	$(PY) -m streamlit run app.py --server.port 8501
@@ -35,6 +35,10 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+
+# Offline install bundle for a Debian 12 x86_64 intranet server (dist/*.tar; see README, Deployment).
+bundle: $(STAMP)
+	$(PY) -m scripts.build_bundle
 
 clean:
 	rm -rf $(VENV) static/vendor data/*.duckdb data/*.duckdb.wal
