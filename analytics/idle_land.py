@@ -3,9 +3,9 @@
 Every distance is the exact minimum distance between the real shapes (``shapely.distance``, edge to edge,
 0 when they touch or overlap), in metres in the inputs' metric CRS (EPSG:4548). Pairs are found with a
 spatial index: an STR tree over one side is queried with the other side's bounding boxes grown by the
-distance, the candidates are narrowed by the exact distance between bounding boxes, and only the
-survivors get the exact geometric distance — no Python loop over pairs and no all-pairs matrix. The
-exact distances run in threads (GEOS releases the GIL) on large inputs.
+distance, and only those candidates get the exact geometric distance — no Python loop over pairs and
+no all-pairs matrix. On large inputs the work runs in chunks on threads (GEOS releases the GIL while it
+measures distances).
 """
 
 from __future__ import annotations
@@ -189,6 +189,8 @@ def filter_parcels(
     for column, wanted in (("parcel_type", types), ("ownership", owners)):
         if wanted is not None and column not in parcels.columns:
             raise InputError(f"`parcels` lacks the column {column!r} needed to filter by it.")
+    if types is None and owners is None and min_area_m2 is None:
+        return parcels
     keep = np.ones(len(parcels), dtype=bool)
     if types is not None:
         keep &= parcels["parcel_type"].isin(types).to_numpy()
