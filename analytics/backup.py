@@ -1,0 +1,507 @@
+"""Backups: export the whole database (GeoParquet or GeoPackage, plus an XLSX workbook) and restore it;
+consistent snapshots of the open database file and their restore.
+
+``export_backup`` writes one zip: ``manifest.json`` (schema version, row counts, checksums, SHA-256 of
+every file), the tables as GeoParquet files (``tables/<name>.parquet``, geometry in EPSG:4326 / OGC:CRS84)
+or one GeoPackage (``jiugai.gpkg``, a layer per table), and ``jiugai.xlsx`` (every table, a sheet each,
+geometry as a representative lon/lat and WKT, for reading in Excel). ``restore_backup`` checks such a zip
+and replaces the data tables with its contents in one transaction.
+
+``snapshot`` copies the open database to a new DuckDB file inside one transaction (``ATTACH`` +
+``COPY FROM DATABASE``), so the copy is consistent even while others write; ``restore_snapshot`` puts a
+snapshot's data tables back into the open database the same way. Run ``python -m analytics.backup --help``
+for the command line (scheduled snapshots, restores with the dashboard stopped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyogrio
+import shapely
+
+from analytics import audit, settings
+from analytics.auth import User, require
+from analytics.errors import ImportRejected, InputError
+from analytics.importing import write
+from analytics.importing.files import check_size, open_zip, read_member
+from analytics.schema import LATEST_VERSION, current_version
+
+log = logging.getLogger(__name__)
+
+BackupFormat = Literal["geoparquet", "gpkg"]
+FORMATS: tuple[str, ...] = ("geoparquet", "gpkg")
+MARKER = "jiugai-backup"
+BACKUP_VERSION = 1
+# Restored from a backup, in this order; audit_log is exported for the record but never overwritten.
+DATA_TABLES: tuple[str, ...] = (
+    "counties", "compounds", "buildings", "parcels", "facilities", "progress_reports", "progress_reports_history",
+    "funding", "annual_plans", "dataset_info",
+)
+EXPORT_TABLES: tuple[str, ...] = DATA_TABLES + ("audit_log",)
+XLSX_MAX_ROWS = 1_048_575
+XLSX_MAX_CELL = 32_000
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What a restore replaced: rows per table, the audit id, and the backup's own facts."""
+
+    audit_id: int
+    rows: dict[str, int]
+    schema_version: int
+    created_at: str | None
+
+
+# ------------------------------------------------------------------------------------------- checksums
+def table_checksums(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = DATA_TABLES) -> dict[str, str]:
+    """``"rows:hash"`` per table, order-independent (the sum of row hashes); equal tables give equal values.
+
+    Hashes are DuckDB's and stable within one DuckDB version; compare only checksums made by the same
+    version (``duckdb.__version__``).
+    """
+    out = {}
+    for table in tables:
+        count, total = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} t").fetchone()
+        out[table] = f"{count}:{total}"
+    return out
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of the current database's ``table`` in order (attached databases ignored)."""
+    return con.execute(
+        """SELECT column_name, data_type FROM information_schema.columns
+           WHERE table_name = ? AND table_catalog = current_database() AND table_schema = 'main'
+           ORDER BY ordinal_position""", [table]).fetchall()
+
+
+def _spatial(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return any(name == "geom" for name, _ in _columns(con, table))
+
+
+def _existing(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> list[str]:
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()").fetchall()}
+    return [t for t in tables if t in present]
+
+
+# ----------------------------------------------------------------------------------------------- export
+def _frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame | gpd.GeoDataFrame:
+    """A table as a (Geo)DataFrame, geometry in EPSG:4326."""
+    if not _spatial(con, table):
+        return con.execute(f"SELECT * FROM {table}").fetchdf()
+    frame = con.execute(f"SELECT * EXCLUDE (geom), ST_AsWKB(geom) AS __wkb FROM {table}").fetchdf()
+    geometry = shapely.from_wkb([bytes(b) for b in frame.pop("__wkb")])
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=settings.STORAGE_CRS)
+
+
+def _cell(value: object) -> object:
+    """A value openpyxl can write: NaN/NaT as blank, numpy scalars as Python, timestamps without zone."""
+    if value is None or (not isinstance(value, (str, bytes, list)) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
+    """Every table on its own sheet; shapes as a representative lon/lat and WKT (blank if too long)."""
+    workbook = openpyxl.Workbook(write_only=True)
+    for name, frame in frames.items():
+        sheet = pd.DataFrame(frame)
+        if isinstance(frame, gpd.GeoDataFrame):
+            geoms = frame.geometry
+            points = geoms.representative_point()
+            sheet = sheet.drop(columns=[frame.geometry.name])
+            sheet["lon"] = points.x.round(6)
+            sheet["lat"] = points.y.round(6)
+            wkt = shapely.to_wkt(geoms.values, rounding_precision=6)
+            sheet["wkt"] = [w if w is not None and len(w) <= XLSX_MAX_CELL else "" for w in wkt]
+        ws = workbook.create_sheet(name[:31])
+        ws.freeze_panes = "A2"
+        ws.append([str(c) for c in sheet.columns])
+        for record in sheet.head(XLSX_MAX_ROWS).itertuples(index=False, name=None):
+            ws.append([_cell(v) for v in record])
+    buf = io.BytesIO()
+    workbook.save(buf)
+    return buf.getvalue()
+
+
+def export_backup(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    fmt: BackupFormat = "geoparquet",
+    user: User | None = None,
+) -> bytes:
+    """The whole database as one zip (see the module docstring); read inside one transaction.
+
+    Parameters
+    ----------
+    fmt
+        ``"geoparquet"`` (a GeoParquet/Parquet file per table; restores exactly) or ``"gpkg"`` (one
+        GeoPackage, a layer per table, for desktop GIS; timestamps keep milliseconds).
+    user
+        Recorded in the manifest; reading needs no permission (accounts and sessions are never exported).
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"`fmt` was {fmt!r} but must be one of {FORMATS!r}.")
+    tables = _existing(con, EXPORT_TABLES)
+    files: dict[str, bytes] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        checksums = table_checksums(con, tuple(tables))
+        frames = {table: _frame(con, table) for table in tables}
+        with tempfile.TemporaryDirectory(prefix="jiugai-backup-") as tmp:
+            if fmt == "geoparquet":
+                for table in tables:
+                    path = Path(tmp) / f"{table}.parquet"
+                    con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(path)}' (FORMAT parquet)")
+                    files[f"tables/{table}.parquet"] = path.read_bytes()
+            else:
+                path = Path(tmp) / "jiugai.gpkg"
+                for table in tables:
+                    _write_gpkg_layer(frames[table], path, table)
+                files["jiugai.gpkg"] = path.read_bytes()
+        version = current_version(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    files["jiugai.xlsx"] = _xlsx(frames)
+    info = dict(con.execute("SELECT key, value FROM dataset_info").fetchall()) if "dataset_info" in tables else {}
+    manifest = {
+        "format": MARKER, "version": BACKUP_VERSION, "data_format": fmt, "schema_version": version,
+        "duckdb_version": duckdb.__version__, "created_at": datetime.now().isoformat(timespec="seconds"),
+        "created_by": user.username if user else None, "storage_crs": f"EPSG:{settings.STORAGE_CRS}",
+        "dataset_info": info,
+        "tables": {t: {"rows": len(frames[t]), "checksum": checksums[t]} for t in tables},
+        "files": {name: hashlib.sha256(blob).hexdigest() for name, blob in files.items()},
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        for name, blob in files.items():
+            archive.writestr(name, blob)
+    log.info("backup (%s): %d tables, %.1f MB", fmt, len(tables), out.tell() / 1e6)
+    return out.getvalue()
+
+
+def _sql_path(path: Path | str) -> str:
+    return str(path).replace("'", "''")
+
+
+def _write_gpkg_layer(frame: pd.DataFrame, path: Path, layer: str) -> None:
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, (bytes, bytearray))).any():
+            frame[col] = frame[col].map(lambda v: v.hex() if isinstance(v, (bytes, bytearray)) else v)
+    kwargs = {}
+    if isinstance(frame, gpd.GeoDataFrame) and frame.empty:
+        kwargs["geometry_type"] = "Unknown"
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------- restore
+def _read_manifest(archive: zipfile.ZipFile, file_name: str) -> dict:
+    names = {i.filename: i for i in archive.infolist()}
+    if "manifest.json" not in names:
+        raise ImportRejected(f"{file_name!r} has no manifest.json; it is not a backup of this dashboard.",
+                             kind="unreadable")
+    try:
+        manifest = json.loads(read_member(archive, names["manifest.json"], file_name))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ImportRejected(f"The manifest of {file_name!r} is not valid JSON.", kind="unreadable") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MARKER:
+        raise ImportRejected(f"{file_name!r} is not a backup of this dashboard.", kind="unreadable")
+    if manifest.get("data_format") not in FORMATS:
+        raise ImportRejected(f"{file_name!r} has the unknown data format {manifest.get('data_format')!r}.",
+                             kind="unreadable")
+    if int(manifest.get("schema_version", 0)) > LATEST_VERSION:
+        raise ImportRejected(
+            f"{file_name!r} was made by a newer version (schema {manifest['schema_version']}, this one "
+            f"{LATEST_VERSION}); update the dashboard first.",
+            kind="mismatch",
+        )
+    for name, digest in manifest.get("files", {}).items():
+        if name not in names:
+            raise ImportRejected(f"{file_name!r} lacks the file {name!r} its manifest lists.", kind="unreadable")
+        if hashlib.sha256(read_member(archive, names[name], file_name)).hexdigest() != digest:
+            raise ImportRejected(f"{file_name!r}: {name!r} does not match its checksum; the backup is damaged.",
+                                 kind="unreadable")
+    return manifest
+
+
+def _insert_select(con: duckdb.DuckDBPyConnection, table: str, source_sql: str, source_columns: list[str]) -> None:
+    """``INSERT INTO table`` the columns it shares with the source, cast to the table's types."""
+    types = dict(_columns(con, table))
+    shared = [c for c in types if c in source_columns]
+    select = []
+    for col in shared:
+        if col == "geom":
+            select.append('"geom"::GEOMETRY')
+        else:
+            select.append(f'CAST("{col}" AS {types[col]})')
+    con.execute(f"INSERT INTO {table} ({', '.join(chr(34) + c + chr(34) for c in shared)}) "
+                f"SELECT {', '.join(select)} FROM {source_sql}")
+
+
+def _replace_tables(con: duckdb.DuckDBPyConnection, load, tables: list[str]) -> dict[str, int]:
+    """Empty every data table, then fill those in ``tables`` with ``load(table)``; returns rows per table."""
+    rows = {}
+    for table in reversed(_existing(con, DATA_TABLES)):
+        con.execute(f"DELETE FROM {table}")
+    for table in _existing(con, DATA_TABLES):
+        if table in tables:
+            load(table)
+        rows[table] = write.count_rows(con, table)
+    write.clear_batches(con)
+    return rows
+
+
+def restore_backup(
+    con: duckdb.DuckDBPyConnection,
+    data: bytes,
+    *,
+    user: User | None,
+    file_name: str = "backup.zip",
+    max_mb: float | None = None,
+) -> RestoreResult:
+    """Replace the data tables with a backup made by ``export_backup``, in one transaction.
+
+    ``max_mb`` is the size limit (default ``settings.UPLOAD_MAX_MB``, the upload limit). The zip is checked
+    before anything changes: zip safety, manifest, schema version not newer than this
+    one, SHA-256 of every file; after loading, row counts (and, for GeoParquet made by the same DuckDB
+    version, checksums) must equal the manifest's or everything is rolled back. The audit log is kept
+    (the restore is added to it); undo history is cleared.
+
+    Raises
+    ------
+    PermissionDenied
+        ``user`` may not restore backups (the ``"backup"`` permission; checked first).
+    ImportRejected
+        Not a backup, damaged, from a newer version, or not matching its manifest; nothing changed.
+    """
+    require(user, "backup")
+    check_size(data, file_name, max_mb=max_mb)
+    archive = open_zip(data, file_name)
+    manifest = _read_manifest(archive, file_name)
+    listed = {t: v for t, v in manifest.get("tables", {}).items() if t in DATA_TABLES}
+    names = {i.filename: i for i in archive.infolist()}
+    with tempfile.TemporaryDirectory(prefix="jiugai-restore-") as tmp:
+        if manifest["data_format"] == "geoparquet":
+            paths = {}
+            for table in listed:
+                member = f"tables/{table}.parquet"
+                if member not in names:
+                    raise ImportRejected(f"{file_name!r} lacks {member!r}.", kind="unreadable")
+                paths[table] = Path(tmp) / f"{table}.parquet"
+                paths[table].write_bytes(read_member(archive, names[member], file_name))
+
+            def load(table: str) -> None:
+                source = f"read_parquet('{_sql_path(paths[table])}')"
+                cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+                _insert_select(con, table, source, cols)
+        else:
+            gpkg = Path(tmp) / "jiugai.gpkg"
+            gpkg.write_bytes(read_member(archive, names["jiugai.gpkg"], file_name))
+
+            def load(table: str) -> None:
+                frame = pyogrio.read_dataframe(gpkg, layer=table)
+                if isinstance(frame, gpd.GeoDataFrame):
+                    wkb = shapely.to_wkb(frame.geometry.values)
+                    frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+                    frame["__wkb"] = wkb
+                con.register("__restore", frame)
+                try:
+                    cols = list(frame.columns)
+                    source = "(SELECT *, ST_GeomFromWKB(__wkb) AS geom FROM __restore)" if "__wkb" in cols else "__restore"
+                    _insert_select(con, table, source, cols + (["geom"] if "__wkb" in cols else []))
+                finally:
+                    con.unregister("__restore")
+
+        def work() -> RestoreResult:
+            rows = _replace_tables(con, load, list(listed))
+            for table, facts in listed.items():
+                if rows.get(table) != facts["rows"]:
+                    raise ImportRejected(
+                        f"Table {table!r} restored {rows.get(table)} rows but the backup lists {facts['rows']}; "
+                        "nothing was changed.", kind="unreadable")
+            if manifest["data_format"] == "geoparquet" and manifest.get("duckdb_version") == duckdb.__version__:
+                now = table_checksums(con, tuple(listed))
+                bad = [t for t, facts in listed.items() if now[t] != facts["checksum"]]
+                if bad:
+                    raise ImportRejected(f"Tables {bad!r} do not match the backup's checksums; nothing was changed.",
+                                         kind="unreadable")
+            audit_id = audit.record(
+                con, username=user.username, action="restore", file_name=file_name,
+                file_sha256=hashlib.sha256(data).hexdigest(), mode=manifest["data_format"],
+                rows_written=sum(rows.values()),
+                detail={"created_at": manifest.get("created_at"), "schema_version": manifest.get("schema_version"),
+                        "rows": rows},
+            )
+            return RestoreResult(audit_id, rows, int(manifest.get("schema_version", 0)), manifest.get("created_at"))
+
+        result = write.in_transaction(con, work)
+    log.info("restored backup %s: %s", file_name, result.rows)
+    return result
+
+
+# --------------------------------------------------------------------------------------------- snapshots
+def snapshot(con: duckdb.DuckDBPyConnection, target_path: Path | str) -> Path:
+    """Copy the open database to a new DuckDB file at ``target_path``, consistently, while it stays in use.
+
+    Inside one transaction (``ATTACH`` a fresh file, ``COPY FROM DATABASE``, compare row counts), so
+    writes by other connections either precede the copy entirely or are not in it. The copy is written
+    next to the target and renamed into place, so a target path never holds a half-written file.
+
+    Returns
+    -------
+    Path
+        ``target_path``.
+    """
+    target = Path(target_path)
+    if target.exists():
+        raise InputError(f"`target_path` {str(target)!r} already exists; choose a new file name.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    for leftover in (partial, Path(str(partial) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    source = con.execute("SELECT current_database()").fetchone()[0]
+    alias = "__jiugai_snapshot"
+    con.execute(f"ATTACH '{_sql_path(partial)}' AS {alias}")
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f'COPY FROM DATABASE "{source}" TO {alias}')
+            tables = [r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_type = 'BASE TABLE'",
+                [source]).fetchall()]
+            for table in tables:
+                here = con.execute(f'SELECT count(*) FROM "{source}".main."{table}"').fetchone()[0]
+                there = con.execute(f'SELECT count(*) FROM {alias}.main."{table}"').fetchone()[0]
+                if here != there:
+                    raise RuntimeError(f"snapshot of {table} has {there} rows, expected {here}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.execute(f"DETACH {alias}")
+    try:
+        os.replace(partial, target)
+    finally:
+        for leftover in (partial, Path(str(partial) + ".wal")):
+            leftover.unlink(missing_ok=True)
+    log.info("snapshot of %s written to %s (%d tables)", source, target, len(tables))
+    return target
+
+
+def restore_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    snapshot_path: Path | str,
+    *,
+    user: User | None,
+) -> RestoreResult:
+    """Replace the data tables of the open database with those of a snapshot file, in one transaction.
+
+    Accounts and the audit log stay as they are (the restore is recorded); undo history is cleared. To
+    replace the whole file instead (accounts too), stop the dashboard and copy the snapshot over it.
+
+    Raises
+    ------
+    PermissionDenied
+        ``user`` may not restore (``"backup"``; checked first).
+    ImportRejected
+        The file is missing, not a DuckDB database of this dashboard, or from a newer schema.
+    """
+    require(user, "backup")
+    path = Path(snapshot_path)
+    if not path.is_file():
+        raise ImportRejected(f"The snapshot {str(path)!r} does not exist.", kind="unreadable")
+    alias = "__jiugai_restore"
+    try:
+        con.execute(f"ATTACH '{_sql_path(path)}' AS {alias} (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise ImportRejected(f"{path.name!r} is not a DuckDB database ({str(exc)[:120]}).", kind="unreadable") from None
+    try:
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [alias]).fetchall()}
+        if "schema_version" not in present or "compounds" not in present:
+            raise ImportRejected(f"{path.name!r} is not a database of this dashboard.", kind="unreadable")
+        version = con.execute(f"SELECT max(version) FROM {alias}.main.schema_version").fetchone()[0] or 0
+        if version > LATEST_VERSION:
+            raise ImportRejected(
+                f"{path.name!r} has schema version {version}, newer than this dashboard's {LATEST_VERSION}.",
+                kind="mismatch")
+
+        def load(table: str) -> None:
+            cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {alias}.main.{table}").fetchall()]
+            _insert_select(con, table, f"{alias}.main.{table}", cols)
+
+        def work() -> RestoreResult:
+            rows = _replace_tables(con, load, [t for t in DATA_TABLES if t in present])
+            audit_id = audit.record(con, username=user.username, action="restore_snapshot", file_name=path.name,
+                                    rows_written=sum(rows.values()), detail={"path": str(path), "rows": rows})
+            return RestoreResult(audit_id, rows, int(version), None)
+
+        result = write.in_transaction(con, work)
+    finally:
+        con.execute(f"DETACH {alias}")
+    log.info("restored snapshot %s: %s", path, result.rows)
+    return result
+
+
+# ------------------------------------------------------------------------------------------ command line
+def main(argv: list[str] | None = None) -> None:
+    """``snapshot TARGET`` / ``restore-snapshot FILE`` / ``export TARGET [--format]`` / ``restore ZIP``."""
+    from analytics import store
+
+    parser = argparse.ArgumentParser(prog="python -m analytics.backup", description=__doc__.split("\n")[0])
+    parser.add_argument("--db", default=None, help="database file (default: JIUGAI_DB or data/jiugai.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("snapshot", help="consistent copy of the database file").add_argument("target")
+    sub.add_parser("restore-snapshot", help="put a snapshot's data tables back").add_argument("snapshot")
+    export = sub.add_parser("export", help="zip of GeoParquet/GeoPackage + XLSX")
+    export.add_argument("target")
+    export.add_argument("--format", choices=FORMATS, default="geoparquet")
+    sub.add_parser("restore", help="restore an exported zip").add_argument("zip")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Whoever runs this command holds the database file itself; the write is recorded under their login.
+    operator = User(f"cli:{getpass.getuser()}", "admin")
+    con = store.connect(args.db)
+    try:
+        if args.command == "snapshot":
+            snapshot(con, args.target)
+        elif args.command == "restore-snapshot":
+            restore_snapshot(con, args.snapshot, user=operator)
+        elif args.command == "export":
+            Path(args.target).write_bytes(export_backup(con, fmt=args.format, user=operator))
+        else:
+            data = Path(args.zip).read_bytes()
+            restore_backup(con, data, user=operator, file_name=Path(args.zip).name,
+                           max_mb=settings.ZIP_MAX_TOTAL_MB)
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    main()

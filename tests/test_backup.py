@@ -1,0 +1,193 @@
+"""Backups restore exactly; snapshots are consistent copies of the open database; damaged backups are refused."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zipfile
+
+import openpyxl
+import pytest
+
+from analytics import audit, backup, importer, store
+from analytics.errors import ImportRejected, InputError, PermissionDenied
+from tests.import_corpus import ADMIN, EDITOR_RENCHENG, attribute_table, copy_database, csv_bytes
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return store.build_demo_database(tmp_path_factory.mktemp("backup") / "demo.duckdb")
+
+
+@pytest.fixture
+def con(template, tmp_path):
+    connection = store.connect(copy_database(template, tmp_path / "db.duckdb"))
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def good_backup(template, tmp_path_factory):
+    """One GeoParquet backup of the demo database, shared by the tests that only read it."""
+    connection = store.connect(copy_database(template, tmp_path_factory.mktemp("good") / "db.duckdb"))
+    try:
+        return backup.export_backup(connection)
+    finally:
+        connection.close()
+
+
+def _rezip(data: bytes, change) -> bytes:
+    """The backup zip with ``change(name, blob) -> blob | None`` applied to each member (None drops it)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            blob = change(info.filename, source.read(info))
+            if blob is not None:
+                archive.writestr(info.filename, blob)
+    return out.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["geoparquet", "gpkg"])
+def test_export_restore_round_trip(con, fmt):
+    before = backup.table_checksums(con)
+    data = backup.export_backup(con, fmt=fmt, user=ADMIN)
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("manifest.json"))
+    assert manifest["tables"]["compounds"]["rows"] == 975 and manifest["data_format"] == fmt
+    assert manifest["created_by"] == "admin" and "users" not in manifest["tables"]
+    # Change the data, then restore: every data table is back exactly.
+    importer.commit(con, importer.prepare(csv_bytes(attribute_table("lonlat")), "x.csv", kind="compounds"),
+                    user=ADMIN)
+    assert backup.table_checksums(con) != before
+    result = backup.restore_backup(con, data, user=ADMIN, file_name=f"backup.{fmt}.zip")
+    assert backup.table_checksums(con) == before
+    assert result.rows["compounds"] == 975
+    log = audit.read_log(con)
+    assert log.iloc[0]["action"] == "restore" and log.iloc[0]["mode"] == fmt
+    # The undo history no longer applies after a restore.
+    assert importer.undo_candidate(con) is None
+
+
+def test_xlsx_in_backup_has_every_table(good_backup):
+    xlsx = zipfile.ZipFile(io.BytesIO(good_backup)).read("jiugai.xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)
+    assert set(backup.EXPORT_TABLES) <= set(wb.sheetnames)
+    rows = list(wb["compounds"].iter_rows(values_only=True))
+    assert {"id", "lon", "lat", "wkt"} <= set(rows[0]) and len(rows) == 976
+    record = dict(zip(rows[0], rows[1]))
+    assert 115.8 < record["lon"] < 117.7 and record["wkt"].startswith("POLYGON")
+
+
+def test_restore_refusals_change_nothing(con, good_backup):
+    good = good_backup
+    before = backup.table_checksums(con)
+    cases = {
+        r"has no manifest\.json": _rezip(good, lambda n, b: None if n == "manifest.json" else b),
+        r"'tables/compounds\.parquet' does not match its checksum": _rezip(
+            good, lambda n, b: b[:-10] + b"0123456789" if n == "tables/compounds.parquet" else b),
+        r"lacks the file 'jiugai\.xlsx' its manifest lists": _rezip(good, lambda n, b: None if n == "jiugai.xlsx" else b),
+        r"was made by a newer version \(schema 99": _rezip(good, lambda n, b: json.dumps(
+            {**json.loads(b), "schema_version": 99}).encode() if n == "manifest.json" else b),
+        r"is not a backup of this dashboard": _rezip(good, lambda n, b: b'{"format": "other"}'
+                                                     if n == "manifest.json" else b),
+        r"is not a zip archive": b"not a zip at all",
+    }
+    for message, data in cases.items():
+        with pytest.raises(ImportRejected, match=message):
+            backup.restore_backup(con, data, user=ADMIN)
+    with pytest.raises(PermissionDenied, match=r"may not backup"):
+        backup.restore_backup(con, good, user=EDITOR_RENCHENG)
+    with pytest.raises(PermissionDenied, match=r"Signing in is required to backup"):
+        backup.restore_backup(con, good, user=None)
+    assert backup.table_checksums(con) == before
+
+
+def test_restore_with_wrong_row_count_rolls_back(con, good_backup):
+    """A manifest whose counts disagree with the files is caught after loading, and rolled back."""
+    good = good_backup
+
+    def lie(name, blob):
+        if name != "manifest.json":
+            return blob
+        manifest = json.loads(blob)
+        manifest["tables"]["parcels"]["rows"] += 1
+        return json.dumps(manifest).encode()
+
+    before = backup.table_checksums(con)
+    with pytest.raises(ImportRejected, match=r"Table 'parcels' restored 1852 rows but the backup lists 1853"):
+        backup.restore_backup(con, _rezip(good, lie), user=ADMIN)
+    assert backup.table_checksums(con) == before
+
+
+def test_snapshot_is_a_consistent_copy(con, tmp_path):
+    before = backup.table_checksums(con)
+    target = backup.snapshot(con, tmp_path / "snaps" / "jiugai-1.duckdb")
+    assert target.exists() and not (tmp_path / "snaps" / "jiugai-1.duckdb.partial").exists()
+    copy = store.connect(target, read_only=True)
+    try:
+        assert backup.table_checksums(copy) == before
+        assert copy.execute("SELECT max(version) FROM schema_version").fetchone()[0] == \
+            con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    finally:
+        copy.close()
+    with pytest.raises(InputError, match=r"already exists; choose a new file name"):
+        backup.snapshot(con, target)
+
+
+def test_snapshot_while_another_cursor_writes(con, tmp_path):
+    """Writes running on another cursor during the snapshot land wholly before it or wholly after it."""
+    writer = con.cursor()
+    stop = threading.Event()
+
+    def keep_writing():
+        while not stop.is_set():
+            writer.execute("BEGIN TRANSACTION")
+            audit.record(writer, username="w", action="test")
+            audit.record(writer, username="w", action="test")
+            writer.execute("COMMIT")
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        paths = [backup.snapshot(con, tmp_path / f"s{i}.duckdb") for i in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    for path in paths:
+        copy = store.connect(path, read_only=True)
+        try:
+            assert copy.execute("SELECT count(*) % 2 FROM audit_log WHERE action = 'test'").fetchone()[0] == 0
+        finally:
+            copy.close()
+
+
+def test_restore_snapshot(con, tmp_path):
+    before = backup.table_checksums(con)
+    path = backup.snapshot(con, tmp_path / "s.duckdb")
+    con.execute("DELETE FROM parcels")
+    result = backup.restore_snapshot(con, path, user=ADMIN)
+    assert result.rows["parcels"] == 1852 and backup.table_checksums(con) == before
+    assert audit.read_log(con).iloc[0]["action"] == "restore_snapshot"
+    with pytest.raises(PermissionDenied):
+        backup.restore_snapshot(con, path, user=EDITOR_RENCHENG)
+    with pytest.raises(ImportRejected, match=r"does not exist"):
+        backup.restore_snapshot(con, tmp_path / "missing.duckdb", user=ADMIN)
+    (tmp_path / "junk.duckdb").write_bytes(b"not a database" * 100)
+    with pytest.raises(ImportRejected, match=r"'junk\.duckdb' is not a DuckDB database"):
+        backup.restore_snapshot(con, tmp_path / "junk.duckdb", user=ADMIN)
+
+
+@pytest.mark.slow
+def test_command_line(template, tmp_path):
+    db = copy_database(template, tmp_path / "cli.duckdb")
+    backup.main(["--db", str(db), "snapshot", str(tmp_path / "cli-snap.duckdb")])
+    backup.main(["--db", str(db), "export", str(tmp_path / "cli.zip"), "--format", "gpkg"])
+    backup.main(["--db", str(db), "restore", str(tmp_path / "cli.zip")])
+    con = store.connect(db)
+    try:
+        assert audit.read_log(con).iloc[0]["action"] == "restore"
+        assert audit.read_log(con).iloc[0]["username"].startswith("cli:")
+    finally:
+        con.close()
