@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics import settings
 from dashboard import sidebar
 from dashboard.labels import t
 from dashboard.navigation import PAGES
 
-st.set_page_config(page_title="济宁市老旧小区改造", page_icon=":material/apartment:", layout="wide")
+# A local icon: a Material icon name here would make the browser fetch the favicon from the internet.
+st.set_page_config(page_title="济宁市老旧小区改造", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")
 
 navigation = st.navigation(
     {
