@@ -30,13 +30,17 @@ def county_progress(*, as_of: date, rank_by: str = "start_rate_compounds") -> pd
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _weekly_series(plan_year: int, unit_code: str | None, version: int) -> pd.DataFrame:
-    return progress.weekly_series(state.cursor(), plan_year=plan_year, unit_code=unit_code)
+def _weekly_series(plan_year: int, unit_code: str | None, until: date | None, version: int) -> pd.DataFrame:
+    series = progress.weekly_series(state.cursor(), plan_year=plan_year, unit_code=unit_code)
+    if until is not None:
+        series = series[pd.to_datetime(series["report_date"]).dt.date <= until].reset_index(drop=True)
+    return series
 
 
-def weekly_series(*, plan_year: int, unit_code: str | None = None) -> pd.DataFrame:
-    """``analytics.progress.weekly_series`` for the city (``unit_code=None``) or one county / zone."""
-    return _weekly_series(plan_year, unit_code, state.data_version())
+def weekly_series(*, plan_year: int, unit_code: str | None = None, until: date | None = None) -> pd.DataFrame:
+    """``analytics.progress.weekly_series`` for the city (``unit_code=None``) or one county / zone, up to the
+    report date ``until`` (the page's as-of date) when given."""
+    return _weekly_series(plan_year, unit_code, until, state.data_version())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -76,6 +80,12 @@ def bulletin_date(as_of: date, *, kind: str) -> tuple[date, int, bool]:
         return day, progress.issue_number(day, kind="month"), False
     day = known.report_date.iloc[-1] if len(known) else as_of
     return day, progress.issue_number(day, kind="week", report_dates=periods.report_date.tolist()), False
+
+
+def dataset_as_of() -> date | None:
+    """The loaded dataset's as-of date (``dataset_info``), if it has one."""
+    value = state.info().get("as_of")
+    return date.fromisoformat(value) if value else None
 
 
 def as_of_or_latest(chosen: date | None) -> date | None:

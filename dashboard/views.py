@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,6 +17,7 @@ import streamlit as st
 
 from analytics import elevators, settings
 from analytics.progress import CITY_CODE
+from dashboard import charts, state
 from dashboard.labels import current_lang, has, t
 
 # ----------------------------------------------------------------------------------------------- shared
@@ -57,6 +59,17 @@ def percent(fraction: pd.Series) -> pd.Series:
     return (fraction.astype(float) * 100).round(1)
 
 
+def styled(fig: go.Figure, *, title: str, unit: str | None = None, as_of: date | None = None,
+           data_chart: bool = True) -> go.Figure:
+    """``fig`` in the bulletin style (title, unit, as-of date; source line and demo mark for charts of stored
+    data, ``data_chart=False`` for a calculation that does not come from the database)."""
+    if not data_chart:
+        return charts.style_figure(fig, title=title, unit=unit, as_of=as_of)
+    demo = state.is_demo()
+    source = t("common.demo_footer") if demo else t("sidebar.own_data")
+    return charts.style_figure(fig, title=title, unit=unit, as_of=as_of, source=source, demo=demo)
+
+
 def _labelled(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
     return frame.rename(columns={c: t(f"{prefix}.{c}") for c in frame.columns})
 
@@ -73,28 +86,6 @@ def url_list(allowed: Sequence[object], *, item: Callable[[str], object] = str) 
             if value in allowed and value not in values:
                 values.append(value)
         return values
-
-    return cast
-
-
-def url_int(low: int, high: int) -> Callable[[str], int]:
-    """A ``urlstate.bind`` cast for a whole number in ``[low, high]`` (anything else raises ``ValueError``)."""
-    def cast(raw: str) -> int:
-        value = int(raw)
-        if not low <= value <= high:
-            raise ValueError(f"{value} is outside {low}–{high}")
-        return value
-
-    return cast
-
-
-def url_float(low: float, high: float) -> Callable[[str], float]:
-    """A ``urlstate.bind`` cast for a finite number in ``[low, high]``."""
-    def cast(raw: str) -> float:
-        value = float(raw)
-        if not (math.isfinite(value) and low <= value <= high):
-            raise ValueError(f"{value} is outside {low}–{high}")
-        return value
 
     return cast
 
@@ -142,6 +133,15 @@ def progress_ranking(frame: pd.DataFrame, *, period: str, order: str) -> pd.Data
     return _labelled(out, "progress.col")
 
 
+def progress_column_config() -> dict[str, object]:
+    """Number formats of the ranking and outputs tables: rates to 0.1 %, money to 0.01 万元."""
+    rates = ("start_rate_compounds", "start_rate_households", "completion_rate", "invest_rate")
+    config = {t(f"progress.col.{c}"): st.column_config.NumberColumn(format="%.1f") for c in rates}
+    config[t("progress.col.invest_done_wan")] = st.column_config.NumberColumn(format="%.2f")
+    config[t("progress.col.pipes_km")] = st.column_config.NumberColumn(format="%.2f")
+    return config
+
+
 def progress_outputs(frame: pd.DataFrame, *, order: str) -> pd.DataFrame:
     """Cumulative outputs per unit (elevators, parking, chargers, facilities, pipes); labelled columns."""
     units = frame[frame.kind != "city"]
@@ -155,25 +155,10 @@ def progress_outputs(frame: pd.DataFrame, *, order: str) -> pd.DataFrame:
 
 
 OUTPUT_COLUMNS = ("elevators_added", "parking_spaces", "chargers", "facilities_added", "pipes_km")
-WEEKLY_SERIES = ("started", "completed", "planned_compounds")
 
 
-def weekly_figure(series: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
-    """Cumulative compounds started and completed per report date, with the annual plan as a dashed line.
-
-    Returns the figure and the labelled data it draws (for the downloads).
-    """
-    fig = go.Figure()
-    styles = {"started": {"width": 3}, "completed": {"width": 3}, "planned_compounds": {"dash": "dash", "width": 2}}
-    for name in WEEKLY_SERIES:
-        fig.add_trace(go.Scatter(
-            x=series.report_date, y=series[name], name=t(f"progress.series.{name}"),
-            mode="lines" if name == "planned_compounds" else "lines+markers", line=styles[name],
-        ))
-    fig.update_layout(
-        xaxis_title=t("progress.col.report_date"), yaxis_title=t("progress.weekly.value"),
-        legend={"orientation": "h", "y": -0.2}, hovermode="x unified",
-    )
+def weekly_table(series: pd.DataFrame) -> pd.DataFrame:
+    """The data of the weekly trend chart: cumulative counts, plan and rates (%) per report date; labelled."""
     data = pd.DataFrame({
         "report_date": series.report_date,
         "started": series.started, "completed": series.completed, "planned_compounds": series.planned_compounds,
@@ -181,7 +166,7 @@ def weekly_figure(series: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
         "completion_rate": percent(series.completion_rate),
         "invest_rate": percent(series.invest_rate),
     })
-    return fig, _labelled(data, "progress.col")
+    return _labelled(data, "progress.col")
 
 
 def plan_vs_actual_figure(frame: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
@@ -191,7 +176,7 @@ def plan_vs_actual_figure(frame: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]
     fig = go.Figure()
     for col in ("planned_compounds", "started", "completed"):
         fig.add_trace(go.Bar(x=names, y=units[col], name=t(f"progress.col.{col}")))
-    fig.update_layout(barmode="group", yaxis_title=t("progress.weekly.value"), legend={"orientation": "h", "y": -0.25})
+    fig.update_layout(barmode="group", yaxis_title=t("progress.weekly.value"))
     data = pd.DataFrame({
         "unit": names,
         "planned_compounds": units.planned_compounds.to_numpy(),
@@ -307,7 +292,7 @@ def priority_figure(ranked: pd.DataFrame, *, top_n: int) -> tuple[go.Figure, pd.
         ))
     fig.update_layout(
         barmode="stack", xaxis_title=t("priority.chart.score"), height=max(360, 26 * len(top) + 160),
-        yaxis={"autorange": "reversed"}, legend={"orientation": "h", "y": -0.15},
+        yaxis={"autorange": "reversed"},
     )
     data = pd.DataFrame({"rank": top["rank"].to_numpy(), "id": top["id"].to_numpy(), "name": top["name"].to_numpy()})
     for comp in COMPONENTS:
@@ -358,7 +343,7 @@ def funding_kpis(city: pd.DataFrame) -> list[tuple[str, str]]:
     return [
         (t("funding.kpi.total"), f"{total:,.2f}"),
         (t("funding.kpi.planned"), f"{float(city['invest_planned_wan'].iloc[0]):,.2f}"),
-        (t("funding.kpi.top_source"), f"{source_name(top['source'])} {top['share'] * 100:.1f}%"),
+        (t("funding.kpi.top_source", source=source_name(top["source"])), f"{top['share'] * 100:.1f}%"),
         (t("funding.kpi.central"), f"{central / total * 100:.1f}%" if total else "–"),
     ]
 
@@ -373,10 +358,16 @@ def funding_figure(by_county: pd.DataFrame, *, measure: str) -> tuple[go.Figure,
         y = part["amount_wan"] if measure == "amount" else part["share"] * 100
         fig.add_trace(go.Bar(x=names, y=y.to_numpy(), name=source_name(code)))
     fig.update_layout(
-        barmode="stack", legend={"orientation": "h", "y": -0.2},
-        yaxis_title=t("funding.measure.amount") if measure == "amount" else t("funding.measure.share"),
+        barmode="stack", yaxis_title=t("funding.measure.amount") if measure == "amount" else t("funding.measure.share"),
     )
     return fig, funding_long_table(by_county)
+
+
+def legend_right(fig: go.Figure) -> go.Figure:
+    """Move a long legend to the right of the plot (after styling), so it does not cover the title lines."""
+    fig.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                              "traceorder": "reversed"})
+    return fig
 
 
 def funding_long_table(breakdown: pd.DataFrame) -> pd.DataFrame:
@@ -559,8 +550,8 @@ def calculator_figure(shares: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
         part = shares[shares["household"] == position]
         fig.add_trace(go.Bar(
             x=[t("funding.calc.floor_label", n=f) for f in part["floor"]], y=part["amount_yuan"],
-            name=f"{t('funding.col.household')} {position}", text=[f"{v:,.2f}" for v in part["amount_yuan"]],
-            textposition="outside",
+            name=f"{t('funding.col.household')} {position}",
+            text=[f"{v:,.2f}" for v in part["amount_yuan"]] if len(shares) <= 24 else None, textposition="outside",
         ))
     fig.update_layout(barmode="group", yaxis_title=t("funding.col.amount_yuan"), showlegend=shares["household"].nunique() > 1)
     return fig, household_table(shares)

@@ -21,7 +21,7 @@ years = ["all", *cached_tables.plan_years()]
 # ---------------------------------------------------------------------------------------------- funding mix
 with mix_tab:
     year = urlstate.bind("fund_year", "all", options=years, cast=lambda raw: raw if raw == "all" else int(raw))
-    measure = urlstate.bind("measure", "amount", options=views.MEASURES)
+    measure = ui.bind_choice("measure", "amount", views.MEASURES)
     left, right = st.columns([1, 2])
     left.selectbox(t("funding.year"), years, key="fund_year", format_func=views.year_name)
     right.radio(t("funding.measure"), views.MEASURES, key="measure", horizontal=True,
@@ -38,7 +38,9 @@ with mix_tab:
             for card, (label, value) in zip(st.columns(4), views.funding_kpis(city)):
                 card.metric(label, value, border=True)
             fig, data = views.funding_figure(by_county, measure=measure)
-            fig.update_layout(title=t("funding.chart.title", year=views.year_name(year)))
+            views.styled(fig, title=t("funding.chart.title", year=views.year_name(year)),
+                         unit=t(f"funding.chart.unit_{measure}"), as_of=cached_tables.dataset_as_of())
+            views.legend_right(fig)
             show_chart(fig, data, f"funding_mix_{year}", key="funding-mix")
             cols = st.columns([1, 2])
             with cols[0]:
@@ -50,7 +52,7 @@ with mix_tab:
 
 # ------------------------------------------------------------------------------------------ funding check
 with check_tab:
-    tolerance_pct = urlstate.bind("tolerance", settings.FUNDING_TOLERANCE * 100, cast=views.url_float(0.0, 50.0))
+    ui.bind_number("tolerance", settings.FUNDING_TOLERANCE * 100, low=0.0, high=50.0, cast=float)
     st.number_input(t("funding.tolerance"), min_value=0.0, max_value=50.0, step=0.5, key="tolerance")
     st.caption(t("funding.mismatch.caption", tol=f"{st.session_state['tolerance']:g}"))
     try:
@@ -68,7 +70,7 @@ with check_tab:
 # ------------------------------------------------------------------------------------ elevator candidates
 with candidates_tab:
     counties = ["all", *settings.COUNTY_ORDER]
-    county = urlstate.bind("elev_county", "all", options=counties)
+    county = ui.bind_choice("elev_county", "all", counties)
     st.selectbox(t("funding.elev.county"), counties, key="elev_county",
                  format_func=lambda c: t("common.all_counties") if c == "all" else views.unit_name(c))
     st.caption(t("funding.elev.caption", cost=f"{settings.ELEVATOR_COST_WAN:g}"))
@@ -89,12 +91,12 @@ with candidates_tab:
 # ---------------------------------------------------------------------------------- cost-sharing calculator
 with calculator_tab:
     st.caption(t("funding.calc.caption"))
-    floors = urlstate.bind("floors", 6, cast=views.url_int(2, elevators.MAX_FLOORS))
-    urlstate.bind("hpf", 2, cast=views.url_int(1, elevators.MAX_HOUSEHOLDS_PER_FLOOR))
-    urlstate.bind("cost", settings.ELEVATOR_COST_WAN, cast=views.url_float(0.0, 10_000.0))
-    urlstate.bind("subsidy", elevators.default_subsidy_wan(floors), cast=views.url_float(0.0, 10_000.0))
-    preset = urlstate.bind("preset", "hangzhou", options=elevators.PRESETS)
-    custom_kind = urlstate.bind("custom_kind", "share", options=views.CUSTOM_KINDS)
+    floors = ui.bind_number("floors", 6, low=2, high=elevators.MAX_FLOORS)
+    ui.bind_number("hpf", 2, low=1, high=elevators.MAX_HOUSEHOLDS_PER_FLOOR)
+    ui.bind_number("cost", settings.ELEVATOR_COST_WAN, low=0.0, high=10_000.0, cast=float)
+    ui.bind_number("subsidy", elevators.default_subsidy_wan(floors), low=0.0, high=10_000.0, cast=float)
+    ui.bind_choice("preset", "hangzhou", elevators.PRESETS)
+    custom_kind = ui.bind_choice("custom_kind", "share", views.CUSTOM_KINDS)
 
     def _floors_changed() -> None:
         st.session_state["subsidy"] = elevators.default_subsidy_wan(st.session_state["floors"])
@@ -175,16 +177,13 @@ with calculator_tab:
         cards[1].metric(t("funding.calc.kpi.subsidy"), f"{shares.attrs['subsidy_yuan']:,.2f}", border=True)
         cards[2].metric(t("funding.calc.kpi.residents"), f"{shares.attrs['residents_yuan']:,.2f}", border=True)
         cards[3].metric(t("funding.calc.kpi.sum"), f"{int(shares['amount_fen'].sum()) / 100:,.2f}", border=True)
-        left, right = st.columns([1, 1])
-        with left:
-            st.subheader(t("funding.calc.by_floor"))
-            show_table(views.floor_table(shares), f"elevator_shares_by_floor_{preset}", key="elevator-floors",
-                       column_config=views.money_column_config())
-        with right:
-            fig, data = views.calculator_figure(shares)
-            fig.update_layout(title=t("funding.calc.chart.title", preset=t(f"funding.preset.{preset}"), floors=floors,
-                                      hpf=households_per_floor))
-            show_chart(fig, data, f"elevator_shares_{preset}", key="elevator-chart")
+        st.subheader(t("funding.calc.by_floor"))
+        show_table(views.floor_table(shares), f"elevator_shares_by_floor_{preset}", key="elevator-floors",
+                   column_config=views.money_column_config())
+        fig, data = views.calculator_figure(shares)
+        views.styled(fig, title=t("funding.calc.chart.title", preset=t(f"funding.preset.{preset}"), floors=floors,
+                                  hpf=households_per_floor), unit=t("funding.calc.chart.unit"), data_chart=False)
+        show_chart(fig, data, f"elevator_shares_{preset}", key="elevator-chart")
         with st.expander(t("funding.calc.by_household")):
             show_table(views.household_table(shares), f"elevator_shares_by_household_{preset}",
                        key="elevator-households", column_config=views.money_column_config())

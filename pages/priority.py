@@ -19,20 +19,18 @@ as_of_year = as_of.year if as_of else date.today().year
 years = cached_tables.plan_years()
 counties = list(settings.COUNTY_ORDER)
 
-weights = {
-    name: urlstate.bind(f"w_{name}", round(default * 100), cast=views.url_int(0, 100))
-    for name, default in priority.DEFAULT_WEIGHTS.items()
-}
-chosen_years = urlstate.bind("prio_years", years, cast=views.url_list(years, item=int))
-chosen_counties = urlstate.bind("prio_counties", counties, cast=views.url_list(counties))
-chosen_statuses = urlstate.bind("prio_statuses", ["未开工", "已立项"], cast=views.url_list(settings.STATUSES))
-top_n = urlstate.bind("top_n", 20, cast=views.url_int(5, 50))
+for name, default in priority.DEFAULT_WEIGHTS.items():
+    ui.bind_number(f"w_{name}", round(default * 100), low=0, high=100)
+urlstate.bind("prio_years", years, cast=views.url_list(years, item=int))
+ui.bind_multi("prio_counties", counties, counties)
+ui.bind_multi("prio_statuses", ["未开工", "已立项"], settings.STATUSES)
+ui.bind_number("top_n", 20, low=5, high=50)
 
-with st.sidebar:
-    st.subheader(t("priority.weights"), help=t("priority.weights_help"))
-    for name in priority.DEFAULT_WEIGHTS:
-        st.slider(t(f"priority.comp.{name}"), 0, 100, step=5, key=f"w_{name}")
-    weights = {name: st.session_state[f"w_{name}"] for name in priority.DEFAULT_WEIGHTS}
+with st.expander(t("priority.weights"), expanded=True):
+    st.caption(t("priority.weights_help"))
+    for slot, name in zip(st.columns(len(priority.DEFAULT_WEIGHTS)), priority.DEFAULT_WEIGHTS):
+        slot.slider(t(f"priority.comp.{name}"), 0, 100, step=5, key=f"w_{name}")
+weights = {name: st.session_state[f"w_{name}"] for name in priority.DEFAULT_WEIGHTS}
 
 with st.expander(t("priority.filters"), expanded=True):
     cols = st.columns([1, 2, 1])
@@ -68,7 +66,8 @@ if len(ranked):
     st.subheader(t("priority.chart"))
     st.slider(t("priority.top_n"), 5, 50, step=5, key="top_n")
     fig, data = views.priority_figure(ranked, top_n=st.session_state["top_n"])
-    fig.update_layout(title=t("priority.chart.title", n=min(st.session_state["top_n"], len(ranked))))
+    views.styled(fig, title=t("priority.chart.title", n=min(st.session_state["top_n"], len(ranked))),
+                 unit=t("priority.chart.unit"), as_of=as_of)
     show_chart(fig, data, "priority_top", key="priority-chart")
 
     st.subheader(t("priority.ranked"))

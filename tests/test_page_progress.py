@@ -108,6 +108,13 @@ def test_month_view_ranked_by_investment_shows_county_progress(demo_con):
     assert bottom == units.loc[units.bottom_three, "name"].tolist()
     assert len(bottom) >= 3
 
+    # the city's weekly trend stops at the bulletin's report date
+    series = progress.weekly_series(demo_con, plan_year=2020)
+    series = series[pd.to_datetime(series.report_date).dt.date <= date(2020, 10, 30)]
+    started = next(tr for tr in chart_titled(at, "全市").data if tr.name == "累计开工（个）")
+    assert values(started.y) == series.started.tolist()
+    assert at.button(key="bulletin-make-month").label.startswith("生成月通报")
+
 
 def test_week_view_unit_selector_shows_its_series_and_delays(demo_con):
     at = open_page()
@@ -136,9 +143,9 @@ def test_week_view_unit_selector_shows_its_series_and_delays(demo_con):
 
     series = progress.weekly_series(demo_con, plan_year=2020, unit_code="370826")
     fig = chart_titled(at, "微山县")
-    started = next(tr for tr in fig.data if tr.name == "累计开工")
+    started = next(tr for tr in fig.data if tr.name == "累计开工（个）")
     assert values(started.y) == series.started.tolist()
-    completed = next(tr for tr in fig.data if tr.name == "累计完工")
+    completed = next(tr for tr in fig.data if tr.name == "累计完工（个）")
     assert values(completed.y) == series.completed.tolist()
 
 

@@ -17,7 +17,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "funding.measure.share": ("占比（%）", "Share (%)"),
     "funding.kpi.total": ("资金合计（万元）", "Funding total (10k yuan)"),
     "funding.kpi.planned": ("计划投资（万元）", "Planned investment (10k yuan)"),
-    "funding.kpi.top_source": ("最大来源", "Largest source"),
+    "funding.kpi.top_source": ("最大来源：{source}", "Largest source: {source}"),
     "funding.kpi.central": ("中央资金占比", "Central funds share"),
     "funding.chart.title": ("各县区资金来源构成（{year}）", "Funding by source and county ({year})"),
     "funding.chart.unit_amount": ("万元", "10k yuan"),

@@ -35,6 +35,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "priority.top_n": ("图中显示前 N 名", "Compounds in the chart"),
     "priority.chart": ("得分构成", "What the scores are made of"),
     "priority.chart.title": ("前 {n} 名小区得分构成（加权）", "Weighted score components of the top {n} compounds"),
+    "priority.chart.unit": ("加权得分（0–1）", "weighted score (0–1)"),
     "priority.chart.score": ("加权得分", "Weighted score"),
     "priority.ranked": ("候选小区排序", "Ranked candidates"),
     "priority.ranked_note": (
