@@ -188,3 +188,11 @@ def test_english_names_sources_and_counties(demo_con):
         "Rencheng", "Yanzhou", "Weishan", "Yutai", "Jinxiang", "Jiaxiang", "Wenshang", "Sishui", "Liangshan", "Qufu",
         "Zoucheng",
     }
+
+
+def test_subsidy_above_cost_is_refused_with_a_message():
+    at = open_page()
+    at.number_input(key="cost").set_value(15.0).run()  # below the 20 万元 subsidy of a six-floor unit
+    assert not at.exception
+    assert [e.value for e in at.error] == ["出错了：政府补贴（20 万元）不能超过电梯总费用（15 万元）。"]
+    assert not [d for d in at.dataframe if "本层合计（元）" in d.value.columns]

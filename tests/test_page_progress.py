@@ -173,3 +173,20 @@ def test_without_reports_the_page_says_what_to_do(no_reports_db):
     at = open_page()
     assert [i.value for i in at.info] == ["还没有进度报告（progress_reports 为空），请先在“数据管理”中导入或填报周报。"]
     assert not at.dataframe
+
+
+def test_month_view_before_the_first_month_end_is_interim_without_changes(demo_con):
+    at = open_page(as_of="2020-03-13")
+    at.radio(key="period").set_value("month")
+    rerun(at, as_of="2020-03-13")
+    captions = [c.value for c in at.caption]
+    assert "截至所选日期尚无月末报告，显示当期进度。" in captions
+    assert any("2020年第3期月通报" in c and "2020-03-13" in c for c in captions)
+    expected = progress.county_progress(demo_con, as_of=date(2020, 3, 13), rank_by="start_rate_compounds")
+    assert expected.start_rate_compounds_chg_month.isna().all()  # no report a month earlier
+    city = expected[expected.kind == "city"].iloc[0]
+    card = {m.label: m for m in at.metric}["开工率（按小区）"]
+    assert card.value == f"{city.start_rate_compounds * 100:.1f}%"
+    assert not card.delta
+    shown = table_with(at, "开工率变化")
+    assert set(shown["开工率变化"]) == {""}
