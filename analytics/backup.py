@@ -148,8 +148,8 @@ def _xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
 def export_backup(
     con: duckdb.DuckDBPyConnection,
     *,
+    user: User | None,
     fmt: BackupFormat = "geoparquet",
-    user: User | None = None,
 ) -> bytes:
     """The whole database as one zip (see the module docstring); read inside one transaction.
 
@@ -159,8 +159,15 @@ def export_backup(
         ``"geoparquet"`` (a GeoParquet/Parquet file per table; restores exactly) or ``"gpkg"`` (one
         GeoPackage, a layer per table, for desktop GIS; timestamps keep milliseconds).
     user
-        Recorded in the manifest; reading needs no permission (accounts and sessions are never exported).
+        Must hold the ``"backup"`` permission (the zip holds every table and the write log; accounts and
+        sessions are never exported); recorded in the manifest.
+
+    Raises
+    ------
+    PermissionDenied
+        ``user`` may not make backups (checked first).
     """
+    require(user, "backup")
     if fmt not in FORMATS:
         raise InputError(f"`fmt` was {fmt!r} but must be one of {FORMATS!r}.")
     tables = _existing(con, EXPORT_TABLES)

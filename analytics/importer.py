@@ -504,6 +504,20 @@ def import_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pd.Da
     ).fetchdf()
 
 
+def dataset_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per importable table: ``table, rows, source`` (the file last imported, ``"demo"`` for demo rows,
+    ``""`` when empty) and ``imported_at``; weekly reports last."""
+    info = dict(con.execute("SELECT key, value FROM dataset_info").fetchall())
+    rows = []
+    for table in (*KINDS, "progress_reports"):
+        count = write.count_rows(con, table)
+        # Rows no import has replaced come from the demo build.
+        source = (info.get(f"source_{table}") or "demo") if count else ""
+        rows.append({"table": table, "rows": count, "source": source,
+                     "imported_at": info.get(f"imported_{table}_at", "")})
+    return pd.DataFrame(rows)
+
+
 def problems_for_download(preview: Preview) -> pd.DataFrame:
     """The validation report with the file name and source columns, ready for an XLSX download."""
     report = preview.problems.copy()
@@ -512,6 +526,7 @@ def problems_for_download(preview: Preview) -> pd.DataFrame:
 
 
 __all__ = [
-    "ImportResult", "Preview", "UndoResult", "commit", "import_history", "prepare", "problems_for_download",
+    "ImportResult", "Preview", "UndoResult", "commit", "dataset_status", "import_history", "prepare",
+    "problems_for_download",
     "remap", "stored_impact", "undo_candidate", "undo_last_import",
 ]

@@ -32,7 +32,7 @@ def good_backup(template, tmp_path_factory):
     """One GeoParquet backup of the demo database, shared by the tests that only read it."""
     connection = store.connect(copy_database(template, tmp_path_factory.mktemp("good") / "db.duckdb"))
     try:
-        return backup.export_backup(connection)
+        return backup.export_backup(connection, user=ADMIN)
     finally:
         connection.close()
 
@@ -101,6 +101,8 @@ def test_restore_refusals_change_nothing(con, good_backup):
         backup.restore_backup(con, good, user=EDITOR_RENCHENG)
     with pytest.raises(PermissionDenied, match=r"Signing in is required to backup"):
         backup.restore_backup(con, good, user=None)
+    with pytest.raises(PermissionDenied, match=r"Signing in is required to backup"):
+        backup.export_backup(con, user=None)
     assert backup.table_checksums(con) == before
 
 

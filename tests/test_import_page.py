@@ -1,0 +1,132 @@
+"""The data page (数据管理) in the running app: preview before storing, refusals, import, undo, weekly report."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import auth, reports, settings, store
+from dashboard.auth_ui import TOKEN_KEY
+from tests.import_corpus import compounds_4548, shapefile_zip, zip_of
+
+PAGE = Path(__file__).resolve().parent.parent / "pages" / "data.py"
+CLI = auth.User("cli:test", "admin")
+ZIP = "application/zip"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(scope="module")
+def accounts_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data-page") / "template.duckdb"
+    con = store.connect(path)
+    auth.create_user(con, "admin1", "admin-password-1", role="admin", actor=CLI)
+    auth.create_user(con, "rencheng", "editor-password-1", role="county_editor", county_code="370811", actor=CLI)
+    con.execute("CHECKPOINT")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def db(accounts_db, tmp_path, monkeypatch):
+    path = tmp_path / "page.duckdb"
+    shutil.copy(accounts_db, path)
+    monkeypatch.setattr(settings, "DB_PATH", path)
+    return path
+
+
+def _page(db: Path, username: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=120)
+    if username:
+        con = store.connect(db)
+        try:
+            at.session_state[TOKEN_KEY] = auth.start_session(con, auth.get_user(con, username))
+        finally:
+            con.close()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _count(db: Path, sql: str) -> int:
+    con = store.connect(db)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join([i.value for i in at.info] + [c.value for c in at.caption] + [m.value for m in at.markdown])
+
+
+def test_signed_out_sees_preview_but_cannot_store(db):
+    at = _page(db)
+    assert "未登录" in _texts(at)
+    at.file_uploader(key="data_file_0").set_value(("小区.zip", shapefile_zip(compounds_4548()), ZIP))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    text = _texts(at)
+    # What was assumed is on screen before anything is stored.
+    assert "EPSG:4548" in text and "按坐标范围识别" in text and "GBK" in text
+    assert [m.value for m in at.metric][:3] == ["3", "3", "0"]
+    at.button(key="data_confirm").click().run()
+    assert any("Signing in is required to import" in e.value for e in at.error)
+    assert _count(db, "SELECT count(*) FROM compounds") == 975
+
+
+def test_admin_imports_and_undoes(db):
+    at = _page(db, "admin1")
+    at.file_uploader(key="data_file_0").set_value(("小区.zip", shapefile_zip(compounds_4548()), ZIP))
+    at.run()
+    at.button(key="data_confirm").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("已导入 3 条" in s.value for s in at.success)
+    assert _count(db, "SELECT count(*) FROM compounds") == 3
+    assert "最近一次：导入 · 老旧小区 · 小区.zip · admin1" in _texts(at)
+    at.button(key="data_undo").click().run()
+    assert any("已撤销：小区.zip" in s.value for s in at.success)
+    assert _count(db, "SELECT count(*) FROM compounds") == 975
+
+
+def test_hostile_file_shows_kind_and_detail(db):
+    at = _page(db, "admin1")
+    at.file_uploader(key="data_file_0").set_value(("evil.zip", zip_of({"../../x.shp": b"x"}), ZIP))
+    at.run()
+    assert not at.exception
+    assert any(e.value.startswith("压缩包不安全：") and "unsafe path" in e.value for e in at.error)
+
+
+def test_county_editor_submits_weekly_report(db):
+    at = _page(db, "rencheng")
+    assert at.selectbox(key="report_county").value == "370811"
+    at.date_input(key="report_week").set_value(date(2021, 1, 6)).run()
+    assert "报告日期：2021-01-08" in _texts(at)
+    con = store.connect(db)
+    try:
+        template = reports.report_template(con, "370811", date(2021, 1, 8))
+    finally:
+        con.close()
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    wb[reports.SHEET].cell(reports.HEADER_ROW + 1, 7, "已立项")
+    wb[reports.SHEET].cell(reports.HEADER_ROW + 1, 8, date(2021, 1, 5))
+    buf = io.BytesIO()
+    wb.save(buf)
+    at.file_uploader(key="report_file_0").set_value(("任城周报.xlsx", buf.getvalue(), XLSX))
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="report_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("已存入 任城区 2021-01-08 周报" in s.value for s in at.success)
+    assert _count(db, "SELECT count(*) FROM progress_reports WHERE report_date = DATE '2021-01-08'") > 0
+    # Importing files is for administrators only: the editor's attempt is refused at the write.
+    at.file_uploader(key="data_file_0").set_value(("小区.zip", shapefile_zip(compounds_4548()), ZIP))
+    at.run()
+    at.button(key="data_confirm").click().run()
+    assert any("may not import" in e.value for e in at.error)
+    assert _count(db, "SELECT count(*) FROM compounds") == 975
