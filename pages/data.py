@@ -57,6 +57,18 @@ def field_label(name: str) -> str:
     return t(f"data.field.{name}") if has(f"data.field.{name}") else name
 
 
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names in the user's language; table, action and source values too."""
+    out = frame.copy()
+    for column, prefix in (("table_name", "data.table"), ("action", "data.action"), ("source", "data.source")):
+        if column in out:
+            out[column] = out[column].map(lambda v, p=prefix: t(f"{p}.{v}") if has(f"{p}.{v}") else v)
+    for column in ("report_date",):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).dt.date
+    return out.rename(columns=lambda c: t(f"data.col.{c}") if has(f"data.col.{c}") else field_label(c))
+
+
 def problems_table(problems: pd.DataFrame, *, key: str) -> None:
     """The row-level report with labels in the user's language, and its CSV/XLSX downloads."""
     if problems.empty:
@@ -69,7 +81,7 @@ def problems_table(problems: pd.DataFrame, *, key: str) -> None:
             lambda c: t(f"data.problem.{c}") if has(f"data.problem.{c}") else c),
         t("data.col.value"): problems["value"],
         t("data.col.severity"): problems["severity"].map(lambda s: t(f"data.severity.{s}")),
-        t("data.col.detail"): problems["problem"],
+        t("data.col.problem_detail"): problems["problem"],
     })
     show_table(shown, f"validation_{key}", key=f"problems-{key}")
 
@@ -109,7 +121,7 @@ def assumed(preview: importer.Preview) -> None:
     lines = [t("data.assumed.format", fmt=preview.format,
                layer=f" · {preview.layer}" if preview.layer and len(preview.layers) > 1 else "")]
     if preview.encoding:
-        lines.append(t("data.assumed.encoding", enc=preview.encoding, how=t(f"data.how.{preview.encoding_source}")))
+        lines.append(t("data.assumed.encoding", enc=preview.encoding, how=t(f"data.enc.{preview.encoding_source}")))
     if preview.crs is not None:
         choice = preview.crs
         name = t("data.crs.gcj02") if choice.gcj02 else (
@@ -152,7 +164,9 @@ def preview_map(preview: importer.Preview) -> None:
     valid = preview.rows[preview.rows["_valid"]]
     if valid.empty:
         return
+    # Points (representative points of outlines) stay visible at city scale, where compounds are specks.
     shown = valid[["_row", "geometry"] + [c for c in ("id", "name") if c in valid]].copy()
+    shown["geometry"] = shown.geometry.representative_point()
     shown["key"] = shown["_row"].astype(str)
     fields = [(c, field_label(c)) for c in ("id", "name") if c in shown]
     m = maps.base_map(shown, show_notice=False)
@@ -322,17 +336,13 @@ def reports_section() -> None:
 
     st.subheader(t("data.report.stored"))
     stored = reports.submitted_reports(state.cursor(), county_code=county)
-    show_table(stored.rename(columns={
-        "report_date": t("data.col.report_date"), "county_code": t("common.county"),
-        "n_compounds": t("data.col.n_compounds"), "source": t("data.col.source"),
-        "submitted_by": t("data.col.submitted_by"), "submitted_at": t("data.col.submitted_at")}),
-        f"reports_{county}", key="report-stored")
+    show_table(labelled(stored), f"reports_{county}", key="report-stored")
     with st.expander(t("data.report.history")):
         history = reports.report_history(state.cursor(), county_code=county)
         if history.empty:
             st.caption(t("data.report.no_history"))
         else:
-            show_table(history, f"report_history_{county}", key="report-history")
+            show_table(labelled(history), f"report_history_{county}", key="report-history")
 
 
 # ---------------------------------------------------------------------------------------- history, undo
@@ -363,8 +373,7 @@ def history_section() -> None:
     if history.empty:
         st.caption(t("data.history.empty"))
     else:
-        history["action"] = history["action"].map(lambda a: t(f"data.action.{a}") if has(f"data.action.{a}") else a)
-        show_table(history, "import_history", key="import-history")
+        show_table(labelled(history), "import_history", key="import-history")
 
 
 # -------------------------------------------------------------------------------------------- backups
