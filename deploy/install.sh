@@ -33,25 +33,20 @@ step "1/7 Checking the bundle (checksums)"
 (cd "$HERE" && sha256sum --quiet --strict -c MANIFEST.sha256) || die "the bundle is damaged or incomplete; copy it again"
 
 step "2/7 System packages from debs/ (chromium, fonts-noto-cjk, python3.11-venv and what they need)"
-wanted=()
-if [ -d "$HERE/debs" ]; then
-    for deb in "$HERE"/debs/*.deb; do
-        name=$(dpkg-deb -f "$deb" Package)
-        version=$(dpkg-deb -f "$deb" Version)
-        installed=$(dpkg-query -W -f='${db:Status-Status} ${Version}\n' "$name" 2>/dev/null | awk '$1 == "installed" {print $2; exit}')
-        if [ -n "$installed" ] && dpkg --compare-versions "$installed" ge "$version"; then
-            continue  # already there, same or newer
-        fi
-        wanted+=("$deb")
-    done
-fi
-if [ ${#wanted[@]} -gt 0 ]; then
-    echo "installing ${#wanted[@]} packages"
-    DEBIAN_FRONTEND=noninteractive dpkg -i "${wanted[@]}" >"$HERE/dpkg.log" 2>&1 \
-        || die "dpkg could not install the packages; see $HERE/dpkg.log"
-else
-    echo "all present"
-fi
+# debs/ is a flat apt repository (debs/Packages). apt sees only it and what is installed — no other
+# source, its own empty lists — so nothing can come from a network; it installs in dependency order and
+# leaves packages already installed at the same or a newer version alone.
+apt_dir=$(mktemp -d)
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/parts"
+echo "deb [trusted=yes] file:$HERE/debs ./" >"$apt_dir/sources.list"
+apt_local=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=$apt_dir/parts"
+           -o "Dir::State::Lists=$apt_dir/lists" -o "Dpkg::Options::=--force-confold")
+{
+    apt-get "${apt_local[@]}" update \
+    && DEBIAN_FRONTEND=noninteractive apt-get "${apt_local[@]}" install -y --no-install-recommends \
+        python3.11-venv chromium fonts-noto-cjk
+} >"$HERE/packages.log" 2>&1 || die "the Debian packages did not install; see $HERE/packages.log"
+rm -rf "$apt_dir"
 for package in python3.11-venv chromium fonts-noto-cjk; do
     dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed \
         || echo "WARNING: $package is not installed; chart and map image export need chromium and fonts-noto-cjk"

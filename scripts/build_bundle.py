@@ -191,9 +191,31 @@ def download_debs(dest: Path | str, packages: tuple[str, ...] = APT_PACKAGES) ->
         dest.mkdir(parents=True, exist_ok=True)
         debs = []
         for deb in sorted(archives.glob("*.deb")):
-            debs.append(Path(shutil.move(str(deb), dest / deb.name)))
+            # apt names files with the epoch's colon URL-encoded (dmsetup_2%3a1.02...); a file: source
+            # would decode it again, so the bundle's names carry no '%'.
+            debs.append(Path(shutil.move(str(deb), dest / deb.name.replace("%3a", "_"))))
+    write_packages_index(dest)
     log.info("%d Debian packages (%.0f MB) for %s", len(debs), sum(d.stat().st_size for d in debs) / 1e6, packages)
     return debs
+
+
+def write_packages_index(folder: Path | str) -> Path:
+    """``folder/Packages``: the apt index of the ``.deb`` files in ``folder`` (a flat local repository).
+
+    On the server apt reads it (``deb [trusted=yes] file:<folder> ./``) and so installs the packages in
+    dependency order (pre-dependencies first), leaving what is already installed at the same or a newer
+    version alone. The checksums of the bundle itself are in ``MANIFEST.sha256``.
+    """
+    folder = Path(folder)
+    stanzas = []
+    for deb in sorted(folder.glob("*.deb")):
+        control = subprocess.run(["dpkg-deb", "--field", str(deb)], check=True, capture_output=True,
+                                 text=True).stdout.rstrip("\n")
+        digest = hashlib.sha256(deb.read_bytes()).hexdigest()
+        stanzas.append(f"{control}\nFilename: ./{deb.name}\nSize: {deb.stat().st_size}\nSHA256: {digest}\n")
+    index = folder / "Packages"
+    index.write_text("\n".join(stanzas), encoding="utf-8")
+    return index
 
 
 # --- the bundle ----------------------------------------------------------------------------------
