@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import settings
-from dashboard import sidebar
+from analytics.errors import JiugaiError
+from dashboard import sidebar, state, ui
 from dashboard.labels import t
 from dashboard.navigation import PAGES
 
@@ -21,5 +22,10 @@ navigation = st.navigation(
         for group, pages in PAGES.items()
     }
 )
+try:
+    state.connection()  # opens (or first builds) the database; a locked file is explained, not a traceback
+except JiugaiError as exc:
+    ui.show_error(exc)
+    st.stop()
 sidebar.render()
 navigation.run()
