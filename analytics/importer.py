@@ -149,8 +149,11 @@ def _tabular_attributes(raw: RawTable, kind: str) -> tuple[pd.DataFrame, np.ndar
     grid = raw.grid
     header = find_header_row(grid, kind)
     body = grid.iloc[header + 1:]
-    blank = body.apply(lambda r: all(is_blank(v) for v in r), axis=1) if len(body) else pd.Series(dtype=bool)
-    body = body[~blank] if len(body) else body
+    if len(body):
+        blank = np.ones(len(body), dtype=bool)
+        for col in body.columns:
+            blank &= np.fromiter((is_blank(v) for v in body[col].tolist()), dtype=bool, count=len(body))
+        body = body[~blank]
     if body.empty:
         raise ImportRejected("The table has a header but no data rows.", kind="empty")
     attributes = pd.DataFrame(body.to_numpy(), columns=header_columns(list(grid.iloc[header])))

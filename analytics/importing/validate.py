@@ -190,13 +190,15 @@ def _clean_geometry(geoms: np.ndarray, kind: str, rows: np.ndarray, problems: Pr
                     has_area: np.ndarray) -> np.ndarray:
     """Shapes repaired (``make_valid``), flattened to 2D and checked against the kind's geometry type."""
     out = np.empty(len(geoms), dtype=object)
+    geoms = shapely.force_2d(np.asarray(geoms, dtype=object))
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    valid = shapely.is_valid(geoms)
     for i, geom in enumerate(geoms):
         row = int(rows[i])
-        if geom is None or shapely.is_empty(geom):
+        if missing[i]:
             problems.add(row, "geometry", "missing_geometry", "The row has no geometry (no shape or coordinates).")
             continue
-        geom = shapely.force_2d(geom)
-        if not shapely.is_valid(geom):
+        if not valid[i]:
             reason = shapely.is_valid_reason(geom)
             geom = shapely.make_valid(geom)
             if kind != "facilities":
@@ -239,44 +241,45 @@ def _clean_geometry(geoms: np.ndarray, kind: str, rows: np.ndarray, problems: Pr
 def convert_column(field: Field, values: pd.Series, header: str, rows: np.ndarray, kind: str,
              problems: Problems) -> pd.Series:
     """One source column converted to the field's type; unconvertible cells are errors (value -> None)."""
-    out = pd.Series([None] * len(values), index=values.index, dtype=object)
+    out: list[object] = [None] * len(values)
     factor = unit_factor(header, field)
     choices = enum_choices(kind, field.name) if field.type == "enum" else None
     for i, value in enumerate(values.tolist()):
         if is_blank(value):
             continue
-        row = int(rows[i])
         try:
             if field.type == "str":
-                out.iat[i] = text_value(value)
+                out[i] = text_value(value)
             elif field.type == "int":
                 number = parse_year(value) if field.name.endswith("year") else parse_number(value)
                 if number != int(number):
-                    problems.add(row, field.name, "not_integer", f"`{field.name}` must be a whole number.", value)
+                    problems.add(int(rows[i]), field.name, "not_integer", f"`{field.name}` must be a whole number.",
+                                 value)
                     continue
-                out.iat[i] = int(number)
+                out[i] = int(number)
             elif field.type == "float":
-                out.iat[i] = parse_number(value) * factor
+                out[i] = parse_number(value) * factor
             elif field.type == "date":
-                out.iat[i] = parse_date(value)
+                out[i] = parse_date(value)
             elif field.type == "bool":
-                out.iat[i] = parse_bool(value)
+                out[i] = parse_bool(value)
             elif field.type == "enum":
                 key = normalise(value)
                 if key not in choices:
                     allowed = sorted(set(choices.values()))
-                    problems.add(row, field.name, "unknown_value",
+                    problems.add(int(rows[i]), field.name, "unknown_value",
                                  f"`{field.name}` must be one of {allowed!r}.", value)
                     continue
-                out.iat[i] = choices[key]
+                out[i] = choices[key]
             else:
-                out.iat[i] = value
+                out[i] = value
         except (ValueError, TypeError, OverflowError):
             code = {"int": "not_a_number", "float": "not_a_number", "date": "not_a_date",
                     "bool": "not_a_boolean"}.get(field.type, "unknown_value")
             what = {"not_a_number": "a number", "not_a_date": "a date such as 2020-05-01",
                     "not_a_boolean": "yes/no (是/否)"}.get(code, "a known value")
-            problems.add(row, field.name, code, f"`{field.name}` must be {what}.", value)
+            problems.add(int(rows[i]), field.name, code, f"`{field.name}` must be {what}.", value)
+    out = pd.Series(out, index=values.index, dtype=object)
     if field.unit == "pct":
         numbers = pd.to_numeric(out, errors="coerce")
         if numbers.notna().any() and numbers.max() <= 1 and ((numbers > 0) & (numbers < 1)).any() and "%" not in header:
@@ -290,30 +293,29 @@ def convert_column(field: Field, values: pd.Series, header: str, rows: np.ndarra
 def check_bounds(field: Field, column: pd.Series, rows: np.ndarray, problems: Problems) -> pd.Series:
     if field.low is None and field.high is None:
         return column
-    out = column.copy()
-    for i, value in enumerate(column.tolist()):
+    out = column.tolist()
+    for i, value in enumerate(out):
         if value is None:
             continue
         if (field.low is not None and value < field.low) or (field.high is not None and value > field.high):
             problems.add(int(rows[i]), field.name, "out_of_range",
                          f"`{field.name}` must be between {field.low:g} and {field.high:g}.", value)
-            out.iat[i] = None
-    return out
+            out[i] = None
+    return pd.Series(out, index=column.index, dtype=object)
 
 
 def _counties(column: pd.Series | None, located: pd.Series, rows: np.ndarray,
               problems: Problems) -> tuple[pd.Series, pd.Series]:
     """(county_code, zone_code) from the mapped county column, the location where missing or a zone."""
     counties, zones = county_choices(), zone_choices()
-    county = pd.Series([None] * len(located), index=located.index, dtype=object)
-    zone = pd.Series([None] * len(located), index=located.index, dtype=object)
-    for i in range(len(located)):
+    county: list[object] = [None] * len(located)
+    zone: list[object] = [None] * len(located)
+    raws = [None] * len(located) if column is None else column.tolist()
+    for i, (raw, here) in enumerate(zip(raws, located.tolist())):
         row = int(rows[i])
-        raw = None if column is None else column.iat[i]
-        here = located.iat[i]
         if raw is None or is_blank(raw):
             if here is not None:
-                county.iat[i] = here
+                county[i] = here
                 if column is not None:
                     problems.add(row, "county_code", "county_from_location",
                                  f"County taken from the location: {here}.", here, severity="warning")
@@ -321,7 +323,7 @@ def _counties(column: pd.Series | None, located: pd.Series, rows: np.ndarray,
         key = normalise(text_value(raw))
         if key in counties:
             code, legacy = counties[key]
-            county.iat[i] = code
+            county[i] = code
             if legacy:
                 problems.add(row, "county_code", "legacy_county",
                              f"Old name {text_value(raw)!r} read as county {code}.", raw, severity="warning")
@@ -329,12 +331,13 @@ def _counties(column: pd.Series | None, located: pd.Series, rows: np.ndarray,
                 problems.add(row, "county_code", "county_mismatch",
                              f"The file says county {code} but the shape lies in {here}.", raw, severity="warning")
         elif key in zones:
-            zone.iat[i] = zones[key]
-            county.iat[i] = here
+            zone[i] = zones[key]
+            county[i] = here
         else:
             problems.add(row, "county_code", "unknown_county",
                          "Not a Jining county code or name (e.g. 370811 or 任城区).", raw)
-    return county, zone
+    return (pd.Series(county, index=located.index, dtype=object),
+            pd.Series(zone, index=located.index, dtype=object))
 
 
 # ----------------------------------------------------------------------------------------------- entry
@@ -414,9 +417,9 @@ def validate(
 
     for f in fields:
         if f.required and f.name in out:
+            source_values = attributes[mapping[f.name]].tolist()
             for i in np.flatnonzero(out[f.name].isna().to_numpy()):
-                source_value = attributes[mapping[f.name]].iat[i]
-                if is_blank(source_value):
+                if is_blank(source_values[i]):
                     problems.add(int(rows[i]), f.name, "required", f"`{f.name}` is required but empty.")
 
     _ids(out, mapping, kind, rows, problems)
@@ -452,47 +455,47 @@ def _ids(out: pd.DataFrame, mapping: dict, kind: str, rows: np.ndarray, problems
 def _compound_rules(out: pd.DataFrame, rows: np.ndarray, problems: Problems) -> None:
     """Soft sanity bounds and consistency of a compound's figures, dates and status (warnings)."""
     low, high = settings.HOUSEHOLD_AREA_BOUNDS_M2
-    per_household = pd.to_numeric(out["floor_area_m2"], errors="coerce") / pd.to_numeric(
-        out["households"], errors="coerce")
+    per_household = (pd.to_numeric(out["floor_area_m2"], errors="coerce")
+                     / pd.to_numeric(out["households"], errors="coerce")).tolist()
     eligible_year = settings.ELIGIBLE_BUILT_ON_OR_BEFORE.year
     names = out["name"].where(out["name"].notna())
-    dup_names = names.notna() & names.duplicated(keep=False)
-    for i in range(len(out)):
+    dup_names = (names.notna() & names.duplicated(keep=False)).tolist()
+
+    def column(name: str) -> list:
+        return out[name].tolist() if name in out else [None] * len(out)
+
+    known = lambda v: v is not None and not pd.isna(v)  # noqa: E731
+    for i, (area_hh, year, invest, area, done, approved, start, end, status, name, dup) in enumerate(zip(
+            per_household, column("built_year"), column("invest_planned_wan"), column("floor_area_m2"),
+            column("invest_done_wan"), column("approved_date"), column("start_date"), column("completion_date"),
+            column("status"), names.tolist(), dup_names)):
         row = int(rows[i])
-        value = per_household.iat[i]
-        if pd.notna(value) and not low <= value <= high:
+        if known(area_hh) and not low <= area_hh <= high:
             problems.add(row, "floor_area_m2", "household_area",
-                         f"{value:.0f} m² per household is outside the usual {low:.0f}–{high:.0f} m².",
-                         round(value, 1), severity="warning")
-        year = out["built_year"].iat[i]
-        if year is not None and pd.notna(year) and year > eligible_year:
+                         f"{area_hh:.0f} m² per household is outside the usual {low:.0f}–{high:.0f} m².",
+                         round(area_hh, 1), severity="warning")
+        if known(year) and year > eligible_year:
             problems.add(row, "built_year", "not_eligible",
                          f"Built after {eligible_year}: not an eligible old compound.", year, severity="warning")
-        if "invest_planned_wan" in out:
-            invest, area = out["invest_planned_wan"].iat[i], out["floor_area_m2"].iat[i]
-            if invest is not None and area and pd.notna(invest) and invest * 10_000 / area > settings.COST_FLAG_YUAN_PER_M2:
-                problems.add(row, "invest_planned_wan", "cost_per_m2",
-                             f"{invest * 10_000 / area:.0f} yuan/m² exceeds {settings.COST_FLAG_YUAN_PER_M2}.",
-                             invest, severity="warning")
-            done = out["invest_done_wan"].iat[i] if "invest_done_wan" in out else None
-            if done is not None and invest is not None and pd.notna(done) and pd.notna(invest) and done > invest * 1.05:
-                problems.add(row, "invest_done_wan", "invest_exceeds_plan",
-                             "Completed investment exceeds the planned investment.", done, severity="warning")
-        approved, start, done = (out[c].iat[i] if c in out else None
-                                 for c in ("approved_date", "start_date", "completion_date"))
-        if start is not None and done is not None and done < start:
+        if known(invest) and known(area) and area and invest * 10_000 / area > settings.COST_FLAG_YUAN_PER_M2:
+            problems.add(row, "invest_planned_wan", "cost_per_m2",
+                         f"{invest * 10_000 / area:.0f} yuan/m² exceeds {settings.COST_FLAG_YUAN_PER_M2}.",
+                         invest, severity="warning")
+        if known(done) and known(invest) and done > invest * 1.05:
+            problems.add(row, "invest_done_wan", "invest_exceeds_plan",
+                         "Completed investment exceeds the planned investment.", done, severity="warning")
+        if known(start) and known(end) and end < start:
             problems.add(row, "completion_date", "date_order", "The completion date is before the start date.",
-                         f"{start} / {done}")
-        if approved is not None and any(d is not None and d < approved for d in (start, done)):
+                         f"{start} / {end}")
+        if known(approved) and any(known(d) and d < approved for d in (start, end)):
             problems.add(row, "approved_date", "date_order", "Approved (立项) after the start or completion date.",
                          approved, severity="warning")
-        status = out["status"].iat[i]
         needs = {"已开工": "start_date", "已完工": "completion_date"}.get(status)
-        if needs and (needs not in out or out[needs].iat[i] is None or pd.isna(out[needs].iat[i])):
+        if needs and not known(start if needs == "start_date" else end):
             problems.add(row, needs, "status_dates", f"Status {status} but no `{needs}`.", status, severity="warning")
-        if dup_names.iat[i]:
-            problems.add(row, "name", "duplicate_name", "The name appears more than once in the file.",
-                         names.iat[i], severity="warning")
+        if dup:
+            problems.add(row, "name", "duplicate_name", "The name appears more than once in the file.", name,
+                         severity="warning")
 
 
 def _parcel_area(out: pd.DataFrame, geo: gpd.GeoSeries, rows: np.ndarray, problems: Problems, *, mapped: bool) -> None:
