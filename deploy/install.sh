@@ -70,7 +70,7 @@ set +a
 step "4/7 Python environment from wheels/ (no index)"
 rm -rf "$PREFIX/venv.new"
 python3.11 -m venv "$PREFIX/venv.new"
-PIP_CONFIG_FILE=/dev/null "$PREFIX/venv.new/bin/python" -m pip install --quiet --no-index --disable-pip-version-check \
+PIP_CONFIG_FILE=/dev/null "$PREFIX/venv.new/bin/python" -m pip install --isolated --quiet --no-index --disable-pip-version-check \
     --find-links "$HERE/wheels" -r "$HERE/app/requirements.txt" || die "the Python packages did not install"
 
 step "5/7 Stopping the running dashboard and snapshotting the database (upgrade only)"
