@@ -73,12 +73,17 @@ python3.11 -m venv "$PREFIX/venv.new"
 PIP_CONFIG_FILE=/dev/null "$PREFIX/venv.new/bin/python" -m pip install --isolated --quiet --no-index --disable-pip-version-check \
     --find-links "$HERE/wheels" -r "$HERE/app/requirements.txt" || die "the Python packages did not install"
 
-step "5/7 Stopping the running dashboard and snapshotting the database (upgrade only)"
+step "5/7 Stopping the running dashboard and copying the database aside (upgrade only)"
 if systemctl is-active --quiet jiugai.service 2>/dev/null; then systemctl stop jiugai.service; fi
-if [ -f "$JIUGAI_DB" ] && [ -x "$PREFIX/venv/bin/python" ] && [ -d "$PREFIX/app" ]; then
-    (cd "$PREFIX/app" && runuser -u "$USER_NAME" -- "$PREFIX/venv/bin/python" -m scripts.backup_job snapshot \
-        --dir "$JIUGAI_BACKUP_DIR" --keep "$JIUGAI_BACKUP_KEEP" --db "$JIUGAI_DB") \
-        || die "the pre-upgrade snapshot failed; nothing was changed"
+if [ -f "$JIUGAI_DB" ]; then
+    # The dashboard is stopped, so the file is at rest: a plain copy is consistent. It is named like the
+    # nightly snapshots, so `scripts.backup_job list/verify/restore` see it (taken before any migration).
+    before="$JIUGAI_BACKUP_DIR/jiugai-$(date +%Y%m%d-%H%M%S).duckdb"
+    install -d -o "$USER_NAME" -g "$USER_NAME" -m 750 "$JIUGAI_BACKUP_DIR"
+    cp -p "$JIUGAI_DB" "$before" || die "could not copy the database to $before; nothing was changed"
+    [ -f "$JIUGAI_DB.wal" ] && cp -p "$JIUGAI_DB.wal" "$before.wal"
+    chown "$USER_NAME:$USER_NAME" "$before"*
+    echo "database copied to $before"
 fi
 
 step "6/7 Program files, database, service files"
