@@ -153,6 +153,7 @@ class Kpi:
     value: str
     delta: str | None = None
     help: str | None = None
+    plain_delta: bool = False  # a grey note under the value (no arrow, no colour) instead of a change
 
 
 def _delta_week(value: object) -> str | None:
@@ -161,15 +162,22 @@ def _delta_week(value: object) -> str | None:
 
 def overview_kpis(row: pd.Series) -> list[Kpi]:
     """The six cards of the overview for one ``county_progress`` row (a unit or the city total)."""
+    weekly = t("overview.kpi.delta_help")
+    invest = t("overview.kpi.invest_help", done=f"{row.invest_done_wan:,.2f}", planned=f"{row.planned_invest_wan:,.2f}")
     return [
-        Kpi(t("overview.kpi.compounds"), f"{int(row.started):,} / {int(row.planned_compounds):,}",
-            help=t("overview.kpi.completed_help", completed=int(row.completed), planned=int(row.planned_compounds))),
-        Kpi(t("overview.kpi.households"), f"{int(row.started_households):,} / {int(row.planned_households):,}"),
+        Kpi(t("overview.kpi.compounds"), f"{int(row.started):,}",
+            t("overview.kpi.plan_compounds", n=f"{int(row.planned_compounds):,}"),
+            help=t("overview.kpi.completed_help", completed=int(row.completed), planned=int(row.planned_compounds)),
+            plain_delta=True),
+        Kpi(t("overview.kpi.households"), f"{int(row.started_households):,}",
+            t("overview.kpi.plan_households", n=f"{int(row.planned_households):,}"), plain_delta=True),
         Kpi(t("overview.kpi.floor_area"), f"{row.planned_floor_area_m2 / 1e4:,.2f}", help=t("overview.kpi.area_help")),
-        Kpi(t("overview.kpi.start_rate"), fmt_rate(row.start_rate_compounds), _delta_week(row.start_rate_compounds_chg_week)),
-        Kpi(t("overview.kpi.completion_rate"), fmt_rate(row.completion_rate), _delta_week(row.completion_rate_chg_week)),
+        Kpi(t("overview.kpi.start_rate"), fmt_rate(row.start_rate_compounds),
+            _delta_week(row.start_rate_compounds_chg_week), help=weekly),
+        Kpi(t("overview.kpi.completion_rate"), fmt_rate(row.completion_rate), _delta_week(row.completion_rate_chg_week),
+            help=weekly),
         Kpi(t("overview.kpi.invest_rate"), fmt_rate(row.invest_rate), _delta_week(row.invest_rate_chg_week),
-            help=t("overview.kpi.invest_help", done=f"{row.invest_done_wan:,.2f}", planned=f"{row.planned_invest_wan:,.2f}")),
+            help=f"{invest} {weekly}"),
     ]
 
 
@@ -376,6 +384,14 @@ def idle_map(result: IdleLand, *, county_code: str | None, parcel_id: str | None
     selected = parcels[parcels["id"] == parcel_id] if parcel_id else parcels.iloc[0:0]
     served = result.pairs.loc[result.pairs["parcel_id"] == parcel_id, "compound_id"] if parcel_id else []
     return IdleMap(compounds, parcels, reach_ids, selected, compounds[compounds["id"].isin(list(served))])
+
+
+def idle_focus(view: IdleMap, *, county_code: str | None) -> gpd.GeoSeries | None:
+    """What the map opens on: the selected parcel with the compounds it serves, else the county, else the city."""
+    if len(view.selected_parcel):
+        both = pd.concat([view.selected_parcel.geometry, view.selected_compounds.geometry])
+        return gpd.GeoSeries(both, crs=view.selected_parcel.crs)
+    return view.compounds.geometry if county_code else None
 
 
 # --------------------------------------------------------------------------------------- living circle

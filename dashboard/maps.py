@@ -343,7 +343,7 @@ def base_map(
         st.info(t(choice.notice), icon=":material/map:")
     m = OfflineMap(
         location=[35.4, 116.6], zoom_start=9, tiles=None, prefer_canvas=True, control_scale=True,
-        max_zoom=18, min_zoom=6,
+        max_zoom=18, min_zoom=6, zoom_snap=0.25, zoom_delta=0.5,
     )
     m.gcj02 = choice.gcj02
     m.basemap = choice.name
@@ -524,7 +524,7 @@ def add_layer(
         style_function=style_function,
         highlight_function=highlight_function if highlight else None,
         tooltip=tooltip,
-        marker=folium.CircleMarker(radius=style.radius) if points else None,
+        marker=folium.CircleMarker(radius=style.radius, fill=True) if points else None,
         show=show,
         smooth_factor=0.5,
     )
@@ -561,7 +561,7 @@ def add_legend(
     large: bool = False,
 ) -> Legend:
     """Add a legend box; ``items`` are ``(colour, label)`` pairs (labels escaped here)."""
-    legend = Legend(title, items, shape=shape, position=position, font_px=18 if large else 12)
+    legend = Legend(title, items, shape=shape, position=position, font_px=17 if large else 12)
     legend.add_to(m)
     return legend
 
@@ -667,11 +667,14 @@ def add_compounds(
     layer: str = "compounds",
     large: bool = False,
     weight: float = 1.5,
+    as_points: bool | Literal["auto"] = False,
 ) -> folium.GeoJson | None:
     """Compound outlines, coloured by ``color_by`` (default: status, with its legend).
 
     ``palette`` maps each value of ``color_by`` to a colour and ``labels`` to its legend text (defaults
-    for ``status``); ``color_by=None`` draws every compound in ``color``.
+    for ``status``); ``color_by=None`` draws every compound in ``color``. ``as_points=True`` draws a dot at
+    each compound instead (outlines vanish when a whole county is in view); ``"auto"`` draws dots below
+    zoom :data:`OUTLINE_ZOOM` and outlines from it on.
     """
     colors = None
     if color_by is not None:
@@ -685,13 +688,57 @@ def add_compounds(
             if color_by == "status" and not text:
                 text = {v: category_label("status", v) for v in palette}
             add_legend(
-                m, legend_title or t("col.status"), [(palette[v], text.get(v, str(v))) for v in shown], large=large
+                m, legend_title or t("col.status"), [(palette[v], text.get(v, str(v))) for v in shown], large=large,
+                shape="circle" if as_points else "box",
             )
-    return add_layer(
-        m, compounds, layer=layer, name=name or t("maps.layer.compounds"),
-        fields=compound_fields() if fields is None else fields,
-        style=Style(color=color, weight=weight, fill_opacity=0.45), colors=colors,
+    fields = compound_fields() if fields is None else fields
+    name = name or t("maps.layer.compounds")
+    outlines = None
+    if as_points is not True:
+        outlines = add_layer(m, compounds, layer=layer, name=name, fields=fields, colors=colors,
+                             style=Style(color=color, weight=weight, fill_opacity=0.45))
+    if not as_points:
+        return outlines
+    dots = add_layer(
+        m, compounds.set_geometry(compounds.geometry.representative_point()), layer=layer, name=name,
+        fields=fields, colors=colors, line_colors={k: "#FFFFFF" for k in compounds["id"].astype(str)},
+        style=Style(color="#FFFFFF", weight=1, fill_opacity=0.95, radius=7 if large else 5),
     )
+    if outlines is not None and dots is not None:
+        dots.control = False  # one entry in the layer control; the zoom decides which one shows
+        ZoomSwitch(far=dots, near=outlines, zoom=OUTLINE_ZOOM).add_to(m)
+    return outlines if outlines is not None else dots
+
+
+OUTLINE_ZOOM = 14
+"""From this zoom on, compounds are drawn as outlines; below it as dots (``add_compounds(as_points="auto")``)."""
+
+
+class ZoomSwitch(MacroElement):
+    """Shows ``far`` below ``zoom`` and ``near`` from ``zoom`` on (dots for the city, outlines up close)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var far = {{ this.far.get_name() }}, near = {{ this.near.get_name() }};
+            function zoomSwitch() {
+                var close = map.getZoom() >= {{ this.zoom|tojson }};
+                if (close) { map.removeLayer(far); if (!map.hasLayer(near)) { map.addLayer(near); } }
+                else { map.removeLayer(near); if (!map.hasLayer(far)) { map.addLayer(far); } }
+            }
+            map.on("zoomend", zoomSwitch);
+            setTimeout(zoomSwitch, 0);  // after streamlit-folium has hooked its click handlers to both layers
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, far: folium.GeoJson, near: folium.GeoJson, zoom: int):
+        super().__init__()
+        self._name = "ZoomSwitch"
+        self.far, self.near, self.zoom = far, near, int(zoom)
 
 
 def add_parcels(

@@ -63,8 +63,8 @@ def meeting_mode_css() -> None:
         .block-container, [data-testid="stMainBlockContainer"] {
             padding-top: 1rem !important; padding-bottom: 0.5rem !important; max-width: 100% !important; }
         h1 { font-size: 2.6rem !important; }
-        [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.45rem !important; }
-        [data-testid="stMetricValue"] { font-size: 3.1rem !important; }
+        [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
+        [data-testid="stMetricValue"] { font-size: 2.8rem !important; }
         [data-testid="stMetricDelta"] { font-size: 1.25rem !important; }
         [data-testid="stCaptionContainer"] { font-size: 1.2rem !important; }
         </style>
@@ -74,10 +74,14 @@ def meeting_mode_css() -> None:
 
 
 def metric_cards(cards, *, columns: int | None = None) -> None:
-    """Show KPI cards (objects with ``label``, ``value``, ``delta``, ``help``) side by side with borders."""
+    """Show KPI cards (objects with ``label``, ``value``, ``delta``, ``help``) with borders, ``columns`` per row."""
     cards = list(cards)
-    for slot, card in zip(st.columns(columns or len(cards)), cards):
-        slot.metric(card.label, card.value, card.delta, help=card.help, border=True)
+    per_row = columns or len(cards)
+    for start in range(0, len(cards), per_row):
+        for slot, card in zip(st.columns(per_row), cards[start:start + per_row]):
+            plain = getattr(card, "plain_delta", False)
+            slot.metric(card.label, card.value, card.delta, help=card.help, border=True,
+                        delta_color="off" if plain else "normal", delta_arrow="off" if plain else "auto")
 
 
 def bind_multi(key: str, default: list, options) -> list:

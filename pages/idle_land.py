@@ -59,8 +59,7 @@ def on_map_click() -> None:
 
 
 view = cs.idle_map(result, county_code=county or None, parcel_id=parcel or None)
-focus = view.selected_parcel if parcel else (view.compounds if county else None)
-m = maps.base_map(focus, max_zoom=16)
+m = maps.base_map(cs.idle_focus(view, county_code=county or None), max_zoom=16)
 maps.add_counties(m, state.layer("counties"), selected=county or None)
 maps.add_parcels(m, view.parcels, highlight_ids=view.reachable_ids)
 maps.add_compounds(m, view.compounds, color_by="reach", palette={"yes": "#27AE60", "no": "#95A5A6"},

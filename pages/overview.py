@@ -62,8 +62,6 @@ if not meeting:
                     format_func=lambda i: t(f"overview.ind.{i}"))
 urlstate.sync("county", "indicator")
 
-ui.metric_cards(cs.overview_kpis(row))
-
 shown = cs.compounds_of_unit(compounds, unit)
 selected_county = cs.county_of_unit(unit, compounds)
 m = maps.base_map(counties[counties["county_code"] == selected_county] if selected_county else counties)
@@ -71,11 +69,19 @@ maps.add_counties(
     m, counties, values=cs.indicator_values(progress, indicator), value_label=t(f"overview.ind.{indicator}"),
     fmt=cs.indicator_format(indicator), selected=selected_county, large=meeting, clickable=True,
 )
-maps.add_compounds(m, shown, large=meeting)
-if not meeting:
+maps.add_compounds(m, shown, large=meeting, as_points="auto")  # dots for the city and a county, outlines up close
+
+if meeting:  # the projector: cards on the left, the map filling the rest
+    cards, map_slot = st.columns([1.15, 1.85])
+    with cards:
+        ui.metric_cards(cs.overview_kpis(row), columns=2)
+else:
+    ui.metric_cards(cs.overview_kpis(row), columns=3)
     st.caption(t("overview.map_hint") if not unit or unit == selected_county else t("overview.map_zone_note"))
-maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], height=650 if meeting else 520,
-            on_change=on_map_click)
+    map_slot = st.container()
+with map_slot:
+    maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], height=640 if meeting else 560,
+                on_change=on_map_click)
 if meeting:
     st.stop()
 map_downloads(m, f"overview_map_{as_of}")

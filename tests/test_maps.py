@@ -252,3 +252,18 @@ def test_legend_html_rejects_non_hex_colours():
     html = maps.legend_html("t", [("red;background:url(x)", "a"), ("#AbC123", "b")])
     assert "url(x)" not in html and maps.NO_DATA in html and "#AbC123" in html
     assert json.dumps(html)  # plain text, goes into the page as a JSON string
+
+
+def test_compounds_switch_from_dots_to_outlines_with_zoom(hostile_compounds):
+    m = maps.base_map(basemap="none", show_notice=False)
+    outlines = maps.add_compounds(m, hostile_compounds, as_points="auto")
+    layers = [c for c in m._children.values() if isinstance(c, maps.folium.GeoJson)]
+    dots = next(layer for layer in layers if layer is not outlines)
+    assert {f["geometry"]["type"] for f in outlines.data["features"]} == {"Polygon"}
+    assert {f["geometry"]["type"] for f in dots.data["features"]} == {"Point"}
+    assert not dots.control and outlines.control
+    maps.finish(m)
+    page = m.get_root().render()
+    assert f"var far = {dots.get_name()}, near = {outlines.get_name()};" in page
+    assert f"map.getZoom() >= {maps.OUTLINE_ZOOM}" in page
+    assert len(maps.add_compounds(maps.base_map(basemap="none"), hostile_compounds, as_points=True).data["features"]) == 6

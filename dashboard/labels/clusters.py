@@ -14,11 +14,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "join the same cluster.",
     ),
     "clusters.same_county": ("不跨县区", "Within one county"),
-    "clusters.max_extent": ("最大范围（米，0 为不限）", "Largest extent (m, 0 = none)"),
+    "clusters.max_extent": ("最大范围（米）", "Largest extent (m)"),
     "clusters.max_extent_help": (
-        "片区外包矩形对角线的上限；超过则拆分。2000 米约对应 15 分钟生活圈。",
-        "Upper limit of a cluster's bounding-box diagonal; larger ones are split. 2,000 m fits a 15-minute "
-        "living circle.",
+        "片区外包矩形对角线的上限，超过则拆分；0 为不限。2000 米约对应 15 分钟生活圈。",
+        "Upper limit of a cluster's bounding-box diagonal; larger ones are split; 0 = no limit. 2,000 m fits "
+        "a 15-minute living circle.",
     ),
     "clusters.min_size": ("最少小区数", "Smallest cluster"),
     "clusters.weights": ("评分权重", "Score weights"),
