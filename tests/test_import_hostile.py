@@ -50,6 +50,14 @@ def _big_zeros() -> bytes:
     return zip_of({"layer.shp": b"\0" * (5 * 1024 * 1024), "layer.shx": b"", "layer.dbf": b""})
 
 
+def _lying_size() -> bytes:
+    """A shapefile zip whose central directory understates the first member's (the .dbf's) size."""
+    data = bytearray(shapefile_zip(compounds_4548()))
+    entry = data.find(b"PK\x01\x02")
+    data[entry + 24: entry + 28] = (10).to_bytes(4, "little")
+    return bytes(data)
+
+
 def _wrong_prj_geojson() -> bytes:
     doc = json.loads(compounds_4548().to_json())  # metre coordinates...
     doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4326"}}  # ...declared as degrees
@@ -119,6 +127,9 @@ BAD = {
                                r"would expand to .* but at most 0.0001 MB", "zip_unsafe"),
     "encrypted_member": (lambda: (encrypted_flag(shapefile_zip(compounds_4548())), "locked.zip"), {}, {},
                          r"encrypted file", "zip_unsafe"),
+    # zipfile stops at the declared size, so the check of the content's CRC is what refuses it
+    "member_larger_than_header": (lambda: (_lying_size(), "lying.zip"), {}, {},
+                                  r"member '老旧小区\.dbf' could not be extracted \(Bad CRC-32", "unreadable"),
     "zip_without_shapefile": (lambda: (zip_of({"readme.txt": b"hello"}), "docs.zip"), {}, {},
                               r"contains no shapefile \(\.shp\)", "no_geometry"),
     "shapefile_without_dbf": (lambda: (shapefile_zip(compounds_4548(), drop=(".dbf",)), "nodbf.zip"), {}, {},
