@@ -125,7 +125,8 @@ def assumed(preview: importer.Preview) -> None:
     if preview.crs is not None:
         choice = preview.crs
         name = t("data.crs.gcj02") if choice.gcj02 else (
-            t(f"data.crs.{choice.epsg}") if has(f"data.crs.{choice.epsg}") else f"EPSG:{choice.epsg}")
+            t(f"data.crs.{choice.epsg}") if has(f"data.crs.{choice.epsg}")
+            else (f"EPSG:{choice.epsg} {choice.name or ''}" if choice.epsg else str(choice.name)))
         how = t(f"data.how.{choice.source}")
         if choice.source == "detected":
             how += " · " + t(f"data.reason.{choice.reason}")

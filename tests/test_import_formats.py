@@ -167,3 +167,17 @@ def test_two_shapefiles_in_one_zip_choose_layer():
     preview = importer.prepare(data, "two.zip", kind="compounds")
     assert preview.layers == ["a", "b"] and preview.layer == "a" and preview.n_rows == 3
     assert importer.prepare(data, "two.zip", kind="compounds", layer="b").n_rows == 1
+
+
+def test_file_crs_without_epsg_code_and_other_datums(con):
+    """A .prj with a local Transverse Mercator (no EPSG code) and one in Xi'an 1980 are taken from the file."""
+    local = pyproj.CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=116.5 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m")
+    gdf = compounds_4548().to_crs(local)
+    preview = importer.prepare(shapefile_zip(gdf, prj=True), "local.zip", kind="compounds")
+    assert preview.crs.epsg is None and preview.crs.source == "file" and preview.crs.wkt
+    importer.commit(con, preview, user=ADMIN)
+    rows = con.execute("SELECT ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM compounds ORDER BY id").fetchall()
+    for (lon, lat), (want_lon, want_lat) in zip(rows, expected_centroids_wgs84()):
+        assert GEOD.inv(lon, lat, want_lon, want_lat)[2] < 0.05
+    xian80 = importer.prepare(shapefile_zip(compounds_4548().to_crs(2384), prj=True), "xian80.zip", kind="compounds")
+    assert (xian80.crs.epsg, xian80.crs.source, xian80.n_valid) == (2384, "file", 3)

@@ -23,7 +23,7 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from analytics import settings
 from analytics.coords import geometries_from_gcj02
@@ -51,12 +51,19 @@ class CRSChoice:
     says x and y were exchanged; ``gcj02`` that GCJ-02 degrees were converted to WGS84.
     """
 
-    epsg: int
+    epsg: int | None
     source: Literal["file", "declared", "detected"]
     reason: str
     swapped: bool = False
     gcj02: bool = False
     file_epsg: int | None = None
+    wkt: str | None = None  # a file's CRS that has no EPSG code (e.g. a local Gauss-Krüger meridian)
+    name: str | None = None
+
+    @property
+    def crs(self) -> int | str:
+        """What pyproj/GeoPandas take: the EPSG code, else the WKT."""
+        return self.epsg if self.epsg is not None else self.wkt
 
     @property
     def label(self) -> str:
@@ -66,7 +73,7 @@ class CRSChoice:
             extra.append("x/y swapped")
         if self.gcj02:
             extra.append("GCJ-02 converted to WGS84")
-        name = "GCJ-02" if self.gcj02 else f"EPSG:{self.epsg}"
+        name = "GCJ-02" if self.gcj02 else (f"EPSG:{self.epsg}" if self.epsg is not None else repr(self.name))
         return f"{name} ({', '.join(extra)})"
 
 
@@ -141,20 +148,19 @@ def choose_crs(
         swapped = bool(swap) if swap is not None else _swapped_for(epsg, guess)
         return CRSChoice(epsg, "declared", "declared", swapped, gcj02, file_epsg)
     if file_crs is not None:
-        epsg = file_epsg
-        if epsg is None:
+        lands = _share_in_jining(file_crs, x, y)
+        swapped_lands = _share_in_jining(file_crs, y, x)
+        if swap is None and max(lands, swapped_lands) < 0.5:
+            hint = (f" look like EPSG:{guess[1]}{' with x/y swapped' if guess[2] else ''}" if guess
+                    else " do not fall inside Jining")
             raise ImportRejected(
-                f"The file's coordinate system {file_crs.name!r} has no EPSG code; declare the CRS (e.g. 4548).",
+                f"The file says {_crs_name(file_crs)} but its coordinates ({_describe(x, y)}){hint}; fix the .prj "
+                "or declare the CRS.",
                 kind="crs",
             )
-        if guess is not None and not _compatible(epsg, guess):
-            raise ImportRejected(
-                f"The file says EPSG:{epsg} but its coordinates ({_describe(x, y)}) look like EPSG:{guess[1]}"
-                f"{' with x/y swapped' if guess[2] else ''}; fix the .prj or declare the CRS.",
-                kind="crs",
-            )
-        swapped = bool(swap) if swap is not None else (guess is not None and guess[2])
-        return CRSChoice(epsg, "file", "file", swapped, False, file_epsg)
+        swapped = bool(swap) if swap is not None else swapped_lands > lands
+        return CRSChoice(file_epsg, "file", "file", swapped, False, file_epsg,
+                         wkt=None if file_epsg else file_crs.to_wkt(), name=file_crs.name)
     if guess is None:
         raise ImportRejected(
             f"The coordinates ({_describe(x, y)}) are not degrees or CGCS2000 Gauss-Krüger metres inside Jining; "
@@ -167,12 +173,22 @@ def choose_crs(
     return CRSChoice(epsg, "detected", reason, swapped, False, None)
 
 
-def _compatible(epsg: int, guess: tuple[str, int, bool, float]) -> bool:
-    """Whether a file's EPSG code agrees with the detected hypothesis (any geographic CRS ~ degrees)."""
-    crs = CRS.from_epsg(epsg)
-    if guess[0] == "degrees":
-        return crs.is_geographic
-    return epsg == guess[1] or (crs.is_projected and epsg in (4509,) and guess[1] == 4548)
+def _crs_name(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else repr(crs.name)
+
+
+def _share_in_jining(crs: CRS, x: np.ndarray, y: np.ndarray) -> float:
+    """Share of the points (at most 500 of them) that ``crs`` places inside Jining's broad degree box."""
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))[:500]
+    if len(ok) == 0:
+        return 0.0
+    try:
+        lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(x[ok], y[ok])
+    except Exception:  # noqa: BLE001 - pyproj raises several types for impossible coordinates
+        return 0.0
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return float(np.mean(_inside(lon, DEGREES_RANGE[0]) & _inside(lat, DEGREES_RANGE[1])))
 
 
 def _swapped_for(epsg: int, guess: tuple[str, int, bool, float] | None) -> bool:
@@ -185,7 +201,7 @@ def to_storage(geometry: gpd.GeoSeries, choice: CRSChoice) -> gpd.GeoSeries:
     geoms = np.asarray(geometry.values, dtype=object)
     if choice.swapped:
         geoms = shapely.transform(geoms, lambda xy: xy[:, ::-1])
-    series = gpd.GeoSeries(geoms, index=geometry.index, crs=choice.epsg)
+    series = gpd.GeoSeries(geoms, index=geometry.index, crs=choice.crs)
     if choice.gcj02:
         series = geometries_from_gcj02(series)
     return series.to_crs(settings.STORAGE_CRS)
