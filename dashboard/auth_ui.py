@@ -119,6 +119,11 @@ def users_frame() -> pd.DataFrame:
     """Every account (no hashes) with role names and column headers in the user's language."""
     users = auth.list_users(state.cursor())
     users["role"] = users["role"].map(role_label)
+    lang = 0 if st.session_state.get("lang", "zh") == "zh" else 1
+    users["county_code"] = users["county_code"].map(
+        lambda code: f"{code} {settings.COUNTIES[code][lang]}" if code in settings.COUNTIES else ""
+    )
+    users["display_name"] = users["display_name"].fillna("")
     return _with_labels(users)
 
 

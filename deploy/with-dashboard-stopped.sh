@@ -5,7 +5,7 @@
 #   with-dashboard-stopped.sh COMMAND [ARGS...]      (as root; the environment is passed on)
 set -u
 was_active=0
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet jiugai.service; then
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet jiugai.service 2>/dev/null; then
     was_active=1
     systemctl stop jiugai.service
 fi

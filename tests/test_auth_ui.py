@@ -124,7 +124,9 @@ def test_signed_out_user_reads_every_page_and_reaches_no_write_path(db):
     assert not at.dataframe and not at.main.button and not at.main.text_input
     for path in ("pages/data.py", "pages/admin.py"):
         at.switch_page(path).run()
-        for index in range(len(at.main.button)):  # whatever write buttons a page offers refuse a signed-out user
+        for index in range(len(at.main.button)):  # every button is disabled, or clicking it writes nothing
+            if at.main.button[index].disabled:
+                continue
             at.main.button[index].click().run()
             assert not at.exception, (path, at.exception)
     assert _audit_rows(db) == before
