@@ -12,6 +12,11 @@ Coordinate reference systems
     (CGCS2000 3-degree Gauss-Krüger CM 117E, metres, every distance is measured in it).
 Living circle (GB 50180-2018)
     ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000 (``WALK_15MIN_STRICT_M`` = 800).
+Accounts and sign-in
+    ``SESSION_TTL_MIN`` = 480 (a session's lifetime), ``SESSION_IDLE_MIN`` = 60 (ended after this long
+    without a page view), ``SIGN_IN_FREE_FAILURES`` = 3 wrong passwords before a lock of
+    ``SIGN_IN_LOCK_BASE_S`` = 30 s doubling up to ``SIGN_IN_LOCK_MAX_S`` = 900 s, ``PASSWORD_MIN_LENGTH`` = 10,
+    ``BCRYPT_ROUNDS`` = 12.
 """
 
 from __future__ import annotations
