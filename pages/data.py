@@ -285,7 +285,7 @@ def reports_section() -> None:
         st.session_state["report_county"] = user.county_code if user and user.county_code in counties else counties[0]
     top = st.columns(2)
     county = top[0].selectbox(t("data.report.county"), counties, key="report_county",
-                              format_func=lambda c: f"{settings.COUNTIES[c][0]}（{c}）")
+                              format_func=lambda c: f"{maps.county_label(c)}（{c}）")
     chosen = top[1].date_input(t("data.report.week"), value=_default_week(), key="report_week")
     week = reports.report_friday(chosen)
     st.caption(t("data.report.friday", date=week.isoformat(), year=week.year, n=issue_number(week, kind="week")))
@@ -329,7 +329,7 @@ def reports_section() -> None:
                     refused(exc)
                 else:
                     st.session_state["report_notice"] = t(
-                        "data.report.submitted", county=settings.COUNTIES[county][0], date=week.isoformat(),
+                        "data.report.submitted", county=maps.county_label(county), date=week.isoformat(),
                         n=done.rows_written, replaced=done.rows_replaced)
                     st.session_state["report_upload_n"] = st.session_state.get("report_upload_n", 0) + 1
                     st.session_state.pop("_report_prepared", None)
@@ -404,7 +404,13 @@ def backup_section() -> None:
     zipped = st.file_uploader(t("data.restore.upload"), type=["zip"],
                               key=f"restore_file_{st.session_state.get('restore_upload_n', 0)}")
     confirmed = st.checkbox(t("data.restore.confirm"), key="restore_confirm")
-    if st.button(t("data.restore.button"), key="restore_button", disabled=zipped is None or not confirmed):
+    if st.button(t("data.restore.button"), key="restore_button"):
+        if zipped is None:
+            st.warning(t("data.restore.need_file"))
+            return
+        if not confirmed:
+            st.warning(t("data.restore.need_confirm"))
+            return
         try:
             with st.spinner():
                 done = backup.restore_backup(state.cursor(), zipped.getvalue(), user=auth_ui.current_user(),

@@ -291,5 +291,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.restore.upload": ("上传备份 zip", "Upload a backup zip"),
     "data.restore.confirm": ("我确认用该备份替换全部数据", "I confirm: replace all data with this backup"),
     "data.restore.button": ("恢复", "Restore"),
+    "data.restore.need_file": ("请先上传备份 zip。", "Upload a backup zip first."),
+    "data.restore.need_confirm": ("请先勾选确认。", "Tick the confirmation first."),
     "data.restore.done": ("已恢复，共 {n} 条记录（备份时间 {when}）。", "Restored {n} rows (backup of {when})."),
 }
