@@ -160,6 +160,8 @@ BAD = {
     "geojson_null_geometries": (lambda: (json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"小区名称": "甲"}, "geometry": None}]}).encode(), "nulls.geojson"), {}, {},
         r"has no usable geometry in any row", "no_geometry"),
+    "json_nested_too_deeply": (lambda: (b"[" * 200_000 + b"]" * 200_000, "deep.geojson"), {}, {},
+                               r"'deep\.geojson' is nested too deeply to be GeoJSON", "unreadable"),
     "json_not_geojson": (lambda: (b"[1, 2, 3]", "list.json"), {}, {}, r"not a GeoJSON FeatureCollection \(type 'list'\)",
                          "unreadable"),
     "gpkg_not_sqlite": (lambda: (b"GPKG? no." * 20, "fake.gpkg"), {}, {}, r"is not a GeoPackage", "unreadable"),

@@ -428,6 +428,8 @@ def _read_geojson(data: bytes, file_name: str, *, encoding: str | None) -> RawTa
             f"{file_name!r} is not valid JSON ({exc.msg} at line {exc.lineno}); it may be truncated.",
             kind="unreadable",
         ) from None
+    except RecursionError:
+        raise ImportRejected(f"{file_name!r} is nested too deeply to be GeoJSON.", kind="unreadable") from None
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
         found = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
         raise ImportRejected(
