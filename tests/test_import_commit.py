@@ -164,3 +164,17 @@ def test_rejected_commit_leaves_no_trace(con):
         importer.commit(con, importer.prepare(csv_bytes(frame), "clash.csv", kind="compounds"), user=ADMIN,
                         mode="append")
     assert backup.table_checksums(con, tables) == before
+
+
+def test_conflicting_concurrent_write_stores_nothing(con):
+    """Another session holding uncommitted changes to the same rows: the import is refused, nothing stored."""
+    other = con.cursor()
+    other.execute("BEGIN TRANSACTION")
+    other.execute("DELETE FROM compounds WHERE id = (SELECT min(id) FROM compounds)")
+    tables = ("compounds", "audit_log", "import_batches", "undo_compounds")
+    before = backup.table_checksums(con, tables)
+    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "a.csv", kind="compounds")
+    with pytest.raises(DataError, match=r"Another write to the same data was in progress, so nothing was stored"):
+        importer.commit(con, preview, user=ADMIN)
+    other.execute("ROLLBACK")
+    assert backup.table_checksums(con, tables) == before

@@ -16,6 +16,7 @@ from datetime import datetime
 import duckdb
 
 from analytics import audit, settings
+from analytics.errors import DataError
 from analytics.store import table_columns
 
 log = logging.getLogger(__name__)
@@ -135,12 +136,23 @@ def set_info(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
 
 
 def in_transaction(con: duckdb.DuckDBPyConnection, work):
-    """Run ``work()`` in one transaction: it lands whole or not at all."""
+    """Run ``work()`` in one transaction: it lands whole or not at all.
+
+    A write conflicting with another session's concurrent write is rolled back and reported as a
+    ``DataError`` (try again), not as a database exception.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         result = work()
         con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # DuckDB already aborted the transaction (e.g. after a conflict)
+        if isinstance(exc, duckdb.TransactionException):
+            raise DataError(
+                "Another write to the same data was in progress, so nothing was stored; try again in a moment."
+            ) from exc
         raise
     return result
