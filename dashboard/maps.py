@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import logging
 import math
 import os
@@ -44,7 +45,8 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
+from folium.map import ElementAddToElement
 from jinja2 import Template
 from pyproj import Transformer
 from shapely.geometry import mapping
@@ -81,7 +83,7 @@ NO_DATA = "#D5D8DC"
 
 
 # ---------------------------------------------------------------------------------------------- escaping
-_JS_TEMPLATE_ENTITIES = str.maketrans({"$": "&#36;", "`": "&#96;", "\\": "&#92;"})
+_JS_TEMPLATE_ENTITIES = str.maketrans({"$": "&#36;", "`": "&#96;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
 
 
 def escape_text(value: object) -> str:
@@ -89,7 +91,9 @@ def escape_text(value: object) -> str:
 
     HTML-escapes ``& < > " '`` and turns ``$``, backtick and backslash into HTML entities, so that neither
     markup (``<img onerror=…>``) nor template-string interpolation (``${…}``, a closing backtick) survives.
-    ``None``, NaN and ``pd.NA`` become the empty string.
+    Braces become entities too: folium compiles rendered element output as a Jinja template again, so a
+    ``{{ … }}`` from the data would otherwise be evaluated on the server. ``None``, NaN and ``pd.NA``
+    become the empty string.
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
@@ -488,21 +492,26 @@ def add_layer(
     if frame is None or len(frame) == 0:
         return None
     keys = frame[id_column].astype(str).to_numpy()
-    geoms = display_frame(frame, gcj02=m.gcj02, simplify_m=simplify_m).to_numpy()
+    shown = display_frame(frame, gcj02=m.gcj02, simplify_m=simplify_m)
+    geoms = shown.to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not keep.any():
+        return None
     properties = _properties(frame, layer, keys, fields)
     features = [
-        {"type": "Feature", "id": key, "properties": props, "geometry": mapping(geom)}
-        for key, props, geom in zip(keys, properties, geoms)
-        if geom is not None and not geom.is_empty
+        {"type": "Feature", "id": key, "properties": props, "geometry": geometry}
+        for key, props, geometry, kept in zip(keys, properties, _geojson_geometries(geoms), keep)
+        if kept
     ]
-    if not features:
-        return None
     fill = _lookup(colors)
     line = _lookup(line_colors)
+    by_colours: dict[tuple, dict[str, Any]] = {}
     styles: dict[str, dict[str, Any]] = {}
-    for key in keys:
-        fill_color = fill.get(key)
-        styles[key] = style.leaflet(color=line.get(key, fill_color), fill=fill_color)
+    for key in keys[keep]:
+        colours = (line.get(key, fill.get(key)), fill.get(key))
+        if colours not in by_colours:
+            by_colours[colours] = style.leaflet(color=colours[0], fill=colours[1])
+        styles[key] = by_colours[colours]
 
     def style_function(feature: dict) -> dict:
         return styles.get(feature["id"], style.leaflet())
@@ -510,7 +519,7 @@ def add_layer(
     def highlight_function(feature: dict) -> dict:
         return {"weight": style.weight + 2.5, "fillOpacity": min(1.0, style.fill_opacity + 0.2)}
 
-    points = all(f["geometry"]["type"] == "Point" for f in features)
+    points = bool(np.all(shapely.get_type_id(geoms[keep]) == 0))
     tooltip = None
     if fields:
         tooltip = folium.GeoJsonTooltip(
@@ -518,8 +527,11 @@ def add_layer(
             aliases=[escape_text(field[1]) for field in fields],
             sticky=True,
         )
-    geojson = folium.GeoJson(
+    b = shapely.total_bounds(geoms[keep])
+    geojson = _GeoJsonLayer(
         {"type": "FeatureCollection", "features": features},
+        styles=styles,
+        bounds=[[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]],
         name=escape_text(name),
         style_function=style_function,
         highlight_function=highlight_function if highlight else None,
@@ -530,6 +542,81 @@ def add_layer(
     )
     geojson.add_to(m)
     return geojson
+
+
+class _GeoJsonLayer(folium.GeoJson):
+    """``folium.GeoJson`` whose style switch and bounds are computed once from what :func:`add_layer` knows.
+
+    folium derives both by walking every feature in Python on each render (JSON-dumping each feature's
+    style, iterating every coordinate for the bounds), and streamlit-folium renders a map more than once;
+    here the styles are grouped by identity and the bounds come from shapely.
+    """
+
+    def __init__(self, data: dict, *, styles: dict[str, dict[str, Any]], bounds: list[list[float]], **kwargs):
+        super().__init__(data, **kwargs)
+        self._styles = styles
+        self._bounds = bounds
+
+    def _get_self_bounds(self) -> list[list[float]]:
+        return self._bounds
+
+    def render(self, **kwargs):
+        self.parent_map = folium.utilities.get_obj_in_upper_tree(self, folium.Map)
+        groups: dict[int, tuple[dict, list[str]]] = {}
+        for key, style in self._styles.items():
+            groups.setdefault(id(style), (style, []))[1].append(key)
+        ordered = sorted(groups.values(), key=lambda group: -len(group[1]))
+        self.style_map = {json.dumps(style, sort_keys=True): ids for style, ids in ordered[1:]}
+        self.style_map["default"] = json.dumps(ordered[0][0], sort_keys=True) if ordered else "{}"
+        if self.highlight:
+            first = self.data["features"][0]
+            self.highlight_map = {"default": json.dumps(self.highlight_function(first), sort_keys=True)}
+        # What folium.map.Layer.render and branca's MacroElement.render do, except that the rendered script
+        # (which holds the data) is added verbatim: branca would compile it as a Jinja template again,
+        # which costs a full lexer pass over the GeoJSON and evaluates any "{{ … }}" found in the data.
+        if self.includes:
+            raise RuntimeError("GeoJson layers with class includes are not supported here.")
+        if self.show:
+            self.add_child(
+                ElementAddToElement(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
+                name=self.get_name() + "_add",
+            )
+        script = self._template.module.__dict__["script"]
+        self.get_root().script.add_child(_Verbatim(script(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _Verbatim(Element):
+    """Already rendered text, put into the page as it is (never compiled as a template)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = str(text)
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+def _geojson_geometries(geoms: np.ndarray) -> list[dict | None]:
+    """GeoJSON geometry dicts; points and hole-free polygons in bulk, anything else through shapely."""
+    out: list[dict | None] = [None] * len(geoms)
+    type_id = shapely.get_type_id(geoms)
+    points = np.flatnonzero(type_id == 0)
+    if len(points):
+        for pos, xy in zip(points, shapely.get_coordinates(geoms[points]).tolist()):
+            out[pos] = {"type": "Point", "coordinates": xy}
+    simple = np.flatnonzero((type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0))
+    if len(simple):
+        rings = shapely.get_exterior_ring(geoms[simple])
+        coords, owner = shapely.get_coordinates(rings, return_index=True)
+        cuts = np.flatnonzero(np.diff(owner)) + 1
+        for pos, part in zip(simple, np.split(coords, cuts)):
+            out[pos] = {"type": "Polygon", "coordinates": [part.tolist()]}
+    for pos in np.flatnonzero(np.array([o is None for o in out])):
+        if geoms[pos] is not None and not shapely.is_empty(geoms[pos]):
+            out[pos] = mapping(geoms[pos])
+    return out
 
 
 def _lookup(colors: Mapping[str, str] | pd.Series | None) -> dict[str, str]:
@@ -544,11 +631,27 @@ def _properties(frame: pd.DataFrame, layer: str, keys: np.ndarray, fields: Seque
     for field in fields:
         column, formatter = field[0], (field[2] if len(field) > 2 else None)
         values = frame[column].tolist() if column in frame.columns else [None] * len(frame)
-        columns.append([escape_text(formatter(v) if formatter else v) for v in values])
+        columns.append(_formatted(values, formatter))
     return [
         {"layer": layer, "key": key, **{f"f{i}": col[row] for i, col in enumerate(columns)}}
         for row, key in enumerate(keys)
     ]
+
+
+def _formatted(values: list, formatter: Callable[[object], str] | None) -> list[str]:
+    """Each value formatted and escaped; each distinct value only once (labels look up the session language)."""
+    seen: dict[Any, str] = {}
+    out = []
+    for value in values:
+        try:
+            hash(value)
+        except TypeError:  # unhashable (a list): format it every time
+            out.append(escape_text(formatter(value) if formatter else value))
+            continue
+        if value not in seen:
+            seen[value] = escape_text(formatter(value) if formatter else value)
+        out.append(seen[value])
+    return out
 
 
 def add_legend(

@@ -59,7 +59,8 @@ def hostile_compounds() -> gpd.GeoDataFrame:
     ("raw", "escaped"),
     [
         ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
-        ("${alert(1)}", "&#36;{alert(1)}"),
+        ("${alert(1)}", "&#36;&#123;alert(1)&#125;"),
+        ("{{ 7*7 }}", "&#123;&#123; 7*7 &#125;&#125;"),
         ("a`b", "a&#96;b"),
         ("a\\b", "a&#92;b"),
         ("\"x\" & 'y'", "&quot;x&quot; &amp; &#x27;y&#x27;"),
@@ -77,7 +78,7 @@ def test_escape_text_known_answers(raw, escaped):
 def test_escaped_text_has_no_active_characters():
     for raw in HOSTILE:
         out = maps.escape_text(raw)
-        assert not set(out) & set("<>`$\\\"'")
+        assert not set(out) & set("<>`$\\\"'{}")
 
 
 def test_hostile_names_are_inert_in_rendered_map(hostile_compounds):
@@ -96,7 +97,7 @@ def test_hostile_names_are_inert_in_rendered_map(hostile_compounds):
     assert "${alert" not in page and "onerror=alert(1)>" not in page
     for raw in HOSTILE:  # each name is still there, as inert text
         assert maps.escape_text(raw) in page
-    assert "&lt;i&gt;layer&lt;/i&gt;&#96;&#36;{1}&#96;" in page
+    assert "&lt;i&gt;layer&lt;/i&gt;&#96;&#36;&#123;1&#125;&#96;" in page
     assert "&lt;svg onload=alert(4)&gt;" in page
     assert "&#96;+alert(6)+&#96;" in page
     assert "&lt;b&gt;bogus&lt;/b&gt;" in page  # an unknown status is shown as escaped text too
@@ -267,3 +268,21 @@ def test_compounds_switch_from_dots_to_outlines_with_zoom(hostile_compounds):
     assert f"var far = {dots.get_name()}, near = {outlines.get_name()};" in page
     assert f"map.getZoom() >= {maps.OUTLINE_ZOOM}" in page
     assert len(maps.add_compounds(maps.base_map(basemap="none"), hostile_compounds, as_points=True).data["features"]) == 6
+
+
+def test_template_syntax_in_data_is_never_evaluated(hostile_compounds):
+    """folium compiles rendered output as Jinja again; data with ``{{ … }}`` must stay text (no 49, no error)."""
+    compounds = hostile_compounds.copy()
+    compounds["name"] = ["{{ 7*7 }}", "{% if true %}x{% endif %}", "{# c #}", "{{ lipsum.__globals__ }}", "{", "}"]
+    compounds["id"] = ["{{ 6*7 }}", "b", "c", "d", "e", "f"]
+    m = maps.base_map(basemap="none", show_notice=False)
+    maps.add_compounds(m, compounds, name="{{ 5*5 }}")
+    maps.add_legend(m, "{{ 4*4 }}", [("#000000", "{{ 3*3 }}")])
+    maps.finish(m)
+    page = js_view(m.get_root().render())
+    assert "{{ 7*7 }}" not in page and "{% if" not in page and "lipsum.__globals__ }}" not in page
+    for number in ("49", "25", "16", "9"):
+        assert f'"{number}"' not in page and f">{number}<" not in page
+    assert "&#123;&#123; 7*7 &#125;&#125;" in page and "&#123;&#123; 4*4 &#125;&#125;" in page
+    assert '"{{ 6*7 }}"' in page  # the id is data handed to the script verbatim, not a template
+    assert '"42"' not in page
