@@ -71,7 +71,7 @@ maps.add_compounds(
 maps.add_facilities(m, view.facilities)
 st.subheader(t("living.map", type=type_name))
 maps.render(m, key="living_map")
-map_downloads(m, f"living_circle_{ftype}")
+map_downloads(m, f"living_circle_{ftype}", title=t("living.map", type=type_name))
 
 st.subheader(t("living.lacking", tier=tier_name, type=type_name))
 lacking = cs.lacking_table(lc, ftype, tier)
@@ -140,7 +140,8 @@ maps.add_selection(
                                                      maps.fmt_int)],
 )
 maps.render(m, key="siting_map")
-map_downloads(m, f"siting_{ftype}_k{inputs[1]}", key="siting-map")
+map_downloads(m, f"siting_{ftype}_k{inputs[1]}", key="siting-map",
+              title=t("living.siting_title", type=type_name, k=inputs[1]))
 
 st.markdown(f"**{t('living.chosen')}**")
 show_table(cs.sites_table(result.chosen), f"siting_{ftype}_k{inputs[1]}_parcels", key="siting-chosen")

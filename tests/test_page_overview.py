@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import date
 from pathlib import Path
 
@@ -157,3 +158,29 @@ def test_english(demo_con):
     assert [m.label for m in at.metric][3:] == ["Start rate", "Completion rate", "Investment rate"]
     table = table_with(at, "ID")
     assert set(table["Status"]) <= {"Not started", "Approved", "Under way", "Completed"}
+
+
+def map_args(at: AppTest) -> dict:
+    import json
+
+    return json.loads(at.get("component_instance")[0].proto.json_args)
+
+
+def test_basemaps_from_the_sidebar(monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    at = open_page()
+    plain = map_args(at)
+    assert "tileLayer" not in plain["script"] and "http" not in plain["script"]
+    assert plain["js_links"] == ["/app/static/vendor/leaflet/leaflet.js", "/app/static/vendor/jquery/jquery.min.js"]
+
+    rerun(at, basemap="tianditu")  # no key: say so, draw without tiles
+    assert [i.value for i in at.info] == [
+        "未配置天地图密钥：请在 .streamlit/secrets.toml 中设置 TIANDITU_KEY，或设置环境变量 TIANDITU_KEY。地图暂以无底图方式显示。"
+    ]
+    assert "tianditu" not in map_args(at)["script"]
+
+    rerun(at, basemap="gaode")  # Gaode tiles, and the data shifted to GCJ-02 (≈ 500 m east)
+    gaode = map_args(at)["script"]
+    assert "is.autonavi.com" in gaode and not at.info
+    lon = lambda script: float(re.search(r'"coordinates": \[\[\[([\d.]+), ([\d.]+)\]', script).group(1))  # noqa: E731
+    assert 0.003 < lon(gaode) - lon(plain["script"]) < 0.008  # ≈ 0.0053° of longitude at 35.4°N

@@ -37,6 +37,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "No cluster with these settings; widen the gap or lower the smallest cluster size.",
     ),
     "clusters.map": ("成片区域", "Clusters"),
+    "clusters.map_title": ("成片改造区域（相邻间距 {gap} 米）", "Renewal clusters (gap {gap} m)"),
     "clusters.map_hint": ("点击片区可查看详情。", "Click a cluster to see its details."),
     "clusters.in_cluster": ("成片小区", "In a cluster"),
     "clusters.alone": ("其他小区", "Other compounds"),

@@ -24,6 +24,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "idle.kpi.compounds_help": ("共 {n} 个小区", "of {n} compounds"),
     "idle.kpi.households": ("这些小区的户数", "Their households"),
     "idle.map": ("地块与小区", "Parcels and compounds"),
+    "idle.map_title": ("老旧小区周边 {distance} 米内的存量用地", "Idle land within {distance} m of the compounds"),
     "idle.map_hint": (
         "深色地块在距离范围内；点击地块可在下方查看它能服务的小区。",
         "Strong colours: parcels within reach; click a parcel to see the compounds it could serve.",

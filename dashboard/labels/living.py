@@ -40,6 +40,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "living.col.compounds": ("小区数", "Compounds"),
     "living.col.compounds_covered": ("覆盖小区数", "Compounds covered"),
     "living.siting": ("设施选址", "Facility siting"),
+    "living.siting_title": ("{type}选址建议（{k} 处）", "Proposed sites for {type} (k = {k})"),
     "living.siting_caption": (
         "在满足最小面积的闲置用地中选出 k 处新建{type}，使新纳入服务范围的户数最多（最大覆盖选址模型，CBC 求解）；"
         "已在现有设施服务范围内的小区不计。范围：{scope}。",

@@ -47,6 +47,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.ind.started": ("已开工小区数", "Compounds started"),
     "overview.ind.completed": ("已完工小区数", "Compounds completed"),
     "overview.map": ("县区分布", "Counties"),
+    "overview.map_title": ("各县区{indicator}及改造小区状态", "{indicator} by county, compounds by status"),
     "overview.map_hint": (
         "点击地图上的县区可筛选本页；小区轮廓按截至日期的状态着色。",
         "Click a county on the map to filter this page; compound outlines are coloured by status at the "
