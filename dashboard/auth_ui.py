@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -31,7 +32,11 @@ def current_user() -> User | None:
     token = st.session_state.get(TOKEN_KEY)
     if not token:
         return None
-    user = auth.session_user(state.cursor(), token)
+    try:
+        user = auth.session_user(state.cursor(), token)
+    except (duckdb.Error, JiugaiError):  # the page shows the database problem itself; treat as signed out
+        log.exception("could not check the session")
+        return None
     if user is None:
         del st.session_state[TOKEN_KEY]
         st.session_state[_NOTICE_KEY] = ("warning", "auth.expired", {})
@@ -92,8 +97,9 @@ def sidebar_box() -> None:
             with st.expander(t("auth.sign_in"), icon=":material/login:"):
                 st.caption(t("auth.sign_in_hint"))
                 with st.form("auth-sign-in", clear_on_submit=True):
-                    username = st.text_input(t("auth.username"), key="auth_username")
-                    password = st.text_input(t("auth.password"), type="password", key="auth_password")
+                    username = st.text_input(t("auth.username"), key="auth_username", autocomplete="username")
+                    password = st.text_input(t("auth.password"), type="password", key="auth_password",
+                                             autocomplete="current-password")
                     if st.form_submit_button(t("auth.submit")):
                         _sign_in(username, password)
             return
