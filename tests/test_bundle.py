@@ -235,3 +235,25 @@ def test_wheel_set_installs_offline_into_a_fresh_environment_and_the_app_runs(tm
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == f"ok {env_dir}"
+
+
+def test_packages_index_describes_each_deb(tmp_path):
+    """The flat apt repository index: each package's control fields plus where and what the file is."""
+    import hashlib
+
+    root = tmp_path / "pkg"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(
+        "Package: jiugai-probe\nVersion: 1:1.0-1\nArchitecture: all\nMaintainer: x <x@example.org>\n"
+        "Depends: libc6\nDescription: probe\n"
+    )
+    debs = tmp_path / "debs"
+    debs.mkdir()
+    deb = debs / "jiugai-probe_1_1.0-1_all.deb"
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True, capture_output=True)
+    index = build_bundle.write_packages_index(debs).read_text(encoding="utf-8")
+    fields = dict(line.split(": ", 1) for line in index.strip().splitlines())
+    assert fields["Package"] == "jiugai-probe" and fields["Version"] == "1:1.0-1" and fields["Depends"] == "libc6"
+    assert fields["Filename"] == "./jiugai-probe_1_1.0-1_all.deb"
+    assert int(fields["Size"]) == deb.stat().st_size
+    assert fields["SHA256"] == hashlib.sha256(deb.read_bytes()).hexdigest()
