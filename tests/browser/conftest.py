@@ -6,6 +6,7 @@ The machinery lives in ``harness.py`` (shared with the concurrency and fault tes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from harness import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    RUN_COUNTER_JS,
     VIEWPORT,
     AppPage,
     Server,
@@ -61,9 +63,9 @@ def browser(server) -> Iterator:
         chromium.close()
 
 
-@pytest.fixture
-def app(browser, server) -> Iterator[AppPage]:
-    """A fresh browser context and tab; every request outside localhost is aborted and recorded."""
+@contextmanager
+def guarded_tab(browser, server: Server) -> Iterator[AppPage]:
+    """A browser context and tab on ``server``; every request outside localhost is aborted and recorded."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale="zh-CN")
     tab = AppPage(page=None, server=server, log_offset=len(server.log_text()))
 
@@ -76,9 +78,24 @@ def app(browser, server) -> Iterator[AppPage]:
             route.abort("blockedbyclient")
 
     context.route("**/*", guard)
+    context.add_init_script(RUN_COUNTER_JS)
     tab.page = context.new_page()
     tab.page.on("pageerror", lambda exc: tab.page_errors.append(str(exc)))
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
 
 
+@pytest.fixture
+def app(browser, server) -> Iterator[AppPage]:
+    """A fresh tab of its own (a new user session) for one test."""
+    with guarded_tab(browser, server) as tab:
+        yield tab
+
+
+@pytest.fixture(scope="module")
+def tour(browser, server) -> Iterator[AppPage]:
+    """One tab shared by a module's tests, moving from page to page through the sidebar like a user does."""
+    with guarded_tab(browser, server) as tab:
+        yield tab

@@ -167,10 +167,24 @@ class AppPage:
     def navigate(self, slug: str) -> AppPage:
         """Click the page's link in the sidebar navigation and wait for it to render."""
         link = self.page.locator(f'[data-testid="stSidebarNav"] a[href="{self.server.url}/{slug}"]')
+        mark = self.runs()
         link.click()
         self.page.wait_for_url(f"{self.server.url}/{slug}*")
-        self.wait_running()
-        self.wait_idle()
+        self.wait_rerun(mark)
+        return self
+
+    def visit(self, slug: str) -> AppPage:
+        """Go to a page through the sidebar from wherever this tab is (loading the front door first if needed).
+
+        Forgets what earlier pages fetched or broke, so :meth:`assert_clean` speaks of this page only.
+        """
+        self.blocked.clear()
+        self.page_errors.clear()
+        self.log_offset = len(self.server.log_text())
+        if not self.page.url.startswith(self.server.url):
+            return self.open(slug)
+        self.navigate(slug)
+        self.assert_shell()
         return self
 
     def assert_shell(self) -> None:
@@ -181,32 +195,26 @@ class AppPage:
             + sidebar.inner_text()[:200].replace("\n", " | ")
         )
 
-    def wait_running(self, *, timeout_ms: int = 3_000) -> None:
-        """Wait (briefly) for a rerun to start after an interaction; a rerun that already ended is fine."""
+    def runs(self) -> int:
+        """How many script runs this tab has started so far (counted by :data:`RUN_COUNTER_JS`)."""
+        return int(self.page.evaluate("() => window.__jiugaiRuns || 0"))
+
+    def wait_rerun(self, mark: int, *, timeout_ms: int = 10_000) -> None:
+        """Wait for a run started after ``runs()`` returned ``mark``, then for the page to be idle again."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
-            self.page.wait_for_function(
-                """() => document.querySelector('[data-testid="stApp"]')
-                    ?.getAttribute('data-test-script-state') === 'running'""",
-                timeout=timeout_ms,
-                polling=50,
-            )
+            self.page.wait_for_function("(mark) => (window.__jiugaiRuns || 0) > mark", arg=mark, timeout=timeout_ms,
+                                        polling=50)
         except PlaywrightTimeout:
-            pass
+            pass  # the action started no rerun; the page is as it was
+        self.wait_idle()
 
     def wait_idle(self, *, timeout_ms: int = RENDER_TIMEOUT_MS, settle_ms: int = 400) -> None:
         """Wait until Streamlit has a title on screen and its script is not running (twice, ``settle_ms`` apart)."""
-        script = """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            return app !== null
-                && app.getAttribute('data-test-script-state') === 'notRunning'
-                && document.querySelector('[data-testid="stMain"] h1') !== null
-                && document.querySelector('[data-testid="stSkeleton"]') === null;
-        }"""
-        self.page.wait_for_function(script, timeout=timeout_ms)
+        self.page.wait_for_function(IDLE_JS, timeout=timeout_ms)
         self.page.wait_for_timeout(settle_ms)
-        self.page.wait_for_function(script, timeout=timeout_ms)
+        self.page.wait_for_function(IDLE_JS, timeout=timeout_ms)
 
     # -- what the user sees -------------------------------------------------------------------------------
     def error_texts(self) -> list[str]:
@@ -232,29 +240,189 @@ class AppPage:
         return self.page.locator('[data-testid="stMain"] h1').first.inner_text()
 
     def screenshot(self, name: str) -> Path:
-        """Save a full-page screenshot as ``artifacts/screenshots/<name>.png``."""
+        """Save the whole page (grown to its scroll height, up to 8,000 px) as ``artifacts/screenshots/<name>.png``."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        size = self.page.viewport_size
+        height = self.page.evaluate(PAGE_HEIGHT_JS)
+        tall = min(max(int(height), size["height"]), 8_000)
+        if tall > size["height"]:
+            self.page.set_viewport_size({"width": size["width"], "height": tall})
+            self.page.wait_for_timeout(600)
+        try:
+            self.page.screenshot(path=str(path))
+        finally:
+            if tall > size["height"]:
+                self.page.set_viewport_size(size)
         return path
 
-    # -- maps ---------------------------------------------------------------------------------------------
-    def map_frames(self) -> list:
-        """The Leaflet documents of every streamlit-folium map on the page (waiting for each to draw)."""
-        frames = []
-        count = self.page.locator(FOLIUM_IFRAME).count()
-        for i in range(count):
-            frame = self.page.frame_locator(FOLIUM_IFRAME).nth(i)
-            frame.locator(".leaflet-container").first.wait_for(timeout=RENDER_TIMEOUT_MS)
-            frames.append(frame)
-        return frames
+    def widget(self, key: str):
+        """The element of the widget created with ``key=key`` (Streamlit marks it with ``st-key-<key>``)."""
+        return self.page.locator(f".st-key-{key}")
 
-    def map_feature_count(self, frame) -> int:
-        """Drawn vector features (``path.leaflet-interactive``) plus markers in one map."""
-        frame.locator(".leaflet-pane").first.wait_for(timeout=RENDER_TIMEOUT_MS)
-        paths = frame.locator("path.leaflet-interactive").count()
-        markers = frame.locator(".leaflet-marker-icon").count()
-        return paths + markers
+    def download(self, key: str, *, popover: str | None = None, timeout_ms: int = RENDER_TIMEOUT_MS) -> tuple[str, bytes]:
+        """Click the download button ``key`` (inside the popover labelled ``popover``); its file name and bytes."""
+        if popover is not None:
+            self.page.locator('[data-testid="stPopover"]').filter(has_text=popover).first.locator("button").click()
+        button = self.widget(key).locator("button")
+        button.wait_for(timeout=timeout_ms)
+        with self.page.expect_download(timeout=timeout_ms) as info:
+            button.click()
+        download = info.value
+        failure = download.failure()
+        assert failure is None, f"download {key!r} failed: {failure}"
+        if popover is not None:
+            self.page.keyboard.press("Escape")
+        return download.suggested_filename, Path(download.path()).read_bytes()
+
+    def metric(self, label: str) -> str:
+        """The value shown on the KPI card whose label is ``label``."""
+        card = self.page.locator('[data-testid="stMetric"]').filter(
+            has=self.page.locator('[data-testid="stMetricLabel"]').filter(has_text=label))
+        return card.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+    def click(self, key: str) -> None:
+        """Click the button ``key`` and wait for the rerun it starts."""
+        mark = self.runs()
+        self.widget(key).locator("button").click()
+        self.wait_rerun(mark)
+
+    def press_slider(self, key: str, keys: str, times: int) -> None:
+        """Focus the slider ``key`` and press ``keys`` (e.g. ``"ArrowLeft"``) ``times`` times, as a user would."""
+        thumb = self.widget(key).locator('input[type="range"]')
+        thumb.focus()
+        mark = self.runs()
+        for _ in range(times):
+            thumb.press(keys)
+        self.wait_rerun(mark)
+
+    def slider_value(self, key: str) -> str:
+        return self.widget(key).locator('input[type="range"]').input_value()
+
+    def select(self, key: str, option: str) -> None:
+        """Choose ``option`` (its label as shown) in the selectbox ``key`` and wait for the rerun."""
+        box = self.widget(key).locator('input[role="combobox"]')
+        box.click()
+        box.fill(option)
+        mark = self.runs()
+        self.page.locator('[role="listbox"] [role="option"]').filter(has_text=option).first.click()
+        self.wait_rerun(mark)
+
+    def selected(self, key: str) -> str:
+        """The label shown in the selectbox ``key``."""
+        return self.widget(key).locator('input[role="combobox"]').input_value()
+
+    # -- maps ---------------------------------------------------------------------------------------------
+    def map_frame(self, index: int = 0):
+        """The document of the ``index``-th streamlit-folium map on the page, once its features are drawn."""
+        iframe = self.page.locator(FOLIUM_IFRAME).nth(index)
+        iframe.wait_for(timeout=RENDER_TIMEOUT_MS)
+        frame = iframe.element_handle().content_frame()
+        frame.wait_for_function("() => window.map !== undefined && window.L !== undefined", timeout=RENDER_TIMEOUT_MS)
+        return frame
+
+    def map_count(self) -> int:
+        return self.page.locator(FOLIUM_IFRAME).count()
+
+    def map_features(self, index: int = 0, *, expect: dict[str, int] | None = None,
+                     timeout_ms: int = 15_000) -> dict[str, int]:
+        """Features drawn on a map, per theme (the ``layer`` property every feature carries).
+
+        A map redraws shortly after the run that changed it; with ``expect``, keep reading until the
+        counts equal it (or ``timeout_ms`` passes), otherwise until two reads 300 ms apart agree.
+        """
+        deadline = time.monotonic() + timeout_ms / 1000
+        last = None
+        while True:
+            try:
+                counts = self.map_frame(index).evaluate(MAP_FEATURES_JS)
+            except Exception:  # noqa: BLE001 - the frame was replaced while being read; read again
+                counts = None
+            done = counts == expect if expect is not None else (counts is not None and counts == last)
+            if done or time.monotonic() > deadline:
+                return counts
+            last = counts
+            self.page.wait_for_timeout(300)
+
+    def click_map_feature(self, layer: str, key: str, index: int = 0) -> None:
+        """Click (with the mouse) inside the feature ``key`` of theme ``layer`` on a map, then wait for the rerun."""
+        self.page.locator(FOLIUM_IFRAME).nth(index).scroll_into_view_if_needed()
+        self.page.wait_for_timeout(300)
+        frame = self.map_frame(index)
+        point = frame.evaluate(MAP_POINT_JS, {"layer": layer, "key": key})
+        assert point is not None, f"no visible feature {key!r} in layer {layer!r} on the map"
+        mark = self.runs()
+        frame.locator("#map_div").click(position=point)
+        self.wait_rerun(mark)
+
+
+# Height of everything the main area would show without scrolling.
+PAGE_HEIGHT_JS = """() => Math.max(...[
+    document.body,
+    document.querySelector('[data-testid="stMain"]'),
+    document.querySelector('[data-testid="stAppViewContainer"]'),
+    document.querySelector('[data-testid="stMainBlockContainer"]'),
+].filter(Boolean).map(el => el.scrollHeight))"""
+# True when the app shows a page title, its script is not running and nothing is still loading.
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null
+        && app.getAttribute('data-test-script-state') === 'notRunning'
+        && document.querySelector('[data-testid="stMain"] h1') !== null
+        && document.querySelector('[data-testid="stSkeleton"]') === null;
+}"""
+# Counts the script runs of a tab: every time Streamlit marks the app "running" (installed in every page).
+RUN_COUNTER_JS = """
+window.__jiugaiRuns = 0;
+new MutationObserver(records => {
+    for (const record of records) {
+        if (record.target.getAttribute('data-test-script-state') === 'running') window.__jiugaiRuns += 1;
+    }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+"""
+# Feature counts per theme of the Leaflet map in a streamlit-folium frame (canvas or SVG renderer alike).
+MAP_FEATURES_JS = """() => {
+    const counts = {};
+    window.map.eachLayer(layer => {
+        const props = layer.feature && layer.feature.properties;
+        if (props && props.layer) counts[props.layer] = (counts[props.layer] || 0) + 1;
+    });
+    return counts;
+}"""
+# A point (map-container pixels) inside the given feature, on screen, and on top of every other feature.
+MAP_POINT_JS = """({layer, key}) => {
+    let target = null;
+    const others = [];
+    window.map.eachLayer(l => {
+        const props = l.feature && l.feature.properties;
+        if (!props) return;
+        if (props.layer === layer && String(props.key) === key) target = l; else others.push(l);
+    });
+    if (target === null) return null;
+    const size = window.map.getSize();
+    const inside = (l, latlng) => {
+        const p = window.map.latLngToLayerPoint(latlng);
+        if (l.getLatLng) {  // circle markers and markers: within their radius on screen, with a margin
+            const radius = (l.getRadius ? l.getRadius() : 12) + 6;
+            return window.map.latLngToLayerPoint(l.getLatLng()).distanceTo(p) <= radius;
+        }
+        if (!l.getBounds || !l.getBounds().contains(latlng)) return false;
+        return l._containsPoint ? l._containsPoint(p) : true;
+    };
+    const bounds = target.getBounds();
+    const sw = bounds.getSouthWest(), ne = bounds.getNorthEast();
+    const candidates = [target.getCenter()];
+    for (let i = 1; i < 12; i++) for (let j = 1; j < 12; j++)
+        candidates.push(L.latLng(sw.lat + (ne.lat - sw.lat) * i / 12, sw.lng + (ne.lng - sw.lng) * j / 12));
+    for (const latlng of candidates) {
+        const pt = window.map.latLngToContainerPoint(latlng);
+        if (pt.x < 5 || pt.y < 5 || pt.x > size.x - 5 || pt.y > size.y - 5) continue;
+        if (!inside(target, latlng)) continue;
+        if (others.some(o => o.feature.properties.layer !== layer && inside(o, latlng))) continue;
+        return {x: Math.round(pt.x), y: Math.round(pt.y)};
+    }
+    return null;
+}"""
 
 
 def copy_database(source: Path, target: Path) -> Path:

@@ -20,11 +20,11 @@ def heading(app):
 
 
 @pytest.mark.parametrize(("slug", "title_key"), PAGE_TITLES, ids=[slug for slug, _ in PAGE_TITLES])
-def test_page_renders_offline(app, slug, title_key):
-    app.open("" if slug == DEFAULT_SLUG else slug)
-    expect(heading(app)).to_have_text(t(title_key, lang="zh"))
-    app.screenshot(slug)
-    app.assert_clean()
+def test_page_renders_offline(tour, slug, title_key):
+    tour.visit("" if slug == DEFAULT_SLUG else slug)
+    expect(heading(tour)).to_have_text(t(title_key, lang="zh"))
+    tour.screenshot(slug)
+    tour.assert_clean()
 
 
 def test_english_from_the_url(app):

@@ -1,0 +1,135 @@
+"""The key interactions in a real browser: each changes what the page shows, and what it exports, correctly.
+
+Expected figures come from the data directly (the demo database read on the side, geopandas as the
+oracle for distances), never from the page's own helpers.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from urllib.parse import parse_qs, urlparse
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from PIL import Image
+
+from analytics import settings, store
+from dashboard.labels import t
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def layers(pristine_db):
+    con = store.connect(pristine_db, read_only=True)
+    try:
+        yield {name: store.read_layer(con, name) for name in ("compounds", "parcels")}
+    finally:
+        con.close()
+
+
+def query(app) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(app.page.url).query).items()}
+
+
+def read_csv(data: bytes) -> pd.DataFrame:
+    assert data.startswith(b"\xef\xbb\xbf"), "CSV without the UTF-8 BOM Excel needs"
+    return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
+
+
+def test_overview_pick_a_county_on_the_map(app, layers):
+    app.open("")
+    plan = layers["compounds"][layers["compounds"]["plan_year"] == settings.DEMO_YEAR]
+    assert len(plan) == settings.PLAN_2020["compounds"]
+    expected = {"counties": 11, "compounds": len(plan)}
+    assert app.map_features(expect=expected) == expected
+
+    app.click_map_feature("counties", "370830")
+    assert app.selected("county") == "汶上县"
+    assert query(app)["county"] == "370830"
+    in_county = plan[plan["county_code"] == "370830"]
+    expected = {"counties": 11, "selection": 1, "compounds": len(in_county)}
+    assert app.map_features(expect=expected) == expected
+
+    name, data = app.download("overview-compounds-csv")
+    assert "370830" in name
+    table = read_csv(data)
+    assert sorted(table[t("col.id")]) == sorted(in_county["id"])
+    assert set(table[t("col.county")]) == {"汶上县"}
+
+    app.select("county", "邹城市")
+    assert query(app)["county"] == "370883"
+    expected = {"counties": 11, "selection": 1, "compounds": int((plan["county_code"] == "370883").sum())}
+    assert app.map_features(expect=expected) == expected
+    app.screenshot("overview-county")
+    app.assert_clean()
+
+
+def test_overview_chart_png_download(app):
+    app.open("")
+    name, data = app.download("overview-ranking-png", popover=t("export.images"))
+    assert name.endswith(".png")
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    assert image.width >= 1000 and image.height >= 500, image.size
+    app.assert_clean()
+
+
+def test_idle_land_distance_slider(app, layers):
+    app.open("idle_land")
+    compounds, parcels = layers["compounds"], layers["parcels"]
+
+    def oracle(distance_m: float) -> set[str]:
+        near = gpd.sjoin(parcels[["id", "geometry"]], compounds[["geometry"]], predicate="dwithin", distance=distance_m)
+        return set(near["id"])
+
+    assert app.metric(t("idle.kpi.parcels")) == f"{len(oracle(500)):,}"
+    app.press_slider("distance", "ArrowLeft", 4)  # 500 m -> 300 m in steps of 50
+    assert query(app)["distance"] == "300"
+    within = oracle(300)
+    assert app.metric(t("idle.kpi.parcels")) == f"{len(within):,}"
+    features = app.map_features()
+    assert features["parcels"] == len(parcels) and features["compounds"] == len(compounds)
+
+    name, data = app.download("idle-parcels-csv")
+    assert "300m" in name
+    table = read_csv(data)
+    assert set(table[t("idle.col.parcel_id")]) == within
+    app.screenshot("idle_land-300m")
+    app.assert_clean()
+
+
+def test_living_circle_run_siting(app, layers):
+    app.open("living_circle")
+    k = int(app.slider_value("k"))
+    app.click("site_run")
+    before = int(app.metric(t("living.kpi.before")).replace(",", ""))
+    after = int(app.metric(t("living.kpi.after")).replace(",", ""))
+    assert 0 <= before <= after <= int(layers["compounds"]["households"].sum())
+    assert app.map_count() >= 2, "the siting result has no map"
+    chosen = app.map_features(app.map_count() - 1).get("selection", 0)
+    assert 1 <= chosen <= k
+
+    _, data = app.download("siting-chosen-csv")
+    table = read_csv(data)
+    assert len(table) == chosen
+    assert set(table.iloc[:, 0]) <= set(layers["parcels"]["id"]) | set(table.iloc[:, 0][table.iloc[:, 0].isna()])
+    app.screenshot("living_circle-siting")
+    app.assert_clean()
+
+
+def test_progress_weekly_bulletin(app):
+    app.open("progress")
+    app.click("bulletin-make-week")
+    docx_name, docx = app.download("bulletin-docx-week")
+    pdf_name, pdf = app.download("bulletin-pdf-week")
+    assert docx_name.endswith(".docx") and pdf_name.endswith(".pdf")
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        text = re.sub(r"<[^>]+>", "", archive.read("word/document.xml").decode("utf-8"))
+    assert re.search(r"济宁市老旧小区改造工作周调度（\d{4}年第\d+期）", text), text[:300]
+    assert pdf.startswith(b"%PDF-")
+    app.screenshot("progress-bulletin")
+    app.assert_clean()

@@ -1,0 +1,216 @@
+"""Twenty users at once on one server: no errors, and every user's exports are their own.
+
+Each session opens the overview on its own reporting unit and indicator (through the URL, as a shared link
+would), downloads the unit's compound table, the ranking data and the ranking chart (SVG, rendered on the
+server), then switches to another unit in the page and downloads the table again. Every file is checked
+against the database: the compounds of that session's unit, the values of that session's indicator, the
+title of that session's chart. Sessions run concurrently in one Chromium (a browser context each), with
+every request outside localhost blocked; the whole run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from harness import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, RUN_COUNTER_JS, VIEWPORT, is_local
+
+from analytics import demo, progress, settings, store
+from dashboard import cached_spatial
+from dashboard.labels import t
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SESSIONS = 20
+TIME_LIMIT_S = 300
+STEP_TIMEOUT_MS = 180_000
+INDICATORS = list(cached_spatial.OVERVIEW_INDICATORS)
+
+
+@pytest.fixture(scope="module")
+def truth(pristine_db):
+    """Per reporting unit: its plan compounds; per indicator: the value of every unit (as the chart shows it)."""
+    con = store.connect(pristine_db, read_only=True)
+    try:
+        compounds = store.read_layer(con, "compounds")
+        table = progress.county_progress(con, as_of=demo.demo_as_of())
+    finally:
+        con.close()
+    plan = compounds[compounds["plan_year"] == settings.DEMO_YEAR]
+    unit = plan["zone_code"].where(plan["zone_code"].notna(), plan["county_code"])
+    units = table.loc[table["kind"] != "city", "unit_code"].tolist()
+    ids = {code: set(plan.loc[unit == code, "id"]) for code in units}
+    ids[""] = set(plan["id"])
+    values = {}
+    for indicator, kind in cached_spatial.OVERVIEW_INDICATORS.items():
+        scale = 100 if kind == "rate" else 1
+        rows = table[table["kind"] != "city"]
+        values[indicator] = {code: round(float(v) * scale, 2) for code, v in zip(rows["unit_code"], rows[indicator])}
+    names = {code: table.loc[table["unit_code"] == code, "name"].iloc[0] for code in units}
+    names[""] = t("common.all_counties")
+    return {"units": ["", *units], "ids": ids, "values": values, "names": names}
+
+
+def plan_for(i: int, units: list[str]) -> tuple[str, str, str]:
+    """Session ``i``'s first unit, indicator and second unit: no two sessions share the pair (unit, indicator)."""
+    return units[i % len(units)], INDICATORS[i % len(INDICATORS)], units[(i + 5) % len(units)]
+
+
+async def _wait_rerun(page, mark: int) -> None:
+    try:
+        await page.wait_for_function("(mark) => (window.__jiugaiRuns || 0) > mark", arg=mark, timeout=15_000)
+    except Exception:  # noqa: BLE001 - no rerun started: the page is as it was
+        pass
+    await _wait_idle(page)
+
+
+async def _wait_idle(page) -> None:
+    await page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS)
+    await page.wait_for_timeout(400)
+    await page.wait_for_function(IDLE_JS, timeout=STEP_TIMEOUT_MS)
+
+
+async def _download(page, key: str, *, popover: str | None = None) -> tuple[str, bytes]:
+    if popover is not None:
+        await page.locator('[data-testid="stPopover"]').filter(has_text=popover).first.locator("button").click()
+    async with page.expect_download(timeout=STEP_TIMEOUT_MS) as info:
+        await page.locator(f".st-key-{key} button").click()
+    download = await info.value
+    assert await download.failure() is None, f"download {key} failed"
+    if popover is not None:
+        await page.keyboard.press("Escape")
+    return download.suggested_filename, Path(await download.path()).read_bytes()
+
+
+async def _session(browser, url: str, i: int, units: list[str], names: dict[str, str]) -> dict:
+    first, indicator, second = plan_for(i, units)
+    context = await browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    out: dict = {"i": i, "first": first, "indicator": indicator, "second": second, "blocked": [], "js_errors": [],
+                 "http_errors": [], "step": "open"}
+
+    async def guard(route) -> None:
+        if is_local(route.request.url):
+            await route.continue_()
+        else:
+            out["blocked"].append(route.request.url)
+            await route.abort("blockedbyclient")
+
+    try:
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        await context.route("**/*", guard)
+        await context.add_init_script(RUN_COUNTER_JS)
+        page = await context.new_page()
+        page.on("pageerror", lambda exc: out["js_errors"].append(str(exc)))
+        page.on("response", lambda response: response.status >= 400 and out["http_errors"].append(
+            f"{response.status} {response.url}"))
+        await page.goto(f"{url}/?county={first}&indicator={indicator}", wait_until="domcontentloaded")
+        await _wait_idle(page)
+        out["step"] = "table_1"
+        out["table_1"] = await _download(page, "overview-compounds-csv")
+        out["step"] = "ranking"
+        out["ranking"] = await _download(page, "overview-ranking-csv")
+        out["step"] = "chart"
+        out["chart"] = await _download(page, "overview-ranking-svg", popover=t("export.images"))
+
+        out["step"] = "switch"
+        box = page.locator('.st-key-county input[role="combobox"]')
+        await box.click()
+        await box.fill(names[second])
+        mark = await page.evaluate("() => window.__jiugaiRuns || 0")
+        await page.locator('[role="listbox"] [role="option"]').filter(has_text=names[second]).first.click()
+        await _wait_rerun(page, mark)
+        out["step"] = "table_2"
+        out["table_2"] = await _download(page, "overview-compounds-csv")
+        errors = []
+        for selector in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
+            errors += await page.locator(selector).all_inner_texts()
+        out["errors"] = errors
+    except Exception as exc:  # noqa: BLE001 - reported per session below
+        out["failure"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        await context.close()
+    return out
+
+
+async def _all_sessions(url: str, units: list[str], names: dict[str, str]) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            return await asyncio.wait_for(
+                asyncio.gather(*(_session(browser, url, i, units, names) for i in range(SESSIONS))),
+                timeout=TIME_LIMIT_S,
+            )
+        finally:
+            await browser.close()
+
+
+def run_sessions(url: str, units: list[str], names: dict[str, str]) -> list[dict]:
+    """Run the sessions on an event loop of their own thread (the sync Playwright of the suite owns this one)."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["results"] = asyncio.run(_all_sessions(url, units, names))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="concurrent-sessions")
+    worker.start()
+    worker.join(TIME_LIMIT_S + 60)
+    assert not worker.is_alive(), f"the sessions did not finish within {TIME_LIMIT_S + 60} s"
+    if "error" in box:
+        raise box["error"]
+    return box["results"]
+
+
+def read_csv(data: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={t("col.id"): str})
+
+
+def test_twenty_sessions_each_get_their_own_exports(server, truth):
+    offset = len(server.log_text())
+    started = time.monotonic()
+    results = run_sessions(server.url, truth["units"], truth["names"])
+    elapsed = time.monotonic() - started
+    assert len({(r["first"], r["indicator"]) for r in results}) == SESSIONS
+    failures = [f"session {r['i']} at {r['step']}: {r['failure'][:300]}; HTTP errors {r['http_errors']}"
+                for r in results if "failure" in r]
+    assert not failures, "\n".join(failures)
+
+    for r in results:
+        who = f"session {r['i']} ({r['first'] or 'city'}, {r['indicator']} → {r['second'] or 'city'})"
+        assert "failure" not in r, f"{who}: {r.get('failure')}"
+        assert not r["errors"], f"{who}: error shown {r['errors']}"
+        assert not r["js_errors"], f"{who}: JavaScript errors {r['js_errors']}"
+        assert not r["blocked"], f"{who}: tried to reach the internet {r['blocked']}"
+        assert not r["http_errors"], f"{who}: failed requests {r['http_errors']}"
+
+        for step, unit in (("table_1", r["first"]), ("table_2", r["second"])):
+            name, data = r[step]
+            table = read_csv(data)
+            assert set(table[t("col.id")]) == truth["ids"][unit], f"{who}: {step} {name} holds other compounds"
+
+        name, data = r["ranking"]
+        ranking = read_csv(data)
+        header = t(f"overview.ind.{r['indicator']}")
+        assert header in ranking.columns, f"{who}: ranking {name} is not for its indicator: {list(ranking.columns)}"
+        expected = truth["values"][r["indicator"]]
+        shown = dict(zip(ranking[t("overview.col.unit")], ranking[header]))
+        for code, value in expected.items():
+            assert shown[truth["names"][code]] == pytest.approx(value, abs=0.01), f"{who}: {code} in {name}"
+
+        name, data = r["chart"]
+        svg = data.decode("utf-8")
+        assert svg.lstrip().startswith(("<svg", "<?xml")), f"{who}: {name} is not an SVG"
+        assert t("overview.ranking_title", indicator=header) in svg, f"{who}: chart {name} has another title"
+
+    tracebacks = [b for b in server.log_text()[offset:].split("\n\n") if "Traceback" in b]
+    assert not tracebacks, tracebacks
+    assert elapsed < TIME_LIMIT_S
