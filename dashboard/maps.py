@@ -971,7 +971,30 @@ def render(
         m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects),
         on_change=on_change,
     )
+    _drop_stale_renders(m)
     return result or {}
+
+
+_FOLIUM_NAME = re.compile(r"^[a-z_]+_[0-9a-f]{32}$")
+
+
+def _drop_stale_renders(m: folium.Map) -> None:
+    """Forget what was rendered into the figure under element names that no longer exist.
+
+    streamlit-folium renders the figure and then renames every element of the map; what the render left
+    in the figure's header, body and script would make a later render (the map's HTML/PNG download) hold
+    every layer twice, once under the old names.
+    """
+    current = set()
+    stack = [m]
+    while stack:
+        element = stack.pop()
+        current.add(element.get_name())
+        stack.extend(element._children.values())
+    root = m.get_root()
+    for part in (root.header, root.html, root.script):
+        for name in [n for n in part._children if _FOLIUM_NAME.match(n) and n not in current]:
+            del part._children[name]
 
 
 def clicked_feature(result: Mapping[str, Any] | None, *, layer: str | None = None) -> str | None:

@@ -286,3 +286,16 @@ def test_template_syntax_in_data_is_never_evaluated(hostile_compounds):
     assert "&#123;&#123; 7*7 &#125;&#125;" in page and "&#123;&#123; 4*4 &#125;&#125;" in page
     assert '"{{ 6*7 }}"' in page  # the id is data handed to the script verbatim, not a template
     assert '"42"' not in page
+
+
+def test_map_renders_once_after_streamlit_folium(hostile_compounds):
+    """The download after the map was shown holds one map with each layer once."""
+    m = maps.base_map(hostile_compounds, basemap="none", show_notice=False)
+    maps.add_compounds(m, hostile_compounds)
+    before = m.get_root().render()
+    maps.render(m, key="test_map")  # outside a Streamlit run st_folium only builds its message
+    after = m.get_root().render()
+    assert after.count('class="folium-map"') == before.count('class="folium-map"') == 1
+    assert after.count("L.map(") == 1
+    assert after.count(".addData(") == before.count(".addData(") == 1
+    assert abs(len(after) - len(before)) < 2_000  # same content, shorter element names
