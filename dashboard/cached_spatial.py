@@ -25,6 +25,12 @@ from dashboard.maps import HIGHLIGHT, category_label, county_label, facility_lab
 CACHE = {"show_spinner": False, "max_entries": 32}
 
 
+def _each(values, label) -> list[str]:
+    """``label(v)`` for every value, computing each distinct value's label once."""
+    done: dict = {}
+    return [done[v] if v in done else done.setdefault(v, label(v)) for v in values]
+
+
 def _county(frame: gpd.GeoDataFrame, county_code: str | None) -> gpd.GeoDataFrame:
     return frame if not county_code else frame[frame["county_code"] == county_code]
 
@@ -73,10 +79,10 @@ def unit_compounds_table(compounds: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         t("col.id"): frame["id"].to_numpy(),
         t("col.name"): frame["name"].to_numpy(),
-        t("col.county"): [county_label(c) for c in frame["unit_code"]],
+        t("col.county"): _each(frame["unit_code"], county_label),
         t("col.households"): frame["households"].to_numpy(),
         t("col.floor_area_m2"): frame["floor_area_m2"].round(0).to_numpy(),
-        t("col.status"): [category_label("status", s) for s in frame["status"]],
+        t("col.status"): _each(frame["status"], lambda v: category_label("status", v)),
         t("overview.col.planned_completion"): frame["planned_completion_date"].to_numpy(),
         t("overview.col.invest_done_wan"): frame["invest_done_wan"].round(2).to_numpy(),
     })
@@ -215,7 +221,7 @@ def ranking_figure(progress: pd.DataFrame, indicator: str, *, selected: str | No
     units = progress[progress["kind"] != "city"].copy()
     units["_value"] = units[indicator].astype(float) * (100 if rate else 1)
     units = units.sort_values(["_value", "unit_code"], ascending=[True, False], na_position="first")
-    names = [county_label(c) for c in units["unit_code"]]
+    names = _each(units["unit_code"], county_label)
     colors = [HIGHLIGHT if c == selected else "#1f4e79" for c in units["unit_code"]]
     text = [("—" if pd.isna(v) else (f"{v:.1f}%" if rate else f"{v:,.0f}")) for v in units["_value"]]
     fig = go.Figure(go.Bar(x=units["_value"], y=names, orientation="h", marker_color=colors, text=text,
@@ -231,7 +237,7 @@ def ranking_figure(progress: pd.DataFrame, indicator: str, *, selected: str | No
     ranked = units.iloc[::-1]
     data = pd.DataFrame({
         t("overview.col.rank"): ranked["_value"].rank(method="min", ascending=False).astype("Int64").to_numpy(),
-        t("overview.col.unit"): [county_label(c) for c in ranked["unit_code"]],
+        t("overview.col.unit"): _each(ranked["unit_code"], county_label),
         t(f"overview.ind.{indicator}"): ranked["_value"].round(2).to_numpy(),
     })
     return fig, data
@@ -297,11 +303,11 @@ def idle_parcel_table(result: IdleLand) -> pd.DataFrame:
     return pd.DataFrame({
         t("idle.col.rank"): reach["households_within"].rank(method="min", ascending=False).astype("int64").to_numpy(),
         t("idle.col.parcel_id"): reach["parcel_id"].to_numpy(),
-        t("idle.col.parcel_type"): [category_label("parcel_type", v) for v in parcels["parcel_type"]],
+        t("idle.col.parcel_type"): _each(parcels["parcel_type"], lambda v: category_label("parcel_type", v)),
         t("idle.col.area_m2"): parcels["area_m2"].round(0).to_numpy(),
-        t("idle.col.ownership"): [category_label("ownership", v) for v in parcels["ownership"]],
-        t("idle.col.land_use"): [category_label("land_use", v) for v in parcels["land_use"]],
-        t("col.county"): [county_label(c) for c in parcels["county_code"]],
+        t("idle.col.ownership"): _each(parcels["ownership"], lambda v: category_label("ownership", v)),
+        t("idle.col.land_use"): _each(parcels["land_use"], lambda v: category_label("land_use", v)),
+        t("col.county"): _each(parcels["county_code"], county_label),
         t("idle.col.n_compounds"): reach["n_compounds"].to_numpy(),
         t("idle.col.households_within"): reach["households_within"].to_numpy(),
         t("idle.col.nearest_m"): reach["nearest_m"].round(1).to_numpy(),
@@ -313,10 +319,10 @@ def idle_parcel_labels(result: IdleLand) -> dict[str, str]:
     reach = reachable(result)
     parcels = _pick(result.parcels, reach["parcel_id"])
     labels = {"": t("idle.parcel_none")}
-    for pid, kind, area, households in zip(reach["parcel_id"], parcels["parcel_type"], parcels["area_m2"],
-                                           reach["households_within"]):
-        labels[pid] = t("idle.parcel_option", id=pid, type=category_label("parcel_type", kind), area=f"{area:,.0f}",
-                        households=f"{int(households):,}")
+    template = t("idle.parcel_option")  # formatted below: one label lookup, not one per parcel
+    kinds = _each(parcels["parcel_type"], lambda v: category_label("parcel_type", v))
+    for pid, kind, area, households in zip(reach["parcel_id"], kinds, parcels["area_m2"], reach["households_within"]):
+        labels[pid] = template.format(id=pid, type=kind, area=f"{area:,.0f}", households=f"{int(households):,}")
     return labels
 
 
@@ -339,7 +345,7 @@ def idle_served_table(result: IdleLand, parcel_id: str) -> pd.DataFrame:
     return pd.DataFrame({
         t("idle.col.compound_id"): pairs["compound_id"].to_numpy(),
         t("col.name"): compounds["name"].to_numpy(),
-        t("col.county"): [county_label(c) for c in compounds["county_code"]],
+        t("col.county"): _each(compounds["county_code"], county_label),
         t("col.households"): compounds["households"].to_numpy(),
         t("col.built_year"): compounds["built_year"].to_numpy(),
         t("idle.col.distance_m"): pairs["distance_m"].round(1).to_numpy(),
@@ -353,7 +359,7 @@ def idle_compound_table(result: IdleLand) -> pd.DataFrame:
     return pd.DataFrame({
         t("idle.col.compound_id"): area["compound_id"].to_numpy(),
         t("col.name"): compounds["name"].to_numpy(),
-        t("col.county"): [county_label(c) for c in compounds["county_code"]],
+        t("col.county"): _each(compounds["county_code"], county_label),
         t("col.households"): compounds["households"].to_numpy(),
         t("idle.col.n_parcels"): area["n_parcels"].to_numpy(),
         t("idle.col.idle_area_m2"): area["idle_area_m2"].round(0).to_numpy(),
@@ -462,7 +468,7 @@ def lacking_table(lc: LivingCircle, facility_type: str, tier: str) -> pd.DataFra
     return pd.DataFrame({
         t("living.col.compound_id"): ids,
         t("col.name"): compounds["name"].to_numpy(),
-        t("col.county"): [county_label(c) for c in compounds["county_code"]],
+        t("col.county"): _each(compounds["county_code"], county_label),
         t("col.households"): compounds["households"].to_numpy(),
         t("living.col.nearest_m"): access["nearest_m"].round(1).to_numpy(),
         t("living.col.nearest_facility_id"): access["nearest_facility_id"].to_numpy(),
@@ -477,8 +483,8 @@ def coverage_table(lc: LivingCircle, tier: str) -> pd.DataFrame:
     """``coverage_by_county`` for ``tier`` as a labelled table (share in per cent)."""
     cov = coverage(lc, tier)
     return pd.DataFrame({
-        t("col.county"): [county_label(c) for c in cov["county_code"]],
-        t("living.col.facility_type"): [facility_label(v) for v in cov["facility_type"]],
+        t("col.county"): _each(cov["county_code"], county_label),
+        t("living.col.facility_type"): _each(cov["facility_type"], facility_label),
         t("living.col.households"): cov["households"].to_numpy(),
         t("living.col.households_covered"): cov["households_covered"].to_numpy(),
         t("living.col.share"): (cov["share"] * 100).round(1).to_numpy(),
@@ -495,7 +501,7 @@ def coverage_figure(lc: LivingCircle, tier: str, *, highlight_type: str | None =
     grid = cov.pivot(index="county_code", columns="facility_type", values="share").reindex(index=counties, columns=types)
     z = (grid.to_numpy(dtype=float) * 100).round(1)
     fig = go.Figure(go.Heatmap(
-        z=z, x=[facility_label(v) for v in types], y=[county_label(c) for c in counties], zmin=0, zmax=100,
+        z=z, x=_each(types, facility_label), y=_each(counties, county_label), zmin=0, zmax=100,
         colorscale="RdYlGn", text=[[("" if pd.isna(v) else f"{v:.0f}") for v in row] for row in z],
         texttemplate="%{text}", hovertemplate="%{y} · %{x}: %{z:.1f}%<extra></extra>",
         colorbar={"ticksuffix": "%"},
@@ -580,10 +586,10 @@ def sites_table(chosen: gpd.GeoDataFrame) -> pd.DataFrame:
     """Chosen (or greedy) parcels with what each brings."""
     return pd.DataFrame({
         t("living.col.parcel_id"): chosen["parcel_id"].to_numpy(),
-        t("idle.col.parcel_type"): [category_label("parcel_type", v) for v in chosen["parcel_type"]],
+        t("idle.col.parcel_type"): _each(chosen["parcel_type"], lambda v: category_label("parcel_type", v)),
         t("idle.col.area_m2"): chosen["area_m2"].round(0).to_numpy(),
-        t("idle.col.ownership"): [category_label("ownership", v) for v in chosen["ownership"]],
-        t("col.county"): [county_label(c) for c in chosen["county_code"]],
+        t("idle.col.ownership"): _each(chosen["ownership"], lambda v: category_label("ownership", v)),
+        t("col.county"): _each(chosen["county_code"], county_label),
         t("living.col.households_gained"): chosen["households_gained"].to_numpy(),
         t("living.col.compounds_gained"): chosen["compounds_gained"].to_numpy(),
     })
@@ -596,7 +602,7 @@ def gaining_table(result: siting.SitingResult, compounds: gpd.GeoDataFrame) -> p
     return pd.DataFrame({
         t("living.col.compound_id"): gaining["compound_id"].to_numpy(),
         t("col.name"): rows["name"].to_numpy(),
-        t("col.county"): [county_label(c) for c in rows["county_code"]],
+        t("col.county"): _each(rows["county_code"], county_label),
         t("col.households"): gaining["households"].to_numpy(),
         t("living.col.parcel_id"): gaining["parcel_id"].to_numpy(),
         t("living.col.distance_m"): gaining["distance_m"].round(1).to_numpy(),
@@ -738,13 +744,13 @@ def cluster_members_table(view: Clusters, cluster_id: int) -> pd.DataFrame:
     return pd.DataFrame({
         t("col.id"): members["id"].to_numpy(),
         t("col.name"): members["name"].to_numpy(),
-        t("col.county"): [county_label(c) for c in members["county_code"]],
+        t("col.county"): _each(members["county_code"], county_label),
         t("col.households"): members["households"].to_numpy(),
         t("col.floor_area_m2"): members["floor_area_m2"].round(0).to_numpy(),
         t("col.built_year"): members["built_year"].to_numpy(),
         t("col.plan_year"): members["plan_year"].to_numpy(),
-        t("col.status"): [category_label("status", s) for s in members["status"]],
-        t("col.tier"): [category_label("tier", v) for v in members["tier"]],
+        t("col.status"): _each(members["status"], lambda v: category_label("status", v)),
+        t("col.tier"): _each(members["tier"], lambda v: category_label("tier", v)),
         t("clusters.col.willingness"): members["willingness_pct"].round(1).to_numpy(),
     })
 
