@@ -150,6 +150,9 @@ def test_facilities_points_and_types(con):
     assert preview.rows["facility_type"].tolist() == ["elderly_care", "childcare", "clinic", "sports"]
     assert preview.rows["id"].tolist() == ["370811-F00002", "370811-F00003", "370811-F00004", "370811-F00005"]
     assert preview.n_valid == 4
+    # No county column: every county comes from the location, said once for the file.
+    notes = preview.problems[preview.problems.code == "county_from_location"]
+    assert len(notes) == 1 and notes.row.isna().all() and notes.severity.eq("warning").all()
     importer.commit(con, preview, user=ADMIN, mode="append")
     assert con.execute("SELECT count(*) FROM facilities WHERE id LIKE '370811-F0000%'").fetchone()[0] == 4
 

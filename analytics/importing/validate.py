@@ -397,6 +397,10 @@ def validate(
                      f"{point.x:.5f}, {point.y:.5f}")
 
     county_column = attributes[mapping["county_code"]] if mapping.get("county_code") else None
+    if county_column is None:
+        problems.add(None, "county_code", "county_from_location",
+                     "No county column was mapped; each row's county was taken from its location.",
+                     severity="warning")
     out["county_code"], zone = _counties(county_column, located, rows, problems)
     if kind == "compounds":
         if mapping.get("zone_code"):
