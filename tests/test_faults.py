@@ -1,8 +1,17 @@
-"""Faults: a writer killed mid-transaction leaves the old data or the new, never a mix; a locked file is explained.
+"""Faults: a writer killed mid-write leaves the old data or the new, never a mix; a locked file is explained.
 
-Each kill runs a real writer process (``store.write_dataset`` replacing parcels and facilities with a large
-synthetic set in one transaction) and SIGKILLs it at a known point, found from the lines it prints as it
-goes. The database is then reopened the way the app opens it, and the app itself is run on it.
+Each kill runs a real writer process and SIGKILLs it at a known point:
+
+* the import a user runs from the data page (``analytics.importer.prepare`` + ``commit``, replacing the
+  parcels with a 22,000-row GeoJSON; the commit also writes the audit log, the import batch, the undo
+  snapshot and ``dataset_info``), and
+* ``analytics.store.write_dataset`` replacing parcels and facilities with a large synthetic set.
+
+"Inside the transaction" kills are deterministic: the writer prints ``holding`` after its rows are
+inserted and then waits, still inside the transaction, until it is killed. "Around the commit" kills
+land a few milliseconds after the writer says it is committing. The database is then reopened the way
+the app opens it, every table the write touches is compared with the state before and after a write
+that was allowed to finish, and the app itself is run on it.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -26,25 +37,69 @@ from dashboard.labels import t
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
+COPIES = 12  # the import file holds the demo parcels this many times, shifted, with new ids
 N_PARCELS = 60_000
 N_FACILITIES = 20_000
 
-# The writer: replace parcels and facilities in one transaction, saying "inserted <table>" after each insert.
-WRITER = textwrap.dedent(
+# Writer processes. argv: database, hold ("hold" or "go"), then the mode's own arguments. Each prints
+# "begin" before it writes, "holding" (and waits on stdin) once its rows are in, "committing" just
+# before the commit, and "committed" at the end.
+IMPORT_WRITER = textwrap.dedent(
+    """
+    import sys
+    from analytics import importer, store
+    from analytics.auth import User
+    from analytics.importing import write
+
+    path, hold, upload = sys.argv[1], sys.argv[2] == "hold", sys.argv[3]
+    con = store.connect(path)
+    preview = importer.prepare(open(upload, "rb").read(), "parcels.geojson", kind="parcels")
+    assert preview.n_invalid == 0, preview.problems
+    insert_frame = importer.insert_frame
+    in_transaction = write.in_transaction
+
+    def traced_insert(con, table, frame):
+        rows = insert_frame(con, table, frame)
+        if hold:
+            print("holding", flush=True)
+            sys.stdin.readline()
+        return rows
+
+    def traced_transaction(con, work):
+        def run():
+            result = work()
+            print("committing", flush=True)
+            return result
+        return in_transaction(con, run)
+
+    importer.insert_frame = traced_insert
+    write.in_transaction = traced_transaction
+    print("begin", flush=True)
+    importer.commit(con, preview, user=User("fault-test", "admin"), mode="replace")
+    print("committed", flush=True)
+    con.close()
+    """
+)
+DATASET_WRITER = textwrap.dedent(
     """
     import sys
     from analytics import demo, store
 
-    con = store.connect(sys.argv[1])
-    data = demo.generate_synthetic(7, n_compounds=1_000, n_parcels=int(sys.argv[2]), n_facilities=int(sys.argv[3]))
+    path, hold, n_parcels, n_facilities = sys.argv[1], sys.argv[2] == "hold", int(sys.argv[3]), int(sys.argv[4])
+    con = store.connect(path)
+    data = demo.generate_synthetic(7, n_compounds=1_000, n_parcels=n_parcels, n_facilities=n_facilities)
     insert_frame = store.insert_frame
 
-    def traced(con, table, frame):
+    def traced_insert(con, table, frame):
         rows = insert_frame(con, table, frame)
-        print("inserted", table, flush=True)
+        if hold and table == "parcels":
+            print("holding", flush=True)
+            sys.stdin.readline()
+        if table == "facilities":
+            print("committing", flush=True)
         return rows
 
-    store.insert_frame = traced
+    store.insert_frame = traced_insert
     print("begin", flush=True)
     store.write_dataset(con, {"parcels": data["parcels"], "facilities": data["facilities"]})
     print("committed", flush=True)
@@ -53,31 +108,41 @@ WRITER = textwrap.dedent(
 )
 
 
-def state(path: Path) -> tuple[int, float, int]:
-    """(parcels, total parcel area m², facilities) as the app sees them after reopening ``path``."""
+def state(path: Path) -> dict[str, object]:
+    """What the app would see after reopening ``path``: every table a parcel import or dataset write touches."""
     con = store.connect(path)
     try:
-        parcels, area = con.execute("SELECT count(*), round(sum(area_m2), 1) FROM parcels").fetchone()
-        facilities = con.execute("SELECT count(*) FROM facilities").fetchone()[0]
-        store.read_layer(con, "parcels")  # geometries decode
+        one = lambda sql: con.execute(sql).fetchone()  # noqa: E731 - a local shorthand
+        store.read_layer(con, "parcels")  # the stored geometries decode
+        return {
+            "parcels": one("SELECT count(*), round(sum(area_m2), 1), min(id), max(id) FROM parcels"),
+            "facilities": one("SELECT count(*), min(id), max(id) FROM facilities"),
+            "audit_log": one("SELECT count(*), max(id) FROM audit_log"),
+            "import_batches": one("SELECT count(*) FROM import_batches"),
+            "undo_parcels": one("SELECT count(*) FROM undo_parcels"),
+            # the time of an import differs from run to run; its presence does not
+            "dataset_info": tuple(sorted((key, "<time>" if key.endswith("_at") else value)
+                                         for key, value in con.execute("SELECT key, value FROM dataset_info").fetchall())),
+        }
     finally:
         con.close()
-    return int(parcels), float(area), int(facilities)
 
 
-def run_writer(path: Path, *, kill_after: str | None, delay_s: float = 0.0) -> list[str]:
-    """Run the writer on ``path``; SIGKILL it ``delay_s`` after it prints ``kill_after`` (None: let it finish)."""
+def run_writer(script: str, path: Path, args: list[str], *, kill_after: str | None, delay_s: float = 0.0,
+               hold: bool = False) -> list[str]:
+    """Run a writer on ``path``; SIGKILL it ``delay_s`` after it prints ``kill_after`` (None: let it finish)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-c", WRITER, str(path), str(N_PARCELS), str(N_FACILITIES)]
+    command = [sys.executable, "-c", script, str(path), "hold" if hold else "go", *args]
     seen: list[str] = []
-    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as writer:
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as writer:
         for line in writer.stdout:
             seen.append(line.strip())
             if kill_after is not None and line.strip() == kill_after:
                 time.sleep(delay_s)
                 writer.send_signal(signal.SIGKILL)
                 break
-        _, errors = writer.communicate(timeout=120)
+        _, errors = writer.communicate(timeout=180)
     if kill_after is None:
         assert writer.returncode == 0, errors
     else:
@@ -91,15 +156,27 @@ def pristine(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def old_and_new(pristine, tmp_path_factory) -> tuple[tuple, tuple]:
-    """The state before any write, and after a write that was left to finish."""
-    done = tmp_path_factory.mktemp("faults-done") / "done.duckdb"
-    shutil.copyfile(pristine, done)
-    seen = run_writer(done, kill_after=None)
-    assert seen[-1] == "committed"
-    old, new = state(pristine), state(done)
-    assert old != new and new[0] == N_PARCELS and new[2] == N_FACILITIES
-    return old, new
+def upload(pristine, tmp_path_factory) -> Path:
+    """A GeoJSON of parcels (EPSG:4326) the importer accepts whole: the demo's, shifted, several times over."""
+    con = store.connect(pristine, read_only=True)
+    try:
+        base = store.read_layer(con, "parcels")
+    finally:
+        con.close()
+    parts = []
+    for k in range(COPIES):
+        part = base.copy()
+        part["id"] = [f"R{k:02d}{i:05d}" for i in range(len(part))]
+        part["geometry"] = part.geometry.translate(15.0 * k, -10.0 * k)
+        parts.append(part)
+    frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=base.crs).to_crs(settings.STORAGE_CRS)
+    path = tmp_path_factory.mktemp("faults-upload") / "parcels.geojson"
+    path.write_text(frame.to_json(), encoding="utf-8")
+    return path
+
+
+def copies(pristine: Path, tmp_path: Path, n: int) -> list[Path]:
+    return [Path(shutil.copyfile(pristine, tmp_path / f"db{i}.duckdb")) for i in range(n)]
 
 
 def run_app(monkeypatch, path: Path) -> AppTest:
@@ -108,24 +185,49 @@ def run_app(monkeypatch, path: Path) -> AppTest:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_write_leaves_old_or_new(pristine, old_and_new, tmp_path, monkeypatch):
-    old, new = old_and_new
-    # (line to wait for, seconds after it): inside the transaction, and around its commit.
-    kill_points = [("inserted parcels", 0.0), ("begin", 0.8), ("inserted facilities", 0.0),
-                   ("inserted facilities", 0.2)]
-    paths = [shutil.copyfile(pristine, tmp_path / f"kill{i}.duckdb") for i in range(len(kill_points))]
+def test_import_killed_leaves_old_or_new_and_the_app_starts(pristine, upload, tmp_path, monkeypatch):
+    # (held inside the transaction?, line to kill after, seconds after it); the last run is left to finish
+    runs = [(True, "holding", 0.0), (False, "committing", 0.0), (False, "committing", 0.02),
+            (False, "committing", 0.1), (False, None, 0.0)]
+    paths = copies(pristine, tmp_path, len(runs))
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(lambda job: run_writer(job[0], kill_after=job[1][0], delay_s=job[1][1]),
-                             zip(paths, kill_points)))
-    for path, (point, delay), seen in zip(paths, kill_points, runs):
-        assert "committed" not in seen, f"the writer finished before the kill at {point!r}+{delay}s"
+        seen = list(pool.map(
+            lambda job: run_writer(IMPORT_WRITER, job[0], [str(upload)], kill_after=job[1][1], delay_s=job[1][2],
+                                   hold=job[1][0]),
+            zip(paths, runs)))
+    old, new = state(pristine), state(paths[-1])
+    assert seen[-1][-1] == "committed"
+    assert new["parcels"][0] == COPIES * old["parcels"][0]
+    assert new["audit_log"][0] == old["audit_log"][0] + 1 and new["import_batches"] == (1,)
+    assert new["undo_parcels"] == (old["parcels"][0],)
+    for path, (hold, point, delay), lines in zip(paths[:-1], runs[:-1], seen[:-1]):
         after = state(path)
         assert after in (old, new), f"kill at {point!r}+{delay}s left a mix: {after} (old {old}, new {new})"
-        if point == "inserted parcels":
-            assert after == old, "a transaction killed before its commit must leave the old data"
+        if hold:
+            assert "committing" not in lines and after == old, "an import killed before its commit left data"
     at = run_app(monkeypatch, paths[0])
     assert not at.exception, at.exception
-    assert at.title, "the app did not start on the database the killed writer left"
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.slow
+def test_dataset_write_killed_leaves_old_or_new(pristine, tmp_path):
+    runs = [(True, "holding", 0.0), (False, "begin", 0.8), (False, "committing", 0.0),
+            (False, "committing", 0.2), (False, None, 0.0)]
+    paths = copies(pristine, tmp_path, len(runs))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        seen = list(pool.map(
+            lambda job: run_writer(DATASET_WRITER, job[0], [str(N_PARCELS), str(N_FACILITIES)], kill_after=job[1][1],
+                                   delay_s=job[1][2], hold=job[1][0]),
+            zip(paths, runs)))
+    old, new = state(pristine), state(paths[-1])
+    assert seen[-1][-1] == "committed"
+    assert new["parcels"][0] == N_PARCELS and new["facilities"][0] == N_FACILITIES
+    for path, (hold, point, delay), lines in zip(paths[:-1], runs[:-1], seen[:-1]):
+        after = state(path)
+        assert after in (old, new), f"kill at {point!r}+{delay}s left a mix: {after} (old {old}, new {new})"
+        if hold:
+            assert "committing" not in lines and after == old, "a write killed before its commit left data"
 
 
 @pytest.fixture
