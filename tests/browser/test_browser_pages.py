@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
+import numpy as np
 import pytest
 from harness import copy_database, start_streamlit, stop_streamlit
 from playwright.sync_api import expect
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from analytics import settings, store
 from dashboard.labels import t
 from dashboard.navigation import PAGES
 
@@ -15,14 +20,47 @@ PAGE_TITLES = [(slug, title_key) for group in PAGES.values() for _, title_key, _
 DEFAULT_SLUG = PAGE_TITLES[0][0]
 
 
+def cluster_count(compounds: gpd.GeoDataFrame, gap_m: float) -> int:
+    """Groups of two or more compounds of one county linked by gaps of at most ``gap_m`` (graph oracle)."""
+    frame = compounds[["county_code", "geometry"]].reset_index(drop=True)
+    near = gpd.sjoin(frame, frame, predicate="dwithin", distance=gap_m)
+    near = near[near["county_code_left"] == near["county_code_right"]]
+    i, j = near.index.to_numpy(), near["index_right"].to_numpy()
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(frame), len(frame)))
+    _, labels = connected_components(graph, directed=False)
+    return int((np.bincount(labels) >= 2).sum())
+
+
+@pytest.fixture(scope="module")
+def expected_maps(pristine_db) -> dict[str, list[dict[str, int]]]:
+    """Features each page's maps must draw with its default settings, worked out from the data."""
+    con = store.connect(pristine_db, read_only=True)
+    try:
+        layers = {name: store.read_layer(con, name) for name in store.LAYERS}
+    finally:
+        con.close()
+    compounds, counties = layers["compounds"], len(layers["counties"])
+    return {
+        "overview": [{"counties": counties, "compounds": int((compounds["plan_year"] == settings.DEMO_YEAR).sum())}],
+        "idle_land": [{"counties": counties, "parcels": len(layers["parcels"]), "compounds": len(compounds)}],
+        "living_circle": [{"counties": counties, "compounds": len(compounds),
+                           "facilities": int((layers["facilities"]["facility_type"] == "elderly_care").sum())}],
+        "clusters": [{"counties": counties, "compounds": len(compounds), "clusters": cluster_count(compounds, 150)}],
+    }
+
+
 def heading(app):
     return app.page.locator('[data-testid="stMain"] h1').first
 
 
 @pytest.mark.parametrize(("slug", "title_key"), PAGE_TITLES, ids=[slug for slug, _ in PAGE_TITLES])
-def test_page_renders_offline(tour, slug, title_key):
+def test_page_renders_offline(tour, expected_maps, slug, title_key):
     tour.visit("" if slug == DEFAULT_SLUG else slug)
     expect(heading(tour)).to_have_text(t(title_key, lang="zh"))
+    expected = expected_maps.get(slug, [])
+    assert tour.map_count() == len(expected)
+    for index, features in enumerate(expected):
+        assert tour.map_features(index, expect=features) == features
     tour.screenshot(slug)
     tour.assert_clean()
 
