@@ -373,6 +373,7 @@ def _schedule(comp: pd.DataFrame, rng: np.random.Generator, as_of: date) -> pd.D
     approved = approved.where(comp.plan_year == settings.DEMO_YEAR, year_start - pd.to_timedelta(rng.integers(1, 80, n), unit="D"))
     delay = rng.normal(0, 15, n) + (1 - pace) * 120
     start = planned_start + pd.to_timedelta(np.round(delay), unit="D")
+    start = start.where(start >= approved + pd.Timedelta(days=7), approved + pd.Timedelta(days=7))  # 立项 before 开工
     duration = (planned_end - planned_start).dt.days.to_numpy() / pace * rng.uniform(0.85, 1.2, n)
     end = start + pd.to_timedelta(np.round(duration), unit="D")
     ts = pd.Timestamp(as_of)

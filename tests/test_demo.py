@@ -47,6 +47,8 @@ def test_compound_fields_plausible(data):
     assert set(c.tier) == set(settings.TIERS)
     assert 1 <= c.demolition_planned.sum() <= 10
     assert c.willingness_pct.between(0, 100).all() and c.contributing_pct.between(0, 100).all()
+    started = c[c.start_date.notna()]
+    assert (started.approved_date < started.start_date).all(), "a compound started before it was approved"
     done = c[c.status == "已完工"]
     assert done.completion_date.notna().all() and (done.start_date <= done.completion_date).all()
 
