@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics import settings
 from analytics.errors import JiugaiError
-from dashboard import sidebar, state, ui
+from dashboard import shell, sidebar, state, ui
 from dashboard.labels import t
 from dashboard.navigation import PAGES
 
@@ -28,4 +28,5 @@ except JiugaiError as exc:
     ui.show_error(exc)
     st.stop()
 sidebar.render()
-navigation.run()
+with shell.shell_running():
+    navigation.run()

@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from analytics.errors import DatabaseLocked, JiugaiError
-from dashboard import state
+from dashboard import shell, state
 from dashboard.labels import t
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,8 @@ def show_error(exc: Exception) -> None:
 
 
 def page_header(title_key: str, caption: str | None = None) -> None:
-    """Page title, with the demo-data mark when the data is demo data."""
+    """Page title and caption; first makes sure the page runs inside the app shell."""
+    shell.ensure()
     st.title(t(title_key))
     if caption:
         st.caption(caption)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cached_spatial as cs
-from dashboard import cached_tables, charts, maps, sidebar, state, ui, urlstate
+from dashboard import cached_tables, charts, maps, shell, sidebar, state, ui, urlstate
 from dashboard.downloads import map_downloads, show_chart, show_table
 from dashboard.labels import t
 
 MAP_KEY = "overview_map"
 
+shell.ensure()
 meeting = urlstate.bind("meeting", False, options=[True, False], cast=lambda s: s == "True")
 if meeting:
     ui.meeting_mode_css()
