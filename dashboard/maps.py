@@ -239,7 +239,8 @@ class OfflineMap(folium.Map):
     ]
     default_css = [("leaflet_css", f"{STATIC_URL}/leaflet/leaflet.css")]
 
-    #: set by :func:`base_map`: whether drawn data is shifted to GCJ-02 (Gaode tiles)
+    #: set by :func:`base_map`: the basemap drawn, and whether data is shifted to GCJ-02 (Gaode tiles)
+    basemap: str = "none"
     gcj02: bool = False
     _finished: bool = False
 

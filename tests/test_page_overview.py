@@ -184,3 +184,25 @@ def test_basemaps_from_the_sidebar(monkeypatch):
     assert "is.autonavi.com" in gaode and not at.info
     lon = lambda script: float(re.search(r'"coordinates": \[\[\[([\d.]+), ([\d.]+)\]', script).group(1))  # noqa: E731
     assert 0.003 < lon(gaode) - lon(plain["script"]) < 0.008  # ≈ 0.0053° of longitude at 35.4°N
+
+
+@pytest.fixture
+def no_reports_db(tmp_path, monkeypatch):
+    import streamlit as st
+
+    from analytics import settings, store
+
+    path = tmp_path / "no_reports.duckdb"
+    con = store.connect(path)
+    con.execute("DELETE FROM progress_reports")
+    con.close()
+    monkeypatch.setattr(settings, "DB_PATH", path)
+    st.cache_data.clear()  # cached frames are keyed on the data version, which both databases share
+    yield path
+    st.cache_data.clear()
+
+
+def test_without_reports_the_page_says_so(no_reports_db):
+    at = open_page()
+    assert [i.value for i in at.info] == ["还没有任何进度周报，导入或填报后这里会显示进度。"]
+    assert not at.metric and not at.get("component_instance")

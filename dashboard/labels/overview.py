@@ -46,7 +46,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.ind.planned_households": ("计划户数", "Planned households"),
     "overview.ind.started": ("已开工小区数", "Compounds started"),
     "overview.ind.completed": ("已完工小区数", "Compounds completed"),
-    "overview.map": ("县区分布", "Counties"),
     "overview.map_title": ("各县区{indicator}及改造小区状态", "{indicator} by county, compounds by status"),
     "overview.map_hint": (
         "点击地图上的县区可筛选本页；小区轮廓按截至日期的状态着色。",
@@ -67,8 +66,5 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.col.planned_completion": ("计划完工日期", "Planned completion"),
     "overview.col.invest_done_wan": ("已完成投资（万元）", "Invested (10,000 yuan)"),
     "overview.col.unit": ("县区 / 功能区", "County / zone"),
-    "overview.col.value": ("数值", "Value"),
     "overview.col.rank": ("名次", "Rank"),
-    "overview.selected": ("所选县区", "Selected"),
-    "overview.others": ("其他县区", "Other counties"),
 }
