@@ -28,8 +28,7 @@ def open_page(**session) -> AppTest:
 
 
 def rerun(at: AppTest, **session) -> AppTest:
-    """Run again; ``session`` values are set first (after switch_page only the page script runs, so the
-    sidebar's values, e.g. ``as_of`` and ``lang``, are set here)."""
+    """Run again with ``session`` values set first (e.g. the sidebar's ``as_of``, ``lang``, ``basemap``)."""
     for key, value in session.items():
         at.session_state[key] = value
     at.run()
@@ -147,7 +146,7 @@ def test_meeting_mode_shows_only_cards_and_map():
     rerun(at)
     assert at.query_params["meeting"] == "True"
     assert len(at.metric) == 6
-    assert not at.dataframe and not at.get("plotly_chart") and not at.selectbox
+    assert not at.dataframe and not at.get("plotly_chart") and not at.main.selectbox  # the sidebar is hidden by CSS
     assert not at.get("download_button")
     assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
     assert at.title[0].value == "济宁市老旧小区改造工作总览"
