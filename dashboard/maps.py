@@ -472,6 +472,7 @@ def add_layer(
     simplify_m: float = SIMPLIFY_M,
     highlight: bool = False,
     show: bool = True,
+    interactive: bool = True,
 ) -> folium.GeoJson | None:
     """Add ``frame`` as one ``GeoJson`` layer with escaped tooltips; returns it (``None`` when empty).
 
@@ -490,6 +491,8 @@ def add_layer(
         (and outline unless ``line_colors`` is given) per feature.
     highlight
         Thicken a feature's outline under the mouse (for clickable layers).
+    interactive
+        ``False`` lets clicks and hovers pass through to the layers below (outlines drawn on top).
     """
     if frame is None or len(frame) == 0:
         return None
@@ -541,6 +544,7 @@ def add_layer(
         marker=folium.CircleMarker(radius=style.radius, fill=True) if points else None,
         show=show,
         smooth_factor=0.5,
+        **({} if interactive else {"interactive": False}),
     )
     geojson.add_to(m)
     return geojson
@@ -734,6 +738,7 @@ def add_counties(
         add_layer(
             m, frame[frame["county_code"] == selected], layer="selection", name=t("maps.layer.selection"),
             id_column="county_code", style=Style(color=HIGHLIGHT, weight=4, fill_opacity=0.0), simplify_m=20.0,
+            interactive=False,  # a click on the selected county reaches the county layer below
         )
     return layer
 

@@ -299,3 +299,12 @@ def test_map_renders_once_after_streamlit_folium(hostile_compounds):
     assert after.count("L.map(") == 1
     assert after.count(".addData(") == before.count(".addData(") == 1
     assert abs(len(after) - len(before)) < 2_000  # same content, shorter element names
+
+
+def test_selected_county_outline_lets_clicks_through(demo_layers):
+    m = maps.base_map(basemap="none", show_notice=False)
+    maps.add_counties(m, demo_layers["counties"], selected="370883", clickable=True)
+    layers = [c for c in m._children.values() if isinstance(c, maps.folium.GeoJson)]
+    counties, outline = layers
+    assert outline.options.get("interactive") is False and "interactive" not in counties.options
+    assert [f["id"] for f in outline.data["features"]] == ["370883"]
