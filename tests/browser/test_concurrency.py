@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import threading
 import time
 from pathlib import Path
@@ -224,3 +225,72 @@ def test_twenty_sessions_each_get_their_own_exports(server, truth):
     assert not tracebacks, tracebacks
     assert elapsed < TIME_LIMIT_S
 
+
+
+
+async def _download_while_others_rerun(url: str) -> dict:
+    """User A clicks a download; before A's browser fetches the file, user B's page runs twice."""
+    from playwright.async_api import async_playwright
+
+    out: dict = {"http": []}
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            a = await browser.new_context(viewport=SESSION_VIEWPORT, accept_downloads=True)
+            b = await browser.new_context(viewport=SESSION_VIEWPORT, accept_downloads=True)
+            for context in (a, b):
+                context.set_default_timeout(STEP_TIMEOUT_MS)
+                await context.add_init_script(RUN_COUNTER_JS)
+            requested, others_done = asyncio.Event(), asyncio.Event()
+
+            async def hold_file(route) -> None:  # A's browser asks for the made file only after B's runs
+                requested.set()
+                await others_done.wait()
+                response = await route.fetch()
+                out["http"].append(response.status)
+                await route.fulfill(response=response)
+
+            made_file = re.compile(r"^https?://[^/]+/media/[0-9a-f]+\.csv$")  # the CSV made on click
+            await a.route(made_file, hold_file)
+            page_a, page_b = await a.new_page(), await b.new_page()
+            await page_a.goto(f"{url}/", wait_until="domcontentloaded")
+            await _wait_idle(page_a)
+
+            async def download() -> str | None:
+                async with page_a.expect_download() as info:
+                    await page_a.locator(".st-key-overview-compounds-csv button").click()
+                return await (await info.value).failure()
+
+            pending = asyncio.ensure_future(download())
+            await requested.wait()
+            for _ in range(2):  # two runs of another user's page end meanwhile
+                await page_b.goto(f"{url}/", wait_until="domcontentloaded")
+                await _wait_idle(page_b)
+            others_done.set()
+            out["failure"] = await pending
+            await a.unroute(made_file)
+        finally:
+            await browser.close()
+    return out
+
+
+def test_a_download_survives_other_users_reruns(server):
+    """A file made on click must still be there when the browser fetches it, whatever other sessions do."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box.update(asyncio.run(_download_while_others_rerun(server.url)))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="download-race")
+    worker.start()
+    worker.join(TIME_LIMIT_S)
+    assert not worker.is_alive()
+    if "error" in box:
+        raise box["error"]
+    assert box["failure"] is None and box["http"] == [200], (
+        f"the download failed ({box['failure']}, HTTP {box['http']}): the file made on click was deleted when "
+        "other sessions' runs ended, before this browser fetched it"
+    )
