@@ -81,6 +81,8 @@ def guarded_tab(browser, server: Server) -> Iterator[AppPage]:
     context.add_init_script(RUN_COUNTER_JS)
     tab.page = context.new_page()
     tab.page.on("pageerror", lambda exc: tab.page_errors.append(str(exc)))
+    tab.page.on("response", lambda response: response.status >= 400 and tab.http_errors.append(
+        f"{response.status} {response.url}"))
     try:
         yield tab
     finally:

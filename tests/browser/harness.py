@@ -108,12 +108,13 @@ def start_streamlit(db_path: Path, log_path: Path, *, extra_env: dict[str, str] 
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     server = Server(f"http://127.0.0.1:{port}", db_path, log_path, process)
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited with code {process.returncode}:\n{server.log_tail()}")
         try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
+            with direct.open(f"{server.url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
                     return server
         except OSError:
@@ -141,6 +142,7 @@ class AppPage:
     server: Server
     blocked: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
     log_offset: int = 0
 
     # -- navigation ---------------------------------------------------------------------------------------
@@ -180,6 +182,7 @@ class AppPage:
         """
         self.blocked.clear()
         self.page_errors.clear()
+        self.http_errors.clear()
         self.log_offset = len(self.server.log_text())
         if not self.page.url.startswith(self.server.url):
             return self.open(slug)
@@ -230,9 +233,10 @@ class AppPage:
         return [block for block in text.split("\n\n") if "Traceback" in block]
 
     def assert_clean(self) -> None:
-        """No error box, no exception, no JavaScript error, no server traceback, nothing fetched from outside."""
+        """No error box or exception, no JavaScript error, no failed request, no server traceback, nothing outside."""
         assert not self.error_texts(), f"error shown on the page: {self.error_texts()}"
         assert not self.page_errors, f"JavaScript errors: {self.page_errors}"
+        assert not self.http_errors, f"requests the server refused: {self.http_errors}"
         assert not self.blocked, f"the page tried to reach the internet: {sorted(set(self.blocked))}"
         assert not self.server_errors(), f"server tracebacks: {self.server_errors()}"
 
