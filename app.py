@@ -16,7 +16,7 @@ st.set_page_config(page_title="济宁市老旧小区改造", page_icon=str(setti
 navigation = st.navigation(
     {
         t(group): [
-            st.Page(path, title=t(title), icon=icon, url_path=slug, default=(slug == "overview"))
+            st.Page(settings.ROOT_DIR / path, title=t(title), icon=icon, url_path=slug, default=(slug == "overview"))
             for path, title, icon, slug in pages
         ]
         for group, pages in PAGES.items()

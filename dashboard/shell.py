@@ -13,8 +13,10 @@ import runpy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analytics import settings
 
@@ -33,8 +35,14 @@ def shell_running() -> Iterator[None]:
 
 
 def ensure() -> None:
-    """Called first by every page: outside the shell, run app.py (which runs this page) and stop here."""
+    """Called first by every page: outside the shell, run app.py (which runs this page) and stop here.
+
+    A page file run as the main script itself (``streamlit run pages/data.py``, a page test) runs as is.
+    """
     if getattr(_running, "active", False):
+        return
+    ctx = get_script_run_ctx()
+    if ctx is None or Path(ctx.main_script_path).resolve() != APP_PATH:
         return
     runpy.run_path(str(APP_PATH), run_name="__main__")
     st.stop()
