@@ -88,6 +88,29 @@ with candidates_tab:
             show_table(table, f"elevator_candidates_{county}", key="elevator-candidates",
                        column_order=[c for c in table.columns if c != t("funding.col.building_ids")])
 
+def _edit_numbers(key: str, default: list[float], *, editor_key: str, index: tuple[str, str],
+                  value: tuple[str, str], value_format: str) -> list[float | None]:
+    """An editable table of ``len(default)`` numbers kept in the URL under ``key``; a blank cell is ``None``.
+
+    ``index`` and ``value`` are (column, label key); a URL list of another length starts from ``default``.
+    """
+    start = urlstate.bind(key, default, cast=lambda raw: [float(v) for v in raw.split(",")])
+    if len(start) != len(default):
+        start = default
+    edited = st.data_editor(
+        pd.DataFrame({index[0]: range(1, len(default) + 1), value[0]: start}),
+        key=editor_key, hide_index=True, num_rows="fixed",
+        column_config={
+            index[0]: st.column_config.NumberColumn(t(index[1]), disabled=True, format="%d"),
+            value[0]: st.column_config.NumberColumn(t(value[1]), min_value=0.0, format=value_format),
+        },
+    )
+    numbers = [None if pd.isna(v) else float(v) for v in edited[value[0]]]
+    st.session_state[key] = numbers
+    urlstate.sync(key)
+    return numbers
+
+
 # ---------------------------------------------------------------------------------- cost-sharing calculator
 with calculator_tab:
     st.caption(t("funding.calc.caption"))
@@ -121,39 +144,15 @@ with calculator_tab:
         st.radio(t("funding.calc.custom_kind"), views.CUSTOM_KINDS, key="custom_kind", horizontal=True,
                  format_func=lambda k: t(f"funding.custom_kind.{k}"))
         custom_kind = st.session_state["custom_kind"]
-        start = urlstate.bind("custom", views.preset_table(floors, custom_kind),
-                              cast=lambda raw: [float(v) for v in raw.split(",")])
-        if len(start) != floors:
-            start = views.preset_table(floors, custom_kind)
-        edited = st.data_editor(
-            pd.DataFrame({"floor": range(1, floors + 1), "value": start}),
-            key=f"custom-editor-{floors}-{custom_kind}", hide_index=True, num_rows="fixed",
-            column_config={
-                "floor": st.column_config.NumberColumn(t("funding.col.floor"), disabled=True, format="%d"),
-                "value": st.column_config.NumberColumn(t("funding.col.value"), min_value=0.0, format="%.2f"),
-            },
-        )
-        custom = [None if pd.isna(v) else float(v) for v in edited["value"]]
-        st.session_state["custom"] = custom
-        urlstate.sync("custom")
+        custom = _edit_numbers("custom", views.preset_table(floors, custom_kind),
+                               editor_key=f"custom-editor-{floors}-{custom_kind}", index=("floor", "funding.col.floor"),
+                               value=("value", "funding.col.value"), value_format="%.2f")
 
     areas = None
     if preset == "coefficient" or (preset == "custom" and custom_kind == "coefficient"):
-        start = urlstate.bind("areas", [views.DEFAULT_AREA_M2] * households_per_floor,
-                              cast=lambda raw: [float(v) for v in raw.split(",")])
-        if len(start) != households_per_floor:
-            start = [views.DEFAULT_AREA_M2] * households_per_floor
-        edited = st.data_editor(
-            pd.DataFrame({"position": range(1, households_per_floor + 1), "area_m2": start}),
-            key=f"areas-editor-{households_per_floor}", hide_index=True, num_rows="fixed",
-            column_config={
-                "position": st.column_config.NumberColumn(t("funding.col.position"), disabled=True, format="%d"),
-                "area_m2": st.column_config.NumberColumn(t("funding.col.area_m2"), min_value=0.0, format="%.1f"),
-            },
-        )
-        areas = [None if pd.isna(v) else float(v) for v in edited["area_m2"]]
-        st.session_state["areas"] = areas
-        urlstate.sync("areas")
+        areas = _edit_numbers("areas", [views.DEFAULT_AREA_M2] * households_per_floor,
+                              editor_key=f"areas-editor-{households_per_floor}", index=("position", "funding.col.position"),
+                              value=("area_m2", "funding.col.area_m2"), value_format="%.1f")
 
     problem = views.calculator_problem(floors=floors, cost_wan=st.session_state["cost"],
                                        subsidy_wan=st.session_state["subsidy"], preset=preset, custom=custom,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from analytics.errors import PermissionDenied
 from dashboard.auth_ui import TOKEN_KEY
 from dashboard.labels import t
 from dashboard.navigation import page_paths
+from tests.page_helpers import build_accounts_db, sign_in_session, use_copy
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 ADMIN_PAGE = APP.parent / "pages" / "admin.py"
@@ -25,20 +25,13 @@ EDITOR_PW = "editor-password-1"
 def accounts_db(tmp_path_factory):
     """A demo database with an administrator and a county editor, built once per module."""
     path = tmp_path_factory.mktemp("auth-ui") / "template.duckdb"
-    con = store.connect(path)
-    auth.create_user(con, "admin1", ADMIN_PW, role="admin", actor=CLI)
-    auth.create_user(con, "rencheng", EDITOR_PW, role="county_editor", county_code="370811", actor=CLI)
-    con.execute("CHECKPOINT")
-    con.close()
-    return path
+    return build_accounts_db(path, admin_password=ADMIN_PW, editor_password=EDITOR_PW, actor=CLI)
 
 
 @pytest.fixture
 def db(accounts_db, tmp_path, monkeypatch):
     """A private copy of ``accounts_db`` that the app under test opens."""
-    path = tmp_path / "ui.duckdb"
-    shutil.copy(accounts_db, path)
-    monkeypatch.setattr(settings, "DB_PATH", path)
+    path = use_copy(accounts_db, tmp_path / "ui.duckdb", monkeypatch)
     monkeypatch.setattr(settings, "BCRYPT_ROUNDS", 4)
     return path
 
@@ -73,13 +66,7 @@ def _box(token: str | None = None) -> AppTest:
 
 def _admin(db: Path, username: str | None) -> AppTest:
     """The administration page, signed in as ``username`` (a session started on the server)."""
-    at = AppTest.from_file(str(ADMIN_PAGE), default_timeout=60)
-    if username:
-        con = store.connect(db)
-        try:
-            at.session_state[TOKEN_KEY] = auth.start_session(con, auth.get_user(con, username))
-        finally:
-            con.close()
+    at = sign_in_session(AppTest.from_file(str(ADMIN_PAGE), default_timeout=60), db, username)
     at.run()
     assert not at.exception, at.exception
     return at

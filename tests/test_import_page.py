@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -11,9 +10,9 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth, reports, settings, store
-from dashboard.auth_ui import TOKEN_KEY
+from analytics import auth, reports, store
 from tests.import_corpus import compounds_4548, shapefile_zip, zip_of
+from tests.page_helpers import build_accounts_db, sign_in_session, use_copy
 
 PAGE = Path(__file__).resolve().parent.parent / "pages" / "data.py"
 CLI = auth.User("cli:test", "admin")
@@ -24,30 +23,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @pytest.fixture(scope="module")
 def accounts_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("data-page") / "template.duckdb"
-    con = store.connect(path)
-    auth.create_user(con, "admin1", "admin-password-1", role="admin", actor=CLI)
-    auth.create_user(con, "rencheng", "editor-password-1", role="county_editor", county_code="370811", actor=CLI)
-    con.execute("CHECKPOINT")
-    con.close()
-    return path
+    return build_accounts_db(path, admin_password="admin-password-1", editor_password="editor-password-1", actor=CLI)
 
 
 @pytest.fixture
 def db(accounts_db, tmp_path, monkeypatch):
-    path = tmp_path / "page.duckdb"
-    shutil.copy(accounts_db, path)
-    monkeypatch.setattr(settings, "DB_PATH", path)
-    return path
+    return use_copy(accounts_db, tmp_path / "page.duckdb", monkeypatch)
 
 
 def _page(db: Path, username: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(PAGE), default_timeout=120)
-    if username:
-        con = store.connect(db)
-        try:
-            at.session_state[TOKEN_KEY] = auth.start_session(con, auth.get_user(con, username))
-        finally:
-            con.close()
+    at = sign_in_session(AppTest.from_file(str(PAGE), default_timeout=120), db, username)
     at.run()
     assert not at.exception, at.exception
     return at

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,32 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import clusters
+from tests.page_helpers import open_page, rerun, table_with
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/clusters.py"
 EQUAL = {"households": 1.0, "idle_land": 1.0, "gaps": 1.0, "willingness": 1.0}
-
-
-def open_page(**session) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert not at.exception, at.exception
-    at.switch_page(PAGE)
-    return rerun(at, **session)
-
-
-def rerun(at: AppTest, **session) -> AppTest:
-    for key, value in session.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
 
 
 def expected(layers, county: str | None = None, **options) -> pd.DataFrame:
@@ -53,7 +30,7 @@ def map_bounds(at: AppTest) -> list[list[float]]:
 
 
 def test_default_view(demo_layers):
-    at = open_page()
+    at = open_page(PAGE)
     assert at.slider(key="gap").value == 150
     found = expected(demo_layers, gap_m=150, weights=EQUAL)
     assert [m.value for m in at.metric] == [
@@ -69,7 +46,7 @@ def test_default_view(demo_layers):
 
 
 def test_constraints_and_weights(demo_layers):
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="county").set_value("370811")
     at.slider(key="gap").set_value(250)
     at.number_input(key="extent").set_value(1000)
@@ -88,7 +65,7 @@ def test_constraints_and_weights(demo_layers):
 
 
 def test_selecting_a_cluster_zooms_to_it_and_lists_its_members(demo_layers):
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="cluster").set_value(2)
     rerun(at)
     assert at.query_params["cluster"] == "2"
@@ -109,7 +86,7 @@ def test_selecting_a_cluster_zooms_to_it_and_lists_its_members(demo_layers):
 
 
 def test_map_is_offline_and_reruns_only_on_clicks():
-    at = open_page()
+    at = open_page(PAGE)
     args = json.loads(at.get("component_instance")[0].proto.json_args)
     assert args["returned_objects"] == ["last_active_drawing"]
     assert all(link.startswith("/app/static/vendor/") for link in args["js_links"] + args["css_links"])
@@ -117,14 +94,14 @@ def test_map_is_offline_and_reruns_only_on_clicks():
 
 
 def test_no_cluster_says_so():
-    at = open_page(gap=0)
+    at = open_page(PAGE, session={"gap": 0})
     assert [m.value for m in at.metric][0] == "0"
     assert [i.value for i in at.info] == ["当前条件下没有成片区域，可加大相邻间距或减少最少小区数。"]
     assert not at.dataframe
 
 
 def test_english():
-    at = open_page(lang="en")
+    at = open_page(PAGE, session={"lang": "en"})
     table = table_with(at, "Score")
     assert "Shared gaps" in table.columns
     assert np.isin(table["County"].iloc[:3], ["Rencheng", "Yanzhou", "Weishan", "Yutai", "Jinxiang", "Jiaxiang",

@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import elevators, funding, store
+from tests.page_helpers import assert_clean, open_page, plotly_values, table_with
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/funding.py"
-
-
-def open_page(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert not at.exception, at.exception
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
-
-
-def values(array) -> list:
-    if isinstance(array, dict) and "bdata" in array:
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -49,7 +18,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def test_funding_mix_for_one_year_as_shares(demo_con):
-    at = open_page()
+    at = open_page(PAGE)
     assert_clean(at)
     at.selectbox(key="fund_year").set_value(2020)
     at.radio(key="measure").set_value("share").run()
@@ -66,8 +35,8 @@ def test_funding_mix_for_one_year_as_shares(demo_con):
     expected = by_county[by_county.source == "special_bonds"]
     assert list(bonds.x) == ["任城区", "兖州区", "微山县", "鱼台县", "金乡县", "嘉祥县", "汶上县", "泗水县", "梁山县",
                              "曲阜市", "邹城市"]
-    assert values(bonds.y) == pytest.approx((expected.share * 100).tolist())
-    total = sum(np.array(values(tr.y)) for tr in fig.data)
+    assert plotly_values(bonds.y) == pytest.approx((expected.share * 100).tolist())
+    total = sum(np.array(plotly_values(tr.y)) for tr in fig.data)
     assert total.tolist() == pytest.approx([100.0] * 11)  # each county's shares add up to 100 %
 
     wide = funding.funding_wide(by_county)
@@ -78,7 +47,7 @@ def test_funding_mix_for_one_year_as_shares(demo_con):
 
 
 def test_mismatches_follow_the_tolerance(demo_con):
-    at = open_page()
+    at = open_page(PAGE)
     expected = funding.funding_mismatches(demo_con, tolerance=0.01)
     assert len(expected) == 3  # the demo's three deliberate mismatches (−10 %, +4 %, −5 %)
     shown = table_with(at, "差额比例（%）")
@@ -94,7 +63,7 @@ def test_mismatches_follow_the_tolerance(demo_con):
 
 
 def test_elevator_candidates_of_one_county(demo_con):
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="elev_county").set_value("370881").run()
     assert_clean(at)
     compounds = store.read_layer(demo_con, "compounds", crs=None, county_code="370881")
@@ -109,7 +78,7 @@ def test_elevator_candidates_of_one_county(demo_con):
 
 
 def test_calculator_shanghai_shares_add_up_to_cost_minus_subsidy():
-    at = open_page()
+    at = open_page(PAGE)
     at.number_input(key="floors").set_value(5).run()  # the subsidy follows the floors: 18 万元 for 5 floors
     assert at.number_input(key="subsidy").value == 18.0
     at.number_input(key="hpf").set_value(3)
@@ -131,7 +100,7 @@ def test_calculator_shanghai_shares_add_up_to_cost_minus_subsidy():
 
 
 def test_custom_table_from_the_link():
-    at = open_page(preset="custom", floors="6", hpf="2", custom="0,0,10,20,30,40")
+    at = open_page(PAGE, query={"preset": "custom", "floors": "6", "hpf": "2", "custom": "0,0,10,20,30,40"})
     assert_clean(at)
     expected = elevators.share_costs(6, 2, cost_wan=45.0, subsidy_wan=20.0, preset="custom",
                                      custom={1: 0, 2: 0, 3: 10, 4: 20, 5: 30, 6: 40})
@@ -144,14 +113,14 @@ def test_custom_table_from_the_link():
 
 
 def test_custom_table_that_nobody_pays_gives_a_clear_message():
-    at = open_page(preset="custom", floors="4", custom="0,0,0,0")
+    at = open_page(PAGE, query={"preset": "custom", "floors": "4", "custom": "0,0,0,0"}, clean=False)
     assert not at.exception
     assert [e.value for e in at.error] == ["出错了：自定义表各层数值均为 0，至少一层须出资。"]
     assert not [d for d in at.dataframe if "本层合计（元）" in d.value.columns]
 
 
 def test_a_preset_on_a_tall_building_suggests_another_rule():
-    at = open_page(preset="hangzhou", floors="9")
+    at = open_page(PAGE, query={"preset": "hangzhou", "floors": "9"}, clean=False)
     assert not at.exception
     assert [e.value for e in at.error] == [
         "出错了：杭州方案只规定了 1–6 层，本单元有 9 层；请改用“系数×面积”或自定义表。"
@@ -166,7 +135,7 @@ def test_a_preset_on_a_tall_building_suggests_another_rule():
 
 
 def test_custom_shares_not_adding_up_are_scaled_and_said_so():
-    at = open_page(preset="custom", floors="6", hpf="1", custom="0,0,10,20,30,30")
+    at = open_page(PAGE, query={"preset": "custom", "floors": "6", "hpf": "1", "custom": "0,0,10,20,30,30"})
     assert_clean(at)
     assert [i.value for i in at.info] == ["自定义份额合计为 90%，已按比例换算为 100%。"]
     with pytest.warns(UserWarning, match="scaled to 100"):
@@ -178,10 +147,7 @@ def test_custom_shares_not_adding_up_are_scaled_and_said_so():
 
 
 def test_english_names_sources_and_counties(demo_con):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.session_state["lang"] = "en"
-    at.switch_page(PAGE).run()
-    assert_clean(at)
+    at = open_page(PAGE, session={"lang": "en"})
     city = table_with(at, "Source")
     assert city["Source"].tolist()[:2] == ["Central subsidy", "Central budget investment"]
     assert table_with(at, "Candidate buildings")["County"].iloc[0] in {
@@ -191,7 +157,7 @@ def test_english_names_sources_and_counties(demo_con):
 
 
 def test_subsidy_above_cost_is_refused_with_a_message():
-    at = open_page()
+    at = open_page(PAGE)
     at.number_input(key="cost").set_value(15.0).run()  # below the 20 万元 subsidy of a six-floor unit
     assert not at.exception
     assert [e.value for e in at.error] == ["出错了：政府补贴（20 万元）不能超过电梯总费用（15 万元）。"]

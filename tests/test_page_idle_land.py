@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from analytics import idle_land
+from tests.page_helpers import open_page, rerun, table_with
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/idle_land.py"
-
-
-def open_page(**session) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert not at.exception, at.exception
-    at.switch_page(PAGE)
-    return rerun(at, **session)
-
-
-def rerun(at: AppTest, **session) -> AppTest:
-    for key, value in session.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
 
 
 def expected(layers, **options):
@@ -46,7 +20,7 @@ def expected(layers, **options):
 
 
 def test_default_view_is_500_m_over_the_city(demo_layers):
-    at = open_page()
+    at = open_page(PAGE)
     assert at.slider(key="distance").value == 500
     pairs, reach, per_compound = expected(demo_layers, max_distance_m=500)
     assert len(reach) > 100  # the demo's leftover land lies around the urban areas
@@ -64,7 +38,7 @@ def test_default_view_is_500_m_over_the_city(demo_layers):
 
 
 def test_filters_and_selected_parcel(demo_layers):
-    at = open_page()
+    at = open_page(PAGE)
     at.slider(key="distance").set_value(1000)
     at.multiselect(key="ptype").set_value(["闲置用地", "空置房屋"])
     at.number_input(key="min_area").set_value(2000)
@@ -95,7 +69,7 @@ def test_filters_and_selected_parcel(demo_layers):
 
 
 def test_zero_distance_finds_nothing_and_says_so(demo_layers):
-    at = open_page(distance=0)
+    at = open_page(PAGE, session={"distance": 0})
     pairs, reach, _ = expected(demo_layers, max_distance_m=0)
     assert pairs.empty  # the demo's parcels never touch a compound
     assert [m.value for m in at.metric][0] == "0"
@@ -104,11 +78,7 @@ def test_zero_distance_finds_nothing_and_says_so(demo_layers):
 
 
 def test_bad_url_values_fall_back(demo_layers):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update({"distance": "99999", "ptype": "闲置用地,<bogus>", "county": "999999", "min_area": "x"})
-    at.run()
-    at.switch_page(PAGE)
-    rerun(at)
+    at = open_page(PAGE, query={"distance": "99999", "ptype": "闲置用地,<bogus>", "county": "999999", "min_area": "x"})
     assert at.slider(key="distance").value == 3000
     assert at.multiselect(key="ptype").value == ["闲置用地"]
     assert at.selectbox(key="county").value == ""
@@ -116,7 +86,7 @@ def test_bad_url_values_fall_back(demo_layers):
 
 
 def test_english(demo_layers):
-    at = open_page(lang="en")
+    at = open_page(PAGE, session={"lang": "en"})
     table = table_with(at, "Households within reach")
     assert set(table["Parcel type"]) <= {"Idle land", "Low-efficiency land", "Vacant building", "Scattered plot"}
     assert at.metric[0].label == "Parcels within reach"

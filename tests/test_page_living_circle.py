@@ -4,43 +4,15 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import plotly.io as pio
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from analytics import living_circle, settings, siting
+from tests.page_helpers import open_page, rerun, table_with
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/living_circle.py"
-
-
-def open_page(query: dict | None = None, **session) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if query:
-        at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(PAGE)
-    return rerun(at, **session)
-
-
-def rerun(at: AppTest, **session) -> AppTest:
-    for key, value in session.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
 
 
 def decode(array) -> np.ndarray:
@@ -57,7 +29,7 @@ def audit(layers, county: str | None = None):
 
 
 def test_default_audit_equals_living_circle(demo_layers):
-    at = open_page()
+    at = open_page(PAGE)
     compounds, access = audit(demo_layers)
     shares = []
     for metres in (300, 500, 1000):
@@ -79,7 +51,7 @@ def test_default_audit_equals_living_circle(demo_layers):
 
 
 def test_county_type_and_tier(demo_layers):
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="county").set_value("370883")
     at.selectbox(key="ftype").set_value("market")
     at.radio(key="tier").set_value("10min")
@@ -100,7 +72,7 @@ def test_county_type_and_tier(demo_layers):
 
 
 def test_new_type_resets_siting_options():
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="ftype").set_value("childcare")
     rerun(at)
     assert at.number_input(key="service").value == 300
@@ -108,7 +80,7 @@ def test_new_type_resets_siting_options():
 
 
 def test_siting_runs_on_the_button_and_equals_site_facilities(demo_layers):
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="county").set_value("370811")
     at.selectbox(key="ftype").set_value("clinic")
     at.slider(key="k").set_value(3)
@@ -146,7 +118,7 @@ def test_siting_runs_on_the_button_and_equals_site_facilities(demo_layers):
 def test_a_link_with_a_result_reopens_it(demo_layers):
     query = {"county": "370829", "ftype": "elderly_care", "k": "2", "service": "300", "site_min_area": "350",
              "time_limit": "10", "site": "True"}
-    at = open_page(query)
+    at = open_page(PAGE, query=query)
     compounds = demo_layers["compounds"][demo_layers["compounds"].county_code == "370829"]
     result = siting.site_facilities(compounds, demo_layers["parcels"], demo_layers["facilities"],
                                     facility_type="elderly_care", k=2)
@@ -155,7 +127,7 @@ def test_a_link_with_a_result_reopens_it(demo_layers):
 
 
 def test_english():
-    at = open_page(lang="en")
+    at = open_page(PAGE, session={"lang": "en"})
     assert at.metric[0].label == "Households within 5 min"
     table = table_with(at, "Types missing")
     assert table["Living circle"].isin(["10 min", "15 min", "Beyond"]).all()

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import date
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import progress
+from tests.page_helpers import open_page, plotly_values, rerun, table_with, without_reports
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/overview.py"
 LATEST = date(2020, 12, 25)  # the demo's last weekly report
-
-
-def open_page(**session) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert not at.exception, at.exception
-    at.switch_page(PAGE)
-    return rerun(at, **session)
-
-
-def rerun(at: AppTest, **session) -> AppTest:
-    """Run again with ``session`` values set first (e.g. the sidebar's ``as_of``, ``lang``, ``basemap``)."""
-    for key, value in session.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def expected_cards(row: pd.Series) -> list[str]:
@@ -46,18 +26,6 @@ def expected_cards(row: pd.Series) -> list[str]:
         f"{row.completion_rate * 100:.1f}%",
         f"{row.invest_rate * 100:.1f}%",
     ]
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
-
-
-def trace_values(array) -> list:
-    if isinstance(array, dict) and "bdata" in array:
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
 
 
 def ranking_chart(at: AppTest):
@@ -76,7 +44,7 @@ def statuses_at(con, as_of: date, ids: list[str]) -> dict[str, str]:
 
 
 def test_city_cards_equal_county_progress_and_the_2020_plan(demo_con):
-    at = open_page()
+    at = open_page(PAGE)
     frame = progress.county_progress(demo_con, as_of=LATEST)
     city = frame[frame.kind == "city"].iloc[0]
     assert [m.value for m in at.metric] == expected_cards(city)
@@ -90,14 +58,14 @@ def test_city_cards_equal_county_progress_and_the_2020_plan(demo_con):
     chart = ranking_chart(at)  # default indicator: completion rate, best on top
     units = frame[frame.kind != "city"]
     bars = chart.data[0]
-    shown = dict(zip(bars.y, trace_values(bars.x)))
+    shown = dict(zip(bars.y, plotly_values(bars.x)))
     assert shown == pytest.approx(dict(zip(units.name, units.completion_rate * 100)))
-    assert trace_values(bars.x) == sorted(trace_values(bars.x))  # horizontal bars: best drawn last = on top
+    assert plotly_values(bars.x) == sorted(plotly_values(bars.x))  # horizontal bars: best drawn last = on top
     assert len(table_with(at, "编号")) == int(city.planned_compounds)
 
 
 def test_choosing_a_county_filters_the_whole_page(demo_con):
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="county").set_value("370826")  # 微山县: started everything, completed nothing
     rerun(at)
     assert at.query_params["county"] == "370826"
@@ -121,7 +89,7 @@ def test_choosing_a_county_filters_the_whole_page(demo_con):
 
 def test_function_zone_and_earlier_week(demo_con):
     as_of = date(2020, 7, 3)
-    at = open_page(as_of=as_of.isoformat())
+    at = open_page(PAGE, session={"as_of": as_of.isoformat()})
     at.selectbox(key="county").set_value("370872")  # 太白湖新区 (a function zone)
     at.selectbox(key="indicator").set_value("invest_rate")
     rerun(at, as_of=as_of.isoformat())
@@ -137,11 +105,11 @@ def test_function_zone_and_earlier_week(demo_con):
 
     bars = ranking_chart(at).data[0]
     units = frame[frame.kind != "city"]
-    assert dict(zip(bars.y, trace_values(bars.x))) == pytest.approx(dict(zip(units.name, units.invest_rate * 100)))
+    assert dict(zip(bars.y, plotly_values(bars.x))) == pytest.approx(dict(zip(units.name, units.invest_rate * 100)))
 
 
 def test_meeting_mode_shows_only_cards_and_map():
-    at = open_page()
+    at = open_page(PAGE)
     at.toggle(key="meeting").set_value(True)
     rerun(at)
     assert at.query_params["meeting"] == "True"
@@ -153,7 +121,7 @@ def test_meeting_mode_shows_only_cards_and_map():
 
 
 def test_english(demo_con):
-    at = open_page(lang="en")
+    at = open_page(PAGE, session={"lang": "en"})
     assert [m.label for m in at.metric][3:] == ["Start rate", "Completion rate", "Investment rate"]
     table = table_with(at, "ID")
     assert set(table["Status"]) <= {"Not started", "Approved", "Under way", "Completed"}
@@ -167,7 +135,7 @@ def map_args(at: AppTest) -> dict:
 
 def test_basemaps_from_the_sidebar(monkeypatch):
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
-    at = open_page()
+    at = open_page(PAGE)
     plain = map_args(at)
     assert "tileLayer" not in plain["script"] and "http" not in plain["script"]
     assert plain["js_links"] == ["/app/static/vendor/leaflet/leaflet.js", "/app/static/vendor/jquery/jquery.min.js"]
@@ -187,21 +155,10 @@ def test_basemaps_from_the_sidebar(monkeypatch):
 
 @pytest.fixture
 def no_reports_db(tmp_path, monkeypatch):
-    import streamlit as st
-
-    from analytics import settings, store
-
-    path = tmp_path / "no_reports.duckdb"
-    con = store.connect(path)
-    con.execute("DELETE FROM progress_reports")
-    con.close()
-    monkeypatch.setattr(settings, "DB_PATH", path)
-    st.cache_data.clear()  # cached frames are keyed on the data version, which both databases share
-    yield path
-    st.cache_data.clear()
+    yield from without_reports(tmp_path / "no_reports.duckdb", monkeypatch)
 
 
 def test_without_reports_the_page_says_so(no_reports_db):
-    at = open_page()
+    at = open_page(PAGE)
     assert [i.value for i in at.info] == ["还没有任何进度周报，导入或填报后这里会显示进度。"]
     assert not at.metric and not at.get("component_instance")

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import plotly.io as pio
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from analytics import priority, store
+from tests.page_helpers import assert_clean, open_page, plotly_values, table_with
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/priority.py"
 AS_OF_YEAR = 2020  # the demo data's as-of date is 2020-12-25
-
-
-def open_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert not at.exception, at.exception
-    at.switch_page(PAGE).run()
-    assert_clean(at)
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
-
-
-def values(array) -> list:
-    if isinstance(array, dict) and "bdata" in array:
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +19,7 @@ def compounds(demo_con):
 
 
 def test_weights_and_filters_rank_as_the_analysis_does(compounds):
-    at = open_page()
+    at = open_page(PAGE)
     at.slider(key="w_age").set_value(60)
     at.slider(key="w_benefit").set_value(0)
     at.multiselect(key="prio_years").set_value([2021, 2022])
@@ -80,13 +50,13 @@ def test_weights_and_filters_rank_as_the_analysis_does(compounds):
 
     fig = pio.from_json(at.get("plotly_chart")[0].proto.spec)
     age = next(tr for tr in fig.data if tr.name == "房龄")
-    assert len(values(age.x)) == 10
-    assert values(age.x) == pytest.approx(expected.part_age.head(10).tolist())
-    assert sum(np.array(values(tr.x)) for tr in fig.data).tolist() == pytest.approx(expected.score.head(10).tolist())
+    assert len(plotly_values(age.x)) == 10
+    assert plotly_values(age.x) == pytest.approx(expected.part_age.head(10).tolist())
+    assert sum(np.array(plotly_values(tr.x)) for tr in fig.data).tolist() == pytest.approx(expected.score.head(10).tolist())
 
 
 def test_ineligible_compounds_are_listed_with_their_reasons(compounds):
-    at = open_page()
+    at = open_page(PAGE)
     chosen = compounds[compounds.status.isin(["未开工", "已立项"])]
     expected = priority.priority_scores(chosen, as_of_year=AS_OF_YEAR).ineligible
     assert len(expected) == 5  # the demo's five compounds planned for demolition
@@ -97,7 +67,7 @@ def test_ineligible_compounds_are_listed_with_their_reasons(compounds):
 
 
 def test_all_weights_zero_asks_for_one_above_zero():
-    at = open_page()
+    at = open_page(PAGE)
     for name in priority.COMPONENTS:
         at.slider(key=f"w_{name}").set_value(0)
     at.run()
@@ -107,7 +77,7 @@ def test_all_weights_zero_asks_for_one_above_zero():
 
 
 def test_an_empty_selection_says_so():
-    at = open_page()
+    at = open_page(PAGE)
     at.multiselect(key="prio_statuses").set_value([]).run()
     assert_clean(at)
     assert [i.value for i in at.info] == ["当前条件下没有数据。"]

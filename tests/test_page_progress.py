@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.io as pio
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics import progress, settings, store
+from analytics import progress
+from tests.page_helpers import open_page, plotly_values, rerun, table_with, without_reports
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/progress.py"
-
-
-def open_page(**sidebar) -> AppTest:
-    """The app, switched to the page; ``sidebar`` sets the sidebar's session values (``lang``, ``as_of``)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert not at.exception, at.exception
-    at.switch_page(PAGE)
-    return rerun(at, **sidebar)
-
-
-def rerun(at: AppTest, **sidebar) -> AppTest:
-    """Run again with the sidebar's values set first.
-
-    Because the repository has a ``pages/`` folder, AppTest runs only the page script after
-    ``switch_page`` (not app.py), so the sidebar's widget values do not survive a rerun on their own.
-    """
-    for key, value in sidebar.items():
-        at.session_state[key] = value
-    at.run()
-    assert_clean(at)
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The one dataframe on the page that has ``column``."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
 
 
 def chart_titled(at: AppTest, words: str):
@@ -57,13 +21,6 @@ def chart_titled(at: AppTest, words: str):
     found = [f for f in figs if words in str(f.layout.title.text)]
     assert len(found) == 1, [f.layout.title.text for f in figs]
     return found[0]
-
-
-def values(array) -> list:
-    """A plotly trace array as a list (plotly serialises numeric arrays as base64 ``bdata``)."""
-    if isinstance(array, dict) and "bdata" in array:
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
 
 
 def arrow_value(text: str) -> float:
@@ -76,7 +33,7 @@ def arrow_value(text: str) -> float:
 
 def test_month_view_ranked_by_investment_shows_county_progress(demo_con):
     # mid-November: the latest monthly bulletin is October's (last report 2020-10-30)
-    at = open_page(as_of="2020-11-13")
+    at = open_page(PAGE, session={"as_of": "2020-11-13"})
     at.radio(key="period").set_value("month")
     at.selectbox(key="rank_by").set_value("invest_rate")
     at.radio(key="order").set_value("rank")
@@ -112,12 +69,12 @@ def test_month_view_ranked_by_investment_shows_county_progress(demo_con):
     series = progress.weekly_series(demo_con, plan_year=2020)
     series = series[pd.to_datetime(series.report_date).dt.date <= date(2020, 10, 30)]
     started = next(tr for tr in chart_titled(at, "全市").data if tr.name == "累计开工（个）")
-    assert values(started.y) == series.started.tolist()
+    assert plotly_values(started.y) == series.started.tolist()
     assert at.button(key="bulletin-make-month").label.startswith("生成月通报")
 
 
 def test_week_view_unit_selector_shows_its_series_and_delays(demo_con):
-    at = open_page()
+    at = open_page(PAGE)
     assert at.radio(key="period").value == "week"
     at.selectbox(key="unit").set_value("370826")  # 微山县, the slowest county of the demo
     rerun(at)
@@ -144,13 +101,13 @@ def test_week_view_unit_selector_shows_its_series_and_delays(demo_con):
     series = progress.weekly_series(demo_con, plan_year=2020, unit_code="370826")
     fig = chart_titled(at, "微山县")
     started = next(tr for tr in fig.data if tr.name == "累计开工（个）")
-    assert values(started.y) == series.started.tolist()
+    assert plotly_values(started.y) == series.started.tolist()
     completed = next(tr for tr in fig.data if tr.name == "累计完工（个）")
-    assert values(completed.y) == series.completed.tolist()
+    assert plotly_values(completed.y) == series.completed.tolist()
 
 
 def test_english_toggle_translates_counties_and_headers(demo_con):
-    at = open_page(lang="en")
+    at = open_page(PAGE, session={"lang": "en"})
     shown = table_with(at, "Rank")
     assert shown["County / zone"].iloc[0] == "Rencheng"
     assert shown["County / zone"].iloc[-1] == "City total"
@@ -159,24 +116,17 @@ def test_english_toggle_translates_counties_and_headers(demo_con):
 
 @pytest.fixture
 def no_reports_db(tmp_path, monkeypatch):
-    path = tmp_path / "no_reports.duckdb"
-    con = store.connect(path)
-    con.execute("DELETE FROM progress_reports")
-    con.close()
-    monkeypatch.setattr(settings, "DB_PATH", path)
-    st.cache_data.clear()  # cached tables are keyed on the data version, which both databases share
-    yield path
-    st.cache_data.clear()
+    yield from without_reports(tmp_path / "no_reports.duckdb", monkeypatch)
 
 
 def test_without_reports_the_page_says_what_to_do(no_reports_db):
-    at = open_page()
+    at = open_page(PAGE)
     assert [i.value for i in at.info] == ["还没有进度报告（progress_reports 为空），请先在“数据管理”中导入或填报周报。"]
     assert not at.dataframe
 
 
 def test_month_view_before_the_first_month_end_is_interim_without_changes(demo_con):
-    at = open_page(as_of="2020-03-13")
+    at = open_page(PAGE, session={"as_of": "2020-03-13"})
     at.radio(key="period").set_value("month")
     rerun(at, as_of="2020-03-13")
     captions = [c.value for c in at.caption]
