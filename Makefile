@@ -36,6 +36,9 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+bench: setup
+	$(PY) -m scripts.benchmark --scale national
+
 # Offline install bundle for a Debian 12 x86_64 intranet server (dist/*.tar; see README, Deployment).
 bundle: $(STAMP)
 	$(PY) -m scripts.build_bundle
