@@ -14,7 +14,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
@@ -47,6 +47,8 @@ def pairs_within_distance(
     left: np.ndarray | gpd.GeoSeries,
     right: np.ndarray | gpd.GeoSeries,
     max_distance_m: float,
+    *,
+    alongside: Callable[[], object] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair of geometries within ``max_distance_m`` of each other, with the exact distance.
 
@@ -57,6 +59,9 @@ def pairs_within_distance(
         geometries never pair.
     max_distance_m
         Largest edge-to-edge distance in metres (inclusive: ``distance <= max_distance_m``), ≥ 0.
+    alongside
+        Work for the calling thread while the distance threads run (e.g. input checks whose answer is
+        not needed to start); an exception it raises stops the workers and propagates.
 
     Returns
     -------
@@ -69,6 +74,8 @@ def pairs_within_distance(
     d = float(max_distance_m)
     empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
     if len(left) == 0 or len(right) == 0:
+        if alongside is not None:
+            alongside()
         return empty
     tree = shapely.STRtree(right)
     bounds = shapely.bounds(left)
@@ -86,8 +93,18 @@ def pairs_within_distance(
     workers = worker_count()
     if len(left) >= _THREADS_FROM and workers > 1:
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(chunk, starts))
+            futures = [pool.submit(chunk, s) for s in starts]
+            try:
+                if alongside is not None:
+                    alongside()  # GIL-bound checks overlap with the GIL-free distances
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            parts = [future.result() for future in futures]
     else:
+        if alongside is not None:
+            alongside()
         parts = [chunk(s) for s in starts]
     # the index answers in input order of ``left``; chunks are concatenated in that order
     i = np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False)
@@ -139,8 +156,11 @@ def check_county_code(value: object, name: str = "county_code") -> str | None:
     return value
 
 
-def drop_missing_geometries(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    """``gdf`` without rows whose geometry is missing or empty, with a ``UserWarning`` naming how many."""
+def warn_missing_geometries(gdf: gpd.GeoDataFrame, name: str, *, stacklevel: int = 2) -> np.ndarray:
+    """Mask of rows whose geometry is missing or empty; a ``UserWarning`` naming how many if any.
+
+    ``stacklevel`` counts from the caller of this function (1 = that caller), as ``warnings.warn`` does.
+    """
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
@@ -148,10 +168,15 @@ def drop_missing_geometries(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFram
         warnings.warn(
             f"`{name}` has {int(bad.sum())} row(s) without geometry (e.g. {first!r}); they were left out.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel + 1,
         )
-        return gdf[~bad]
-    return gdf
+    return bad
+
+
+def drop_missing_geometries(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """``gdf`` without rows whose geometry is missing or empty, with a ``UserWarning`` naming how many."""
+    bad = warn_missing_geometries(gdf, name, stacklevel=3)
+    return gdf[~bad] if bad.any() else gdf
 
 
 def parcel_area_m2(parcels: pd.DataFrame) -> pd.Series:
@@ -255,14 +280,17 @@ def parcels_within(
     county = check_county_code(county_code)
     chosen = filter_parcels(parcels, parcel_types=parcel_types, min_area_m2=min_area_m2, ownership=ownership)
     check_unique_ids(compounds, "compounds")
-    check_unique_ids(parcels, "parcels")
     if county is not None:
         compounds = compounds[compounds["county_code"].astype(str) == county]
     compounds = drop_missing_geometries(compounds, "compounds")
-    chosen = drop_missing_geometries(chosen, "parcels")
+
+    def check_parcels() -> None:
+        # parcels without geometry never enter the spatial index, so these checks can run alongside
+        check_unique_ids(parcels, "parcels")
+        warn_missing_geometries(chosen, "parcels", stacklevel=4)
 
     start = time.perf_counter()
-    i, j, dist = pairs_within_distance(compounds.geometry.values, chosen.geometry.values, d)
+    i, j, dist = pairs_within_distance(compounds.geometry.values, chosen.geometry.values, d, alongside=check_parcels)
     out = pd.DataFrame({
         "compound_id": compounds["id"].array.take(i),
         "parcel_id": chosen["id"].array.take(j),

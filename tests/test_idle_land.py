@@ -235,6 +235,23 @@ def test_bad_frames_raise():
 def test_missing_geometries_are_left_out_with_a_warning():
     compounds = gf.idle_compounds()
     compounds.loc[1, "geometry"] = None
-    with pytest.warns(UserWarning, match=r"`compounds` has 1 row\(s\) without geometry \(e.g. 'C2'\)"):
+    with pytest.warns(UserWarning, match=r"`compounds` has 1 row\(s\) without geometry \(e.g. 'C2'\)") as caught:
         pairs = parcels_within(compounds, gf.idle_parcels())
     assert set(pairs.compound_id) == {"C1", "C3"}
+    assert caught[0].filename == __file__  # the warning points at the caller
+    parcels = gf.idle_parcels()
+    parcels.loc[0, "geometry"] = None
+    with pytest.warns(UserWarning, match=r"`parcels` has 1 row\(s\) without geometry \(e.g. 'P1'\)") as caught:
+        pairs = parcels_within(gf.idle_compounds(), parcels)
+    assert ("C1", "P1") not in as_dict(pairs) and ("C1", "P2") in as_dict(pairs)
+    assert caught[0].filename == __file__
+
+
+def test_parcel_checks_running_alongside_the_threads_still_raise(monkeypatch):
+    monkeypatch.setattr(idle_land, "_CHUNK", 5)
+    monkeypatch.setattr(idle_land, "_THREADS_FROM", 1)
+    monkeypatch.setattr(idle_land, "worker_count", lambda: 2)
+    compounds, parcels = gf.random_layout(5, n_compounds=40, n_parcels=30)
+    parcels.loc[7, "id"] = parcels.loc[3, "id"]
+    with pytest.raises(InputError, match="`parcels` has duplicate `id` values such as 'P003'"):
+        parcels_within(compounds, parcels, max_distance_m=800)
