@@ -487,10 +487,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     rows = run(args.scale, reruns=args.reruns)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     header = (f"Benchmark --scale {args.scale} on {cpus} CPUs, {date.today().isoformat()}, "
-              f"total {timedelta(seconds=round(time.perf_counter() - started))}")
+              f"total {timedelta(seconds=round(time.perf_counter() - started))}; "
+              f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+              "(other work on the machine slows every figure)")
     sys.stdout.write(header + "\n\n" + format_table(rows) + "\n")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1), encoding="utf-8")
