@@ -130,7 +130,11 @@ def state(path: Path) -> dict[str, object]:
 
 def run_writer(script: str, path: Path, args: list[str], *, kill_after: str | None, delay_s: float = 0.0,
                hold: bool = False) -> list[str]:
-    """Run a writer on ``path``; SIGKILL it ``delay_s`` after it prints ``kill_after`` (None: let it finish)."""
+    """Run a writer on ``path``; SIGKILL it ``delay_s`` after it prints ``kill_after`` (None: let it finish).
+
+    Returns the lines it printed, plus ``"finished"`` when it completed before a timed kill reached it (a
+    kill ``delay_s`` after a line can land after the end; a held writer is always killed).
+    """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-c", script, str(path), "hold" if hold else "go", *args]
     seen: list[str] = []
@@ -142,11 +146,11 @@ def run_writer(script: str, path: Path, args: list[str], *, kill_after: str | No
                 time.sleep(delay_s)
                 writer.send_signal(signal.SIGKILL)
                 break
-        _, errors = writer.communicate(timeout=180)
-    if kill_after is None:
+        rest, errors = writer.communicate(timeout=180)
+    if kill_after is None or (not hold and writer.returncode == 0):
         assert writer.returncode == 0, errors
-    else:
-        assert writer.returncode == -signal.SIGKILL, (seen, errors)
+        return [*seen, *rest.split(), "finished"]
+    assert writer.returncode == -signal.SIGKILL, (seen, errors)
     return seen
 
 
@@ -196,7 +200,7 @@ def test_import_killed_leaves_old_or_new_and_the_app_starts(pristine, upload, tm
                                    hold=job[1][0]),
             zip(paths, runs)))
     old, new = state(pristine), state(paths[-1])
-    assert seen[-1][-1] == "committed"
+    assert seen[-1][-2:] == ["committed", "finished"]
     assert new["parcels"][0] == COPIES * old["parcels"][0]
     assert new["audit_log"][0] == old["audit_log"][0] + 1 and new["import_batches"] == (1,)
     assert new["undo_parcels"] == (old["parcels"][0],)
@@ -205,6 +209,8 @@ def test_import_killed_leaves_old_or_new_and_the_app_starts(pristine, upload, tm
         assert after in (old, new), f"kill at {point!r}+{delay}s left a mix: {after} (old {old}, new {new})"
         if hold:
             assert "committing" not in lines and after == old, "an import killed before its commit left data"
+        if "finished" in lines:
+            assert after == new
     at = run_app(monkeypatch, paths[0])
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -221,13 +227,15 @@ def test_dataset_write_killed_leaves_old_or_new(pristine, tmp_path):
                                    delay_s=job[1][2], hold=job[1][0]),
             zip(paths, runs)))
     old, new = state(pristine), state(paths[-1])
-    assert seen[-1][-1] == "committed"
+    assert seen[-1][-2:] == ["committed", "finished"]
     assert new["parcels"][0] == N_PARCELS and new["facilities"][0] == N_FACILITIES
     for path, (hold, point, delay), lines in zip(paths[:-1], runs[:-1], seen[:-1]):
         after = state(path)
         assert after in (old, new), f"kill at {point!r}+{delay}s left a mix: {after} (old {old}, new {new})"
         if hold:
             assert "committing" not in lines and after == old, "a write killed before its commit left data"
+        if "finished" in lines:
+            assert after == new
 
 
 @pytest.fixture
