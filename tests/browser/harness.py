@@ -240,9 +240,6 @@ class AppPage:
         assert not self.blocked, f"the page tried to reach the internet: {sorted(set(self.blocked))}"
         assert not self.server_errors(), f"server tracebacks: {self.server_errors()}"
 
-    def title(self) -> str:
-        return self.page.locator('[data-testid="stMain"] h1').first.inner_text()
-
     def screenshot(self, name: str) -> Path:
         """Save the whole page (grown to its scroll height, up to 8,000 px) as ``artifacts/screenshots/<name>.png``."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
