@@ -1,6 +1,6 @@
 """Fixtures of the browser suite: a private demo database, the dashboard server, Chromium, a guarded tab.
 
-The machinery lives in ``harness.py`` (shared with the concurrency and fault tests).
+The machinery lives in ``harness.py`` (also used by the concurrency tests).
 """
 
 from __future__ import annotations
