@@ -136,7 +136,7 @@ DEMO_SOURCE_LABEL = "演示数据"
 # Uploads.
 UPLOAD_MAX_MB = 50
 
-# Accounts and sign-in (analytics/auth.py). Sessions end SESSION_TTL_MIN after sign-in, or after
+# Accounts and sign-in (analytics/services/auth.py). Sessions end SESSION_TTL_MIN after sign-in, or after
 # SESSION_IDLE_MIN without a page view. After SIGN_IN_FREE_FAILURES wrong passwords for one username,
 # each further failure locks it for SIGN_IN_LOCK_BASE_S * 2**(extra failures - 1) s, at most SIGN_IN_LOCK_MAX_S.
 SESSION_TTL_MIN = 480
@@ -147,7 +147,7 @@ SIGN_IN_LOCK_MAX_S = 900
 PASSWORD_MIN_LENGTH = 10
 BCRYPT_ROUNDS = 12
 
-# Imports (analytics/importer.py). Zip archives are checked before anything is extracted; XLSX files
+# Imports (analytics/importing/importer.py). Zip archives are checked before anything is extracted; XLSX files
 # (zip inside) get the same checks. UNDO_DEPTH imports can be undone, newest first.
 IMPORT_MAX_ROWS = 200_000
 IMPORT_MAX_COLUMNS = 500

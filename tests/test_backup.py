@@ -10,8 +10,11 @@ import zipfile
 import openpyxl
 import pytest
 
-from analytics import audit, backup, importer, store
+from analytics import store
 from analytics.errors import ImportRejected, InputError, PermissionDenied
+from analytics.importing import importer
+from analytics.services import backup
+from analytics.store import audit
 from tests.import_corpus import ADMIN, EDITOR_RENCHENG, attribute_table, copy_database, csv_bytes
 
 
