@@ -71,6 +71,10 @@ WALK_15MIN_M = 1000
 WALK_15MIN_STRICT_M = 800
 LIVING_CIRCLE_TIERS_M: dict[str, int] = {"5min": WALK_5MIN_M, "10min": WALK_10MIN_M, "15min": WALK_15MIN_M}
 
+# Distances the analyses accept and start from, metres.
+MAX_DISTANCE_LIMIT_M = 3000  # largest distance a compound–parcel or compound–facility search accepts
+CLUSTER_GAP_M = 150  # renewal clusters: neighbours when their boundaries are at most this far apart
+
 # Facility types: code -> Chinese name, English name, service distance (m), minimum parcel area (m², soft).
 FACILITY_TYPES: dict[str, dict[str, object]] = {
     "elderly_care": {"zh": "养老服务设施", "en": "Elderly care", "service_distance_m": WALK_5MIN_M, "min_area_m2": 350},
