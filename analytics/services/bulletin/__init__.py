@@ -7,7 +7,6 @@ from analytics.services.bulletin.compose import (
     OFFICE,
     Bulletin,
     ChartImage,
-    PdfFonts,
     behind_rows,
     build_bulletin,
     change_text,
@@ -17,10 +16,9 @@ from analytics.services.bulletin.compose import (
     money_text,
     ranking_headers,
     ranking_rows,
-    to_docx,
-    to_pdf,
-    wrap_cjk,
 )
+from analytics.services.bulletin.docx import to_docx
+from analytics.services.bulletin.pdf import PdfFonts, to_pdf, wrap_cjk
 
 __all__ = [
     "BEHIND_HEADERS",
