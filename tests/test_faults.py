@@ -84,7 +84,7 @@ IMPORT_WRITER = textwrap.dedent(
 DATASET_WRITER = textwrap.dedent(
     """
     import sys
-    from analytics import store
+    from analytics.store import connection as store  # insert_frame patched where write_dataset calls it
     from analytics.store import demo
 
     path, hold, n_parcels, n_facilities = sys.argv[1], sys.argv[2] == "hold", int(sys.argv[3]), int(sys.argv[4])
