@@ -54,7 +54,17 @@ from streamlit_folium import st_folium
 
 from analytics import settings
 from analytics.coords import geometries_to_gcj02
-from dashboard.labels import current_lang, t
+from dashboard.formatting import (
+    category_label,
+    facility_label,
+    fmt_int,
+    fmt_m2,
+    fmt_number,
+    is_missing,
+    status_name,
+    unit_name,
+)
+from dashboard.labels import t
 
 log = logging.getLogger(__name__)
 
@@ -100,70 +110,6 @@ def escape_text(value: object) -> str:
     if isinstance(value, float) and math.isnan(value):
         return ""
     return html.escape(str(value), quote=True).translate(_JS_TEMPLATE_ENTITIES)
-
-
-# -------------------------------------------------------------------------------------------- formatting
-def fmt_int(value: object) -> str:
-    """``12,345``; empty for missing values."""
-    return "" if _missing(value) else f"{round(float(value)):,}"
-
-
-def fmt_m(value: object) -> str:
-    """Metres, ``1,234 m``."""
-    return "" if _missing(value) else f"{round(float(value)):,} m"
-
-
-def fmt_m2(value: object) -> str:
-    """Square metres, ``1,234 m²``."""
-    return "" if _missing(value) else f"{round(float(value)):,} m²"
-
-
-def fmt_pct(value: object) -> str:
-    """A fraction 0–1 as ``45.6%``."""
-    return "" if _missing(value) else f"{float(value) * 100:.1f}%"
-
-
-def fmt_number(value: object) -> str:
-    """A number with at most two decimals, thousands separated."""
-    return "" if _missing(value) else f"{float(value):,.2f}".rstrip("0").rstrip(".")
-
-
-def _missing(value: object) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def county_label(code: object) -> str:
-    """A county's or function zone's name in the user's language (the code itself when unknown)."""
-    en = current_lang() == "en"
-    if code in settings.COUNTIES:
-        zh, english, *_ = settings.COUNTIES[code]
-        return english if en else zh
-    if code in settings.FUNCTION_ZONES:
-        zh, english = settings.FUNCTION_ZONES[code]
-        return english if en else zh
-    return "" if _missing(code) else str(code)
-
-
-def facility_label(code: object) -> str:
-    """A facility type's name in the user's language."""
-    spec = settings.FACILITY_TYPES.get(code)  # type: ignore[arg-type]
-    if spec is None:
-        return "" if _missing(code) else str(code)
-    return str(spec["en"] if current_lang() == "en" else spec["zh"])
-
-
-def category_label(kind: str, value: object) -> str:
-    """Label of an enumerated data value (``kind`` in ``status``, ``tier``, ``parcel_type``, ``ownership``)."""
-    if _missing(value):
-        return ""
-    key = f"status.{value}" if kind == "status" else f"tier.{value}" if kind == "tier" else f"maps.{kind}.{value}"
-    try:
-        return t(key)
-    except KeyError:
-        return str(value)
 
 
 # ---------------------------------------------------------------------------------------------- basemaps
@@ -681,7 +627,7 @@ def class_breaks(values: Iterable[float], *, k: int = 5) -> list[float]:
 
     All-equal or no values give a single class ``[v, v]``.
     """
-    arr = np.asarray([v for v in values if not _missing(v)], dtype=float)
+    arr = np.asarray([v for v in values if not is_missing(v)], dtype=float)
     if arr.size == 0:
         return [0.0, 0.0]
     low, high = float(arr.min()), float(arr.max())
@@ -692,7 +638,7 @@ def class_breaks(values: Iterable[float], *, k: int = 5) -> list[float]:
 
 def class_color(value: object, breaks: Sequence[float], palette: Sequence[str] = SEQUENTIAL) -> str:
     """The colour of ``value``'s class (``NO_DATA`` grey for missing values)."""
-    if _missing(value):
+    if is_missing(value):
         return NO_DATA
     if len(breaks) <= 2:
         return palette[-1] if len(breaks) == 2 and breaks[0] == breaks[1] else palette[0]
@@ -717,7 +663,7 @@ def add_counties(
 
     ``selected`` (a county code) is outlined in the highlight colour; ``clickable`` adds a hover effect.
     """
-    frame = counties.assign(_label=[county_label(c) for c in counties["county_code"]])
+    frame = counties.assign(_label=[unit_name(c) for c in counties["county_code"]])
     fields: list[Field] = [("_label", t("col.county"))]
     colors = None
     if values is not None:
@@ -756,10 +702,10 @@ def compound_fields() -> list[Field]:
     """The default tooltip rows of a compound."""
     return [
         ("name", t("col.name")),
-        ("county_code", t("col.county"), county_label),
+        ("county_code", t("col.county"), unit_name),
         ("households", t("col.households"), fmt_int),
         ("built_year", t("col.built_year")),
-        ("status", t("col.status"), lambda v: category_label("status", v)),
+        ("status", t("col.status"), status_name),
     ]
 
 
