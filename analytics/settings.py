@@ -112,6 +112,21 @@ PLAN_2020 = {"compounds": 68, "households": 26_000, "floor_area_m2": 2_280_000}
 PLAN_TOTAL_2025_FLOOR_AREA_M2 = 16_900_000
 ELIGIBLE_BUILT_ON_OR_BEFORE = date(2005, 12, 31)
 FIRST_TIER_BUILT_ON_OR_BEFORE = date(2000, 12, 31)
+CITY_CODE = "370800"  # 济宁市: the unit code of city-wide rows (targets, totals)
+
+# Plan builder (analytics/planning.py), all soft. A compound joins next year's list only when at least
+# PLAN_MIN_WILLINGNESS of its households agree; an area renewed as one unit (成片) is assumed to cost
+# PLAN_BUNDLE_SAVING_PCT less, and one whose idle land can hold a facility its members lack gains
+# PLAN_FACILITY_BONUS_PCT on its value; each county with candidates gets at least PLAN_FAIR_SHARE of its
+# proportional share of the budget (its share of the candidates' cost); the solver stops after
+# PLAN_TIME_LIMIT_S. Works start and finish on PLAN_START_MMDD / PLAN_COMPLETION_MMDD of the plan year.
+PLAN_MIN_WILLINGNESS = 2 / 3
+PLAN_BUNDLE_SAVING_PCT = 5.0
+PLAN_FACILITY_BONUS_PCT = 10.0
+PLAN_FAIR_SHARE = 0.5
+PLAN_TIME_LIMIT_S = 30.0
+PLAN_START_MMDD = (4, 1)
+PLAN_COMPLETION_MMDD = (12, 31)
 
 # Sanity bounds (soft).
 COST_FLAG_YUAN_PER_M2 = 1000
