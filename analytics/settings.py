@@ -112,6 +112,36 @@ PLAN_2020 = {"compounds": 68, "households": 26_000, "floor_area_m2": 2_280_000}
 PLAN_TOTAL_2025_FLOOR_AREA_M2 = 16_900_000
 ELIGIBLE_BUILT_ON_OR_BEFORE = date(2005, 12, 31)
 FIRST_TIER_BUILT_ON_OR_BEFORE = date(2000, 12, 31)
+CITY_CODE = "370800"  # 济宁市: the unit code of city-wide rows (targets, totals)
+
+# Plan builder (analytics/planning.py), all soft. A compound joins next year's list only when at least
+# PLAN_MIN_WILLINGNESS of its households agree; an area renewed as one unit (成片) is assumed to cost
+# PLAN_BUNDLE_SAVING_PCT less, and one whose idle land can hold a facility its members lack gains
+# PLAN_FACILITY_BONUS_PCT on its value; each county with candidates gets at least PLAN_FAIR_SHARE of its
+# proportional share of the budget (its share of the candidates' cost); the solver stops after
+# PLAN_TIME_LIMIT_S. Works start and finish on PLAN_START_MMDD / PLAN_COMPLETION_MMDD of the plan year.
+PLAN_MIN_WILLINGNESS = 2 / 3
+PLAN_BUNDLE_SAVING_PCT = 5.0
+PLAN_FACILITY_BONUS_PCT = 10.0
+PLAN_FAIR_SHARE = 0.5
+PLAN_TIME_LIMIT_S = 30.0
+PLAN_START_MMDD = (4, 1)
+PLAN_COMPLETION_MMDD = (12, 31)
+
+# The programme through today: annual targets, projects, money flows, after-care, supervision findings.
+CITY_UNIT_CODE = "370800"  # annual_targets row holding the whole city's task
+GOAL_YEARS: tuple[int, int] = (2020, 2025)  # the end-2025 goal (PLAN_TOTAL_2025_FLOOR_AREA_M2) counts these plan years
+TARGET_MISMATCH_TOLERANCE = 0.01  # a target differing from the compound list by more than ±1 % is flagged
+DELIVERY_MODELS: tuple[str, ...] = ("单独实施", "打包", "成片捆绑", "工程总承包")
+# Money flow stages after the plan (计划 is the ``funding`` table): code -> (Chinese, English).
+FLOW_STAGES: dict[str, tuple[str, str]] = {
+    "allocated": ("下达", "Allocated"), "received": ("到位", "Received"), "paid": ("支付", "Paid"),
+}
+FLOW_TOLERANCE = 0.01  # paid ≤ received ≤ allocated ≤ planned, each within ±1 % of the next
+MGMT_MODES: tuple[str, ...] = ("专业物业", "社区托管", "业主自治", "无")
+FINDING_CATEGORIES: tuple[str, ...] = ("立项", "开工", "竣工", "改造内容", "资金支付", "长效管理", "质量安全", "其他")
+FINDING_STATUSES: tuple[str, ...] = ("交办", "整改中", "已销号")
+FINDING_CLOSED = "已销号"
 
 # Sanity bounds (soft).
 COST_FLAG_YUAN_PER_M2 = 1000
