@@ -151,7 +151,7 @@ class Plan:
         Every other candidate: the same columns (cost and values as given), ``eligible`` and ``reason`` (the
         rules failed, joined by ``";"``, or the binding constraint), ``detail``.
     totals
-        One row per county with candidates, targets or a budget, then the city (``settings.CITY_CODE``):
+        One row per county with candidates, targets or a budget, then the city (``settings.CITY_UNIT_CODE``):
         ``unit_code``, chosen ``compounds, households, floor_area_m2, cost_wan, saving_wan, net_cost_wan``;
         ``budget_wan`` (NaN = none), ``fair_share_wan`` (minimum spend), ``target_<measure>`` (NaN = none),
         ``short_<measure>`` and ``short_fair_share_wan`` (shortfall when infeasible, else 0); the eligible pool ``pool_compounds,
@@ -214,7 +214,7 @@ def _number(value: object) -> bool:
 
 
 def _unit_name(code: str) -> str:
-    if code == settings.CITY_CODE:
+    if code == settings.CITY_UNIT_CODE:
         return "全市"
     return settings.COUNTIES.get(code, (code,))[0]
 
@@ -404,7 +404,7 @@ def _check_options(budget_wan, min_willingness, objective, time_limit_s, year, m
 
 
 def _check_targets(targets: object) -> dict[str, dict[str, float]]:
-    """``targets`` → {unit_code: {measure: minimum}} (city-wide under ``settings.CITY_CODE``)."""
+    """``targets`` → {unit_code: {measure: minimum}} (city-wide under ``settings.CITY_UNIT_CODE``)."""
     if targets is None:
         return {}
     if isinstance(targets, pd.DataFrame):
@@ -415,7 +415,7 @@ def _check_targets(targets: object) -> dict[str, dict[str, float]]:
         rows = {code: {m: targets.iloc[k][m] for m in MEASURES if m in targets.columns}
                 for k, code in enumerate(codes)}
     elif isinstance(targets, Mapping):
-        rows = {settings.CITY_CODE: dict(targets)}
+        rows = {settings.CITY_UNIT_CODE: dict(targets)}
     else:
         raise InputError(f"`targets` was a {type(targets).__name__} but must be a dict such as "
                          "{'households': 20000} or a frame with `unit_code` and target columns.")
@@ -599,7 +599,7 @@ def _min_constraints(model: pd.DataFrame, inst_members: list[np.ndarray], saving
     mins = []
     no_y = np.zeros(len(inst_members))
     for code, row in targets.items():
-        inside = np.ones(len(model), dtype=bool) if code == settings.CITY_CODE else county == code
+        inside = np.ones(len(model), dtype=bool) if code == settings.CITY_UNIT_CODE else county == code
         for measure, rhs in row.items():
             mins.append(_Min("target", code, measure, rhs, np.where(inside, measure_values[measure], 0.0), no_y))
     for code, rhs in fair.items():
@@ -784,7 +784,7 @@ def build_plan(
         Money available for the year, 万元, > 0.
     targets
         Minimums: a dict ``{"households": …, "floor_area_m2": …, "compounds": …}`` for the city, or a frame
-        with ``unit_code`` (a county code, or ``settings.CITY_CODE`` for the city) and any of those columns
+        with ``unit_code`` (a county code, or ``settings.CITY_UNIT_CODE`` for the city) and any of those columns
         (NaN = none; other columns such as ``year`` or ``investment_wan`` are ignored).
     weights
         Priority weights (``analytics.priority.normalise_weights``); default the priority page's defaults.
@@ -851,7 +851,7 @@ def build_plan(
     # 2. targets must fit inside the eligible pool
     pool = frame[is_eligible]
     for code, row in target_rows.items():
-        inside = pool if code == settings.CITY_CODE else pool[pool["county_code"] == code]
+        inside = pool if code == settings.CITY_UNIT_CODE else pool[pool["county_code"] == code]
         have = {"compounds": float(len(inside)), "households": float(inside["households"].sum()),
                 "floor_area_m2": float(inside["floor_area_m2"].sum())}
         for measure, rhs in row.items():
@@ -1217,7 +1217,7 @@ def _bundles_frame(bundle_frame, active, inst: _Instance, y, gy) -> pd.DataFrame
 
 def _totals(frame, is_eligible, model_pos, inst: _Instance, x, y, gx, gy, budget, caps, fair, targets,
             shortfalls) -> pd.DataFrame:
-    units = set(frame["county_code"]) | set(caps) | {c for c in targets if c != settings.CITY_CODE}
+    units = set(frame["county_code"]) | set(caps) | {c for c in targets if c != settings.CITY_UNIT_CODE}
     order = [c for c in settings.COUNTY_ORDER if c in units] + sorted(units - set(settings.COUNTY_ORDER))
     model = frame.iloc[model_pos]
     pool = frame[is_eligible]
@@ -1230,8 +1230,8 @@ def _totals(frame, is_eligible, model_pos, inst: _Instance, x, y, gx, gy, budget
                 "floor_area_m2": float(inside["floor_area_m2"].sum()), "cost_wan": full, "net_cost_wan": net}
 
     rows = []
-    for unit in [*order, settings.CITY_CODE]:
-        code = None if unit == settings.CITY_CODE else unit
+    for unit in [*order, settings.CITY_UNIT_CODE]:
+        code = None if unit == settings.CITY_UNIT_CODE else unit
         mine = sums(model[x], x, y, code)
         greedy = sums(model[gx], gx, gy, code)
         pool_u = pool if code is None else pool[pool["county_code"] == code]

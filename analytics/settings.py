@@ -112,7 +112,6 @@ PLAN_2020 = {"compounds": 68, "households": 26_000, "floor_area_m2": 2_280_000}
 PLAN_TOTAL_2025_FLOOR_AREA_M2 = 16_900_000
 ELIGIBLE_BUILT_ON_OR_BEFORE = date(2005, 12, 31)
 FIRST_TIER_BUILT_ON_OR_BEFORE = date(2000, 12, 31)
-CITY_CODE = "370800"  # 济宁市: the unit code of city-wide rows (targets, totals)
 
 # Plan builder (analytics/planning.py), all soft. A compound joins next year's list only when at least
 # PLAN_MIN_WILLINGNESS of its households agree; an area renewed as one unit (成片) is assumed to cost

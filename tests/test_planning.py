@@ -80,11 +80,11 @@ def test_six_candidates_by_hand():
         code, detail = reason_of(plan, cid)
         assert code == "budget"
         assert detail == pytest.approx({"cost_wan": cost, "remaining_wan": 250, "short_wan": cost - 250})
-    city = plan.totals.set_index("unit_code").loc[settings.CITY_CODE]
+    city = plan.totals.set_index("unit_code").loc[settings.CITY_UNIT_CODE]
     assert (city["compounds"], city["households"], city["floor_area_m2"], city["net_cost_wan"]) == (3, 420, 33_000, 950)
     assert (city["greedy_compounds"], city["greedy_households"], city["greedy_net_cost_wan"]) == (2, 420, 950)
     assert city["budget_wan"] == 1200
-    assert plan.totals["unit_code"].tolist() == ["370811", "370812", settings.CITY_CODE]
+    assert plan.totals["unit_code"].tolist() == ["370811", "370812", settings.CITY_UNIT_CODE]
     assert plan.n_candidates == plan.n_eligible == plan.n_model == 6
 
 
@@ -120,7 +120,7 @@ def test_optional_bundle_with_saving_is_taken_whole():
     assert chosen.loc[["B", "C"], "reason"].tolist() == ["bundle", "bundle"]
     assert chosen.at["B", "detail"]["bundle_name"] == "古槐片区"
     assert plan.bundles.set_index("bundle_id").at["S1", "taken"]
-    city = plan.totals.set_index("unit_code").loc[settings.CITY_CODE]
+    city = plan.totals.set_index("unit_code").loc[settings.CITY_UNIT_CODE]
     assert (city["net_cost_wan"], city["saving_wan"]) == pytest.approx((1195, 105))
 
 
@@ -156,11 +156,11 @@ def test_infeasible_city_target_names_the_constraint_and_the_shortfall():
     # At most 570 households fit in 1,200 万元 (B + E + F): the target is 30 short.
     assert plan.status == "infeasible"
     assert plan.shortfalls.to_dict("records") == [
-        {"kind": "target", "unit_code": settings.CITY_CODE, "measure": "households", "required": 600.0,
+        {"kind": "target", "unit_code": settings.CITY_UNIT_CODE, "measure": "households", "required": 600.0,
          "reachable": pytest.approx(570.0), "short_by": pytest.approx(30.0)}
     ]
     assert ids(plan.chosen) == {"B", "E", "F"}  # the closest plan: 570 households
-    city = plan.totals.set_index("unit_code").loc[settings.CITY_CODE]
+    city = plan.totals.set_index("unit_code").loc[settings.CITY_UNIT_CODE]
     assert (city["target_households"], city["short_households"]) == pytest.approx((600, 30))
 
 
@@ -184,7 +184,7 @@ def test_feasible_target_changes_the_plan_and_explains_why():
     assert ids(plan.chosen) == {"B", "E", "F"}
     assert plan.objective_value == pytest.approx(2.50)
     assert not plan.greedy_meets_minimums  # F + A: 420 households
-    assert reason_of(plan, "E") == ("needed_for_target", {"unit_code": settings.CITY_CODE,
+    assert reason_of(plan, "E") == ("needed_for_target", {"unit_code": settings.CITY_UNIT_CODE,
                                                           "measure": "households", "rank": 5})
 
 
@@ -350,7 +350,7 @@ def _oracle(cands: pd.DataFrame, *, budget, objective, first_tier_first, bundles
         for c, need in fair.items():
             ok &= spend_c[c] >= need - 1e-7
         for unit, row in targets.items():
-            inside = np.ones(n, dtype=bool) if unit == settings.CITY_CODE else county == unit
+            inside = np.ones(n, dtype=bool) if unit == settings.CITY_UNIT_CODE else county == unit
             for measure, need in row.items():
                 per = np.ones(n) if measure == "compounds" else cands[measure].to_numpy(float)
                 ok &= X @ np.where(inside, per, 0) >= need - 1e-7
@@ -400,10 +400,10 @@ def test_brute_force_equals_the_optimum(seed):
         "rule": ["optional", "whole"][int(rng.random() < 0.4)],
         "caps": {"370811": float(budget * 0.4)} if rng.random() < 0.3 else {},
         "share": float(rng.choice([0.0, 0.0, 0.3, 0.6])),
-        "targets": {settings.CITY_CODE: {"households": float(cands["households"].sum() * rng.uniform(0.1, 0.6))}}
+        "targets": {settings.CITY_UNIT_CODE: {"households": float(cands["households"].sum() * rng.uniform(0.1, 0.6))}}
         if rng.random() < 0.4 else {},
     }
-    targets = options["targets"].get(settings.CITY_CODE)
+    targets = options["targets"].get(settings.CITY_UNIT_CODE)
     plan = build_plan(cands, budget_wan=budget, objective=options["objective"], year=YEAR,
                       first_tier_first=options["first_tier_first"], bundles=bundles if n_bundles else None,
                       bundle_rule=options["rule"], county_budget_wan=options["caps"] or None,
@@ -457,7 +457,7 @@ def test_unreachable_target_reports_the_most_reachable(seed):
                       targets={"households": need})
     assert plan.status == "infeasible"
     assert plan.shortfalls[["kind", "unit_code", "measure"]].values.tolist() == [
-        ["target", settings.CITY_CODE, "households"]]
+        ["target", settings.CITY_UNIT_CODE, "households"]]
     assert plan.shortfalls["reachable"].tolist() == pytest.approx([most])
     assert plan.shortfalls["short_by"].tolist() == pytest.approx([need - most])
     assert plan.chosen["households"].sum() == pytest.approx(most)  # the closest plan reaches it
