@@ -177,11 +177,13 @@ PASSWORD_MIN_LENGTH = 10
 BCRYPT_ROUNDS = 12
 
 # Imports (analytics/importer.py). Zip archives are checked before anything is extracted; XLSX files
-# (zip inside) get the same checks. UNDO_DEPTH imports can be undone, newest first.
+# (zip inside) get the same checks. Rows and columns are limited while a file is read, and a zip may
+# expand to at most ZIP_MAX_TOTAL_MB in total (twice the upload limit: a bigger archive is refused before
+# anything is extracted). UNDO_DEPTH imports can be undone, newest first.
 IMPORT_MAX_ROWS = 200_000
 IMPORT_MAX_COLUMNS = 500
 ZIP_MAX_MEMBERS = 200
-ZIP_MAX_TOTAL_MB = 500
+ZIP_MAX_TOTAL_MB = 2 * UPLOAD_MAX_MB
 ZIP_MAX_RATIO = 200  # uncompressed ÷ compressed size of any member larger than ZIP_RATIO_MIN_MB
 ZIP_RATIO_MIN_MB = 1
 UNDO_DEPTH = 10
