@@ -16,9 +16,16 @@ import getpass
 import logging
 from pathlib import Path
 
-from analytics import settings, store
+from analytics import store
 from analytics.services.auth import User
-from analytics.services.backup import FORMATS, export_backup, restore_backup, restore_snapshot, snapshot
+from analytics.services.backup import (
+    CLI_RESTORE_MAX_MB,
+    FORMATS,
+    export_backup,
+    restore_backup,
+    restore_snapshot,
+    snapshot,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,8 +53,9 @@ def main(argv: list[str] | None = None) -> None:
             Path(args.target).write_bytes(export_backup(con, fmt=args.format, user=operator))
         else:
             data = Path(args.zip).read_bytes()
+            # a file on the server's own disk, restored by its operator: larger than an upload may be
             restore_backup(con, data, user=operator, file_name=Path(args.zip).name,
-                           max_mb=settings.ZIP_MAX_TOTAL_MB)
+                           max_mb=CLI_RESTORE_MAX_MB, max_total_mb=2 * CLI_RESTORE_MAX_MB)
     finally:
         con.close()
 
