@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import settings
-from analytics.errors import JiugaiError
 from dashboard import shell, sidebar, state, ui
 from dashboard.labels import t
 from dashboard.navigation import PAGES
@@ -22,11 +21,7 @@ navigation = st.navigation(
         for group, pages in PAGES.items()
     }
 )
-try:
-    state.connection()  # opens (or first builds) the database; a locked file is explained, not a traceback
-except JiugaiError as exc:
-    ui.show_error(exc)
-    st.stop()
+ui.attempt(state.connection)  # opens (or first builds) the database; a locked file is explained, not a traceback
 sidebar.render()
 with shell.shell_running():
     navigation.run()

@@ -82,7 +82,7 @@ def check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
             raise InputError(f"`weights[{key!r}]` was {value!r} but must be a number ≥ 0.")
         out[key] = float(value)
     if sum(out.values()) <= 0:
-        raise InputError(f"`weights` was {dict(weights)!r} but at least one weight must be above 0.")
+        raise InputError(f"`weights` was {dict(weights)!r} but at least one weight must be above 0.", code="weights_zero")
     return out
 
 
@@ -391,7 +391,8 @@ def find_clusters(
     if total_weight <= 0:
         raise InputError(
             f"`weights` {w!r} put all weight on components without data; pass `parcels` / `facilities` or "
-            "weigh households or willingness."
+            "weigh households or willingness.",
+            code="clusters.weights_without_data",
         )
     score = sum(used[k] * scores[k] for k in used) / total_weight
 

@@ -107,7 +107,7 @@ def normalise_weights(weights: Mapping[str, float] | None = None) -> dict[str, f
             raise InputError(f"`weights[{key!r}]` was {value!r} but must be ≥ 0.")
     total = float(sum(weights.values()))
     if total <= 0:
-        raise InputError(f"`weights` were {dict(weights)!r} but at least one must be > 0.")
+        raise InputError(f"`weights` were {dict(weights)!r} but at least one must be > 0.", code="weights_zero")
     return {c: float(weights.get(c, 0.0)) / total for c in COMPONENTS}
 
 

@@ -168,7 +168,8 @@ def _check_plan_year(con: duckdb.DuckDBPyConnection, plan_year: object, as_of: d
     if plan_year not in years:
         raise DataError(
             f"No compounds are planned for `plan_year` {plan_year!r}; the data has plan years {years!r} — "
-            "choose one of them."
+            "choose one of them.",
+            code="progress.no_plan", plan_year=plan_year, years=years,
         )
     return plan_year
 
@@ -237,15 +238,18 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     if report is None:
         first = con.execute("SELECT min(report_date) FROM progress_reports").fetchone()[0]
         if first is None:
-            raise DataError(f"There is no progress report at all, so nothing is known on `as_of` {as_of}; import reports first.")
+            raise DataError(f"There is no progress report at all, so nothing is known on `as_of` {as_of}; import reports first.",
+                            code="progress.no_reports", as_of=as_of)
         if first > as_of:
             raise DataError(
                 f"There is no progress report on or before `as_of` {as_of}; the first report is dated {first} — "
-                "choose a later date."
+                "choose a later date.",
+                code="progress.before_first_report", as_of=as_of, first=first,
             )
         raise DataError(
             f"There is no progress report for the compounds of `plan_year` {plan_year} on or before `as_of` "
-            f"{as_of}; choose a later date or another plan year."
+            f"{as_of}; choose a later date or another plan year.",
+            code="progress.no_report_for_plan", as_of=as_of, plan_year=plan_year,
         )
     week = _latest_report_on_or_before(con, plan_year, as_of - timedelta(days=7))
     month = _latest_report_on_or_before(con, plan_year, _month_before(as_of))
@@ -661,5 +665,6 @@ def issue_number(
     days = {_check_date(d, "report_dates") for d in report_dates}
     n = sum(1 for d in days if d.year == as_of.year and d <= as_of)
     if n == 0:
-        raise DataError(f"No report date in `report_dates` falls in {as_of.year} on or before `as_of` {as_of}.")
+        raise DataError(f"No report date in `report_dates` falls in {as_of.year} on or before `as_of` {as_of}.",
+                        code="progress.no_report_for_issue", as_of=as_of)
     return n

@@ -366,7 +366,8 @@ def site_facilities(
     if n_rows * n_cols > MAX_MODEL_CELLS:
         raise InputError(
             f"The siting model has {n_rows:,} demand rows × {n_cols:,} candidate parcels, more than "
-            f"{MAX_MODEL_CELLS:,} cells; choose one county or raise `min_area_m2`."
+            f"{MAX_MODEL_CELLS:,} cells; choose one county or raise `min_area_m2`.",
+            code="siting.too_large", rows=n_rows, columns=n_cols,
         )
 
     # 4. greedy, then the exact model started from it

@@ -3,29 +3,80 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.errors import DatabaseLocked, JiugaiError
+from analytics.errors import DatabaseLocked, ImportRejected, JiugaiError
 from dashboard import charts, shell, state
-from dashboard.labels import t
+from dashboard.formatting import join_names, unit_name
+from dashboard.labels import has, t
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+# How a parameter of an error is shown, by its name (other values as they are; lists are listed).
+_PARAM_NAMES: dict[str, Callable[[Any], str]] = {
+    "permission": lambda v: t(f"error.action.{v}") if has(f"error.action.{v}") else str(v),
+    "role": lambda v: t(f"auth.role.{v}") if has(f"auth.role.{v}") else str(v),
+    "preset": lambda v: t(f"funding.preset.{v}") if has(f"funding.preset.{v}") else str(v),
+    "county_code": unit_name,
+}
+
+
+def _param(name: str, value: object) -> object:
+    shown = _PARAM_NAMES.get(name)
+    if isinstance(value, list | tuple):
+        return join_names(shown(v) if shown else str(v) for v in value)
+    return shown(value) if shown else value
+
+
+def error_text(exc: JiugaiError) -> str:
+    """What the user reads for a domain error: the label of its code in their language, filled with its
+    parameters (a code without a label: its class's label; the English message goes to the log)."""
+    params = {name: _param(name, value) for name, value in exc.params.items()}
+    if has(f"error.{exc.code}"):
+        return t(f"error.{exc.code}", detail=str(exc), **params)
+    if isinstance(exc, ImportRejected):
+        kind = f"data.kind.{exc.kind}" if has(f"data.kind.{exc.kind}") else "data.kind.invalid"
+        return t("data.refused", kind=t(kind), detail=str(exc))
+    log.warning("no label for error code %r: %s", exc.code, exc)
+    for cls in type(exc).__mro__:
+        code = getattr(cls, "code", None)
+        if code and has(f"error.{code}"):
+            return t(f"error.{code}", detail=str(exc))
+    return t("error.error")
 
 
 def show_error(exc: Exception) -> None:
-    """Show ``exc`` as a message in the user's language; never a traceback."""
-    if isinstance(exc, DatabaseLocked):
-        st.error(t("common.db_locked"))
+    """Show ``exc`` as a message in the user's language; never a traceback (unexpected errors are logged)."""
+    if isinstance(exc, ImportRejected | DatabaseLocked):
+        st.error(error_text(exc))  # complete sentences of their own
     elif isinstance(exc, JiugaiError):
-        st.error(t("common.error", msg=str(exc)))
+        st.error(t("common.error", msg=error_text(exc)))
     else:
         log.exception("unexpected error on a page")
         st.error(t("common.error", msg=type(exc).__name__))
+
+
+def attempt(action: Callable[..., T], /, *args: object, stop: bool = True, **kwargs: object) -> T | None:
+    """``action(*args, **kwargs)``; if it raises, show the error (:func:`show_error`) and stop the page.
+
+    With ``stop=False`` the page goes on and ``None`` is returned instead, for a part of a page that can
+    fail on its own (one tab, one chart).
+    """
+    try:
+        return action(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
+        show_error(exc)
+        if stop:
+            st.stop()
+        return None
 
 
 def page_header(title_key: str, caption: str | None = None) -> None:

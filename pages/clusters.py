@@ -44,15 +44,12 @@ with st.expander(t("clusters.weights")):
         slot.slider(t(f"clusters.w.{part}"), 0.0, 1.0, step=0.05, key=key)
 urlstate.sync("county", "gap", "extent", "min_size", "same_county", *WEIGHT_KEYS.values())
 
-try:
-    view = page.find_clusters(
-        gap_m=st.session_state["gap"], same_county=st.session_state["same_county"],
-        max_extent_m=st.session_state["extent"] or None, min_size=st.session_state["min_size"],
-        county_code=county or None, weights={part: st.session_state[key] for part, key in WEIGHT_KEYS.items()},
-    )
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+view = ui.attempt(
+    page.find_clusters,
+    gap_m=st.session_state["gap"], same_county=st.session_state["same_county"],
+    max_extent_m=st.session_state["extent"] or None, min_size=st.session_state["min_size"],
+    county_code=county or None, weights={part: st.session_state[key] for part, key in WEIGHT_KEYS.items()},
+)
 
 ui.metric_cards(page.cluster_kpis(view))
 ids = [0, *view.clusters["cluster_id"].astype(int).tolist()]

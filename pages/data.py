@@ -20,17 +20,14 @@ else:
     st.caption(t("data.signed_in", name=user.username, role=auth_ui.role_label(user.role)))
 page.show_notices()
 
-try:
-    page.status_section()
-    tab_import, tab_reports, tab_history, tab_backup = st.tabs(
-        [t("data.tab.import"), t("data.tab.reports"), t("data.tab.history"), t("data.tab.backup")])
-    with tab_import:
-        page.import_section(user)
-    with tab_reports:
-        page.reports_section(user)
-    with tab_history:
-        page.history_section(user)
-    with tab_backup:
-        page.backup_section(user)
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
+ui.attempt(page.status_section, stop=False)
+tab_import, tab_reports, tab_history, tab_backup = st.tabs(
+    [t("data.tab.import"), t("data.tab.reports"), t("data.tab.history"), t("data.tab.backup")])
+with tab_import:
+    ui.attempt(page.import_section, user, stop=False)
+with tab_reports:
+    ui.attempt(page.reports_section, user, stop=False)
+with tab_history:
+    ui.attempt(page.history_section, user, stop=False)
+with tab_backup:
+    ui.attempt(page.backup_section, user, stop=False)

@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from analytics import elevators, settings
-from analytics.errors import InputError
 from dashboard import state, ui, urlstate
 from dashboard.downloads import show_chart, show_table
 from dashboard.formatting import unit_name
@@ -29,11 +28,9 @@ with mix_tab:
     right.radio(t("funding.measure"), page.MEASURES, key="measure", horizontal=True,
                 format_func=lambda m: t(f"funding.measure.{m}"))
     plan_year = None if year == "all" else year
-    try:
-        by_county, city, wide = page.funding_mix(plan_year=plan_year)
-    except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-        ui.show_error(exc)
-    else:
+    mix = ui.attempt(page.funding_mix, plan_year=plan_year, stop=False)
+    if mix is not None:
+        by_county, city, wide = mix
         if by_county.empty:
             st.info(t("common.no_data"))
         else:
@@ -56,11 +53,9 @@ with check_tab:
     ui.bind_number("tolerance", settings.FUNDING_TOLERANCE * 100, low=0.0, high=50.0, cast=float)
     st.number_input(t("funding.tolerance"), min_value=0.0, max_value=50.0, step=0.5, key="tolerance")
     st.caption(t("funding.mismatch.caption", tol=f"{st.session_state['tolerance']:g}"))
-    try:
-        mismatches = page.funding_mismatches(tolerance=st.session_state["tolerance"] / 100, plan_year=plan_year)
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
-    else:
+    mismatches = ui.attempt(page.funding_mismatches, tolerance=st.session_state["tolerance"] / 100,
+                            plan_year=plan_year, stop=False)
+    if mismatches is not None:
         if mismatches.empty:
             st.success(t("funding.mismatch.none"))
         else:
@@ -74,11 +69,8 @@ with candidates_tab:
     st.selectbox(t("funding.elev.county"), counties, key="elev_county",
                  format_func=lambda c: t("common.all_counties") if c == "all" else unit_name(c))
     st.caption(t("funding.elev.caption", cost=f"{settings.ELEVATOR_COST_WAN:g}"))
-    try:
-        candidates = page.elevator_candidates(county_code=None if county == "all" else county)
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
-    else:
+    candidates = ui.attempt(page.elevator_candidates, county_code=None if county == "all" else county, stop=False)
+    if candidates is not None:
         if candidates.empty:
             st.info(t("funding.elev.none"))
         else:
@@ -153,20 +145,13 @@ with calculator_tab:
                               editor_key=f"areas-editor-{households_per_floor}", index=("position", "funding.col.position"),
                               value=("area_m2", "funding.col.area_m2"), value_format="%.1f")
 
-    problem = page.calculator_problem(floors=floors, cost_wan=st.session_state["cost"],
-                                      subsidy_wan=st.session_state["subsidy"], preset=preset, custom=custom,
-                                      areas_m2=areas)
-    try:
-        if problem:
-            raise InputError(problem)
-        shares = page.share_costs(
-            floors, households_per_floor, cost_wan=st.session_state["cost"], subsidy_wan=st.session_state["subsidy"],
-            preset=preset, custom=tuple(custom) if custom else None, custom_kind=custom_kind,
-            areas_m2=tuple(areas) if areas else None,
-        )
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
-    else:
+    shares = ui.attempt(
+        page.share_costs,
+        floors, households_per_floor, cost_wan=st.session_state["cost"], subsidy_wan=st.session_state["subsidy"],
+        preset=preset, custom=tuple(custom) if custom else None, custom_kind=custom_kind,
+        areas_m2=tuple(areas) if areas else None, stop=False,
+    )
+    if shares is not None:
         note = page.custom_scaled_note(custom, custom_kind) if preset == "custom" else None
         if note:
             st.info(note)

@@ -38,13 +38,9 @@ top[3].multiselect(t("idle.ownership"), settings.OWNERSHIP_TYPES, key="owner", p
 top[4].number_input(t("idle.min_area"), 0, 20_000, step=100, key="min_area")
 urlstate.sync("county", "distance", "ptype", "owner", "min_area")
 
-try:
-    result = page.idle(max_distance_m=st.session_state["distance"], parcel_types=st.session_state["ptype"] or None,
-                       min_area_m2=st.session_state["min_area"] or None, ownership=st.session_state["owner"] or None,
-                       county_code=st.session_state["county"] or None)
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+result = ui.attempt(page.idle, max_distance_m=st.session_state["distance"],
+                    parcel_types=st.session_state["ptype"] or None, min_area_m2=st.session_state["min_area"] or None,
+                    ownership=st.session_state["owner"] or None, county_code=st.session_state["county"] or None)
 
 ui.metric_cards(page.idle_kpis(result))
 ranked = page.reachable(result)["parcel_id"].tolist()

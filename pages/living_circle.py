@@ -50,11 +50,7 @@ top[1].selectbox(t("living.ftype"), TYPES, key="ftype", format_func=facility_lab
 top[2].radio(t("living.tier"), TIERS, key="tier", horizontal=True, format_func=lambda v: t(f"living.tier.{v}"))
 urlstate.sync("county", "ftype", "tier")
 
-try:
-    lc = page.living(county_code=county or None)
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+lc = ui.attempt(page.living, county_code=county or None)
 
 type_name = facility_label(ftype)
 tier_name = t(f"living.tier.{tier}")
@@ -110,13 +106,9 @@ if not st.session_state["site"]:
     st.caption(t("living.run_hint"))
     st.stop()
 
-try:
-    with st.spinner(t("living.running")):
-        result = page.site(facility_type=ftype, k=inputs[1], service_distance_m=inputs[2], min_area_m2=inputs[3],
-                           county_code=county or None, time_limit_s=inputs[5])
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+with st.spinner(t("living.running")):
+    result = ui.attempt(page.site, facility_type=ftype, k=inputs[1], service_distance_m=inputs[2],
+                        min_area_m2=inputs[3], county_code=county or None, time_limit_s=inputs[5])
 
 ui.metric_cards(page.siting_kpis(result))
 if result.chosen.empty:

@@ -32,14 +32,10 @@ if as_of is None:
     st.info(t("overview.no_reports"))
     st.stop()
 
-try:
-    progress = county_progress(as_of=as_of)
-    plan_year = int(progress.attrs["plan_year"])
-    compounds = page.plan_compounds(as_of=as_of, plan_year=plan_year)
-    counties = state.layer("counties")
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+progress = ui.attempt(county_progress, as_of=as_of)
+plan_year = int(progress.attrs["plan_year"])
+compounds = ui.attempt(page.plan_compounds, as_of=as_of, plan_year=plan_year)
+counties = state.layer("counties")
 
 units = ["", *page.unit_codes(progress)]
 unit = ui.bind_choice("county", "", units)

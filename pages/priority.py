@@ -42,18 +42,15 @@ with st.expander(t("priority.filters"), expanded=True):
     st.caption(t("priority.filters_help"))
 
 if not any(weights.values()):
-    st.warning(t("priority.weights_zero"))
+    st.warning(t("error.weights_zero"))
     st.stop()
 st.caption(t("priority.weights_share", shares=page.weight_shares(priority.normalise_weights(weights))))
 
-try:
-    result = page.priority_scores(
-        weights=weights, as_of_year=as_of_year, plan_years=st.session_state["prio_years"],
-        counties=st.session_state["prio_counties"], statuses=st.session_state["prio_statuses"],
-    )
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+result = ui.attempt(
+    page.priority_scores,
+    weights=weights, as_of_year=as_of_year, plan_years=st.session_state["prio_years"],
+    counties=st.session_state["prio_counties"], statuses=st.session_state["prio_statuses"],
+)
 if result is None:
     st.info(t("common.no_data"))
     st.stop()

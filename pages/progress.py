@@ -20,13 +20,9 @@ if as_of is None:
     st.stop()
 
 period = ui.bind_choice("period", "week", page.PERIODS)
-try:
-    report_date, issue, interim = page.bulletin_date(as_of, kind=period)
-    # like the bulletin: ranked by start rate while compounds remain to start, then by completion rate
-    default_rank_by = choose_rank_by(page.county_progress(as_of=report_date))
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+report_date, issue, interim = ui.attempt(page.bulletin_date, as_of, kind=period)
+# like the bulletin: ranked by start rate while compounds remain to start, then by completion rate
+default_rank_by = choose_rank_by(ui.attempt(page.county_progress, as_of=report_date))
 rank_by = ui.bind_choice("rank_by", default_rank_by, page.RANK_INDICATORS)
 order = ui.bind_choice("order", "official", page.ORDERS)
 
@@ -40,11 +36,7 @@ top[2].radio(t("progress.order"), page.ORDERS, key="order", horizontal=True,
 with top[3]:  # the weekly dispatch / monthly bulletin of this period as Word and PDF
     bulletin_ui.bulletin_button(as_of=report_date, kind=period)
 
-try:
-    frame = page.county_progress(as_of=report_date, rank_by=rank_by)
-except Exception as exc:  # noqa: BLE001
-    ui.show_error(exc)
-    st.stop()
+frame = ui.attempt(page.county_progress, as_of=report_date, rank_by=rank_by)
 plan_year = frame.attrs["plan_year"]
 
 st.caption(t(f"progress.issue.{period}", year=report_date.year, n=issue, as_of=report_date.isoformat()))
@@ -74,11 +66,8 @@ st.selectbox(t("progress.unit_select"), units, key="unit", format_func=unit_name
 left, right = st.columns([1, 1])
 with left:
     st.subheader(t("progress.weekly"))
-    try:
-        series = page.weekly_series(plan_year=plan_year, unit_code=unit, until=report_date)
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
-    else:
+    series = ui.attempt(page.weekly_series, plan_year=plan_year, unit_code=unit, until=report_date, stop=False)
+    if series is not None:
         fig = charts.weekly_progress_chart(series)
         ui.styled(fig, title=t("progress.weekly.title", unit=unit_name(unit), year=plan_year),
                      unit=t("progress.weekly.unit"), as_of=report_date)
@@ -86,11 +75,8 @@ with left:
 with right:
     st.subheader(t("progress.behind"))
     st.caption(t("progress.behind.caption", as_of=report_date.isoformat()))
-    try:
-        behind = page.behind_schedule(as_of=report_date, unit_code=unit)
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
-    else:
+    behind = ui.attempt(page.behind_schedule, as_of=report_date, unit_code=unit, stop=False)
+    if behind is not None:
         if behind.empty:
             st.success(t("progress.behind.none"))
         else:

@@ -65,16 +65,19 @@ def require(user: User | None, permission: Permission, *, county_code: str | Non
     if permission not in ROLE_PERMISSIONS["admin"]:
         raise PermissionDenied(f"`permission` was {permission!r} but must be one of {sorted(ROLE_PERMISSIONS['admin'])!r}.")
     if user is None:
-        raise PermissionDenied(f"Signing in is required to {permission.replace('_', ' ')}; nothing was changed.")
+        raise PermissionDenied(f"Signing in is required to {permission.replace('_', ' ')}; nothing was changed.",
+                               code="permission.signed_out", permission=permission)
     if permission not in ROLE_PERMISSIONS.get(user.role, frozenset()):
         raise PermissionDenied(
-            f"User {user.username!r} (role {user.role!r}) may not {permission.replace('_', ' ')}; nothing was changed."
+            f"User {user.username!r} (role {user.role!r}) may not {permission.replace('_', ' ')}; nothing was changed.",
+            code="permission.role", permission=permission, role=user.role,
         )
     if user.role == "county_editor":
         if county_code is None or county_code != user.county_code:
             raise PermissionDenied(
                 f"User {user.username!r} may write only for county {user.county_code!r}, not {county_code!r}; "
-                "nothing was changed."
+                "nothing was changed.",
+                code="permission.county", county_code=user.county_code,
             )
 
 
@@ -95,15 +98,17 @@ def check_password_policy(password: str, *, username: str) -> None:
         raise InputError(f"`password` must be text, not {type(password).__name__!r}.")
     if len(password) < settings.PASSWORD_MIN_LENGTH:
         raise InputError(
-            f"`password` has {len(password)} characters but must have at least {settings.PASSWORD_MIN_LENGTH}."
+            f"`password` has {len(password)} characters but must have at least {settings.PASSWORD_MIN_LENGTH}.",
+            code="auth.password_short", min_length=settings.PASSWORD_MIN_LENGTH,
         )
     if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
         raise InputError(
             f"`password` is {len(password.encode('utf-8'))} bytes in UTF-8 but may be at most {BCRYPT_MAX_BYTES} "
-            "(about 24 Chinese characters); choose a shorter one."
+            "(about 24 Chinese characters); choose a shorter one.",
+            code="auth.password_long",
         )
     if password.strip().lower() == normalise_username(username):
-        raise InputError("`password` must not be the username; choose another.")
+        raise InputError("`password` must not be the username; choose another.", code="auth.password_is_username")
 
 
 def hash_password(password: str) -> str:
@@ -140,10 +145,12 @@ def _check_role(role: str, county_code: str | None) -> None:
     if role == "county_editor":
         if county_code not in settings.COUNTIES:
             raise InputError(
-                f"`county_code` was {county_code!r} but a county editor needs one of {list(settings.COUNTIES)!r}."
+                f"`county_code` was {county_code!r} but a county editor needs one of {list(settings.COUNTIES)!r}.",
+                code="auth.editor_needs_county",
             )
     elif county_code is not None:
-        raise InputError(f"`county_code` was {county_code!r} but only a county editor has a county; leave it empty.")
+        raise InputError(f"`county_code` was {county_code!r} but only a county editor has a county; leave it empty.",
+                         code="auth.county_only_for_editors")
 
 
 def _row(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
@@ -155,7 +162,8 @@ def _row(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
 def _existing(con: duckdb.DuckDBPyConnection, username: str) -> tuple:
     row = _row(con, normalise_username(username))
     if row is None:
-        raise InputError(f"`username` {normalise_username(username)!r} has no account; see the list of users.")
+        raise InputError(f"`username` {normalise_username(username)!r} has no account; see the list of users.",
+                         code="auth.no_account", username=normalise_username(username))
     return row
 
 
@@ -210,12 +218,14 @@ def create_user(
     if not USERNAME_PATTERN.match(name):
         raise InputError(
             f"`username` was {username!r} but must be 3–32 characters of a–z, 0–9, '_', '.', '-', "
-            "starting with a letter or digit."
+            "starting with a letter or digit.",
+            code="auth.username_invalid", username=username,
         )
     _check_role(role, county_code)
     check_password_policy(password, username=name)
     if _row(con, name) is not None:
-        raise InputError(f"`username` {name!r} already has an account; reset its password instead.")
+        raise InputError(f"`username` {name!r} already has an account; reset its password instead.",
+                         code="auth.username_taken", username=name)
     stamp = _now(now)
     password_hash = hash_password(password)
 
@@ -294,9 +304,11 @@ def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool, 
     require(actor, "manage_users")
     name, _, role, _, was_disabled = _existing(con, username)
     if disabled and name == actor.username:
-        raise InputError(f"`username` {name!r} is your own account; another administrator must disable it.")
+        raise InputError(f"`username` {name!r} is your own account; another administrator must disable it.",
+                         code="auth.own_account")
     if disabled and role == "admin" and not was_disabled and _enabled_admins(con) == [name]:
-        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.")
+        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.",
+                         code="auth.last_admin", username=name)
 
     def work() -> None:
         con.execute("UPDATE users SET disabled = ? WHERE username = ?", [bool(disabled), name])
@@ -320,7 +332,8 @@ def set_role(
     name, _, old_role, _, disabled = _existing(con, username)
     _check_role(role, county_code)
     if old_role == "admin" and role != "admin" and not disabled and _enabled_admins(con) == [name]:
-        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.")
+        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.",
+                         code="auth.last_admin", username=name)
 
     def work() -> None:
         con.execute("UPDATE users SET role = ?, county_code = ? WHERE username = ?", [role, county_code, name])

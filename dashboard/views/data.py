@@ -9,7 +9,9 @@ only decides which hints to show).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -27,6 +29,7 @@ from dashboard.downloads import show_table
 from dashboard.formatting import unit_name
 from dashboard.labels import has, t
 
+T = TypeVar("T")
 NOTICES = ("data_notice", "report_notice", "undo_notice", "restore_notice")
 """Session keys of the success messages a write leaves for the rerun after it."""
 
@@ -48,14 +51,19 @@ def may(user: User | None, permission: str, county_code: str | None = None) -> b
 
 
 def refused(exc: Exception) -> None:
-    """An error in the user's language: the kind of refusal as a label, then the detail."""
-    if isinstance(exc, ImportRejected):
-        kind = f"data.kind.{exc.kind}" if has(f"data.kind.{exc.kind}") else "data.kind.invalid"
-        st.error(t("data.refused", kind=t(kind), detail=str(exc)))
-        if exc.problems:
-            problems_table(pd.DataFrame(exc.problems), key="refused")
-    else:
-        ui.show_error(exc)
+    """The refusal in the user's language (:func:`dashboard.ui.show_error`) and, for a file, its row report."""
+    ui.show_error(exc)
+    if isinstance(exc, ImportRejected) and exc.problems:
+        problems_table(pd.DataFrame(exc.problems), key="refused")
+
+
+def _write(action: Callable[..., T], /, *args: object, **kwargs: object) -> T | None:
+    """``action(*args, **kwargs)`` (a write, or what prepares one); ``None`` after showing why it was refused."""
+    try:
+        return action(*args, **kwargs)
+    except JiugaiError as exc:
+        refused(exc)
+        return None
 
 
 def field_label(name: str) -> str:
@@ -259,11 +267,9 @@ def import_section(user: User | None) -> None:
     if not may(user, "import"):
         st.caption(t("data.may_not"))
     if st.button(t("data.confirm"), type="primary", key="data_confirm"):
-        try:
-            done = importer.commit(state.cursor(), preview, user=auth_ui.current_user(), mode=mode,
-                                   only_valid=only_valid)
-        except JiugaiError as exc:
-            refused(exc)
+        done = _write(importer.commit, state.cursor(), preview, user=auth_ui.current_user(), mode=mode,
+                      only_valid=only_valid)
+        if done is None:
             return
         st.session_state["data_notice"] = t("data.imported", written=done.rows_written, rows_in=done.rows_in,
                                             rejected=done.rows_rejected)
@@ -296,11 +302,10 @@ def reports_section(user: User | None) -> None:
     chosen = top[1].date_input(t("data.report.week"), value=_default_week(), key="report_week")
     week = reports.report_friday(chosen)
     st.caption(t("data.report.friday", date=week.isoformat(), year=week.year, n=issue_number(week, kind="week")))
-    try:
-        template, n_rows = _template(county, week, state.data_version())
-    except JiugaiError as exc:
-        refused(exc)
+    made = _write(_template, county, week, state.data_version())
+    if made is None:
         return
+    template, n_rows = made
     st.download_button(t("data.report.template"), template, f"{county}_{settings.COUNTIES[county][0]}_周报_{week}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report_template")
     st.caption(t("data.report.template_rows", n=n_rows))
@@ -332,11 +337,8 @@ def reports_section(user: User | None) -> None:
             if not may(user, "submit_report", county):
                 st.caption(t("data.may_not"))
             if st.button(t("data.report.submit"), type="primary", key="report_submit"):
-                try:
-                    done = reports.submit_report(state.cursor(), preview, user=auth_ui.current_user())
-                except JiugaiError as exc:
-                    refused(exc)
-                else:
+                done = _write(reports.submit_report, state.cursor(), preview, user=auth_ui.current_user())
+                if done is not None:
                     st.session_state["report_notice"] = t(
                         "data.report.submitted", county=unit_name(county), date=week.isoformat(),
                         n=done.rows_written, replaced=done.rows_replaced)
@@ -370,11 +372,8 @@ def history_section(user: User | None) -> None:
         if not may(user, "undo"):
             st.caption(t("data.may_not"))
         if st.button(t("data.undo.button"), key="data_undo"):
-            try:
-                done = importer.undo_last_import(state.cursor(), user=auth_ui.current_user())
-            except JiugaiError as exc:
-                refused(exc)
-            else:
+            done = _write(importer.undo_last_import, state.cursor(), user=auth_ui.current_user())
+            if done is not None:
                 st.session_state["undo_notice"] = t("data.undo.done", file=done.file_name or "",
                                                     n=sum(done.restored.values()))
                 st.rerun()
@@ -396,12 +395,9 @@ def backup_section(user: User | None) -> None:
     fmt = cols[0].radio(t("data.backup.format"), backup.FORMATS, key="backup_format", horizontal=True,
                         format_func=lambda f: t(f"data.backup.{f}"))
     if cols[1].button(t("data.backup.make"), key="backup_make"):
-        try:
-            with st.spinner():
-                blob = backup.export_backup(state.cursor(), user=auth_ui.current_user(), fmt=fmt)
-        except JiugaiError as exc:
-            refused(exc)
-        else:
+        with st.spinner():
+            blob = _write(backup.export_backup, state.cursor(), user=auth_ui.current_user(), fmt=fmt)
+        if blob is not None:
             stamp = pd.Timestamp.now().strftime("%Y%m%d-%H%M")
             st.session_state["_backup_file"] = (f"jiugai-backup-{stamp}-{fmt}.zip", blob)
     if "_backup_file" in st.session_state:
@@ -420,13 +416,10 @@ def backup_section(user: User | None) -> None:
         if not confirmed:
             st.warning(t("data.restore.need_confirm"))
             return
-        try:
-            with st.spinner():
-                done = backup.restore_backup(state.cursor(), zipped.getvalue(), user=auth_ui.current_user(),
-                                             file_name=zipped.name)
-        except JiugaiError as exc:
-            refused(exc)
-        else:
+        with st.spinner():
+            done = _write(backup.restore_backup, state.cursor(), zipped.getvalue(), user=auth_ui.current_user(),
+                          file_name=zipped.name)
+        if done is not None:
             st.session_state["restore_notice"] = t("data.restore.done", n=sum(done.rows.values()),
                                                    when=done.created_at or "")
             st.session_state["restore_upload_n"] = st.session_state.get("restore_upload_n", 0) + 1

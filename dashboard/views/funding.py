@@ -216,45 +216,6 @@ def preset_table(floors: int, kind: str) -> list[float]:
     return [round(c / total * 100, 2) for c in coefficients]
 
 
-def calculator_problem(
-    *,
-    floors: int,
-    cost_wan: float,
-    subsidy_wan: float,
-    preset: str,
-    custom: list[float] | None,
-    areas_m2: list[float] | None,
-) -> str | None:
-    """What is wrong with the calculator's inputs, in the user's language (``None`` when they are usable)."""
-    if not cost_wan > 0:
-        return t("funding.err.cost_zero")
-    if subsidy_wan > cost_wan:
-        return t("funding.err.subsidy_above_cost", subsidy=f"{subsidy_wan:g}", cost=f"{cost_wan:g}")
-    if preset in settings.ELEVATOR_SHARE_PRESETS:
-        if floors > elevators.PRESET_MAX_FLOORS:
-            return t("funding.err.preset_floors", preset=t(f"funding.preset.{preset}"), floors=floors)
-        if sum(settings.ELEVATOR_SHARE_PRESETS[preset].get(f, 0.0) for f in range(1, floors + 1)) == 0:
-            return t("funding.err.nobody_pays", floors=floors)
-    if preset == "coefficient" and all(elevators.coefficient(f) == 0 for f in range(1, floors + 1)):
-        return t("funding.err.nobody_pays", floors=floors)
-    if preset == "custom":
-        values = list(custom or [])
-        empty = [str(f) for f, v in enumerate(values, start=1) if v is None or pd.isna(v)]
-        if empty or len(values) < floors:
-            empty += [str(f) for f in range(len(values) + 1, floors + 1)]
-            return t("funding.err.custom_empty", floors="、".join(empty))
-        negative = [str(f) for f, v in enumerate(values, start=1) if v < 0]
-        if negative:
-            return t("funding.err.custom_negative", floors="、".join(negative))
-        if sum(values) == 0:
-            return t("funding.err.custom_zero")
-    if areas_m2 is not None:
-        bad = [str(i) for i, a in enumerate(areas_m2, start=1) if a is None or pd.isna(a) or not a > 0]
-        if bad:
-            return t("funding.err.areas", positions="、".join(bad))
-    return None
-
-
 def custom_scaled_note(custom: list[float] | None, kind: str) -> str | None:
     """A note when custom shares do not add up to 100 % (or 1) and are therefore scaled."""
     if custom is None or kind != "share":
