@@ -204,8 +204,10 @@ def _household_weights(
 
 
 def _largest_remainder(total_fen: int, weights: dict[tuple[int, int], Fraction]) -> dict[tuple[int, int], int]:
-    """Integer fen per key adding up to ``total_fen``; leftover fen go to the largest remainders
-    (ties: higher floor first, then lower household number)."""
+    """Integer fen per key adding up to ``total_fen``.
+
+    Leftover fen go to the largest remainders (ties: higher floor first, then lower household number).
+    """
     weight_sum = sum(weights.values())
     exact = {k: total_fen * w / weight_sum for k, w in weights.items()}
     base = {k: math.floor(v) for k, v in exact.items()}

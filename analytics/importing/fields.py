@@ -240,8 +240,11 @@ def propose_mapping(columns: list[str], kind: str, *, tabular: bool) -> dict[str
 
 
 def match_columns(columns: list[str], fields: tuple[Field, ...]) -> dict[str, str | None]:
-    """Field name -> the column whose normalised name equals a synonym; else, for Chinese names, starts with
-    one; else is the start of one (shapefile field names are cut to 10 bytes: "建筑面" for 建筑面积)."""
+    """Field name -> the column whose name matches one of the field's synonyms.
+
+    A column matches when its normalised name equals a synonym; else, for Chinese names, when it starts with
+    one; else when it is the start of one (shapefile field names are cut to 10 bytes: "建筑面" for 建筑面积).
+    """
     keys = {col: normalise(col) for col in columns}
     mapping: dict[str, str | None] = {f.name: None for f in fields}
     used: set[str] = set()

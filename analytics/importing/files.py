@@ -88,8 +88,10 @@ def codec_for(name: str) -> tuple[str, str, str]:
 
 
 def _decode_cut(chunk: bytes, codec: str) -> str:
-    """Decode strictly, allowing one multi-byte character cut off at the very end (fixed-width DBF fields
-    and 10-byte field names cut UTF-8 and GBK text mid-character)."""
+    """Decode strictly, allowing one multi-byte character cut off at the very end.
+
+    Fixed-width DBF fields and 10-byte field names cut UTF-8 and GBK text mid-character.
+    """
     try:
         return chunk.decode(codec)
     except UnicodeDecodeError as exc:

@@ -97,22 +97,27 @@ class Preview:
 
     @property
     def n_rows(self) -> int:
+        """Rows read from the file."""
         return len(self.rows)
 
     @property
     def n_valid(self) -> int:
+        """Rows that passed every check."""
         return int(self.rows["_valid"].sum()) if len(self.rows) else 0
 
     @property
     def n_invalid(self) -> int:
+        """Rows with at least one error."""
         return self.n_rows - self.n_valid
 
     @property
     def n_warnings(self) -> int:
+        """Warnings in the row report."""
         return int((self.problems["severity"] == "warning").sum()) if len(self.problems) else 0
 
     @property
     def ignored_columns(self) -> list[str]:
+        """Columns of the file that no field is mapped to."""
         used = {c for c in self.mapping.values() if c}
         return [c for c in self.columns if c not in used]
 
@@ -320,8 +325,10 @@ def _table_rows(preview: Preview, rows: gpd.GeoDataFrame, con: duckdb.DuckDBPyCo
 
 
 def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str, int]:
-    """What committing ``preview`` would touch: rows now stored, ids already stored, and for compounds the
-    rows of other tables (buildings, funding, progress_reports) that a replace would remove."""
+    """What committing ``preview`` would touch: rows now stored, ids already stored, rows a replace removes.
+
+    For compounds, the rows of other tables (buildings, funding, progress_reports) a replace would remove.
+    """
     if preview.rows.empty:
         return {"stored_rows": write.count_rows(con, preview.kind), "ids_already_stored": 0}
     ids = preview.rows.loc[preview.rows["_valid"], "id"].dropna().astype(str)
@@ -460,8 +467,10 @@ def commit(
 
 # ------------------------------------------------------------------------------------------------- undo
 def undo_candidate(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The write ``undo_last_import`` would undo (``import_id, action, table_name, file_name, logged_at,
-    username``), or ``None`` when there is nothing left to undo."""
+    """The write ``undo_last_import`` would undo, or ``None`` when there is nothing left to undo.
+
+    Keys: ``import_id, action, table_name, file_name, logged_at, username``.
+    """
     batch = write.latest_batch(con)
     if batch is None or batch["snapshot_dropped"]:
         return None
@@ -502,8 +511,10 @@ def undo_last_import(con: duckdb.DuckDBPyConnection, *, user: User | None) -> Un
 
 
 def import_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pd.DataFrame:
-    """Newest first: every import, weekly report, undo and restore in the audit log, with ``undone_by``
-    (the audit id of the undo) for writes that were undone."""
+    """Every import, weekly report, undo and restore in the audit log, newest first.
+
+    ``undone_by`` is the audit id of the undo for writes that were undone.
+    """
     return con.execute(
         f"""SELECT a.id, a.logged_at, a.username, a.action, a.table_name, a.file_name, a.file_sha256, a.mode,
                    a.rows_in, a.rows_written, a.rows_rejected, b.undone_by, a.detail
@@ -515,8 +526,10 @@ def import_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pd.Da
 
 
 def dataset_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per importable table: ``table, rows, source`` (the file last imported, ``"demo"`` for demo rows,
-    ``""`` when empty) and ``imported_at``; weekly reports last."""
+    """Per importable table: ``table, rows, source, imported_at``; weekly reports last.
+
+    ``source`` is the file last imported, ``"demo"`` for demo rows, ``""`` when the table is empty.
+    """
     info = dict(con.execute("SELECT key, value FROM dataset_info").fetchall())
     rows = []
     for table in (*KINDS, "progress_reports"):

@@ -41,6 +41,7 @@ def _common_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, table: str, filters: dict[str, object] | None = None) -> int:
+    """Rows of ``table`` whose columns equal ``filters`` (all rows without filters)."""
     where, params = _where(filters or {})
     return int(con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0])
 

@@ -112,7 +112,7 @@ def check_password_policy(password: str, *, username: str) -> None:
 
 
 def hash_password(password: str) -> str:
-    """bcrypt hash (cost ``settings.BCRYPT_ROUNDS``) of ``password`` as text; the salt is inside it."""
+    """Bcrypt hash (cost ``settings.BCRYPT_ROUNDS``) of ``password`` as text; the salt is inside it."""
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=settings.BCRYPT_ROUNDS)).decode("ascii")
 
 
@@ -453,8 +453,10 @@ def start_session(con: duckdb.DuckDBPyConnection, user: User, *, now: datetime |
 
 
 def session_user(con: duckdb.DuckDBPyConnection, token: str | None, *, now: datetime | None = None) -> User | None:
-    """The user of session ``token``, or None when it is unknown, expired, idle too long, or the account is
-    disabled. A live session's last-seen time is refreshed (at most once a minute)."""
+    """The user of session ``token``, or None when it is unknown, expired, idle too long, or disabled.
+
+    A live session's last-seen time is refreshed (at most once a minute).
+    """
     if not token:
         return None
     stamp = _now(now)

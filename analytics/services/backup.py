@@ -1,5 +1,6 @@
-"""Backups: export the whole database (GeoParquet or GeoPackage, plus an XLSX workbook) and restore it;
-consistent snapshots of the open database file and their restore.
+"""Backups: exports of the whole database and consistent snapshots of its file, and their restore.
+
+Exports are GeoParquet or GeoPackage, plus an XLSX workbook.
 
 ``export_backup`` writes one zip: ``manifest.json`` (schema version, row counts, checksums, SHA-256 of
 every file), the tables as GeoParquet files (``tables/<name>.parquet``, geometry in EPSG:4326 / OGC:CRS84)

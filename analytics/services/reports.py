@@ -104,10 +104,12 @@ class ReportPreview:
 
     @property
     def n_rows(self) -> int:
+        """Compound rows in the report."""
         return len(self.rows)
 
     @property
     def n_errors(self) -> int:
+        """Errors in the row report."""
         return int((self.problems["severity"] == "error").sum()) if len(self.problems) else 0
 
 
@@ -386,8 +388,7 @@ def prepare_report(
 
 def _check_rows(con: duckdb.DuckDBPyConnection, out: pd.DataFrame, rows: np.ndarray, county_code: str,
                 report_date: date, problems: Problems) -> None:
-    """Ids against the stored compounds, dates against the report date and status, figures against the
-    previous report."""
+    """Check ids against the stored compounds, dates against the report date, figures against the last report."""
     known = dict(con.execute("SELECT id, county_code FROM compounds").fetchall())
     planned = dict(con.execute("SELECT id, invest_planned_wan FROM compounds WHERE county_code = ?",
                                [county_code]).fetchall())
@@ -557,8 +558,10 @@ def report_history(
     county_code: str | None = None,
     report_date: date | None = None,
 ) -> pd.DataFrame:
-    """Weekly report rows replaced by re-uploads, newest replacement first (``replaced_at``, ``replaced_by``,
-    ``replaced_by_import`` say when, by whom and by which upload)."""
+    """Weekly report rows replaced by re-uploads, newest replacement first.
+
+    ``replaced_at``, ``replaced_by`` and ``replaced_by_import`` say when, by whom and by which upload.
+    """
     where, params = [], []
     if county_code is not None:
         where.append("county_code = ?")
@@ -573,8 +576,10 @@ def report_history(
 
 
 def submitted_reports(con: duckdb.DuckDBPyConnection, *, county_code: str | None = None) -> pd.DataFrame:
-    """One row per stored (report_date, county): ``report_date, county_code, n_compounds, source,
-    submitted_by, submitted_at``, newest first."""
+    """One row per stored (report_date, county), newest first.
+
+    Columns: ``report_date, county_code, n_compounds, source, submitted_by, submitted_at``.
+    """
     where, params = ("WHERE county_code = ?", [_check_county(county_code)]) if county_code else ("", [])
     return con.execute(
         f"""SELECT report_date, county_code, count(*) AS n_compounds, any_value(source) AS source,

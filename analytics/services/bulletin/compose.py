@@ -88,18 +88,22 @@ class Bulletin:
 
     @property
     def title(self) -> str:
+        """济宁市老旧小区改造工作周调度 or …月通报."""
         return f"济宁市老旧小区改造工作{KIND_NAMES[self.kind]}"
 
     @property
     def issue_text(self) -> str:
+        """The issue line, e.g. （2020年第26期）."""
         return f"（{self.year}年第{self.issue}期）"
 
     @property
     def full_title(self) -> str:
+        """Title and issue line together."""
         return self.title + self.issue_text
 
     @property
     def period_text(self) -> str:
+        """The period covered, e.g. 11月1日至11月27日."""
         return f"{date_text(self.period_start)}至{date_text(self.period_end)}"
 
     @property
@@ -109,10 +113,12 @@ class Bulletin:
 
     @property
     def praised(self) -> list[str]:
+        """Names of the units praised (top three by the ranking indicator)."""
         return list(_units(self.progress).loc[lambda f: f["top_three"], "name"])
 
     @property
     def criticised(self) -> list[str]:
+        """Names of the units criticised (bottom three by the ranking indicator)."""
         return list(_criticised(self.progress)["name"])
 
 
