@@ -117,7 +117,7 @@ def _preset_floor_shares(preset: str, floors: int) -> dict[int, Fraction]:
             code="elevator.preset_floors", preset=preset, floors=floors,
         )
     shares = {f: Fraction(repr(float(table.get(f, 0.0)))) for f in range(1, PRESET_MAX_FLOORS + 1)}
-    total = sum(shares.values())
+    total = sum(shares.values(), Fraction(0))
     if abs(total - 1) > _SUM_TOLERANCE and preset not in _WARNED_PRESETS:
         _WARNED_PRESETS.add(preset)
         log.warning("elevator preset %r adds up to %s %%, not 100 %%; its shares are scaled to 100 %%",
@@ -157,7 +157,7 @@ def _custom_table(custom: object, floors: int, kind: str) -> dict[int, Fraction]
     if sum(table.values()) == 0:
         raise InputError("`custom` values are all 0; at least one floor must pay.", code="elevator.custom_zero")
     if kind == "share":
-        total = sum(table.values())
+        total = sum(table.values(), Fraction(0))
         if abs(total - 1) > _SUM_TOLERANCE and abs(total - 100) > _SUM_TOLERANCE * 100:
             warnings.warn(
                 f"`custom` shares add up to {float(total)!r}, not 1 (100 %); they were scaled to 100 %.",

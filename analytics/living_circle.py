@@ -203,13 +203,13 @@ def facility_access(
         for task in tasks:
             run(task)
     # compound-major layout: row = compound k, type t  →  k * len(types) + t
-    dist, ids = dist.ravel(), ids.ravel()
+    flat_dist, flat_ids = dist.ravel(), ids.ravel()
     out = pd.DataFrame({
         "compound_id": compounds["id"].array.take(np.repeat(np.arange(n), len(types))),
         "facility_type": np.tile(np.array(types, dtype=object), n),
-        "nearest_m": dist,
-        "nearest_facility_id": pd.Series(ids, dtype=object),
-        "tier": pd.Series(tier_of(dist, tiers), dtype=object),
+        "nearest_m": flat_dist,
+        "nearest_facility_id": pd.Series(flat_ids, dtype=object),
+        "tier": pd.Series(tier_of(flat_dist, tiers), dtype=object),
     })
     log.info(
         "facility_access: %d compounds × %d types against %d facilities in %.2f s",

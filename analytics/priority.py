@@ -113,7 +113,8 @@ def normalise_weights(weights: Mapping[str, float] | None = None) -> dict[str, f
 
 def _check_compounds(compounds: object) -> pd.DataFrame:
     check_frame(compounds, "compounds", required=REQUIRED)
-    frame = pd.DataFrame(compounds).drop(columns=[c for c in ("geometry", "geom") if c in compounds.columns])
+    frame = pd.DataFrame(compounds)
+    frame = frame.drop(columns=[c for c in ("geometry", "geom") if c in frame.columns])
     if frame["id"].duplicated().any():
         dup = frame.loc[frame["id"].duplicated(), "id"].iloc[0]
         raise InputError(f"`compounds` has duplicate id {dup!r}; ids must be unique.")

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple, cast, get_args
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import DataError, InputError
 
 log = logging.getLogger(__name__)
@@ -174,10 +175,10 @@ def _check_plan_year(con: duckdb.DuckDBPyConnection, plan_year: object, as_of: d
     return plan_year
 
 
-def _check_rank_by(rank_by: object) -> str:
+def _check_rank_by(rank_by: object) -> RankBy:
     if rank_by not in RANK_BY:
         raise InputError(f"`rank_by` was {rank_by!r} but must be one of {RANK_BY!r}.")
-    return rank_by  # type: ignore[return-value]
+    return cast("RankBy", rank_by)
 
 
 def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
@@ -189,7 +190,7 @@ def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
         raise InputError(
             f"`unit_code` was {unit_code!r} but the plan has no compounds in it; known units are {known!r}."
         )
-    return unit_code  # type: ignore[return-value]
+    return str(unit_code)
 
 
 # ----------------------------------------------------------------------------------------------- dates
@@ -199,12 +200,13 @@ def _month_before(day: date) -> date:
 
 
 def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, day: date) -> date | None:
-    row = con.execute(
+    day_or_none: date | None = scalar(
+        con,
         "SELECT max(r.report_date) FROM progress_reports r JOIN compounds c ON c.id = r.compound_id "
         "WHERE c.plan_year = ? AND r.report_date <= ?",
         [plan_year, day],
-    ).fetchone()
-    return row[0]
+    )
+    return day_or_none
 
 
 def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> ReferenceDates:
@@ -236,7 +238,7 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     plan_year = _check_plan_year(con, plan_year, as_of)
     report = _latest_report_on_or_before(con, plan_year, as_of)
     if report is None:
-        first = con.execute("SELECT min(report_date) FROM progress_reports").fetchone()[0]
+        first = scalar(con, "SELECT min(report_date) FROM progress_reports")
         if first is None:
             raise DataError(f"There is no progress report at all, so nothing is known on `as_of` {as_of}; import reports first.",
                             code="progress.no_reports", as_of=as_of)

@@ -27,6 +27,7 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT_DIR / "data"
@@ -79,7 +80,16 @@ MAX_DISTANCE_LIMIT_M = 3000  # largest distance a compound–parcel or compound�
 CLUSTER_GAP_M = 150  # renewal clusters: neighbours when their boundaries are at most this far apart
 
 # Facility types: code -> Chinese name, English name, service distance (m), minimum parcel area (m², soft).
-FACILITY_TYPES: dict[str, dict[str, object]] = {
+class FacilityType(TypedDict):
+    """A facility type: names, the walking distance it serves (m) and the smallest parcel it needs (m², soft)."""
+
+    zh: str
+    en: str
+    service_distance_m: int
+    min_area_m2: int
+
+
+FACILITY_TYPES: dict[str, FacilityType] = {
     "elderly_care": {"zh": "养老服务设施", "en": "Elderly care", "service_distance_m": WALK_5MIN_M, "min_area_m2": 350},
     "childcare": {"zh": "托育/幼儿园", "en": "Nursery / kindergarten", "service_distance_m": WALK_5MIN_M, "min_area_m2": 3500},
     "clinic": {"zh": "社区卫生服务站", "en": "Community clinic", "service_distance_m": WALK_5MIN_M, "min_area_m2": 120},

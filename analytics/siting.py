@@ -199,9 +199,9 @@ def _merge_identical(keys_rows: np.ndarray, keys_cols: np.ndarray, n_rows: int) 
     order = np.lexsort((keys_cols, keys_rows))
     rows, cols = keys_rows[order], keys_cols[order]
     bounds = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1], True])
-    signature = {}
+    signature: dict[bytes, int] = {}
     group = np.full(n_rows, -1, dtype=np.int64)
-    representative = []
+    representative: list[int] = []
     for a, b in zip(bounds[:-1], bounds[1:]):
         key = cols[a:b].tobytes()
         g = signature.setdefault(key, len(signature))
@@ -378,10 +378,11 @@ def site_facilities(
     if greedy_value >= weights.sum() or p == n_cols:
         best_cols = greedy_cols if greedy_value >= weights.sum() else list(range(n_cols))
     else:
-        best_cols, optimal, time_limit_hit, seconds = solve_mclp(
+        solved, optimal, time_limit_hit, seconds = solve_mclp(
             coverage, weights, p, start=greedy_cols, time_limit_s=time_limit_s
         )
-        if best_cols is None or covered_weight(coverage, weights, best_cols) < greedy_value:
+        best_cols = greedy_cols if solved is None else solved
+        if solved is None or covered_weight(coverage, weights, solved) < greedy_value:
             best_cols, optimal = greedy_cols, False
     chosen_ids = [rep_ids[j] for j in best_cols]
     greedy_ids = [rep_ids[j] for j in greedy_cols]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -168,7 +169,7 @@ _FACILITY_WORDS = {
 }
 
 
-def _choices(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def _choices(words: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     out = {}
     for canonical, names in words.items():
         for name in (canonical, *names):
@@ -321,7 +322,8 @@ def find_header(grid: pd.DataFrame, fields: tuple[Field, ...]) -> int:
 
 def header_columns(values: list[object]) -> list[str]:
     """Unique column names from a header row (blanks become ``column_N``, repeats get a suffix)."""
-    names, seen = [], {}
+    names: list[str] = []
+    seen: dict[str, int] = {}
     for i, value in enumerate(values):
         name = str(value).strip() if value is not None and str(value).strip() else f"column_{i + 1}"
         if name in seen:

@@ -80,7 +80,7 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and value.strip() in ("", "-", "—", "/", "无数据", "nan", "NaN", "None", "null")
 
 
-def parse_number(value: object) -> float | None:
+def parse_number(value: object) -> float:
     """A number from a cell: numbers as they are; text without thousands separators or a trailing unit."""
     if isinstance(value, bool):
         raise ValueError(value)
@@ -272,8 +272,8 @@ def convert_column(field: Field, values: pd.Series, header: str, rows: np.ndarra
                 out[i] = parse_bool(value)
             elif field.type == "enum":
                 key = normalise(value)
-                if key not in choices:
-                    allowed = sorted(set(choices.values()))
+                if choices is None or key not in choices:
+                    allowed = sorted(set(choices.values())) if choices else []
                     problems.add(int(rows[i]), field.name, "unknown_value",
                                  f"`{field.name}` must be one of {allowed!r}.", value)
                     continue
@@ -413,14 +413,14 @@ def validate(
     if kind == "compounds":
         if mapping.get("zone_code"):
             zones = zone_choices()
-            for i, raw in enumerate(attributes[mapping["zone_code"]].tolist()):
+            for k, raw in enumerate(attributes[mapping["zone_code"]].tolist()):
                 if is_blank(raw):
                     continue
                 key = normalise(text_value(raw))
                 if key in zones:
-                    zone.iat[i] = zones[key]
+                    zone.iat[k] = zones[key]
                 else:
-                    problems.add(int(rows[i]), "zone_code", "unknown_zone",
+                    problems.add(int(rows[k]), "zone_code", "unknown_zone",
                                  f"Not a function zone; known are {sorted(settings.FUNCTION_ZONES)!r}.", raw)
         out["zone_code"] = zone
         if "status" not in out:

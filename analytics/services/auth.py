@@ -15,9 +15,10 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 import bcrypt
 import duckdb
@@ -28,6 +29,7 @@ from analytics.errors import InputError, PermissionDenied, SignInFailed, SignInT
 from analytics.store import audit
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Role = Literal["viewer", "county_editor", "admin"]
 Permission = Literal["submit_report", "import", "undo", "manage_users", "backup"]
@@ -56,8 +58,8 @@ class User:
     county_code: str | None = None
 
 
-def require(user: User | None, permission: Permission, *, county_code: str | None = None) -> None:
-    """Raise ``PermissionDenied`` unless ``user`` may perform ``permission`` (for ``county_code``).
+def require(user: User | None, permission: Permission, *, county_code: str | None = None) -> User:
+    """``user``, after raising ``PermissionDenied`` unless they may perform ``permission`` (for ``county_code``).
 
     Called at the point of writing, on the server side, by every write function. A county editor may
     submit reports only for their own county; ``county_code`` must then be given.
@@ -79,6 +81,7 @@ def require(user: User | None, permission: Permission, *, county_code: str | Non
                 "nothing was changed.",
                 code="permission.county", county_code=user.county_code,
             )
+    return user
 
 
 # --- passwords -----------------------------------------------------------------------------------
@@ -167,7 +170,7 @@ def _existing(con: duckdb.DuckDBPyConnection, username: str) -> tuple:
     return row
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> object:
+def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
     con.execute("BEGIN TRANSACTION")
     try:
         result = work()
@@ -376,7 +379,7 @@ def _record_failure(con: duckdb.DuckDBPyConnection, name: str, stamp: datetime) 
         "SELECT failures, last_failure_at FROM sign_in_failures WHERE username = ?", [name]
     ).fetchone()
     recent = row is not None and stamp - row[1] < timedelta(hours=FAILURE_MEMORY_H)
-    failures = (row[0] if recent else 0) + 1
+    failures = (row[0] if row is not None and recent else 0) + 1
     seconds = lock_seconds(failures)
     locked_until = stamp + timedelta(seconds=seconds) if seconds else None
     con.execute(

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
 from analytics.importing.fields import Field, find_header, header_columns, match_columns
@@ -314,7 +315,7 @@ def prepare_report(
         The file is unusable (size, not an XLSX, unsafe zip), is the template of another county or week
         (``kind="mismatch"``), or has no report table (``kind="mapping"``) or no rows (``kind="empty"``).
     """
-    require(user, "submit_report", county_code=str(county_code))
+    user = require(user, "submit_report", county_code=str(county_code))
     county_code = _check_county(county_code)
     report_date = report_friday(report_date)
     check_size(data, file_name)
@@ -472,7 +473,7 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
     ImportRejected
         The report has errors; nothing was stored.
     """
-    require(user, "submit_report", county_code=preview.county_code)
+    user = require(user, "submit_report", county_code=preview.county_code)
     if preview.n_errors:
         errors = preview.problems[preview.problems["severity"] == "error"]
         raise ImportRejected(
@@ -505,7 +506,7 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
                 "nothing was stored.",
                 kind="validation",
             )
-        where = {"report_date": day.isoformat(), "county_code": county}
+        where: dict[str, object] = {"report_date": day.isoformat(), "county_code": county}
         replaced = write.count_rows(con, "progress_reports", where)
         import_id = audit.record(
             con, username=user.username, action="report", table_name="progress_reports",
@@ -525,18 +526,18 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
         )
         con.execute("DELETE FROM progress_reports WHERE report_date = ? AND county_code = ?", [day, county])
         insert_frame(con, "progress_reports", frame)
-        latest = con.execute("SELECT max(report_date) FROM progress_reports WHERE county_code = ?",
-                             [county]).fetchone()[0]
+        latest = scalar(con, "SELECT max(report_date) FROM progress_reports WHERE county_code = ?", [county])
         updated = 0
         if latest is not None and latest <= day:
             con.register("__report_rows", frame)
             try:
-                updated = con.execute(
+                updated = scalar(
+                    con,
                     """UPDATE compounds SET status = r.status, approved_date = r.approved_date,
                               start_date = r.start_date, completion_date = r.completion_date,
                               invest_done_wan = r.invest_done_wan
                        FROM __report_rows r WHERE compounds.id = r.compound_id"""
-                ).fetchone()[0]
+                )
             finally:
                 con.unregister("__report_rows")
         as_of = dict(con.execute("SELECT key, value FROM dataset_info").fetchall()).get("as_of")
@@ -562,7 +563,8 @@ def report_history(
 
     ``replaced_at``, ``replaced_by`` and ``replaced_by_import`` say when, by whom and by which upload.
     """
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if county_code is not None:
         where.append("county_code = ?")
         params.append(_check_county(county_code))
