@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import logging
 import math
 import os
@@ -45,8 +44,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
-from branca.element import Element, MacroElement
-from folium.map import ElementAddToElement
+from branca.element import MacroElement
 from jinja2 import Template
 from pyproj import Transformer
 from shapely.geometry import mapping
@@ -54,6 +52,7 @@ from streamlit_folium import st_folium
 
 from analytics import settings
 from analytics.coords import geometries_to_gcj02
+from dashboard._internals import GeoJsonLayer, drop_stale_renders, keep_element_ids
 from dashboard.formatting import (
     category_label,
     facility_label,
@@ -479,7 +478,7 @@ def add_layer(
             sticky=True,
         )
     b = shapely.total_bounds(geoms[keep])
-    geojson = _GeoJsonLayer(
+    geojson = GeoJsonLayer(
         {"type": "FeatureCollection", "features": features},
         styles=styles,
         bounds=[[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]],
@@ -494,60 +493,6 @@ def add_layer(
     )
     geojson.add_to(m)
     return geojson
-
-
-class _GeoJsonLayer(folium.GeoJson):
-    """``folium.GeoJson`` whose style switch and bounds are computed once from what :func:`add_layer` knows.
-
-    folium derives both by walking every feature in Python on each render (JSON-dumping each feature's
-    style, iterating every coordinate for the bounds), and streamlit-folium renders a map more than once;
-    here the styles are grouped by identity and the bounds come from shapely.
-    """
-
-    def __init__(self, data: dict, *, styles: dict[str, dict[str, Any]], bounds: list[list[float]], **kwargs):
-        super().__init__(data, **kwargs)
-        self._styles = styles
-        self._bounds = bounds
-
-    def _get_self_bounds(self) -> list[list[float]]:
-        return self._bounds
-
-    def render(self, **kwargs):
-        self.parent_map = folium.utilities.get_obj_in_upper_tree(self, folium.Map)
-        groups: dict[int, tuple[dict, list[str]]] = {}
-        for key, style in self._styles.items():
-            groups.setdefault(id(style), (style, []))[1].append(key)
-        ordered = sorted(groups.values(), key=lambda group: -len(group[1]))
-        self.style_map = {json.dumps(style, sort_keys=True): ids for style, ids in ordered[1:]}
-        self.style_map["default"] = json.dumps(ordered[0][0], sort_keys=True) if ordered else "{}"
-        if self.highlight:
-            first = self.data["features"][0]
-            self.highlight_map = {"default": json.dumps(self.highlight_function(first), sort_keys=True)}
-        # What folium.map.Layer.render and branca's MacroElement.render do, except that the rendered script
-        # (which holds the data) is added verbatim: branca would compile it as a Jinja template again,
-        # which costs a full lexer pass over the GeoJSON and evaluates any "{{ … }}" found in the data.
-        if self.includes:
-            raise RuntimeError("GeoJson layers with class includes are not supported here.")
-        if self.show:
-            self.add_child(
-                ElementAddToElement(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
-                name=self.get_name() + "_add",
-            )
-        script = self._template.module.__dict__["script"]
-        self.get_root().script.add_child(_Verbatim(script(self, kwargs)), name=self.get_name())
-        for element in self._children.values():
-            element.render(**kwargs)
-
-
-class _Verbatim(Element):
-    """Already rendered text, put into the page as it is (never compiled as a template)."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self._text = str(text)
-
-    def render(self, **kwargs) -> str:
-        return self._text
 
 
 def _geojson_geometries(geoms: np.ndarray) -> list[dict | None]:
@@ -920,58 +865,13 @@ def render(
     the default ``()`` never reruns the script.
     """
     finish(m)
-    names = _element_ids(m)
-    try:
+    with keep_element_ids(m):
         result = st_folium(
             m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects),
             on_change=on_change,
         )
-    finally:
-        _restore_element_ids(names)
-    _drop_stale_renders(m)
+    drop_stale_renders(m)
     return result or {}
-
-
-def _walk(m: folium.Map) -> Iterable[Element]:
-    stack: list[Element] = [m]
-    while stack:
-        element = stack.pop()
-        yield element
-        stack.extend(element._children.values())
-
-
-def _element_ids(m: folium.Map) -> list[tuple[Element, str]]:
-    """Every element of ``m`` with its id (what its JavaScript variable is named after)."""
-    return [(element, element._id) for element in _walk(m)]
-
-
-def _restore_element_ids(names: list[tuple[Element, str]]) -> None:
-    """Give the elements back the ids they had before streamlit-folium renamed them.
-
-    streamlit-folium renames every element of the map it draws (``map_div``, ``geo_json_div_0``, …) after
-    rendering it; the elements a render added meanwhile (the ``addTo`` call of each layer) still name the
-    old variables. A later render of the same map — the HTML or PNG download — then referred to layers that
-    no longer existed (``geo_json_… is not defined``) and drew nothing but its title and legend.
-    """
-    for element, element_id in names:
-        element._id = element_id
-
-
-_FOLIUM_NAME = re.compile(r"^[a-z_]+_[0-9a-f]{32}$")
-
-
-def _drop_stale_renders(m: folium.Map) -> None:
-    """Forget what was rendered into the figure under element names that no longer exist.
-
-    streamlit-folium renders the figure and then renames every element of the map; what the render left
-    in the figure's header, body and script would make a later render (the map's HTML/PNG download) hold
-    every layer twice, once under the old names.
-    """
-    current = {element.get_name() for element in _walk(m)}
-    root = m.get_root()
-    for part in (root.header, root.html, root.script):
-        for name in [n for n in part._children if _FOLIUM_NAME.match(n) and n not in current]:
-            del part._children[name]
 
 
 def clicked_feature(result: Mapping[str, Any] | None, *, layer: str | None = None) -> str | None:
