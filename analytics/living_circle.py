@@ -112,14 +112,6 @@ class _NearestIndex:
         return pos, dist
 
 
-def nearest_facilities(compounds: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """For each compound, the position of the nearest facility (edge to edge) and the distance in metres.
-
-    Ties go to the facility with the smallest ``id``; ``(-1, nan)`` where ``facilities`` is empty.
-    """
-    return _NearestIndex(facilities).nearest(np.asarray(compounds.geometry.values, dtype=object))
-
-
 def tier_of(distance_m: np.ndarray, tiers_m: Mapping[str, float]) -> np.ndarray:
     """Name of the smallest tier whose distance covers each value (``None`` beyond the largest or NaN)."""
     names = np.array(list(tiers_m) + [None], dtype=object)

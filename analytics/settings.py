@@ -11,7 +11,7 @@ Coordinate reference systems
     ``STORAGE_CRS`` = 4326 (WGS84 lon/lat, how geometries are stored); ``ANALYSIS_CRS`` = 4548
     (CGCS2000 3-degree Gauss-Krüger CM 117E, metres, every distance is measured in it).
 Living circle (GB 50180-2018)
-    ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000 (``WALK_15MIN_STRICT_M`` = 800).
+    ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000.
 Uploads
     ``UPLOAD_MAX_MB`` = the Streamlit configuration's ``server.maxUploadSize`` (50 in this repository).
 Accounts and sign-in
@@ -72,7 +72,6 @@ LEGACY_COUNTY_NAMES: dict[str, str] = {"市中区": "370811", "兖州市": "3708
 WALK_5MIN_M = 300
 WALK_10MIN_M = 500
 WALK_15MIN_M = 1000
-WALK_15MIN_STRICT_M = 800
 LIVING_CIRCLE_TIERS_M: dict[str, int] = {"5min": WALK_5MIN_M, "10min": WALK_10MIN_M, "15min": WALK_15MIN_M}
 
 # Distances the analyses accept and start from, metres.
