@@ -66,17 +66,24 @@ def weight_shares(shares: dict[str, float]) -> str:
     return " · ".join(f"{t(f'priority.comp.{c}')} {shares[c] * 100:.0f}%" for c in COMPONENTS)
 
 
+def _identity(compounds: pd.DataFrame) -> dict[str, object]:
+    """The columns that name a compound in both tables: id, name, county, plan year, status, built year."""
+    return {
+        "id": compounds["id"],
+        "name": compounds["name"],
+        "county": [unit_name(c) for c in compounds["county_code"]],
+        "plan_year": compounds["plan_year"].astype("Int64"),
+        "status": [status_name(s) for s in compounds["status"]],
+        "built_year": compounds["built_year"],
+    }
+
+
 def priority_table(ranked: pd.DataFrame) -> pd.DataFrame:
     """Ranked eligible compounds: rank, identity, inputs, components 0–1, weighted parts, score; labelled."""
     yes, no = t("priority.yes"), t("priority.no")
     out = pd.DataFrame({
         "rank": ranked["rank"].astype("int64"),
-        "id": ranked["id"],
-        "name": ranked["name"],
-        "county": [unit_name(c) for c in ranked["county_code"]],
-        "plan_year": ranked["plan_year"].astype("Int64"),
-        "status": [status_name(s) for s in ranked["status"]],
-        "built_year": ranked["built_year"],
+        **_identity(ranked),
         "age_years": ranked["age_years"],
         "households": ranked["households"],
         "willingness_pct": ranked["willingness_pct"],
@@ -122,12 +129,7 @@ def priority_figure(ranked: pd.DataFrame, *, top_n: int) -> tuple[go.Figure, pd.
 def ineligible_table(ineligible: pd.DataFrame) -> pd.DataFrame:
     """Ineligible compounds with the reasons in the user's language; labelled."""
     out = pd.DataFrame({
-        "id": ineligible["id"],
-        "name": ineligible["name"],
-        "county": [unit_name(c) for c in ineligible["county_code"]],
-        "plan_year": ineligible["plan_year"].astype("Int64"),
-        "status": [status_name(s) for s in ineligible["status"]],
-        "built_year": ineligible["built_year"],
+        **_identity(ineligible),
         "reason": [reasons_text(r, "priority.reason") for r in ineligible["reason"]],
     })
     return labelled(out, "priority.col")
