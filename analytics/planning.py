@@ -335,6 +335,19 @@ def bundles_by_area(
     return pd.DataFrame(rows, columns=["bundle_id", "name", "member_ids", "saving_pct", "bonus_pct", "basis"])
 
 
+def candidate_pool(con, *, year: int) -> pd.DataFrame:
+    """The compounds that may enter plan year ``year`` (储备库): no plan year, or ``year`` or later.
+
+    Returns the compounds layer's rows (GeoDataFrame, EPSG:4548) with ``cost_wan`` and ``cost_estimated``
+    from :func:`estimate_costs`; ineligible ones stay in (``build_plan`` lists them with their reasons).
+    """
+    from analytics import store
+
+    compounds = store.read_layer(con, "compounds")
+    plan_year = pd.to_numeric(compounds["plan_year"], errors="coerce")
+    return estimate_costs(compounds[plan_year.isna() | (plan_year >= year)].reset_index(drop=True))
+
+
 PLAN_TABLE_COLUMNS = ["seq", "county_code", "project_name", "name", "built_year", "n_buildings", "households",
                       "floor_area_m2", "tier", "items", "invest_wan", "planned_start", "planned_completion"]
 """Columns of the 年度改造计划表: 序号, 县市区, 项目名称, 小区名称, 建成年代, 楼栋数, 户数, 建筑面积 (m²), 改造类型,
