@@ -8,8 +8,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analytics import importer, settings, store
+from analytics import settings, store
 from analytics.errors import DataError, InputError, PermissionDenied
+from analytics.importing import importer
 from analytics.planning import build_plan, bundles_by_area, candidate_pool
 from analytics.services.adoption import adopt_plan, adoption_preview
 from tests.import_corpus import ADMIN, EDITOR_RENCHENG, VIEWER, copy_database

@@ -17,12 +17,12 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from analytics import audit, settings
-from analytics.auth import User, require
+from analytics import settings
 from analytics.errors import DataError, InputError
 from analytics.importing import write
 from analytics.planning import STARTED_STATUSES, Plan
-from analytics.store import insert_frame
+from analytics.services.auth import User, require
+from analytics.store import audit, insert_frame
 
 log = logging.getLogger(__name__)
 
