@@ -403,6 +403,63 @@ def plan_table(plan: Plan, *, year: int) -> pd.DataFrame:
     return frame[PLAN_TABLE_COLUMNS].reset_index(drop=True)
 
 
+COMPARED = ("compounds", "households", "floor_area_m2", "net_cost_wan", "counties")
+
+
+def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scenarios side by side: what each plan reaches and how it differs from the first.
+
+    Parameters
+    ----------
+    plans
+        Scenario name → plan (the first is the reference), e.g. ``{"3亿": a, "4亿": b}``.
+
+    Returns
+    -------
+    summary
+        One row per scenario: ``scenario``, ``status``, ``budget_wan``, ``compounds``, ``households``,
+        ``floor_area_m2``, ``net_cost_wan``, ``counties`` (with at least one compound chosen), ``value``,
+        ``d_<measure>`` (difference to the first scenario) for each of those five, ``added`` / ``dropped``
+        (compounds chosen here but not in the first / in the first but not here), ``counties_added`` /
+        ``counties_dropped`` (county codes, lists).
+    by_county
+        One row per scenario and county with chosen compounds: ``scenario, unit_code, compounds,
+        households, floor_area_m2, net_cost_wan``.
+    """
+    if not isinstance(plans, Mapping) or not plans:
+        raise InputError("`plans` must be a non-empty dict of scenario name → Plan.")
+    rows, county_rows = [], []
+    first_ids: set[str] | None = None
+    first_counties: set[str] | None = None
+    reference: dict | None = None
+    for name, plan in plans.items():
+        if not isinstance(plan, Plan):
+            raise InputError(f"`plans[{name!r}]` was a {type(plan).__name__} but must be a Plan.")
+        city = plan.totals[plan.totals["unit_code"] == settings.CITY_UNIT_CODE].iloc[0]
+        ids = set(plan.chosen["id"])
+        counties = set(plan.chosen["county_code"].astype(str))
+        row = {"scenario": name, "status": plan.status, "budget_wan": float(city["budget_wan"]),
+               "compounds": int(city["compounds"]), "households": float(city["households"]),
+               "floor_area_m2": float(city["floor_area_m2"]), "net_cost_wan": float(city["net_cost_wan"]),
+               "counties": len(counties), "value": plan.objective_value}
+        if reference is None:
+            reference, first_ids, first_counties = row, ids, counties
+        for measure in COMPARED:
+            row[f"d_{measure}"] = row[measure] - reference[measure]
+        row.update({"added": len(ids - first_ids), "dropped": len(first_ids - ids),
+                    "counties_added": sorted(counties - first_counties),
+                    "counties_dropped": sorted(first_counties - counties)})
+        rows.append(row)
+        units = plan.totals[(plan.totals["unit_code"] != settings.CITY_UNIT_CODE) & (plan.totals["compounds"] > 0)]
+        for _, u in units.iterrows():
+            county_rows.append({"scenario": name, "unit_code": u["unit_code"], "compounds": int(u["compounds"]),
+                                "households": float(u["households"]), "floor_area_m2": float(u["floor_area_m2"]),
+                                "net_cost_wan": float(u["net_cost_wan"])})
+    by_county = pd.DataFrame(county_rows, columns=["scenario", "unit_code", "compounds", "households",
+                                                   "floor_area_m2", "net_cost_wan"])
+    return pd.DataFrame(rows), by_county
+
+
 # ----------------------------------------------------------------------------------------------- checks
 def _check_pct(value: object, name: str, high: float) -> float:
     if not _number(value) or not 0 <= value <= high:
