@@ -57,6 +57,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "The siting model is too large ({rows:,} demand points × {columns:,} candidate parcels); choose one "
         "county or raise the minimum parcel area.",
     ),
+    "error.adoption.empty": ("该方案没有选中任何小区，无可采纳。", "The plan chooses no compound; there is nothing to adopt."),
+    "error.adoption.stale": (
+        "有 {n} 个选中的小区已不再是候选（如 {compound_id}）；请重新生成方案，未作任何修改。",
+        "{n} chosen compound(s) are no longer candidates (e.g. {compound_id}); build the plan again. Nothing "
+        "was changed.",
+    ),
     # --------------------------------------------------------------------------- elevator cost sharing
     "error.elevator.subsidy_above_cost": (
         "政府补贴（{subsidy:g} 万元）不能超过电梯总费用（{cost:g} 万元）。",
@@ -93,6 +99,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "error.action.undo": ("撤销导入", "undo imports"),
     "error.action.manage_users": ("管理账号", "manage accounts"),
     "error.action.backup": ("备份和恢复", "back up and restore"),
+    "error.action.adopt_plan": ("采纳年度计划", "adopt a year's plan"),
     "error.permission.signed_out": (
         "{permission}需要先登录，未作任何修改。（{detail}）",
         "Signing in is needed to {permission}; nothing was changed. ({detail})",
