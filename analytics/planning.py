@@ -309,17 +309,22 @@ def bundles_by_area(
     return pd.DataFrame(rows, columns=["bundle_id", "name", "member_ids", "saving_pct", "bonus_pct", "basis"])
 
 
-def candidate_pool(con, *, year: int) -> pd.DataFrame:
+def pool_of(compounds: pd.DataFrame, *, year: int) -> pd.DataFrame:
     """The compounds that may enter plan year ``year`` (储备库): no plan year, or ``year`` or later.
 
-    Returns the compounds layer's rows (GeoDataFrame, EPSG:4548) with ``cost_wan`` and ``cost_estimated``
-    from :func:`estimate_costs`; ineligible ones stay in (``build_plan`` lists them with their reasons).
+    Returns those rows (same frame type and CRS) with ``cost_wan`` and ``cost_estimated`` from
+    :func:`estimate_costs`; ineligible ones stay in (``build_plan`` lists them with their reasons).
     """
-    from analytics import store
-
-    compounds = store.read_layer(con, "compounds")
+    check_frame(compounds, "compounds", required=["id", "plan_year", "floor_area_m2"])
     plan_year = pd.to_numeric(compounds["plan_year"], errors="coerce")
     return estimate_costs(compounds[plan_year.isna() | (plan_year >= year)].reset_index(drop=True))
+
+
+def candidate_pool(con, *, year: int) -> pd.DataFrame:
+    """:func:`pool_of` the stored compounds (GeoDataFrame, EPSG:4548)."""
+    from analytics import store
+
+    return pool_of(store.read_layer(con, "compounds"), year=year)
 
 
 PLAN_TABLE_COLUMNS = ["seq", "county_code", "project_name", "name", "built_year", "n_buildings", "households",
