@@ -7,22 +7,25 @@ import streamlit as st
 from analytics import settings
 from dashboard import _internals, shell, sidebar, state, ui
 from dashboard.labels import t
-from dashboard.navigation import PAGES
+from dashboard.navigation import DEFAULT_SLUG, PAGES
 
 _internals.pin_files_made_on_click()  # files made on click outlive other users' reruns (see the module)
 
 # A local icon: a Material icon name here would make the browser fetch the favicon from the internet.
 st.set_page_config(page_title="济宁市老旧小区改造", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")
 
+sidebar.init_from_url()  # the language first: the navigation below is labelled in it
+_internals.open_default_page_by_slug(DEFAULT_SLUG)  # /overview opens the overview, not "Page not found"
 navigation = st.navigation(
     {
         t(group): [
-            st.Page(settings.ROOT_DIR / path, title=t(title), icon=icon, url_path=slug, default=(slug == "overview"))
+            st.Page(settings.ROOT_DIR / path, title=t(title), icon=icon, url_path=slug, default=(slug == DEFAULT_SLUG))
             for path, title, icon, slug in pages
         ]
         for group, pages in PAGES.items()
     }
 )
+st.set_page_config(page_title=t("app.tab_title", page=navigation.title))  # the browser tab names the page
 ui.attempt(state.connection)  # opens (or first builds) the database; a locked file is explained, not a traceback
 sidebar.render()
 with shell.shell_running():

@@ -17,6 +17,10 @@ own behaviour in place, so an upgrade costs a workaround, never a page:
   after drawing it and leaves its render in the figure; a later render of the same map (the HTML and PNG
   downloads) then referred to layers that no longer existed, or held every layer twice. Fallback: the map
   on the page is drawn as usual; its downloads may come out empty.
+- :func:`open_default_page_by_slug` — Streamlit serves the default page only at the app's root: its own
+  slug (``/overview``, from a bookmark or a shared link) matched no page and showed an English "Page not
+  found" dialog before falling back to it. The request for that slug is turned into a request for the
+  root before ``st.navigation`` resolves it. Fallback: the dialog is shown, then the default page.
 """
 
 from __future__ import annotations
@@ -237,3 +241,29 @@ def drop_stale_renders(m: folium.Map) -> None:
         for name in [n for n in part._children if _FOLIUM_NAME.match(n) and n not in current]:
             del part._children[name]
 
+
+
+# ---------------------------------------------------------------------------------- streamlit navigation
+_PAGES_MANAGER_ATTRS = ("intended_page_name", "intended_page_script_hash", "set_script_intent")
+
+
+def open_default_page_by_slug(slug: str) -> bool:
+    """Before ``st.navigation``: a request for the default page's ``slug`` becomes a request for the root.
+
+    Returns ``True`` when the request was rewritten. Streamlit gives the default page the URL path ``""``,
+    so ``/<slug>`` matched nothing and Streamlit said "Page not found" before running the default page.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return False
+    manager = getattr(ctx, "pages_manager", None)
+    missing = _lacking(manager, _PAGES_MANAGER_ATTRS)
+    if missing:
+        _fallback("opening the default page by its slug", [f"pages_manager.{name}" for name in missing])
+        return False
+    if manager.intended_page_script_hash or manager.intended_page_name != slug:
+        return False
+    manager.set_script_intent("", "")
+    return True

@@ -21,6 +21,9 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
     ],
 }
 
+DEFAULT_SLUG = "overview"
+"""The page served at the app's root (and at its own slug)."""
+
 
 def page_paths() -> list[str]:
     """Every page file, in navigation order."""

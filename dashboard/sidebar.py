@@ -16,12 +16,18 @@ def _from_url(key: str, allowed: list[str], default: str) -> str:
     return value if value in allowed else default
 
 
-def render() -> None:
-    """Draw the sidebar and keep ``lang``, ``basemap`` and ``as_of`` in ``st.session_state`` and the URL."""
+def init_from_url() -> None:
+    """Take ``lang`` and ``basemap`` from the URL on a session's first run (app.py calls this before it names
+    the pages, so a link with ``?lang=en`` opens with English navigation)."""
     if "lang" not in st.session_state:
         st.session_state["lang"] = _from_url("lang", ["zh", "en"], "zh")
     if "basemap" not in st.session_state:
         st.session_state["basemap"] = _from_url("basemap", list(BASEMAPS), "none")
+
+
+def render() -> None:
+    """Draw the sidebar and keep ``lang``, ``basemap`` and ``as_of`` in ``st.session_state`` and the URL."""
+    init_from_url()
     with st.sidebar:
         st.radio(
             t("sidebar.language"), ["zh", "en"], key="lang", horizontal=True,

@@ -15,7 +15,9 @@ from dashboard import _internals
 CHECKED = {"streamlit": "1.67.0", "folium": "0.20.0", "streamlit-folium": "0.27.4"}
 RECHECK = {
     "streamlit": "MediaFileManager.execute_deferred and its _lock, _files_by_session_and_coord, _file_metadata "
-                 "(pin_files_made_on_click), and that deferred downloads still 404 under concurrent use without it",
+                 "(pin_files_made_on_click), and that deferred downloads still 404 under concurrent use without it; "
+                 "PagesManager.set_script_intent and that /<default slug> still finds no page "
+                 "(open_default_page_by_slug, test_unchanged_request_resolves_to_nothing)",
     "folium": "GeoJson's _template macro 'script', ElementAddToElement, utilities.get_obj_in_upper_tree and what "
               "Layer.render does (GeoJsonLayer.render copies it)",
     "streamlit-folium": "that st_folium still renames a map's elements after drawing it and leaves its render in "
@@ -169,3 +171,54 @@ def test_without_element_internals_a_draw_changes_nothing(fresh_warnings, caplog
             pass
         _internals.drop_stale_renders(Bare())  # type: ignore[arg-type]
     assert caplog.text.count("keeping map downloads") == 1
+
+
+# ----------------------------------------------------------------------------- the default page's slug
+def _requested(monkeypatch, page_name: str, page_hash: str = ""):
+    """Streamlit's own page manager with the pages of a two-page app, asked for ``page_name``."""
+    from types import SimpleNamespace
+
+    import streamlit.runtime.scriptrunner as scriptrunner
+    from streamlit.runtime.pages_manager import PagesManager
+
+    manager = PagesManager("app.py")
+    manager.set_script_intent(page_hash, page_name)
+    monkeypatch.setattr(scriptrunner, "get_script_run_ctx", lambda: SimpleNamespace(pages_manager=manager))
+    pages = {"h-overview": {"page_script_hash": "h-overview", "page_name": "总览", "url_pathname": ""},
+             "h-progress": {"page_script_hash": "h-progress", "page_name": "县区进度", "url_pathname": "progress"}}
+    return manager, pages
+
+
+def test_the_default_pages_slug_resolves_to_it_without_not_found(monkeypatch, fresh_warnings):
+    manager, pages = _requested(monkeypatch, "overview")
+    assert _internals.open_default_page_by_slug("overview") is True
+    # with the request left as it was, Streamlit finds no page (its "Page not found" dialog) and falls back
+    assert manager.set_pages_and_resolve(pages, fallback_page_hash="h-overview")["page_script_hash"] == "h-overview"
+    assert (manager.intended_page_name, manager.intended_page_script_hash) == ("", "")
+
+
+def test_other_requests_are_left_as_they_are(monkeypatch, fresh_warnings):
+    manager, pages = _requested(monkeypatch, "progress")
+    assert _internals.open_default_page_by_slug("overview") is False
+    assert manager.set_pages_and_resolve(pages, fallback_page_hash="h-overview")["page_script_hash"] == "h-progress"
+    manager, _ = _requested(monkeypatch, "overview", page_hash="h-progress")  # a click in the navigation
+    assert _internals.open_default_page_by_slug("overview") is False
+    assert manager.intended_page_script_hash == "h-progress"
+
+
+def test_unchanged_request_resolves_to_nothing(monkeypatch):
+    """What the workaround is for: Streamlit 1.67 serves the default page only at the root."""
+    manager, pages = _requested(monkeypatch, "overview")
+    assert manager.set_pages_and_resolve(pages, fallback_page_hash="h-overview") is None
+
+
+def test_without_the_page_managers_internals_the_request_is_left_alone(monkeypatch, fresh_warnings, caplog):
+    from types import SimpleNamespace
+
+    import streamlit.runtime.scriptrunner as scriptrunner
+
+    monkeypatch.setattr(scriptrunner, "get_script_run_ctx", lambda: SimpleNamespace(pages_manager=object()))
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        assert _internals.open_default_page_by_slug("overview") is False
+        assert _internals.open_default_page_by_slug("overview") is False
+    assert caplog.text.count("opening the default page by its slug") == 1

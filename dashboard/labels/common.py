@@ -2,6 +2,7 @@
 
 LABELS: dict[str, tuple[str, str]] = {
     "app.title": ("济宁市老旧小区改造分析平台", "Jining Old Compound Renovation Dashboard"),
+    "app.tab_title": ("{page} · 济宁市老旧小区改造", "{page} · Jining compound renovation"),
     "app.short": ("济宁老旧小区改造", "Jining renovation"),
     "nav.group.overview": ("总览", "Overview"),
     "nav.group.analysis": ("分析", "Analysis"),
