@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import logging
 import math
 import os
@@ -43,6 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 import streamlit as st
 from branca.element import MacroElement
 from jinja2 import Template
@@ -603,10 +605,16 @@ def add_counties(
     selected: str | None = None,
     large: bool = False,
     clickable: bool = False,
+    unit: str | None = None,
+    labels: bool = True,
+    unbounded: pd.Series | None = None,
 ) -> folium.GeoJson | None:
     """County outlines, or a choropleth of ``values`` (Series indexed by ``county_code``) with its legend.
 
     ``selected`` (a county code) is outlined in the highlight colour; ``clickable`` adds a hover effect.
+    A choropleth's legend is titled ``value_label`` with ``unit``; with ``labels`` every county carries its
+    name and value (:class:`CountyLabels`). ``unbounded`` holds the values of units without a boundary
+    of their own (function zones, by code), listed in a box beside the map in their class colours.
     """
     frame = counties.assign(_label=[unit_name(c) for c in counties["county_code"]])
     fields: list[Field] = [("_label", t("col.county"))]
@@ -616,7 +624,14 @@ def add_counties(
         fields.append(("_value", value_label or "", fmt))
         breaks = class_breaks(frame["_value"])
         colors = pd.Series([class_color(v, breaks) for v in frame["_value"]], index=frame["county_code"].astype(str))
-        add_legend(m, value_label or "", _class_items(breaks, fmt), large=large, position="bottomleft")
+        title = t("maps.legend_unit", label=value_label or "", unit=unit) if unit else value_label or ""
+        add_legend(m, title, _class_items(breaks, fmt), large=large, position="bottomleft")
+        if unbounded is not None and len(unbounded):
+            add_legend(m, t("maps.unbounded"), [(class_color(v, breaks), f"{unit_name(code)} {fmt(v)}")
+                                                for code, v in unbounded.items()], large=large)
+        if labels:
+            CountyLabels(county_labels(counties, values, fmt=fmt, selected=selected, gcj02=m.gcj02),
+                         large=large).add_to(m)
     fields.extend(extra_fields)
     line = {str(c): (HIGHLIGHT if c == selected else COUNTY_LINE) for c in frame["county_code"]}
     style = Style(color=COUNTY_LINE, weight=3 if large else 2, fill_opacity=0.7 if values is not None else 0.02,
@@ -899,3 +914,238 @@ def html_size_bytes(m: folium.Map) -> int:
     """Size of the map's standalone HTML in bytes (what the browser receives for it)."""
     finish(m)
     return len(m.get_root().render().encode("utf-8"))
+
+
+# ------------------------------------------------------------------------------------------ county labels
+LABEL_SIMPLIFY_M = 150.0
+"""Outline kept for placing a county's label (metres, EPSG:4548): enough to tell whether a label fits."""
+LABEL_FONT_PX = {False: 13, True: 22}
+"""Label type size on a normal map and on a large (meeting, projector) one, pixels."""
+_SHORTENED_SUFFIXES = ("区", "县", "市")
+
+
+def short_name(name: str) -> str:
+    """A county's name without its 区/县/市 (``任城区`` → ``任城``), for a county too small for its full name."""
+    if len(name) >= 3 and name.endswith(_SHORTENED_SUFFIXES):
+        return name[:-1]
+    return name
+
+
+@dataclass(frozen=True)
+class UnitLabel:
+    """What a county's label says, where it points, and the outline it should fit in (lon/lat, WGS84)."""
+
+    code: str
+    name: str
+    short: str
+    value: str
+    anchor: tuple[float, float]  # lon, lat inside the county (its pole of inaccessibility)
+    outline: list[tuple[float, float]]  # the largest part's exterior, simplified
+    selected: bool = False
+
+
+def county_labels(
+    counties: gpd.GeoDataFrame,
+    values: pd.Series | None = None,
+    *,
+    fmt: Callable[[object], str] = fmt_number,
+    selected: str | None = None,
+    gcj02: bool = False,
+) -> list[UnitLabel]:
+    """One :class:`UnitLabel` per county: its name in the session language and ``values[county_code]``.
+
+    The anchor is the point of the county's largest part farthest from its edge (a label there has the
+    most room); ``gcj02`` shifts anchors and outlines like the map's data.
+    """
+    if counties is None or len(counties) == 0:
+        return []
+    shapes = counties.geometry.to_crs(settings.ANALYSIS_CRS) if counties.crs else counties.geometry
+    parts = [max(getattr(g, "geoms", [g]), key=lambda p: p.area) for g in shapes]
+    simple = [shapely.simplify(p, LABEL_SIMPLIFY_M, preserve_topology=True) for p in parts]
+    anchors = [shapely.ops.polylabel(p, tolerance=max(p.length / 400, 10.0)) for p in simple]
+    metric = gpd.GeoSeries([*anchors, *(p.exterior for p in simple)], crs=settings.ANALYSIS_CRS)
+    shown = display_frame(metric, gcj02=gcj02, simplify_m=0)
+    n = len(anchors)
+    labels = []
+    for i, code in enumerate(counties["county_code"].astype(str)):
+        name = unit_name(code)
+        value = values.get(code) if values is not None else None
+        labels.append(UnitLabel(
+            code=code, name=name, short=short_name(name),
+            value=fmt(value) if values is not None else "",
+            anchor=(float(shown.iloc[i].x), float(shown.iloc[i].y)),
+            outline=[(float(x), float(y)) for x, y in shown.iloc[n + i].coords],
+            selected=code == selected,
+        ))
+    return labels
+
+
+def _inert_json(value: object) -> str:
+    """``value`` as JSON that stays inert inside a ``<script>`` and through folium's second template pass."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("{", "\\u007b"), ("}", "\\u007d")):
+        text = text.replace(char, code)  # braces only occur inside strings: the payload is lists, no objects
+    return text
+
+
+class CountyLabels(MacroElement):
+    """Each county's name and value written on the map, placed so that no two labels overlap.
+
+    Placed again on every zoom (in the browser, where the type's size on screen is known): a label stays on
+    its county's interior point when it fits inside the county there, with the short name if only that fits;
+    otherwise it moves out, short-named, to the nearest free spot and a leader line points to its county. Labels keep clear
+    of each other and of the map's controls (legends, zoom buttons); the selected county's label is framed
+    in the highlight colour. Text is set with ``textContent`` (never parsed as HTML).
+    """
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .jiugai-label{position:absolute;left:0;top:0;white-space:nowrap;text-align:center;line-height:1.15;
+          color:#1B2631;font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif;
+          text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff,0 0 1px #fff;pointer-events:none;padding:1px 3px}
+        .jiugai-label .jiugai-label-name{font-weight:600}
+        .jiugai-label .jiugai-label-value{font-weight:700}
+        .jiugai-label.jiugai-label-selected{background:rgba(255,255,255,.92);border:2px solid {{ this.highlight }};
+          border-radius:4px;color:{{ this.highlight }};text-shadow:none}
+        .jiugai-leader{position:absolute;left:0;top:0;height:0;border-top:1.5px solid #34495E;
+          transform-origin:0 0;pointer-events:none}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var data = {{ this.payload }};
+            var font = {{ this.font_px }};
+            var pane = map.getPane("jiugaiLabels") || map.createPane("jiugaiLabels");
+            pane.style.zIndex = 620;
+            pane.style.pointerEvents = "none";
+            var items = data.map(function (d) {
+                var el = L.DomUtil.create("div", "jiugai-label" + (d[6] ? " jiugai-label-selected" : ""), pane);
+                el.setAttribute("data-code", d[0]);
+                el.style.fontSize = font + "px";
+                var name = L.DomUtil.create("div", "jiugai-label-name", el);
+                if (d[3] !== "") {
+                    var value = L.DomUtil.create("div", "jiugai-label-value", el);
+                    value.textContent = d[3];
+                }
+                var line = L.DomUtil.create("div", "jiugai-leader", pane);
+                line.setAttribute("data-code", d[0]);
+                return {d: d, el: el, name: name, line: line, anchor: L.latLng(d[4][1], d[4][0]),
+                        ring: d[5].map(function (p) { return L.latLng(p[1], p[0]); })};
+            });
+            function inside(poly, x, y) {
+                var hit = false;
+                for (var i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+                    var a = poly[i], b = poly[j];
+                    if ((a.y > y) !== (b.y > y) && x < (b.x - a.x) * (y - a.y) / (b.y - a.y) + a.x) { hit = !hit; }
+                }
+                return hit;
+            }
+            function fits(poly, r) {
+                var xs = [r.x0, (r.x0 + r.x1) / 2, r.x1], ys = [r.y0, (r.y0 + r.y1) / 2, r.y1];
+                for (var i = 0; i < 3; i++) { for (var j = 0; j < 3; j++) {
+                    if (!inside(poly, xs[i], ys[j])) { return false; }
+                } }
+                return true;
+            }
+            function hits(r, boxes, gap) {
+                for (var i = 0; i < boxes.length; i++) {
+                    var b = boxes[i];
+                    if (r.x0 < b.x1 + gap && b.x0 < r.x1 + gap && r.y0 < b.y1 + gap && b.y0 < r.y1 + gap) { return true; }
+                }
+                return false;
+            }
+            function within(r, v) { return r.x0 >= v.x0 && r.y0 >= v.y0 && r.x1 <= v.x1 && r.y1 <= v.y1; }
+            function boxAt(cx, cy, w, h) { return {x0: cx - w / 2, y0: cy - h / 2, x1: cx + w / 2, y1: cy + h / 2}; }
+            function controls() {
+                var origin = map.containerPointToLayerPoint([0, 0]), own = map.getContainer().getBoundingClientRect();
+                return Array.prototype.map.call(map.getContainer().querySelectorAll(".leaflet-control"), function (c) {
+                    var r = c.getBoundingClientRect();
+                    return {x0: r.left - own.left + origin.x, y0: r.top - own.top + origin.y,
+                            x1: r.right - own.left + origin.x, y1: r.bottom - own.top + origin.y};
+                }).filter(function (b) { return b.x1 > b.x0 && b.y1 > b.y0; });
+            }
+            function show(it, r, leader) {
+                L.DomUtil.setPosition(it.el, L.point(r.x0, r.y0));
+                it.el.style.visibility = "visible";
+                it.box = r;
+                if (!leader) { it.line.style.display = "none"; return; }
+                var cx = Math.max(r.x0, Math.min(it.a.x, r.x1)), cy = Math.max(r.y0, Math.min(it.a.y, r.y1));
+                var dx = cx - it.a.x, dy = cy - it.a.y;
+                L.DomUtil.setPosition(it.line, it.a);
+                it.line.style.width = Math.sqrt(dx * dx + dy * dy) + "px";
+                it.line.style.transform += " rotate(" + Math.atan2(dy, dx) + "rad)";
+                it.line.style.display = "block";
+            }
+            function place() {
+                var size = map.getSize(), origin = map.containerPointToLayerPoint([0, 0]), margin = 4;
+                var view = {x0: origin.x + margin, y0: origin.y + margin,
+                            x1: origin.x + size.x - margin, y1: origin.y + size.y - margin};
+                var taken = controls();
+                items.forEach(function (it) {
+                    it.poly = it.ring.map(function (ll) { return map.latLngToLayerPoint(ll); });
+                    it.a = map.latLngToLayerPoint(it.anchor);
+                    var area = 0;
+                    for (var i = 0, j = it.poly.length - 1; i < it.poly.length; j = i++) {
+                        area += (it.poly[j].x + it.poly[i].x) * (it.poly[j].y - it.poly[i].y);
+                    }
+                    it.area = Math.abs(area / 2);
+                    it.box = null;
+                    it.el.style.visibility = "hidden";
+                });
+                var spots = items.map(function (it) { return boxAt(it.a.x, it.a.y, 6, 6); });
+                var order = items.slice().sort(function (p, q) { return (q.d[6] - p.d[6]) || (q.area - p.area); });
+                order.forEach(function (it) {  // on its county, full name or else short name
+                    var names = it.d[1] === it.d[2] ? [it.d[1]] : [it.d[1], it.d[2]];
+                    for (var k = 0; k < names.length && !it.box; k++) {
+                        it.name.textContent = names[k];
+                        var r = boxAt(it.a.x, it.a.y, it.el.offsetWidth, it.el.offsetHeight);
+                        var seen = it.a.x > view.x0 && it.a.x < view.x1 && it.a.y > view.y0 && it.a.y < view.y1;
+                        if (seen && !within(r, view)) { continue; }  // cut by the map's edge: moved in below
+                        if (fits(it.poly, r) && !hits(r, taken, 2)) { taken.push(r); show(it, r, false); }
+                    }
+                });
+                order.slice().reverse().forEach(function (it) {  // the rest: the nearest free spot, a leader line
+                    if (it.box) { return; }
+                    it.name.textContent = it.d[2];  // moved off its county: the short name keeps the map clear
+                    var w = it.el.offsetWidth, h = it.el.offsetHeight, best = null, fallback = null;
+                    var others = spots.filter(function (s, i) { return items[i] !== it; });
+                    for (var step = 1; step <= 40 && !best; step++) {
+                        var radius = Math.sqrt(w * w + h * h) / 2 + 6 + step * font * 0.8;
+                        for (var k = 0; k < 24 && !best; k++) {
+                            var angle = -Math.PI / 2 + k * Math.PI / 12;
+                            var r = boxAt(it.a.x + radius * Math.cos(angle), it.a.y + radius * Math.sin(angle), w, h);
+                            if (!within(r, view)) { continue; }
+                            if (hits(r, taken, 3)) { continue; }
+                            if (hits(r, others, 2)) { fallback = fallback || r; continue; }
+                            best = r;
+                        }
+                    }
+                    var chosen = best || fallback || boxAt(it.a.x, it.a.y, w, h);
+                    taken.push(chosen);
+                    show(it, chosen, true);
+                });
+            }
+            function hide() { pane.style.display = "none"; }
+            function redraw() { pane.style.display = ""; place(); }
+            map.on("zoomstart", hide);
+            map.on("zoomend viewreset resize", redraw);
+            setTimeout(redraw, 0);  // after the controls (legends) are on the map
+            if (document.fonts && document.fonts.ready) { document.fonts.ready.then(redraw); }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, labels: Sequence[UnitLabel], *, large: bool = False):
+        super().__init__()
+        self._name = "CountyLabels"
+        self.font_px = LABEL_FONT_PX[bool(large)]
+        self.highlight = HIGHLIGHT
+        self.payload = _inert_json([
+            [u.code, u.name, u.short, u.value, [round(c, DECIMALS) for c in u.anchor],
+             [[round(x, 5), round(y, 5)] for x, y in u.outline], u.selected]
+            for u in labels
+        ])

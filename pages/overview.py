@@ -66,6 +66,7 @@ m = maps.base_map(counties[counties["county_code"] == selected_county] if select
 maps.add_counties(
     m, counties, values=page.indicator_values(progress, indicator), value_label=t(f"overview.ind.{indicator}"),
     fmt=page.indicator_format(indicator), selected=selected_county, large=meeting, clickable=True,
+    unit=page.indicator_unit(indicator), unbounded=page.zone_values(progress, indicator),
 )
 maps.add_compounds(m, shown, large=meeting, as_points="auto")  # dots for the city and a county, outlines up close
 

@@ -116,6 +116,12 @@ def indicator_values(progress: pd.DataFrame, indicator: str) -> pd.Series:
     return pd.Series(counties[indicator].astype(float).to_numpy(), index=counties["unit_code"].to_numpy())
 
 
+def zone_values(progress: pd.DataFrame, indicator: str) -> pd.Series:
+    """``indicator`` per function zone (index ``unit_code``): units the map has no boundary for."""
+    zones = progress[progress["kind"] == "zone"]
+    return pd.Series(zones[indicator].astype(float).to_numpy(), index=zones["unit_code"].to_numpy())
+
+
 def indicator_format(indicator: str) -> Callable[[object], str]:
     """The tooltip/legend formatter of ``indicator`` (per cent for rates, integers for counts)."""
     return fmt_pct if OVERVIEW_INDICATORS[indicator] == "rate" else fmt_int
