@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import settings
+from analytics import log_limits, settings
 from analytics.errors import JiugaiError
 from dashboard import shell, sidebar, state, ui
 from dashboard.labels import t
 from dashboard.navigation import PAGES
 
+log_limits.install()  # log lines quote user input: keep each bounded
 # A local icon: a Material icon name here would make the browser fetch the favicon from the internet.
 st.set_page_config(page_title="济宁市老旧小区改造", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")
 

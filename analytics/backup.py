@@ -168,7 +168,7 @@ def export_backup(
     PermissionDenied
         ``user`` may not make backups (checked first).
     """
-    require(user, "backup")
+    require(user, "backup", con=con)
     if fmt not in FORMATS:
         raise InputError(f"`fmt` was {fmt!r} but must be one of {FORMATS!r}.")
     tables = _existing(con, EXPORT_TABLES)
@@ -208,6 +208,9 @@ def export_backup(
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         for name, blob in files.items():
             archive.writestr(name, blob)
+    # Who took the whole database away, and when (a download of everything, not a change of data).
+    audit.record(con, username=user.username, action="backup_export", mode=fmt, rows_written=0,
+                 detail={"tables": {t: len(frames[t]) for t in tables}, "bytes": out.tell()})
     log.info("backup (%s): %d tables, %.1f MB", fmt, len(tables), out.tell() / 1e6)
     return out.getvalue()
 
@@ -309,7 +312,7 @@ def restore_backup(
     ImportRejected
         Not a backup, damaged, from a newer version, or not matching its manifest; nothing changed.
     """
-    require(user, "backup")
+    require(user, "backup", con=con)
     check_size(data, file_name, max_mb=max_mb)
     archive = open_zip(data, file_name, max_total_mb=max_total_mb)
     manifest = _read_manifest(archive, file_name)
@@ -442,7 +445,7 @@ def restore_snapshot(
     ImportRejected
         The file is missing, not a DuckDB database of this dashboard, or from a newer schema.
     """
-    require(user, "backup")
+    require(user, "backup", con=con)
     path = Path(snapshot_path)
     if not path.is_file():
         raise ImportRejected(f"The snapshot {str(path)!r} does not exist.", kind="unreadable")

@@ -312,7 +312,7 @@ def prepare_report(
         The file is unusable (size, not an XLSX, unsafe zip), is the template of another county or week
         (``kind="mismatch"``), or has no report table (``kind="mapping"``) or no rows (``kind="empty"``).
     """
-    require(user, "submit_report", county_code=str(county_code))
+    require(user, "submit_report", county_code=str(county_code), con=con)
     county_code = _check_county(county_code)
     report_date = report_friday(report_date)
     check_size(data, file_name)
@@ -471,7 +471,7 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
     ImportRejected
         The report has errors; nothing was stored.
     """
-    require(user, "submit_report", county_code=preview.county_code)
+    require(user, "submit_report", county_code=preview.county_code, con=con)
     if preview.n_errors:
         errors = preview.problems[preview.problems["severity"] == "error"]
         raise ImportRejected(

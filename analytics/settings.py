@@ -14,9 +14,12 @@ Living circle (GB 50180-2018)
     ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000 (``WALK_15MIN_STRICT_M`` = 800).
 Accounts and sign-in
     ``SESSION_TTL_MIN`` = 480 (a session's lifetime), ``SESSION_IDLE_MIN`` = 60 (ended after this long
-    without a page view), ``SIGN_IN_FREE_FAILURES`` = 3 wrong passwords before a lock of
-    ``SIGN_IN_LOCK_BASE_S`` = 30 s doubling up to ``SIGN_IN_LOCK_MAX_S`` = 900 s, ``PASSWORD_MIN_LENGTH`` = 10,
-    ``BCRYPT_ROUNDS`` = 12.
+    without a page view), ``SIGN_IN_FREE_FAILURES`` = 2 wrong passwords without consequence, the third
+    locks the username for ``SIGN_IN_LOCK_BASE_S`` = 30 s, doubling up to ``SIGN_IN_LOCK_MAX_S`` = 900 s;
+    ``SIGN_IN_UNKNOWN_NAMES_MAX`` = 10,000 throttled names without an account kept (as digests),
+    ``PASSWORD_MIN_LENGTH`` = 10, ``BCRYPT_ROUNDS`` = 12.
+Logging
+    ``LOG_LINE_MAX_CHARS`` = 2,000: longer log messages are cut (a message may quote user input).
 """
 
 from __future__ import annotations
@@ -167,12 +170,17 @@ UPLOAD_MAX_MB = 50
 
 # Accounts and sign-in (analytics/auth.py). Sessions end SESSION_TTL_MIN after sign-in, or after
 # SESSION_IDLE_MIN without a page view. After SIGN_IN_FREE_FAILURES wrong passwords for one username,
-# each further failure locks it for SIGN_IN_LOCK_BASE_S * 2**(extra failures - 1) s, at most SIGN_IN_LOCK_MAX_S.
+# each further failure locks it for SIGN_IN_LOCK_BASE_S * 2**(extra failures - 1) s, at most SIGN_IN_LOCK_MAX_S:
+# with 2, the third wrong password in a row starts a 30 s lock, so at most three passwords are tried
+# before one. Names without an account are throttled the same way but kept only as digests, at most
+# SIGN_IN_UNKNOWN_NAMES_MAX of them (the oldest dropped first).
 SESSION_TTL_MIN = 480
 SESSION_IDLE_MIN = 60
-SIGN_IN_FREE_FAILURES = 3
+SIGN_IN_FREE_FAILURES = 2
 SIGN_IN_LOCK_BASE_S = 30
 SIGN_IN_LOCK_MAX_S = 900
+SIGN_IN_UNKNOWN_NAMES_MAX = 10_000
+LOG_LINE_MAX_CHARS = 2_000
 PASSWORD_MIN_LENGTH = 10
 BCRYPT_ROUNDS = 12
 

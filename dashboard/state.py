@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from analytics import settings, store
+from analytics import audit, settings, store
 
 
 @st.cache_resource(show_spinner=False)
@@ -30,9 +30,11 @@ def cursor() -> duckdb.DuckDBPyConnection:
 
 
 def data_version() -> int:
-    """Changes whenever stored data changes (every write is logged in ``audit_log``); the cache key."""
-    row = cursor().execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
-    return int(row[0])
+    """Changes whenever stored data changes (every write is logged in ``audit_log``); the cache key.
+
+    Sign-ins and other access records do not change it (``analytics.audit.data_version``).
+    """
+    return audit.data_version(cursor())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
