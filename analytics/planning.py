@@ -266,6 +266,7 @@ def estimate_costs(
 def bundles_from_clusters(
     clusters: pd.DataFrame,
     *,
+    candidates: pd.DataFrame | None = None,
     saving_pct: float = settings.PLAN_BUNDLE_SAVING_PCT,
     facility_bonus_pct: float = settings.PLAN_FACILITY_BONUS_PCT,
 ) -> pd.DataFrame:
@@ -278,19 +279,25 @@ def bundles_from_clusters(
     Returns
     -------
     DataFrame
-        ``bundle_id`` ("C1", …), ``name`` ("片区1", …), ``member_ids``, ``saving_pct``, ``bonus_pct``,
-        ``basis`` ("cluster"), ``shared_gaps``, ``idle_area_m2``.
+        ``bundle_id`` ("C1", …), ``name`` ("<street>片区1" with the members' most frequent street when
+        ``candidates`` has ``id`` and ``street``, else "片区1"), ``member_ids``, ``saving_pct``,
+        ``bonus_pct``, ``basis`` ("cluster"), ``shared_gaps``, ``idle_area_m2``.
     """
     check_frame(clusters, "clusters", required=["cluster_id", "member_ids"])
     _check_pct(saving_pct, "saving_pct", MAX_SAVING_PCT)
     _check_pct(facility_bonus_pct, "facility_bonus_pct", MAX_BONUS_PCT)
+    street_of: dict[str, str] = {}
+    if candidates is not None and {"id", "street"} <= set(candidates.columns):
+        street_of = {str(k): v for k, v in zip(candidates["id"], candidates["street"]) if isinstance(v, str)}
     rows = []
     for _, c in clusters.iterrows():
         gaps = list(c["shared_gaps"]) if "shared_gaps" in clusters.columns and c["shared_gaps"] is not None else []
         idle = float(c["idle_area_m2"]) if "idle_area_m2" in clusters.columns and pd.notna(c["idle_area_m2"]) else 0.0
         fits = [settings.FACILITY_TYPES[g]["min_area_m2"] for g in gaps if g in settings.FACILITY_TYPES]
         bonus = facility_bonus_pct if fits and idle >= min(fits) else 0.0
-        rows.append({"bundle_id": f"C{int(c['cluster_id'])}", "name": f"片区{int(c['cluster_id'])}",
+        streets = pd.Series([street_of.get(str(m)) for m in c["member_ids"]], dtype=object).dropna()
+        street = streets.value_counts(sort=False).idxmax() if len(streets) else ""  # ties: the first member's
+        rows.append({"bundle_id": f"C{int(c['cluster_id'])}", "name": f"{street}片区{int(c['cluster_id'])}",
                      "member_ids": list(c["member_ids"]), "saving_pct": float(saving_pct), "bonus_pct": float(bonus),
                      "basis": "cluster", "shared_gaps": gaps, "idle_area_m2": idle})
     columns = ["bundle_id", "name", "member_ids", "saving_pct", "bonus_pct", "basis", "shared_gaps", "idle_area_m2"]
@@ -326,6 +333,61 @@ def bundles_by_area(
                      "member_ids": group["id"].tolist(), "saving_pct": float(saving_pct), "bonus_pct": 0.0,
                      "basis": by})
     return pd.DataFrame(rows, columns=["bundle_id", "name", "member_ids", "saving_pct", "bonus_pct", "basis"])
+
+
+PLAN_TABLE_COLUMNS = ["seq", "county_code", "project_name", "name", "built_year", "n_buildings", "households",
+                      "floor_area_m2", "tier", "items", "invest_wan", "planned_start", "planned_completion"]
+"""Columns of the 年度改造计划表: 序号, 县市区, 项目名称, 小区名称, 建成年代, 楼栋数, 户数, 建筑面积 (m²), 改造类型,
+主要改造内容, 估算投资 (万元), 计划开工, 计划竣工."""
+
+
+def tier_content(tier: object) -> str:
+    """The main renovation content (主要改造内容) a tier stands for, in the plan's words (each tier includes
+    the ones before it); empty for an unknown tier."""
+    if tier not in settings.TIER_ITEMS:
+        return ""
+    before = settings.TIERS[: settings.TIERS.index(tier)]
+    prefix = f"{'、'.join(before)}内容及" if before else ""
+    return prefix + "、".join(settings.TIER_ITEMS[tier])
+
+
+def plan_table(plan: Plan, *, year: int) -> pd.DataFrame:
+    """The chosen list in the office's layout (年度改造计划表), counties in the official order.
+
+    One row per compound: ``seq`` (1, 2, …), ``county_code``, ``project_name`` (the bundle's "<name>老旧小区改造
+    项目（成片）", else "<compound>老旧小区改造项目"), ``name``, ``built_year``, ``n_buildings``, ``households``,
+    ``floor_area_m2`` (m²), ``tier``, ``items`` (as given, else the tier's content), ``invest_wan`` (net
+    estimated investment, 万元), ``planned_start`` / ``planned_completion`` (dates in ``year`` from
+    ``settings.PLAN_START_MMDD`` / ``PLAN_COMPLETION_MMDD``). Members of one bundle are listed together.
+    """
+    chosen = plan.chosen
+    order = {code: k for k, code in enumerate(settings.COUNTY_ORDER)}
+    bundled = chosen["bundle_id"].map(lambda b: isinstance(b, str))
+    frame = pd.DataFrame({
+        "county_code": chosen["county_code"].astype(str),
+        "project_name": np.where(bundled, chosen["bundle_name"].astype(str) + "老旧小区改造项目（成片）",
+                                 chosen["name"].astype(str) + "老旧小区改造项目"),
+        "name": chosen["name"],
+        "built_year": chosen["built_year"].astype("Int64"),
+        "n_buildings": chosen["n_buildings"].astype("Int64") if "n_buildings" in chosen.columns
+        else pd.array([pd.NA] * len(chosen), dtype="Int64"),
+        "households": chosen["households"].astype("int64"),
+        "floor_area_m2": chosen["floor_area_m2"].astype(float),
+        "tier": chosen["tier"] if "tier" in chosen.columns else None,
+        "items": [it if isinstance(it, str) and it.strip() else tier_content(tr) for it, tr in
+                  zip(chosen["items"] if "items" in chosen.columns else [None] * len(chosen),
+                      chosen["tier"] if "tier" in chosen.columns else [None] * len(chosen))],
+        "invest_wan": chosen["net_cost_wan"].astype(float).round(2),
+        "planned_start": date(year, *settings.PLAN_START_MMDD),
+        "planned_completion": date(year, *settings.PLAN_COMPLETION_MMDD),
+        "_county": chosen["county_code"].map(order).fillna(len(order)),
+        "_project": np.where(bundled, chosen["bundle_id"].astype(str), "~" + chosen["id"].astype(str)),
+        "_rank": chosen["rank"].astype("float64").fillna(np.inf),
+    })
+    first_rank = frame.groupby("_project")["_rank"].transform("min")
+    frame = frame.assign(_first=first_rank).sort_values(["_county", "_first", "_project", "_rank"], kind="stable")
+    frame.insert(0, "seq", np.arange(1, len(frame) + 1))
+    return frame[PLAN_TABLE_COLUMNS].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------- checks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -13,11 +14,13 @@ import pytest
 from analytics import settings
 from analytics.errors import InputError
 from analytics.planning import (
+    PLAN_TABLE_COLUMNS,
     REASONS,
     build_plan,
     bundles_by_area,
     bundles_from_clusters,
     estimate_costs,
+    plan_table,
 )
 from analytics.priority import priority_scores
 
@@ -504,11 +507,40 @@ def test_bundles_by_street_and_from_clusters():
     clusters = pd.DataFrame({"cluster_id": [1, 2, 3], "member_ids": [["A", "B"], ["D", "E"], ["C", "F"]],
                              "shared_gaps": [["clinic"], ["childcare"], []],
                              "idle_area_m2": [150.0, 1_000.0, 9_000.0]})
-    bundles = bundles_from_clusters(clusters, saving_pct=4, facility_bonus_pct=12)
+    bundles = bundles_from_clusters(clusters, candidates=six(), saving_pct=4, facility_bonus_pct=12)
     # clinic needs ≥ 120 m² (150 in reach: bonus); childcare ≥ 3,500 (1,000: none); no shared gap: none
     assert bundles["bonus_pct"].tolist() == [12.0, 0.0, 0.0]
     assert bundles["saving_pct"].tolist() == [4.0] * 3
     assert bundles["bundle_id"].tolist() == ["C1", "C2", "C3"]
+    # named after the members' street (C and F share none: the first listed wins the tie)
+    assert bundles["name"].tolist() == ["古槐街道片区1", "鼓楼街道片区2", "古槐街道片区3"]
+    assert bundles_from_clusters(clusters)["name"].tolist() == ["片区1", "片区2", "片区3"]
+
+
+def test_plan_table_in_the_office_layout():
+    bundles = pd.DataFrame({"bundle_id": ["S1"], "name": ["古槐片区"], "member_ids": [["B", "C"]],
+                            "saving_pct": [15.0]})
+    frame = six().assign(tier=["基础类", "完善类", "提升类", None, "完善类", "基础类"], n_buildings=[6, 4, 2, 3, 5, 2],
+                         items=[None, None, None, None, "加装电梯、停车场", None])
+    plan = build_plan(frame, budget_wan=1200, weights=WILLINGNESS_ONLY, min_county_share=0, year=YEAR,
+                      bundles=bundles)
+    table = plan_table(plan, year=YEAR)
+    # 370811 first (official order): the bundle (C rank 3, B rank 4) as one project, then 370812: F (1), E (5)
+    assert table["seq"].tolist() == [1, 2, 3, 4]
+    assert table["name"].tolist() == ["丙院", "乙院", "己院", "戊院"]
+    assert table["project_name"].tolist() == ["古槐片区老旧小区改造项目（成片）"] * 2 + [
+        "己院老旧小区改造项目", "戊院老旧小区改造项目"]
+    assert table["invest_wan"].tolist() == pytest.approx([255, 340, 250, 350])
+    assert table["n_buildings"].tolist() == [2, 4, 2, 5]
+    assert table["items"].tolist() == [
+        "基础类、完善类内容及社区养老、托幼、医疗、家政、商业设施、智慧社区",
+        "基础类内容及社区和物业用房、建筑节能改造、加装电梯、停车场、文化设施、体育健身、充电设施、无障碍设施",
+        "拆违拆临、安防、环卫、消防、道路、照明、绿化、水电气暖、光纤、建筑物修缮、管线规整",
+        "加装电梯、停车场",
+    ]
+    assert set(table["planned_start"]) == {date(YEAR, 4, 1)}
+    assert set(table["planned_completion"]) == {date(YEAR, 12, 31)}
+    assert list(table.columns) == PLAN_TABLE_COLUMNS
 
 
 # ----------------------------------------------------------------------------------------------- bad input
