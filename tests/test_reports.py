@@ -152,14 +152,15 @@ def test_only_own_county(con, user, message):
     """A county editor cannot store another county's report even by calling the write function directly."""
     data = reports.report_template(con, RENCHENG, WEEK)
     preview = reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
-    before = backup.table_checksums(con, all_tables(con))
+    data_tables = tuple(t for t in all_tables(con) if t != "audit_log")  # refusals are logged there
+    before = backup.table_checksums(con, data_tables)
     with pytest.raises(PermissionDenied, match=message):
         reports.submit_report(con, preview, user=user)
     preview.county_code = "370883"  # forging the county cannot help: the rows are 任城's
     if user is EDITOR_ZOUCHENG:
         with pytest.raises(ImportRejected):
             reports.submit_report(con, preview, user=user)
-    assert backup.table_checksums(con, all_tables(con)) == before
+    assert backup.table_checksums(con, data_tables) == before
 
 
 def test_forged_rows_refused_at_write(con):
