@@ -35,8 +35,9 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import shapely
+from openpyxl.cell import WriteOnlyCell
 
-from analytics import audit, settings
+from analytics import audit, cells, settings
 from analytics.auth import User, require
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
@@ -138,9 +139,14 @@ def _xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
             sheet["wkt"] = [w if w is not None and len(w) <= XLSX_MAX_CELL else "" for w in wkt]
         ws = workbook.create_sheet(name[:31])
         ws.freeze_panes = "A2"
-        ws.append([str(c) for c in sheet.columns])
+
+        def row(values, ws=ws) -> list:
+            # text from uploads (names, file names) is written as text, never as a formula
+            return [cells.as_text(WriteOnlyCell(ws, value=v)) if isinstance(v, str) else v for v in values]
+
+        ws.append(row(str(c) for c in sheet.columns))
         for record in sheet.head(XLSX_MAX_ROWS).itertuples(index=False, name=None):
-            ws.append([_cell(v) for v in record])
+            ws.append(row(_cell(v) for v in record))
     buf = io.BytesIO()
     workbook.save(buf)
     return buf.getvalue()

@@ -26,7 +26,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analytics import audit, settings
+from analytics import audit, cells, settings
 from analytics.auth import User, require
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
@@ -235,7 +235,7 @@ def report_template(
             value = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
             if isinstance(value, np.generic):
                 value = value.item()
-            cell = ws.cell(r, c, value)
+            cell = cells.as_text(ws.cell(r, c, value))  # a stored name stays text, never a formula
             cell.protection = Protection(locked=not editable)
             if not editable:
                 cell.fill = locked_fill
@@ -267,8 +267,8 @@ def report_template(
         ("report_date", report_date.isoformat()), ("plan_year", plan_year),
         ("generated_at", datetime.now().isoformat(timespec="seconds")), ("compounds", len(rows)),
     ), start=1):
-        meta.cell(r, 1, key)
-        meta.cell(r, 2, value)
+        cells.as_text(meta.cell(r, 1, key))
+        cells.as_text(meta.cell(r, 2, value))
     meta.sheet_state = "hidden"
     buf = io.BytesIO()
     wb.save(buf)
