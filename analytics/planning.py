@@ -335,6 +335,19 @@ def bundles_by_area(
     return pd.DataFrame(rows, columns=["bundle_id", "name", "member_ids", "saving_pct", "bonus_pct", "basis"])
 
 
+def candidate_pool(con, *, year: int) -> pd.DataFrame:
+    """The compounds that may enter plan year ``year`` (储备库): no plan year, or ``year`` or later.
+
+    Returns the compounds layer's rows (GeoDataFrame, EPSG:4548) with ``cost_wan`` and ``cost_estimated``
+    from :func:`estimate_costs`; ineligible ones stay in (``build_plan`` lists them with their reasons).
+    """
+    from analytics import store
+
+    compounds = store.read_layer(con, "compounds")
+    plan_year = pd.to_numeric(compounds["plan_year"], errors="coerce")
+    return estimate_costs(compounds[plan_year.isna() | (plan_year >= year)].reset_index(drop=True))
+
+
 PLAN_TABLE_COLUMNS = ["seq", "county_code", "project_name", "name", "built_year", "n_buildings", "households",
                       "floor_area_m2", "tier", "items", "invest_wan", "planned_start", "planned_completion"]
 """Columns of the 年度改造计划表: 序号, 县市区, 项目名称, 小区名称, 建成年代, 楼栋数, 户数, 建筑面积 (m²), 改造类型,
@@ -388,6 +401,63 @@ def plan_table(plan: Plan, *, year: int) -> pd.DataFrame:
     frame = frame.assign(_first=first_rank).sort_values(["_county", "_first", "_project", "_rank"], kind="stable")
     frame.insert(0, "seq", np.arange(1, len(frame) + 1))
     return frame[PLAN_TABLE_COLUMNS].reset_index(drop=True)
+
+
+COMPARED = ("compounds", "households", "floor_area_m2", "net_cost_wan", "counties")
+
+
+def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scenarios side by side: what each plan reaches and how it differs from the first.
+
+    Parameters
+    ----------
+    plans
+        Scenario name → plan (the first is the reference), e.g. ``{"3亿": a, "4亿": b}``.
+
+    Returns
+    -------
+    summary
+        One row per scenario: ``scenario``, ``status``, ``budget_wan``, ``compounds``, ``households``,
+        ``floor_area_m2``, ``net_cost_wan``, ``counties`` (with at least one compound chosen), ``value``,
+        ``d_<measure>`` (difference to the first scenario) for each of those five, ``added`` / ``dropped``
+        (compounds chosen here but not in the first / in the first but not here), ``counties_added`` /
+        ``counties_dropped`` (county codes, lists).
+    by_county
+        One row per scenario and county with chosen compounds: ``scenario, unit_code, compounds,
+        households, floor_area_m2, net_cost_wan``.
+    """
+    if not isinstance(plans, Mapping) or not plans:
+        raise InputError("`plans` must be a non-empty dict of scenario name → Plan.")
+    rows, county_rows = [], []
+    first_ids: set[str] | None = None
+    first_counties: set[str] | None = None
+    reference: dict | None = None
+    for name, plan in plans.items():
+        if not isinstance(plan, Plan):
+            raise InputError(f"`plans[{name!r}]` was a {type(plan).__name__} but must be a Plan.")
+        city = plan.totals[plan.totals["unit_code"] == settings.CITY_UNIT_CODE].iloc[0]
+        ids = set(plan.chosen["id"])
+        counties = set(plan.chosen["county_code"].astype(str))
+        row = {"scenario": name, "status": plan.status, "budget_wan": float(city["budget_wan"]),
+               "compounds": int(city["compounds"]), "households": float(city["households"]),
+               "floor_area_m2": float(city["floor_area_m2"]), "net_cost_wan": float(city["net_cost_wan"]),
+               "counties": len(counties), "value": plan.objective_value}
+        if reference is None:
+            reference, first_ids, first_counties = row, ids, counties
+        for measure in COMPARED:
+            row[f"d_{measure}"] = row[measure] - reference[measure]
+        row.update({"added": len(ids - first_ids), "dropped": len(first_ids - ids),
+                    "counties_added": sorted(counties - first_counties),
+                    "counties_dropped": sorted(first_counties - counties)})
+        rows.append(row)
+        units = plan.totals[(plan.totals["unit_code"] != settings.CITY_UNIT_CODE) & (plan.totals["compounds"] > 0)]
+        for _, u in units.iterrows():
+            county_rows.append({"scenario": name, "unit_code": u["unit_code"], "compounds": int(u["compounds"]),
+                                "households": float(u["households"]), "floor_area_m2": float(u["floor_area_m2"]),
+                                "net_cost_wan": float(u["net_cost_wan"])})
+    by_county = pd.DataFrame(county_rows, columns=["scenario", "unit_code", "compounds", "households",
+                                                   "floor_area_m2", "net_cost_wan"])
+    return pd.DataFrame(rows), by_county
 
 
 # ----------------------------------------------------------------------------------------------- checks

@@ -9,7 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from analytics import audit, settings, store
+from analytics import settings, store
+from analytics.store import audit
 
 
 @st.cache_resource(show_spinner=False)
@@ -32,7 +33,7 @@ def cursor() -> duckdb.DuckDBPyConnection:
 def data_version() -> int:
     """Changes whenever stored data changes (every write is logged in ``audit_log``); the cache key.
 
-    Sign-ins and other access records do not change it (``analytics.audit.data_version``).
+    Sign-ins and other access records do not change it (``analytics.store.audit.data_version``).
     """
     return audit.data_version(cursor())
 

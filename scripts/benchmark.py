@@ -4,7 +4,7 @@
 
 Scales
     ``city``      the demo data only (Jining: ~975 compounds, ~1,850 parcels, ~2,000 facilities);
-    ``national``  the demo data, then synthetic data from ``analytics.demo.generate_synthetic``: 220,000
+    ``national``  the demo data, then synthetic data from ``analytics.store.demo.generate_synthetic``: 220,000
                   compounds, 2,000,000 parcels, 500,000 facilities, and a progress database holding the
                   synthetic compounds and their weekly reports;
     ``smoke``     the demo data with few page reruns, then a small synthetic set (what CI runs).
@@ -143,7 +143,8 @@ def _synthetic_reports(compounds, rng) -> object:
     import numpy as np
     import pandas as pd
 
-    from analytics import demo, settings
+    from analytics import settings
+    from analytics.store import demo
 
     batch = compounds[compounds["plan_year"] == settings.DEMO_YEAR]
     dates = np.array(demo.report_dates(), dtype="datetime64[D]")
@@ -186,7 +187,8 @@ def _prepare_synthetic(workdir: Path, sizes: tuple[int, int, int]) -> dict:
     import pandas as pd
     import shapely
 
-    from analytics import demo, settings, store
+    from analytics import settings, store
+    from analytics.store import demo
 
     n_compounds, n_parcels, n_facilities = sizes
     data = demo.generate_synthetic(settings.DEMO_SEED, n_compounds=n_compounds, n_parcels=n_parcels,
@@ -246,7 +248,8 @@ def _baseline_pairs(compounds, parcels, distance_m: float):
 def _child_analysis(step: str, workdir: Path) -> dict:
     """Run one analysis step on the layers in ``workdir``; returns seconds and what it found."""
     if step == "progress":
-        from analytics import demo, progress, store
+        from analytics import progress, store
+        from analytics.store import demo
 
         con = store.connect(workdir / "progress.duckdb", read_only=True)
         start = time.perf_counter()

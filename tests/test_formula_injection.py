@@ -16,7 +16,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analytics import backup, cells, importer, reports
+from analytics import cells
+from analytics.importing import importer
+from analytics.services import backup, reports
 from dashboard import downloads, tables
 from tests.import_corpus import ADMIN, attribute_table, copy_database, csv_bytes
 

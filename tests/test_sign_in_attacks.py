@@ -13,8 +13,11 @@ from datetime import datetime, timedelta
 import duckdb
 import pytest
 
-from analytics import audit, auth, backup, log_limits, settings, store
+from analytics import log_limits, settings
 from analytics.errors import PermissionDenied, SignInFailed, SignInThrottled
+from analytics.services import auth, backup
+from analytics.store import audit
+from analytics.store import connection as store
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
 CLI = auth.User("cli:test", "admin")
@@ -33,7 +36,7 @@ def fast_bcrypt(monkeypatch):
 def db(tmp_path, fast_bcrypt):
     path = tmp_path / "accounts.duckdb"
     con = store._raw_connect(path, read_only=False)
-    from analytics.schema import migrate
+    from analytics.store.schema import migrate
 
     migrate(con)
     auth.create_user(con, "leader", PASSWORD, role="viewer", actor=CLI)
