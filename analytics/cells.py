@@ -25,7 +25,7 @@ def looks_like_formula(value: object) -> bool:
 
 def csv_value(value: object) -> object:
     """``value`` for a CSV cell: formula-like text gets a leading ``'``; anything else is unchanged."""
-    return "'" + value if looks_like_formula(value) else value
+    return "'" + value if isinstance(value, str) and looks_like_formula(value) else value
 
 
 def as_text(cell):

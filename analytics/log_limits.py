@@ -36,5 +36,5 @@ def install() -> None:
             record.msg, record.args = cap(message), ()
         return record
 
-    factory._caps_messages = True
+    setattr(factory, "_caps_messages", True)  # noqa: B010 - marks the wrapper as installed
     logging.setLogRecordFactory(factory)

@@ -14,8 +14,8 @@ import pytest
 from analytics import settings
 from analytics.errors import InputError
 from analytics.planning import (
+    INELIGIBLE_REASONS,
     PLAN_TABLE_COLUMNS,
-    REASONS,
     build_plan,
     bundles_by_area,
     bundles_from_clusters,
@@ -290,7 +290,7 @@ def test_ineligible_never_chosen_and_each_listed_with_its_reasons():
                             year=YEAR)
     assert ids(everything.chosen) == {"A", "B", "C", "D", "E", "F", "O"}
     for code in everything.rejected["reason"].str.split(";").explode():
-        assert code in REASONS
+        assert code in INELIGIBLE_REASONS
 
 
 def test_min_willingness_is_a_setting():

@@ -17,19 +17,22 @@ import logging
 import re
 import secrets
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 import bcrypt
 import duckdb
 import pandas as pd
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import InputError, PermissionDenied, SignInFailed, SignInThrottled
 from analytics.store import audit
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Role = Literal["viewer", "county_editor", "admin"]
 Permission = Literal["submit_report", "import", "undo", "manage_users", "backup", "adopt_plan"]
@@ -64,8 +67,8 @@ def require(
     *,
     county_code: str | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
-) -> None:
-    """Raise ``PermissionDenied`` unless ``user`` may perform ``permission`` (for ``county_code``).
+) -> User:
+    """``user``, after raising ``PermissionDenied`` unless they may perform ``permission`` (for ``county_code``).
 
     Called at the point of writing, on the server side, by every write function. A county editor may
     submit reports only for their own county; ``county_code`` must then be given. With ``con`` a refusal
@@ -73,19 +76,26 @@ def require(
     """
     if permission not in ROLE_PERMISSIONS["admin"]:
         raise PermissionDenied(f"`permission` was {permission!r} but must be one of {sorted(ROLE_PERMISSIONS['admin'])!r}.")
-    refusal = None
+    refusal: PermissionDenied | None = None
     if user is None:
-        refusal = f"Signing in is required to {permission.replace('_', ' ')}; nothing was changed."
+        refusal = PermissionDenied(f"Signing in is required to {permission.replace('_', ' ')}; nothing was changed.",
+                                   code="permission.signed_out", permission=permission)
     elif permission not in ROLE_PERMISSIONS.get(user.role, frozenset()):
-        refusal = f"User {user.username!r} (role {user.role!r}) may not {permission.replace('_', ' ')}; nothing was changed."
+        refusal = PermissionDenied(
+            f"User {user.username!r} (role {user.role!r}) may not {permission.replace('_', ' ')}; nothing was changed.",
+            code="permission.role", permission=permission, role=user.role,
+        )
     elif user.role == "county_editor" and (county_code is None or county_code != user.county_code):
-        refusal = (f"User {user.username!r} may write only for county {user.county_code!r}, not {county_code!r}; "
-                   "nothing was changed.")
+        refusal = PermissionDenied(
+            f"User {user.username!r} may write only for county {user.county_code!r}, not {county_code!r}; "
+            "nothing was changed.",
+            code="permission.county", county_code=user.county_code,
+        )
     if refusal is None:
-        return
+        return cast(User, user)  # a missing user is refused above
     if con is not None:
         record_refusal(con, user, permission, county_code=county_code)
-    raise PermissionDenied(refusal)
+    raise refusal
 
 
 def record_refusal(
@@ -118,19 +128,21 @@ def check_password_policy(password: str, *, username: str) -> None:
         raise InputError(f"`password` must be text, not {type(password).__name__!r}.")
     if len(password) < settings.PASSWORD_MIN_LENGTH:
         raise InputError(
-            f"`password` has {len(password)} characters but must have at least {settings.PASSWORD_MIN_LENGTH}."
+            f"`password` has {len(password)} characters but must have at least {settings.PASSWORD_MIN_LENGTH}.",
+            code="auth.password_short", min_length=settings.PASSWORD_MIN_LENGTH,
         )
     if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
         raise InputError(
             f"`password` is {len(password.encode('utf-8'))} bytes in UTF-8 but may be at most {BCRYPT_MAX_BYTES} "
-            "(about 24 Chinese characters); choose a shorter one."
+            "(about 24 Chinese characters); choose a shorter one.",
+            code="auth.password_long",
         )
     if password.strip().lower() == normalise_username(username):
-        raise InputError("`password` must not be the username; choose another.")
+        raise InputError("`password` must not be the username; choose another.", code="auth.password_is_username")
 
 
 def hash_password(password: str) -> str:
-    """bcrypt hash (cost ``settings.BCRYPT_ROUNDS``) of ``password`` as text; the salt is inside it."""
+    """Bcrypt hash (cost ``settings.BCRYPT_ROUNDS``) of ``password`` as text; the salt is inside it."""
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=settings.BCRYPT_ROUNDS)).decode("ascii")
 
 
@@ -163,10 +175,12 @@ def _check_role(role: str, county_code: str | None) -> None:
     if role == "county_editor":
         if county_code not in settings.COUNTIES:
             raise InputError(
-                f"`county_code` was {county_code!r} but a county editor needs one of {list(settings.COUNTIES)!r}."
+                f"`county_code` was {county_code!r} but a county editor needs one of {list(settings.COUNTIES)!r}.",
+                code="auth.editor_needs_county",
             )
     elif county_code is not None:
-        raise InputError(f"`county_code` was {county_code!r} but only a county editor has a county; leave it empty.")
+        raise InputError(f"`county_code` was {county_code!r} but only a county editor has a county; leave it empty.",
+                         code="auth.county_only_for_editors")
 
 
 def _row(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
@@ -178,11 +192,12 @@ def _row(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
 def _existing(con: duckdb.DuckDBPyConnection, username: str) -> tuple:
     row = _row(con, normalise_username(username))
     if row is None:
-        raise InputError(f"`username` {normalise_username(username)!r} has no account; see the list of users.")
+        raise InputError(f"`username` {normalise_username(username)!r} has no account; see the list of users.",
+                         code="auth.no_account", username=normalise_username(username))
     return row
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> object:
+def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
     con.execute("BEGIN TRANSACTION")
     try:
         result = work()
@@ -236,12 +251,14 @@ def create_user(
     if not USERNAME_PATTERN.match(name):
         raise InputError(
             f"`username` was {username!r} but must be 3–32 characters of a–z, 0–9, '_', '.', '-', "
-            "starting with a letter or digit."
+            "starting with a letter or digit.",
+            code="auth.username_invalid", username=username,
         )
     _check_role(role, county_code)
     check_password_policy(password, username=name)
     if _row(con, name) is not None:
-        raise InputError(f"`username` {name!r} already has an account; reset its password instead.")
+        raise InputError(f"`username` {name!r} already has an account; reset its password instead.",
+                         code="auth.username_taken", username=name)
     stamp = _now(now)
     password_hash = hash_password(password)
 
@@ -325,7 +342,7 @@ def change_own_password(
             "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE username = ?",
             [password_hash, stamp, row[0]],
         )
-        ended = con.execute("DELETE FROM sessions WHERE username = ? AND token_sha256 <> ?", [row[0], keep]).fetchone()[0]
+        ended = int(scalar(con, "DELETE FROM sessions WHERE username = ? AND token_sha256 <> ?", [row[0], keep]))
         audit.record(con, username=row[0], action="user_change_password", table_name="users", rows_written=1,
                      detail={"user": row[0], "sessions_ended": ended})
         return ended
@@ -347,9 +364,11 @@ def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool, 
     require(actor, "manage_users", con=con)
     name, _, role, _, was_disabled = _existing(con, username)
     if disabled and name == actor.username:
-        raise InputError(f"`username` {name!r} is your own account; another administrator must disable it.")
+        raise InputError(f"`username` {name!r} is your own account; another administrator must disable it.",
+                         code="auth.own_account")
     if disabled and role == "admin" and not was_disabled and _enabled_admins(con) == [name]:
-        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.")
+        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.",
+                         code="auth.last_admin", username=name)
 
     def work() -> None:
         con.execute("UPDATE users SET disabled = ? WHERE username = ?", [bool(disabled), name])
@@ -373,7 +392,8 @@ def set_role(
     name, _, old_role, _, disabled = _existing(con, username)
     _check_role(role, county_code)
     if old_role == "admin" and role != "admin" and not disabled and _enabled_admins(con) == [name]:
-        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.")
+        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.",
+                         code="auth.last_admin", username=name)
 
     def work() -> None:
         con.execute("UPDATE users SET role = ?, county_code = ? WHERE username = ?", [role, county_code, name])
@@ -424,7 +444,7 @@ class _NameLocks:
         self._locks: dict[str, list] = {}  # name -> [lock, number of holders and waiters]
 
     @contextlib.contextmanager
-    def hold(self, name: str):
+    def hold(self, name: str) -> Iterator[None]:
         with self._guard:
             entry = self._locks.setdefault(name, [threading.Lock(), 0])
             entry[1] += 1
@@ -472,10 +492,10 @@ def _count_attempt(con: duckdb.DuckDBPyConnection, key: str, stamp: datetime) ->
         con.execute("DELETE FROM sign_in_failures WHERE last_failure_at < ? AND coalesce(locked_until, ?) <= ?",
                     [forget, forget, stamp])
         recent = row is not None and row[1] >= forget
-        failures = (int(row[0]) if recent else 0) + 1
+        failures = (int(row[0]) if row is not None and recent else 0) + 1
         seconds = lock_seconds(failures)
         if key.startswith("#") and row is None:
-            unknown = con.execute("SELECT count(*) FROM sign_in_failures WHERE username LIKE '#%'").fetchone()[0]
+            unknown = int(scalar(con, "SELECT count(*) FROM sign_in_failures WHERE username LIKE '#%'"))
             surplus = unknown - settings.SIGN_IN_UNKNOWN_NAMES_MAX + 1
             if surplus > 0:
                 con.execute(
@@ -598,8 +618,10 @@ def start_session(con: duckdb.DuckDBPyConnection, user: User, *, now: datetime |
 
 
 def session_user(con: duckdb.DuckDBPyConnection, token: str | None, *, now: datetime | None = None) -> User | None:
-    """The user of session ``token``, or None when it is unknown, expired, idle too long, or the account is
-    disabled. A live session's last-seen time is refreshed (at most once a minute)."""
+    """The user of session ``token``, or None when it is unknown, expired, idle too long, or disabled.
+
+    A live session's last-seen time is refreshed (at most once a minute).
+    """
     if not token:
         return None
     stamp = _now(now)

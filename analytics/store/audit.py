@@ -12,6 +12,8 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from analytics._sql import scalar
+
 # Rows that record access, not a change of the data.
 ACCESS_ACTIONS: tuple[str, ...] = ("sign_in", "sign_out", "sign_in_locked", "permission_refused", "backup_export")
 
@@ -37,23 +39,22 @@ def record(
     """
     if isinstance(detail, dict):
         detail = json.dumps(detail, ensure_ascii=False, default=str)
-    row = con.execute(
+    audit_id = scalar(
+        con,
         """INSERT INTO audit_log (logged_at, username, action, table_name, file_name, file_sha256, mode,
                                   rows_in, rows_written, rows_rejected, detail)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
         [datetime.now(), username, action, table_name, file_name, file_sha256, mode,
          rows_in, rows_written, rows_rejected, detail],
-    ).fetchone()
-    return int(row[0])
+    )
+    return int(audit_id)
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """The id of the newest row that records a change of data (0 for none): the key of cached results."""
     placeholders = ", ".join("?" for _ in ACCESS_ACTIONS)
-    row = con.execute(
-        f"SELECT coalesce(max(id), 0) FROM audit_log WHERE action NOT IN ({placeholders})", list(ACCESS_ACTIONS)
-    ).fetchone()
-    return int(row[0])
+    return int(scalar(con, f"SELECT coalesce(max(id), 0) FROM audit_log WHERE action NOT IN ({placeholders})",
+                      list(ACCESS_ACTIONS)))
 
 
 def read_log(con: duckdb.DuckDBPyConnection, *, limit: int = 500) -> pd.DataFrame:
