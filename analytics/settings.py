@@ -148,6 +148,9 @@ PLAN_COMPLETION_MMDD = (12, 31)
 
 # The programme through today: annual targets, projects, money flows, after-care, supervision findings.
 CITY_UNIT_CODE = "370800"  # annual_targets row holding the whole city's task
+# The city's as-of date (analytics.progress.city_as_of) is the latest report date at least this share of
+# the counties has reached: 1 = every county, so one county reporting ahead never moves the city's view.
+CITY_AS_OF_SHARE = 1.0
 GOAL_YEARS: tuple[int, int] = (2020, 2025)  # the end-2025 goal (PLAN_TOTAL_2025_FLOOR_AREA_M2) counts these plan years
 TARGET_MISMATCH_TOLERANCE = 0.01  # a target differing from the compound list by more than ±1 % is flagged
 DELIVERY_MODELS: tuple[str, ...] = ("单独实施", "打包", "成片捆绑", "工程总承包")

@@ -57,6 +57,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "The siting model is too large ({rows:,} demand points × {columns:,} candidate parcels); choose one "
         "county or raise the minimum parcel area.",
     ),
+    "error.report.date_out_of_range": (
+        "周报日期 {date} 不可用：周报最晚只能填到本周五（{last}），也不能早于第一个计划年度；请选择该周报所属的一周。",
+        "A weekly report cannot be dated {date}: at the latest this coming Friday ({last}), and not before the "
+        "first plan year; choose the report's own week.",
+    ),
+    "error.report.not_a_friday": (
+        "周报日期须为周五，请重新上传该周报。", "A weekly report is dated on a Friday; upload it again.",
+    ),
     "error.adoption.empty": ("该方案没有选中任何小区，无可采纳。", "The plan chooses no compound; there is nothing to adopt."),
     "error.adoption.stale": (
         "有 {n} 个选中的小区已不再是候选（如 {compound_id}）；请重新生成方案，未作任何修改。",
