@@ -2,7 +2,9 @@
 
 Rule: two compounds are neighbours when their boundaries are at most ``gap_m`` metres apart (edge to
 edge, EPSG:4548); a cluster is a connected group of neighbours, so A–B–C belong together when A–B and
-B–C are neighbours even if A and C are far apart. ``same_county`` only links compounds of one county.
+B–C are neighbours even if A and C are far apart. ``same_county`` only links compounds of one county;
+with ``barriers`` (rivers, railways, expressways) two compounds are neighbours only if the shortest line
+between them crosses none, so a cluster never spans a river even where a bridge is near.
 
 Extent rule (``max_extent_m``): a cluster's extent is the diagonal of the bounding box of its members'
 shapes, so a cluster within the limit fits in a circle of diameter ``max_extent_m`` (pass 2,000 m for a
@@ -48,6 +50,7 @@ from analytics.idle_land import (
     pairs_within_distance,
     parcel_area_m2,
 )
+from analytics.network import lines_crossing
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +138,12 @@ def cluster_labels(
     gap_m: float,
     same_county: bool,
     max_extent_m: float | None,
+    barriers: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Cluster number per compound (input order), before ``min_size``; see the module docstring."""
+    """Cluster number per compound (input order), before ``min_size``; see the module docstring.
+
+    ``barriers``: shapes (lines or polygons) no neighbour link may cross.
+    """
     n = len(compounds)
     if n == 0:
         return np.empty(0, dtype=np.int64)
@@ -147,6 +154,9 @@ def cluster_labels(
         county, _ = pd.factorize(compounds["county_code"].astype(str))
         keep &= county[i] == county[j]
     i, j = i[keep], j[keep]
+    if barriers is not None and len(barriers) and len(i):
+        apart = ~lines_crossing(shapely.shortest_line(geoms[i], geoms[j]), barriers)
+        i, j = i[apart], j[apart]
     adjacency = sparse.coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n)).tocsr()
     adjacency = (adjacency + adjacency.T).tocsr()
     _, labels = connected_components(adjacency, directed=False)
@@ -242,6 +252,7 @@ def find_clusters(
     facilities: gpd.GeoDataFrame | None = None,
     reach_m: float = 500,
     weights: Mapping[str, float] | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Groups of compounds close enough to renew together, with what they share and a score.
 
@@ -269,6 +280,9 @@ def find_clusters(
         Idle land counts when within this many metres (edge to edge) of any member, 0–3,000.
     weights
         Score weights ``{"households", "idle_land", "gaps", "willingness"}`` (any subset; ≥ 0; normalised).
+    barriers
+        Rivers, railways, expressways (lines or polygons, same CRS): compounds are neighbours only when
+        the shortest line between them crosses none. ``None`` ignores barriers.
 
     Returns
     -------
@@ -298,7 +312,9 @@ def find_clusters(
     if facilities is not None:
         check_gdf(facilities, "facilities", required=["id", "facility_type"])
         named.append(("facilities", facilities))
-    check_same_crs(*named)
+    if barriers is not None:
+        check_gdf(barriers, "barriers", required=[])
+    check_same_crs(*named, *([("barriers", barriers)] if barriers is not None else []))
     gap = check_distance_m(gap_m, "gap_m")
     reach = check_distance_m(reach_m, "reach_m")
     if max_extent_m is not None:
@@ -323,7 +339,12 @@ def find_clusters(
         raise InputError("`compounds` has a missing or negative `households` value; fix it first.")
     started = time.perf_counter()
 
-    labels = cluster_labels(compounds, gap_m=gap, same_county=same_county, max_extent_m=max_extent)
+    barrier_geoms = None
+    if barriers is not None:
+        barrier_geoms = np.asarray(barriers.geometry.values, dtype=object)
+        barrier_geoms = barrier_geoms[~(shapely.is_missing(barrier_geoms) | shapely.is_empty(barrier_geoms))]
+    labels = cluster_labels(compounds, gap_m=gap, same_county=same_county, max_extent_m=max_extent,
+                            barriers=barrier_geoms)
     size = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
     listed = size[labels] >= size_min if len(labels) else np.zeros(0, dtype=bool)
     if not listed.any():

@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +26,9 @@ import shapely
 from analytics import settings
 from analytics.checks import check_frame, check_gdf, check_range, check_same_crs
 from analytics.errors import InputError
+
+if TYPE_CHECKING:
+    from analytics.network import WalkGraph
 
 log = logging.getLogger(__name__)
 
@@ -235,8 +239,11 @@ def parcels_within(
     min_area_m2: float | None = None,
     ownership: str | Iterable[str] | None = None,
     county_code: str | None = None,
+    metric: Literal["straight", "walk"] | None = None,
+    graph: WalkGraph | None = None,
+    gates: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every compound–parcel pair within ``max_distance_m``, with the exact edge-to-edge distance.
+    """Every compound–parcel pair within ``max_distance_m``, with the exact edge-to-edge or walking distance.
 
     Parameters
     ----------
@@ -258,13 +265,22 @@ def parcels_within(
     county_code
         Keep only the compounds of this county (six-digit code); parcels of any county within reach stay,
         since land across a county border can still serve the compound.
+    metric
+        ``"straight"`` (edge to edge) or ``"walk"`` (along the streets of ``graph``, see
+        ``analytics.network``: a parcel "within 500 m" is then 500 m away on foot); ``None`` walks when
+        ``graph`` is given.
+    graph
+        Road graph from ``analytics.network.walk_graph`` (same CRS); needed for ``"walk"``.
+    gates
+        Compound gates (points with ``compound_id``) for ``"walk"``.
 
     Returns
     -------
     DataFrame
         ``compound_id``, ``parcel_id``, ``distance_m`` (exact minimum distance between the compound and
-        the parcel, metres, 0 when they touch or overlap). One row per pair, in the compounds' input order.
-        Empty (with these columns) when nothing is within reach.
+        the parcel, metres, 0 when they touch or overlap; or the walking distance). One row per pair, in
+        the compounds' input order. Empty (with these columns) when nothing is within reach.
+        ``attrs["metric"]`` says which metric was used.
 
     Raises
     ------
@@ -278,6 +294,9 @@ def parcels_within(
     check_same_crs(("compounds", compounds), ("parcels", parcels))
     d = check_distance_m(max_distance_m, "max_distance_m")
     county = check_county_code(county_code)
+    from analytics.network import check_metric, walk_positions  # network builds on this module's helpers
+
+    chosen_metric = check_metric(metric, graph)
     chosen = filter_parcels(parcels, parcel_types=parcel_types, min_area_m2=min_area_m2, ownership=ownership)
     check_unique_ids(compounds, "compounds")
     if county is not None:
@@ -290,15 +309,23 @@ def parcels_within(
         warn_missing_geometries(chosen, "parcels", stacklevel=4)
 
     start = time.perf_counter()
-    i, j, dist = pairs_within_distance(compounds.geometry.values, chosen.geometry.values, d, alongside=check_parcels)
+    if chosen_metric == "walk":
+        check_parcels()
+        geoms = np.asarray(chosen.geometry.values, dtype=object)
+        chosen = chosen[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]  # warned about just above
+        i, j, dist = walk_positions(graph, compounds, chosen, d, gates=gates)
+    else:
+        i, j, dist = pairs_within_distance(compounds.geometry.values, chosen.geometry.values, d,
+                                           alongside=check_parcels)
     out = pd.DataFrame({
         "compound_id": compounds["id"].array.take(i),
         "parcel_id": chosen["id"].array.take(j),
         "distance_m": dist,
     })
+    out.attrs["metric"] = chosen_metric
     log.info(
-        "parcels_within: %d pairs within %g m between %d compounds and %d parcels in %.2f s",
-        len(out), d, len(compounds), len(chosen), time.perf_counter() - start,
+        "parcels_within (%s): %d pairs within %g m between %d compounds and %d parcels in %.2f s",
+        chosen_metric, len(out), d, len(compounds), len(chosen), time.perf_counter() - start,
     )
     return out
 
