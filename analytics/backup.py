@@ -52,7 +52,7 @@ BACKUP_VERSION = 1
 # Restored from a backup, in this order; audit_log is exported for the record but never overwritten.
 DATA_TABLES: tuple[str, ...] = (
     "counties", "compounds", "buildings", "parcels", "facilities", "progress_reports", "progress_reports_history",
-    "funding", "annual_plans", "dataset_info",
+    "funding", "annual_plans", "annual_targets", "projects", "fund_flows", "aftercare", "findings", "dataset_info",
 )
 EXPORT_TABLES: tuple[str, ...] = DATA_TABLES + ("audit_log",)
 XLSX_MAX_ROWS = 1_048_575

@@ -108,6 +108,48 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 FROM progress_reports LIMIT 0""",
         ],
     ),
+    (
+        4,
+        "the programme: annual targets, projects, money flows, after-care, supervision findings, candidate pool",
+        [
+            # Candidates (储备库) are compounds without a plan year; a compound may belong to a project.
+            "ALTER TABLE compounds ALTER COLUMN plan_year DROP NOT NULL",
+            "ALTER TABLE compounds ADD COLUMN project_id VARCHAR",
+            "ALTER TABLE undo_compounds ADD COLUMN project_id VARCHAR",
+            # The task assigned per year and unit (county, function zone, or 370800 for the whole city),
+            # set independently of the compound list.
+            """CREATE TABLE annual_targets (
+                year INTEGER NOT NULL, unit_code VARCHAR NOT NULL, compounds INTEGER, households INTEGER,
+                floor_area_m2 DOUBLE, investment_wan DOUBLE, issued_date DATE, source VARCHAR, note VARCHAR,
+                PRIMARY KEY (year, unit_code))""",
+            # Projects (项目) group one or more compounds (compounds.project_id).
+            """CREATE TABLE projects (
+                id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, year INTEGER, unit_code VARCHAR NOT NULL,
+                street VARCHAR, community VARCHAR, delivery_model VARCHAR, contractor VARCHAR,
+                invest_planned_wan DOUBLE, note VARCHAR)""",
+            # Money allocated (下达), received (到位) and paid (拨付/支付), one row per movement; the planned
+            # amount per source is in ``funding``.
+            """CREATE TABLE fund_flows (
+                id VARCHAR PRIMARY KEY, flow_date DATE NOT NULL, compound_id VARCHAR, project_id VARCHAR,
+                source VARCHAR NOT NULL, stage VARCHAR NOT NULL, amount_wan DOUBLE NOT NULL, document VARCHAR,
+                note VARCHAR, submitted_by VARCHAR, submitted_at TIMESTAMP)""",
+            # After completion: acceptance, property management, long-term mechanism, residents' satisfaction.
+            """CREATE TABLE aftercare (
+                compound_id VARCHAR PRIMARY KEY, accepted_date DATE, mgmt_mode VARCHAR, mgmt_established BOOLEAN,
+                mgmt_established_date DATE, satisfaction_pct DOUBLE, survey_date DATE, note VARCHAR,
+                submitted_by VARCHAR, submitted_at TIMESTAMP)""",
+            # Problems found by supervision (督导发现问题), tracked until closed (已销号).
+            """CREATE TABLE findings (
+                id VARCHAR PRIMARY KEY, found_date DATE NOT NULL, unit_code VARCHAR NOT NULL, compound_id VARCHAR,
+                project_id VARCHAR, category VARCHAR NOT NULL, description VARCHAR NOT NULL, deadline DATE,
+                status VARCHAR NOT NULL, closed_date DATE, found_by VARCHAR, note VARCHAR,
+                submitted_by VARCHAR, submitted_at TIMESTAMP)""",
+            *[
+                f"CREATE TABLE undo_{table} AS SELECT CAST(NULL AS BIGINT) AS import_id, * FROM {table} LIMIT 0"
+                for table in ("annual_targets", "projects", "fund_flows", "aftercare", "findings")
+            ],
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -175,6 +175,21 @@ PLAN_TOTAL_2025_FLOOR_AREA_M2 = 16_900_000
 ELIGIBLE_BUILT_ON_OR_BEFORE = date(2005, 12, 31)
 FIRST_TIER_BUILT_ON_OR_BEFORE = date(2000, 12, 31)
 
+# The programme through today: annual targets, projects, money flows, after-care, supervision findings.
+CITY_UNIT_CODE = "370800"  # annual_targets row holding the whole city's task
+GOAL_YEARS: tuple[int, int] = (2020, 2025)  # the end-2025 goal (PLAN_TOTAL_2025_FLOOR_AREA_M2) counts these plan years
+TARGET_MISMATCH_TOLERANCE = 0.01  # a target differing from the compound list by more than ±1 % is flagged
+DELIVERY_MODELS: tuple[str, ...] = ("单独实施", "打包", "成片捆绑", "工程总承包")
+# Money flow stages after the plan (计划 is the ``funding`` table): code -> (Chinese, English).
+FLOW_STAGES: dict[str, tuple[str, str]] = {
+    "allocated": ("下达", "Allocated"), "received": ("到位", "Received"), "paid": ("支付", "Paid"),
+}
+FLOW_TOLERANCE = 0.01  # paid ≤ received ≤ allocated ≤ planned, each within ±1 % of the next
+MGMT_MODES: tuple[str, ...] = ("专业物业", "社区托管", "业主自治", "无")
+FINDING_CATEGORIES: tuple[str, ...] = ("立项", "开工", "竣工", "改造内容", "资金支付", "长效管理", "质量安全", "其他")
+FINDING_STATUSES: tuple[str, ...] = ("交办", "整改中", "已销号")
+FINDING_CLOSED = "已销号"
+
 # Sanity bounds (soft).
 COST_FLAG_YUAN_PER_M2 = 1000
 HOUSEHOLD_AREA_BOUNDS_M2 = (30.0, 200.0)

@@ -36,7 +36,8 @@ def test_new_database_gets_latest_schema(mem_con):
     assert schema.current_version(mem_con) == schema.LATEST_VERSION
     tables = {r[0] for r in mem_con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     for name in ("counties", "compounds", "buildings", "parcels", "facilities", "progress_reports",
-                 "funding", "annual_plans", "audit_log", "schema_version"):
+                 "funding", "annual_plans", "audit_log", "schema_version", "annual_targets", "projects",
+                 "fund_flows", "aftercare", "findings"):
         assert name in tables
 
 
@@ -70,6 +71,36 @@ def test_pending_migration_applies_to_existing_database(tmp_path, monkeypatch):
     con = store.connect(path)
     assert schema.current_version(con) == schema.LATEST_VERSION + 1
     assert con.execute("SELECT compounds, note FROM annual_plans").fetchall() == [(1, None)]
+    con.close()
+
+
+def test_version_3_database_migrates_to_the_programme_schema_keeping_its_rows(tmp_path, monkeypatch):
+    path = tmp_path / "v3.duckdb"
+    con = duckdb.connect(str(path))
+    store.load_spatial(con)
+    monkeypatch.setattr(schema, "MIGRATIONS", [m for m in schema.MIGRATIONS if m[0] <= 3])
+    assert schema.migrate(con) == 3
+    con.execute(
+        "INSERT INTO compounds (id, name, county_code, built_year, households, floor_area_m2, plan_year, geom) "
+        "VALUES ('A', '甲小区', '370811', 1990, 100, 8000.0, 2021, ST_GeomFromText('POINT (116.6 35.4)'))"
+    )
+    con.execute("INSERT INTO undo_compounds (import_id, id, plan_year) VALUES (7, 'A', 2021)")
+    con.close()
+    monkeypatch.undo()
+    con = store.connect(path)
+    assert schema.current_version(con) == schema.LATEST_VERSION
+    assert con.execute("SELECT id, plan_year, project_id FROM compounds").fetchall() == [("A", 2021, None)]
+    assert con.execute("SELECT import_id, id, project_id FROM undo_compounds").fetchall() == [(7, "A", None)]
+    # a candidate (储备库) has no plan year
+    con.execute(
+        "INSERT INTO compounds (id, name, county_code, built_year, households, floor_area_m2, geom) "
+        "VALUES ('B', '乙小区', '370811', 1995, 80, 6000.0, ST_GeomFromText('POINT (116.6 35.4)'))"
+    )
+    assert con.execute("SELECT plan_year FROM compounds WHERE id = 'B'").fetchone() == (None,)
+    for table in ("annual_targets", "projects", "fund_flows", "aftercare", "findings"):
+        columns = store.table_columns(con, table)
+        assert store.table_columns(con, f"undo_{table}") == ["import_id", *columns]
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
     con.close()
 
 
