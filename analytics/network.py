@@ -219,6 +219,8 @@ def _walkable(roads: pd.DataFrame) -> np.ndarray:
     if "walkable" not in roads.columns:
         return np.ones(len(roads), dtype=bool)
     values = roads["walkable"]
+    if pd.api.types.is_bool_dtype(values.dtype) and not values.isna().any():
+        return values.to_numpy(dtype=bool)
     known = values.notna().to_numpy()
     ok = values[known].map(lambda x: isinstance(x, bool | np.bool_) or x in (0, 1))
     if not ok.all():

@@ -150,6 +150,20 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             ],
         ],
     ),
+    (
+        5,
+        "facility types: 幼儿园 is kindergarten, childcare is 托育 (托儿所)",
+        [
+            # ``childcare`` meant 托育/幼儿园 with a kindergarten's site; it now means 托育 alone. Rows whose
+            # name says 托育 or 托儿 stay childcare, the others were kindergartens.
+            *[
+                f"""UPDATE {table} SET facility_type = 'kindergarten'
+                    WHERE facility_type = 'childcare'
+                      AND NOT (coalesce(name, '') LIKE '%托育%' OR coalesce(name, '') LIKE '%托儿%')"""
+                for table in ("facilities", "undo_facilities")
+            ],
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
