@@ -55,6 +55,7 @@ DATA_TABLES: tuple[str, ...] = (
     "funding", "annual_plans", "annual_targets", "projects", "fund_flows", "aftercare", "findings", "dataset_info",
 )
 EXPORT_TABLES: tuple[str, ...] = DATA_TABLES + ("audit_log",)
+CLI_RESTORE_MAX_MB = 500  # size limit of a backup zip restored on the command line
 XLSX_MAX_ROWS = 1_048_575
 XLSX_MAX_CELL = 32_000
 
@@ -290,10 +291,12 @@ def restore_backup(
     user: User | None,
     file_name: str = "backup.zip",
     max_mb: float | None = None,
+    max_total_mb: float | None = None,
 ) -> RestoreResult:
     """Replace the data tables with a backup made by ``export_backup``, in one transaction.
 
-    ``max_mb`` is the size limit (default ``settings.UPLOAD_MAX_MB``, the upload limit). The zip is checked
+    ``max_mb`` is the size limit (default ``settings.UPLOAD_MAX_MB``, the upload limit) and
+    ``max_total_mb`` the limit on what it expands to (default ``settings.ZIP_MAX_TOTAL_MB``). The zip is checked
     before anything changes: zip safety, manifest, schema version not newer than this
     one, SHA-256 of every file; after loading, row counts (and, for GeoParquet made by the same DuckDB
     version, checksums) must equal the manifest's or everything is rolled back. The audit log is kept
@@ -308,7 +311,7 @@ def restore_backup(
     """
     require(user, "backup")
     check_size(data, file_name, max_mb=max_mb)
-    archive = open_zip(data, file_name)
+    archive = open_zip(data, file_name, max_total_mb=max_total_mb)
     manifest = _read_manifest(archive, file_name)
     listed = {t: v for t, v in manifest.get("tables", {}).items() if t in DATA_TABLES}
     names = {i.filename: i for i in archive.infolist()}
@@ -504,8 +507,9 @@ def main(argv: list[str] | None = None) -> None:
             Path(args.target).write_bytes(export_backup(con, fmt=args.format, user=operator))
         else:
             data = Path(args.zip).read_bytes()
+            # a file on the server's own disk, restored by its operator: larger than an upload may be
             restore_backup(con, data, user=operator, file_name=Path(args.zip).name,
-                           max_mb=settings.ZIP_MAX_TOTAL_MB)
+                           max_mb=CLI_RESTORE_MAX_MB, max_total_mb=2 * CLI_RESTORE_MAX_MB)
     finally:
         con.close()
 

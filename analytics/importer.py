@@ -191,6 +191,7 @@ def prepare(
     file_name: str,
     *,
     kind: Kind,
+    user: User | None,
     mapping: dict[str, str | None] | None = None,
     crs: int | str | None = None,
     swap_xy: bool | None = None,
@@ -203,6 +204,9 @@ def prepare(
     ----------
     data, file_name
         The upload's bytes and name (the extension decides the format).
+    user
+        Who uploads; must hold the ``"import"`` permission, checked before a byte of the file is read
+        (parsing is the costly part, so nobody without the permission can make the server do it).
     kind
         ``"compounds"``, ``"parcels"`` or ``"facilities"``.
     mapping
@@ -220,10 +224,13 @@ def prepare(
 
     Raises
     ------
+    PermissionDenied
+        ``user`` may not import (checked first).
     ImportRejected
         The file is unusable: too large, empty, unsafe zip, unreadable, wrong encoding, no geometry, CRS
         not recognised (``kind`` says which).
     """
+    require(user, "import")
     if kind not in KINDS:
         raise InputError(f"`kind` was {kind!r} but must be one of {KINDS!r}.")
     raw = read_upload(data, file_name, layer=layer, encoding=encoding)
@@ -280,12 +287,12 @@ def prepare(
     return Preview(crs=choice, rows=rows, problems=problems, **base)
 
 
-def remap(preview: Preview, data: bytes, mapping: dict[str, str | None]) -> Preview:
+def remap(preview: Preview, data: bytes, mapping: dict[str, str | None], *, user: User | None) -> Preview:
     """``prepare`` again with a changed mapping, keeping every other choice of ``preview``."""
     declared = None
     if preview.crs is not None and preview.crs.source == "declared":
         declared = "gcj02" if preview.crs.gcj02 else preview.crs.epsg
-    return prepare(data, preview.file_name, kind=preview.kind, mapping=mapping, crs=declared,
+    return prepare(data, preview.file_name, kind=preview.kind, user=user, mapping=mapping, crs=declared,
                    encoding=preview.encoding if preview.encoding_source == "declared" else None,
                    layer=preview.layer)
 

@@ -146,8 +146,8 @@ def facility_access(
     facilities
         Existing facilities (points or polygons) with ``id`` and ``facility_type``; same CRS.
     facility_types
-        Types to audit (codes of ``settings.FACILITY_TYPES``: elderly_care, childcare, clinic,
-        service_station, market, parking, sports, ev_charging); ``None`` audits all of them.
+        Types to audit (codes of ``settings.FACILITY_TYPES``, e.g. elderly_care, kindergarten, clinic,
+        market); ``None`` audits all of them.
     tiers_m
         ``{tier name: metres}``; default ``settings.LIVING_CIRCLE_TIERS_M`` =
         ``{"5min": 300, "10min": 500, "15min": 1000}`` (use 800 for the strict 15-minute value).

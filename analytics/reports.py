@@ -291,8 +291,12 @@ def prepare_report(
     *,
     county_code: str,
     report_date: date,
+    user: User | None,
 ) -> ReportPreview:
     """Read and validate a filled weekly report for ``county_code`` and the week of ``report_date``.
+
+    ``user`` must be allowed to submit the county's report; that is checked before the file is read
+    (nobody without the permission can make the server parse a workbook).
 
     Errors (the report cannot be stored): an id that is not one of the county's compounds, a duplicate
     id, a compound of the template missing, an unknown status, an unreadable or negative figure, a date
@@ -302,10 +306,13 @@ def prepare_report(
 
     Raises
     ------
+    PermissionDenied
+        ``user`` may not submit reports for ``county_code`` (checked first).
     ImportRejected
         The file is unusable (size, not an XLSX, unsafe zip), is the template of another county or week
         (``kind="mismatch"``), or has no report table (``kind="mapping"``) or no rows (``kind="empty"``).
     """
+    require(user, "submit_report", county_code=str(county_code))
     county_code = _check_county(county_code)
     report_date = report_friday(report_date)
     check_size(data, file_name)

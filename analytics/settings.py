@@ -175,6 +175,20 @@ PLAN_TOTAL_2025_FLOOR_AREA_M2 = 16_900_000
 ELIGIBLE_BUILT_ON_OR_BEFORE = date(2005, 12, 31)
 FIRST_TIER_BUILT_ON_OR_BEFORE = date(2000, 12, 31)
 
+# Plan builder (analytics/planning.py), all soft. A compound joins next year's list only when at least
+# PLAN_MIN_WILLINGNESS of its households agree; an area renewed as one unit (成片) is assumed to cost
+# PLAN_BUNDLE_SAVING_PCT less, and one whose idle land can hold a facility its members lack gains
+# PLAN_FACILITY_BONUS_PCT on its value; each county with candidates gets at least PLAN_FAIR_SHARE of its
+# proportional share of the budget (its share of the candidates' cost); the solver stops after
+# PLAN_TIME_LIMIT_S. Works start and finish on PLAN_START_MMDD / PLAN_COMPLETION_MMDD of the plan year.
+PLAN_MIN_WILLINGNESS = 2 / 3
+PLAN_BUNDLE_SAVING_PCT = 5.0
+PLAN_FACILITY_BONUS_PCT = 10.0
+PLAN_FAIR_SHARE = 0.5
+PLAN_TIME_LIMIT_S = 30.0
+PLAN_START_MMDD = (4, 1)
+PLAN_COMPLETION_MMDD = (12, 31)
+
 # The programme through today: annual targets, projects, money flows, after-care, supervision findings.
 CITY_UNIT_CODE = "370800"  # annual_targets row holding the whole city's task
 GOAL_YEARS: tuple[int, int] = (2020, 2025)  # the end-2025 goal (PLAN_TOTAL_2025_FLOOR_AREA_M2) counts these plan years
@@ -225,11 +239,13 @@ PASSWORD_MIN_LENGTH = 10
 BCRYPT_ROUNDS = 12
 
 # Imports (analytics/importer.py). Zip archives are checked before anything is extracted; XLSX files
-# (zip inside) get the same checks. UNDO_DEPTH imports can be undone, newest first.
+# (zip inside) get the same checks. Rows and columns are limited while a file is read, and a zip may
+# expand to at most ZIP_MAX_TOTAL_MB in total (twice the upload limit: a bigger archive is refused before
+# anything is extracted). UNDO_DEPTH imports can be undone, newest first.
 IMPORT_MAX_ROWS = 200_000
 IMPORT_MAX_COLUMNS = 500
 ZIP_MAX_MEMBERS = 200
-ZIP_MAX_TOTAL_MB = 500
+ZIP_MAX_TOTAL_MB = 2 * UPLOAD_MAX_MB
 ZIP_MAX_RATIO = 200  # uncompressed ÷ compressed size of any member larger than ZIP_RATIO_MIN_MB
 ZIP_RATIO_MIN_MB = 1
 UNDO_DEPTH = 10

@@ -290,15 +290,14 @@ def site_facilities(
         Existing facilities with ``id`` and ``facility_type``; same CRS. Those of ``facility_type``
         count as already covering.
     facility_type
-        One of ``settings.FACILITY_TYPES`` (elderly_care, childcare, clinic, service_station, market,
-        parking, sports, ev_charging).
+        A code of ``settings.FACILITY_TYPES`` (e.g. elderly_care, kindergarten, clinic, market).
     k
         Parcels to choose, 1–200.
     service_distance_m
         Edge-to-edge metres within which a facility covers a compound, 0–3,000; default the type's
         ``service_distance_m`` (300 m for most, 500 m for market and sports).
     min_area_m2
-        Smallest usable parcel, m²; default the type's ``min_area_m2`` (e.g. clinic 120, childcare 3,500).
+        Smallest usable parcel, m²; default the type's ``min_area_m2`` (e.g. clinic 120, kindergarten 3,500).
     time_limit_s
         CBC time limit in seconds (wall time), more than 0 and at most 600.
     metric

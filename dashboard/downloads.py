@@ -14,6 +14,7 @@ which package to install instead of producing a file full of boxes.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -209,7 +210,11 @@ def show_chart(fig: go.Figure, data: pd.DataFrame, name: str, *, key: str | None
 
 
 def map_downloads(folium_map, name: str, *, key: str | None = None, title: str | None = None) -> None:
-    """Download the current map as a standalone HTML file that works offline, and as a PNG for slides."""
+    """Download the current map as a standalone HTML file that works offline, and as a PNG for slides.
+
+    Call it after :func:`dashboard.maps.render` drew the map: the files hold the same layers. The page is
+    rendered once, on the first click, under a lock (two clicks at once must not render one map together).
+    """
     key = key or name
     lang = resolve_lang(None)
     frame = _chart_frame()
@@ -219,20 +224,34 @@ def map_downloads(folium_map, name: str, *, key: str | None = None, title: str |
             t("export.chart.as_of", lang, date=frame["as_of"].isoformat()) if frame["as_of"] else None,
         ) if part
     ) or None
-    options = {"title": title, "caption": caption, "demo": bool(frame["demo"])}
+    page = _MapPage(folium_map, title=title, caption=caption, demo=bool(frame["demo"]), lang=lang)
     left, right = st.columns(2)
     left.download_button(
-        t("export.map_html"),
-        _deferred(lambda: export.standalone_map_html(folium_map, **options).encode("utf-8"), f"{name}.html"),
+        t("export.map_html"), _deferred(lambda: page.html().encode("utf-8"), f"{name}.html"),
         f"{name}.html", "text/html", key=f"{key}-html", on_click="ignore",
     )
     check = export.preflight()
     if check.ok:
         right.download_button(
-            t("export.map_png"), _deferred(lambda: export.map_png(folium_map, **options), f"{name}.png"),
+            t("export.map_png"), _deferred(lambda: export.map_png(page.html()), f"{name}.png"),
             f"{name}.png", "image/png", key=f"{key}-png", on_click="ignore",
         )
     else:
         right.download_button(t("export.map_png"), b"", f"{name}.png", disabled=True, key=f"{key}-png",
                               help=check.message(lang))
         right.caption(check.message(lang))
+
+
+class _MapPage:
+    """A map's standalone page (with its title box), rendered once on first use; thread-safe."""
+
+    def __init__(self, folium_map, *, title: str | None, caption: str | None, demo: bool, lang: str):
+        self._map, self._options = folium_map, {"title": title, "caption": caption, "demo": demo, "lang": lang}
+        self._lock = threading.Lock()
+        self._html: str | None = None
+
+    def html(self) -> str:
+        with self._lock:
+            if self._html is None:
+                self._html = export.standalone_map_html(self._map, **self._options)
+            return self._html

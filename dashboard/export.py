@@ -543,7 +543,7 @@ def inline_assets(page: str) -> tuple[str, list[str]]:
     return _TAG.sub(replace, page), dropped
 
 
-def _caption_block(title: str | None, caption: str | None, demo: bool) -> str:
+def _caption_block(title: str | None, caption: str | None, demo: bool, lang: str | None = None) -> str:
     if not (title or caption or demo):
         return ""
     parts = []
@@ -553,7 +553,7 @@ def _caption_block(title: str | None, caption: str | None, demo: bool) -> str:
         parts.append(f'<div style="font-size:12px;color:#555">{html_lib.escape(caption)}</div>')
     if demo:
         parts.append('<div style="font-size:13px;color:#c0392b;font-weight:bold">'
-                     f'{html_lib.escape(t("export.chart.demo", resolve_lang(None)))}</div>')
+                     f'{html_lib.escape(t("export.chart.demo", resolve_lang(lang)))}</div>')
     return (
         '<div class="jiugai-map-caption" style="position:fixed;top:10px;left:60px;z-index:1000;'
         "background:rgba(255,255,255,.9);padding:6px 10px;border-radius:4px;"
@@ -562,7 +562,7 @@ def _caption_block(title: str | None, caption: str | None, demo: bool) -> str:
 
 
 def standalone_map_html(folium_map, *, title: str | None = None, caption: str | None = None,
-                        demo: bool = False) -> str:
+                        demo: bool = False, lang: str | None = None) -> str:
     """The map as one self-contained HTML file that works offline (scripts, styles and icons inlined).
 
     ``title``/``caption``/``demo`` add a small box in the top-left corner (title, source and as-of line,
@@ -573,7 +573,7 @@ def standalone_map_html(folium_map, *, title: str | None = None, caption: str | 
     page, dropped = inline_assets(page)
     if dropped:
         log.info("standalone map: %d asset(s) not available offline were left out: %s", len(dropped), dropped)
-    block = _caption_block(title, caption, demo)
+    block = _caption_block(title, caption, demo, lang)
     if block:
         page = page.replace("</body>", block + "</body>", 1) if "</body>" in page else page + block
     return page

@@ -976,12 +976,41 @@ def render(
     the default ``()`` never reruns the script.
     """
     finish(m)
-    result = st_folium(
-        m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects),
-        on_change=on_change,
-    )
+    names = _element_ids(m)
+    try:
+        result = st_folium(
+            m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects),
+            on_change=on_change,
+        )
+    finally:
+        _restore_element_ids(names)
     _drop_stale_renders(m)
     return result or {}
+
+
+def _walk(m: folium.Map) -> Iterable[Element]:
+    stack: list[Element] = [m]
+    while stack:
+        element = stack.pop()
+        yield element
+        stack.extend(element._children.values())
+
+
+def _element_ids(m: folium.Map) -> list[tuple[Element, str]]:
+    """Every element of ``m`` with its id (what its JavaScript variable is named after)."""
+    return [(element, element._id) for element in _walk(m)]
+
+
+def _restore_element_ids(names: list[tuple[Element, str]]) -> None:
+    """Give the elements back the ids they had before streamlit-folium renamed them.
+
+    streamlit-folium renames every element of the map it draws (``map_div``, ``geo_json_div_0``, …) after
+    rendering it; the elements a render added meanwhile (the ``addTo`` call of each layer) still name the
+    old variables. A later render of the same map — the HTML or PNG download — then referred to layers that
+    no longer existed (``geo_json_… is not defined``) and drew nothing but its title and legend.
+    """
+    for element, element_id in names:
+        element._id = element_id
 
 
 _FOLIUM_NAME = re.compile(r"^[a-z_]+_[0-9a-f]{32}$")
@@ -994,12 +1023,7 @@ def _drop_stale_renders(m: folium.Map) -> None:
     in the figure's header, body and script would make a later render (the map's HTML/PNG download) hold
     every layer twice, once under the old names.
     """
-    current = set()
-    stack = [m]
-    while stack:
-        element = stack.pop()
-        current.add(element.get_name())
-        stack.extend(element._children.values())
+    current = {element.get_name() for element in _walk(m)}
     root = m.get_root()
     for part in (root.header, root.html, root.script):
         for name in [n for n in part._children if _FOLIUM_NAME.match(n) and n not in current]:

@@ -82,7 +82,7 @@ if cluster:
 st.subheader(t("clusters.map"))
 st.caption(t("clusters.map_hint"))
 maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], on_change=on_map_click)
-map_downloads(m, f"clusters_gap{st.session_state['gap']}m", title=t("clusters.map_title", gap=st.session_state["gap"]))
+map_downloads(m, f"clusters_gap{st.session_state['gap']}m", key="clusters-map", title=t("clusters.map_title", gap=st.session_state["gap"]))
 
 if view.clusters.empty:
     st.info(t("clusters.none"))

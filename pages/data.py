@@ -103,12 +103,14 @@ def status_section() -> None:
 # --------------------------------------------------------------------------------------------- import
 def _prepare(data: bytes, name: str, *, kind: str, crs, encoding, swap, layer, mapping: dict) -> object:
     """``importer.prepare`` once per file and choice in this session (the preview or the refusal)."""
-    key = (hashlib.sha256(data).hexdigest(), name, kind, crs, encoding, swap, layer, tuple(sorted(mapping.items())))
+    uploader = auth_ui.current_user()
+    key = (hashlib.sha256(data).hexdigest(), name, kind, crs, encoding, swap, layer, tuple(sorted(mapping.items())),
+           uploader)
     cached = st.session_state.get("_data_prepared")
     if cached is None or cached[0] != key:
         try:
-            result = importer.prepare(data, name, kind=kind, mapping=mapping or None, crs=crs, swap_xy=swap,
-                                      encoding=encoding, layer=layer)
+            result = importer.prepare(data, name, kind=kind, user=uploader, mapping=mapping or None, crs=crs,
+                                      swap_xy=swap, encoding=encoding, layer=layer)
         except JiugaiError as exc:
             result = exc
         st.session_state["_data_prepared"] = (key, result)
@@ -302,11 +304,13 @@ def reports_section() -> None:
                               key=f"report_file_{st.session_state.get('report_upload_n', 0)}")
     if filled is not None:
         data = filled.getvalue()
-        key = (hashlib.sha256(data).hexdigest(), county, week, state.data_version())
+        uploader = auth_ui.current_user()
+        key = (hashlib.sha256(data).hexdigest(), county, week, state.data_version(), uploader)
         cached = st.session_state.get("_report_prepared")
         if cached is None or cached[0] != key:
             try:
-                result = reports.prepare_report(state.cursor(), data, filled.name, county_code=county, report_date=week)
+                result = reports.prepare_report(state.cursor(), data, filled.name, county_code=county, report_date=week,
+                                                user=uploader)
             except JiugaiError as exc:
                 result = exc
             st.session_state["_report_prepared"] = cached = (key, result)

@@ -70,7 +70,7 @@ if parcel:
 st.subheader(t("idle.map"))
 st.caption(t("idle.map_hint"))
 maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], on_change=on_map_click)
-map_downloads(m, f"idle_land_map_{distance}m", title=t("idle.map_title", distance=distance))
+map_downloads(m, f"idle_land_map_{distance}m", key="idle-map", title=t("idle.map_title", distance=distance))
 
 if not ranked:
     st.info(t("idle.none"))

@@ -71,7 +71,7 @@ maps.add_compounds(
 maps.add_facilities(m, view.facilities)
 st.subheader(t("living.map", type=type_name))
 maps.render(m, key="living_map")
-map_downloads(m, f"living_circle_{ftype}", title=t("living.map", type=type_name))
+map_downloads(m, f"living_circle_{ftype}", key="living-map", title=t("living.map", type=type_name))
 
 st.subheader(t("living.lacking", tier=tier_name, type=type_name))
 lacking = cs.lacking_table(lc, ftype, tier)

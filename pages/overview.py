@@ -85,7 +85,7 @@ with map_slot:
                 on_change=on_map_click)
 if meeting:
     st.stop()
-map_downloads(m, f"overview_map_{as_of}", title=t("overview.map_title", indicator=t(f"overview.ind.{indicator}")))
+map_downloads(m, f"overview_map_{as_of}", key="overview-map", title=t("overview.map_title", indicator=t(f"overview.ind.{indicator}")))
 
 st.subheader(t("overview.ranking"))
 fig, data = cs.ranking_figure(progress, indicator, selected=unit or None)

@@ -95,16 +95,16 @@ def run(rows: int) -> list[dict]:
                         "rows": rows, "seconds": None, "peak_mb": round(_peak_mb(), 1)})
 
         preview = step("prepare GBK shapefile, CRS+encoding detected", lambda: importer.prepare(
-            shp, "小区.zip", kind="compounds"), n=rows)
+            shp, "小区.zip", kind="compounds", user=OPERATOR), n=rows)
         assert preview.n_valid == rows and preview.crs.epsg == 4548 and preview.encoding == "GBK"
-        step("prepare CSV lon/lat", lambda: importer.prepare(csv, "小区.csv", kind="compounds"), n=rows)
+        step("prepare CSV lon/lat", lambda: importer.prepare(csv, "小区.csv", kind="compounds", user=OPERATOR), n=rows)
         step("commit (replace compounds, plans rebuilt)", lambda: importer.commit(con, preview, user=OPERATOR), n=rows)
         step("undo_last_import", lambda: importer.undo_last_import(con, user=OPERATOR))
 
         week = date(2021, 1, 8)
         template = step("weekly report template (任城)", lambda: reports.report_template(con, "370811", week))
         report = step("prepare_report", lambda: reports.prepare_report(con, template, "t.xlsx", county_code="370811",
-                                                                       report_date=week))
+                                                                       report_date=week, user=OPERATOR))
         step("submit_report", lambda: reports.submit_report(con, report, user=OPERATOR), n=report.n_rows)
 
         for fmt in backup.FORMATS:

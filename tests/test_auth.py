@@ -432,7 +432,8 @@ def test_signed_in_county_editor_cannot_store_another_countys_report(tmp_path):
         zoucheng = auth.authenticate(con, "zoucheng", "editor-password-2")
         week = date(2021, 1, 8)
         data = reports.report_template(con, "370811", week)
-        preview = reports.prepare_report(con, data, "任城周报.xlsx", county_code="370811", report_date=week)
+        preview = reports.prepare_report(con, data, "任城周报.xlsx", county_code="370811", report_date=week,
+                                         user=rencheng)
         count = "SELECT count(*) FROM progress_reports WHERE report_date = DATE '2021-01-08'"
         with pytest.raises(PermissionDenied, match=r"'zoucheng' may write only for county '370883', not '370811'"):
             reports.submit_report(con, preview, user=zoucheng)

@@ -58,7 +58,7 @@ def test_export_restore_round_trip(con, fmt):
     assert manifest["tables"]["compounds"]["rows"] == 975 and manifest["data_format"] == fmt
     assert manifest["created_by"] == "admin" and "users" not in manifest["tables"]
     # Change the data, then restore: every data table is back exactly.
-    importer.commit(con, importer.prepare(csv_bytes(attribute_table("lonlat")), "x.csv", kind="compounds"),
+    importer.commit(con, importer.prepare(csv_bytes(attribute_table("lonlat")), "x.csv", kind="compounds", user=ADMIN),
                     user=ADMIN)
     assert backup.table_checksums(con) != before
     result = backup.restore_backup(con, data, user=ADMIN, file_name=f"backup.{fmt}.zip")

@@ -53,7 +53,8 @@ IMPORT_WRITER = textwrap.dedent(
 
     path, hold, upload = sys.argv[1], sys.argv[2] == "hold", sys.argv[3]
     con = store.connect(path)
-    preview = importer.prepare(open(upload, "rb").read(), "parcels.geojson", kind="parcels")
+    preview = importer.prepare(open(upload, "rb").read(), "parcels.geojson", kind="parcels",
+                                user=User("fault-test", "admin"))
     assert preview.n_invalid == 0, preview.problems
     insert_frame = importer.insert_frame
     in_transaction = write.in_transaction

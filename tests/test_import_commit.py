@@ -45,7 +45,7 @@ def _rows(con, table: str) -> list[tuple]:
 def test_replace_then_undo_restores_exact_rows(con):
     tables = ("compounds", "buildings", "funding", "progress_reports", "annual_plans", "dataset_info")
     before = {t: _rows(con, t) for t in tables}
-    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "real.csv", kind="compounds")
+    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "real.csv", kind="compounds", user=ADMIN)
     impact = importer.stored_impact(con, preview)
     assert impact["stored_rows"] == DEMO_COMPOUNDS and impact["ids_already_stored"] == 0
     assert impact["replace_removes_progress_reports"] == len(before["progress_reports"])
@@ -72,7 +72,7 @@ def test_replace_then_undo_restores_exact_rows(con):
 def test_append_adds_and_undo_removes(con):
     before = _rows(con, "compounds")
     plans_before = _rows(con, "annual_plans")
-    preview = importer.prepare(xlsx_bytes(attribute_table("xy_swapped")), "more.xlsx", kind="compounds")
+    preview = importer.prepare(xlsx_bytes(attribute_table("xy_swapped")), "more.xlsx", kind="compounds", user=ADMIN)
     result = importer.commit(con, preview, user=ADMIN, mode="append")
     assert result.removed == {} and result.rows_written == 3
     assert con.execute("SELECT count(*) FROM compounds").fetchone()[0] == DEMO_COMPOUNDS + 3
@@ -88,12 +88,12 @@ def test_undo_is_newest_first_and_recorded(con):
     """Two imports, two undos: each undo returns to the state before its import; all four are in the log."""
     start = _rows(con, "compounds")
     first = importer.commit(con, importer.prepare(csv_bytes(attribute_table("lonlat")), "a.csv",
-                                                  kind="compounds"), user=ADMIN)
+                                                  kind="compounds", user=ADMIN), user=ADMIN)
     after_first = _rows(con, "compounds")
     frame = attribute_table("lonlat")
     frame["户数"] = [1000, 1000, 1000]
     frame["建筑面积"] = [90_000.0, 90_000.0, 90_000.0]
-    second = importer.commit(con, importer.prepare(csv_bytes(frame), "b.csv", kind="compounds"), user=ADMIN)
+    second = importer.commit(con, importer.prepare(csv_bytes(frame), "b.csv", kind="compounds", user=ADMIN), user=ADMIN)
     assert importer.undo_candidate(con)["import_id"] == second.import_id
     assert importer.undo_last_import(con, user=ADMIN).undone_import_id == second.import_id
     assert _rows(con, "compounds") == after_first
@@ -110,7 +110,7 @@ def test_undo_is_newest_first_and_recorded(con):
 def test_undo_depth(con, monkeypatch):
     monkeypatch.setattr(settings, "UNDO_DEPTH", 2)
     data = csv_bytes(attribute_table("lonlat"))
-    ids = [importer.commit(con, importer.prepare(data, f"{i}.csv", kind="compounds"), user=ADMIN).import_id
+    ids = [importer.commit(con, importer.prepare(data, f"{i}.csv", kind="compounds", user=ADMIN), user=ADMIN).import_id
            for i in range(3)]
     assert con.execute("SELECT count(DISTINCT import_id) FROM undo_compounds").fetchone()[0] == 2
     importer.undo_last_import(con, user=ADMIN)
@@ -127,7 +127,7 @@ def test_parcels_area_from_polygons_and_types(con):
         "地块编号": ["P-1", "P-2"], "资源类型": ["闲置土地", "空置楼宇"], "权属": ["国有", "企业"],
         "现状用途": ["工业用地", "火星用途"],
     }, geometry=[shapely.box(x, y, x + 50, y + 40), shapely.box(x + 200, y, x + 230, y + 30)], crs=4548)
-    preview = importer.prepare(gpkg_bytes(gdf, layer="parcels"), "parcels.gpkg", kind="parcels")
+    preview = importer.prepare(gpkg_bytes(gdf, layer="parcels"), "parcels.gpkg", kind="parcels", user=ADMIN)
     assert [round(a) for a in preview.rows["area_m2"]] == [2000, 900]
     assert preview.rows["parcel_type"].tolist() == ["闲置用地", "空置房屋"]
     assert preview.rows["county_code"].tolist() == ["370811", "370811"]
@@ -146,7 +146,7 @@ def test_facilities_points_and_types(con):
         "设施类型": ["日间照料", "幼儿园", "clinic", "Sports ground"],
         "经度": [116.590, 116.591, 116.592, 116.593], "纬度": [35.415, 35.416, 35.417, 35.418],
     })
-    preview = importer.prepare(csv_bytes(frame), "facilities.csv", kind="facilities")
+    preview = importer.prepare(csv_bytes(frame), "facilities.csv", kind="facilities", user=ADMIN)
     assert preview.rows["facility_type"].tolist() == ["elderly_care", "kindergarten", "clinic", "sports"]
     assert preview.rows["id"].tolist() == ["370811-F00002", "370811-F00003", "370811-F00004", "370811-F00005"]
     assert preview.n_valid == 4
@@ -164,7 +164,7 @@ def test_rejected_commit_leaves_no_trace(con):
     frame = attribute_table("lonlat")
     frame["小区编号"] = ["370811-2020-001", "NEW-1", "NEW-2"]  # the first id is a demo compound
     with pytest.raises(ValueError, match=r"1 id\(s\) of 'clash\.csv' are already stored"):
-        importer.commit(con, importer.prepare(csv_bytes(frame), "clash.csv", kind="compounds"), user=ADMIN,
+        importer.commit(con, importer.prepare(csv_bytes(frame), "clash.csv", kind="compounds", user=ADMIN), user=ADMIN,
                         mode="append")
     assert backup.table_checksums(con, tables) == before
 
@@ -176,7 +176,7 @@ def test_conflicting_concurrent_write_stores_nothing(con):
     other.execute("DELETE FROM compounds WHERE id = (SELECT min(id) FROM compounds)")
     tables = ("compounds", "audit_log", "import_batches", "undo_compounds")
     before = backup.table_checksums(con, tables)
-    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "a.csv", kind="compounds")
+    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "a.csv", kind="compounds", user=ADMIN)
     with pytest.raises(DataError, match=r"Another write to the same data was in progress, so nothing was stored"):
         importer.commit(con, preview, user=ADMIN)
     other.execute("ROLLBACK")

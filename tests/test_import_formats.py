@@ -76,7 +76,7 @@ GOOD = {
 @pytest.mark.parametrize("name", list(GOOD))
 def test_good_file_imports_known_rows(name, con):
     build, file_name, options, (epsg, crs_source, swapped, encoding, encoding_source) = GOOD[name]
-    preview = importer.prepare(build(), file_name, kind="compounds", **options)
+    preview = importer.prepare(build(), file_name, kind="compounds", user=ADMIN, **options)
     # What was assumed is known before anything is stored.
     assert (preview.crs.epsg, preview.crs.source, preview.crs.swapped) == (epsg, crs_source, swapped)
     assert (preview.encoding, preview.encoding_source) == (encoding, encoding_source)
@@ -111,8 +111,8 @@ def test_good_file_imports_known_rows(name, con):
 def test_gcj02_matters(con):
     """Undeclared GCJ-02 degrees land about 500 m from the truth; declared, they are converted back."""
     data = csv_bytes(attribute_table("gcj02"))
-    plain = importer.prepare(data, "amap.csv", kind="compounds")
-    declared = importer.prepare(data, "amap.csv", kind="compounds", crs="gcj02")
+    plain = importer.prepare(data, "amap.csv", kind="compounds", user=ADMIN)
+    declared = importer.prepare(data, "amap.csv", kind="compounds", user=ADMIN, crs="gcj02")
     assert plain.crs.gcj02 is False and declared.crs.gcj02 is True
     want_lon, want_lat = expected_centroids_wgs84()[0]
     off = GEOD.inv(plain.rows.geometry.iloc[0].x, plain.rows.geometry.iloc[0].y, want_lon, want_lat)[2]
@@ -122,10 +122,10 @@ def test_gcj02_matters(con):
 
 def test_declared_crs_overrides_detection():
     """Declaring EPSG:4548 for the swapped survey table still swaps x/y (detected) but uses the declared CRS."""
-    preview = importer.prepare(xlsx_bytes(attribute_table("xy_swapped")), "s.xlsx", kind="compounds", crs=4548)
+    preview = importer.prepare(xlsx_bytes(attribute_table("xy_swapped")), "s.xlsx", kind="compounds", crs=4548, user=ADMIN)
     assert (preview.crs.epsg, preview.crs.source, preview.crs.swapped) == (4548, "declared", True)
     forced = importer.prepare(xlsx_bytes(attribute_table("xy_swapped")), "s.xlsx", kind="compounds", crs=4548,
-                              swap_xy=False)
+                              swap_xy=False, user=ADMIN)
     # Not swapped, the northing is read as an easting: far outside Jining, every row refused.
     assert forced.n_valid == 0 and set(forced.problems.code) >= {"outside_jining"}
 
@@ -135,9 +135,9 @@ def test_remap_changes_one_field():
     frame = attribute_table("lonlat")
     frame["改造户数"] = [1, 2, 3]
     data = csv_bytes(frame)
-    preview = importer.prepare(data, "c.csv", kind="compounds")
+    preview = importer.prepare(data, "c.csv", kind="compounds", user=ADMIN)
     assert preview.mapping["households"] == "户数"
-    changed = importer.remap(preview, data, {"households": "改造户数"})
+    changed = importer.remap(preview, data, {"households": "改造户数"}, user=ADMIN)
     assert changed.rows["households"].tolist() == [1, 2, 3]
     assert "户数" in changed.ignored_columns
 
@@ -147,7 +147,7 @@ def test_units_in_headers_are_converted():
     frame = attribute_table("lonlat").rename(columns={"建筑面积": "建筑面积（万㎡）"})
     frame["建筑面积（万㎡）"] = [1.0, 0.7, 1.8]
     frame["计划投资（元）"] = [3_000_000, 2_100_000, 5_400_000]
-    preview = importer.prepare(xlsx_bytes(frame), "units.xlsx", kind="compounds")
+    preview = importer.prepare(xlsx_bytes(frame), "units.xlsx", kind="compounds", user=ADMIN)
     assert preview.rows["floor_area_m2"].tolist() == [10_000.0, 7_000.0, 18_000.0]
     assert np.allclose(preview.rows["invest_planned_wan"].astype(float), [300.0, 210.0, 540.0])
 
@@ -164,20 +164,20 @@ def test_two_shapefiles_in_one_zip_choose_layer():
             for info in source.infolist():
                 out.writestr(info, source.read(info))
     data = buf.getvalue()
-    preview = importer.prepare(data, "two.zip", kind="compounds")
+    preview = importer.prepare(data, "two.zip", kind="compounds", user=ADMIN)
     assert preview.layers == ["a", "b"] and preview.layer == "a" and preview.n_rows == 3
-    assert importer.prepare(data, "two.zip", kind="compounds", layer="b").n_rows == 1
+    assert importer.prepare(data, "two.zip", kind="compounds", user=ADMIN, layer="b").n_rows == 1
 
 
 def test_file_crs_without_epsg_code_and_other_datums(con):
     """A .prj with a local Transverse Mercator (no EPSG code) and one in Xi'an 1980 are taken from the file."""
     local = pyproj.CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=116.5 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m")
     gdf = compounds_4548().to_crs(local)
-    preview = importer.prepare(shapefile_zip(gdf, prj=True), "local.zip", kind="compounds")
+    preview = importer.prepare(shapefile_zip(gdf, prj=True), "local.zip", kind="compounds", user=ADMIN)
     assert preview.crs.epsg is None and preview.crs.source == "file" and preview.crs.wkt
     importer.commit(con, preview, user=ADMIN)
     rows = con.execute("SELECT ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM compounds ORDER BY id").fetchall()
     for (lon, lat), (want_lon, want_lat) in zip(rows, expected_centroids_wgs84()):
         assert GEOD.inv(lon, lat, want_lon, want_lat)[2] < 0.05
-    xian80 = importer.prepare(shapefile_zip(compounds_4548().to_crs(2384), prj=True), "xian80.zip", kind="compounds")
+    xian80 = importer.prepare(shapefile_zip(compounds_4548().to_crs(2384), prj=True), "xian80.zip", kind="compounds", user=ADMIN)
     assert (xian80.crs.epsg, xian80.crs.source, xian80.n_valid) == (2384, "file", 3)

@@ -249,7 +249,7 @@ def test_bad_file_is_refused_and_nothing_changes(name, con, monkeypatch):
     data, file_name = build()
     before = backup.table_checksums(con, all_tables(con))
     with pytest.raises(ImportRejected, match=message) as caught:
-        importer.commit(con, importer.prepare(data, file_name, kind=target, **options), user=ADMIN)
+        importer.commit(con, importer.prepare(data, file_name, kind=target, user=ADMIN, **options), user=ADMIN)
     assert caught.value.kind == kind
     if name in EXPECTED_CODES:
         assert {p["code"] for p in caught.value.problems} >= EXPECTED_CODES[name]
@@ -260,7 +260,7 @@ def test_bad_file_is_refused_and_nothing_changes(name, con, monkeypatch):
 def test_bad_rows_are_reported_row_by_row():
     """The row-level report names the source row (CSV line: header is line 1), field, problem and value."""
     preview = importer.prepare(_with(户数=[-5, 80, 200], 建成年代=["九十年代", 1998, 2003]), "bad.csv",
-                               kind="compounds")
+                               kind="compounds", user=ADMIN)
     errors = preview.problems[preview.problems.severity == "error"]
     assert errors[["row", "field", "code", "value"]].values.tolist() == [
         [2, "built_year", "not_a_number", "九十年代"],
@@ -273,7 +273,7 @@ def test_valid_rows_only(con):
     """With ``only_valid`` the two good rows land and the bad one is counted as rejected; undo restores."""
     data = _with(户数=[-5, 80, 200])
     before = backup.table_checksums(con, ("compounds", "annual_plans"))
-    result = importer.commit(con, importer.prepare(data, "bad.csv", kind="compounds"), user=ADMIN, only_valid=True)
+    result = importer.commit(con, importer.prepare(data, "bad.csv", kind="compounds", user=ADMIN), user=ADMIN, only_valid=True)
     assert (result.rows_written, result.rows_rejected) == (2, 1)
     assert con.execute("SELECT list(id ORDER BY id) FROM compounds").fetchone()[0] == ["JN-002", "JN-003"]
     importer.undo_last_import(con, user=ADMIN)
@@ -286,7 +286,7 @@ def test_valid_rows_only(con):
     (EDITOR_RENCHENG, r"User 'rencheng' \(role 'county_editor'\) may not import"),
 ])
 def test_import_needs_permission(user, message, con):
-    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "ok.csv", kind="compounds")
+    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "ok.csv", kind="compounds", user=ADMIN)
     before = backup.table_checksums(con, all_tables(con))
     with pytest.raises(PermissionDenied, match=message):
         importer.commit(con, preview, user=user)
@@ -297,21 +297,21 @@ def test_import_needs_permission(user, message, con):
 
 def test_append_refuses_stored_ids(con):
     data = csv_bytes(attribute_table("lonlat"))
-    importer.commit(con, importer.prepare(data, "first.csv", kind="compounds"), user=ADMIN, mode="append")
+    importer.commit(con, importer.prepare(data, "first.csv", kind="compounds", user=ADMIN), user=ADMIN, mode="append")
     before = backup.table_checksums(con, all_tables(con))
     with pytest.raises(ImportRejected, match=r"3 id\(s\) of 'again\.csv' are already stored \(e\.g\. 'JN-001'\)") as caught:
-        importer.commit(con, importer.prepare(data, "again.csv", kind="compounds"), user=ADMIN, mode="append")
+        importer.commit(con, importer.prepare(data, "again.csv", kind="compounds", user=ADMIN), user=ADMIN, mode="append")
     assert caught.value.kind == "conflict" and [p["row"] for p in caught.value.problems] == [2, 3, 4]
     with pytest.raises(ImportRejected, match=r"Every id of 'again\.csv' is already stored"):
-        importer.commit(con, importer.prepare(data, "again.csv", kind="compounds"), user=ADMIN, mode="append",
+        importer.commit(con, importer.prepare(data, "again.csv", kind="compounds", user=ADMIN), user=ADMIN, mode="append",
                         only_valid=True)
     assert backup.table_checksums(con, all_tables(con)) == before
     importer.undo_last_import(con, user=ADMIN)
 
 
 def test_unknown_mode_and_kind(con):
-    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "ok.csv", kind="compounds")
+    preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "ok.csv", kind="compounds", user=ADMIN)
     with pytest.raises(ValueError, match=r"`mode` was 'merge' but must be one of \('replace', 'append'\)"):
         importer.commit(con, preview, user=ADMIN, mode="merge")
     with pytest.raises(ValueError, match=r"`kind` was 'roads' but must be one of"):
-        importer.prepare(b"x", "x.csv", kind="roads")
+        importer.prepare(b"x", "x.csv", kind="roads", user=ADMIN)

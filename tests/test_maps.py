@@ -298,7 +298,23 @@ def test_map_renders_once_after_streamlit_folium(hostile_compounds):
     assert after.count('class="folium-map"') == before.count('class="folium-map"') == 1
     assert after.count("L.map(") == 1
     assert after.count(".addData(") == before.count(".addData(") == 1
-    assert abs(len(after) - len(before)) < 2_000  # same content, shorter element names
+    assert abs(len(after) - len(before)) < 2_000  # same content
+
+
+def test_map_rendered_after_streamlit_folium_defines_every_layer_it_adds(demo_layers):
+    """What the HTML/PNG download renders after the page showed the map refers only to variables it defines."""
+    m = maps.base_map(demo_layers["counties"], basemap="none", show_notice=False)
+    maps.add_counties(m, demo_layers["counties"], values=pd.Series({"370811": 1.0, "370812": 0.5}), clickable=True)
+    maps.add_compounds(m, demo_layers["compounds"], as_points="auto")
+    maps.render(m, key="test_map")
+    page = m.get_root().render()
+    declared = set(re.findall(r"\b(?:var|let|const) ([a-z_]+_[0-9a-f]{32})\b", page))
+    used = set(re.findall(r"\b([a-z_]+_[0-9a-f]{32})\b", page))
+    layers = {name for name in declared if name.startswith("geo_json_")}
+    assert len(layers) == 3  # counties, compound dots, compound outlines
+    assert used - declared == set()  # no reference to a layer of an earlier render
+    for layer in layers:
+        assert len(re.findall(rf"\b{layer}\.addTo\(", page)) <= 1
 
 
 def test_selected_county_outline_lets_clicks_through(demo_layers):

@@ -92,7 +92,7 @@ def test_round_trip_is_seen_by_county_progress(con):
                 "invest_done_wan": 120.5, "parking_spaces": 12},
         second: {"status": "已立项", "approved_date": "2021-01-05"},
     })
-    preview = reports.prepare_report(con, filled, "任城周报.xlsx", county_code=RENCHENG, report_date=WEEK)
+    preview = reports.prepare_report(con, filled, "任城周报.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
     assert preview.n_errors == 0 and preview.n_rows == len(rest) + 2 and preview.replaces == 0
     result = reports.submit_report(con, preview, user=EDITOR_RENCHENG)
     assert (result.rows_written, result.rows_replaced) == (len(rest) + 2, 0)
@@ -117,13 +117,13 @@ def test_reupload_replaces_with_history_and_undo(con):
     first, *_ = _batch(con)
     template = reports.report_template(con, RENCHENG, WEEK)
     one = _fill(template, {first: {"status": "已立项", "approved_date": date(2021, 1, 4)}})
-    reports.submit_report(con, reports.prepare_report(con, one, "v1.xlsx", county_code=RENCHENG, report_date=WEEK),
+    reports.submit_report(con, reports.prepare_report(con, one, "v1.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN),
                           user=EDITOR_RENCHENG)
     after_first = con.execute("SELECT * FROM progress_reports WHERE report_date = ? ORDER BY compound_id",
                               [WEEK]).fetchdf()
     two = _fill(template, {first: {"status": "已开工", "approved_date": date(2021, 1, 4),
                                    "start_date": date(2021, 1, 6)}})
-    preview = reports.prepare_report(con, two, "v2.xlsx", county_code=RENCHENG, report_date=WEEK)
+    preview = reports.prepare_report(con, two, "v2.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
     assert preview.replaces == len(after_first)
     result = reports.submit_report(con, preview, user=ADMIN)
     assert result.rows_replaced == len(after_first)
@@ -151,7 +151,7 @@ def test_reupload_replaces_with_history_and_undo(con):
 def test_only_own_county(con, user, message):
     """A county editor cannot store another county's report even by calling the write function directly."""
     data = reports.report_template(con, RENCHENG, WEEK)
-    preview = reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=WEEK)
+    preview = reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
     before = backup.table_checksums(con, all_tables(con))
     with pytest.raises(PermissionDenied, match=message):
         reports.submit_report(con, preview, user=user)
@@ -165,7 +165,7 @@ def test_only_own_county(con, user, message):
 def test_forged_rows_refused_at_write(con):
     """Rows of another county slipped into a preview for one's own county are refused at the write."""
     data = reports.report_template(con, RENCHENG, WEEK)
-    preview = reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=WEEK)
+    preview = reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
     preview.county_code = "370883"
     before = backup.table_checksums(con, all_tables(con))
     with pytest.raises(ImportRejected, match=r"rows of compounds outside county 370883"):
@@ -176,9 +176,9 @@ def test_forged_rows_refused_at_write(con):
 def test_wrong_template_is_refused(con):
     data = reports.report_template(con, RENCHENG, WEEK)
     with pytest.raises(ImportRejected, match=r"is the template of county 370811 for 2021-01-08, but county 370883"):
-        reports.prepare_report(con, data, "t.xlsx", county_code="370883", report_date=WEEK)
+        reports.prepare_report(con, data, "t.xlsx", county_code="370883", report_date=WEEK, user=ADMIN)
     with pytest.raises(ImportRejected, match=r"but county 370811 and 2021-01-15 were chosen"):
-        reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=date(2021, 1, 15))
+        reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=date(2021, 1, 15), user=ADMIN)
 
 
 def test_not_a_report(con):
@@ -188,10 +188,10 @@ def test_not_a_report(con):
     buf = io.BytesIO()
     wb.save(buf)
     with pytest.raises(ImportRejected, match=r"has no 小区编号 \(compound id\) and 状态 \(status\) columns") as caught:
-        reports.prepare_report(con, buf.getvalue(), "other.xlsx", county_code=RENCHENG, report_date=WEEK)
+        reports.prepare_report(con, buf.getvalue(), "other.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
     assert caught.value.kind == "mapping"
     with pytest.raises(ImportRejected, match=r"is empty \(0 bytes\)"):
-        reports.prepare_report(con, b"", "none.xlsx", county_code=RENCHENG, report_date=WEEK)
+        reports.prepare_report(con, b"", "none.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
 
 
 def test_row_errors_are_reported(con):
@@ -204,7 +204,7 @@ def test_row_errors_are_reported(con):
         fourth: {"parking_spaces": -3},
     }, drop=(_batch(con)[4],), extra=[["NO-SUCH-ID", None, None, None, None, None, "未开工"],
                                       [other, None, None, None, None, None, "未开工"]])
-    preview = reports.prepare_report(con, filled, "bad.xlsx", county_code=RENCHENG, report_date=WEEK)
+    preview = reports.prepare_report(con, filled, "bad.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
     errors = preview.problems[preview.problems.severity == "error"]
     found = {(cid, code) for cid, code in zip(errors["value"], errors["code"])}
     assert ("差不多了", "unknown_value") in found
@@ -224,7 +224,7 @@ def test_plain_workbook_without_meta_is_accepted(con):
     frame = pd.DataFrame({"小区编号": ids, "状态": ["未开工"] * len(ids), "累计完成投资（万元）": [0] * len(ids)})
     buf = io.BytesIO()
     frame.to_excel(buf, index=False)
-    preview = reports.prepare_report(con, buf.getvalue(), "own.xlsx", county_code=RENCHENG, report_date=WEEK)
+    preview = reports.prepare_report(con, buf.getvalue(), "own.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
     assert preview.from_template is False and preview.n_errors == 0
     assert reports.submit_report(con, preview, user=EDITOR_RENCHENG).rows_written == len(ids)
     demo_weeks = con.execute("SELECT count(DISTINCT report_date) FROM progress_reports WHERE source = 'demo'"

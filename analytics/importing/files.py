@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import re
+import sqlite3
 import tempfile
 import warnings
 import zipfile
@@ -18,12 +19,14 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
+from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pyogrio
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._reader import WorkSheetParser
 from pyproj import CRS
 
 from analytics import settings
@@ -185,14 +188,15 @@ def _member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def open_zip(data: bytes, file_name: str) -> zipfile.ZipFile:
+def open_zip(data: bytes, file_name: str, *, max_total_mb: float | None = None) -> zipfile.ZipFile:
     """Open ``data`` as a zip archive and check every member before anything is extracted.
 
     Refused: not a zip or truncated; more than ``settings.ZIP_MAX_MEMBERS`` members; more than
-    ``settings.ZIP_MAX_TOTAL_MB`` uncompressed; a member larger than ``settings.ZIP_RATIO_MIN_MB`` that
-    expands more than ``settings.ZIP_MAX_RATIO`` times; absolute or ``..`` paths; symbolic links;
-    encrypted members.
+    ``max_total_mb`` (default ``settings.ZIP_MAX_TOTAL_MB``, near the upload limit) uncompressed in
+    total; a member larger than ``settings.ZIP_RATIO_MIN_MB`` that expands more than
+    ``settings.ZIP_MAX_RATIO`` times; absolute or ``..`` paths; symbolic links; encrypted members.
     """
+    max_total_mb = settings.ZIP_MAX_TOTAL_MB if max_total_mb is None else max_total_mb
     if not data.startswith(ZIP_MAGIC):
         raise ImportRejected(f"{file_name!r} is not a zip archive (it does not start like one).", kind="unreadable")
     try:
@@ -209,7 +213,13 @@ def open_zip(data: bytes, file_name: str) -> zipfile.ZipFile:
             "zip only the layer to import.",
             kind="zip_unsafe",
         )
-    total = 0
+    total = sum(info.file_size for info in infos)
+    if total > max_total_mb * MB:
+        raise ImportRejected(
+            f"{file_name!r} would expand to {total / MB:.0f} MB but at most {max_total_mb:g} MB "
+            "are accepted; split the data into smaller files.",
+            kind="zip_unsafe",
+        )
     for info in infos:
         name = info.filename
         parts = re.split(r"[\\/]+", name)
@@ -230,7 +240,6 @@ def open_zip(data: bytes, file_name: str) -> zipfile.ZipFile:
                 f"{file_name!r} contains the encrypted file {_member_name(info)!r}; zip it without a password.",
                 kind="zip_unsafe",
             )
-        total += info.file_size
         if info.file_size > settings.ZIP_RATIO_MIN_MB * MB and info.file_size > settings.ZIP_MAX_RATIO * max(
             info.compress_size, 1
         ):
@@ -239,12 +248,6 @@ def open_zip(data: bytes, file_name: str) -> zipfile.ZipFile:
                 f"times (limit {settings.ZIP_MAX_RATIO}); it looks like a zip bomb and was not extracted.",
                 kind="zip_unsafe",
             )
-    if total > settings.ZIP_MAX_TOTAL_MB * MB:
-        raise ImportRejected(
-            f"{file_name!r} would expand to {total / MB:.0f} MB but at most {settings.ZIP_MAX_TOTAL_MB} MB "
-            "are accepted.",
-            kind="zip_unsafe",
-        )
     return archive
 
 
@@ -362,14 +365,29 @@ def _shapefile_encoding(dbf: bytes, cpg: bytes | None, file_name: str, *, encodi
 
 
 def _read_gis(path: Path, file_name: str, *, layer: str | None = None, encoding: str | None = None) -> gpd.GeoDataFrame:
-    """Read a GIS file with pyogrio; any reader error becomes ``ImportRejected``."""
+    """Read a GIS file with pyogrio; any reader error becomes ``ImportRejected``.
+
+    The feature count is checked first and at most ``settings.IMPORT_MAX_ROWS`` + 1 features are read, so a
+    layer of millions of features is refused without being loaded.
+    """
+    errors = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+              pyogrio.errors.GeometryError, pyogrio.errors.CRSError, UnicodeDecodeError, RuntimeError,
+              ValueError, OSError)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
-                pyogrio.errors.GeometryError, pyogrio.errors.CRSError, UnicodeDecodeError, RuntimeError,
-                ValueError, OSError) as exc:
+            count = pyogrio.read_info(path, layer=layer, encoding=encoding).get("features", -1)
+            if count is not None and count > settings.IMPORT_MAX_ROWS:
+                raise ImportRejected(
+                    f"{file_name!r} has {count:,} features, more than {settings.IMPORT_MAX_ROWS:,}; split it into "
+                    "smaller files.",
+                    kind="too_large",
+                )
+            frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding,
+                                           max_features=settings.IMPORT_MAX_ROWS + 1)
+        except ImportRejected:
+            raise
+        except errors as exc:
             detail = str(exc).split("\n")[0][:200]
             raise ImportRejected(
                 f"{file_name!r} could not be read ({detail}); it may be truncated or not what its name says.",
@@ -450,12 +468,33 @@ def _read_geojson(data: bytes, file_name: str, *, encoding: str | None) -> RawTa
     )
 
 
+def _gpkg_tables(path: Path, file_name: str) -> set[str]:
+    """Names of the GeoPackage's real tables (not views, triggers or virtual tables).
+
+    A layer that is a view runs its SQL when read — a recursive one produces millions of rows from a few
+    bytes — so only tables are read. The file is opened read-only and nothing in it is executed.
+    """
+    try:
+        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'")
+            return {str(name) for (name,) in rows.fetchall()}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise ImportRejected(
+            f"{file_name!r} could not be opened as a GeoPackage ({str(exc)[:160]}); it may be truncated.",
+            kind="unreadable",
+        ) from None
+
+
 def _read_gpkg(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
     if not data.startswith(SQLITE_MAGIC):
         raise ImportRejected(f"{file_name!r} is not a GeoPackage (it is not an SQLite file).", kind="unreadable")
     with tempfile.TemporaryDirectory(prefix="jiugai-import-") as tmp:
         path = Path(tmp) / "upload.gpkg"
         path.write_bytes(data)
+        tables = _gpkg_tables(path, file_name)
         try:
             listed = pyogrio.list_layers(path)
         except (pyogrio.errors.DataSourceError, RuntimeError, OSError) as exc:
@@ -463,7 +502,14 @@ def _read_gpkg(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
                 f"{file_name!r} could not be opened as a GeoPackage ({str(exc)[:160]}); it may be truncated.",
                 kind="unreadable",
             ) from None
-        spatial = [str(name) for name, gtype in listed if gtype is not None]
+        layered = [str(name) for name, gtype in listed if gtype is not None]
+        spatial = [name for name in layered if name in tables]
+        if layer is not None and layer in layered and layer not in tables:
+            raise ImportRejected(
+                f"The layer {layer!r} of {file_name!r} is a view (a stored query), not a table; export it as a "
+                "table (in QGIS: Export → Save Features As) and upload that file.",
+                kind="unsafe",
+            )
         if not spatial:
             raise ImportRejected(f"{file_name!r} has no layer with geometry.", kind="no_geometry")
         chosen = layer if layer is not None else spatial[0]
@@ -517,16 +563,72 @@ def load_workbook(data: bytes, file_name: str) -> openpyxl.Workbook:
             "open it in Excel or WPS and save it as .xlsx again.",
             kind="unreadable",
         ) from None
+    except ParseError:
+        raise ImportRejected(
+            f"{file_name!r} is damaged: part of the workbook is not well-formed XML; open it in Excel or WPS and "
+            "save it as .xlsx again.",
+            kind="unreadable",
+        ) from None
 
 
-def sheet_rows(workbook: openpyxl.Workbook, sheet: str, file_name: str) -> list[tuple]:
-    """Every row of ``sheet`` as a tuple of cell values (at most ``settings.IMPORT_MAX_ROWS`` + 20 rows)."""
-    rows = []
+def _is_blank_value(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def sheet_rows(
+    workbook: openpyxl.Workbook,
+    sheet: str,
+    file_name: str,
+    *,
+    max_rows: int | None = None,
+    max_columns: int | None = None,
+) -> list[tuple]:
+    """Every row of ``sheet`` as a tuple of its cell values, up to its last value (blank rows as ``()``).
+
+    The sheet's declared dimension is ignored (it can claim 16,384 columns for a handful of cells) and
+    the limits apply while reading: a value beyond column ``max_columns`` (default
+    ``settings.IMPORT_MAX_COLUMNS``) or in a row after ``max_rows`` (default ``settings.IMPORT_MAX_ROWS``
+    + 20, room for title rows) refuses the file at once. Row ``i`` of the result is the sheet's row
+    ``i + 1``.
+    """
+    max_rows = settings.IMPORT_MAX_ROWS + 20 if max_rows is None else max_rows
+    max_columns = settings.IMPORT_MAX_COLUMNS if max_columns is None else max_columns
+    worksheet = workbook[sheet]
+    rows: list[tuple] = []
     try:
-        for row in workbook[sheet].iter_rows(values_only=True):
-            rows.append(row)
-            if len(rows) > settings.IMPORT_MAX_ROWS + 20:
-                break
+        # The read-only worksheet's own iterator pads every row to the declared dimension; its parser
+        # (the same one, used directly) yields only the cells the file holds.
+        with worksheet._get_source() as source:
+            parser = WorkSheetParser(source, worksheet._shared_strings, data_only=workbook.data_only,
+                                     epoch=workbook.epoch, date_formats=workbook._date_formats,
+                                     timedelta_formats=workbook._timedelta_formats)
+            for index, cells in parser.parse():
+                values = {c["column"]: c["value"] for c in cells if not _is_blank_value(c["value"])}
+                if not values:
+                    continue
+                width = max(values)
+                if width > max_columns:
+                    raise ImportRejected(
+                        f"Sheet {sheet!r} of {file_name!r} has a value in column {width} (row {index}): it has "
+                        f"{width} columns but at most {max_columns} are accepted; delete the unused columns.",
+                        kind="too_large",
+                    )
+                if index > max_rows:
+                    raise ImportRejected(
+                        f"Sheet {sheet!r} of {file_name!r} has values in row {index}: more than "
+                        f"{settings.IMPORT_MAX_ROWS:,} rows; split it into smaller files.",
+                        kind="too_large",
+                    )
+                rows.extend(() for _ in range(index - 1 - len(rows)))
+                rows.append(tuple(values.get(column) for column in range(1, width + 1)))
+    except ImportRejected:
+        raise
+    except ParseError:
+        raise ImportRejected(
+            f"Sheet {sheet!r} of {file_name!r} is damaged (its XML is not well-formed); open the workbook in "
+            "Excel or WPS and save it as .xlsx again.",
+            kind="unreadable",
+        ) from None
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, zlib.error, EOFError) as exc:
         raise ImportRejected(
             f"Sheet {sheet!r} of {file_name!r} could not be read ({type(exc).__name__}); save the workbook again.",
