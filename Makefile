@@ -31,7 +31,7 @@ prepare: $(STAMP)
 	$(PY) -m scripts.prepare
 
 demo: $(STAMP)
-	$(PY) -m analytics.demo --force
+	$(PY) -m scripts.demo --force
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -6,8 +6,11 @@ import warnings
 from collections.abc import Iterable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from analytics import settings
 from analytics.errors import CRSError, InputError
 
 
@@ -77,6 +80,66 @@ def check_range(value: float, name: str, low: float, high: float) -> None:
         raise InputError(f"`{name}` was {value!r} but must be between {low} and {high}.")
 
 
-def warn_centroids(name: str) -> None:
-    """Warn that polygons of ``name`` were reduced to centroids."""
-    warnings.warn(f"`{name}` polygons were reduced to their centroids.", UserWarning, stacklevel=3)
+def check_unique_ids(frame: pd.DataFrame, name: str, column: str = "id") -> None:
+    """Raise ``InputError`` if ``frame[column]`` has duplicates or missing values."""
+    ids = pd.Index(frame[column])
+    if ids.hasnans:
+        raise InputError(f"`{name}` has {int(ids.isna().sum())} row(s) without `{column}`; every row needs one.")
+    if not ids.is_unique:
+        raise InputError(
+            f"`{name}` has duplicate `{column}` values such as {ids[ids.duplicated()][0]!r}; they must be unique."
+        )
+
+
+def check_distance_m(value: object, name: str, *, high: float = settings.MAX_DISTANCE_LIMIT_M, low: float = 0) -> float:
+    """Return ``value`` as a float after checking it is a number between ``low`` and ``high`` metres."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InputError(f"`{name}` was {value!r} but must be a number of metres between {low:g} and {high:g}.")
+    check_range(value, name, low, high)
+    return float(value)
+
+
+def as_choices(value: object, name: str, allowed: Iterable[str]) -> list[str] | None:
+    """``None`` → ``None``; a string or an iterable of strings → a list, each checked against ``allowed``."""
+    if value is None:
+        return None
+    allowed = tuple(allowed)
+    values = [value] if isinstance(value, str) else list(value) if isinstance(value, Iterable) else None
+    if not values:
+        raise InputError(f"`{name}` was {value!r} but must be one or more of {allowed!r} (or None for all).")
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise InputError(f"`{name}` had {unknown[0]!r} but must be one or more of {allowed!r}.")
+    return values
+
+
+def check_county_code(value: object, name: str = "county_code") -> str | None:
+    """``None`` or a six-digit division code string (e.g. ``"370811"``)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 6 or not value.isdigit():
+        raise InputError(f"`{name}` was {value!r} but must be a six-digit county code such as '370811'.")
+    return value
+
+
+def warn_missing_geometries(gdf: gpd.GeoDataFrame, name: str, *, stacklevel: int = 2) -> np.ndarray:
+    """Mask of rows whose geometry is missing or empty; a ``UserWarning`` naming how many if any.
+
+    ``stacklevel`` counts from the caller of this function (1 = that caller), as ``warnings.warn`` does.
+    """
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad.any():
+        first = gdf["id"].iloc[int(np.flatnonzero(bad)[0])] if "id" in gdf.columns else int(np.flatnonzero(bad)[0])
+        warnings.warn(
+            f"`{name}` has {int(bad.sum())} row(s) without geometry (e.g. {first!r}); they were left out.",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return bad
+
+
+def drop_missing_geometries(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """``gdf`` without rows whose geometry is missing or empty, with a ``UserWarning`` naming how many."""
+    bad = warn_missing_geometries(gdf, name, stacklevel=3)
+    return gdf[~bad] if bad.any() else gdf

@@ -41,15 +41,16 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from analytics import settings
-from analytics.checks import check_gdf, check_range, check_same_crs
-from analytics.errors import InputError
-from analytics.idle_land import (
+from analytics._spatial import pairs_within_distance, parcel_area_m2
+from analytics.checks import (
     check_distance_m,
+    check_gdf,
+    check_range,
+    check_same_crs,
     check_unique_ids,
     drop_missing_geometries,
-    pairs_within_distance,
-    parcel_area_m2,
 )
+from analytics.errors import InputError
 from analytics.network import lines_crossing
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ def _empty(crs) -> gpd.GeoDataFrame:
 def find_clusters(
     compounds: gpd.GeoDataFrame,
     *,
-    gap_m: float = 100,
+    gap_m: float = settings.CLUSTER_GAP_M,
     same_county: bool = True,
     max_extent_m: float | None = None,
     min_size: int = 2,
@@ -263,7 +264,8 @@ def find_clusters(
         ``willingness_pct`` (0–100), ``county_code`` (when ``same_county``) and optionally ``tier``
         (基础类 / 完善类 / 提升类); metric CRS (EPSG:4548).
     gap_m
-        Largest edge-to-edge gap (m, 0–3,000) between two compounds that are neighbours.
+        Largest edge-to-edge gap (m, 0–3,000) between two compounds that are neighbours; default
+        ``settings.CLUSTER_GAP_M`` (150 m).
     same_county
         Link only compounds of the same county (a cluster never crosses a county border).
     max_extent_m

@@ -1,22 +1,17 @@
 """Idle land (存量资源) near compounds: exact edge-to-edge compound–parcel pairs within a distance, and summaries.
 
 Every distance is the exact minimum distance between the real shapes (``shapely.distance``, edge to edge,
-0 when they touch or overlap), in metres in the inputs' metric CRS (EPSG:4548). Pairs are found with a
-spatial index: an STR tree over one side is queried with the other side's bounding boxes grown by the
-distance, and only those candidates get the exact geometric distance — no Python loop over pairs and
-no all-pairs matrix. On large inputs the work runs in chunks on threads (GEOS releases the GIL while it
-measures distances).
+0 when they touch or overlap), in metres in the inputs' metric CRS (EPSG:4548). Pairs come from the
+shared spatial index in ``analytics._spatial`` (an STR tree queried with grown bounding boxes, exact
+distances only for the candidates, threads on large inputs).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
-import warnings
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -24,176 +19,23 @@ import pandas as pd
 import shapely
 
 from analytics import settings
-from analytics.checks import check_frame, check_gdf, check_range, check_same_crs
+from analytics._spatial import pairs_within_distance, parcel_area_m2
+from analytics.checks import (
+    as_choices,
+    check_county_code,
+    check_distance_m,
+    check_frame,
+    check_gdf,
+    check_range,
+    check_same_crs,
+    check_unique_ids,
+    drop_missing_geometries,
+    warn_missing_geometries,
+)
 from analytics.errors import InputError
-
-if TYPE_CHECKING:
-    from analytics.network import WalkGraph
+from analytics.network import WalkGraph, check_metric, walk_positions
 
 log = logging.getLogger(__name__)
-
-MAX_DISTANCE_LIMIT_M = 3000
-"""Largest ``max_distance_m`` accepted by :func:`parcels_within` (m)."""
-
-_CHUNK = 4096  # left-hand geometries per index query; bounds memory and feeds the threads
-_THREADS_FROM = 8192  # below this many left-hand geometries one thread is faster
-
-
-def worker_count() -> int:
-    """Threads to use for GEOS work: the CPUs this process may run on, at most 4."""
-    try:
-        return max(1, min(4, len(os.sched_getaffinity(0))))
-    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
-        return max(1, min(4, os.cpu_count() or 1))
-
-
-def pairs_within_distance(
-    left: np.ndarray | gpd.GeoSeries,
-    right: np.ndarray | gpd.GeoSeries,
-    max_distance_m: float,
-    *,
-    alongside: Callable[[], object] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair of geometries within ``max_distance_m`` of each other, with the exact distance.
-
-    Parameters
-    ----------
-    left, right
-        Shapely geometries (arrays or GeoSeries) in one metric CRS (EPSG:4548); missing or empty
-        geometries never pair.
-    max_distance_m
-        Largest edge-to-edge distance in metres (inclusive: ``distance <= max_distance_m``), ≥ 0.
-    alongside
-        Work for the calling thread while the distance threads run (e.g. input checks whose answer is
-        not needed to start); an exception it raises stops the workers and propagates.
-
-    Returns
-    -------
-    (i, j, distance_m)
-        Positions into ``left`` and ``right`` (int64) and ``shapely.distance(left[i], right[j])`` in
-        metres (float64), ordered by ``i`` (the order of ``right`` within one ``i`` is unspecified).
-    """
-    left = np.asarray(left, dtype=object)
-    right = np.asarray(right, dtype=object)
-    d = float(max_distance_m)
-    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
-    if len(left) == 0 or len(right) == 0:
-        if alongside is not None:
-            alongside()
-        return empty
-    tree = shapely.STRtree(right)
-    bounds = shapely.bounds(left)
-
-    def chunk(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        b = bounds[start: start + _CHUNK]
-        env = shapely.box(b[:, 0] - d, b[:, 1] - d, b[:, 2] + d, b[:, 3] + d)  # NaN bounds give no box
-        ci, cj = tree.query(env)
-        ci = ci + start
-        dist = shapely.distance(left[ci], right[cj])
-        keep = dist <= d
-        return ci[keep], cj[keep], dist[keep]
-
-    starts = range(0, len(left), _CHUNK)
-    workers = worker_count()
-    if len(left) >= _THREADS_FROM and workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            futures = [pool.submit(chunk, s) for s in starts]
-            try:
-                if alongside is not None:
-                    alongside()  # GIL-bound checks overlap with the GIL-free distances
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            parts = [future.result() for future in futures]
-    else:
-        if alongside is not None:
-            alongside()
-        parts = [chunk(s) for s in starts]
-    # the index answers in input order of ``left``; chunks are concatenated in that order
-    i = np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False)
-    j = np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False)
-    dist = np.concatenate([p[2] for p in parts]).astype(np.float64, copy=False)
-    return i, j, dist
-
-
-# ----------------------------------------------------------------------------------------------- checks
-def check_unique_ids(frame: pd.DataFrame, name: str, column: str = "id") -> None:
-    """Raise ``InputError`` if ``frame[column]`` has duplicates or missing values."""
-    ids = pd.Index(frame[column])
-    if ids.hasnans:
-        raise InputError(f"`{name}` has {int(ids.isna().sum())} row(s) without `{column}`; every row needs one.")
-    if not ids.is_unique:
-        raise InputError(
-            f"`{name}` has duplicate `{column}` values such as {ids[ids.duplicated()][0]!r}; they must be unique."
-        )
-
-
-def check_distance_m(value: object, name: str, *, high: float = MAX_DISTANCE_LIMIT_M, low: float = 0) -> float:
-    """Return ``value`` as a float after checking it is a number between ``low`` and ``high`` metres."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InputError(f"`{name}` was {value!r} but must be a number of metres between {low:g} and {high:g}.")
-    check_range(value, name, low, high)
-    return float(value)
-
-
-def as_choices(value: object, name: str, allowed: Iterable[str]) -> list[str] | None:
-    """``None`` → ``None``; a string or an iterable of strings → a list, each checked against ``allowed``."""
-    if value is None:
-        return None
-    allowed = tuple(allowed)
-    values = [value] if isinstance(value, str) else list(value) if isinstance(value, Iterable) else None
-    if not values:
-        raise InputError(f"`{name}` was {value!r} but must be one or more of {allowed!r} (or None for all).")
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise InputError(f"`{name}` had {unknown[0]!r} but must be one or more of {allowed!r}.")
-    return values
-
-
-def check_county_code(value: object, name: str = "county_code") -> str | None:
-    """``None`` or a six-digit division code string (e.g. ``"370811"``)."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) != 6 or not value.isdigit():
-        raise InputError(f"`{name}` was {value!r} but must be a six-digit county code such as '370811'.")
-    return value
-
-
-def warn_missing_geometries(gdf: gpd.GeoDataFrame, name: str, *, stacklevel: int = 2) -> np.ndarray:
-    """Mask of rows whose geometry is missing or empty; a ``UserWarning`` naming how many if any.
-
-    ``stacklevel`` counts from the caller of this function (1 = that caller), as ``warnings.warn`` does.
-    """
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
-    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if bad.any():
-        first = gdf["id"].iloc[int(np.flatnonzero(bad)[0])] if "id" in gdf.columns else int(np.flatnonzero(bad)[0])
-        warnings.warn(
-            f"`{name}` has {int(bad.sum())} row(s) without geometry (e.g. {first!r}); they were left out.",
-            UserWarning,
-            stacklevel=stacklevel + 1,
-        )
-    return bad
-
-
-def drop_missing_geometries(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    """``gdf`` without rows whose geometry is missing or empty, with a ``UserWarning`` naming how many."""
-    bad = warn_missing_geometries(gdf, name, stacklevel=3)
-    return gdf[~bad] if bad.any() else gdf
-
-
-def parcel_area_m2(parcels: pd.DataFrame) -> pd.Series:
-    """Each parcel's area in m²: the ``area_m2`` column where given, else the geometry's area (metric CRS)."""
-    geo_area = None
-    if isinstance(parcels, gpd.GeoDataFrame) and parcels.geometry.name in parcels.columns:
-        geo_area = pd.Series(shapely.area(np.asarray(parcels.geometry.values, dtype=object)), index=parcels.index)
-    if "area_m2" in parcels.columns:
-        area = pd.to_numeric(parcels["area_m2"], errors="coerce").astype(float)
-        return area.fillna(geo_area) if geo_area is not None else area
-    if geo_area is None:
-        raise InputError("`parcels` has neither an `area_m2` column nor geometries to measure; add `area_m2`.")
-    return geo_area
 
 
 # ----------------------------------------------------------------------------------------------- pairs
@@ -294,8 +136,6 @@ def parcels_within(
     check_same_crs(("compounds", compounds), ("parcels", parcels))
     d = check_distance_m(max_distance_m, "max_distance_m")
     county = check_county_code(county_code)
-    from analytics.network import check_metric, walk_positions  # network builds on this module's helpers
-
     chosen_metric = check_metric(metric, graph)
     chosen = filter_parcels(parcels, parcel_types=parcel_types, min_area_m2=min_area_m2, ownership=ownership)
     check_unique_ids(compounds, "compounds")

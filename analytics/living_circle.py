@@ -24,9 +24,17 @@ import pandas as pd
 import shapely
 
 from analytics import settings
-from analytics.checks import check_frame, check_gdf, check_same_crs
+from analytics._spatial import worker_count
+from analytics.checks import (
+    as_choices,
+    check_distance_m,
+    check_frame,
+    check_gdf,
+    check_same_crs,
+    check_unique_ids,
+    drop_missing_geometries,
+)
 from analytics.errors import InputError
-from analytics.idle_land import as_choices, check_distance_m, check_unique_ids, drop_missing_geometries, worker_count
 from analytics.network import WalkGraph, _nearest_walks, check_metric
 
 log = logging.getLogger(__name__)

@@ -46,9 +46,9 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from analytics import settings
-from analytics.checks import check_gdf
+from analytics._spatial import pairs_within_distance, worker_count
+from analytics.checks import check_distance_m, check_gdf, check_unique_ids
 from analytics.errors import CRSError, InputError
-from analytics.idle_land import check_distance_m, check_unique_ids, pairs_within_distance, worker_count
 
 log = logging.getLogger(__name__)
 

@@ -69,12 +69,24 @@ BEHIND_COLUMNS = [
     "planned_completion_date", "days_late", "reason", "last_report_date",
 ]
 PERIOD_COLUMNS = ["report_date", "year", "issue_week", "month", "is_month_last", "n_compounds"]
+STATUS_COLUMNS = ["compound_id", "status", "invest_done_wan", "last_report_date"]
 
 # Reason codes of ``behind_schedule`` -> (Chinese, English), for display.
 BEHIND_REASONS: dict[str, tuple[str, str]] = {
     "start_overdue": ("计划开工日期已过仍未开工", "Planned start date passed, not started"),
     "completion_overdue": ("计划完工日期已过仍未完工", "Planned completion date passed, not completed"),
 }
+
+# A compound's state at a date: its latest weekly report on or before the date (ASOF join); never reported
+# means 未开工 with nothing invested and no outcomes. Reads a relation ``grid`` with ``snapshot_date`` and the
+# compound's ``id`` (any other columns pass through). The one definition of "status at a date".
+_STATUS_AT_SQL = """
+    SELECT g.*, coalesce(r.status, '未开工') AS status, coalesce(r.invest_done_wan, 0.0) AS invest_done_wan,
+           r.report_date AS last_report_date, r.elevators_added, r.parking_spaces, r.chargers,
+           r.facilities_added, r.pipes_km
+    FROM grid g
+    ASOF LEFT JOIN progress_reports r ON r.compound_id = g.id AND r.report_date <= g.snapshot_date
+"""
 
 # One row per (snapshot date, unit) plus a city total per snapshot date; parameters $zones, $plan_year, $dates.
 _SNAPSHOT_SQL = f"""
@@ -88,12 +100,7 @@ WITH plan AS (
 grid AS (
     SELECT * FROM (SELECT unnest($dates::DATE[]) AS snapshot_date) CROSS JOIN plan
 ),
-latest AS (
-    SELECT g.*, r.status, r.invest_done_wan, r.elevators_added, r.parking_spaces, r.chargers,
-           r.facilities_added, r.pipes_km
-    FROM grid g
-    ASOF LEFT JOIN progress_reports r ON r.compound_id = g.id AND r.report_date <= g.snapshot_date
-),
+latest AS ({_STATUS_AT_SQL}),
 agg AS (
     SELECT snapshot_date,
            CASE WHEN grouping(unit_code) = 1 THEN '{CITY_CODE}' ELSE unit_code END AS unit_code,
@@ -507,15 +514,13 @@ def behind_schedule(
     report = reference_dates(con, as_of=as_of, plan_year=plan_year).report
     frame = con.execute(
         f"""
-        WITH plan AS (
-            SELECT id, name, county_code, planned_start_date, planned_completion_date, $report::DATE AS snap,
+        WITH grid AS (
+            SELECT id, name, county_code, planned_start_date, planned_completion_date,
+                   $report::DATE AS snapshot_date,
                    CASE WHEN $zones AND zone_code IS NOT NULL THEN zone_code ELSE county_code END AS unit_code
             FROM compounds WHERE plan_year = $plan_year
         ),
-        latest AS (
-            SELECT p.*, coalesce(r.status, '未开工') AS status, r.report_date AS last_report_date
-            FROM plan p ASOF LEFT JOIN progress_reports r ON r.compound_id = p.id AND r.report_date <= p.snap
-        ),
+        latest AS ({_STATUS_AT_SQL}),
         late AS (
             SELECT *,
                    status NOT IN {STARTED_STATUSES} AND planned_start_date < $as_of AS start_late,
@@ -540,6 +545,50 @@ def behind_schedule(
         frame[col] = pd.to_datetime(frame[col])
     frame["days_late"] = frame["days_late"].astype("int64")
     return frame[BEHIND_COLUMNS]
+
+
+def compound_status(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> pd.DataFrame:
+    """Each compound of the plan year with its status and investment done on ``as_of``.
+
+    The status at a date is the one ``county_progress`` counts (see the module docstring): the compound's
+    latest weekly report on or before ``as_of``; a compound never reported is 未开工 with 0 万元 done.
+
+    Parameters
+    ----------
+    con
+        Open project database.
+    as_of
+        The date.
+    plan_year
+        Annual plan batch (``compounds.plan_year``); default ``as_of.year``.
+
+    Returns
+    -------
+    DataFrame
+        ``compound_id``, ``status`` (one of ``settings.STATUSES``), ``invest_done_wan`` (万元, cumulative),
+        ``last_report_date`` (NaT when never reported), one row per compound of the plan year, by id.
+
+    Raises
+    ------
+    InputError
+        ``con`` not a DuckDB connection, ``as_of`` not a date, ``plan_year`` not a year.
+    DataError
+        No compounds in ``plan_year``.
+    """
+    _check_con(con)
+    as_of = _check_date(as_of)
+    plan_year = _check_plan_year(con, plan_year, as_of)
+    frame = con.execute(
+        f"""
+        WITH grid AS (SELECT id, $as_of::DATE AS snapshot_date FROM compounds WHERE plan_year = $plan_year)
+        SELECT id AS compound_id, status, invest_done_wan, last_report_date
+        FROM ({_STATUS_AT_SQL})
+        ORDER BY compound_id
+        """,
+        {"as_of": as_of, "plan_year": plan_year},
+    ).fetchdf()
+    frame["last_report_date"] = pd.to_datetime(frame["last_report_date"])
+    return frame[STATUS_COLUMNS]
 
 
 def report_periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

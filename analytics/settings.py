@@ -19,6 +19,8 @@ Walking along streets
 Facility types
     ``FACILITY_TYPES``: code → names, living-circle tier, service distance, minimum area and the source of
     each figure (GB 50180-2018 附录B; 完整居住社区建设标准（试行）); figures without a source are soft.
+Uploads
+    ``UPLOAD_MAX_MB`` = the Streamlit configuration's ``server.maxUploadSize`` (50 in this repository).
 Accounts and sign-in
     ``SESSION_TTL_MIN`` = 480 (a session's lifetime), ``SESSION_IDLE_MIN`` = 60 (ended after this long
     without a page view), ``SIGN_IN_FREE_FAILURES`` = 3 wrong passwords before a lock of
@@ -29,6 +31,7 @@ Accounts and sign-in
 from __future__ import annotations
 
 import os
+import tomllib
 from datetime import date
 from pathlib import Path
 
@@ -77,6 +80,10 @@ WALK_10MIN_M = 500
 WALK_15MIN_M = 1000
 WALK_15MIN_STRICT_M = 800
 LIVING_CIRCLE_TIERS_M: dict[str, int] = {"5min": WALK_5MIN_M, "10min": WALK_10MIN_M, "15min": WALK_15MIN_M}
+
+# Distances the analyses accept and start from, metres.
+MAX_DISTANCE_LIMIT_M = 3000  # largest distance a compound–parcel or compound–facility search accepts
+CLUSTER_GAP_M = 150  # renewal clusters: neighbours when their boundaries are at most this far apart
 
 # Walking along streets (analytics/network.py).
 WALK_SNAP_M = 1.0  # road ends and vertices closer than this become one node (survey undershoots)
@@ -224,10 +231,24 @@ DEMO_SEED = 2020
 DEMO_YEAR = 2020
 DEMO_SOURCE_LABEL = "演示数据"
 
-# Uploads.
-UPLOAD_MAX_MB = 50
+# Uploads: the limit the upload widget enforces, read from the Streamlit configuration beside the program
+# (``.streamlit/config.toml``, ``[server] maxUploadSize``; on the server the installer puts
+# ``deploy/streamlit-server.toml`` there), so the code checks the same size the browser refuses.
+STREAMLIT_CONFIG = ROOT_DIR / ".streamlit" / "config.toml"
 
-# Accounts and sign-in (analytics/auth.py). Sessions end SESSION_TTL_MIN after sign-in, or after
+
+def _upload_limit_mb(config: Path) -> int:
+    """``server.maxUploadSize`` in ``config`` (MB); Streamlit's own default, 200, when the file or key is absent."""
+    try:
+        data = tomllib.loads(config.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return 200
+    return int(data.get("server", {}).get("maxUploadSize", 200))
+
+
+UPLOAD_MAX_MB = _upload_limit_mb(STREAMLIT_CONFIG)
+
+# Accounts and sign-in (analytics/services/auth.py). Sessions end SESSION_TTL_MIN after sign-in, or after
 # SESSION_IDLE_MIN without a page view. After SIGN_IN_FREE_FAILURES wrong passwords for one username,
 # each further failure locks it for SIGN_IN_LOCK_BASE_S * 2**(extra failures - 1) s, at most SIGN_IN_LOCK_MAX_S.
 SESSION_TTL_MIN = 480
@@ -238,7 +259,7 @@ SIGN_IN_LOCK_MAX_S = 900
 PASSWORD_MIN_LENGTH = 10
 BCRYPT_ROUNDS = 12
 
-# Imports (analytics/importer.py). Zip archives are checked before anything is extracted; XLSX files
+# Imports (analytics/importing/importer.py). Zip archives are checked before anything is extracted; XLSX files
 # (zip inside) get the same checks. Rows and columns are limited while a file is read, and a zip may
 # expand to at most ZIP_MAX_TOTAL_MB in total (twice the upload limit: a bigger archive is refused before
 # anything is extracted). UNDO_DEPTH imports can be undone, newest first.

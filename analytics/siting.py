@@ -28,15 +28,17 @@ import pulp
 from scipy import sparse
 
 from analytics import settings
-from analytics.checks import check_gdf, check_range, check_same_crs
-from analytics.errors import InputError
-from analytics.idle_land import (
+from analytics._spatial import pairs_within_distance
+from analytics.checks import (
     check_distance_m,
+    check_gdf,
+    check_range,
+    check_same_crs,
     check_unique_ids,
     drop_missing_geometries,
-    filter_parcels,
-    pairs_within_distance,
 )
+from analytics.errors import InputError
+from analytics.idle_land import filter_parcels
 from analytics.network import WalkGraph, check_metric, walk_positions
 
 log = logging.getLogger(__name__)

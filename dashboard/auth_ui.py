@@ -14,9 +14,11 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import audit, auth, settings
-from analytics.auth import User
+from analytics import settings
 from analytics.errors import JiugaiError, SignInFailed, SignInThrottled
+from analytics.services import auth
+from analytics.services.auth import User
+from analytics.store import audit
 from dashboard import state, ui
 from dashboard.labels import t
 

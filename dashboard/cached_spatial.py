@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import clusters, idle_land, living_circle, settings, siting
+from analytics import clusters, idle_land, living_circle, progress, settings, siting
 from dashboard import state
 from dashboard.labels import current_lang, t
 from dashboard.maps import HIGHLIGHT, category_label, county_label, facility_label, fmt_int, fmt_pct
@@ -36,25 +36,13 @@ def _county(frame: gpd.GeoDataFrame, county_code: str | None) -> gpd.GeoDataFram
 
 
 # ------------------------------------------------------------------------------------------- compounds
-_STATUS_AT_SQL = """
-SELECT c.id, coalesce(r.status, '未开工') AS status, coalesce(r.invest_done_wan, 0.0) AS invest_done_wan
-FROM compounds c
-LEFT JOIN (
-    SELECT compound_id, arg_max(status, report_date) AS status, arg_max(invest_done_wan, report_date) AS invest_done_wan
-    FROM progress_reports
-    WHERE report_date <= $as_of
-    GROUP BY compound_id
-) r ON r.compound_id = c.id
-WHERE c.plan_year = $plan_year
-"""
-
-
 @st.cache_data(**CACHE)
 def _plan_compounds(as_of: date, plan_year: int, version: int) -> gpd.GeoDataFrame:
     compounds = state.layer("compounds")
-    status = state.cursor().execute(_STATUS_AT_SQL, {"as_of": as_of, "plan_year": plan_year}).fetchdf()
+    status = progress.compound_status(state.cursor(), as_of=as_of, plan_year=plan_year)
     plan = compounds[compounds["plan_year"] == plan_year].drop(columns=["status", "invest_done_wan"])
-    plan = plan.merge(status[["id", "status", "invest_done_wan"]], on="id", how="left")
+    plan = plan.merge(status[["compound_id", "status", "invest_done_wan"]].rename(columns={"compound_id": "id"}),
+                      on="id", how="left")
     plan["unit_code"] = plan["zone_code"].where(plan["zone_code"].notna(), plan["county_code"])
     return plan
 
@@ -62,8 +50,8 @@ def _plan_compounds(as_of: date, plan_year: int, version: int) -> gpd.GeoDataFra
 def plan_compounds(*, as_of: date, plan_year: int) -> gpd.GeoDataFrame:
     """The plan year's compounds (EPSG:4548) with their status and investment done at ``as_of``.
 
-    Status follows ``analytics.progress``: the latest weekly report on or before ``as_of``; never reported
-    means 未开工. ``unit_code`` is the reporting unit (function zone where the compound has one, else county).
+    Status from ``analytics.progress.compound_status``: the latest weekly report on or before ``as_of``;
+    never reported means 未开工. ``unit_code`` is the reporting unit (function zone where the compound has one, else county).
     """
     return _plan_compounds(as_of, plan_year, state.data_version())
 

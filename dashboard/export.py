@@ -630,7 +630,7 @@ def bulletin_charts(bulletin) -> list:
     County start/completion rates, investment completion rate, and the city's weekly cumulative
     starts/completions against the plan (when the series is known).
     """
-    from analytics.bulletin import OFFICE, ChartImage
+    from analytics.services.bulletin import OFFICE, ChartImage
     from dashboard import charts
 
     frame = {"as_of": bulletin.report_date, "source": OFFICE, "demo": bulletin.is_demo, "lang": "zh"}
@@ -648,7 +648,7 @@ def bulletin_charts(bulletin) -> list:
 
 def bulletin_pdf_fonts():
     """Noto Serif CJK SC for text and Noto Sans CJK SC Bold for headings (any CJK font as fallback)."""
-    from analytics.bulletin import PdfFonts
+    from analytics.services.bulletin import PdfFonts
 
     regular = find_cjk_font("serif") or find_cjk_font("sans")
     bold = find_cjk_font("sans", bold=True) or find_cjk_font("serif", bold=True) or regular
@@ -662,12 +662,12 @@ def bulletin_pdf_fonts():
 
 def bulletin_files(con, *, as_of, kind: Literal["week", "month"], formats: Sequence[str] = ("docx", "pdf"),
                    with_charts: bool = True, rank_by: str | None = None, lang: str = "zh") -> BulletinFiles:
-    """Build one issue (``analytics.bulletin.build_bulletin``) and write it as DOCX and/or PDF.
+    """Build one issue (``analytics.services.bulletin.build_bulletin``) and write it as DOCX and/or PDF.
 
     Charts need Chromium, the PDF needs a CJK font: when one is missing the document is still written
     without that part, and ``notes`` says (in ``lang``) what was left out and which package to install.
     """
-    from analytics import bulletin as bulletin_mod
+    from analytics.services import bulletin as bulletin_mod
 
     unknown = [f for f in formats if f not in ("docx", "pdf")]
     if unknown or not formats:

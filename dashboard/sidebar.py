@@ -8,8 +8,7 @@ import streamlit as st
 
 from dashboard import auth_ui, state
 from dashboard.labels import t
-
-BASEMAPS = ("none", "osm", "gaode", "tianditu")
+from dashboard.maps import BASEMAPS
 
 
 def _from_url(key: str, allowed: list[str], default: str) -> str:

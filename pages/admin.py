@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from analytics import auth, settings
+from analytics import settings
+from analytics.services import auth
 from dashboard import auth_ui, ui
 from dashboard.downloads import show_table
 from dashboard.labels import t

@@ -23,7 +23,7 @@ WEIGHT_KEYS = {part: f"w_{part}" for part in cs.CLUSTER_COMPONENTS}
 ui.page_header("page.clusters", t("clusters.caption"))
 
 county = ui.bind_choice("county", "", COUNTIES)
-ui.bind_number("gap", 150, low=0, high=500)
+ui.bind_number("gap", settings.CLUSTER_GAP_M, low=0, high=500)
 ui.bind_choice("same_county", True, [True, False], cast=lambda s: s == "True")
 ui.bind_number("extent", 0, low=0, high=10_000)
 ui.bind_number("min_size", 2, low=2, high=20)

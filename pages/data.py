@@ -12,12 +12,14 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from analytics import backup, importer, reports, settings
-from analytics.auth import require
+from analytics import settings
 from analytics.errors import ImportRejected, JiugaiError, PermissionDenied
+from analytics.importing import importer
 from analytics.importing.crs import DECLARABLE
 from analytics.importing.fields import KINDS
 from analytics.progress import issue_number
+from analytics.services import backup, reports
+from analytics.services.auth import require
 from dashboard import auth_ui, maps, state, ui
 from dashboard.downloads import show_table
 from dashboard.labels import has, t

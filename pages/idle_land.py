@@ -10,7 +10,6 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import settings
-from analytics.idle_land import MAX_DISTANCE_LIMIT_M
 from dashboard import cached_spatial as cs
 from dashboard import maps, state, ui, urlstate
 from dashboard.downloads import map_downloads, show_table
@@ -22,7 +21,7 @@ ui.page_header("page.idle_land", t("idle.caption"))
 
 counties = ["", *settings.COUNTY_ORDER]
 county = ui.bind_choice("county", "", counties)
-distance = ui.bind_number("distance", 500, low=0, high=int(MAX_DISTANCE_LIMIT_M))
+distance = ui.bind_number("distance", 500, low=0, high=settings.MAX_DISTANCE_LIMIT_M)
 types = ui.bind_multi("ptype", [], settings.PARCEL_TYPES)
 owners = ui.bind_multi("owner", [], settings.OWNERSHIP_TYPES)
 min_area = ui.bind_number("min_area", 0, low=0, high=20_000)
@@ -30,7 +29,7 @@ min_area = ui.bind_number("min_area", 0, low=0, high=20_000)
 top = st.columns([1.2, 2, 1.6, 1.6, 1])
 top[0].selectbox(t("idle.county"), counties, key="county",
                  format_func=lambda c: maps.county_label(c) if c else t("common.all_counties"))
-top[1].slider(t("idle.distance"), 0, int(MAX_DISTANCE_LIMIT_M), step=50, key="distance", help=t("idle.distance_help"))
+top[1].slider(t("idle.distance"), 0, settings.MAX_DISTANCE_LIMIT_M, step=50, key="distance", help=t("idle.distance_help"))
 top[2].multiselect(t("idle.parcel_types"), settings.PARCEL_TYPES, key="ptype", placeholder=t("idle.all"),
                    format_func=lambda v: maps.category_label("parcel_type", v))
 top[3].multiselect(t("idle.ownership"), settings.OWNERSHIP_TYPES, key="owner", placeholder=t("idle.all"),

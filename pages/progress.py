@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.bulletin import choose_rank_by
+from analytics.services.bulletin import choose_rank_by
 from dashboard import bulletin_ui, cached_tables, charts, sidebar, ui, views
 from dashboard.downloads import show_chart, show_table
 from dashboard.labels import t

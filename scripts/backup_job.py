@@ -5,12 +5,12 @@
     python -m scripts.backup_job verify FILE
     python -m scripts.backup_job restore FILE [--db PATH]                         # dashboard stopped
 
-A snapshot is a consistent copy made by ``analytics.backup.snapshot`` (one transaction, not a copy of
+A snapshot is a consistent copy made by ``analytics.services.backup.snapshot`` (one transaction, not a copy of
 a file being written), named ``jiugai-YYYYMMDD-HHMMSS.duckdb``; only the newest ``--keep`` such files
 stay. ``restore`` puts a verified snapshot in place of the database file — accounts and the write log
 included — keeping the replaced file beside it as ``<db>.before-restore-<time>``, and records the
 restore in the write log. To restore only the data tables into a running system (keeping accounts),
-use ``python -m analytics.backup restore-snapshot FILE`` instead. The database file may be open in one
+use ``python -m scripts.backup restore-snapshot FILE`` instead. The database file may be open in one
 process only: stop the dashboard first (the systemd units do this for the scheduled run).
 """
 
@@ -29,10 +29,12 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import audit, backup, settings, store
-from analytics.auth import User, require
+from analytics import settings, store
 from analytics.errors import InputError, JiugaiError
-from analytics.schema import LATEST_VERSION
+from analytics.services import backup
+from analytics.services.auth import User, require
+from analytics.store import audit, connection
+from analytics.store.schema import LATEST_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,7 @@ def verify_snapshot(path: Path | str) -> SnapshotInfo:
     if not path.is_file():
         raise InputError(f"`path` {str(path)!r} does not exist; see `list` for the snapshots.")
     try:
-        con = store._raw_connect(path, read_only=True)
+        con = connection._raw_connect(path, read_only=True)
     except duckdb.Error as exc:
         raise InputError(f"`path` {path.name!r} is not a DuckDB database ({str(exc)[:100]}).") from None
     try:
@@ -134,7 +136,7 @@ def restore_file(snapshot_path: Path | str, db_path: Path | str, *, actor: User,
     db_path = Path(db_path)
     stamp = f"{now or datetime.now():%Y%m%d-%H%M%S}"
     if db_path.exists():
-        store._raw_connect(db_path, read_only=False).close()  # raises DatabaseLocked while the dashboard runs
+        connection._raw_connect(db_path, read_only=False).close()  # raises DatabaseLocked while the dashboard runs
     incoming = db_path.with_name(db_path.name + ".restoring")
     shutil.copyfile(info.path, incoming)
     con = store.connect(incoming)  # brings an older snapshot up to this version's schema

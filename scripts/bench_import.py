@@ -31,8 +31,10 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
-from analytics import backup, importer, reports, settings, store
-from analytics.auth import User
+from analytics import settings, store
+from analytics.importing import importer
+from analytics.services import backup, reports
+from analytics.services.auth import User
 
 OPERATOR = User("bench", "admin")
 

@@ -4,7 +4,7 @@
 
 Scales
     ``city``      the demo data only (Jining: ~975 compounds, ~1,850 parcels, ~2,000 facilities);
-    ``national``  the demo data, then synthetic data from ``analytics.demo.generate_synthetic``: 220,000
+    ``national``  the demo data, then synthetic data from ``analytics.store.demo.generate_synthetic``: 220,000
                   compounds, 2,000,000 parcels, 500,000 facilities, and a progress database holding the
                   synthetic compounds and their weekly reports;
     ``smoke``     the demo data with few page reruns, then a small synthetic set (what CI runs).
@@ -143,7 +143,8 @@ def _prepare_demo(workdir: Path) -> dict:
     """Build the demo database, and write its layers (EPSG:4548) as GeoParquet for the other steps."""
     import numpy as np
 
-    from analytics import demo, demo_city, settings, store
+    from analytics import settings, store
+    from analytics.store import demo, demo_city
 
     db = store.build_demo_database(workdir / "progress.duckdb")
     con = store.connect(db, read_only=True)
@@ -167,8 +168,9 @@ def _prepare_province(workdir: Path, sizes: tuple[int, int, int]) -> dict:
     import pandas as pd
     import shapely
 
-    from analytics import demo, demo_city, settings
-    from analytics.demo import City
+    from analytics import settings
+    from analytics.store import demo, demo_city
+    from analytics.store.demo import City
 
     n_edges, n_compounds, n_facilities = sizes
     data = demo.generate_synthetic(settings.DEMO_SEED, n_compounds=n_compounds, n_parcels=n_compounds,
@@ -197,7 +199,8 @@ def _synthetic_reports(compounds, rng) -> object:
     import numpy as np
     import pandas as pd
 
-    from analytics import demo, settings
+    from analytics import settings
+    from analytics.store import demo
 
     batch = compounds[compounds["plan_year"] == settings.DEMO_YEAR]
     dates = np.array(demo.report_dates(), dtype="datetime64[D]")
@@ -240,7 +243,8 @@ def _prepare_synthetic(workdir: Path, sizes: tuple[int, int, int]) -> dict:
     import pandas as pd
     import shapely
 
-    from analytics import demo, settings, store
+    from analytics import settings, store
+    from analytics.store import demo
 
     n_compounds, n_parcels, n_facilities = sizes
     data = demo.generate_synthetic(settings.DEMO_SEED, n_compounds=n_compounds, n_parcels=n_parcels,
@@ -336,7 +340,8 @@ def _child_analysis(step: str, workdir: Path) -> dict:
     if step in (*WALK_STEPS, "walk_province"):
         return _child_walk(step, workdir)
     if step == "progress":
-        from analytics import demo, progress, store
+        from analytics import progress, store
+        from analytics.store import demo
 
         con = store.connect(workdir / "progress.duckdb", read_only=True)
         start = time.perf_counter()

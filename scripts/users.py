@@ -23,8 +23,9 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from analytics import auth, settings, store
+from analytics import settings, store
 from analytics.errors import InputError, JiugaiError
+from analytics.services import auth
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import shapely
 from pyproj import Transformer
 
 from analytics import settings
-from analytics.auth import User
+from analytics.services.auth import User
 
 ADMIN = User("admin", "admin")
 VIEWER = User("leader", "viewer")

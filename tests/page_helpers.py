@@ -12,7 +12,8 @@ import pandas as pd
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth, settings, store
+from analytics import settings, store
+from analytics.services import auth
 from dashboard.auth_ui import TOKEN_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

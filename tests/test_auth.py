@@ -11,9 +11,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from analytics import audit, auth, settings, store
+from analytics import settings
 from analytics.errors import ImportRejected, InputError, PermissionDenied, SignInFailed, SignInThrottled
-from analytics.schema import migrate
+from analytics.services import auth
+from analytics.store import audit
+from analytics.store import connection as store  # connect, and the raw open without migrations
+from analytics.store.schema import migrate
 from scripts import users as users_cli
 
 T0 = datetime(2026, 3, 6, 9, 0, 0)
@@ -422,7 +425,7 @@ def test_signed_in_county_editor_cannot_store_another_countys_report(tmp_path):
     """The user comes from a real sign-in; the write function is called directly, county forged or not."""
     from datetime import date
 
-    from analytics import reports
+    from analytics.services import reports
 
     con = store.connect(tmp_path / "reports.duckdb")
     try:

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import audit, auth, settings, store
+from analytics import settings, store
 from analytics.errors import PermissionDenied
+from analytics.services import auth
+from analytics.store import audit
 from dashboard.auth_ui import TOKEN_KEY
 from dashboard.labels import t
 from dashboard.navigation import page_paths

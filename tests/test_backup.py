@@ -10,8 +10,12 @@ import zipfile
 import openpyxl
 import pytest
 
-from analytics import audit, backup, importer, store
+from analytics import store
 from analytics.errors import ImportRejected, InputError, PermissionDenied
+from analytics.importing import importer
+from analytics.services import backup
+from analytics.store import audit
+from scripts import backup as backup_cli
 from tests.import_corpus import ADMIN, EDITOR_RENCHENG, attribute_table, copy_database, csv_bytes
 
 
@@ -184,9 +188,9 @@ def test_restore_snapshot(con, tmp_path):
 @pytest.mark.slow
 def test_command_line(template, tmp_path):
     db = copy_database(template, tmp_path / "cli.duckdb")
-    backup.main(["--db", str(db), "snapshot", str(tmp_path / "cli-snap.duckdb")])
-    backup.main(["--db", str(db), "export", str(tmp_path / "cli.zip"), "--format", "gpkg"])
-    backup.main(["--db", str(db), "restore", str(tmp_path / "cli.zip")])
+    backup_cli.main(["--db", str(db), "snapshot", str(tmp_path / "cli-snap.duckdb")])
+    backup_cli.main(["--db", str(db), "export", str(tmp_path / "cli.zip"), "--format", "gpkg"])
+    backup_cli.main(["--db", str(db), "restore", str(tmp_path / "cli.zip")])
     con = store.connect(db)
     try:
         assert audit.read_log(con).iloc[0]["action"] == "restore"

@@ -9,9 +9,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from analytics import audit, auth, backup, settings, store
+from analytics import settings
 from analytics.errors import DatabaseLocked, InputError, PermissionDenied
-from analytics.schema import LATEST_VERSION
+from analytics.services import auth, backup
+from analytics.store import audit
+from analytics.store import connection as store  # connect, and the raw open without migrations
+from analytics.store.schema import LATEST_VERSION
 from scripts import backup_job
 
 CLI = auth.User("cli:root", "admin")

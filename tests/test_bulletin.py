@@ -15,8 +15,9 @@ import pytest
 from docx.oxml.ns import qn
 from PIL import Image
 
-from analytics import bulletin, progress
+from analytics import progress
 from analytics.errors import DataError, InputError
+from analytics.services import bulletin
 from dashboard import export
 from scripts import bulletin as bulletin_cli
 

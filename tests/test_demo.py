@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from analytics import demo, settings
+from analytics import settings
+from analytics.store import demo
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from analytics import demo_city
 from analytics.network import walk_graph
+from analytics.store import demo_city
 from tests import geo_fixtures as gf
 
 

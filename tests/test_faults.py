@@ -2,7 +2,7 @@
 
 Each kill runs a real writer process and SIGKILLs it at a known point:
 
-* the import a user runs from the data page (``analytics.importer.prepare`` + ``commit``, replacing the
+* the import a user runs from the data page (``analytics.importing.importer.prepare`` + ``commit``, replacing the
   parcels with a 22,000-row GeoJSON; the commit also writes the audit log, the import batch, the undo
   snapshot and ``dataset_info``), and
 * ``analytics.store.write_dataset`` replacing parcels and facilities with a large synthetic set.
@@ -47,8 +47,9 @@ N_FACILITIES = 20_000
 IMPORT_WRITER = textwrap.dedent(
     """
     import sys
-    from analytics import importer, store
-    from analytics.auth import User
+    from analytics import store
+    from analytics.importing import importer
+    from analytics.services.auth import User
     from analytics.importing import write
 
     path, hold, upload = sys.argv[1], sys.argv[2] == "hold", sys.argv[3]
@@ -84,7 +85,8 @@ IMPORT_WRITER = textwrap.dedent(
 DATASET_WRITER = textwrap.dedent(
     """
     import sys
-    from analytics import demo, store
+    from analytics.store import connection as store  # insert_frame patched where write_dataset calls it
+    from analytics.store import demo
 
     path, hold, n_parcels, n_facilities = sys.argv[1], sys.argv[2] == "hold", int(sys.argv[3]), int(sys.argv[4])
     con = store.connect(path)

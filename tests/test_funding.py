@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from analytics import demo, settings, store
+from analytics import settings, store
 from analytics.errors import InputError
 from analytics.funding import BREAKDOWN_COLUMNS, funding_by_source, funding_mismatches, funding_wide
+from analytics.store import demo
 
 KNOWN = list(settings.FUNDING_SOURCES)
 SOURCES = KNOWN + ["lottery"]  # a code the data has but settings does not: kept, listed last

@@ -11,9 +11,10 @@ import pytest
 import shapely
 import shapely.affinity
 
-from analytics import idle_land
+from analytics import _spatial as idle_land  # the chunked, threaded pair search parcels_within runs on
+from analytics._spatial import pairs_within_distance
 from analytics.errors import CRSError, InputError
-from analytics.idle_land import compound_idle_area, pairs_within_distance, parcel_reach, parcels_within
+from analytics.idle_land import compound_idle_area, parcel_reach, parcels_within
 from tests import geo_fixtures as gf
 
 

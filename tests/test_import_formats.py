@@ -6,7 +6,8 @@ import numpy as np
 import pyproj
 import pytest
 
-from analytics import importer, store
+from analytics import store
+from analytics.importing import importer
 from tests.import_corpus import (
     ADMIN,
     attribute_table,

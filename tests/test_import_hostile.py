@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from analytics import backup, importer, settings, store
+from analytics import settings, store
 from analytics.errors import ImportRejected, PermissionDenied
+from analytics.importing import importer
+from analytics.services import backup
 from tests.import_corpus import (
     ADMIN,
     EDITOR_RENCHENG,

@@ -10,7 +10,8 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth, reports, store
+from analytics import store
+from analytics.services import auth, reports
 from tests.import_corpus import compounds_4548, shapefile_zip, zip_of
 from tests.page_helpers import build_accounts_db, sign_in_session, use_copy
 

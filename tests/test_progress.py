@@ -252,6 +252,29 @@ def test_behind_schedule_hand_computed(tiny):
     assert progress.behind_schedule(tiny, as_of=D3, unit_code="370883").compound_id.tolist() == ["C2"]
 
 
+def test_compound_status_is_the_latest_report_on_or_before_the_date(tiny):
+    """B2 skips the last report (its D2 state carries forward); C2 and N1 never report; D1 is another plan."""
+    got = progress.compound_status(tiny, as_of=D3)
+    assert list(got.columns) == progress.STATUS_COLUMNS
+    assert dict(zip(got.compound_id, got.status)) == {
+        "A1": "已完工", "A2": "已开工", "B1": "已完工", "B2": "已开工", "C1": "已开工", "C2": "未开工", "N1": "未开工",
+        "Z1": "已开工",
+    }
+    assert dict(zip(got.compound_id, got.invest_done_wan)) == {
+        "A1": 200.0, "A2": 60.0, "B1": 300.0, "B2": 10.0, "C1": 80.0, "C2": 0.0, "N1": 0.0, "Z1": 150.0,
+    }
+    last = dict(zip(got.compound_id, got.last_report_date))
+    assert last["B2"] == pd.Timestamp(D2) and last["A1"] == pd.Timestamp(D3) and pd.isna(last["C2"])
+    # the day before D2 is still D1's state; the counts agree with county_progress on the same date
+    before = progress.compound_status(tiny, as_of=date(2020, 5, 28))
+    assert dict(zip(before.compound_id, before.status))["A1"] == "已立项"
+    city = progress.county_progress(tiny, as_of=D3).iloc[-1]
+    assert (got.status.isin(progress.STARTED_STATUSES)).sum() == city.started
+    assert got.invest_done_wan.sum() == pytest.approx(city.invest_done_wan)
+    with pytest.raises(DataError, match="No compounds are planned for `plan_year` 2030"):
+        progress.compound_status(tiny, as_of=D3, plan_year=2030)
+
+
 def test_report_periods_and_issue_numbers(tiny):
     periods = progress.report_periods(tiny)
     assert periods.report_date.tolist() == [D1, D2, D3]

@@ -9,8 +9,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analytics import backup, importer, progress, reports, store
+from analytics import progress, store
 from analytics.errors import DataError, ImportRejected, InputError, PermissionDenied
+from analytics.importing import importer
+from analytics.services import backup, reports
 from tests.import_corpus import ADMIN, EDITOR_RENCHENG, EDITOR_ZOUCHENG, VIEWER, all_tables, copy_database
 
 WEEK = date(2021, 1, 8)  # a Friday after the demo's last report (2020-12-25): no 2021 reports yet

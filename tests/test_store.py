@@ -7,8 +7,9 @@ import socket
 import duckdb
 import pytest
 
-from analytics import schema, settings, store
+from analytics import settings, store
 from analytics.errors import DatabaseLocked, InputError
+from analytics.store import schema
 
 
 def test_spatial_extension_loads_with_network_cut(monkeypatch):
@@ -122,7 +123,7 @@ def test_read_layer_rejects_unknown_name(demo_con):
 
 
 def test_interrupted_build_leaves_no_file(tmp_path, monkeypatch):
-    from analytics import demo
+    from analytics.store import demo
 
     def boom(seed):
         raise RuntimeError("killed half way")

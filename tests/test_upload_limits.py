@@ -14,9 +14,10 @@ from datetime import date
 
 import pytest
 
-from analytics import importer, reports, settings
+from analytics import settings
 from analytics.errors import ImportRejected, PermissionDenied
-from analytics.importing import files
+from analytics.importing import files, importer
+from analytics.services import reports
 from tests import hostile_files
 from tests.import_corpus import ADMIN, EDITOR_RENCHENG, EDITOR_ZOUCHENG, VIEWER, attribute_table, csv_bytes
 from tests.memory_probe import run_bounded
@@ -30,7 +31,8 @@ def _probe(tmp_path, data: bytes, call: str, **limits):
     path.write_bytes(data)
     setup = (
         "from datetime import date\n"
-        "from analytics import reports, store\n"
+        "from analytics import store\n"
+        "from analytics.services import reports\n"
         "from analytics.importing import files\n"
         "from tests.import_corpus import ADMIN, EDITOR_RENCHENG\n"
         f"data = open({str(path)!r}, 'rb').read()\n"

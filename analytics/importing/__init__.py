@@ -1,5 +1,5 @@
 """Import internals: reading uploads safely, CRS detection, field mapping, validation, writing and undo.
 
-The public entry points are in ``analytics.importer`` (compounds, parcels, facilities),
-``analytics.reports`` (county weekly reports) and ``analytics.backup``.
+The public entry points are in ``analytics.importing.importer`` (compounds, parcels, facilities),
+``analytics.services.reports`` (county weekly reports) and ``analytics.services.backup``.
 """

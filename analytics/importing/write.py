@@ -15,9 +15,9 @@ from datetime import datetime
 
 import duckdb
 
-from analytics import audit, settings
+from analytics import settings
 from analytics.errors import DataError
-from analytics.store import table_columns
+from analytics.store import audit, table_columns
 
 log = logging.getLogger(__name__)
 

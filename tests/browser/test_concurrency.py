@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 from harness import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, RUN_COUNTER_JS, is_local
 
-from analytics import demo, progress, settings, store
+from analytics import progress, settings, store
+from analytics.store import demo
 from dashboard import cached_spatial
 from dashboard.labels import t
 

@@ -18,11 +18,9 @@ inside the cell with a margin, so no two shapes overlap by construction.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -691,26 +689,3 @@ def generate_synthetic(
     facilities = gpd.GeoDataFrame(pd.concat(fac_parts, ignore_index=True), geometry="geometry", crs=settings.ANALYSIS_CRS)
     facilities.insert(0, "id", [f"F{i + 1:07d}" for i in range(len(facilities))])
     return {"compounds": comp, "parcels": parcels, "facilities": facilities}
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m analytics.demo [--seed N] [--db PATH]``: (re)build the demo database file."""
-    from analytics import store
-
-    parser = argparse.ArgumentParser(description="Build the demo database (演示数据).")
-    parser.add_argument("--seed", type=int, default=settings.DEMO_SEED)
-    parser.add_argument("--db", type=Path, default=settings.DB_PATH)
-    parser.add_argument("--force", action="store_true", help="replace an existing database file")
-    args = parser.parse_args(argv)
-    if args.db.exists() and not args.force:
-        print(f"{args.db} exists; use --force to rebuild it.")  # noqa: T201 - command-line output
-        return
-    if args.db.exists():
-        args.db.unlink()
-    store.build_demo_database(args.db, seed=args.seed)
-    print(f"built {args.db}")  # noqa: T201
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
-    main()

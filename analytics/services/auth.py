@@ -23,8 +23,9 @@ import bcrypt
 import duckdb
 import pandas as pd
 
-from analytics import audit, settings
+from analytics import settings
 from analytics.errors import InputError, PermissionDenied, SignInFailed, SignInThrottled
+from analytics.store import audit
 
 log = logging.getLogger(__name__)
 

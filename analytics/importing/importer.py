@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analytics import audit, settings
-from analytics.auth import User, require
+from analytics import settings
 from analytics.errors import DataError, ImportRejected, InputError
 from analytics.importing import write
 from analytics.importing.crs import CRSChoice, choose_crs, representative_xy, to_storage
@@ -37,7 +36,8 @@ from analytics.importing.fields import (
 )
 from analytics.importing.files import RawTable, read_upload
 from analytics.importing.validate import is_blank, parse_number, validate
-from analytics.store import insert_frame, table_columns
+from analytics.services.auth import User, require
+from analytics.store import audit, insert_frame, table_columns
 
 log = logging.getLogger(__name__)
 

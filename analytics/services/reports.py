@@ -26,14 +26,14 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analytics import audit, settings
-from analytics.auth import User, require
+from analytics import settings
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
 from analytics.importing.fields import Field, find_header, header_columns, match_columns
 from analytics.importing.files import check_size, load_workbook, sheet_rows, visible_sheets
 from analytics.importing.validate import Problems, check_bounds, convert_column, is_blank
-from analytics.store import insert_frame
+from analytics.services.auth import User, require
+from analytics.store import audit, insert_frame
 
 log = logging.getLogger(__name__)
 
@@ -461,7 +461,7 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
     The rows already stored for the county and week move to ``progress_reports_history`` (a re-upload
     replaces them); the county's compounds take the reported status, dates and investment when the week is
     the latest reported for the county. Recorded in the audit log; undoable with
-    ``analytics.importer.undo_last_import``.
+    ``analytics.importing.importer.undo_last_import``.
 
     Raises
     ------

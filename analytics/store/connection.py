@@ -14,7 +14,7 @@ import shapely
 
 from analytics import settings
 from analytics.errors import DatabaseLocked, InputError
-from analytics.schema import migrate
+from analytics.store.schema import migrate
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckd
 
 def build_demo_database(path: Path | str, *, seed: int = settings.DEMO_SEED) -> Path:
     """Create ``path`` holding the schema, the real counties and the demo dataset for ``seed``."""
-    from analytics import demo
+    from analytics.store import demo
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

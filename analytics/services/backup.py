@@ -9,14 +9,12 @@ and replaces the data tables with its contents in one transaction.
 
 ``snapshot`` copies the open database to a new DuckDB file inside one transaction (``ATTACH`` +
 ``COPY FROM DATABASE``), so the copy is consistent even while others write; ``restore_snapshot`` puts a
-snapshot's data tables back into the open database the same way. Run ``python -m analytics.backup --help``
+snapshot's data tables back into the open database the same way. Run ``python -m scripts.backup --help``
 for the command line (scheduled snapshots, restores with the dashboard stopped).
 """
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import hashlib
 import io
 import json
@@ -36,12 +34,13 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from analytics import audit, settings
-from analytics.auth import User, require
+from analytics import settings
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
 from analytics.importing.files import check_size, open_zip, read_member
-from analytics.schema import LATEST_VERSION, current_version
+from analytics.services.auth import User, require
+from analytics.store import audit
+from analytics.store.schema import LATEST_VERSION, current_version
 
 log = logging.getLogger(__name__)
 
@@ -477,42 +476,3 @@ def restore_snapshot(
         con.execute(f"DETACH {alias}")
     log.info("restored snapshot %s: %s", path, result.rows)
     return result
-
-
-# ------------------------------------------------------------------------------------------ command line
-def main(argv: list[str] | None = None) -> None:
-    """``snapshot TARGET`` / ``restore-snapshot FILE`` / ``export TARGET [--format]`` / ``restore ZIP``."""
-    from analytics import store
-
-    parser = argparse.ArgumentParser(prog="python -m analytics.backup", description=__doc__.split("\n")[0])
-    parser.add_argument("--db", default=None, help="database file (default: JIUGAI_DB or data/jiugai.duckdb)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("snapshot", help="consistent copy of the database file").add_argument("target")
-    sub.add_parser("restore-snapshot", help="put a snapshot's data tables back").add_argument("snapshot")
-    export = sub.add_parser("export", help="zip of GeoParquet/GeoPackage + XLSX")
-    export.add_argument("target")
-    export.add_argument("--format", choices=FORMATS, default="geoparquet")
-    sub.add_parser("restore", help="restore an exported zip").add_argument("zip")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    # Whoever runs this command holds the database file itself; the write is recorded under their login.
-    operator = User(f"cli:{getpass.getuser()}", "admin")
-    con = store.connect(args.db)
-    try:
-        if args.command == "snapshot":
-            snapshot(con, args.target)
-        elif args.command == "restore-snapshot":
-            restore_snapshot(con, args.snapshot, user=operator)
-        elif args.command == "export":
-            Path(args.target).write_bytes(export_backup(con, fmt=args.format, user=operator))
-        else:
-            data = Path(args.zip).read_bytes()
-            # a file on the server's own disk, restored by its operator: larger than an upload may be
-            restore_backup(con, data, user=operator, file_name=Path(args.zip).name,
-                           max_mb=CLI_RESTORE_MAX_MB, max_total_mb=2 * CLI_RESTORE_MAX_MB)
-    finally:
-        con.close()
-
-
-if __name__ == "__main__":
-    main()
