@@ -46,7 +46,7 @@ Mode = Literal["replace", "append"]
 MODES: tuple[str, ...] = ("replace", "append")
 # Tables whose rows refer to compounds: replacing compounds removes the rows of compounds no longer there.
 COMPOUND_DEPENDENTS: tuple[str, ...] = ("buildings", "funding", "progress_reports")
-IMPORT_ACTIONS: tuple[str, ...] = ("import", "report", "undo", "restore", "restore_snapshot")
+IMPORT_ACTIONS: tuple[str, ...] = ("import", "report", "undo", "restore", "restore_snapshot", "adopt_plan")
 
 
 @dataclass

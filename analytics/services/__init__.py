@@ -1,2 +1,3 @@
 """Services around the data: accounts and permissions (``auth``), backups and snapshots (``backup``), county
-weekly reports (``reports``) and the weekly dispatch / monthly bulletin (``bulletin``)."""
+weekly reports (``reports``), the weekly dispatch / monthly bulletin (``bulletin``) and adopting a plan as
+a plan year (``adoption``)."""
