@@ -106,10 +106,12 @@ class WalkGraph:
 
     @property
     def n_nodes(self) -> int:
+        """Number of street nodes."""
         return len(self.xy)
 
     @property
     def n_edges(self) -> int:
+        """Number of street edges."""
         return len(self.u)
 
     @cached_property
@@ -119,10 +121,12 @@ class WalkGraph:
 
     @cached_property
     def edge_tree(self) -> shapely.STRtree:
+        """An STR tree over :attr:`edge_lines`."""
         return shapely.STRtree(self.edge_lines)
 
     @cached_property
     def barrier_tree(self) -> shapely.STRtree | None:
+        """An STR tree over :attr:`barriers` (``None`` without barriers)."""
         return shapely.STRtree(self.barriers) if len(self.barriers) else None
 
     @cached_property

@@ -334,8 +334,10 @@ PLAN_TABLE_COLUMNS = ["seq", "county_code", "project_name", "name", "built_year"
 
 
 def tier_content(tier: object) -> str:
-    """The main renovation content (主要改造内容) a tier stands for, in the plan's words (each tier includes
-    the ones before it); empty for an unknown tier."""
+    """The main renovation content (主要改造内容) a tier stands for, in the plan's words.
+
+    Each tier includes the ones before it; empty for an unknown tier.
+    """
     if tier not in settings.TIER_ITEMS:
         return ""
     before = settings.TIERS[: settings.TIERS.index(tier)]

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple, cast, get_args
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import DataError, InputError
 
 log = logging.getLogger(__name__)
@@ -168,15 +169,16 @@ def _check_plan_year(con: duckdb.DuckDBPyConnection, plan_year: object, as_of: d
     if plan_year not in years:
         raise DataError(
             f"No compounds are planned for `plan_year` {plan_year!r}; the data has plan years {years!r} — "
-            "choose one of them."
+            "choose one of them.",
+            code="progress.no_plan", plan_year=plan_year, years=years,
         )
     return plan_year
 
 
-def _check_rank_by(rank_by: object) -> str:
+def _check_rank_by(rank_by: object) -> RankBy:
     if rank_by not in RANK_BY:
         raise InputError(f"`rank_by` was {rank_by!r} but must be one of {RANK_BY!r}.")
-    return rank_by  # type: ignore[return-value]
+    return cast("RankBy", rank_by)
 
 
 def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
@@ -188,7 +190,7 @@ def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
         raise InputError(
             f"`unit_code` was {unit_code!r} but the plan has no compounds in it; known units are {known!r}."
         )
-    return unit_code  # type: ignore[return-value]
+    return str(unit_code)
 
 
 # ----------------------------------------------------------------------------------------------- dates
@@ -198,12 +200,13 @@ def _month_before(day: date) -> date:
 
 
 def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, day: date) -> date | None:
-    row = con.execute(
+    day_or_none: date | None = scalar(
+        con,
         "SELECT max(r.report_date) FROM progress_reports r JOIN compounds c ON c.id = r.compound_id "
         "WHERE c.plan_year = ? AND r.report_date <= ?",
         [plan_year, day],
-    ).fetchone()
-    return row[0]
+    )
+    return day_or_none
 
 
 def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> ReferenceDates:
@@ -235,17 +238,20 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     plan_year = _check_plan_year(con, plan_year, as_of)
     report = _latest_report_on_or_before(con, plan_year, as_of)
     if report is None:
-        first = con.execute("SELECT min(report_date) FROM progress_reports").fetchone()[0]
+        first = scalar(con, "SELECT min(report_date) FROM progress_reports")
         if first is None:
-            raise DataError(f"There is no progress report at all, so nothing is known on `as_of` {as_of}; import reports first.")
+            raise DataError(f"There is no progress report at all, so nothing is known on `as_of` {as_of}; import reports first.",
+                            code="progress.no_reports", as_of=as_of)
         if first > as_of:
             raise DataError(
                 f"There is no progress report on or before `as_of` {as_of}; the first report is dated {first} — "
-                "choose a later date."
+                "choose a later date.",
+                code="progress.before_first_report", as_of=as_of, first=first,
             )
         raise DataError(
             f"There is no progress report for the compounds of `plan_year` {plan_year} on or before `as_of` "
-            f"{as_of}; choose a later date or another plan year."
+            f"{as_of}; choose a later date or another plan year.",
+            code="progress.no_report_for_plan", as_of=as_of, plan_year=plan_year,
         )
     week = _latest_report_on_or_before(con, plan_year, as_of - timedelta(days=7))
     month = _latest_report_on_or_before(con, plan_year, _month_before(as_of))
@@ -661,5 +667,6 @@ def issue_number(
     days = {_check_date(d, "report_dates") for d in report_dates}
     n = sum(1 for d in days if d.year == as_of.year and d <= as_of)
     if n == 0:
-        raise DataError(f"No report date in `report_dates` falls in {as_of.year} on or before `as_of` {as_of}.")
+        raise DataError(f"No report date in `report_dates` falls in {as_of.year} on or before `as_of` {as_of}.",
+                        code="progress.no_report_for_issue", as_of=as_of)
     return n

@@ -11,7 +11,7 @@ Coordinate reference systems
     ``STORAGE_CRS`` = 4326 (WGS84 lon/lat, how geometries are stored); ``ANALYSIS_CRS`` = 4548
     (CGCS2000 3-degree Gauss-Krüger CM 117E, metres, every distance is measured in it).
 Living circle (GB 50180-2018)
-    ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000 (``WALK_15MIN_STRICT_M`` = 800).
+    ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000.
 Walking along streets
     ``WALK_SNAP_M`` = 1 m (points this close become one street node), ``WALK_MAX_LINK_M`` = 500 m (longest
     straight link from a place to a street), ``WALK_ISOCHRONE_BUFFER_M`` = 40 m (band drawn along reached
@@ -34,6 +34,7 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT_DIR / "data"
@@ -78,7 +79,6 @@ LEGACY_COUNTY_NAMES: dict[str, str] = {"市中区": "370811", "兖州市": "3708
 WALK_5MIN_M = 300
 WALK_10MIN_M = 500
 WALK_15MIN_M = 1000
-WALK_15MIN_STRICT_M = 800
 LIVING_CIRCLE_TIERS_M: dict[str, int] = {"5min": WALK_5MIN_M, "10min": WALK_10MIN_M, "15min": WALK_15MIN_M}
 
 # Distances the analyses accept and start from, metres.
@@ -97,7 +97,18 @@ WALK_SEARCH_M = 3000.0  # the nearest facility is looked for within this walk (�
 # as a service radius are cited; where it gives none, the tier's walking distance is used (marked soft).
 _GB50180 = "GB 50180-2018 城市居住区规划设计标准, 附录B 配套设施设置规定"
 _COMPLETE = "完整居住社区建设标准（试行）(2020)"
-FACILITY_TYPES: dict[str, dict[str, object]] = {
+class FacilityType(TypedDict):
+    """A facility type: names, tier, the walking distance it serves (m), smallest area (m², soft), source."""
+
+    zh: str
+    en: str
+    tier: str
+    service_distance_m: int
+    min_area_m2: int
+    source: str
+
+
+FACILITY_TYPES: dict[str, FacilityType] = {
     "elderly_care": {
         "zh": "养老服务设施", "en": "Elderly care", "tier": "5min", "service_distance_m": WALK_5MIN_M, "min_area_m2": 350,
         "source": f"{_GB50180}: 老年人日间照料中心 5-minute circle, radius ≤ 300 m; {_COMPLETE}: 老年服务站 ≥ 350 m²"},

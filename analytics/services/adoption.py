@@ -110,7 +110,7 @@ def adoption_preview(con: duckdb.DuckDBPyConnection, plan: Plan, *, year: int) -
     """What adopting ``plan`` as plan year ``year`` would change (nothing is written)."""
     year = _check_year(year)
     if plan.chosen.empty:
-        raise InputError("The plan chooses no compound; there is nothing to adopt.")
+        raise InputError("The plan chooses no compound; there is nothing to adopt.", code="adoption.empty")
     chosen_ids = plan.chosen["id"].astype(str).tolist()
     stored = con.execute(
         "SELECT id, plan_year, status FROM compounds WHERE list_contains(?, id)", [chosen_ids]
@@ -165,13 +165,14 @@ def adopt_plan(
         A chosen compound is no longer a candidate (planned for an earlier year, started, or gone): build
         the plan again; nothing was written.
     """
-    require(user, "adopt_plan")
+    user = require(user, "adopt_plan")
     preview = adoption_preview(con, plan, year=year)
     if len(preview.stale):
         first = preview.stale.iloc[0]
         raise DataError(
             f"{len(preview.stale)} chosen compound(s) are no longer candidates (e.g. {first['id']!r}: plan year "
-            f"{first['plan_year']!r}, status {first['status']!r}); build the plan again — nothing was changed."
+            f"{first['plan_year']!r}, status {first['status']!r}); build the plan again — nothing was changed.",
+            code="adoption.stale", n=len(preview.stale), compound_id=str(first["id"]),
         )
     year = preview.year
     projects, project_of = _projects(plan, year)

@@ -127,9 +127,10 @@ def city_streets(
 
 def streets_for_cities(cities, rng: np.random.Generator, *, local_spacing_m: float = LOCAL_SPACING_M,
                        crs: int = 4548) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Roads and river barriers of several cities (objects with ``code``, ``x``, ``y``, ``radius_m`` and
-    ``container``), as the road and barrier layers hold them: ``id``, ``county_code``, ``road_class``,
-    ``walkable`` / ``id``, ``county_code``, ``barrier_type``; EPSG:4548.
+    """Roads and river barriers of several cities, as the road and barrier layers hold them (EPSG:4548).
+
+    ``cities`` are objects with ``code``, ``x``, ``y``, ``radius_m`` and ``container``. Roads get ``id``,
+    ``county_code``, ``road_class``, ``walkable``; barriers ``id``, ``county_code``, ``barrier_type``.
     """
     road_parts, river_rows = [], []
     for city in cities:

@@ -1,5 +1,8 @@
-"""The weekly dispatch and monthly bulletin (周调度、月通报): what an issue says (``compose``) and its layout
-as DOCX (``docx``) and PDF (``pdf``). The names below are the public entry points."""
+"""The weekly dispatch and monthly bulletin (周调度、月通报).
+
+What an issue says (``compose``) and its layout as DOCX (``docx``) and PDF (``pdf``). The names below
+are the public entry points.
+"""
 
 from analytics.services.bulletin.compose import (
     BEHIND_HEADERS,

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, cast
 
 import duckdb
 import pandas as pd
@@ -28,11 +28,11 @@ import pandas as pd
 from analytics import progress as progress_mod
 from analytics import settings
 from analytics.errors import InputError
+from analytics.progress import RankBy
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["week", "month"]
-RankBy = Literal["start_rate_compounds", "start_rate_households", "completion_rate", "invest_rate"]
 
 OFFICE = "济宁市老旧小区改造工作指挥部办公室"
 KIND_NAMES: dict[str, str] = {"week": "周调度", "month": "月通报"}
@@ -88,18 +88,22 @@ class Bulletin:
 
     @property
     def title(self) -> str:
+        """济宁市老旧小区改造工作周调度 or …月通报."""
         return f"济宁市老旧小区改造工作{KIND_NAMES[self.kind]}"
 
     @property
     def issue_text(self) -> str:
+        """The issue line, e.g. （2020年第26期）."""
         return f"（{self.year}年第{self.issue}期）"
 
     @property
     def full_title(self) -> str:
+        """Title and issue line together."""
         return self.title + self.issue_text
 
     @property
     def period_text(self) -> str:
+        """The period covered, e.g. 11月1日至11月27日."""
         return f"{date_text(self.period_start)}至{date_text(self.period_end)}"
 
     @property
@@ -109,10 +113,12 @@ class Bulletin:
 
     @property
     def praised(self) -> list[str]:
+        """Names of the units praised (top three by the ranking indicator)."""
         return list(_units(self.progress).loc[lambda f: f["top_three"], "name"])
 
     @property
     def criticised(self) -> list[str]:
+        """Names of the units criticised (bottom three by the ranking indicator)."""
         return list(_criticised(self.progress)["name"])
 
 
@@ -157,7 +163,7 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def _join(names: Sequence[str]) -> str:
+def _join(names: Iterable[str]) -> str:
     return "、".join(names)
 
 
@@ -469,7 +475,7 @@ def build_bulletin(
     progress = progress_mod.county_progress(con, as_of=as_of, plan_year=plan_year,
                                             rank_by=rank_by or "start_rate_compounds")
     if rank_by is None:
-        rank_by = choose_rank_by(progress)
+        rank_by = cast(RankBy, choose_rank_by(progress))
         if rank_by != "start_rate_compounds":
             progress = progress_mod.county_progress(con, as_of=as_of, plan_year=plan_year, rank_by=rank_by)
     refs = progress_mod.reference_dates(con, as_of=as_of, plan_year=plan_year)

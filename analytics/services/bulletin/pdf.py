@@ -53,7 +53,7 @@ def wrap_cjk(text: str, width: float, measure, *, first_indent: float = 0.0) -> 
 
 
 def _unit_on_own_line(header: str) -> str:
-    """"开工率（%）" -> "开工率\n（%）": a narrow header cell breaks before the unit, not inside its brackets."""
+    r""""开工率（%）" -> "开工率\n（%）": a narrow header cell breaks before the unit, not inside its brackets."""
     i = header.find("（")
     return f"{header[:i]}\n{header[i:]}" if i > 1 else header
 
