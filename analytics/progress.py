@@ -53,7 +53,8 @@ COLUMNS = [
     "unit_code", "name", "name_en", "kind",
     "planned_compounds", "planned_households", "planned_floor_area_m2", "planned_invest_wan",
     "approved", "started", "completed",
-    "started_households", "start_rate_compounds", "start_rate_households", "completion_rate",
+    "started_households", "completed_households", "started_floor_area_m2", "completed_floor_area_m2",
+    "start_rate_compounds", "start_rate_households", "completion_rate",
     "invest_done_wan", "invest_rate",
     "start_rate_compounds_chg_week", "completion_rate_chg_week", "invest_rate_chg_week",
     "start_rate_compounds_chg_month", "completion_rate_chg_month", "invest_rate_chg_month",
@@ -113,6 +114,11 @@ agg AS (
            count(*) FILTER (WHERE status IN {STARTED_STATUSES})::BIGINT AS started,
            count(*) FILTER (WHERE status IN {COMPLETED_STATUSES})::BIGINT AS completed,
            coalesce(sum(households) FILTER (WHERE status IN {STARTED_STATUSES}), 0)::BIGINT AS started_households,
+           coalesce(sum(households) FILTER (WHERE status IN {COMPLETED_STATUSES}), 0)::BIGINT AS completed_households,
+           coalesce(sum(floor_area_m2) FILTER (WHERE status IN {STARTED_STATUSES}), 0)::DOUBLE
+               AS started_floor_area_m2,
+           coalesce(sum(floor_area_m2) FILTER (WHERE status IN {COMPLETED_STATUSES}), 0)::DOUBLE
+               AS completed_floor_area_m2,
            coalesce(sum(invest_done_wan), 0)::DOUBLE AS invest_done_wan,
            sum(elevators_added)::BIGINT AS elevators_added,
            sum(parking_spaces)::BIGINT AS parking_spaces,
@@ -192,9 +198,9 @@ def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
 
 
 # ----------------------------------------------------------------------------------------------- dates
-def _month_before(day: date) -> date:
-    """The same day one calendar month earlier (clamped to the month's end: 31 March -> 29 February)."""
-    return (pd.Timestamp(day) - pd.DateOffset(months=1)).date()
+def _end_of_previous_month(day: date) -> date:
+    """The last day of the month before ``day``'s (2020-11-27 -> 2020-10-31)."""
+    return day.replace(day=1) - timedelta(days=1)
 
 
 def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, day: date) -> date | None:
@@ -207,7 +213,7 @@ def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, 
 
 
 def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> ReferenceDates:
-    """The report dates behind ``county_progress(con, as_of=as_of)``: current, a week and a month before.
+    """The report dates behind ``county_progress(con, as_of=as_of)``: current, previous week, previous month.
 
     Parameters
     ----------
@@ -222,8 +228,10 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     -------
     ReferenceDates
         ``report``: the latest report date on or before ``as_of`` among the plan year's compounds;
-        ``week``: the latest on or before ``as_of`` − 7 days; ``month``: the latest on or before ``as_of``
-        one calendar month earlier (``None`` where there is none).
+        ``week``: the previous week's report, the latest on or before ``report`` − 7 days (what a weekly
+        dispatch compares with); ``month``: the last report of the month before ``report``'s month (what
+        a monthly bulletin compares with: the November bulletin with the last report of October);
+        ``None`` where there is none.
 
     Raises
     ------
@@ -247,8 +255,8 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
             f"There is no progress report for the compounds of `plan_year` {plan_year} on or before `as_of` "
             f"{as_of}; choose a later date or another plan year."
         )
-    week = _latest_report_on_or_before(con, plan_year, as_of - timedelta(days=7))
-    month = _latest_report_on_or_before(con, plan_year, _month_before(as_of))
+    week = _latest_report_on_or_before(con, plan_year, report - timedelta(days=7))
+    month = _latest_report_on_or_before(con, plan_year, _end_of_previous_month(report))
     return ReferenceDates(report, week, month)
 
 
@@ -259,7 +267,8 @@ def _snapshots(con: duckdb.DuckDBPyConnection, *, plan_year: int, dates: list[da
         _SNAPSHOT_SQL, {"zones": bool(include_zones), "plan_year": plan_year, "dates": sorted(set(dates))}
     ).fetchdf()
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).dt.date
-    for col in ("planned_compounds", "planned_households", "approved", "started", "completed", "started_households"):
+    for col in ("planned_compounds", "planned_households", "approved", "started", "completed", "started_households",
+                "completed_households"):
         frame[col] = frame[col].astype("int64")
     for col in OUTCOME_COUNTS:
         frame[col] = frame[col].astype("Int64")
@@ -306,6 +315,26 @@ def _rank_and_flags(values: pd.Series) -> pd.DataFrame:
                          "bottom_three": bottom.fillna(False).astype(bool)}, index=values.index)
 
 
+def rank_values(values: pd.Series) -> pd.Series:
+    """Ranks of ``values`` (1 = highest; ties share the best place, the "min" method; NaN: no rank).
+
+    Values are compared after rounding away float noise, as ``county_progress`` ranks.
+    """
+    return values.astype("float64").round(_RATE_DECIMALS).rank(method="min", ascending=False)
+
+
+def ranking_order(frame: pd.DataFrame, *, rank: str = "rank") -> pd.DataFrame:
+    """Units in rank order, tied and unranked units in the frame's own order, the city row last.
+
+    ``frame`` is a ``county_progress`` frame (its own order is the official one). The one ordering of a
+    ranking: the bulletin's text, its tables and the progress page all list units through it, so ties
+    read the same everywhere.
+    """
+    units = frame[frame["kind"] != "city"]
+    units = units.iloc[np.argsort(units[rank].to_numpy(dtype=float, na_value=np.inf), kind="stable")]
+    return pd.concat([units, frame[frame["kind"] == "city"]])
+
+
 def county_progress(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -338,9 +367,11 @@ def county_progress(
         One row per unit with planned compounds in the plan year — counties (official order), then zones,
         then the city total (``kind`` "city", ``unit_code`` 370800). Columns (see ``COLUMNS``):
         ``planned_compounds``, ``planned_households``, ``planned_floor_area_m2`` (m²), ``planned_invest_wan``
-        (万元); cumulative ``approved``, ``started``, ``completed`` and ``started_households``; rates as
+        (万元); cumulative ``approved``, ``started``, ``completed``, their households (``started_households``,
+        ``completed_households``) and floor area (``started_floor_area_m2``, ``completed_floor_area_m2``); rates as
         fractions 0–1; ``invest_done_wan`` (万元, cumulative); ``*_chg_week`` / ``*_chg_month``: the rate now
-        minus the rate at the report on or before ``as_of`` − 7 days / one calendar month before ``as_of``
+        minus the rate at the previous week's report / the last report of the previous month (see
+        ``reference_dates``)
         (fraction points, NaN when there is no such report); ``rank`` by ``rank_by`` (1 = best, ties share
         a rank, NaN for the city row and for units whose rate is NaN); ``rank_chg_week`` (the rank a week
         earlier minus the rank now: positive = moved up); ``below_city_average`` (the unit's ``rank_by``

@@ -63,23 +63,23 @@ def report_periods() -> pd.DataFrame:
     return _report_periods(state.data_version())
 
 
-def bulletin_date(as_of: date, *, kind: str) -> tuple[date, int, bool]:
-    """The report date, issue number (第N期) and interim flag of the latest dispatch / bulletin on ``as_of``.
+@st.cache_data(show_spinner=False, max_entries=32)
+def _bulletin_issue(as_of: date, kind: str, version: int):
+    from analytics.services.bulletin import issues, office
 
-    ``"week"``: the latest report on or before ``as_of``, numbered among its year's reports. ``"month"``:
-    the month-end report (the last of its month) latest on or before ``as_of``, numbered by its month;
-    when no month has ended yet, ``as_of`` itself, flagged interim.
+    cursor = state.cursor()
+    return issues.issue_for(cursor, as_of=as_of, kind=kind, office=office.load(cursor))  # type: ignore[arg-type]
+
+
+def bulletin_date(as_of: date, *, kind: str) -> tuple[date, int, bool]:
+    """The report date, issue number (第N期) and interim flag of the dispatch / bulletin on ``as_of``.
+
+    ``analytics.services.bulletin.issues.issue_for``: ``"week"`` the latest report on or before ``as_of``;
+    ``"month"`` the last report of the latest month complete on ``as_of`` (the current month, flagged
+    interim, before any month is complete); numbered in the office's series.
     """
-    periods = report_periods()
-    known = periods[periods.report_date <= as_of]
-    if kind == "month":
-        month_ends = known[known.is_month_last]
-        if len(month_ends) == 0:
-            return as_of, progress.issue_number(as_of, kind="month"), True
-        day = month_ends.report_date.iloc[-1]
-        return day, progress.issue_number(day, kind="month"), False
-    day = known.report_date.iloc[-1] if len(known) else as_of
-    return day, progress.issue_number(day, kind="week", report_dates=periods.report_date.tolist()), False
+    issue = _bulletin_issue(as_of, kind, state.data_version())
+    return issue.report_date, issue.issue, issue.interim
 
 
 def dataset_as_of() -> date | None:

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import elevators, settings
+from analytics import progress as progress_mod
 from analytics.progress import CITY_CODE
 from dashboard import charts, state
 from dashboard.labels import current_lang, has, t
@@ -104,18 +105,19 @@ def progress_ranking(frame: pd.DataFrame, *, period: str, order: str) -> pd.Data
     ``order`` ``"official"`` keeps the official county order (function zones after them); ``"rank"`` sorts
     by rank. The city-total row stays last either way.
     """
-    units = frame[frame.kind != "city"]
-    if order == "rank":
-        units = units.sort_values(["rank", "unit_code"], kind="stable")
-    rows = pd.concat([units, frame[frame.kind == "city"]])
+    rows = progress_mod.ranking_order(frame) if order == "rank" else pd.concat(
+        [frame[frame.kind != "city"], frame[frame.kind == "city"]])
     sep = "、" if current_lang() == "zh" else ", "
     out = pd.DataFrame({
         "rank": rows["rank"].astype("Int64"),
         "rank_chg": [arrow(v, digits=0) for v in rows["rank_chg_week"]] if period == "week" else None,
         "unit": [unit_name(c) for c in rows.unit_code],
         "planned_compounds": rows.planned_compounds.astype("Int64"),
+        "planned_households": rows.planned_households.astype("Int64"),
         "started": rows.started.astype("Int64"),
+        "started_households": rows.started_households.astype("Int64"),
         "completed": rows.completed.astype("Int64"),
+        "completed_households": rows.completed_households.astype("Int64"),
         "start_rate_compounds": percent(rows.start_rate_compounds),
         "start_chg": [arrow(v, scale=100) for v in rows[f"start_rate_compounds_chg_{period}"]],
         "completion_rate": percent(rows.completion_rate),
@@ -144,10 +146,8 @@ def progress_column_config() -> dict[str, object]:
 
 def progress_outputs(frame: pd.DataFrame, *, order: str) -> pd.DataFrame:
     """Cumulative outputs per unit (elevators, parking, chargers, facilities, pipes); labelled columns."""
-    units = frame[frame.kind != "city"]
-    if order == "rank":
-        units = units.sort_values(["rank", "unit_code"], kind="stable")
-    rows = pd.concat([units, frame[frame.kind == "city"]])
+    rows = progress_mod.ranking_order(frame) if order == "rank" else pd.concat(
+        [frame[frame.kind != "city"], frame[frame.kind == "city"]])
     out = pd.DataFrame({"unit": [unit_name(c) for c in rows.unit_code]})
     for col in OUTPUT_COLUMNS:
         out[col] = rows[col].to_numpy()

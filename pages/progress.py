@@ -28,15 +28,13 @@ except Exception as exc:  # noqa: BLE001 - every error reaches the user as a mes
 rank_by = ui.bind_choice("rank_by", default_rank_by, views.RANK_INDICATORS)
 order = ui.bind_choice("order", "official", views.ORDERS)
 
-top = st.columns([2, 2, 2, 2])
+top = st.columns([2, 2, 2])
 top[0].radio(t("progress.period"), views.PERIODS, key="period", horizontal=True,
              format_func=lambda p: t(f"progress.period.{p}"))
 top[1].selectbox(t("progress.rank_by"), views.RANK_INDICATORS, key="rank_by",
                  format_func=lambda i: t(f"progress.ind.{i}"))
 top[2].radio(t("progress.order"), views.ORDERS, key="order", horizontal=True,
              format_func=lambda o: t(f"progress.order.{o}"))
-with top[3]:  # the weekly dispatch / monthly bulletin of this period as Word and PDF
-    bulletin_ui.bulletin_button(as_of=report_date, kind=period)
 
 try:
     frame = cached_tables.county_progress(as_of=report_date, rank_by=rank_by)
@@ -51,6 +49,9 @@ if interim:
 
 for card, (label, value, delta) in zip(st.columns(5), views.progress_kpis(frame, period=period)):
     card.metric(label, value, delta, border=True)
+
+st.subheader(t("progress.bulletin"))  # the 周调度 / 月通报 of this period: evaluation, preview, Word and PDF
+bulletin_ui.bulletin_panel(as_of=as_of, kind=period, rank_by=rank_by)
 
 st.subheader(t("progress.ranking"))
 st.caption(t("progress.ranking_note"))
