@@ -14,6 +14,7 @@ run: setup
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 setup: $(STAMP) sysdeps prepare
@@ -35,6 +36,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: setup
 	$(PY) -m scripts.benchmark --scale national

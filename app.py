@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import settings
-from analytics.errors import JiugaiError
-from dashboard import shell, sidebar, state, ui
+from dashboard import _internals, shell, sidebar, state, ui
 from dashboard.labels import t
 from dashboard.navigation import PAGES
+
+_internals.pin_files_made_on_click()  # files made on click outlive other users' reruns (see the module)
 
 # A local icon: a Material icon name here would make the browser fetch the favicon from the internet.
 st.set_page_config(page_title="济宁市老旧小区改造", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")
@@ -22,11 +23,7 @@ navigation = st.navigation(
         for group, pages in PAGES.items()
     }
 )
-try:
-    state.connection()  # opens (or first builds) the database; a locked file is explained, not a traceback
-except JiugaiError as exc:
-    ui.show_error(exc)
-    st.stop()
+ui.attempt(state.connection)  # opens (or first builds) the database; a locked file is explained, not a traceback
 sidebar.render()
 with shell.shell_running():
     navigation.run()

@@ -13,6 +13,9 @@ import shapely
 from analytics import settings
 from analytics.errors import CRSError, InputError
 
+Number = int | float | np.integer | np.floating
+"""A number as callers pass it: Python's or numpy's."""
+
 
 def check_frame(
     frame: object,
@@ -74,7 +77,7 @@ def check_same_crs(*pairs: tuple[str, gpd.GeoDataFrame]) -> None:
             )
 
 
-def check_range(value: float, name: str, low: float, high: float) -> None:
+def check_range(value: Number, name: str, low: float, high: float) -> None:
     """Raise ``InputError`` unless ``low <= value <= high``."""
     if not (low <= value <= high):
         raise InputError(f"`{name}` was {value!r} but must be between {low} and {high}.")

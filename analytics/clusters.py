@@ -30,6 +30,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -82,7 +84,7 @@ def check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
             raise InputError(f"`weights[{key!r}]` was {value!r} but must be a number ≥ 0.")
         out[key] = float(value)
     if sum(out.values()) <= 0:
-        raise InputError(f"`weights` was {dict(weights)!r} but at least one weight must be above 0.")
+        raise InputError(f"`weights` was {dict(weights)!r} but at least one weight must be above 0.", code="weights_zero")
     return out
 
 
@@ -227,9 +229,146 @@ def _relative(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros(len(values))
 
 
-def _empty(crs) -> gpd.GeoDataFrame:
+def _empty(crs: object) -> gpd.GeoDataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+class _Options(NamedTuple):
+    """``find_clusters``' options after their checks."""
+
+    gap_m: float
+    reach_m: float
+    max_extent_m: float | None
+    min_size: int
+    weights: dict[str, float]
+
+
+def _check_inputs(
+    compounds: object, parcels: object, facilities: object, *, gap_m: object, same_county: object,
+    max_extent_m: object, min_size: object, reach_m: object, weights: Mapping[str, float] | None,
+) -> _Options:
+    """Every check of :func:`find_clusters`' frames and options, in the order its errors are documented."""
+    required = ["id", "households", "floor_area_m2", "built_year", "willingness_pct"]
+    check_gdf(compounds, "compounds", required=required + (["county_code"] if same_county else []))
+    named = [("compounds", compounds)]
+    if parcels is not None:
+        check_gdf(parcels, "parcels", required=["id"])
+        named.append(("parcels", parcels))
+    if facilities is not None:
+        check_gdf(facilities, "facilities", required=["id", "facility_type"])
+        named.append(("facilities", facilities))
+    check_same_crs(*named)
+    gap = check_distance_m(gap_m, "gap_m")
+    reach = check_distance_m(reach_m, "reach_m")
+    max_extent = None
+    if max_extent_m is not None:
+        max_extent = check_distance_m(max_extent_m, "max_extent_m", low=1, high=MAX_EXTENT_LIMIT_M)
+    size_min = _check_min_size(min_size)
+    w = check_weights(weights)
+    if not isinstance(same_county, bool):
+        raise InputError(f"`same_county` was {same_county!r} but must be True or False.")
+    for name, frame in named:
+        check_unique_ids(frame, name)
+    return _Options(gap, reach, max_extent, size_min, w)
+
+
+def _numbers(compounds: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    """The compounds' numeric columns as float arrays; households must be present and ≥ 0."""
+    numbers = {column: pd.to_numeric(compounds[column], errors="coerce").to_numpy(dtype=float)
+               for column in ("households", "floor_area_m2", "built_year", "willingness_pct")}
+    if np.isnan(numbers["households"]).any() or (numbers["households"] < 0).any():
+        raise InputError("`compounds` has a missing or negative `households` value; fix it first.")
+    return numbers
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The compounds in listed clusters: positions grouped by cluster, and each one's cluster number."""
+
+    members: np.ndarray  # positions into compounds, grouped by cluster, input order inside
+    member_cluster: np.ndarray  # cluster number 0…n-1 of each member
+    n: int
+    sizes: np.ndarray
+    cuts: np.ndarray  # where np.split cuts the members into clusters
+    geoms: np.ndarray
+
+
+def _grouped(compounds: gpd.GeoDataFrame, labels: np.ndarray, min_size: int) -> _Group | None:
+    """The clusters of ``min_size`` or more compounds (``None`` when there is none)."""
+    size = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
+    listed = size[labels] >= min_size if len(labels) else np.zeros(0, dtype=bool)
+    if not listed.any():
+        return None
+    members = np.flatnonzero(listed)
+    members = members[np.argsort(labels[members], kind="stable")]
+    _, member_cluster = np.unique(labels[members], return_inverse=True)
+    sizes = np.bincount(member_cluster)
+    return _Group(members, member_cluster, int(member_cluster.max()) + 1, sizes, np.cumsum(sizes)[:-1],
+                  np.asarray(compounds.geometry.values, dtype=object)[members])
+
+
+def _figures(compounds: gpd.GeoDataFrame, numbers: dict[str, np.ndarray], group: _Group) -> pd.DataFrame:
+    """Per cluster: members, households, floor area, build years, tiers, willingness, counties, extent."""
+    members, member_cluster, n, cuts = group.members, group.member_cluster, group.n, group.cuts
+
+    def per_cluster(values: np.ndarray) -> np.ndarray:
+        return np.bincount(member_cluster, weights=values[members], minlength=n)
+
+    built = pd.Series(numbers["built_year"][members]).groupby(member_cluster)
+    will = numbers["willingness_pct"][members]
+    has_will = ~np.isnan(will)
+    households = numbers["households"][members]
+    will_weight = np.bincount(member_cluster[has_will], weights=households[has_will], minlength=n)
+    will_sum = np.bincount(member_cluster[has_will], weights=(will * households)[has_will], minlength=n)
+    bounds = pd.DataFrame(shapely.bounds(group.geoms)).groupby(member_cluster)
+    low, high = bounds.min().to_numpy(), bounds.max().to_numpy()
+    ids = compounds["id"].to_numpy(dtype=object)[members]
+    if "tier" in compounds.columns:
+        tier_rank = {t: k for k, t in enumerate(settings.TIERS)}
+        tiers = [sorted({t for t in part if isinstance(t, str)}, key=lambda t: (tier_rank.get(t, 99), t))
+                 for part in np.split(compounds["tier"].to_numpy(dtype=object)[members], cuts)]
+    else:
+        tiers = [[] for _ in range(n)]
+    counties = compounds["county_code"].astype(str).to_numpy(dtype=object)[members] \
+        if "county_code" in compounds.columns else np.full(len(members), None, dtype=object)
+    return pd.DataFrame({
+        "member_ids": [part.tolist() for part in np.split(ids, cuts)],
+        "n_compounds": group.sizes.astype(np.int64),
+        "households": per_cluster(numbers["households"]).round().astype(np.int64),
+        "floor_area_m2": per_cluster(numbers["floor_area_m2"]),
+        "built_year_min": built.min().to_numpy(),
+        "built_year_max": built.max().to_numpy(),
+        "tiers": tiers,
+        "willingness_pct": np.divide(will_sum, will_weight, out=np.full(n, np.nan), where=will_weight > 0),
+        "county_codes": [sorted({c for c in part if c is not None}) for part in np.split(counties, cuts)],
+        "extent_m": np.hypot(high[:, 2] - low[:, 0], high[:, 3] - low[:, 1]),
+        "_first": members[np.r_[0, cuts]],
+        "_households": per_cluster(numbers["households"]),
+    })
+
+
+def _scores(figures: pd.DataFrame, *, idle: np.ndarray | None, gap_households: np.ndarray | None,
+            weights: dict[str, float]) -> dict[str, np.ndarray]:
+    """The score parts (0–1 relative to the best cluster; NaN without the data) and the weighted score."""
+    n = len(figures)
+    parts = {
+        "households": _relative(figures["_households"].to_numpy(dtype=float)),
+        "idle_land": _relative(idle) if idle is not None else np.full(n, np.nan),
+        "gaps": _relative(gap_households) if gap_households is not None else np.full(n, np.nan),
+        "willingness": np.nan_to_num(figures["willingness_pct"].to_numpy(dtype=float) / 100.0, nan=0.0),
+    }
+    used = {k: v for k, v in weights.items() if not (k == "idle_land" and idle is None)
+            and not (k == "gaps" and gap_households is None)}
+    total_weight = sum(used.values())
+    if total_weight <= 0:
+        raise InputError(
+            f"`weights` {weights!r} put all weight on components without data; pass `parcels` / `facilities` or "
+            "weigh households or willingness.",
+            code="clusters.weights_without_data",
+        )
+    score = sum(used[k] * parts[k] for k in used) / total_weight
+    return {"score": score, **{f"score_{k}": v for k, v in parts.items()}}
 
 
 def find_clusters(
@@ -291,136 +430,44 @@ def find_clusters(
     CRSError
         No CRS, a geographic CRS, or different CRSs.
     """
-    required = ["id", "households", "floor_area_m2", "built_year", "willingness_pct"]
-    check_gdf(compounds, "compounds", required=required + (["county_code"] if same_county else []))
-    named = [("compounds", compounds)]
-    if parcels is not None:
-        check_gdf(parcels, "parcels", required=["id"])
-        named.append(("parcels", parcels))
-    if facilities is not None:
-        check_gdf(facilities, "facilities", required=["id", "facility_type"])
-        named.append(("facilities", facilities))
-    check_same_crs(*named)
-    gap = check_distance_m(gap_m, "gap_m")
-    reach = check_distance_m(reach_m, "reach_m")
-    if max_extent_m is not None:
-        max_extent = check_distance_m(max_extent_m, "max_extent_m", low=1, high=MAX_EXTENT_LIMIT_M)
-    else:
-        max_extent = None
-    size_min = _check_min_size(min_size)
-    w = check_weights(weights)
-    if not isinstance(same_county, bool):
-        raise InputError(f"`same_county` was {same_county!r} but must be True or False.")
-    for name, frame in named:
-        check_unique_ids(frame, name)
+    options = _check_inputs(compounds, parcels, facilities, gap_m=gap_m, same_county=same_county,
+                            max_extent_m=max_extent_m, min_size=min_size, reach_m=reach_m, weights=weights)
     compounds = drop_missing_geometries(compounds, "compounds")
     if parcels is not None:
         parcels = drop_missing_geometries(parcels, "parcels")
     if facilities is not None:
         facilities = drop_missing_geometries(facilities, "facilities")
-    numbers = {}
-    for column in ("households", "floor_area_m2", "built_year", "willingness_pct"):
-        numbers[column] = pd.to_numeric(compounds[column], errors="coerce").to_numpy(dtype=float)
-    if np.isnan(numbers["households"]).any() or (numbers["households"] < 0).any():
-        raise InputError("`compounds` has a missing or negative `households` value; fix it first.")
+    numbers = _numbers(compounds)
     started = time.perf_counter()
 
-    labels = cluster_labels(compounds, gap_m=gap, same_county=same_county, max_extent_m=max_extent)
-    size = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
-    listed = size[labels] >= size_min if len(labels) else np.zeros(0, dtype=bool)
-    if not listed.any():
-        log.info("find_clusters: no cluster of %d or more among %d compounds", size_min, len(compounds))
+    labels = cluster_labels(compounds, gap_m=options.gap_m, same_county=same_county,
+                            max_extent_m=options.max_extent_m)
+    group = _grouped(compounds, labels, options.min_size)
+    if group is None:
+        log.info("find_clusters: no cluster of %d or more among %d compounds", options.min_size, len(compounds))
         return _empty(compounds.crs)
-    members = np.flatnonzero(listed)
-    members = members[np.argsort(labels[members], kind="stable")]  # grouped by cluster, input order inside
-    _, member_cluster = np.unique(labels[members], return_inverse=True)
-    n = int(member_cluster.max()) + 1
-    group_sizes = np.bincount(member_cluster)
-    geoms = np.asarray(compounds.geometry.values, dtype=object)[members]
-
-    def per_cluster(values: np.ndarray) -> np.ndarray:
-        return np.bincount(member_cluster, weights=values[members], minlength=n)
-
-    households = per_cluster(numbers["households"])
-    built = numbers["built_year"][members]
-    built_min = pd.Series(built).groupby(member_cluster).min().to_numpy()
-    built_max = pd.Series(built).groupby(member_cluster).max().to_numpy()
-    will = numbers["willingness_pct"][members]
-    has_will = ~np.isnan(will)
-    will_weight = np.bincount(member_cluster[has_will], weights=numbers["households"][members][has_will], minlength=n)
-    will_sum = np.bincount(member_cluster[has_will],
-                           weights=(will * numbers["households"][members])[has_will], minlength=n)
-    willingness = np.divide(will_sum, will_weight, out=np.full(n, np.nan), where=will_weight > 0)
-    ids = compounds["id"].to_numpy(dtype=object)[members]
-    bounds = shapely.bounds(geoms)
-    extent = np.hypot(
-        pd.Series(bounds[:, 2]).groupby(member_cluster).max().to_numpy()
-        - pd.Series(bounds[:, 0]).groupby(member_cluster).min().to_numpy(),
-        pd.Series(bounds[:, 3]).groupby(member_cluster).max().to_numpy()
-        - pd.Series(bounds[:, 1]).groupby(member_cluster).min().to_numpy(),
-    )
-    cuts = np.cumsum(group_sizes)[:-1]
-    member_ids = [part.tolist() for part in np.split(ids, cuts)]
-    if "tier" in compounds.columns:
-        tier_rank = {t: k for k, t in enumerate(settings.TIERS)}
-        tiers = [sorted({t for t in part if isinstance(t, str)}, key=lambda t: (tier_rank.get(t, 99), t))
-                 for part in np.split(compounds["tier"].to_numpy(dtype=object)[members], cuts)]
-    else:
-        tiers = [[] for _ in range(n)]
-    counties = compounds["county_code"].astype(str).to_numpy(dtype=object)[members] \
-        if "county_code" in compounds.columns else np.full(len(members), None, dtype=object)
-    county_codes = [sorted({c for c in part if c is not None}) for part in np.split(counties, cuts)]
-
-    idle = np.full(n, np.nan)
+    out = _figures(compounds, numbers, group)
+    idle = np.full(group.n, np.nan)
     if parcels is not None:
-        idle = _idle_area(geoms, member_cluster, parcels, n, reach)
-    shared: list[list[str]] = [[] for _ in range(n)]
-    gap_households = np.full(n, np.nan)
+        idle = _idle_area(group.geoms, group.member_cluster, parcels, group.n, options.reach_m)
+    shared: list[list[str]] = [[] for _ in range(group.n)]
+    gap_households = np.full(group.n, np.nan)
     if facilities is not None:
-        shared, gap_households = _shared_gaps(geoms, member_cluster, numbers["households"][members], facilities, n)
-
-    scores = {
-        "households": _relative(households),
-        "idle_land": _relative(idle) if parcels is not None else np.full(n, np.nan),
-        "gaps": _relative(gap_households) if facilities is not None else np.full(n, np.nan),
-        "willingness": np.nan_to_num(willingness / 100.0, nan=0.0),
-    }
-    used = {k: v for k, v in w.items() if not (k == "idle_land" and parcels is None)
-            and not (k == "gaps" and facilities is None)}
-    total_weight = sum(used.values())
-    if total_weight <= 0:
-        raise InputError(
-            f"`weights` {w!r} put all weight on components without data; pass `parcels` / `facilities` or "
-            "weigh households or willingness."
-        )
-    score = sum(used[k] * scores[k] for k in used) / total_weight
-
-    out = pd.DataFrame({
-        "member_ids": member_ids,
-        "n_compounds": group_sizes.astype(np.int64),
-        "households": households.round().astype(np.int64),
-        "floor_area_m2": per_cluster(numbers["floor_area_m2"]),
-        "built_year_min": built_min,
-        "built_year_max": built_max,
-        "tiers": tiers,
-        "idle_area_m2": idle,
-        "shared_gaps": shared,
-        "willingness_pct": willingness,
-        "score": score,
-        "score_households": scores["households"],
-        "score_idle_land": scores["idle_land"],
-        "score_gaps": scores["gaps"],
-        "score_willingness": scores["willingness"],
-        "county_codes": county_codes,
-        "extent_m": extent,
-        "_first": members[np.r_[0, cuts]],
-    })
-    out = gpd.GeoDataFrame(out, geometry=_hulls(geoms, member_cluster), crs=compounds.crs)
+        shared, gap_households = _shared_gaps(group.geoms, group.member_cluster,
+                                              numbers["households"][group.members], facilities, group.n)
+    out["idle_area_m2"] = idle
+    out["shared_gaps"] = shared
+    scores = _scores(out, idle=idle if parcels is not None else None,
+                     gap_households=gap_households if facilities is not None else None, weights=options.weights)
+    for name, values in scores.items():
+        out[name] = values
+    out = gpd.GeoDataFrame(out[COLUMNS[1:] + ["_first"]], geometry=_hulls(group.geoms, group.member_cluster),
+                           crs=compounds.crs)
     out = out.sort_values(["score", "households", "_first"], ascending=[False, False, True], kind="stable")
-    out.insert(0, "cluster_id", np.arange(1, n + 1, dtype=np.int64))
+    out.insert(0, "cluster_id", np.arange(1, group.n + 1, dtype=np.int64))
     out = out.drop(columns="_first").reset_index(drop=True)
     log.info(
         "find_clusters: %d clusters (%d compounds) from %d compounds, gap %g m, in %.2f s",
-        n, len(members), len(compounds), gap, time.perf_counter() - started,
+        group.n, len(group.members), len(compounds), options.gap_m, time.perf_counter() - started,
     )
     return out

@@ -13,6 +13,8 @@ Every function takes and returns longitude first (x, y), in degrees.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -153,7 +155,10 @@ def _check_geographic(gdf: object, name: str) -> None:
         )
 
 
-def _transform(gdf: gpd.GeoDataFrame | gpd.GeoSeries, func) -> gpd.GeoDataFrame | gpd.GeoSeries:
+def _transform(
+    gdf: gpd.GeoDataFrame | gpd.GeoSeries,
+    func: Callable[..., tuple[Any, Any]],
+) -> gpd.GeoDataFrame | gpd.GeoSeries:
     geoms = np.asarray(gdf.geometry.values if isinstance(gdf, gpd.GeoDataFrame) else gdf.values, dtype=object)
 
     def apply(coords: np.ndarray) -> np.ndarray:

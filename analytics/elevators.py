@@ -78,6 +78,11 @@ def _check_money(value: object, name: str) -> Decimal:
     return Decimal(repr(float(value)))
 
 
+def _blank(value: object) -> bool:
+    """A cell left empty: ``None`` or NaN."""
+    return value is None or (isinstance(value, Real) and not isinstance(value, bool) and math.isnan(value))
+
+
 def _exact(value: object, name: str) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
         raise InputError(f"`{name}` was {value!r} but must be a finite number ≥ 0.")
@@ -108,10 +113,11 @@ def _preset_floor_shares(preset: str, floors: int) -> dict[int, Fraction]:
     if floors > PRESET_MAX_FLOORS:
         raise InputError(
             f"`preset` {preset!r} covers floors 1–{PRESET_MAX_FLOORS} but the unit has {floors} floors; use "
-            "preset='coefficient' or a custom table for taller buildings."
+            "preset='coefficient' or a custom table for taller buildings.",
+            code="elevator.preset_floors", preset=preset, floors=floors,
         )
     shares = {f: Fraction(repr(float(table.get(f, 0.0)))) for f in range(1, PRESET_MAX_FLOORS + 1)}
-    total = sum(shares.values())
+    total = sum(shares.values(), Fraction(0))
     if abs(total - 1) > _SUM_TOLERANCE and preset not in _WARNED_PRESETS:
         _WARNED_PRESETS.add(preset)
         log.warning("elevator preset %r adds up to %s %%, not 100 %%; its shares are scaled to 100 %%",
@@ -133,20 +139,25 @@ def _custom_table(custom: object, floors: int, kind: str) -> dict[int, Fraction]
             f"`custom` was a {type(custom).__name__} but must be a dict floor → value or a DataFrame with "
             "columns `floor` and `value`."
         )
-    table: dict[int, Fraction] = {}
-    for floor, value in custom.items():
-        floor = _check_int(floor, "custom floor", 1, MAX_FLOORS)
-        table[floor] = _exact(value, f"custom[{floor}]")
-    extra = sorted(f for f in table if f > floors)
+    values = {_check_int(floor, "custom floor", 1, MAX_FLOORS): value for floor, value in custom.items()}
+    extra = sorted(f for f in values if f > floors)
     if extra:
         raise InputError(f"`custom` has floors {extra!r} but the unit has only {floors} floors; remove them.")
-    missing = [f for f in range(1, floors + 1) if f not in table]
-    if missing:
-        raise InputError(f"`custom` lacks floors {missing!r}; give a value for every floor 1–{floors} (0 for none).")
+    missing = [f for f in range(1, floors + 1) if f not in values]
+    blank = sorted(missing + [f for f, v in values.items() if _blank(v)])
+    if blank:
+        what = f"lacks floors {missing!r}" if blank == missing else f"has no value for floors {blank!r}"
+        raise InputError(f"`custom` {what}; give a value for every floor 1–{floors} (0 for none).",
+                         code="elevator.custom_empty", floors=blank)
+    negative = [f for f in sorted(values) if isinstance(values[f], Real) and values[f] < 0]
+    if negative:
+        raise InputError(f"`custom[{negative[0]}]` was {values[negative[0]]!r} but must be ≥ 0.",
+                         code="elevator.custom_negative", floors=negative)
+    table = {floor: _exact(value, f"custom[{floor}]") for floor, value in values.items()}
     if sum(table.values()) == 0:
-        raise InputError("`custom` values are all 0; at least one floor must pay.")
+        raise InputError("`custom` values are all 0; at least one floor must pay.", code="elevator.custom_zero")
     if kind == "share":
-        total = sum(table.values())
+        total = sum(table.values(), Fraction(0))
         if abs(total - 1) > _SUM_TOLERANCE and abs(total - 100) > _SUM_TOLERANCE * 100:
             warnings.warn(
                 f"`custom` shares add up to {float(total)!r}, not 1 (100 %); they were scaled to 100 %.",
@@ -170,10 +181,11 @@ def _areas(floor_area_m2: object, households_per_floor: int) -> list[Fraction]:
             )
     else:
         raise InputError(f"`floor_area_m2` was {floor_area_m2!r} but must be m² per household (a number or a list).")
-    areas = [_exact(v, "floor_area_m2") for v in values]
-    if any(a <= 0 for a in areas):
-        raise InputError(f"`floor_area_m2` was {floor_area_m2!r} but every area must be > 0 m².")
-    return areas
+    bad = [i for i, v in enumerate(values, start=1) if _blank(v) or (isinstance(v, Real) and v <= 0)]
+    if bad:
+        raise InputError(f"`floor_area_m2` was {floor_area_m2!r} but every area must be > 0 m².",
+                         code="elevator.areas", positions=bad)
+    return [_exact(v, "floor_area_m2") for v in values]
 
 
 def _household_weights(
@@ -192,8 +204,10 @@ def _household_weights(
 
 
 def _largest_remainder(total_fen: int, weights: dict[tuple[int, int], Fraction]) -> dict[tuple[int, int], int]:
-    """Integer fen per key adding up to ``total_fen``; leftover fen go to the largest remainders
-    (ties: higher floor first, then lower household number)."""
+    """Integer fen per key adding up to ``total_fen``.
+
+    Leftover fen go to the largest remainders (ties: higher floor first, then lower household number).
+    """
     weight_sum = sum(weights.values())
     exact = {k: total_fen * w / weight_sum for k, w in weights.items()}
     base = {k: math.floor(v) for k, v in exact.items()}
@@ -273,9 +287,10 @@ def share_costs(
     cost = _check_money(cost_wan, "cost_wan")
     subsidy = _check_money(default_subsidy_wan(floors) if subsidy_wan is None else subsidy_wan, "subsidy_wan")
     if cost <= 0:
-        raise InputError(f"`cost_wan` was {cost_wan!r} but must be > 0 (万元).")
+        raise InputError(f"`cost_wan` was {cost_wan!r} but must be > 0 (万元).", code="elevator.cost_zero")
     if subsidy > cost:
-        raise InputError(f"`subsidy_wan` was {float(subsidy)!r} but must not exceed `cost_wan` {float(cost)!r}.")
+        raise InputError(f"`subsidy_wan` was {float(subsidy)!r} but must not exceed `cost_wan` {float(cost)!r}.",
+                         code="elevator.subsidy_above_cost", subsidy=float(subsidy), cost=float(cost))
     cost_fen = int((cost * FEN_PER_WAN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     subsidy_fen = int((subsidy * FEN_PER_WAN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     total_fen = cost_fen - subsidy_fen
@@ -284,7 +299,8 @@ def share_costs(
     weight_sum = sum(weights.values())
     if weight_sum == 0:
         raise InputError(
-            f"Under `preset` {preset!r} nobody on floors 1–{floors} pays; choose another rule for this unit."
+            f"Under `preset` {preset!r} nobody on floors 1–{floors} pays; choose another rule for this unit.",
+            code="elevator.nobody_pays", preset=preset, floors=floors,
         )
     fen = _largest_remainder(total_fen, weights)
     keys = sorted(weights)

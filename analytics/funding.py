@@ -63,7 +63,8 @@ def _check_by(by: object) -> list[str]:
 
 def _filters(plan_year: int | None, county_code: str | None) -> tuple[str, dict]:
     """SQL condition on compounds ``c`` and its named parameters."""
-    where, params = ["TRUE"], {}
+    where: list[str] = ["TRUE"]
+    params: dict[str, object] = {}
     if plan_year is not None:
         if isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer):
             raise InputError(f"`plan_year` was {plan_year!r} but must be a whole year such as 2020, or None.")

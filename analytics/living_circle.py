@@ -112,14 +112,6 @@ class _NearestIndex:
         return pos, dist
 
 
-def nearest_facilities(compounds: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """For each compound, the position of the nearest facility (edge to edge) and the distance in metres.
-
-    Ties go to the facility with the smallest ``id``; ``(-1, nan)`` where ``facilities`` is empty.
-    """
-    return _NearestIndex(facilities).nearest(np.asarray(compounds.geometry.values, dtype=object))
-
-
 def tier_of(distance_m: np.ndarray, tiers_m: Mapping[str, float]) -> np.ndarray:
     """Name of the smallest tier whose distance covers each value (``None`` beyond the largest or NaN)."""
     names = np.array(list(tiers_m) + [None], dtype=object)
@@ -203,13 +195,13 @@ def facility_access(
         for task in tasks:
             run(task)
     # compound-major layout: row = compound k, type t  →  k * len(types) + t
-    dist, ids = dist.ravel(), ids.ravel()
+    flat_dist, flat_ids = dist.ravel(), ids.ravel()
     out = pd.DataFrame({
         "compound_id": compounds["id"].array.take(np.repeat(np.arange(n), len(types))),
         "facility_type": np.tile(np.array(types, dtype=object), n),
-        "nearest_m": dist,
-        "nearest_facility_id": pd.Series(ids, dtype=object),
-        "tier": pd.Series(tier_of(dist, tiers), dtype=object),
+        "nearest_m": flat_dist,
+        "nearest_facility_id": pd.Series(flat_ids, dtype=object),
+        "tier": pd.Series(tier_of(flat_dist, tiers), dtype=object),
     })
     log.info(
         "facility_access: %d compounds × %d types against %d facilities in %.2f s",

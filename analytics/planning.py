@@ -90,44 +90,17 @@ MAX_SAVING_PCT = 50.0
 MAX_BONUS_PCT = 100.0
 STARTED_STATUSES = ("已开工", "已完工")
 
-# Reason codes -> (Chinese, English) templates; parameters in braces come from the row's ``detail``.
-REASONS: dict[str, tuple[str, str]] = {
-    # not eligible
-    "built_after_cutoff": (f"建成于{settings.ELIGIBLE_BUILT_ON_OR_BEFORE:%Y年%m月%d日}之后",
-                           f"Built after {settings.ELIGIBLE_BUILT_ON_OR_BEFORE.isoformat()}"),
-    "built_year_missing": ("建成年代不详", "Year built unknown"),
-    "demolition_planned": ("已列入征收拆除计划", "Planned for demolition"),
-    "willingness_below_min": ("改造意愿{willingness_pct:.0f}%，低于{min_pct:.0f}%",
-                              "Willingness {willingness_pct:.0f}%, below {min_pct:.0f}%"),
-    "willingness_missing": ("改造意愿未调查", "Willingness not surveyed"),
-    "disputed": ("存在争议，待意见统一", "Disputed; waits for agreement"),
-    "already_planned": ("已列入{plan_year}年计划", "Already in the {plan_year} plan"),
-    "already_started": ("已{status}", "Already {status}"),
-    # eligible, not chosen
-    "too_expensive": ("单独投资{cost_wan:,.0f}万元，超过预算{limit_wan:,.0f}万元",
-                      "Costs {cost_wan:,.0f} 万元 alone, more than the budget of {limit_wan:,.0f} 万元"),
-    "budget": ("预算余额{remaining_wan:,.0f}万元，不足其{cost_wan:,.0f}万元（差{short_wan:,.0f}万元）",
-               "{remaining_wan:,.0f} 万元 of budget left, it needs {cost_wan:,.0f} (short {short_wan:,.0f})"),
-    "county_budget": ("本县预算余额{remaining_wan:,.0f}万元，不足其{cost_wan:,.0f}万元",
-                      "{remaining_wan:,.0f} 万元 of the county budget left, it needs {cost_wan:,.0f}"),
-    "bundle_budget": ("所在片区“{bundle_name}”整体需{cost_wan:,.0f}万元，预算余额{remaining_wan:,.0f}万元",
-                      "Its area “{bundle_name}” needs {cost_wan:,.0f} 万元 as a whole, {remaining_wan:,.0f} left"),
-    "no_value": ("得分为0", "Scores 0"),
-    "not_reached": ("求解在时限内未选入", "Not reached before the time limit"),
-    # chosen
-    "needed_for_target": ("为完成{unit}{measure}目标所需", "Needed for the {measure} target of {unit}"),
-    "needed_for_fair_share": ("为保障{unit}的最低资金份额所需", "Needed for {unit}'s fair share of the budget"),
-    "bundle": ("随片区“{bundle_name}”整体改造（节约{saving_pct:g}%）",
-               "With its area “{bundle_name}” as one project (saves {saving_pct:g}%)"),
-    "ranking": ("排名第{rank}，预算内", "Ranked {rank}, within the budget"),
-    "optimiser": ("排名第{rank}，与其他项目组合更能用足预算",
-                  "Ranked {rank}; together with the others it uses the budget better"),
-}
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "optimal": ("已求得最优解", "Optimal"),
-    "time_limit": ("达到时限，返回当前最好解", "Time limit reached; best plan found so far"),
-    "infeasible": ("目标无法全部完成", "Not every target can be met"),
-}
+# Why a candidate is in or out (``reason`` of ``Plan.chosen`` / ``Plan.rejected``; the labels, filled with the row's
+# ``detail``, are ``plan.reason.<code>`` in dashboard/labels/plan.py).
+INELIGIBLE_REASONS: tuple[str, ...] = (
+    "built_after_cutoff", "built_year_missing", "demolition_planned", "willingness_missing", "willingness_below_min",
+    "disputed", "already_planned", "already_started",
+)
+LEFT_OUT_REASONS: tuple[str, ...] = (
+    "too_expensive", "budget", "county_budget", "bundle_budget", "no_value", "not_reached",
+)
+CHOSEN_REASONS: tuple[str, ...] = ("needed_for_target", "needed_for_fair_share", "bundle", "ranking", "optimiser")
+STATUSES: tuple[str, ...] = ("optimal", "time_limit", "infeasible")
 
 _TOL = 1e-6
 _OBJ_TOL = 1e-9
@@ -145,11 +118,12 @@ class Plan:
         floor_area_m2, cost_wan`` (full cost, 万元), ``saving_wan`` (bundle saving), ``net_cost_wan``,
         ``score`` (priority, 0–1), ``rank`` (priority rank among the eligible), ``value`` (its share of the
         objective, bundle bonus included), ``value_per_wan``, ``bundle_id, bundle_name`` (None when taken
-        singly), ``in_greedy`` (the ranking took it too), ``reason`` (code in ``REASONS``: why it is in),
+        singly), ``in_greedy`` (the ranking took it too), ``reason`` (one of ``CHOSEN_REASONS``: why it is in),
         ``detail`` (dict of the reason's parameters).
     rejected
         Every other candidate: the same columns (cost and values as given), ``eligible`` and ``reason`` (the
-        rules failed, joined by ``";"``, or the binding constraint), ``detail``.
+        ``INELIGIBLE_REASONS`` failed, joined by ``";"``, or one of ``LEFT_OUT_REASONS``: the binding
+        constraint), ``detail``.
     totals
         One row per county with candidates, targets or a budget, then the city (``settings.CITY_UNIT_CODE``):
         ``unit_code``, chosen ``compounds, households, floor_area_m2, cost_wan, saving_wan, net_cost_wan``;
@@ -335,6 +309,24 @@ def bundles_by_area(
     return pd.DataFrame(rows, columns=["bundle_id", "name", "member_ids", "saving_pct", "bonus_pct", "basis"])
 
 
+def pool_of(compounds: pd.DataFrame, *, year: int) -> pd.DataFrame:
+    """The compounds that may enter plan year ``year`` (储备库): no plan year, or ``year`` or later.
+
+    Returns those rows (same frame type and CRS) with ``cost_wan`` and ``cost_estimated`` from
+    :func:`estimate_costs`; ineligible ones stay in (``build_plan`` lists them with their reasons).
+    """
+    check_frame(compounds, "compounds", required=["id", "plan_year", "floor_area_m2"])
+    plan_year = pd.to_numeric(compounds["plan_year"], errors="coerce")
+    return estimate_costs(compounds[plan_year.isna() | (plan_year >= year)].reset_index(drop=True))
+
+
+def candidate_pool(con, *, year: int) -> pd.DataFrame:
+    """:func:`pool_of` the stored compounds (GeoDataFrame, EPSG:4548)."""
+    from analytics import store
+
+    return pool_of(store.read_layer(con, "compounds"), year=year)
+
+
 PLAN_TABLE_COLUMNS = ["seq", "county_code", "project_name", "name", "built_year", "n_buildings", "households",
                       "floor_area_m2", "tier", "items", "invest_wan", "planned_start", "planned_completion"]
 """Columns of the 年度改造计划表: 序号, 县市区, 项目名称, 小区名称, 建成年代, 楼栋数, 户数, 建筑面积 (m²), 改造类型,
@@ -342,8 +334,10 @@ PLAN_TABLE_COLUMNS = ["seq", "county_code", "project_name", "name", "built_year"
 
 
 def tier_content(tier: object) -> str:
-    """The main renovation content (主要改造内容) a tier stands for, in the plan's words (each tier includes
-    the ones before it); empty for an unknown tier."""
+    """The main renovation content (主要改造内容) a tier stands for, in the plan's words.
+
+    Each tier includes the ones before it; empty for an unknown tier.
+    """
     if tier not in settings.TIER_ITEMS:
         return ""
     before = settings.TIERS[: settings.TIERS.index(tier)]
@@ -388,6 +382,63 @@ def plan_table(plan: Plan, *, year: int) -> pd.DataFrame:
     frame = frame.assign(_first=first_rank).sort_values(["_county", "_first", "_project", "_rank"], kind="stable")
     frame.insert(0, "seq", np.arange(1, len(frame) + 1))
     return frame[PLAN_TABLE_COLUMNS].reset_index(drop=True)
+
+
+COMPARED = ("compounds", "households", "floor_area_m2", "net_cost_wan", "counties")
+
+
+def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scenarios side by side: what each plan reaches and how it differs from the first.
+
+    Parameters
+    ----------
+    plans
+        Scenario name → plan (the first is the reference), e.g. ``{"3亿": a, "4亿": b}``.
+
+    Returns
+    -------
+    summary
+        One row per scenario: ``scenario``, ``status``, ``budget_wan``, ``compounds``, ``households``,
+        ``floor_area_m2``, ``net_cost_wan``, ``counties`` (with at least one compound chosen), ``value``,
+        ``d_<measure>`` (difference to the first scenario) for each of those five, ``added`` / ``dropped``
+        (compounds chosen here but not in the first / in the first but not here), ``counties_added`` /
+        ``counties_dropped`` (county codes, lists).
+    by_county
+        One row per scenario and county with chosen compounds: ``scenario, unit_code, compounds,
+        households, floor_area_m2, net_cost_wan``.
+    """
+    if not isinstance(plans, Mapping) or not plans:
+        raise InputError("`plans` must be a non-empty dict of scenario name → Plan.")
+    rows, county_rows = [], []
+    first_ids: set[str] | None = None
+    first_counties: set[str] | None = None
+    reference: dict | None = None
+    for name, plan in plans.items():
+        if not isinstance(plan, Plan):
+            raise InputError(f"`plans[{name!r}]` was a {type(plan).__name__} but must be a Plan.")
+        city = plan.totals[plan.totals["unit_code"] == settings.CITY_UNIT_CODE].iloc[0]
+        ids = set(plan.chosen["id"])
+        counties = set(plan.chosen["county_code"].astype(str))
+        row = {"scenario": name, "status": plan.status, "budget_wan": float(city["budget_wan"]),
+               "compounds": int(city["compounds"]), "households": float(city["households"]),
+               "floor_area_m2": float(city["floor_area_m2"]), "net_cost_wan": float(city["net_cost_wan"]),
+               "counties": len(counties), "value": plan.objective_value}
+        if reference is None:
+            reference, first_ids, first_counties = row, ids, counties
+        for measure in COMPARED:
+            row[f"d_{measure}"] = row[measure] - reference[measure]
+        row.update({"added": len(ids - first_ids), "dropped": len(first_ids - ids),
+                    "counties_added": sorted(counties - first_counties),
+                    "counties_dropped": sorted(first_counties - counties)})
+        rows.append(row)
+        units = plan.totals[(plan.totals["unit_code"] != settings.CITY_UNIT_CODE) & (plan.totals["compounds"] > 0)]
+        for _, u in units.iterrows():
+            county_rows.append({"scenario": name, "unit_code": u["unit_code"], "compounds": int(u["compounds"]),
+                                "households": float(u["households"]), "floor_area_m2": float(u["floor_area_m2"]),
+                                "net_cost_wan": float(u["net_cost_wan"])})
+    by_county = pd.DataFrame(county_rows, columns=["scenario", "unit_code", "compounds", "households",
+                                                   "floor_area_m2", "net_cost_wan"])
+    return pd.DataFrame(rows), by_county
 
 
 # ----------------------------------------------------------------------------------------------- checks

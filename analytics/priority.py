@@ -107,13 +107,14 @@ def normalise_weights(weights: Mapping[str, float] | None = None) -> dict[str, f
             raise InputError(f"`weights[{key!r}]` was {value!r} but must be ≥ 0.")
     total = float(sum(weights.values()))
     if total <= 0:
-        raise InputError(f"`weights` were {dict(weights)!r} but at least one must be > 0.")
+        raise InputError(f"`weights` were {dict(weights)!r} but at least one must be > 0.", code="weights_zero")
     return {c: float(weights.get(c, 0.0)) / total for c in COMPONENTS}
 
 
 def _check_compounds(compounds: object) -> pd.DataFrame:
     check_frame(compounds, "compounds", required=REQUIRED)
-    frame = pd.DataFrame(compounds).drop(columns=[c for c in ("geometry", "geom") if c in compounds.columns])
+    frame = pd.DataFrame(compounds)
+    frame = frame.drop(columns=[c for c in ("geometry", "geom") if c in frame.columns])
     if frame["id"].duplicated().any():
         dup = frame.loc[frame["id"].duplicated(), "id"].iloc[0]
         raise InputError(f"`compounds` has duplicate id {dup!r}; ids must be unique.")

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple, cast, get_args
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import DataError, InputError
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,6 @@ BEHIND_COLUMNS = [
     "compound_id", "name", "county_code", "unit_code", "status", "planned_start_date",
     "planned_completion_date", "days_late", "reason", "last_report_date",
 ]
-PERIOD_COLUMNS = ["report_date", "year", "issue_week", "month", "is_month_last", "n_compounds"]
 STATUS_COLUMNS = ["compound_id", "status", "invest_done_wan", "last_report_date"]
 
 # Reason codes of ``behind_schedule`` -> (Chinese, English), for display.
@@ -174,15 +174,16 @@ def _check_plan_year(con: duckdb.DuckDBPyConnection, plan_year: object, as_of: d
     if plan_year not in years:
         raise DataError(
             f"No compounds are planned for `plan_year` {plan_year!r}; the data has plan years {years!r} — "
-            "choose one of them."
+            "choose one of them.",
+            code="progress.no_plan", plan_year=plan_year, years=years,
         )
     return plan_year
 
 
-def _check_rank_by(rank_by: object) -> str:
+def _check_rank_by(rank_by: object) -> RankBy:
     if rank_by not in RANK_BY:
         raise InputError(f"`rank_by` was {rank_by!r} but must be one of {RANK_BY!r}.")
-    return rank_by  # type: ignore[return-value]
+    return cast("RankBy", rank_by)
 
 
 def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
@@ -194,7 +195,7 @@ def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
         raise InputError(
             f"`unit_code` was {unit_code!r} but the plan has no compounds in it; known units are {known!r}."
         )
-    return unit_code  # type: ignore[return-value]
+    return str(unit_code)
 
 
 # ----------------------------------------------------------------------------------------------- dates
@@ -204,12 +205,13 @@ def _end_of_previous_month(day: date) -> date:
 
 
 def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, day: date) -> date | None:
-    row = con.execute(
+    day_or_none: date | None = scalar(
+        con,
         "SELECT max(r.report_date) FROM progress_reports r JOIN compounds c ON c.id = r.compound_id "
         "WHERE c.plan_year = ? AND r.report_date <= ?",
         [plan_year, day],
-    ).fetchone()
-    return row[0]
+    )
+    return day_or_none
 
 
 def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> ReferenceDates:
@@ -243,17 +245,20 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     plan_year = _check_plan_year(con, plan_year, as_of)
     report = _latest_report_on_or_before(con, plan_year, as_of)
     if report is None:
-        first = con.execute("SELECT min(report_date) FROM progress_reports").fetchone()[0]
+        first = scalar(con, "SELECT min(report_date) FROM progress_reports")
         if first is None:
-            raise DataError(f"There is no progress report at all, so nothing is known on `as_of` {as_of}; import reports first.")
+            raise DataError(f"There is no progress report at all, so nothing is known on `as_of` {as_of}; import reports first.",
+                            code="progress.no_reports", as_of=as_of)
         if first > as_of:
             raise DataError(
                 f"There is no progress report on or before `as_of` {as_of}; the first report is dated {first} — "
-                "choose a later date."
+                "choose a later date.",
+                code="progress.before_first_report", as_of=as_of, first=first,
             )
         raise DataError(
             f"There is no progress report for the compounds of `plan_year` {plan_year} on or before `as_of` "
-            f"{as_of}; choose a later date or another plan year."
+            f"{as_of}; choose a later date or another plan year.",
+            code="progress.no_report_for_plan", as_of=as_of, plan_year=plan_year,
         )
     week = _latest_report_on_or_before(con, plan_year, report - timedelta(days=7))
     month = _latest_report_on_or_before(con, plan_year, _end_of_previous_month(report))
@@ -620,77 +625,3 @@ def compound_status(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     ).fetchdf()
     frame["last_report_date"] = pd.to_datetime(frame["last_report_date"])
     return frame[STATUS_COLUMNS]
-
-
-def report_periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every stored report date with its bulletin issue numbers (期数), oldest first.
-
-    Returns
-    -------
-    DataFrame
-        ``report_date``; ``year``; ``issue_week`` — the weekly dispatch's number (第N期): N = the date's
-        position among the year's stored report dates; ``month`` — the monthly bulletin's number (the
-        month, 1–12); ``is_month_last`` — the last report of its month (the one a monthly bulletin uses);
-        ``n_compounds`` — compounds reported that date. Empty (same columns) when there are no reports.
-    """
-    _check_con(con)
-    frame = con.execute(
-        """
-        SELECT report_date, year(report_date)::INTEGER AS year,
-               row_number() OVER (PARTITION BY year(report_date) ORDER BY report_date)::INTEGER AS issue_week,
-               month(report_date)::INTEGER AS month,
-               report_date = max(report_date) OVER (PARTITION BY year(report_date), month(report_date))
-                   AS is_month_last,
-               n_compounds
-        FROM (SELECT report_date, count(*)::BIGINT AS n_compounds FROM progress_reports GROUP BY report_date)
-        ORDER BY report_date
-        """
-    ).fetchdf()
-    frame["report_date"] = pd.to_datetime(frame["report_date"]).dt.date
-    return frame[PERIOD_COLUMNS]
-
-
-def issue_number(
-    as_of: date,
-    *,
-    kind: Literal["week", "month"],
-    report_dates: list[date] | None = None,
-) -> int:
-    """The bulletin issue number N in 济宁市老旧小区改造工作周调度/月通报（YYYY年第N期）.
-
-    Parameters
-    ----------
-    as_of
-        The bulletin's date.
-    kind
-        ``"week"`` (周调度) or ``"month"`` (月通报).
-    report_dates
-        The stored report dates (e.g. ``report_periods(con).report_date``). With them a weekly issue is the
-        Nth report of ``as_of``'s year on or before ``as_of``, counted in the data. Without them it is the
-        week of the year counted from 1 January: days 1–7 are week 1, 8–14 week 2, … (a calendar count,
-        used when no reports are known).
-
-    Returns
-    -------
-    int
-        ``"week"``: as above; ``"month"``: the month number of ``as_of`` (1–12).
-
-    Raises
-    ------
-    InputError
-        ``as_of`` not a date or ``kind`` unknown.
-    DataError
-        ``report_dates`` given but none of them falls in ``as_of``'s year on or before ``as_of``.
-    """
-    as_of = _check_date(as_of)
-    if kind not in ("week", "month"):
-        raise InputError(f"`kind` was {kind!r} but must be 'week' or 'month'.")
-    if kind == "month":
-        return as_of.month
-    if report_dates is None:
-        return (as_of.timetuple().tm_yday - 1) // 7 + 1
-    days = {_check_date(d, "report_dates") for d in report_dates}
-    n = sum(1 for d in days if d.year == as_of.year and d <= as_of)
-    if n == 0:
-        raise DataError(f"No report date in `report_dates` falls in {as_of.year} on or before `as_of` {as_of}.")
-    return n

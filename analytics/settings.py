@@ -11,7 +11,7 @@ Coordinate reference systems
     ``STORAGE_CRS`` = 4326 (WGS84 lon/lat, how geometries are stored); ``ANALYSIS_CRS`` = 4548
     (CGCS2000 3-degree Gauss-Krüger CM 117E, metres, every distance is measured in it).
 Living circle (GB 50180-2018)
-    ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000 (``WALK_15MIN_STRICT_M`` = 800).
+    ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000.
 Uploads
     ``UPLOAD_MAX_MB`` = the Streamlit configuration's ``server.maxUploadSize`` (50 in this repository).
 Accounts and sign-in
@@ -27,6 +27,7 @@ import os
 import tomllib
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT_DIR / "data"
@@ -71,7 +72,6 @@ LEGACY_COUNTY_NAMES: dict[str, str] = {"市中区": "370811", "兖州市": "3708
 WALK_5MIN_M = 300
 WALK_10MIN_M = 500
 WALK_15MIN_M = 1000
-WALK_15MIN_STRICT_M = 800
 LIVING_CIRCLE_TIERS_M: dict[str, int] = {"5min": WALK_5MIN_M, "10min": WALK_10MIN_M, "15min": WALK_15MIN_M}
 
 # Distances the analyses accept and start from, metres.
@@ -79,7 +79,16 @@ MAX_DISTANCE_LIMIT_M = 3000  # largest distance a compound–parcel or compound�
 CLUSTER_GAP_M = 150  # renewal clusters: neighbours when their boundaries are at most this far apart
 
 # Facility types: code -> Chinese name, English name, service distance (m), minimum parcel area (m², soft).
-FACILITY_TYPES: dict[str, dict[str, object]] = {
+class FacilityType(TypedDict):
+    """A facility type: names, the walking distance it serves (m) and the smallest parcel it needs (m², soft)."""
+
+    zh: str
+    en: str
+    service_distance_m: int
+    min_area_m2: int
+
+
+FACILITY_TYPES: dict[str, FacilityType] = {
     "elderly_care": {"zh": "养老服务设施", "en": "Elderly care", "service_distance_m": WALK_5MIN_M, "min_area_m2": 350},
     "childcare": {"zh": "托育/幼儿园", "en": "Nursery / kindergarten", "service_distance_m": WALK_5MIN_M, "min_area_m2": 3500},
     "clinic": {"zh": "社区卫生服务站", "en": "Community clinic", "service_distance_m": WALK_5MIN_M, "min_area_m2": 120},

@@ -199,9 +199,9 @@ def _merge_identical(keys_rows: np.ndarray, keys_cols: np.ndarray, n_rows: int) 
     order = np.lexsort((keys_cols, keys_rows))
     rows, cols = keys_rows[order], keys_cols[order]
     bounds = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1], True])
-    signature = {}
+    signature: dict[bytes, int] = {}
     group = np.full(n_rows, -1, dtype=np.int64)
-    representative = []
+    representative: list[int] = []
     for a, b in zip(bounds[:-1], bounds[1:]):
         key = cols[a:b].tobytes()
         g = signature.setdefault(key, len(signature))
@@ -258,6 +258,65 @@ def _chosen_frame(parcels: gpd.GeoDataFrame, gaining: pd.DataFrame) -> gpd.GeoDa
     out = pd.concat([out, rows.drop(columns=["id"])], axis=1)
     out = out.sort_values(["households_gained", "parcel_id"], ascending=[False, True], kind="stable")
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry=parcels.geometry.name, crs=parcels.crs)
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The reduced coverage model of one siting run and how its columns map back to parcel ids."""
+
+    coverage: sparse.csc_matrix  # demand rows × candidate columns (1 = within reach)
+    weights: np.ndarray  # households per demand row
+    rep_ids: list  # parcel id standing for each column
+    parcel_rank: dict  # parcel id -> rank among the candidates (id order), for stable ties
+    n_candidates: int  # candidate parcels reaching an uncovered compound
+    n_demand: int  # uncovered compounds reached by a candidate
+
+
+def _model(di: np.ndarray, pj: np.ndarray, demand_households: np.ndarray, candidate_ids: np.ndarray) -> _Model:
+    """The reduced model from the (demand position, candidate position) pairs within reach.
+
+    Only candidates reaching some demand become columns (in id order), only demand reached by some
+    candidate becomes rows; identical columns and rows are merged (:func:`_reduced_model`).
+    """
+    cand_pos = np.unique(pj)  # parcels that reach at least one uncovered compound
+    reached = np.unique(di)
+    cand_ids = candidate_ids[cand_pos]
+    by_id = np.argsort(cand_ids.astype(str), kind="stable")
+    cand_pos, cand_ids = cand_pos[by_id], cand_ids[by_id]
+    col_of = np.full(len(candidate_ids), -1, dtype=np.int64)
+    col_of[cand_pos] = np.arange(len(cand_pos))
+    row_of = np.full(len(demand_households), -1, dtype=np.int64)
+    row_of[reached] = np.arange(len(reached))
+    coverage, weights, rep_cols = _reduced_model(row_of[di], col_of[pj], demand_households[reached], len(cand_pos))
+    n_rows, n_cols = coverage.shape
+    if n_rows * n_cols > MAX_MODEL_CELLS:
+        raise InputError(
+            f"The siting model has {n_rows:,} demand rows × {n_cols:,} candidate parcels, more than "
+            f"{MAX_MODEL_CELLS:,} cells; choose one county or raise `min_area_m2`.",
+            code="siting.too_large", rows=n_rows, columns=n_cols,
+        )
+    return _Model(coverage, weights, list(cand_ids[rep_cols]), {pid: n for n, pid in enumerate(cand_ids)},
+                  len(cand_pos), len(reached))
+
+
+def _choose(model: _Model, k: int, time_limit_s: float) -> tuple[list[int], list[int], bool, bool, float]:
+    """Columns chosen: the greedy cover, then the exact model started from it when it can do better.
+
+    Returns the chosen columns, the greedy columns, whether the choice is proven optimal, whether the time
+    limit stopped the solver, and the solver's seconds.
+    """
+    coverage, weights = model.coverage, model.weights
+    n_cols = coverage.shape[1]
+    p = min(k, n_cols)
+    greedy_cols = greedy_cover(coverage, weights, p) if p else []
+    greedy_value = covered_weight(coverage, weights, greedy_cols)
+    if greedy_value >= weights.sum() or p == n_cols:
+        return (greedy_cols if greedy_value >= weights.sum() else list(range(n_cols))), greedy_cols, True, False, 0.0
+    solved, optimal, time_limit_hit, seconds = solve_mclp(coverage, weights, p, start=greedy_cols,
+                                                          time_limit_s=time_limit_s)
+    if solved is None or covered_weight(coverage, weights, solved) < greedy_value:
+        return greedy_cols, greedy_cols, False, time_limit_hit, seconds
+    return solved, greedy_cols, optimal, time_limit_hit, seconds
 
 
 def site_facilities(
@@ -337,11 +396,7 @@ def site_facilities(
 
     # 2. uncovered compounds with households × candidate parcels within reach
     demand_pos = np.flatnonzero(~covered & (households > 0))
-    di, pj, dist = pairs_within_distance(
-        compounds.geometry.values[demand_pos], candidates.geometry.values, d
-    )
-    cand_pos = np.unique(pj)  # parcels that reach at least one uncovered compound
-    reached = np.unique(di)
+    di, pj, dist = pairs_within_distance(compounds.geometry.values[demand_pos], candidates.geometry.values, d)
     pairs = pd.DataFrame({
         "compound_id": compounds["id"].to_numpy(dtype=object)[demand_pos[di]],
         "households": households[demand_pos[di]],
@@ -350,38 +405,11 @@ def site_facilities(
     })
 
     # 3. reduced model: identical candidates merged (smallest id stands for them), identical demand merged
-    cand_ids = candidates["id"].to_numpy(dtype=object)[cand_pos]
-    by_id = np.argsort(cand_ids.astype(str), kind="stable")
-    cand_pos, cand_ids = cand_pos[by_id], cand_ids[by_id]
-    col_of = np.full(len(candidates), -1, dtype=np.int64)
-    col_of[cand_pos] = np.arange(len(cand_pos))
-    row_of = np.full(len(demand_pos), -1, dtype=np.int64)
-    row_of[reached] = np.arange(len(reached))
-    coverage, weights, rep_cols = _reduced_model(
-        row_of[di], col_of[pj], households[demand_pos[reached]], len(cand_pos)
-    )
-    n_rows, n_cols = coverage.shape
-    rep_ids = list(cand_ids[rep_cols])
-    parcel_rank = {pid: n for n, pid in enumerate(cand_ids)}
-    if n_rows * n_cols > MAX_MODEL_CELLS:
-        raise InputError(
-            f"The siting model has {n_rows:,} demand rows × {n_cols:,} candidate parcels, more than "
-            f"{MAX_MODEL_CELLS:,} cells; choose one county or raise `min_area_m2`."
-        )
+    model = _model(di, pj, households[demand_pos], candidates["id"].to_numpy(dtype=object))
 
     # 4. greedy, then the exact model started from it
-    p = min(int(k), n_cols)
-    greedy_cols = greedy_cover(coverage, weights, p) if p else []
-    greedy_value = covered_weight(coverage, weights, greedy_cols)
-    optimal, time_limit_hit, seconds = True, False, 0.0
-    if greedy_value >= weights.sum() or p == n_cols:
-        best_cols = greedy_cols if greedy_value >= weights.sum() else list(range(n_cols))
-    else:
-        best_cols, optimal, time_limit_hit, seconds = solve_mclp(
-            coverage, weights, p, start=greedy_cols, time_limit_s=time_limit_s
-        )
-        if best_cols is None or covered_weight(coverage, weights, best_cols) < greedy_value:
-            best_cols, optimal = greedy_cols, False
+    best_cols, greedy_cols, optimal, time_limit_hit, seconds = _choose(model, int(k), time_limit_s)
+    rep_ids, parcel_rank = model.rep_ids, model.parcel_rank
     chosen_ids = [rep_ids[j] for j in best_cols]
     greedy_ids = [rep_ids[j] for j in greedy_cols]
 
@@ -399,8 +427,8 @@ def site_facilities(
         time_limit_hit=bool(time_limit_hit),
         solve_seconds=float(seconds),
         greedy_households_after=int(round(before + float(gaining_greedy["households"].sum()))),
-        n_candidates=len(cand_pos),
-        n_demand=len(reached),
+        n_candidates=model.n_candidates,
+        n_demand=model.n_demand,
         facility_type=facility_type,
         k=int(k),
         service_distance_m=d,
@@ -409,7 +437,7 @@ def site_facilities(
     log.info(
         "site_facilities %s k=%d: %d candidates, %d demand compounds (%d×%d model), covered %d → %d "
         "(greedy %d) of %d households, optimal=%s, time limit hit=%s, %.2f s",
-        facility_type, k, len(cand_pos), len(reached), n_rows, n_cols, result.households_covered_before,
+        facility_type, k, model.n_candidates, model.n_demand, *model.coverage.shape, result.households_covered_before,
         result.households_covered_after, result.greedy_households_after, result.households_total,
         result.optimal, result.time_limit_hit, time.perf_counter() - started,
     )

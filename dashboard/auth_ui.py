@@ -20,7 +20,8 @@ from analytics.services import auth
 from analytics.services.auth import User
 from analytics.store import audit
 from dashboard import state, ui
-from dashboard.labels import t
+from dashboard.formatting import unit_name
+from dashboard.labels import labelled, t
 
 log = logging.getLogger(__name__)
 
@@ -119,20 +120,15 @@ def sidebar_box() -> None:
 # --- helpers for the administration page ---------------------------------------------------------
 
 
-def _with_labels(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns={c: t(f"admin.col.{c}") for c in frame.columns})
-
-
 def users_frame() -> pd.DataFrame:
     """Every account (no hashes) with role names and column headers in the user's language."""
     users = auth.list_users(state.cursor())
     users["role"] = users["role"].map(role_label)
-    lang = 0 if st.session_state.get("lang", "zh") == "zh" else 1
     users["county_code"] = users["county_code"].map(
-        lambda code: f"{code} {settings.COUNTIES[code][lang]}" if code in settings.COUNTIES else ""
+        lambda code: f"{code} {unit_name(code)}" if code in settings.COUNTIES else ""
     )
     users["display_name"] = users["display_name"].fillna("")
-    return _with_labels(users)
+    return labelled(users, "admin.col")
 
 
 def usernames() -> list[str]:
@@ -141,7 +137,7 @@ def usernames() -> list[str]:
 
 def audit_frame(limit: int) -> pd.DataFrame:
     """The newest ``limit`` write-log rows, newest first, headers in the user's language."""
-    return _with_labels(audit.read_log(state.cursor(), limit=limit))
+    return labelled(audit.read_log(state.cursor(), limit=limit), "admin.col")
 
 
 def run_write(write: Callable[..., object], *args: object, success: str, **kwargs: object) -> None:

@@ -90,11 +90,10 @@ def bulletin_button(*, as_of: date | None, kind: Literal["week", "month"], rank_
     wanted = (kind, as_of, rank_by, lang, state.data_version())
     if st.button(t(f"export.bulletin.make.{kind}"), key=f"bulletin-make-{kind}", icon=":material/description:"):
         with st.spinner(t("export.bulletin.working")):
-            try:
-                st.session_state[slot] = (wanted, _files(*wanted))
-            except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-                ui.show_error(exc)
-                return
+            files = ui.attempt(_files, *wanted, stop=False)
+        if files is None:
+            return
+        st.session_state[slot] = (wanted, files)
     made = st.session_state.get(slot)
     if not made or made[0] != wanted:
         return

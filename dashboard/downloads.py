@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 import pandas as pd
@@ -29,45 +28,6 @@ from dashboard.labels import t
 log = logging.getLogger(__name__)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PIN_HOLDER = "__files_made_on_click__"  # a pseudo session that holds files made on click
-PIN_SECONDS = 600.0
-
-
-def pin_files_made_on_click() -> None:
-    """Keep each file made by a deferred download for ``PIN_SECONDS`` (Streamlit 1.67 would lose it).
-
-    Streamlit stores the file a deferred download makes without tying it to the session, and deletes
-    such files after two clean-ups — one runs whenever any session's script run ends. With several
-    users at once the file was often gone before the browser fetched it (HTTP 404). Each made file is
-    mapped here under a holder that no session clears, and dropped after ``PIN_SECONDS``. Installed
-    once per process; if Streamlit's internals differ, downloads keep Streamlit's own behaviour.
-    """
-    from streamlit.runtime.media_file_manager import MediaFileManager
-
-    original = MediaFileManager.execute_deferred
-    if getattr(original, "_pins_made_files", False):
-        return
-    if not hasattr(MediaFileManager, "_remove_orphaned_deferred_callables"):
-        log.warning("Streamlit's media file manager changed; files made on click are not pinned.")
-        return
-
-    def execute_deferred(self, file_id: str) -> str:
-        url = original(self, file_id)
-        made_id = url.rsplit("/", 1)[-1].split(".", 1)[0]
-        now = time.monotonic()
-        with self._lock:
-            pins = self._files_by_session_and_coord[PIN_HOLDER]
-            for coordinate in [c for c in pins if now - float(c.split("|", 1)[0]) > PIN_SECONDS]:
-                del pins[coordinate]
-            if made_id in self._file_metadata:
-                pins[f"{now:.6f}|{made_id}"] = made_id
-        return url
-
-    execute_deferred._pins_made_files = True
-    MediaFileManager.execute_deferred = execute_deferred
-
-
-pin_files_made_on_click()
 
 
 def csv_bytes(df: pd.DataFrame, *, columns: tables.Columns = None, lang: str | None = None) -> bytes:

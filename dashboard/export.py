@@ -67,12 +67,26 @@ APT_CHROMIUM = "chromium"
 APT_CJK_FONTS = "fonts-noto-cjk"
 
 
+def missing_text(packages: Sequence[str], lang: str | None = None) -> str:
+    """One sentence in ``lang``: which system packages are missing and the command that installs them."""
+    lang = resolve_lang(lang)
+    if not packages:
+        return ""
+    return t("export.missing", lang, packages=(", " if lang == "en" else "、").join(packages),
+             command=f"sudo apt-get install {' '.join(packages)}")
+
+
 class ExportUnavailable(JiugaiError):
     """A system package the export needs is missing; ``packages`` names the apt packages to install."""
 
     def __init__(self, message: str, packages: Sequence[str]):
-        super().__init__(message)
+        super().__init__(message, code="export.missing", packages=list(packages),
+                         command=f"sudo apt-get install {' '.join(packages)}")
         self.packages = tuple(packages)
+
+    def text(self, lang: str | None = None) -> str:
+        """What is missing and how to install it, in ``lang``."""
+        return missing_text(self.packages, lang)
 
 
 # ------------------------------------------------------------------------------------------ preflight
@@ -109,9 +123,7 @@ class Preflight:
         """One sentence for the user: which package is missing and the command that installs it."""
         if self.ok:
             return ""
-        lang = resolve_lang(lang)
-        return t("export.missing", lang, packages=(", " if lang == "en" else "、").join(self.missing),
-                 command=f"sudo apt-get install {' '.join(self.missing)}")
+        return missing_text(self.missing, lang)
 
     def require(self, *, chromium: bool = True, fonts: bool = True) -> None:
         """Raise :class:`ExportUnavailable` naming the missing package(s) among those asked for."""
@@ -693,13 +705,13 @@ def bulletin_files(con, *, as_of, kind: Literal["week", "month"], formats: Seque
         try:
             images = bulletin_charts(issue)
         except ExportUnavailable as exc:
-            notes.append(t("export.bulletin.no_charts", lang, reason=preflight().message(lang) or str(exc)))
+            notes.append(t("export.bulletin.no_charts", lang, reason=preflight().message(lang) or exc.text(lang)))
     docx = bulletin_mod.to_docx(issue, charts=images) if "docx" in formats else None
     pdf = None
     if "pdf" in formats:
         try:
             pdf = bulletin_mod.to_pdf(issue, fonts=bulletin_pdf_fonts(), charts=images)
         except ExportUnavailable as exc:
-            notes.append(t("export.bulletin.no_pdf", lang, reason=preflight().message(lang) or str(exc)))
+            notes.append(t("export.bulletin.no_pdf", lang, reason=preflight().message(lang) or exc.text(lang)))
     log.info("bulletin %s written in %.2f s (%d charts)", issue.full_title, time.perf_counter() - started, len(images))
     return BulletinFiles(issue, docx, pdf, tuple(notes))

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import logging
 import math
 import os
@@ -45,8 +44,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
-from branca.element import Element, MacroElement
-from folium.map import ElementAddToElement
+from branca.element import MacroElement
 from jinja2 import Template
 from pyproj import Transformer
 from shapely.geometry import mapping
@@ -54,7 +52,18 @@ from streamlit_folium import st_folium
 
 from analytics import settings
 from analytics.coords import geometries_to_gcj02
-from dashboard.labels import current_lang, t
+from dashboard._internals import GeoJsonLayer, drop_stale_renders, keep_element_ids
+from dashboard.formatting import (
+    category_label,
+    facility_label,
+    fmt_int,
+    fmt_m2,
+    fmt_number,
+    is_missing,
+    status_name,
+    unit_name,
+)
+from dashboard.labels import t
 
 log = logging.getLogger(__name__)
 
@@ -100,70 +109,6 @@ def escape_text(value: object) -> str:
     if isinstance(value, float) and math.isnan(value):
         return ""
     return html.escape(str(value), quote=True).translate(_JS_TEMPLATE_ENTITIES)
-
-
-# -------------------------------------------------------------------------------------------- formatting
-def fmt_int(value: object) -> str:
-    """``12,345``; empty for missing values."""
-    return "" if _missing(value) else f"{round(float(value)):,}"
-
-
-def fmt_m(value: object) -> str:
-    """Metres, ``1,234 m``."""
-    return "" if _missing(value) else f"{round(float(value)):,} m"
-
-
-def fmt_m2(value: object) -> str:
-    """Square metres, ``1,234 m²``."""
-    return "" if _missing(value) else f"{round(float(value)):,} m²"
-
-
-def fmt_pct(value: object) -> str:
-    """A fraction 0–1 as ``45.6%``."""
-    return "" if _missing(value) else f"{float(value) * 100:.1f}%"
-
-
-def fmt_number(value: object) -> str:
-    """A number with at most two decimals, thousands separated."""
-    return "" if _missing(value) else f"{float(value):,.2f}".rstrip("0").rstrip(".")
-
-
-def _missing(value: object) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def county_label(code: object) -> str:
-    """A county's or function zone's name in the user's language (the code itself when unknown)."""
-    en = current_lang() == "en"
-    if code in settings.COUNTIES:
-        zh, english, *_ = settings.COUNTIES[code]
-        return english if en else zh
-    if code in settings.FUNCTION_ZONES:
-        zh, english = settings.FUNCTION_ZONES[code]
-        return english if en else zh
-    return "" if _missing(code) else str(code)
-
-
-def facility_label(code: object) -> str:
-    """A facility type's name in the user's language."""
-    spec = settings.FACILITY_TYPES.get(code)  # type: ignore[arg-type]
-    if spec is None:
-        return "" if _missing(code) else str(code)
-    return str(spec["en"] if current_lang() == "en" else spec["zh"])
-
-
-def category_label(kind: str, value: object) -> str:
-    """Label of an enumerated data value (``kind`` in ``status``, ``tier``, ``parcel_type``, ``ownership``)."""
-    if _missing(value):
-        return ""
-    key = f"status.{value}" if kind == "status" else f"tier.{value}" if kind == "tier" else f"maps.{kind}.{value}"
-    try:
-        return t(key)
-    except KeyError:
-        return str(value)
 
 
 # ---------------------------------------------------------------------------------------------- basemaps
@@ -533,7 +478,7 @@ def add_layer(
             sticky=True,
         )
     b = shapely.total_bounds(geoms[keep])
-    geojson = _GeoJsonLayer(
+    geojson = GeoJsonLayer(
         {"type": "FeatureCollection", "features": features},
         styles=styles,
         bounds=[[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]],
@@ -548,60 +493,6 @@ def add_layer(
     )
     geojson.add_to(m)
     return geojson
-
-
-class _GeoJsonLayer(folium.GeoJson):
-    """``folium.GeoJson`` whose style switch and bounds are computed once from what :func:`add_layer` knows.
-
-    folium derives both by walking every feature in Python on each render (JSON-dumping each feature's
-    style, iterating every coordinate for the bounds), and streamlit-folium renders a map more than once;
-    here the styles are grouped by identity and the bounds come from shapely.
-    """
-
-    def __init__(self, data: dict, *, styles: dict[str, dict[str, Any]], bounds: list[list[float]], **kwargs):
-        super().__init__(data, **kwargs)
-        self._styles = styles
-        self._bounds = bounds
-
-    def _get_self_bounds(self) -> list[list[float]]:
-        return self._bounds
-
-    def render(self, **kwargs):
-        self.parent_map = folium.utilities.get_obj_in_upper_tree(self, folium.Map)
-        groups: dict[int, tuple[dict, list[str]]] = {}
-        for key, style in self._styles.items():
-            groups.setdefault(id(style), (style, []))[1].append(key)
-        ordered = sorted(groups.values(), key=lambda group: -len(group[1]))
-        self.style_map = {json.dumps(style, sort_keys=True): ids for style, ids in ordered[1:]}
-        self.style_map["default"] = json.dumps(ordered[0][0], sort_keys=True) if ordered else "{}"
-        if self.highlight:
-            first = self.data["features"][0]
-            self.highlight_map = {"default": json.dumps(self.highlight_function(first), sort_keys=True)}
-        # What folium.map.Layer.render and branca's MacroElement.render do, except that the rendered script
-        # (which holds the data) is added verbatim: branca would compile it as a Jinja template again,
-        # which costs a full lexer pass over the GeoJSON and evaluates any "{{ … }}" found in the data.
-        if self.includes:
-            raise RuntimeError("GeoJson layers with class includes are not supported here.")
-        if self.show:
-            self.add_child(
-                ElementAddToElement(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
-                name=self.get_name() + "_add",
-            )
-        script = self._template.module.__dict__["script"]
-        self.get_root().script.add_child(_Verbatim(script(self, kwargs)), name=self.get_name())
-        for element in self._children.values():
-            element.render(**kwargs)
-
-
-class _Verbatim(Element):
-    """Already rendered text, put into the page as it is (never compiled as a template)."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self._text = str(text)
-
-    def render(self, **kwargs) -> str:
-        return self._text
 
 
 def _geojson_geometries(geoms: np.ndarray) -> list[dict | None]:
@@ -681,7 +572,7 @@ def class_breaks(values: Iterable[float], *, k: int = 5) -> list[float]:
 
     All-equal or no values give a single class ``[v, v]``.
     """
-    arr = np.asarray([v for v in values if not _missing(v)], dtype=float)
+    arr = np.asarray([v for v in values if not is_missing(v)], dtype=float)
     if arr.size == 0:
         return [0.0, 0.0]
     low, high = float(arr.min()), float(arr.max())
@@ -692,7 +583,7 @@ def class_breaks(values: Iterable[float], *, k: int = 5) -> list[float]:
 
 def class_color(value: object, breaks: Sequence[float], palette: Sequence[str] = SEQUENTIAL) -> str:
     """The colour of ``value``'s class (``NO_DATA`` grey for missing values)."""
-    if _missing(value):
+    if is_missing(value):
         return NO_DATA
     if len(breaks) <= 2:
         return palette[-1] if len(breaks) == 2 and breaks[0] == breaks[1] else palette[0]
@@ -717,7 +608,7 @@ def add_counties(
 
     ``selected`` (a county code) is outlined in the highlight colour; ``clickable`` adds a hover effect.
     """
-    frame = counties.assign(_label=[county_label(c) for c in counties["county_code"]])
+    frame = counties.assign(_label=[unit_name(c) for c in counties["county_code"]])
     fields: list[Field] = [("_label", t("col.county"))]
     colors = None
     if values is not None:
@@ -756,10 +647,10 @@ def compound_fields() -> list[Field]:
     """The default tooltip rows of a compound."""
     return [
         ("name", t("col.name")),
-        ("county_code", t("col.county"), county_label),
+        ("county_code", t("col.county"), unit_name),
         ("households", t("col.households"), fmt_int),
         ("built_year", t("col.built_year")),
-        ("status", t("col.status"), lambda v: category_label("status", v)),
+        ("status", t("col.status"), status_name),
     ]
 
 
@@ -974,58 +865,13 @@ def render(
     the default ``()`` never reruns the script.
     """
     finish(m)
-    names = _element_ids(m)
-    try:
+    with keep_element_ids(m):
         result = st_folium(
             m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects),
             on_change=on_change,
         )
-    finally:
-        _restore_element_ids(names)
-    _drop_stale_renders(m)
+    drop_stale_renders(m)
     return result or {}
-
-
-def _walk(m: folium.Map) -> Iterable[Element]:
-    stack: list[Element] = [m]
-    while stack:
-        element = stack.pop()
-        yield element
-        stack.extend(element._children.values())
-
-
-def _element_ids(m: folium.Map) -> list[tuple[Element, str]]:
-    """Every element of ``m`` with its id (what its JavaScript variable is named after)."""
-    return [(element, element._id) for element in _walk(m)]
-
-
-def _restore_element_ids(names: list[tuple[Element, str]]) -> None:
-    """Give the elements back the ids they had before streamlit-folium renamed them.
-
-    streamlit-folium renames every element of the map it draws (``map_div``, ``geo_json_div_0``, …) after
-    rendering it; the elements a render added meanwhile (the ``addTo`` call of each layer) still name the
-    old variables. A later render of the same map — the HTML or PNG download — then referred to layers that
-    no longer existed (``geo_json_… is not defined``) and drew nothing but its title and legend.
-    """
-    for element, element_id in names:
-        element._id = element_id
-
-
-_FOLIUM_NAME = re.compile(r"^[a-z_]+_[0-9a-f]{32}$")
-
-
-def _drop_stale_renders(m: folium.Map) -> None:
-    """Forget what was rendered into the figure under element names that no longer exist.
-
-    streamlit-folium renders the figure and then renames every element of the map; what the render left
-    in the figure's header, body and script would make a later render (the map's HTML/PNG download) hold
-    every layer twice, once under the old names.
-    """
-    current = {element.get_name() for element in _walk(m)}
-    root = m.get_root()
-    for part in (root.header, root.html, root.script):
-        for name in [n for n in part._children if _FOLIUM_NAME.match(n) and n not in current]:
-            del part._children[name]
 
 
 def clicked_feature(result: Mapping[str, Any] | None, *, layer: str | None = None) -> str | None:

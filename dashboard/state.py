@@ -6,7 +6,6 @@ from datetime import date
 
 import duckdb
 import geopandas as gpd
-import pandas as pd
 import streamlit as st
 
 from analytics import settings, store
@@ -45,16 +44,6 @@ def layer(name: str, *, crs: int | None = settings.ANALYSIS_CRS) -> gpd.GeoDataF
     return _layer(name, crs, data_version())
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _table(name: str, version: int) -> pd.DataFrame:
-    return cursor().execute(f"SELECT * FROM {name}").fetchdf()
-
-
-def table(name: str) -> pd.DataFrame:
-    """A non-spatial table (progress_reports, funding, annual_plans, audit_log) as a DataFrame, cached."""
-    return _table(name, data_version())
-
-
 @st.cache_data(show_spinner=False)
 def _info(version: int) -> dict[str, str]:
     return store.dataset_info(cursor())
@@ -78,3 +67,28 @@ def _report_dates(version: int) -> list[date]:
 def report_dates() -> list[date]:
     """Dates of the stored weekly reports, oldest first."""
     return _report_dates(data_version())
+
+
+def dataset_as_of() -> date | None:
+    """The loaded dataset's as-of date (``dataset_info``), if it has one."""
+    value = info().get("as_of")
+    return date.fromisoformat(value) if value else None
+
+
+def as_of_or_latest(chosen: date | None) -> date | None:
+    """``chosen`` (the sidebar's as-of date), or the latest stored report date; ``None`` without reports."""
+    if chosen is not None:
+        return chosen
+    dates = report_dates()
+    return dates[-1] if dates else None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _plan_years(version: int) -> list[int]:
+    years = layer("compounds", crs=None)["plan_year"].dropna().astype(int).unique()
+    return sorted(int(y) for y in years)
+
+
+def plan_years() -> list[int]:
+    """The plan years (annual batches) the stored compounds belong to, oldest first."""
+    return _plan_years(data_version())

@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from analytics import settings
+from analytics.progress import CITY_CODE
 from dashboard.charts import resolve_lang
 from dashboard.labels import has, t
 
 Columns = Mapping[str, str] | Sequence[str] | None
 
-CITY_CODE = "370800"
 OFFICIAL_ORDER: tuple[str, ...] = (*settings.COUNTY_ORDER, *settings.FUNCTION_ZONES, CITY_CODE)
 COUNTY_KEYS = ("unit_code", "county_code")
 

@@ -1,27 +1,82 @@
-"""Small UI pieces every page uses: page header, error display, demo marks."""
+"""Small UI pieces every page uses: page header, error display, KPI cards, chart style, URL-bound widgets."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.errors import DatabaseLocked, JiugaiError
-from dashboard import shell, state
-from dashboard.labels import t
+from analytics.errors import DatabaseLocked, ImportRejected, JiugaiError
+from dashboard import charts, shell, state
+from dashboard.formatting import join_names, unit_name
+from dashboard.labels import has, t
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+# How a parameter of an error is shown, by its name (other values as they are; lists are listed).
+_PARAM_NAMES: dict[str, Callable[[Any], str]] = {
+    "permission": lambda v: t(f"error.action.{v}") if has(f"error.action.{v}") else str(v),
+    "role": lambda v: t(f"auth.role.{v}") if has(f"auth.role.{v}") else str(v),
+    "preset": lambda v: t(f"funding.preset.{v}") if has(f"funding.preset.{v}") else str(v),
+    "county_code": unit_name,
+}
+
+
+def _param(name: str, value: object) -> object:
+    shown = _PARAM_NAMES.get(name)
+    if isinstance(value, list | tuple):
+        return join_names(shown(v) if shown else str(v) for v in value)
+    return shown(value) if shown else value
+
+
+def error_text(exc: JiugaiError) -> str:
+    """What the user reads for a domain error: the label of its code in their language, filled with its
+    parameters (a code without a label: its class's label; the English message goes to the log)."""
+    params = {name: _param(name, value) for name, value in exc.params.items()}
+    if has(f"error.{exc.code}"):
+        return t(f"error.{exc.code}", detail=str(exc), **params)
+    if isinstance(exc, ImportRejected):
+        kind = f"data.kind.{exc.kind}" if has(f"data.kind.{exc.kind}") else "data.kind.invalid"
+        return t("data.refused", kind=t(kind), detail=str(exc))
+    log.warning("no label for error code %r: %s", exc.code, exc)
+    for cls in type(exc).__mro__:
+        code = getattr(cls, "code", None)
+        if code and has(f"error.{code}"):
+            return t(f"error.{code}", detail=str(exc))
+    return t("error.error")
 
 
 def show_error(exc: Exception) -> None:
-    """Show ``exc`` as a message in the user's language; never a traceback."""
-    if isinstance(exc, DatabaseLocked):
-        st.error(t("common.db_locked"))
+    """Show ``exc`` as a message in the user's language; never a traceback (unexpected errors are logged)."""
+    if isinstance(exc, ImportRejected | DatabaseLocked):
+        st.error(error_text(exc))  # complete sentences of their own
     elif isinstance(exc, JiugaiError):
-        st.error(t("common.error", msg=str(exc)))
+        st.error(t("common.error", msg=error_text(exc)))
     else:
         log.exception("unexpected error on a page")
         st.error(t("common.error", msg=type(exc).__name__))
+
+
+def attempt(action: Callable[..., T], /, *args: object, stop: bool = True, **kwargs: object) -> T | None:
+    """``action(*args, **kwargs)``; if it raises, show the error (:func:`show_error`) and stop the page.
+
+    With ``stop=False`` the page goes on and ``None`` is returned instead, for a part of a page that can
+    fail on its own (one tab, one chart).
+    """
+    try:
+        return action(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
+        show_error(exc)
+        if stop:
+            st.stop()
+        return None
 
 
 def page_header(title_key: str, caption: str | None = None) -> None:
@@ -32,11 +87,18 @@ def page_header(title_key: str, caption: str | None = None) -> None:
         st.caption(caption)
 
 
-def source_footer() -> str:
-    """Footer line for charts and exports: data source and as-of date (and the demo mark)."""
-    info = state.info()
-    source = t("common.demo_footer") if state.is_demo() else t("sidebar.own_data")
-    return f"{t('sidebar.source')}: {source} · {t('sidebar.as_of')}: {info.get('as_of', '')}"
+def data_source() -> str:
+    """Where the shown data comes from, for captions and chart source lines (the demo mark when it is demo data)."""
+    return t("common.demo_footer") if state.is_demo() else t("sidebar.own_data")
+
+
+def styled(fig: go.Figure, *, title: str, unit: str | None = None, as_of: date | None = None,
+           data_chart: bool = True) -> go.Figure:
+    """``fig`` in the bulletin style (title, unit, as-of date; source line and demo mark for charts of stored
+    data, ``data_chart=False`` for a calculation that does not come from the database)."""
+    if not data_chart:
+        return charts.style_figure(fig, title=title, unit=unit, as_of=as_of)
+    return charts.style_figure(fig, title=title, unit=unit, as_of=as_of, source=data_source(), demo=state.is_demo())
 
 
 def bind_choice(key: str, default, options, *, cast=str) -> object:
@@ -74,15 +136,26 @@ def meeting_mode_css() -> None:
     )
 
 
-def metric_cards(cards, *, columns: int | None = None) -> None:
-    """Show KPI cards (objects with ``label``, ``value``, ``delta``, ``help``) with borders, ``columns`` per row."""
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI card: label, value text, change text (or None) and help text."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    help: str | None = None
+    plain_delta: bool = False  # a grey note under the value (no arrow, no colour) instead of a change
+
+
+def metric_cards(cards: Iterable[Kpi], *, columns: int | None = None) -> None:
+    """Show KPI cards with borders, ``columns`` per row (all in one row by default)."""
     cards = list(cards)
     per_row = columns or len(cards)
     for start in range(0, len(cards), per_row):
         for slot, card in zip(st.columns(per_row), cards[start:start + per_row]):
-            plain = getattr(card, "plain_delta", False)
             slot.metric(card.label, card.value, card.delta, help=card.help, border=True,
-                        delta_color="off" if plain else "normal", delta_arrow="off" if plain else "auto")
+                        delta_color="off" if card.plain_delta else "normal",
+                        delta_arrow="off" if card.plain_delta else "auto")
 
 
 def bind_multi(key: str, default: list, options) -> list:
@@ -93,7 +166,7 @@ def bind_multi(key: str, default: list, options) -> list:
     current = st.session_state.get(key)
     if key in st.session_state and (not isinstance(current, list) or any(v not in options for v in current)):
         st.session_state[key] = [v for v in current if v in options] if isinstance(current, list) else list(default)
-    return urlstate.bind(key, list(default), cast=lambda raw: [v for v in raw.split(",") if v in options])
+    return urlstate.bind(key, list(default), cast=urlstate.list_of(options))
 
 
 def bind_number(key: str, default: float, *, low: float, high: float, cast=int) -> float:

@@ -39,3 +39,19 @@ def sync(*keys: str) -> None:
             st.query_params[key] = ",".join(map(str, value))
         else:
             st.query_params[key] = str(value)
+
+
+def list_of(allowed: Sequence[Any], *, item: Callable[[str], Any] = str) -> Callable[[str], list]:
+    """A :func:`bind` cast for a comma-separated list: items parsed with ``item``, unknown ones dropped."""
+    def cast(raw: str) -> list:
+        values = []
+        for part in raw.split(","):
+            try:
+                value = item(part)
+            except (TypeError, ValueError):
+                continue
+            if value in allowed and value not in values:
+                values.append(value)
+        return values
+
+    return cast

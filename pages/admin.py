@@ -6,6 +6,7 @@ from analytics import settings
 from analytics.services import auth
 from dashboard import auth_ui, ui
 from dashboard.downloads import show_table
+from dashboard.formatting import unit_name
 from dashboard.labels import t
 
 ui.page_header("page.admin", t("admin.caption"))
@@ -19,22 +20,18 @@ county_options = [None, *settings.COUNTIES]
 
 
 def county_name(code: str | None) -> str:
-    return t("admin.no_county") if code is None else f"{code} {settings.COUNTIES[code][0]}"
+    return t("admin.no_county") if code is None else f"{code} {unit_name(code)}"
 
 
 tab_users, tab_log = st.tabs([t("admin.tab.users"), t("admin.tab.log")])
 
 with tab_users:
-    try:
-        users = auth_ui.users_frame()
-        if users.empty:
-            st.info(t("admin.no_users"))
-        else:
-            show_table(users, "users", key="admin-users")
-        names = auth_ui.usernames()
-    except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-        ui.show_error(exc)
-        names = []
+    users = ui.attempt(auth_ui.users_frame, stop=False)
+    if users is not None and users.empty:
+        st.info(t("admin.no_users"))
+    elif users is not None:
+        show_table(users, "users", key="admin-users")
+    names = auth_ui.usernames() if users is not None else []
     st.caption(t("admin.password_rules", n=settings.PASSWORD_MIN_LENGTH))
     left, right = st.columns(2)
 
@@ -90,7 +87,6 @@ with tab_users:
 
 with tab_log:
     limit = st.number_input(t("admin.log_rows"), min_value=10, max_value=10_000, value=200, step=50, key="admin_log_rows")
-    try:
-        show_table(auth_ui.audit_frame(int(limit)), "audit_log", key="admin-log")
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
+    log = ui.attempt(auth_ui.audit_frame, int(limit), stop=False)
+    if log is not None:
+        show_table(log, "audit_log", key="admin-log")

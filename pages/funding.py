@@ -7,84 +7,75 @@ import pandas as pd
 import streamlit as st
 
 from analytics import elevators, settings
-from analytics.errors import InputError
-from dashboard import cached_tables, ui, urlstate, views
+from dashboard import state, ui, urlstate
 from dashboard.downloads import show_chart, show_table
+from dashboard.formatting import unit_name
 from dashboard.labels import t
+from dashboard.views import funding as page
 
 ui.page_header("page.funding", t("funding.caption"))
 mix_tab, check_tab, candidates_tab, calculator_tab = st.tabs(
     [t("funding.tab.mix"), t("funding.tab.mismatch"), t("funding.tab.elevators"), t("funding.tab.calculator")]
 )
-years = ["all", *cached_tables.plan_years()]
+years = ["all", *state.plan_years()]
 
 # ---------------------------------------------------------------------------------------------- funding mix
 with mix_tab:
     year = urlstate.bind("fund_year", "all", options=years, cast=lambda raw: raw if raw == "all" else int(raw))
-    measure = ui.bind_choice("measure", "amount", views.MEASURES)
+    measure = ui.bind_choice("measure", "amount", page.MEASURES)
     left, right = st.columns([1, 2])
-    left.selectbox(t("funding.year"), years, key="fund_year", format_func=views.year_name)
-    right.radio(t("funding.measure"), views.MEASURES, key="measure", horizontal=True,
+    left.selectbox(t("funding.year"), years, key="fund_year", format_func=page.year_name)
+    right.radio(t("funding.measure"), page.MEASURES, key="measure", horizontal=True,
                 format_func=lambda m: t(f"funding.measure.{m}"))
     plan_year = None if year == "all" else year
-    try:
-        by_county, city, wide = cached_tables.funding_mix(plan_year=plan_year)
-    except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-        ui.show_error(exc)
-    else:
+    mix = ui.attempt(page.funding_mix, plan_year=plan_year, stop=False)
+    if mix is not None:
+        by_county, city, wide = mix
         if by_county.empty:
             st.info(t("common.no_data"))
         else:
-            for card, (label, value) in zip(st.columns(4), views.funding_kpis(city)):
-                card.metric(label, value, border=True)
-            fig, data = views.funding_figure(by_county, measure=measure)
-            views.styled(fig, title=t("funding.chart.title", year=views.year_name(year)),
-                         unit=t(f"funding.chart.unit_{measure}"), as_of=cached_tables.dataset_as_of())
-            views.legend_right(fig)
+            ui.metric_cards(page.funding_kpis(city))
+            fig, data = page.funding_figure(by_county, measure=measure)
+            ui.styled(fig, title=t("funding.chart.title", year=page.year_name(year)),
+                      unit=t(f"funding.chart.unit_{measure}"), as_of=state.dataset_as_of())
+            page.legend_right(fig)
             show_chart(fig, data, f"funding_mix_{year}", key="funding-mix")
             cols = st.columns([1, 2])
             with cols[0]:
                 st.subheader(t("funding.city_mix"))
-                show_table(views.funding_long_table(city), f"funding_city_{year}", key="funding-city")
+                show_table(page.funding_long_table(city), f"funding_city_{year}", key="funding-city")
             with cols[1]:
                 st.subheader(t("funding.by_county"))
-                show_table(views.funding_county_table(wide), f"funding_by_county_{year}", key="funding-county")
+                show_table(page.funding_county_table(wide), f"funding_by_county_{year}", key="funding-county")
 
 # ------------------------------------------------------------------------------------------ funding check
 with check_tab:
     ui.bind_number("tolerance", settings.FUNDING_TOLERANCE * 100, low=0.0, high=50.0, cast=float)
     st.number_input(t("funding.tolerance"), min_value=0.0, max_value=50.0, step=0.5, key="tolerance")
     st.caption(t("funding.mismatch.caption", tol=f"{st.session_state['tolerance']:g}"))
-    try:
-        mismatches = cached_tables.funding_mismatches(tolerance=st.session_state["tolerance"] / 100,
-                                                      plan_year=plan_year)
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
-    else:
+    mismatches = ui.attempt(page.funding_mismatches, tolerance=st.session_state["tolerance"] / 100,
+                            plan_year=plan_year, stop=False)
+    if mismatches is not None:
         if mismatches.empty:
             st.success(t("funding.mismatch.none"))
         else:
             st.markdown(t("funding.mismatch.count", n=len(mismatches)))
-            show_table(views.mismatch_table(mismatches), f"funding_mismatches_{year}", key="funding-mismatch")
+            show_table(page.mismatch_table(mismatches), f"funding_mismatches_{year}", key="funding-mismatch")
 
 # ------------------------------------------------------------------------------------ elevator candidates
 with candidates_tab:
     counties = ["all", *settings.COUNTY_ORDER]
     county = ui.bind_choice("elev_county", "all", counties)
     st.selectbox(t("funding.elev.county"), counties, key="elev_county",
-                 format_func=lambda c: t("common.all_counties") if c == "all" else views.unit_name(c))
+                 format_func=lambda c: t("common.all_counties") if c == "all" else unit_name(c))
     st.caption(t("funding.elev.caption", cost=f"{settings.ELEVATOR_COST_WAN:g}"))
-    try:
-        candidates = cached_tables.elevator_candidates(county_code=None if county == "all" else county)
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
-    else:
+    candidates = ui.attempt(page.elevator_candidates, county_code=None if county == "all" else county, stop=False)
+    if candidates is not None:
         if candidates.empty:
             st.info(t("funding.elev.none"))
         else:
-            for card, (label, value) in zip(st.columns(6), views.candidate_kpis(candidates)):
-                card.metric(label, value, border=True)
-            table = views.candidates_table(candidates)
+            ui.metric_cards(page.candidate_kpis(candidates))
+            table = page.candidates_table(candidates)
             show_table(table, f"elevator_candidates_{county}", key="elevator-candidates",
                        column_order=[c for c in table.columns if c != t("funding.col.building_ids")])
 
@@ -119,7 +110,7 @@ with calculator_tab:
     ui.bind_number("cost", settings.ELEVATOR_COST_WAN, low=0.0, high=10_000.0, cast=float)
     ui.bind_number("subsidy", elevators.default_subsidy_wan(floors), low=0.0, high=10_000.0, cast=float)
     ui.bind_choice("preset", "hangzhou", elevators.PRESETS)
-    custom_kind = ui.bind_choice("custom_kind", "share", views.CUSTOM_KINDS)
+    custom_kind = ui.bind_choice("custom_kind", "share", page.CUSTOM_KINDS)
 
     def _floors_changed() -> None:
         st.session_state["subsidy"] = elevators.default_subsidy_wan(st.session_state["floors"])
@@ -141,48 +132,37 @@ with calculator_tab:
 
     custom = None
     if preset == "custom":
-        st.radio(t("funding.calc.custom_kind"), views.CUSTOM_KINDS, key="custom_kind", horizontal=True,
+        st.radio(t("funding.calc.custom_kind"), page.CUSTOM_KINDS, key="custom_kind", horizontal=True,
                  format_func=lambda k: t(f"funding.custom_kind.{k}"))
         custom_kind = st.session_state["custom_kind"]
-        custom = _edit_numbers("custom", views.preset_table(floors, custom_kind),
+        custom = _edit_numbers("custom", page.preset_table(floors, custom_kind),
                                editor_key=f"custom-editor-{floors}-{custom_kind}", index=("floor", "funding.col.floor"),
                                value=("value", "funding.col.value"), value_format="%.2f")
 
     areas = None
     if preset == "coefficient" or (preset == "custom" and custom_kind == "coefficient"):
-        areas = _edit_numbers("areas", [views.DEFAULT_AREA_M2] * households_per_floor,
+        areas = _edit_numbers("areas", [page.DEFAULT_AREA_M2] * households_per_floor,
                               editor_key=f"areas-editor-{households_per_floor}", index=("position", "funding.col.position"),
                               value=("area_m2", "funding.col.area_m2"), value_format="%.1f")
 
-    problem = views.calculator_problem(floors=floors, cost_wan=st.session_state["cost"],
-                                       subsidy_wan=st.session_state["subsidy"], preset=preset, custom=custom,
-                                       areas_m2=areas)
-    try:
-        if problem:
-            raise InputError(problem)
-        shares = cached_tables.share_costs(
-            floors, households_per_floor, cost_wan=st.session_state["cost"], subsidy_wan=st.session_state["subsidy"],
-            preset=preset, custom=tuple(custom) if custom else None, custom_kind=custom_kind,
-            areas_m2=tuple(areas) if areas else None,
-        )
-    except Exception as exc:  # noqa: BLE001
-        ui.show_error(exc)
-    else:
-        note = views.custom_scaled_note(custom, custom_kind) if preset == "custom" else None
+    shares = ui.attempt(
+        page.share_costs,
+        floors, households_per_floor, cost_wan=st.session_state["cost"], subsidy_wan=st.session_state["subsidy"],
+        preset=preset, custom=tuple(custom) if custom else None, custom_kind=custom_kind,
+        areas_m2=tuple(areas) if areas else None, stop=False,
+    )
+    if shares is not None:
+        note = page.custom_scaled_note(custom, custom_kind) if preset == "custom" else None
         if note:
             st.info(note)
-        cards = st.columns(4)
-        cards[0].metric(t("funding.calc.kpi.cost"), f"{shares.attrs['cost_yuan']:,.2f}", border=True)
-        cards[1].metric(t("funding.calc.kpi.subsidy"), f"{shares.attrs['subsidy_yuan']:,.2f}", border=True)
-        cards[2].metric(t("funding.calc.kpi.residents"), f"{shares.attrs['residents_yuan']:,.2f}", border=True)
-        cards[3].metric(t("funding.calc.kpi.sum"), f"{int(shares['amount_fen'].sum()) / 100:,.2f}", border=True)
+        ui.metric_cards(page.calculator_kpis(shares))
         st.subheader(t("funding.calc.by_floor"))
-        show_table(views.floor_table(shares), f"elevator_shares_by_floor_{preset}", key="elevator-floors",
-                   column_config=views.money_column_config())
-        fig, data = views.calculator_figure(shares)
-        views.styled(fig, title=t("funding.calc.chart.title", preset=t(f"funding.preset.{preset}"), floors=floors,
-                                  hpf=households_per_floor), unit=t("funding.calc.chart.unit"), data_chart=False)
+        show_table(page.floor_table(shares), f"elevator_shares_by_floor_{preset}", key="elevator-floors",
+                   column_config=page.money_column_config())
+        fig, data = page.calculator_figure(shares)
+        ui.styled(fig, title=t("funding.calc.chart.title", preset=t(f"funding.preset.{preset}"), floors=floors,
+                               hpf=households_per_floor), unit=t("funding.calc.chart.unit"), data_chart=False)
         show_chart(fig, data, f"elevator_shares_{preset}", key="elevator-chart")
         with st.expander(t("funding.calc.by_household")):
-            show_table(views.household_table(shares), f"elevator_shares_by_household_{preset}",
-                       key="elevator-households", column_config=views.money_column_config())
+            show_table(page.household_table(shares), f"elevator_shares_by_household_{preset}",
+                       key="elevator-households", column_config=page.money_column_config())

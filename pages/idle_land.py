@@ -10,10 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import settings
-from dashboard import cached_spatial as cs
 from dashboard import maps, state, ui, urlstate
 from dashboard.downloads import map_downloads, show_table
+from dashboard.formatting import category_label, unit_name
 from dashboard.labels import t
+from dashboard.views import idle_land as page
 
 MAP_KEY = "idle_map"
 
@@ -28,25 +29,21 @@ min_area = ui.bind_number("min_area", 0, low=0, high=20_000)
 
 top = st.columns([1.2, 2, 1.6, 1.6, 1])
 top[0].selectbox(t("idle.county"), counties, key="county",
-                 format_func=lambda c: maps.county_label(c) if c else t("common.all_counties"))
+                 format_func=lambda c: unit_name(c) if c else t("common.all_counties"))
 top[1].slider(t("idle.distance"), 0, settings.MAX_DISTANCE_LIMIT_M, step=50, key="distance", help=t("idle.distance_help"))
 top[2].multiselect(t("idle.parcel_types"), settings.PARCEL_TYPES, key="ptype", placeholder=t("idle.all"),
-                   format_func=lambda v: maps.category_label("parcel_type", v))
+                   format_func=lambda v: category_label("parcel_type", v))
 top[3].multiselect(t("idle.ownership"), settings.OWNERSHIP_TYPES, key="owner", placeholder=t("idle.all"),
-                   format_func=lambda v: maps.category_label("ownership", v))
+                   format_func=lambda v: category_label("ownership", v))
 top[4].number_input(t("idle.min_area"), 0, 20_000, step=100, key="min_area")
 urlstate.sync("county", "distance", "ptype", "owner", "min_area")
 
-try:
-    result = cs.idle(max_distance_m=st.session_state["distance"], parcel_types=st.session_state["ptype"] or None,
-                     min_area_m2=st.session_state["min_area"] or None, ownership=st.session_state["owner"] or None,
-                     county_code=st.session_state["county"] or None)
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+result = ui.attempt(page.idle, max_distance_m=st.session_state["distance"],
+                    parcel_types=st.session_state["ptype"] or None, min_area_m2=st.session_state["min_area"] or None,
+                    ownership=st.session_state["owner"] or None, county_code=st.session_state["county"] or None)
 
-ui.metric_cards(cs.idle_kpis(result))
-ranked = cs.reachable(result)["parcel_id"].tolist()
+ui.metric_cards(page.idle_kpis(result))
+ranked = page.reachable(result)["parcel_id"].tolist()
 parcel = ui.bind_choice("parcel", "", ["", *ranked])
 
 
@@ -57,8 +54,8 @@ def on_map_click() -> None:
         st.session_state["parcel"] = clicked
 
 
-view = cs.idle_map(result, county_code=county or None, parcel_id=parcel or None)
-m = maps.base_map(cs.idle_focus(view, county_code=county or None), max_zoom=16)
+view = page.idle_map(result, county_code=county or None, parcel_id=parcel or None)
+m = maps.base_map(page.idle_focus(view, county_code=county or None), max_zoom=16)
 maps.add_counties(m, state.layer("counties"), selected=county or None)
 maps.add_parcels(m, view.parcels, highlight_ids=view.reachable_ids)
 maps.add_compounds(m, view.compounds, color_by="reach", palette={"yes": "#27AE60", "no": "#95A5A6"},
@@ -76,14 +73,14 @@ if not ranked:
     st.stop()
 
 st.subheader(t("idle.ranking"))
-parcel_labels = cs.idle_parcel_labels(result)
+parcel_labels = page.idle_parcel_labels(result)
 st.selectbox(t("idle.parcel"), ["", *ranked], key="parcel", format_func=parcel_labels.get)
 urlstate.sync("parcel")
 if parcel:
     st.markdown(f"**{t('idle.selected', id=parcel)}**")
-    ui.metric_cards(cs.idle_selected_kpis(result, parcel))
-    show_table(cs.idle_served_table(result, parcel), f"idle_land_parcel_{parcel}", key="idle-served")
-show_table(cs.idle_parcel_table(result), f"idle_land_parcels_{distance}m", key="idle-parcels")
+    ui.metric_cards(page.idle_selected_kpis(result, parcel))
+    show_table(page.idle_served_table(result, parcel), f"idle_land_parcel_{parcel}", key="idle-served")
+show_table(page.idle_parcel_table(result), f"idle_land_parcels_{distance}m", key="idle-parcels")
 
 with st.expander(t("idle.by_compound")):
-    show_table(cs.idle_compound_table(result), f"idle_land_compounds_{distance}m", key="idle-compounds")
+    show_table(page.idle_compound_table(result), f"idle_land_compounds_{distance}m", key="idle-compounds")

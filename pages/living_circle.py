@@ -12,10 +12,11 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import settings
-from dashboard import cached_spatial as cs
-from dashboard import charts, maps, state, ui, urlstate
+from dashboard import maps, state, ui, urlstate
 from dashboard.downloads import map_downloads, show_chart, show_table
+from dashboard.formatting import facility_label, fmt_int, fmt_m, unit_name
 from dashboard.labels import t
+from dashboard.views import living_circle as page
 
 COUNTIES = ["", *settings.COUNTY_ORDER]
 TYPES = list(settings.FACILITY_TYPES)
@@ -43,30 +44,26 @@ time_limit = ui.bind_choice("time_limit", 10, TIME_LIMITS_S, cast=int)
 
 top = st.columns([1, 1.3, 2])
 top[0].selectbox(t("living.county"), COUNTIES, key="county",
-                 format_func=lambda c: maps.county_label(c) if c else t("common.all_counties"))
-top[1].selectbox(t("living.ftype"), TYPES, key="ftype", format_func=maps.facility_label,
+                 format_func=lambda c: unit_name(c) if c else t("common.all_counties"))
+top[1].selectbox(t("living.ftype"), TYPES, key="ftype", format_func=facility_label,
                  on_change=reset_siting_options)
 top[2].radio(t("living.tier"), TIERS, key="tier", horizontal=True, format_func=lambda v: t(f"living.tier.{v}"))
 urlstate.sync("county", "ftype", "tier")
 
-try:
-    lc = cs.living(county_code=county or None)
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+lc = ui.attempt(page.living, county_code=county or None)
 
-type_name = maps.facility_label(ftype)
+type_name = facility_label(ftype)
 tier_name = t(f"living.tier.{tier}")
-ui.metric_cards(cs.living_kpis(lc, ftype, tier))
+ui.metric_cards(page.living_kpis(lc, ftype, tier))
 
 # ------------------------------------------------------------------------------------------ the audit map
-view = cs.living_map(lc, ftype, county_code=county or None)
+view = page.living_map(lc, ftype, county_code=county or None)
 m = maps.base_map(view.compounds if county else None, max_zoom=15)
 maps.add_counties(m, state.layer("counties"), selected=county or None)
 maps.add_compounds(
-    m, view.compounds, color_by="tier_met", palette=cs.TIER_COLORS,
-    labels={v: t(f"living.tier.{v}") for v in cs.TIER_COLORS}, legend_title=t("living.map_legend"),
-    fields=[*maps.compound_fields()[:3], ("nearest_m", t("living.col.nearest_m"), maps.fmt_m)],
+    m, view.compounds, color_by="tier_met", palette=page.TIER_COLORS,
+    labels={v: t(f"living.tier.{v}") for v in page.TIER_COLORS}, legend_title=t("living.map_legend"),
+    fields=[*maps.compound_fields()[:3], ("nearest_m", t("living.col.nearest_m"), fmt_m)],
 )
 maps.add_facilities(m, view.facilities)
 st.subheader(t("living.map", type=type_name))
@@ -74,23 +71,21 @@ maps.render(m, key="living_map")
 map_downloads(m, f"living_circle_{ftype}", key="living-map", title=t("living.map", type=type_name))
 
 st.subheader(t("living.lacking", tier=tier_name, type=type_name))
-lacking = cs.lacking_table(lc, ftype, tier)
+lacking = page.lacking_table(lc, ftype, tier)
 if lacking.empty:
     st.success(t("living.none_lacking"))
 else:
     show_table(lacking, f"living_circle_lacking_{ftype}_{tier}", key="living-lacking")
 
 st.subheader(t("living.coverage", tier=tier_name))
-fig = cs.coverage_figure(lc, tier, highlight_type=ftype)
-source = t("common.demo_footer") if state.is_demo() else t("sidebar.own_data")
-charts.style_figure(fig, title=t("living.coverage_title", tier=tier_name), unit="%", source=source,
-                    demo=state.is_demo())
-show_chart(fig, cs.coverage_table(lc, tier), f"living_circle_coverage_{tier}", key="living-coverage")
+fig = page.coverage_figure(lc, tier, highlight_type=ftype)
+ui.styled(fig, title=t("living.coverage_title", tier=tier_name), unit="%")
+show_chart(fig, page.coverage_table(lc, tier), f"living_circle_coverage_{tier}", key="living-coverage")
 
 # ------------------------------------------------------------------------------------------------ siting
 st.divider()
 st.subheader(t("living.siting"))
-scope = maps.county_label(county) if county else t("common.all_counties")
+scope = unit_name(county) if county else t("common.all_counties")
 st.caption(t("living.siting_caption", type=type_name, scope=scope))
 row = st.columns([2, 1.2, 1.2, 1, 1], vertical_alignment="bottom")
 row[0].slider(t("living.k"), 1, 20, key="k")
@@ -111,20 +106,16 @@ if not st.session_state["site"]:
     st.caption(t("living.run_hint"))
     st.stop()
 
-try:
-    with st.spinner(t("living.running")):
-        result = cs.site(facility_type=ftype, k=inputs[1], service_distance_m=inputs[2], min_area_m2=inputs[3],
-                         county_code=county or None, time_limit_s=inputs[5])
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+with st.spinner(t("living.running")):
+    result = ui.attempt(page.site, facility_type=ftype, k=inputs[1], service_distance_m=inputs[2],
+                        min_area_m2=inputs[3], county_code=county or None, time_limit_s=inputs[5])
 
-ui.metric_cards(cs.siting_kpis(result))
+ui.metric_cards(page.siting_kpis(result))
 if result.chosen.empty:
     st.info(t("living.no_sites"))
     st.stop()
 
-sited = cs.siting_compounds(result, lc)
+sited = page.siting_compounds(result, lc)
 m = maps.base_map(result.chosen, max_zoom=15)
 maps.add_counties(m, state.layer("counties"), selected=county or None)
 maps.add_compounds(
@@ -137,15 +128,15 @@ maps.add_facilities(m, view.facilities)
 maps.add_selection(
     m, result.chosen, id_column="parcel_id", name=t("living.chosen"),
     fields=[("parcel_id", t("living.col.parcel_id")), ("households_gained", t("living.col.households_gained"),
-                                                     maps.fmt_int)],
+                                                     fmt_int)],
 )
 maps.render(m, key="siting_map")
 map_downloads(m, f"siting_{ftype}_k{inputs[1]}", key="siting-map",
               title=t("living.siting_title", type=type_name, k=inputs[1]))
 
 st.markdown(f"**{t('living.chosen')}**")
-show_table(cs.sites_table(result.chosen), f"siting_{ftype}_k{inputs[1]}_parcels", key="siting-chosen")
+show_table(page.sites_table(result.chosen), f"siting_{ftype}_k{inputs[1]}_parcels", key="siting-chosen")
 st.markdown(f"**{t('living.gaining')}**")
-show_table(cs.gaining_table(result, lc.compounds), f"siting_{ftype}_k{inputs[1]}_gaining", key="siting-gaining")
+show_table(page.gaining_table(result, lc.compounds), f"siting_{ftype}_k{inputs[1]}_gaining", key="siting-gaining")
 with st.expander(t("living.greedy")):
-    show_table(cs.sites_table(result.greedy), f"siting_{ftype}_k{inputs[1]}_greedy", key="siting-greedy")
+    show_table(page.sites_table(result.greedy), f"siting_{ftype}_k{inputs[1]}_greedy", key="siting-greedy")

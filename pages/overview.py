@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cached_spatial as cs
-from dashboard import cached_tables, charts, maps, shell, sidebar, state, ui, urlstate
+from dashboard import maps, shell, sidebar, state, ui, urlstate
 from dashboard.downloads import map_downloads, show_chart, show_table
+from dashboard.formatting import unit_name
 from dashboard.labels import t
+from dashboard.views import overview as page
+from dashboard.views.progress import county_progress
 
 MAP_KEY = "overview_map"
 
@@ -25,23 +27,19 @@ title.title(t("overview.meeting_title") if meeting else t("page.overview"))
 switch.toggle(t("overview.meeting"), key="meeting", help=t("overview.meeting_help"))
 urlstate.sync("meeting")
 
-as_of = cached_tables.as_of_or_latest(sidebar.as_of())
+as_of = state.as_of_or_latest(sidebar.as_of())
 if as_of is None:
     st.info(t("overview.no_reports"))
     st.stop()
 
-try:
-    progress = cached_tables.county_progress(as_of=as_of)
-    plan_year = int(progress.attrs["plan_year"])
-    compounds = cs.plan_compounds(as_of=as_of, plan_year=plan_year)
-    counties = state.layer("counties")
-except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
-    ui.show_error(exc)
-    st.stop()
+progress = ui.attempt(county_progress, as_of=as_of)
+plan_year = int(progress.attrs["plan_year"])
+compounds = ui.attempt(page.plan_compounds, as_of=as_of, plan_year=plan_year)
+counties = state.layer("counties")
 
-units = ["", *cs.unit_codes(progress)]
+units = ["", *page.unit_codes(progress)]
 unit = ui.bind_choice("county", "", units)
-indicator = ui.bind_choice("indicator", "completion_rate", cs.OVERVIEW_INDICATORS)
+indicator = ui.bind_choice("indicator", "completion_rate", page.OVERVIEW_INDICATORS)
 
 
 def on_map_click() -> None:
@@ -51,33 +49,32 @@ def on_map_click() -> None:
         st.session_state["county"] = "" if code == st.session_state.get("county") else code
 
 
-source = t("common.demo_footer") if state.is_demo() else t("sidebar.own_data")
-st.caption(t("overview.caption", plan_year=plan_year, as_of=as_of.isoformat(), source=source))
-row = cs.progress_row(progress, unit)
+st.caption(t("overview.caption", plan_year=plan_year, as_of=as_of.isoformat(), source=ui.data_source()))
+row = page.progress_row(progress, unit)
 if not meeting:
-    st.caption(cs.plan_line(row))
+    st.caption(page.plan_line(row))
     left, right = st.columns(2)
     left.selectbox(t("overview.unit"), units, key="county",
-                   format_func=lambda c: maps.county_label(c) if c else t("common.all_counties"))
-    right.selectbox(t("overview.indicator"), list(cs.OVERVIEW_INDICATORS), key="indicator",
+                   format_func=lambda c: unit_name(c) if c else t("common.all_counties"))
+    right.selectbox(t("overview.indicator"), list(page.OVERVIEW_INDICATORS), key="indicator",
                     format_func=lambda i: t(f"overview.ind.{i}"))
 urlstate.sync("county", "indicator")
 
-shown = cs.compounds_of_unit(compounds, unit)
-selected_county = cs.county_of_unit(unit, compounds)
+shown = page.compounds_of_unit(compounds, unit)
+selected_county = page.county_of_unit(unit, compounds)
 m = maps.base_map(counties[counties["county_code"] == selected_county] if selected_county else counties)
 maps.add_counties(
-    m, counties, values=cs.indicator_values(progress, indicator), value_label=t(f"overview.ind.{indicator}"),
-    fmt=cs.indicator_format(indicator), selected=selected_county, large=meeting, clickable=True,
+    m, counties, values=page.indicator_values(progress, indicator), value_label=t(f"overview.ind.{indicator}"),
+    fmt=page.indicator_format(indicator), selected=selected_county, large=meeting, clickable=True,
 )
 maps.add_compounds(m, shown, large=meeting, as_points="auto")  # dots for the city and a county, outlines up close
 
 if meeting:  # the projector: cards on the left, the map filling the rest
     cards, map_slot = st.columns([1.15, 1.85])
     with cards:
-        ui.metric_cards(cs.overview_kpis(row), columns=2)
+        ui.metric_cards(page.overview_kpis(row), columns=2)
 else:
-    ui.metric_cards(cs.overview_kpis(row), columns=3)
+    ui.metric_cards(page.overview_kpis(row), columns=3)
     st.caption(t("overview.map_hint") if not unit or unit == selected_county else t("overview.map_zone_note"))
     map_slot = st.container()
 with map_slot:
@@ -88,11 +85,10 @@ if meeting:
 map_downloads(m, f"overview_map_{as_of}", key="overview-map", title=t("overview.map_title", indicator=t(f"overview.ind.{indicator}")))
 
 st.subheader(t("overview.ranking"))
-fig, data = cs.ranking_figure(progress, indicator, selected=unit or None)
-indicator_name = t(f"overview.ind.{indicator}")
-charts.style_figure(fig, title=t("overview.ranking_title", indicator=indicator_name),
-                    unit=cs.indicator_unit(indicator), as_of=as_of, source=source, demo=state.is_demo())
+fig, data = page.ranking_figure(progress, indicator, selected=unit or None)
+ui.styled(fig, title=t("overview.ranking_title", indicator=t(f"overview.ind.{indicator}")),
+          unit=page.indicator_unit(indicator), as_of=as_of)
 show_chart(fig, data, f"overview_ranking_{indicator}_{as_of}", key="overview-ranking")
 
-st.subheader(t("overview.compounds") + (f" · {maps.county_label(unit)}" if unit else ""))
-show_table(cs.unit_compounds_table(shown), f"overview_compounds_{unit or 'city'}_{as_of}", key="overview-compounds")
+st.subheader(t("overview.compounds") + (f" · {unit_name(unit)}" if unit else ""))
+show_table(page.unit_compounds_table(shown), f"overview_compounds_{unit or 'city'}_{as_of}", key="overview-compounds")

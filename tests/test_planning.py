@@ -14,11 +14,12 @@ import pytest
 from analytics import settings
 from analytics.errors import InputError
 from analytics.planning import (
+    INELIGIBLE_REASONS,
     PLAN_TABLE_COLUMNS,
-    REASONS,
     build_plan,
     bundles_by_area,
     bundles_from_clusters,
+    compare_plans,
     estimate_costs,
     plan_table,
 )
@@ -289,7 +290,7 @@ def test_ineligible_never_chosen_and_each_listed_with_its_reasons():
                             year=YEAR)
     assert ids(everything.chosen) == {"A", "B", "C", "D", "E", "F", "O"}
     for code in everything.rejected["reason"].str.split(";").explode():
-        assert code in REASONS
+        assert code in INELIGIBLE_REASONS
 
 
 def test_min_willingness_is_a_setting():
@@ -485,6 +486,25 @@ def test_a_search_stopped_early_reports_its_gap(monkeypatch):
                       min_county_share=0, year=YEAR)
     assert full.status == "optimal" and full.gap == 0
     assert plan.objective_value <= full.objective_value <= plan.bound + 1e-6
+
+
+def test_scenarios_side_by_side():
+    summary, by_county = compare_plans({
+        "1200": plan6(),                           # F C B: 420 households, 33,000 m²
+        "2000": plan6(budget_wan=2000),            # all but D (2,000: 4.25) beats all but A (1,800: 4.05)
+        "pre-2000": plan6(first_tier_first=True),  # F B D: 470 households, 37,000 m²
+    })
+    assert summary["scenario"].tolist() == ["1200", "2000", "pre-2000"]
+    assert summary["compounds"].tolist() == [3, 5, 3]
+    assert summary["households"].tolist() == [420, 970, 470]
+    assert summary["d_households"].tolist() == [0, 550, 50]
+    assert summary["d_floor_area_m2"].tolist() == [0, 44_000, 4_000]
+    assert summary["added"].tolist() == [0, 2, 1]     # A, E; D
+    assert summary["dropped"].tolist() == [0, 0, 1]   # C
+    assert summary["counties"].tolist() == [2, 2, 2]
+    assert summary["counties_added"].tolist() == [[], [], []]
+    pre = by_county[by_county["scenario"] == "pre-2000"].set_index("unit_code")["households"].to_dict()
+    assert pre == {"370811": 200, "370812": 270}  # B | F + D
 
 
 # ----------------------------------------------------------------------------------------------- helpers

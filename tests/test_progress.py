@@ -301,27 +301,6 @@ def test_compound_status_is_the_latest_report_on_or_before_the_date(tiny):
         progress.compound_status(tiny, as_of=D3, plan_year=2030)
 
 
-def test_report_periods_and_issue_numbers(tiny):
-    periods = progress.report_periods(tiny)
-    assert periods.report_date.tolist() == [D1, D2, D3]
-    assert periods.issue_week.tolist() == [1, 2, 3]
-    assert periods.month.tolist() == [5, 5, 6]
-    assert periods.is_month_last.tolist() == [False, True, True]
-    assert periods.n_compounds.tolist() == [7, 6, 6]
-    assert progress.issue_number(D3, kind="week", report_dates=periods.report_date.tolist()) == 3
-    assert progress.issue_number(date(2020, 6, 4), kind="week", report_dates=list(periods.report_date)) == 2
-    assert progress.issue_number(D3, kind="month") == 6
-    # calendar count: 2020-06-05 is day 157 -> week 23; 1 and 7 January week 1, 8 January week 2, 31 December 53
-    assert progress.issue_number(D3, kind="week") == 23
-    assert [progress.issue_number(date(2021, 1, d), kind="week") for d in (1, 7, 8)] == [1, 1, 2]
-    assert progress.issue_number(date(2021, 12, 31), kind="week") == 53
-    with pytest.raises(InputError, match=r"`kind` was 'year' but must be 'week' or 'month'"):
-        progress.issue_number(D3, kind="year")
-    with pytest.raises(DataError, match=r"No report date in `report_dates` falls in 2021 on or before"):
-        progress.issue_number(date(2021, 1, 8), kind="week", report_dates=[D1])
-    assert progress.report_periods(store.connect(":memory:")).empty
-
-
 def test_demo_city_row_matches_the_2020_plan(demo_con):
     got = progress.county_progress(demo_con, as_of=date(2020, 12, 25))
     city = got.iloc[-1]

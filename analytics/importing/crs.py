@@ -61,14 +61,14 @@ class CRSChoice:
     name: str | None = None
 
     @property
-    def crs(self) -> int | str:
-        """What pyproj/GeoPandas take: the EPSG code, else the WKT."""
+    def crs(self) -> int | str | None:
+        """What pyproj/GeoPandas take: the EPSG code, else the WKT (``None`` when neither is known)."""
         return self.epsg if self.epsg is not None else self.wkt
 
     @property
     def label(self) -> str:
         """Short English description, e.g. ``"EPSG:4548 (detected, x/y swapped)"``."""
-        extra = [self.source]
+        extra: list[str] = [self.source]
         if self.swapped:
             extra.append("x/y swapped")
         if self.gcj02:
@@ -90,13 +90,13 @@ def classify(x: np.ndarray, y: np.ndarray) -> tuple[str, int, bool, float] | Non
     x, y = x[ok], y[ok]
     if len(x) == 0:
         return None
-    best = None
+    best: tuple[str, int, bool, float] | None = None
     for reason, epsg, xr, yr in HYPOTHESES:
         for swapped, (a, b) in ((False, (x, y)), (True, (y, x))):
             share = float(np.mean(_inside(a, xr) & _inside(b, yr)))
             if best is None or share > best[3]:
                 best = (reason, epsg, swapped, share)
-    return best if best[3] >= 0.5 else None
+    return best if best is not None and best[3] >= 0.5 else None
 
 
 def representative_xy(geometry: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:

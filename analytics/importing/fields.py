@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -168,7 +169,7 @@ _FACILITY_WORDS = {
 }
 
 
-def _choices(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def _choices(words: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     out = {}
     for canonical, names in words.items():
         for name in (canonical, *names):
@@ -240,8 +241,11 @@ def propose_mapping(columns: list[str], kind: str, *, tabular: bool) -> dict[str
 
 
 def match_columns(columns: list[str], fields: tuple[Field, ...]) -> dict[str, str | None]:
-    """Field name -> the column whose normalised name equals a synonym; else, for Chinese names, starts with
-    one; else is the start of one (shapefile field names are cut to 10 bytes: "建筑面" for 建筑面积)."""
+    """Field name -> the column whose name matches one of the field's synonyms.
+
+    A column matches when its normalised name equals a synonym; else, for Chinese names, when it starts with
+    one; else when it is the start of one (shapefile field names are cut to 10 bytes: "建筑面" for 建筑面积).
+    """
     keys = {col: normalise(col) for col in columns}
     mapping: dict[str, str | None] = {f.name: None for f in fields}
     used: set[str] = set()
@@ -318,7 +322,8 @@ def find_header(grid: pd.DataFrame, fields: tuple[Field, ...]) -> int:
 
 def header_columns(values: list[object]) -> list[str]:
     """Unique column names from a header row (blanks become ``column_N``, repeats get a suffix)."""
-    names, seen = [], {}
+    names: list[str] = []
+    seen: dict[str, int] = {}
     for i, value in enumerate(values):
         name = str(value).strip() if value is not None and str(value).strip() else f"column_{i + 1}"
         if name in seen:

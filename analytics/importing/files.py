@@ -58,7 +58,7 @@ class RawTable:
     file_crs: CRS | None = None
     grid: pd.DataFrame | None = None
     encoding: str | None = None
-    encoding_source: Literal["cpg", "detected", "declared", "format"] | None = None
+    encoding_source: str | None = None  # "cpg", "detected", "declared" or "format"
     layers: list[str] = field(default_factory=list)
     layer: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -88,8 +88,10 @@ def codec_for(name: str) -> tuple[str, str, str]:
 
 
 def _decode_cut(chunk: bytes, codec: str) -> str:
-    """Decode strictly, allowing one multi-byte character cut off at the very end (fixed-width DBF fields
-    and 10-byte field names cut UTF-8 and GBK text mid-character)."""
+    """Decode strictly, allowing one multi-byte character cut off at the very end.
+
+    Fixed-width DBF fields and 10-byte field names cut UTF-8 and GBK text mid-character.
+    """
     try:
         return chunk.decode(codec)
     except UnicodeDecodeError as exc:
@@ -526,7 +528,7 @@ def _read_gpkg(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
 def _sniff_delimiter(text: str) -> str:
     first = next((line for line in text.splitlines() if line.strip()), "")
     counts = {sep: first.count(sep) for sep in (",", "\t", ";", "|")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else ","
 
 
@@ -722,8 +724,8 @@ def read_upload(
         raw = _read_csv(data, file_name, encoding=encoding)
     else:
         raw = _read_xlsx(data, file_name, layer=layer)
-    n_rows = len(raw.grid) if raw.grid is not None else len(raw.attributes)
-    n_cols = raw.grid.shape[1] if raw.grid is not None else raw.attributes.shape[1]
+    table = raw.grid if raw.grid is not None else raw.attributes
+    n_rows, n_cols = table.shape if table is not None else (0, 0)
     if n_rows == 0:
         raise ImportRejected(f"{file_name!r} has no rows.", kind="empty")
     if n_rows > settings.IMPORT_MAX_ROWS + (20 if raw.grid is not None else 0):

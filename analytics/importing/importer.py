@@ -14,7 +14,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, cast
 
 import duckdb
 import geopandas as gpd
@@ -23,11 +23,13 @@ import pandas as pd
 import shapely
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import DataError, ImportRejected, InputError
 from analytics.importing import write
 from analytics.importing.crs import CRSChoice, choose_crs, representative_xy, to_storage
 from analytics.importing.fields import (
     KINDS,
+    Kind,
     check_mapping,
     fields_for,
     find_header_row,
@@ -41,12 +43,11 @@ from analytics.store import audit, insert_frame, table_columns
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["compounds", "parcels", "facilities"]
 Mode = Literal["replace", "append"]
 MODES: tuple[str, ...] = ("replace", "append")
 # Tables whose rows refer to compounds: replacing compounds removes the rows of compounds no longer there.
 COMPOUND_DEPENDENTS: tuple[str, ...] = ("buildings", "funding", "progress_reports")
-IMPORT_ACTIONS: tuple[str, ...] = ("import", "report", "undo", "restore", "restore_snapshot")
+IMPORT_ACTIONS: tuple[str, ...] = ("import", "report", "undo", "restore", "restore_snapshot", "adopt_plan")
 
 
 @dataclass
@@ -77,7 +78,7 @@ class Preview:
         the mapping can be changed and ``prepare`` called again.
     """
 
-    kind: str
+    kind: Kind
     file_name: str
     file_sha256: str
     file_size: int
@@ -97,22 +98,27 @@ class Preview:
 
     @property
     def n_rows(self) -> int:
+        """Rows read from the file."""
         return len(self.rows)
 
     @property
     def n_valid(self) -> int:
+        """Rows that passed every check."""
         return int(self.rows["_valid"].sum()) if len(self.rows) else 0
 
     @property
     def n_invalid(self) -> int:
+        """Rows with at least one error."""
         return self.n_rows - self.n_valid
 
     @property
     def n_warnings(self) -> int:
+        """Warnings in the row report."""
         return int((self.problems["severity"] == "warning").sum()) if len(self.problems) else 0
 
     @property
     def ignored_columns(self) -> list[str]:
+        """Columns of the file that no field is mapped to."""
         used = {c for c in self.mapping.values() if c}
         return [c for c in self.columns if c not in used]
 
@@ -147,6 +153,8 @@ class UndoResult:
 def _tabular_attributes(raw: RawTable, kind: str) -> tuple[pd.DataFrame, np.ndarray, int]:
     """Header row chosen, blank rows dropped: (attributes, sheet row numbers, 1-based header row)."""
     grid = raw.grid
+    if grid is None:
+        raise ImportRejected("The file holds no table.", kind="unreadable")
     header = find_header_row(grid, kind)
     body = grid.iloc[header + 1:]
     if len(body):
@@ -181,9 +189,9 @@ def _points(attributes: pd.DataFrame, mapping: dict[str, str | None]) -> gpd.Geo
     x = np.array([number(v) for v in attributes[mapping["x"]].tolist()], dtype=float)
     y = np.array([number(v) for v in attributes[mapping["y"]].tolist()], dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)
-    shapes = np.full(len(x), None, dtype=object)
-    shapes[ok] = shapely.points(x[ok], y[ok])
-    return gpd.GeoSeries(shapes)
+    points = np.full(len(x), None, dtype=object)
+    points[ok] = shapely.points(x[ok], y[ok])
+    return gpd.GeoSeries(points)
 
 
 def prepare(
@@ -230,7 +238,7 @@ def prepare(
         The file is unusable: too large, empty, unsafe zip, unreadable, wrong encoding, no geometry, CRS
         not recognised (``kind`` says which).
     """
-    require(user, "import")
+    user = require(user, "import")
     if kind not in KINDS:
         raise InputError(f"`kind` was {kind!r} but must be one of {KINDS!r}.")
     raw = read_upload(data, file_name, layer=layer, encoding=encoding)
@@ -244,6 +252,8 @@ def prepare(
                 kind="too_large",
             )
     else:
+        if raw.attributes is None or raw.geometry is None:
+            raise ImportRejected(f"{file_name!r} holds no features.", kind="unreadable")
         attributes = raw.attributes.reset_index(drop=True)
         row_numbers = np.arange(1, len(attributes) + 1)
     columns = [str(c) for c in attributes.columns]
@@ -252,7 +262,7 @@ def prepare(
     if mapping is not None:
         check_mapping(mapping, columns, kind, tabular=tabular)
         chosen.update(mapping)
-    base = dict(
+    base: dict[str, Any] = dict(
         kind=kind, file_name=file_name, file_sha256=hashlib.sha256(data).hexdigest(), file_size=len(data),
         format=raw.format, layers=raw.layers, layer=raw.layer, encoding=raw.encoding,
         encoding_source=raw.encoding_source, columns=columns, mapping=chosen, header_row=header_row,
@@ -269,7 +279,7 @@ def prepare(
             return Preview(crs=None, rows=empty, problems=no_problems, error=error, **base)
         geometry = _points(attributes, chosen)
     else:
-        geometry = raw.geometry.reset_index(drop=True)
+        geometry = cast(gpd.GeoSeries, raw.geometry).reset_index(drop=True)
     present = ~(geometry.isna() | geometry.is_empty)
     if not present.any():
         raise ImportRejected(f"{file_name!r} has no usable geometry in any row.", kind="no_geometry")
@@ -320,20 +330,22 @@ def _table_rows(preview: Preview, rows: gpd.GeoDataFrame, con: duckdb.DuckDBPyCo
 
 
 def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str, int]:
-    """What committing ``preview`` would touch: rows now stored, ids already stored, and for compounds the
-    rows of other tables (buildings, funding, progress_reports) that a replace would remove."""
+    """What committing ``preview`` would touch: rows now stored, ids already stored, rows a replace removes.
+
+    For compounds, the rows of other tables (buildings, funding, progress_reports) a replace would remove.
+    """
     if preview.rows.empty:
         return {"stored_rows": write.count_rows(con, preview.kind), "ids_already_stored": 0}
     ids = preview.rows.loc[preview.rows["_valid"], "id"].dropna().astype(str)
     con.register("__incoming_ids", pd.DataFrame({"id": ids}))
     try:
-        clash = con.execute(f"SELECT count(*) FROM {preview.kind} WHERE id IN (SELECT id FROM __incoming_ids)").fetchone()[0]
+        clash = scalar(con, f"SELECT count(*) FROM {preview.kind} WHERE id IN (SELECT id FROM __incoming_ids)")
         out = {"stored_rows": write.count_rows(con, preview.kind), "ids_already_stored": int(clash)}
         if preview.kind == "compounds":
             for table in COMPOUND_DEPENDENTS:
-                out[f"replace_removes_{table}"] = int(con.execute(
-                    f"SELECT count(*) FROM {table} WHERE compound_id NOT IN (SELECT id FROM __incoming_ids)"
-                ).fetchone()[0])
+                out[f"replace_removes_{table}"] = int(scalar(
+                    con, f"SELECT count(*) FROM {table} WHERE compound_id NOT IN (SELECT id FROM __incoming_ids)"
+                ))
     finally:
         con.unregister("__incoming_ids")
     return out
@@ -381,7 +393,7 @@ def commit(
     ImportRejected
         The preview has errors (``problems`` holds them) or no valid rows; nothing was stored.
     """
-    require(user, "import")
+    user = require(user, "import")
     if mode not in MODES:
         raise InputError(f"`mode` was {mode!r} but must be one of {MODES!r}.")
     if preview.error is not None:
@@ -460,8 +472,10 @@ def commit(
 
 # ------------------------------------------------------------------------------------------------- undo
 def undo_candidate(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The write ``undo_last_import`` would undo (``import_id, action, table_name, file_name, logged_at,
-    username``), or ``None`` when there is nothing left to undo."""
+    """The write ``undo_last_import`` would undo, or ``None`` when there is nothing left to undo.
+
+    Keys: ``import_id, action, table_name, file_name, logged_at, username``.
+    """
     batch = write.latest_batch(con)
     if batch is None or batch["snapshot_dropped"]:
         return None
@@ -481,7 +495,7 @@ def undo_last_import(con: duckdb.DuckDBPyConnection, *, user: User | None) -> Un
     DataError
         Nothing to undo (or its snapshot is older than the undo depth).
     """
-    require(user, "undo")
+    user = require(user, "undo")
 
     def work() -> UndoResult:
         batch = write.latest_batch(con)
@@ -502,8 +516,10 @@ def undo_last_import(con: duckdb.DuckDBPyConnection, *, user: User | None) -> Un
 
 
 def import_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pd.DataFrame:
-    """Newest first: every import, weekly report, undo and restore in the audit log, with ``undone_by``
-    (the audit id of the undo) for writes that were undone."""
+    """Every import, weekly report, undo and restore in the audit log, newest first.
+
+    ``undone_by`` is the audit id of the undo for writes that were undone.
+    """
     return con.execute(
         f"""SELECT a.id, a.logged_at, a.username, a.action, a.table_name, a.file_name, a.file_sha256, a.mode,
                    a.rows_in, a.rows_written, a.rows_rejected, b.undone_by, a.detail
@@ -515,8 +531,10 @@ def import_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pd.Da
 
 
 def dataset_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per importable table: ``table, rows, source`` (the file last imported, ``"demo"`` for demo rows,
-    ``""`` when empty) and ``imported_at``; weekly reports last."""
+    """Per importable table: ``table, rows, source, imported_at``; weekly reports last.
+
+    ``source`` is the file last imported, ``"demo"`` for demo rows, ``""`` when the table is empty.
+    """
     info = dict(con.execute("SELECT key, value FROM dataset_info").fetchall())
     rows = []
     for table in (*KINDS, "progress_reports"):

@@ -55,11 +55,13 @@ class Problems:
 
     def add(self, row: int | None, field: str, code: str, problem: str, value: object = None,
             *, severity: str = "error") -> None:
+        """Record one problem (``value`` is kept as text, at most 200 characters)."""
         text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)[:200]
         self.rows.append({"row": row, "field": field, "code": code, "problem": problem, "value": text,
                           "severity": severity})
 
     def frame(self) -> pd.DataFrame:
+        """The problems as a table: ``row, field, code, problem, value, severity``."""
         columns = ["row", "field", "code", "problem", "value", "severity"]
         out = pd.DataFrame(self.rows, columns=columns)
         out["row"] = out["row"].astype("Int64")
@@ -68,6 +70,7 @@ class Problems:
 
 # -------------------------------------------------------------------------------------------- parsing
 def is_blank(value: object) -> bool:
+    """An empty cell: ``None``, NaN / NaT, or text meaning nothing (blank, "-", "—", "/", "无数据", "null" …)."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -77,7 +80,7 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and value.strip() in ("", "-", "—", "/", "无数据", "nan", "NaN", "None", "null")
 
 
-def parse_number(value: object) -> float | None:
+def parse_number(value: object) -> float:
     """A number from a cell: numbers as they are; text without thousands separators or a trailing unit."""
     if isinstance(value, bool):
         raise ValueError(value)
@@ -110,8 +113,11 @@ def parse_year(value: object) -> int:
 
 
 def parse_date(value: object) -> date:
-    """A date from a cell: a date/datetime, an Excel serial number, ``YYYYMMDD`` or text such as
-    ``2020-05-01``, ``2020/5/1``, ``2020.5.1``, ``2020年5月1日``."""
+    """A date from a cell.
+
+    Accepted: a date/datetime, an Excel serial number, ``YYYYMMDD`` or text such as ``2020-05-01``,
+    ``2020/5/1``, ``2020.5.1``, ``2020年5月1日``.
+    """
     if isinstance(value, pd.Timestamp):
         return value.date()
     if isinstance(value, datetime):
@@ -136,6 +142,7 @@ def parse_date(value: object) -> date:
 
 
 def parse_bool(value: object) -> bool:
+    """Yes/no from a cell: booleans, 1/0, and 是/否, 有/无, yes/no, true/false and the like."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, float, np.integer, np.floating)) and float(value) in (0.0, 1.0):
@@ -265,8 +272,8 @@ def convert_column(field: Field, values: pd.Series, header: str, rows: np.ndarra
                 out[i] = parse_bool(value)
             elif field.type == "enum":
                 key = normalise(value)
-                if key not in choices:
-                    allowed = sorted(set(choices.values()))
+                if choices is None or key not in choices:
+                    allowed = sorted(set(choices.values())) if choices else []
                     problems.add(int(rows[i]), field.name, "unknown_value",
                                  f"`{field.name}` must be one of {allowed!r}.", value)
                     continue
@@ -291,6 +298,7 @@ def convert_column(field: Field, values: pd.Series, header: str, rows: np.ndarra
 
 
 def check_bounds(field: Field, column: pd.Series, rows: np.ndarray, problems: Problems) -> pd.Series:
+    """``column`` with every value outside the field's bounds reported as a problem and blanked."""
     if field.low is None and field.high is None:
         return column
     out = column.tolist()
@@ -405,14 +413,14 @@ def validate(
     if kind == "compounds":
         if mapping.get("zone_code"):
             zones = zone_choices()
-            for i, raw in enumerate(attributes[mapping["zone_code"]].tolist()):
+            for k, raw in enumerate(attributes[mapping["zone_code"]].tolist()):
                 if is_blank(raw):
                     continue
                 key = normalise(text_value(raw))
                 if key in zones:
-                    zone.iat[i] = zones[key]
+                    zone.iat[k] = zones[key]
                 else:
-                    problems.add(int(rows[i]), "zone_code", "unknown_zone",
+                    problems.add(int(rows[k]), "zone_code", "unknown_zone",
                                  f"Not a function zone; known are {sorted(settings.FUNCTION_ZONES)!r}.", raw)
         out["zone_code"] = zone
         if "status" not in out:

@@ -16,6 +16,7 @@ from datetime import datetime
 import duckdb
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import DataError
 from analytics.store import audit, table_columns
 
@@ -41,8 +42,9 @@ def _common_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, table: str, filters: dict[str, object] | None = None) -> int:
+    """Rows of ``table`` whose columns equal ``filters`` (all rows without filters)."""
     where, params = _where(filters or {})
-    return int(con.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0])
+    return int(scalar(con, f"SELECT count(*) FROM {table} {where}", params))
 
 
 def start_batch(

@@ -15,9 +15,10 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 import bcrypt
 import duckdb
@@ -28,16 +29,17 @@ from analytics.errors import InputError, PermissionDenied, SignInFailed, SignInT
 from analytics.store import audit
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Role = Literal["viewer", "county_editor", "admin"]
-Permission = Literal["submit_report", "import", "undo", "manage_users", "backup", "configure"]
+Permission = Literal["submit_report", "import", "undo", "manage_users", "backup", "adopt_plan", "configure"]
 ROLES: tuple[str, ...] = ("viewer", "county_editor", "admin")
 
 # Role -> permissions. Reading needs no permission (a meeting must not start with a login screen).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset(),
     "county_editor": frozenset({"submit_report"}),
-    "admin": frozenset({"submit_report", "import", "undo", "manage_users", "backup", "configure"}),
+    "admin": frozenset({"submit_report", "import", "undo", "manage_users", "backup", "adopt_plan", "configure"}),
 }
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
@@ -56,8 +58,8 @@ class User:
     county_code: str | None = None
 
 
-def require(user: User | None, permission: Permission, *, county_code: str | None = None) -> None:
-    """Raise ``PermissionDenied`` unless ``user`` may perform ``permission`` (for ``county_code``).
+def require(user: User | None, permission: Permission, *, county_code: str | None = None) -> User:
+    """``user``, after raising ``PermissionDenied`` unless they may perform ``permission`` (for ``county_code``).
 
     Called at the point of writing, on the server side, by every write function. A county editor may
     submit reports only for their own county; ``county_code`` must then be given.
@@ -65,17 +67,21 @@ def require(user: User | None, permission: Permission, *, county_code: str | Non
     if permission not in ROLE_PERMISSIONS["admin"]:
         raise PermissionDenied(f"`permission` was {permission!r} but must be one of {sorted(ROLE_PERMISSIONS['admin'])!r}.")
     if user is None:
-        raise PermissionDenied(f"Signing in is required to {permission.replace('_', ' ')}; nothing was changed.")
+        raise PermissionDenied(f"Signing in is required to {permission.replace('_', ' ')}; nothing was changed.",
+                               code="permission.signed_out", permission=permission)
     if permission not in ROLE_PERMISSIONS.get(user.role, frozenset()):
         raise PermissionDenied(
-            f"User {user.username!r} (role {user.role!r}) may not {permission.replace('_', ' ')}; nothing was changed."
+            f"User {user.username!r} (role {user.role!r}) may not {permission.replace('_', ' ')}; nothing was changed.",
+            code="permission.role", permission=permission, role=user.role,
         )
     if user.role == "county_editor":
         if county_code is None or county_code != user.county_code:
             raise PermissionDenied(
                 f"User {user.username!r} may write only for county {user.county_code!r}, not {county_code!r}; "
-                "nothing was changed."
+                "nothing was changed.",
+                code="permission.county", county_code=user.county_code,
             )
+    return user
 
 
 # --- passwords -----------------------------------------------------------------------------------
@@ -95,19 +101,21 @@ def check_password_policy(password: str, *, username: str) -> None:
         raise InputError(f"`password` must be text, not {type(password).__name__!r}.")
     if len(password) < settings.PASSWORD_MIN_LENGTH:
         raise InputError(
-            f"`password` has {len(password)} characters but must have at least {settings.PASSWORD_MIN_LENGTH}."
+            f"`password` has {len(password)} characters but must have at least {settings.PASSWORD_MIN_LENGTH}.",
+            code="auth.password_short", min_length=settings.PASSWORD_MIN_LENGTH,
         )
     if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
         raise InputError(
             f"`password` is {len(password.encode('utf-8'))} bytes in UTF-8 but may be at most {BCRYPT_MAX_BYTES} "
-            "(about 24 Chinese characters); choose a shorter one."
+            "(about 24 Chinese characters); choose a shorter one.",
+            code="auth.password_long",
         )
     if password.strip().lower() == normalise_username(username):
-        raise InputError("`password` must not be the username; choose another.")
+        raise InputError("`password` must not be the username; choose another.", code="auth.password_is_username")
 
 
 def hash_password(password: str) -> str:
-    """bcrypt hash (cost ``settings.BCRYPT_ROUNDS``) of ``password`` as text; the salt is inside it."""
+    """Bcrypt hash (cost ``settings.BCRYPT_ROUNDS``) of ``password`` as text; the salt is inside it."""
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=settings.BCRYPT_ROUNDS)).decode("ascii")
 
 
@@ -140,10 +148,12 @@ def _check_role(role: str, county_code: str | None) -> None:
     if role == "county_editor":
         if county_code not in settings.COUNTIES:
             raise InputError(
-                f"`county_code` was {county_code!r} but a county editor needs one of {list(settings.COUNTIES)!r}."
+                f"`county_code` was {county_code!r} but a county editor needs one of {list(settings.COUNTIES)!r}.",
+                code="auth.editor_needs_county",
             )
     elif county_code is not None:
-        raise InputError(f"`county_code` was {county_code!r} but only a county editor has a county; leave it empty.")
+        raise InputError(f"`county_code` was {county_code!r} but only a county editor has a county; leave it empty.",
+                         code="auth.county_only_for_editors")
 
 
 def _row(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
@@ -155,11 +165,12 @@ def _row(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
 def _existing(con: duckdb.DuckDBPyConnection, username: str) -> tuple:
     row = _row(con, normalise_username(username))
     if row is None:
-        raise InputError(f"`username` {normalise_username(username)!r} has no account; see the list of users.")
+        raise InputError(f"`username` {normalise_username(username)!r} has no account; see the list of users.",
+                         code="auth.no_account", username=normalise_username(username))
     return row
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> object:
+def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
     con.execute("BEGIN TRANSACTION")
     try:
         result = work()
@@ -210,12 +221,14 @@ def create_user(
     if not USERNAME_PATTERN.match(name):
         raise InputError(
             f"`username` was {username!r} but must be 3–32 characters of a–z, 0–9, '_', '.', '-', "
-            "starting with a letter or digit."
+            "starting with a letter or digit.",
+            code="auth.username_invalid", username=username,
         )
     _check_role(role, county_code)
     check_password_policy(password, username=name)
     if _row(con, name) is not None:
-        raise InputError(f"`username` {name!r} already has an account; reset its password instead.")
+        raise InputError(f"`username` {name!r} already has an account; reset its password instead.",
+                         code="auth.username_taken", username=name)
     stamp = _now(now)
     password_hash = hash_password(password)
 
@@ -294,9 +307,11 @@ def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool, 
     require(actor, "manage_users")
     name, _, role, _, was_disabled = _existing(con, username)
     if disabled and name == actor.username:
-        raise InputError(f"`username` {name!r} is your own account; another administrator must disable it.")
+        raise InputError(f"`username` {name!r} is your own account; another administrator must disable it.",
+                         code="auth.own_account")
     if disabled and role == "admin" and not was_disabled and _enabled_admins(con) == [name]:
-        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.")
+        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.",
+                         code="auth.last_admin", username=name)
 
     def work() -> None:
         con.execute("UPDATE users SET disabled = ? WHERE username = ?", [bool(disabled), name])
@@ -320,7 +335,8 @@ def set_role(
     name, _, old_role, _, disabled = _existing(con, username)
     _check_role(role, county_code)
     if old_role == "admin" and role != "admin" and not disabled and _enabled_admins(con) == [name]:
-        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.")
+        raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.",
+                         code="auth.last_admin", username=name)
 
     def work() -> None:
         con.execute("UPDATE users SET role = ?, county_code = ? WHERE username = ?", [role, county_code, name])
@@ -363,7 +379,7 @@ def _record_failure(con: duckdb.DuckDBPyConnection, name: str, stamp: datetime) 
         "SELECT failures, last_failure_at FROM sign_in_failures WHERE username = ?", [name]
     ).fetchone()
     recent = row is not None and stamp - row[1] < timedelta(hours=FAILURE_MEMORY_H)
-    failures = (row[0] if recent else 0) + 1
+    failures = (row[0] if row is not None and recent else 0) + 1
     seconds = lock_seconds(failures)
     locked_until = stamp + timedelta(seconds=seconds) if seconds else None
     con.execute(
@@ -440,8 +456,10 @@ def start_session(con: duckdb.DuckDBPyConnection, user: User, *, now: datetime |
 
 
 def session_user(con: duckdb.DuckDBPyConnection, token: str | None, *, now: datetime | None = None) -> User | None:
-    """The user of session ``token``, or None when it is unknown, expired, idle too long, or the account is
-    disabled. A live session's last-seen time is refreshed (at most once a minute)."""
+    """The user of session ``token``, or None when it is unknown, expired, idle too long, or disabled.
+
+    A live session's last-seen time is refreshed (at most once a minute).
+    """
     if not token:
         return None
     stamp = _now(now)

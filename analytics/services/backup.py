@@ -1,5 +1,6 @@
-"""Backups: export the whole database (GeoParquet or GeoPackage, plus an XLSX workbook) and restore it;
-consistent snapshots of the open database file and their restore.
+"""Backups: exports of the whole database and consistent snapshots of its file, and their restore.
+
+Exports are GeoParquet or GeoPackage, plus an XLSX workbook.
 
 ``export_backup`` writes one zip: ``manifest.json`` (schema version, row counts, checksums, SHA-256 of
 every file), the tables as GeoParquet files (``tables/<name>.parquet``, geometry in EPSG:4326 / OGC:CRS84)
@@ -35,6 +36,7 @@ import pyogrio
 import shapely
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
 from analytics.importing.files import check_size, open_zip, read_member
@@ -79,7 +81,7 @@ def table_checksums(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = DA
     """
     out = {}
     for table in tables:
-        count, total = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} t").fetchone()
+        count, total = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} t").fetchall()[0]
         out[table] = f"{count}:{total}"
     return out
 
@@ -168,7 +170,7 @@ def export_backup(
     PermissionDenied
         ``user`` may not make backups (checked first).
     """
-    require(user, "backup")
+    user = require(user, "backup")
     if fmt not in FORMATS:
         raise InputError(f"`fmt` was {fmt!r} but must be one of {FORMATS!r}.")
     tables = _existing(con, EXPORT_TABLES)
@@ -309,7 +311,7 @@ def restore_backup(
     ImportRejected
         Not a backup, damaged, from a newer version, or not matching its manifest; nothing changed.
     """
-    require(user, "backup")
+    user = require(user, "backup")
     check_size(data, file_name, max_mb=max_mb)
     archive = open_zip(data, file_name, max_total_mb=max_total_mb)
     manifest = _read_manifest(archive, file_name)
@@ -394,7 +396,7 @@ def snapshot(con: duckdb.DuckDBPyConnection, target_path: Path | str) -> Path:
     partial = target.with_name(target.name + ".partial")
     for leftover in (partial, Path(str(partial) + ".wal")):
         leftover.unlink(missing_ok=True)
-    source = con.execute("SELECT current_database()").fetchone()[0]
+    source = scalar(con, "SELECT current_database()")
     alias = "__jiugai_snapshot"
     con.execute(f"ATTACH '{_sql_path(partial)}' AS {alias}")
     try:
@@ -405,8 +407,8 @@ def snapshot(con: duckdb.DuckDBPyConnection, target_path: Path | str) -> Path:
                 "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_type = 'BASE TABLE'",
                 [source]).fetchall()]
             for table in tables:
-                here = con.execute(f'SELECT count(*) FROM "{source}".main."{table}"').fetchone()[0]
-                there = con.execute(f'SELECT count(*) FROM {alias}.main."{table}"').fetchone()[0]
+                here = scalar(con, f'SELECT count(*) FROM "{source}".main."{table}"')
+                there = scalar(con, f'SELECT count(*) FROM {alias}.main."{table}"')
                 if here != there:
                     raise RuntimeError(f"snapshot of {table} has {there} rows, expected {here}")
             con.execute("COMMIT")
@@ -442,7 +444,7 @@ def restore_snapshot(
     ImportRejected
         The file is missing, not a DuckDB database of this dashboard, or from a newer schema.
     """
-    require(user, "backup")
+    user = require(user, "backup")
     path = Path(snapshot_path)
     if not path.is_file():
         raise ImportRejected(f"The snapshot {str(path)!r} does not exist.", kind="unreadable")
@@ -456,7 +458,7 @@ def restore_snapshot(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [alias]).fetchall()}
         if "schema_version" not in present or "compounds" not in present:
             raise ImportRejected(f"{path.name!r} is not a database of this dashboard.", kind="unreadable")
-        version = con.execute(f"SELECT max(version) FROM {alias}.main.schema_version").fetchone()[0] or 0
+        version = scalar(con, f"SELECT max(version) FROM {alias}.main.schema_version") or 0
         if version > LATEST_VERSION:
             raise ImportRejected(
                 f"{path.name!r} has schema version {version}, newer than this dashboard's {LATEST_VERSION}.",

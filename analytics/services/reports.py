@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
 from analytics.importing.fields import Field, find_header, header_columns, match_columns
@@ -104,10 +105,12 @@ class ReportPreview:
 
     @property
     def n_rows(self) -> int:
+        """Compound rows in the report."""
         return len(self.rows)
 
     @property
     def n_errors(self) -> int:
+        """Errors in the row report."""
         return int((self.problems["severity"] == "error").sum()) if len(self.problems) else 0
 
 
@@ -312,7 +315,7 @@ def prepare_report(
         The file is unusable (size, not an XLSX, unsafe zip), is the template of another county or week
         (``kind="mismatch"``), or has no report table (``kind="mapping"``) or no rows (``kind="empty"``).
     """
-    require(user, "submit_report", county_code=str(county_code))
+    user = require(user, "submit_report", county_code=str(county_code))
     county_code = _check_county(county_code)
     report_date = report_friday(report_date)
     check_size(data, file_name)
@@ -386,8 +389,7 @@ def prepare_report(
 
 def _check_rows(con: duckdb.DuckDBPyConnection, out: pd.DataFrame, rows: np.ndarray, county_code: str,
                 report_date: date, problems: Problems) -> None:
-    """Ids against the stored compounds, dates against the report date and status, figures against the
-    previous report."""
+    """Check ids against the stored compounds, dates against the report date, figures against the last report."""
     known = dict(con.execute("SELECT id, county_code FROM compounds").fetchall())
     planned = dict(con.execute("SELECT id, invest_planned_wan FROM compounds WHERE county_code = ?",
                                [county_code]).fetchall())
@@ -471,7 +473,7 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
     ImportRejected
         The report has errors; nothing was stored.
     """
-    require(user, "submit_report", county_code=preview.county_code)
+    user = require(user, "submit_report", county_code=preview.county_code)
     if preview.n_errors:
         errors = preview.problems[preview.problems["severity"] == "error"]
         raise ImportRejected(
@@ -504,7 +506,7 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
                 "nothing was stored.",
                 kind="validation",
             )
-        where = {"report_date": day.isoformat(), "county_code": county}
+        where: dict[str, object] = {"report_date": day.isoformat(), "county_code": county}
         replaced = write.count_rows(con, "progress_reports", where)
         import_id = audit.record(
             con, username=user.username, action="report", table_name="progress_reports",
@@ -524,18 +526,18 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
         )
         con.execute("DELETE FROM progress_reports WHERE report_date = ? AND county_code = ?", [day, county])
         insert_frame(con, "progress_reports", frame)
-        latest = con.execute("SELECT max(report_date) FROM progress_reports WHERE county_code = ?",
-                             [county]).fetchone()[0]
+        latest = scalar(con, "SELECT max(report_date) FROM progress_reports WHERE county_code = ?", [county])
         updated = 0
         if latest is not None and latest <= day:
             con.register("__report_rows", frame)
             try:
-                updated = con.execute(
+                updated = scalar(
+                    con,
                     """UPDATE compounds SET status = r.status, approved_date = r.approved_date,
                               start_date = r.start_date, completion_date = r.completion_date,
                               invest_done_wan = r.invest_done_wan
                        FROM __report_rows r WHERE compounds.id = r.compound_id"""
-                ).fetchone()[0]
+                )
             finally:
                 con.unregister("__report_rows")
         as_of = dict(con.execute("SELECT key, value FROM dataset_info").fetchall()).get("as_of")
@@ -557,9 +559,12 @@ def report_history(
     county_code: str | None = None,
     report_date: date | None = None,
 ) -> pd.DataFrame:
-    """Weekly report rows replaced by re-uploads, newest replacement first (``replaced_at``, ``replaced_by``,
-    ``replaced_by_import`` say when, by whom and by which upload)."""
-    where, params = [], []
+    """Weekly report rows replaced by re-uploads, newest replacement first.
+
+    ``replaced_at``, ``replaced_by`` and ``replaced_by_import`` say when, by whom and by which upload.
+    """
+    where: list[str] = []
+    params: list[object] = []
     if county_code is not None:
         where.append("county_code = ?")
         params.append(_check_county(county_code))
@@ -573,8 +578,10 @@ def report_history(
 
 
 def submitted_reports(con: duckdb.DuckDBPyConnection, *, county_code: str | None = None) -> pd.DataFrame:
-    """One row per stored (report_date, county): ``report_date, county_code, n_compounds, source,
-    submitted_by, submitted_at``, newest first."""
+    """One row per stored (report_date, county), newest first.
+
+    Columns: ``report_date, county_code, n_compounds, source, submitted_by, submitted_at``.
+    """
     where, params = ("WHERE county_code = ?", [_check_county(county_code)]) if county_code else ("", [])
     return con.execute(
         f"""SELECT report_date, county_code, count(*) AS n_compounds, any_value(source) AS source,

@@ -1,5 +1,7 @@
-"""The project database: the connection and its layers (``connection``), schema migrations (``schema``), the
-write log (``audit``) and the seeded demo dataset (``demo``).
+"""The project database: connection, schema migrations, write log and the seeded demo dataset.
+
+The connection and its layers (``connection``), schema migrations (``schema``), the write log
+(``audit``) and the seeded demo dataset (``demo``).
 
 ``analytics.store.connect`` and ``analytics.store.read_layer`` are the entry points the rest of the project
 uses; they and the other connection functions are exported here.

@@ -8,6 +8,8 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from analytics._sql import scalar
+
 
 def record(
     con: duckdb.DuckDBPyConnection,
@@ -30,14 +32,15 @@ def record(
     """
     if isinstance(detail, dict):
         detail = json.dumps(detail, ensure_ascii=False, default=str)
-    row = con.execute(
+    audit_id = scalar(
+        con,
         """INSERT INTO audit_log (logged_at, username, action, table_name, file_name, file_sha256, mode,
                                   rows_in, rows_written, rows_rejected, detail)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
         [datetime.now(), username, action, table_name, file_name, file_sha256, mode,
          rows_in, rows_written, rows_rejected, detail],
-    ).fetchone()
-    return int(row[0])
+    )
+    return int(audit_id)
 
 
 def read_log(con: duckdb.DuckDBPyConnection, *, limit: int = 500) -> pd.DataFrame:

@@ -40,7 +40,9 @@ def load_spatial(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _raw_connect(path: Path | str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": "false", "autoload_known_extensions": "false",
+    }
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:

@@ -6,6 +6,8 @@ import logging
 
 import duckdb
 
+from analytics._sql import scalar
+
 log = logging.getLogger(__name__)
 
 # Each migration: (version, description, SQL statements). Never edit a released one; append a new one.
@@ -173,13 +175,10 @@ LATEST_VERSION = MIGRATIONS[-1][0]
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
     """Return the schema version stored in ``schema_version`` (0 for an empty database)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()[0]
+    exists = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
     if not exists:
         return 0
-    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
+    return int(scalar(con, "SELECT max(version) FROM schema_version") or 0)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:

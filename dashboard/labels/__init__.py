@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LANGS = ("zh", "en")
 _LABELS: dict[str, tuple[str, str]] = {}
@@ -38,8 +42,10 @@ def t(key: str, lang: str | None = None, **fmt: object) -> str:
 
 
 def has(key: str) -> bool:
+    """Whether ``key`` is a label."""
     return key in _LABELS
 
 
-def all_labels() -> dict[str, tuple[str, str]]:
-    return dict(_LABELS)
+def labelled(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """``frame`` with every column ``c`` renamed to the label ``{prefix}.{c}`` in the current language."""
+    return frame.rename(columns={c: t(f"{prefix}.{c}") for c in frame.columns})

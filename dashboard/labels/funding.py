@@ -140,27 +140,4 @@ LABELS: dict[str, tuple[str, str]] = {
     "funding.col.household": ("户位", "Household"),
     "funding.col.share_pct": ("份额（%）", "Share (%)"),
     "funding.col.amount_yuan": ("出资（元）", "Pays (yuan)"),
-    "funding.err.subsidy_above_cost": (
-        "政府补贴（{subsidy} 万元）不能超过电梯总费用（{cost} 万元）。",
-        "The subsidy ({subsidy}) cannot exceed the elevator cost ({cost}, 10k yuan).",
-    ),
-    "funding.err.cost_zero": ("电梯总费用须大于 0。", "The elevator cost must be above 0."),
-    "funding.err.preset_floors": (
-        "{preset}方案只规定了 1–6 层，本单元有 {floors} 层；请改用“系数×面积”或自定义表。",
-        "The {preset} rule covers floors 1–6 but the unit has {floors}; use “Coefficient × area” or a custom table.",
-    ),
-    "funding.err.custom_empty": (
-        "自定义表第 {floors} 层未填写数值；每层都要填写（不出资填 0）。",
-        "The custom table has no value for floor(s) {floors}; fill in every floor (0 for none).",
-    ),
-    "funding.err.custom_negative": ("自定义表的数值不能为负（第 {floors} 层）。", "Custom values cannot be negative (floor(s) {floors})."),
-    "funding.err.custom_zero": ("自定义表各层数值均为 0，至少一层须出资。", "Every floor in the custom table is 0; at least one floor must pay."),
-    "funding.err.areas": (
-        "各户位面积须填写且大于 0（第 {positions} 户位）。",
-        "Every household position needs an area above 0 (position(s) {positions}).",
-    ),
-    "funding.err.nobody_pays": (
-        "按此方案，{floors} 层的单元无人出资（1–2 层不分摊）；请换用其他方案。",
-        "Under this rule nobody in a {floors}-floor unit pays (floors 1–2 do not share); choose another rule.",
-    ),
 }

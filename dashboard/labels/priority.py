@@ -13,7 +13,6 @@ LABELS: dict[str, tuple[str, str]] = {
         "Weights are scaled to add up to 100 %; each component scores 0–1 and the score is Σ weight × component.",
     ),
     "priority.weights_share": ("换算后权重：{shares}", "Weights as used: {shares}"),
-    "priority.weights_zero": ("至少一项权重须大于 0。", "At least one weight must be above 0."),
     "priority.reset_weights": ("恢复默认权重", "Default weights"),
     "priority.comp.age": ("房龄", "Building age"),
     "priority.comp.willingness": ("居民意愿", "Residents' willingness"),

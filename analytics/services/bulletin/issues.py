@@ -101,7 +101,8 @@ def series_start(dates: list[date], year: int, office: OfficeSettings) -> tuple[
         return office.series_start[year]
     in_year = [d for d in dates if d.year == year]
     if not in_year:
-        raise DataError(f"There is no report in {year}, so its bulletin series has no first issue.")
+        raise DataError(f"There is no report in {year}, so its bulletin series has no first issue.",
+                        code="bulletin.no_report_in_year", year=year)
     return in_year[0], in_year[0].month
 
 
@@ -120,13 +121,15 @@ def rule_number(kind: Kind, report_date: date, dates: list[date], office: Office
         if report_date < first_week:
             raise DataError(
                 f"The weekly series of {year} starts with the report of {first_week}; the report of {report_date} "
-                "comes before its first issue — choose a later date or change the series' first issue."
+                "comes before its first issue — choose a later date or change the series' first issue.",
+                code="bulletin.before_weekly_series", year=year, first=first_week, report=report_date,
             )
         return 1 + sum(1 for d in set(dates) if first_week <= d < report_date and d.year == year)
     if report_date.month < first_month:
         raise DataError(
             f"The monthly series of {year} starts in month {first_month}; month {report_date.month} comes before "
-            "its first issue — choose a later date or change the series' first issue."
+            "its first issue — choose a later date or change the series' first issue.",
+            code="bulletin.before_monthly_series", year=year, first=first_month, month=report_date.month,
         )
     return report_date.month - first_month + 1
 

@@ -87,13 +87,15 @@ def check(office: OfficeSettings) -> OfficeSettings:
     """Raise ``InputError`` for a setting the documents cannot use; return ``office`` unchanged."""
     prefix = office.doc_prefix
     if not isinstance(prefix, str) or not prefix.strip() or len(prefix) > 20 or any(c in prefix for c in "〔〕[]\n"):
-        raise InputError(f"`doc_prefix` was {prefix!r} but must be 1–20 characters without brackets, e.g. '济旧改指办'.")
+        raise InputError(f"`doc_prefix` was {prefix!r} but must be 1–20 characters without brackets, e.g. '济旧改指办'.",
+                         code="office.doc_prefix", value=prefix)
     for item in office.distribution:
         if (not isinstance(item, tuple | list) or len(item) != 2 or item[0] not in DISTRIBUTION_LABELS
                 or not isinstance(item[1], str) or not item[1].strip() or "\n" in item[1]):
             raise InputError(
                 f"`distribution` has {item!r} but each entry must be (label, recipients) with a label of "
-                f"{DISTRIBUTION_LABELS!r} and recipients on one line."
+                f"{DISTRIBUTION_LABELS!r} and recipients on one line.",
+                code="office.distribution", labels=list(DISTRIBUTION_LABELS),
             )
     for year, start in office.series_start.items():
         if (not isinstance(year, int) or len(start) != 2 or not isinstance(start[0], date)
@@ -101,23 +103,29 @@ def check(office: OfficeSettings) -> OfficeSettings:
                 or not 1 <= start[1] <= 12):
             raise InputError(
                 f"`series_start` for {year!r} was {start!r} but must be (a Friday of {year}, a month 1–12), "
-                f"e.g. (date({year}, 6, 26), 7)."
+                f"e.g. (date({year}, 6, 26), 7).",
+                code="office.series_start", year=year,
             )
     for name in ("praise_top_n", "criticise_bottom_n"):
         value = getattr(office, name)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
-            raise InputError(f"`{name}` was {value!r} but must be a whole number from 0 to 10.")
+            raise InputError(f"`{name}` was {value!r} but must be a whole number from 0 to 10.",
+                             code="office.top_bottom_n", value=value)
     below = office.criticise_below_average_pp
     if below is not None and (isinstance(below, bool) or not isinstance(below, int | float) or not 0 < below <= 100):
-        raise InputError(f"`criticise_below_average_pp` was {below!r} but must be None or points between 0 and 100.")
+        raise InputError(f"`criticise_below_average_pp` was {below!r} but must be None or points between 0 and 100.",
+                         code="office.points", value=below)
     small = office.small_unit_compounds
     if isinstance(small, bool) or not isinstance(small, int) or not 0 <= small <= 100:
-        raise InputError(f"`small_unit_compounds` was {small!r} but must be a whole number from 0 to 100.")
+        raise InputError(f"`small_unit_compounds` was {small!r} but must be a whole number from 0 to 100.",
+                         code="office.small_unit", value=small)
     if office.ranking_tables not in ("one", "two"):
-        raise InputError(f"`ranking_tables` was {office.ranking_tables!r} but must be 'one' or 'two'.")
+        raise InputError(f"`ranking_tables` was {office.ranking_tables!r} but must be 'one' or 'two'.",
+                         code="office.ranking_tables", value=office.ranking_tables)
     gap = office.payment_gap_pp
     if isinstance(gap, bool) or not isinstance(gap, int | float) or not 0 < gap <= 100:
-        raise InputError(f"`payment_gap_pp` was {gap!r} but must be points between 0 and 100.")
+        raise InputError(f"`payment_gap_pp` was {gap!r} but must be points between 0 and 100.",
+                         code="office.points", value=gap)
     return office
 
 

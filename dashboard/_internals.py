@@ -1,0 +1,239 @@
+"""The few places the dashboard relies on library internals, each checked, each with a fallback.
+
+Checked against streamlit 1.67.0, folium 0.20.0 and streamlit-folium 0.27.4 (``tests/test_internals.py``
+pins these versions and says what to re-check when one of them is upgraded). Every function here first
+checks the private attributes it uses; when one is missing it logs one warning and leaves the library's
+own behaviour in place, so an upgrade costs a workaround, never a page:
+
+- :func:`pin_files_made_on_click` — Streamlit's media file manager deletes a file made by a deferred
+  download after two clean-ups (any session's script run ends one); under concurrent use the browser's
+  request came too late (HTTP 404). Each made file is kept for ``PIN_SECONDS``. Installed by ``app.py``.
+  Fallback: Streamlit's own behaviour (a download may 404 while many users work).
+- :class:`GeoJsonLayer` — ``folium.GeoJson`` that renders its script verbatim (branca compiles it as a
+  Jinja template again, a lexer pass over the whole GeoJSON that also evaluates ``{{ … }}`` found in the
+  data) and takes styles and bounds computed once. Fallback: ``folium.GeoJson.render`` (slower; data is
+  escaped by ``dashboard.maps.escape_text`` either way).
+- :func:`keep_element_ids` / :func:`drop_stale_renders` — streamlit-folium renames every element of a map
+  after drawing it and leaves its render in the figure; a later render of the same map (the HTML and PNG
+  downloads) then referred to layers that no longer existed, or held every layer twice. Fallback: the map
+  on the page is drawn as usual; its downloads may come out empty.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import folium
+from branca.element import Element
+
+log = logging.getLogger(__name__)
+
+PIN_HOLDER = "__files_made_on_click__"  # a pseudo session that holds files made on click
+PIN_SECONDS = 600.0
+
+_warned: set[str] = set()
+
+
+def _fallback(what: str, missing: Iterable[str]) -> None:
+    """Log once per workaround that it is off because the library changed (``missing`` names what)."""
+    if what not in _warned:
+        _warned.add(what)
+        log.warning("%s: the library no longer has %s; using its own behaviour instead.", what,
+                    ", ".join(sorted(missing)))
+
+
+def _lacking(obj: object, names: Iterable[str]) -> list[str]:
+    return [name for name in names if not hasattr(obj, name)]
+
+
+# ---------------------------------------------------------------------------------- streamlit downloads
+_MANAGER_CLASS_ATTRS = ("execute_deferred", "_remove_orphaned_deferred_callables")
+_MANAGER_ATTRS = ("_lock", "_files_by_session_and_coord", "_file_metadata")
+
+
+def pin_files_made_on_click() -> bool:
+    """Keep each file made by a deferred download for ``PIN_SECONDS``; ``True`` when the pin is installed.
+
+    Installed once per process (a second call does nothing). Streamlit stores such a file without tying it
+    to a session and drops it in a later clean-up; each made file is also mapped here under a holder no
+    session clears, and dropped after ``PIN_SECONDS``. The manager's attributes are checked at install and
+    on each call; without them Streamlit's own behaviour stays (one warning in the log).
+    """
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    original = MediaFileManager.execute_deferred
+    if getattr(original, "_pins_made_files", False):
+        return True
+    missing = _lacking(MediaFileManager, _MANAGER_CLASS_ATTRS)
+    if missing:
+        _fallback("pinning files made on click", missing)
+        return False
+
+    def execute_deferred(self: Any, file_id: str) -> str:
+        url = original(self, file_id)
+        missing = _lacking(self, _MANAGER_ATTRS)
+        if missing or not isinstance(getattr(self, "_files_by_session_and_coord", None), dict):
+            _fallback("pinning files made on click", missing or ["_files_by_session_and_coord as a dict"])
+            return url
+        made_id = url.rsplit("/", 1)[-1].split(".", 1)[0]
+        now = time.monotonic()
+        with self._lock:
+            pins = self._files_by_session_and_coord.setdefault(PIN_HOLDER, {})
+            for coordinate in [c for c in pins if now - float(c.split("|", 1)[0]) > PIN_SECONDS]:
+                del pins[coordinate]
+            if made_id in self._file_metadata:
+                pins[f"{now:.6f}|{made_id}"] = made_id
+        return url
+
+    execute_deferred._pins_made_files = True  # type: ignore[attr-defined]
+    MediaFileManager.execute_deferred = execute_deferred  # type: ignore[method-assign]
+    return True
+
+
+# --------------------------------------------------------------------------------------- folium GeoJson
+_GEOJSON_ATTRS = ("_template", "highlight", "includes", "show", "data", "_parent", "_children")
+
+
+def _geojson_internals_present(layer: folium.GeoJson) -> list[str]:
+    """What :meth:`GeoJsonLayer.render` needs from folium that ``layer`` (or folium) lacks."""
+    missing = _lacking(layer, _GEOJSON_ATTRS)
+    if getattr(layer, "highlight", False) and not hasattr(layer, "highlight_function"):
+        missing.append("highlight_function")
+    if not hasattr(folium.utilities, "get_obj_in_upper_tree"):
+        missing.append("folium.utilities.get_obj_in_upper_tree")
+    try:
+        from folium.map import ElementAddToElement  # noqa: F401 - only checked
+    except ImportError:
+        missing.append("folium.map.ElementAddToElement")
+    template = getattr(layer, "_template", None)
+    if "script" not in getattr(getattr(template, "module", None), "__dict__", {}):
+        missing.append("GeoJson template macro 'script'")
+    return missing
+
+
+class GeoJsonLayer(folium.GeoJson):
+    """``folium.GeoJson`` whose style switch and bounds are computed once from what the caller knows.
+
+    folium derives both by walking every feature in Python on each render (JSON-dumping each feature's
+    style, iterating every coordinate for the bounds), and streamlit-folium renders a map more than once;
+    here the styles are grouped by identity and the bounds come from shapely.
+    """
+
+    def __init__(self, data: dict, *, styles: dict[str, dict[str, Any]], bounds: list[list[float]],
+                 **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self._styles = styles
+        self._bounds = bounds
+
+    def _get_self_bounds(self) -> list[list[float]]:
+        return self._bounds
+
+    def render(self, **kwargs: Any) -> None:
+        """Render like ``folium.GeoJson`` but add the rendered script verbatim (see the module docstring)."""
+        missing = _geojson_internals_present(self)
+        if missing:
+            _fallback("rendering GeoJSON layers verbatim", missing)
+            super().render(**kwargs)
+            return
+        from folium.map import ElementAddToElement
+
+        self.parent_map = folium.utilities.get_obj_in_upper_tree(self, folium.Map)
+        groups: dict[int, tuple[dict, list[str]]] = {}
+        for key, style in self._styles.items():
+            groups.setdefault(id(style), (style, []))[1].append(key)
+        ordered = sorted(groups.values(), key=lambda group: -len(group[1]))
+        self.style_map = {json.dumps(style, sort_keys=True): ids for style, ids in ordered[1:]}
+        self.style_map["default"] = json.dumps(ordered[0][0], sort_keys=True) if ordered else "{}"
+        if self.highlight:
+            first = self.data["features"][0]
+            self.highlight_map = {"default": json.dumps(self.highlight_function(first), sort_keys=True)}
+        # What folium.map.Layer.render and branca's MacroElement.render do, except that the rendered script
+        # (which holds the data) is added verbatim instead of being compiled as a template again.
+        if self.includes:
+            raise RuntimeError("GeoJson layers with class includes are not supported here.")
+        if self.show:
+            self.add_child(
+                ElementAddToElement(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
+                name=self.get_name() + "_add",
+            )
+        script = self._template.module.__dict__["script"]
+        self.get_root().script.add_child(_Verbatim(script(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _Verbatim(Element):
+    """Already rendered text, put into the page as it is (never compiled as a template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = str(text)
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+# ------------------------------------------------------------------------------ streamlit-folium renders
+_ELEMENT_ATTRS = ("_children", "_id")
+_FOLIUM_NAME = re.compile(r"^[a-z_]+_[0-9a-f]{32}$")
+
+
+def _walk(m: folium.Map) -> Iterator[Element]:
+    stack: list[Element] = [m]
+    while stack:
+        element = stack.pop()
+        yield element
+        stack.extend(element._children.values())
+
+
+def _elements_ok(m: folium.Map) -> bool:
+    missing = _lacking(m, _ELEMENT_ATTRS)
+    root = m.get_root()
+    missing += [f"figure.{part}._children" for part in ("header", "html", "script")
+                if not hasattr(getattr(root, part, None), "_children")]
+    if missing:
+        _fallback("keeping map downloads after streamlit-folium draws the map", missing)
+    return not missing
+
+
+@contextmanager
+def keep_element_ids(m: folium.Map) -> Iterator[None]:
+    """Around a streamlit-folium draw: give every element of ``m`` back the id it had before.
+
+    streamlit-folium renames every element of the map it draws (``map_div``, ``geo_json_div_0``, …) after
+    rendering it; the elements a render added meanwhile (the ``addTo`` call of each layer) still name the
+    old variables. A later render of the same map — the HTML or PNG download — then referred to layers that
+    no longer existed (``geo_json_… is not defined``) and drew nothing but its title and legend.
+    """
+    if not _elements_ok(m):
+        yield
+        return
+    names = [(element, element._id) for element in _walk(m)]
+    try:
+        yield
+    finally:
+        for element, element_id in names:
+            element._id = element_id
+
+
+def drop_stale_renders(m: folium.Map) -> None:
+    """Forget what was rendered into the figure under element names that no longer exist.
+
+    streamlit-folium renders the figure and then renames every element of the map; what the render left
+    in the figure's header, body and script would make a later render (the map's HTML/PNG download) hold
+    every layer twice, once under the old names.
+    """
+    if not _elements_ok(m):
+        return
+    current = {element.get_name() for element in _walk(m)}
+    root = m.get_root()
+    for part in (root.header, root.html, root.script):
+        for name in [n for n in part._children if _FOLIUM_NAME.match(n) and n not in current]:
+            del part._children[name]
+

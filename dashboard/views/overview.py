@@ -1,0 +1,185 @@
+"""The overview page (总览): the plan compounds at the as-of date, KPI cards, choropleth values, the ranking chart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analytics import settings
+from analytics.progress import compound_status
+from dashboard import state
+from dashboard.formatting import each, fmt_area_wan_m2, fmt_int, fmt_pct, fmt_wan, status_name, unit_name
+from dashboard.labels import t
+from dashboard.maps import HIGHLIGHT
+from dashboard.ui import Kpi
+from dashboard.views._common import CACHE
+
+
+@st.cache_data(**CACHE)
+def _plan_compounds(as_of: date, plan_year: int, version: int) -> gpd.GeoDataFrame:
+    compounds = state.layer("compounds")
+    status = compound_status(state.cursor(), as_of=as_of, plan_year=plan_year)
+    plan = compounds[compounds["plan_year"] == plan_year].drop(columns=["status", "invest_done_wan"])
+    plan = plan.merge(status[["compound_id", "status", "invest_done_wan"]].rename(columns={"compound_id": "id"}),
+                      on="id", how="left")
+    plan["unit_code"] = plan["zone_code"].where(plan["zone_code"].notna(), plan["county_code"])
+    return plan
+
+
+def plan_compounds(*, as_of: date, plan_year: int) -> gpd.GeoDataFrame:
+    """The plan year's compounds (EPSG:4548) with their status and investment done at ``as_of``.
+
+    Status from ``analytics.progress.compound_status``: the latest weekly report on or before ``as_of``;
+    never reported means 未开工. ``unit_code`` is the reporting unit (function zone where the compound has one, else county).
+    """
+    return _plan_compounds(as_of, plan_year, state.data_version())
+
+
+def compounds_of_unit(compounds: gpd.GeoDataFrame, unit_code: str | None) -> gpd.GeoDataFrame:
+    """The compounds reported under ``unit_code`` (all when ``None`` or empty)."""
+    return compounds if not unit_code else compounds[compounds["unit_code"] == unit_code]
+
+
+def unit_compounds_table(compounds: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The plan compounds of a unit as a labelled table (status at the as-of date)."""
+    frame = compounds.sort_values(["status", "id"], key=lambda s: s.map(_status_order) if s.name == "status" else s)
+    return pd.DataFrame({
+        t("col.id"): frame["id"].to_numpy(),
+        t("col.name"): frame["name"].to_numpy(),
+        t("col.county"): each(frame["unit_code"], unit_name),
+        t("col.households"): frame["households"].to_numpy(),
+        t("col.floor_area_m2"): frame["floor_area_m2"].round(0).to_numpy(),
+        t("col.status"): each(frame["status"], status_name),
+        t("overview.col.planned_completion"): frame["planned_completion_date"].to_numpy(),
+        t("overview.col.invest_done_wan"): frame["invest_done_wan"].round(2).to_numpy(),
+    })
+
+
+def _status_order(status: str) -> int:
+    return -settings.STATUSES.index(status) if status in settings.STATUSES else 1
+
+
+OVERVIEW_INDICATORS: dict[str, str] = {
+    # column of analytics.progress.county_progress -> "rate" (fraction 0–1) or "count"
+    "completion_rate": "rate",
+    "start_rate_compounds": "rate",
+    "start_rate_households": "rate",
+    "invest_rate": "rate",
+    "planned_compounds": "count",
+    "planned_households": "count",
+    "started": "count",
+    "completed": "count",
+}
+
+
+def _delta_week(value: object) -> str | None:
+    return None if pd.isna(value) else t("overview.kpi.delta_week", value=float(value) * 100)
+
+
+def overview_kpis(row: pd.Series) -> list[Kpi]:
+    """The six cards of the overview for one ``county_progress`` row (a unit or the city total)."""
+    weekly = t("overview.kpi.delta_help")
+    invest = t("overview.kpi.invest_help", done=fmt_wan(row.invest_done_wan), planned=fmt_wan(row.planned_invest_wan))
+    return [
+        Kpi(t("overview.kpi.compounds"), fmt_int(row.started),
+            t("overview.kpi.plan_compounds", n=fmt_int(row.planned_compounds)),
+            help=t("overview.kpi.completed_help", completed=int(row.completed), planned=int(row.planned_compounds)),
+            plain_delta=True),
+        Kpi(t("overview.kpi.households"), fmt_int(row.started_households),
+            t("overview.kpi.plan_households", n=fmt_int(row.planned_households)), plain_delta=True),
+        Kpi(t("overview.kpi.floor_area"), fmt_area_wan_m2(row.planned_floor_area_m2), help=t("overview.kpi.area_help")),
+        Kpi(t("overview.kpi.start_rate"), fmt_pct(row.start_rate_compounds),
+            _delta_week(row.start_rate_compounds_chg_week), help=weekly),
+        Kpi(t("overview.kpi.completion_rate"), fmt_pct(row.completion_rate), _delta_week(row.completion_rate_chg_week),
+            help=weekly),
+        Kpi(t("overview.kpi.invest_rate"), fmt_pct(row.invest_rate), _delta_week(row.invest_rate_chg_week),
+            help=f"{invest} {weekly}"),
+    ]
+
+
+def progress_row(progress: pd.DataFrame, unit_code: str | None) -> pd.Series:
+    """The row of ``unit_code`` in a ``county_progress`` frame, or the city-total row."""
+    rows = progress[progress["unit_code"] == unit_code] if unit_code else progress.iloc[0:0]
+    if rows.empty:
+        rows = progress[progress["kind"] == "city"]
+    return rows.iloc[0]
+
+
+def indicator_values(progress: pd.DataFrame, indicator: str) -> pd.Series:
+    """``indicator`` per county (index ``unit_code``), for the choropleth; zones and the city left out."""
+    counties = progress[progress["kind"] == "county"]
+    return pd.Series(counties[indicator].astype(float).to_numpy(), index=counties["unit_code"].to_numpy())
+
+
+def indicator_format(indicator: str) -> Callable[[object], str]:
+    """The tooltip/legend formatter of ``indicator`` (per cent for rates, integers for counts)."""
+    return fmt_pct if OVERVIEW_INDICATORS[indicator] == "rate" else fmt_int
+
+
+def ranking_figure(progress: pd.DataFrame, indicator: str, *, selected: str | None = None):
+    """Horizontal bars of ``indicator`` per county and zone, best on top, the city value as a dashed line.
+
+    Returns the figure and the labelled data it draws (for the downloads). ``selected`` is drawn in the
+    highlight colour.
+    """
+    rate = OVERVIEW_INDICATORS[indicator] == "rate"
+    units = progress[progress["kind"] != "city"].copy()
+    units["_value"] = units[indicator].astype(float) * (100 if rate else 1)
+    units = units.sort_values(["_value", "unit_code"], ascending=[True, False], na_position="first")
+    names = each(units["unit_code"], unit_name)
+    colors = [HIGHLIGHT if c == selected else "#1f4e79" for c in units["unit_code"]]
+    text = [fmt_pct(f) if rate else fmt_int(v) for f, v in zip(units[indicator], units["_value"])]
+    fig = go.Figure(go.Bar(x=units["_value"], y=names, orientation="h", marker_color=colors, text=text,
+                           textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>"))
+    city = progress_row(progress, None)[indicator]
+    if not pd.isna(city) and rate:
+        value = float(city) * 100
+        fig.add_vline(x=value, line_dash="dash", line_color="#7f7f7f",
+                      annotation_text=t("overview.city_line", value=fmt_pct(city)), annotation_position="top")
+    fig.update_layout(height=max(320, 34 * len(units) + 140), showlegend=False)
+    if rate:
+        fig.update_xaxes(range=[0, 112], ticksuffix="%")
+    ranked = units.iloc[::-1]
+    data = pd.DataFrame({
+        t("overview.col.rank"): ranked["_value"].rank(method="min", ascending=False).astype("Int64").to_numpy(),
+        t("overview.col.unit"): each(ranked["unit_code"], unit_name),
+        t(f"overview.ind.{indicator}"): ranked["_value"].round(2).to_numpy(),
+    })
+    return fig, data
+
+
+def unit_codes(progress: pd.DataFrame) -> list[str]:
+    """The county and zone codes of a ``county_progress`` frame, in its (official) order."""
+    return progress.loc[progress["kind"] != "city", "unit_code"].tolist()
+
+
+def county_of_unit(unit_code: str | None, compounds: gpd.GeoDataFrame) -> str | None:
+    """The county a unit lies in: itself for a county; for a function zone, the county of most of its compounds."""
+    if not unit_code:
+        return None
+    if unit_code in settings.COUNTIES:
+        return unit_code
+    counties = compounds.loc[compounds["unit_code"] == unit_code, "county_code"]
+    return str(counties.mode().iloc[0]) if len(counties) else None
+
+
+def indicator_unit(indicator: str) -> str:
+    """The unit shown beside an overview indicator."""
+    if OVERVIEW_INDICATORS[indicator] == "rate":
+        return t("overview.unit_pct")
+    return t("overview.unit_households") if indicator == "planned_households" else t("overview.unit_count")
+
+
+def plan_line(row: pd.Series) -> str:
+    """One sentence with the annual plan's figures for a ``county_progress`` row."""
+    return t(
+        "overview.plan_line", compounds=fmt_int(row.planned_compounds), households=fmt_int(row.planned_households),
+        area=fmt_area_wan_m2(row.planned_floor_area_m2), invest=fmt_wan(row.planned_invest_wan),
+    )
+
+

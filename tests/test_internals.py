@@ -1,0 +1,171 @@
+"""The workarounds that use library internals (dashboard/_internals.py): the versions they were checked
+against, that each works there, and that each falls back to the library's own behaviour without them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from importlib.metadata import version
+
+import folium
+import pytest
+
+from dashboard import _internals
+
+CHECKED = {"streamlit": "1.67.0", "folium": "0.20.0", "streamlit-folium": "0.27.4"}
+RECHECK = {
+    "streamlit": "MediaFileManager.execute_deferred and its _lock, _files_by_session_and_coord, _file_metadata "
+                 "(pin_files_made_on_click), and that deferred downloads still 404 under concurrent use without it",
+    "folium": "GeoJson's _template macro 'script', ElementAddToElement, utilities.get_obj_in_upper_tree and what "
+              "Layer.render does (GeoJsonLayer.render copies it)",
+    "streamlit-folium": "that st_folium still renames a map's elements after drawing it and leaves its render in "
+                        "the figure (keep_element_ids, drop_stale_renders)",
+}
+
+
+@pytest.mark.parametrize("package", sorted(CHECKED))
+def test_versions_the_workarounds_were_checked_against(package):
+    assert version(package) == CHECKED[package], (
+        f"{package} is {version(package)}, not {CHECKED[package]}: re-check {RECHECK[package]}, "
+        "then update CHECKED here and the versions named in dashboard/_internals.py."
+    )
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    monkeypatch.setattr(_internals, "_warned", set())
+
+
+# ------------------------------------------------------------------------------------ files made on click
+class _Manager:
+    """A stand-in for Streamlit's MediaFileManager with the attributes the pin uses (or not)."""
+
+    def __init__(self, *, with_internals: bool):
+        if with_internals:
+            self._lock = threading.Lock()
+            self._files_by_session_and_coord: dict[str, dict[str, str]] = {}
+            self._file_metadata = {"abc123": object()}
+
+    def execute_deferred(self, file_id: str) -> str:
+        return f"/media/{file_id}.csv"
+
+    def _remove_orphaned_deferred_callables(self) -> None:
+        pass
+
+
+def _install_on(monkeypatch, cls: type) -> bool:
+    import streamlit.runtime.media_file_manager as mfm
+
+    monkeypatch.setattr(mfm, "MediaFileManager", cls)
+    return _internals.pin_files_made_on_click()
+
+
+def test_a_made_file_is_pinned(monkeypatch, fresh_warnings):
+    class Manager(_Manager):
+        pass
+
+    assert _install_on(monkeypatch, Manager)
+    manager = Manager(with_internals=True)
+    assert manager.execute_deferred("abc123") == "/media/abc123.csv"
+    pins = manager._files_by_session_and_coord[_internals.PIN_HOLDER]
+    assert list(pins.values()) == ["abc123"]
+    assert _install_on(monkeypatch, Manager)  # a second install does not wrap twice
+    manager.execute_deferred("abc123")
+    assert list(pins.values()) == ["abc123", "abc123"]
+
+
+def test_without_the_managers_internals_downloads_work_as_before(monkeypatch, fresh_warnings, caplog):
+    class Manager(_Manager):
+        pass
+
+    assert _install_on(monkeypatch, Manager)
+    manager = Manager(with_internals=False)
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        assert manager.execute_deferred("abc123") == "/media/abc123.csv"
+        assert manager.execute_deferred("abc123") == "/media/abc123.csv"
+    warnings = [r for r in caplog.records if "pinning files made on click" in r.getMessage()]
+    assert len(warnings) == 1 and "_file_metadata" in warnings[0].getMessage()
+
+
+def test_a_manager_without_the_expected_methods_is_left_alone(monkeypatch, fresh_warnings, caplog):
+    class Manager:
+        def execute_deferred(self, file_id: str) -> str:
+            return file_id
+
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        assert not _install_on(monkeypatch, Manager)
+    assert Manager.execute_deferred.__name__ == "execute_deferred"
+    assert not getattr(Manager.execute_deferred, "_pins_made_files", False)
+    assert "_remove_orphaned_deferred_callables" in caplog.text
+
+
+def test_the_real_manager_has_what_the_pin_uses():
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    manager = MediaFileManager(MemoryMediaFileStorage("/media"))
+    assert not _internals._lacking(MediaFileManager, _internals._MANAGER_CLASS_ATTRS)
+    assert not _internals._lacking(manager, _internals._MANAGER_ATTRS)
+
+
+# ------------------------------------------------------------------------------------------ GeoJSON layers
+FEATURES = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "id": "a", "properties": {"key": "a"}, "geometry": {"type": "Point", "coordinates": [116.6, 35.4]}},
+]}
+
+
+def _map_with_layer() -> tuple[folium.Map, _internals.GeoJsonLayer]:
+    m = folium.Map(location=[35.4, 116.6], zoom_start=10)
+    style = {"color": "#123456"}
+    layer = _internals.GeoJsonLayer(FEATURES, styles={"a": style}, bounds=[[35.4, 116.6], [35.4, 116.6]],
+                                    style_function=lambda f: style, name="test layer")
+    layer.add_to(m)
+    return m, layer
+
+
+def test_the_layer_renders_its_data_and_style(fresh_warnings, caplog):
+    m, layer = _map_with_layer()
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        html = m.get_root().render()
+    assert "116.6" in html and "#123456" in html and f"{layer.get_name()}.addTo" in html
+    assert "rendering GeoJSON layers" not in caplog.text
+
+
+def test_without_folium_internals_the_layer_renders_as_folium_does(monkeypatch, fresh_warnings, caplog):
+    monkeypatch.delattr(folium.utilities, "get_obj_in_upper_tree")
+    m, layer = _map_with_layer()
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        html = m.get_root().render()
+    assert "116.6" in html and "#123456" in html
+    assert caplog.text.count("rendering GeoJSON layers verbatim") == 1
+
+
+# ----------------------------------------------------------------------------- streamlit-folium renders
+def test_element_ids_come_back_after_a_draw():
+    m, layer = _map_with_layer()
+    before = layer.get_name()
+    with _internals.keep_element_ids(m):
+        layer._id = "renamed"
+    assert layer.get_name() == before
+
+
+def test_stale_renders_are_dropped_and_current_ones_kept():
+    m, layer = _map_with_layer()
+    m.get_root().render()
+    script = m.get_root().script
+    script.add_child(_internals._Verbatim("stale"), name="geo_json_" + "0" * 32)
+    _internals.drop_stale_renders(m)
+    names = set(script._children)
+    assert layer.get_name() in names and "geo_json_" + "0" * 32 not in names
+
+
+def test_without_element_internals_a_draw_changes_nothing(fresh_warnings, caplog):
+    class Bare:
+        def get_root(self):
+            return self
+
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        with _internals.keep_element_ids(Bare()):  # type: ignore[arg-type]
+            pass
+        _internals.drop_stale_renders(Bare())  # type: ignore[arg-type]
+    assert caplog.text.count("keeping map downloads") == 1
