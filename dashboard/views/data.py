@@ -22,8 +22,8 @@ from analytics.importing import importer
 from analytics.importing.crs import DECLARABLE
 from analytics.importing.fields import KINDS
 from analytics.services import backup, reports
-from analytics.services.bulletin import issues, office
 from analytics.services.auth import User, require
+from analytics.services.bulletin import issues, office
 from dashboard import auth_ui, maps, state, ui
 from dashboard.downloads import show_table
 from dashboard.formatting import unit_name

@@ -79,10 +79,12 @@ PROGRESS_COLUMNS = (
 # ------------------------------------------------------------------------------------------ the model
 @dataclass(frozen=True)
 class Column:
-    """A table column: ``label`` ("\\n" marks where the header may break), the upper header it shares
-    with its neighbours (``group``; None: the label spans both header rows), alignment of its cells, and
-    whether its cells may break over lines (``wrap``: free text such as a reason; never unit names or
-    numbers)."""
+    r"""A table column as printed.
+
+    ``label`` ("\n" marks where the header may break); the upper header it shares with its neighbours
+    (``group``; None: the label spans both header rows); alignment of its cells; whether its cells may
+    break over lines (``wrap``: free text such as a reason; never unit names or numbers).
+    """
 
     label: str
     group: str | None = None
@@ -121,8 +123,11 @@ BlockKind = Literal["heading", "paragraph", "table", "charts"]
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of the document: a heading, a paragraph (``lead`` is its (一) lead-in, set in the
-    subheading font), a table, or the place of the charts."""
+    """One piece of the document.
+
+    A heading, a paragraph (``lead`` is its (一) lead-in, set in the subheading font), a table, or the
+    place of the charts.
+    """
 
     kind: BlockKind
     text: str = ""
@@ -318,10 +323,10 @@ def _comma(text: str) -> str:
     return f"，{text}" if text else ""
 
 
-def _rank_change_text(change: object) -> str:
+def _rank_change_text(change: float) -> str:
     if _missing(change) or change == 0:
         return MISSING
-    return f"↑{int(change)}" if change > 0 else f"↓{int(-change)}"  # type: ignore[operator]
+    return f"↑{int(change)}" if change > 0 else f"↓{int(-change)}"
 
 
 # -------------------------------------------------------------------------------------- units, ranking
@@ -411,8 +416,8 @@ def choose_rank_by(progress: pd.DataFrame) -> str:
 
 
 # ---------------------------------------------------------------------------------------- the tables
-def _count(value: object) -> str:
-    return MISSING if _missing(value) else str(int(value))  # type: ignore[call-overload]
+def _count(value: float) -> str:
+    return MISSING if _missing(value) else str(int(value))
 
 
 def ranking_table(group: Group, progress: pd.DataFrame, previous: pd.DataFrame | None, *, kind: Kind,
@@ -499,10 +504,10 @@ BEHIND_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def _day(value: object) -> str:
-    if _missing(value) or pd.isna(value):  # type: ignore[arg-type]
+def _day(value: pd.Timestamp | date | None) -> str:
+    if value is None or pd.isna(value):
         return MISSING
-    return pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
 def behind_table(behind: pd.DataFrame, names: dict[str, str], *, max_rows: int, caption: str) -> Table:
@@ -529,7 +534,8 @@ PAYMENT_TABLE_COLUMNS: tuple[Column, ...] = (
 def payment_table(payments: pd.DataFrame, progress: pd.DataFrame, *, caption: str) -> Table:
     """Money per unit in the official order, the city last: planned, allocated, received, paid, rates."""
     pay = payments.set_index("unit_code")
-    rows, bold = [], set()
+    rows: list[tuple[str, ...]] = []
+    bold: set[int] = set()
     for _, unit in progress.iterrows():
         code = unit["unit_code"]
         if code not in pay.index:
@@ -605,11 +611,12 @@ def _overview(w: _Writer, f: Facts, issue: Issue) -> None:
         new_started_hh = int(city["started_households"] - before["started_households"])
         new_done = int(city["completed"] - before["completed"])
         new_done_hh = int(city["completed_households"] - before["completed_households"])
+        since = date_text(f.previous.attrs.get("report_date") or issue.previous_date or issue.report_date)
         if new_started or new_done:
-            w.para(f"本{word}（{date_text(issue.previous_date)}以来）新增开工{new_started}个小区、{new_started_hh}户，"
+            w.para(f"本{word}（{since}以来）新增开工{new_started}个小区、{new_started_hh}户，"
                    f"新增完工{new_done}个小区、{new_done_hh}户。")
         else:
-            w.para(f"本{word}（{date_text(issue.previous_date)}以来）无新增开工、完工小区。")
+            w.para(f"本{word}（{since}以来）无新增开工、完工小区。")
     outputs = [int(city[c]) if not _missing(city[c]) else 0 for c in progress_mod.OUTCOME_COUNTS]
     pipes = 0.0 if _missing(city["pipes_km"]) else float(city["pipes_km"])
     w.para(f"累计加装电梯{outputs[0]}部，新增停车位{outputs[1]}个、充电设施{outputs[2]}个、养老托育等服务设施"

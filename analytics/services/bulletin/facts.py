@@ -1,5 +1,6 @@
-"""What one issue is written from, read from the store: progress now and at the comparison report, compounds
-behind schedule, money paid, open supervision findings.
+"""What one issue is written from, read from the store.
+
+Progress now and at the comparison report, compounds behind schedule, money paid, open supervision findings.
 
 Money (三、资金支付): ``fund_flows`` of the plan year's compounds (or of its projects, for money booked on a
 project) up to the report date, per reporting unit and stage (下达 allocated, 到位 received, 支付 paid);

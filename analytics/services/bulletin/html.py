@@ -57,7 +57,9 @@ def table_html(table: Table) -> str:
         out.append(f'<p class="caption">{_e(table.caption)}</p>')
     out.append("<table><thead>")
     if table.has_groups:
-        top, bottom, j = [], [], 0
+        top: list[str] = []
+        bottom: list[str] = []
+        j = 0
         while j < n:
             column = table.columns[j]
             if column.group:
@@ -121,7 +123,9 @@ def _footer(bulletin: Bulletin) -> str:
 
 def html_parts(bulletin: Bulletin) -> tuple[str, str]:
     """The document before and after the place of the charts, each a self-contained HTML fragment."""
-    before, after, seen = [], [], False
+    before: list[str] = []
+    after: list[str] = []
+    seen = False
     for block in bulletin.blocks:
         if block.kind == "charts":
             seen = True

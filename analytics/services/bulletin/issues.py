@@ -211,12 +211,13 @@ def issue_for(
         number, text = stored
     else:
         number = rule_number(kind, report, dates, office)
-        taken = con.execute("SELECT max(issue), count(*) FILTER (WHERE issue = ?) FROM bulletins "
-                            "WHERE kind = ? AND year = ? AND period <> ?", [number, kind, report.year, period]).fetchone()
-        if taken[1]:
+        highest, held = con.execute(
+            "SELECT max(issue), count(*) FILTER (WHERE issue = ?) FROM bulletins WHERE kind = ? AND year = ? "
+            "AND period <> ?", [number, kind, report.year, period]).fetchall()[0]
+        if held:
             log.warning("%s issue %d of %d is already held by another period; numbered %d", kind, number,
-                        report.year, taken[0] + 1)
-            number = int(taken[0]) + 1
+                        report.year, highest + 1)
+            number = int(highest) + 1
         text = doc_number(office.doc_prefix, report.year, number)
     return Issue(kind=kind, year=report.year, issue=number, doc_number=text, report_date=report,
                  previous_date=previous, period_start=period_start, period=period,
@@ -240,5 +241,7 @@ def register(con: duckdb.DuckDBPyConnection, issue: Issue, *, user: User | None 
         [issue.kind, issue.period, issue.year, issue.issue, issue.doc_number, issue.report_date, issue.previous_date,
          stamp, stamp, None if user is None else user.username],
     )
-    number, text = _registered(con, issue.kind, issue.period)  # type: ignore[misc]
-    return replace(issue, issue=number, doc_number=text, registered=True)
+    stored = _registered(con, issue.kind, issue.period)
+    if stored is None:  # pragma: no cover - the row was written just above
+        raise DataError(f"The {issue.kind} issue of {issue.period} could not be registered.")
+    return replace(issue, issue=stored[0], doc_number=stored[1], registered=True)

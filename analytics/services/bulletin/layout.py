@@ -1,4 +1,4 @@
-"""Column widths from the content of a table, for the Word and PDF layouts alike.
+r"""Column widths from the content of a table, for the Word and PDF layouts alike.
 
 A column is as wide as its widest cell (unit names on one line, no number ever broken) and its header,
 which may break only where its label says ("开工率\\n（%）"), or, when the table would not fit otherwise,
@@ -47,7 +47,7 @@ def word_width_pt(text: str, size_pt: float) -> float:
 
 
 def header_lines(label: str) -> list[str]:
-    """The lines a header is printed in: its label split where it says ("\\n")."""
+    r"""The lines a header is printed in: its label split where it says ("\\n")."""
     return label.split("\n")
 
 

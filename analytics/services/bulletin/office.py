@@ -178,7 +178,7 @@ def save(con: duckdb.DuckDBPyConnection, office: OfficeSettings, *, user: User |
     InputError
         A value the documents cannot use (nothing is stored).
     """
-    require(user, "configure")
+    user = require(user, "configure")
     check(office)
     default = OfficeSettings()
     stamp = datetime.now()
