@@ -64,8 +64,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from numbers import Real
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pulp
@@ -320,7 +321,7 @@ def pool_of(compounds: pd.DataFrame, *, year: int) -> pd.DataFrame:
     return estimate_costs(compounds[plan_year.isna() | (plan_year >= year)].reset_index(drop=True))
 
 
-def candidate_pool(con, *, year: int) -> pd.DataFrame:
+def candidate_pool(con: duckdb.DuckDBPyConnection, *, year: int) -> pd.DataFrame:
     """:func:`pool_of` the stored compounds (GeoDataFrame, EPSG:4548)."""
     from analytics import store
 
@@ -409,28 +410,33 @@ def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame
     """
     if not isinstance(plans, Mapping) or not plans:
         raise InputError("`plans` must be a non-empty dict of scenario name → Plan.")
-    rows, county_rows = [], []
-    first_ids: set[str] | None = None
-    first_counties: set[str] | None = None
-    reference: dict | None = None
     for name, plan in plans.items():
         if not isinstance(plan, Plan):
             raise InputError(f"`plans[{name!r}]` was a {type(plan).__name__} but must be a Plan.")
+    rows: list[dict[str, object]] = []
+    county_rows: list[dict[str, object]] = []
+    first = next(iter(plans.values()))
+    first_ids, first_counties = set(first.chosen["id"]), set(first.chosen["county_code"].astype(str))
+    first_city = first.totals[first.totals["unit_code"] == settings.CITY_UNIT_CODE].iloc[0]
+    reference = {"compounds": float(first_city["compounds"]), "households": float(first_city["households"]),
+                 "floor_area_m2": float(first_city["floor_area_m2"]),
+                 "net_cost_wan": float(first_city["net_cost_wan"]), "counties": float(len(first_counties))}
+    for name, plan in plans.items():
         city = plan.totals[plan.totals["unit_code"] == settings.CITY_UNIT_CODE].iloc[0]
         ids = set(plan.chosen["id"])
         counties = set(plan.chosen["county_code"].astype(str))
-        row = {"scenario": name, "status": plan.status, "budget_wan": float(city["budget_wan"]),
-               "compounds": int(city["compounds"]), "households": float(city["households"]),
-               "floor_area_m2": float(city["floor_area_m2"]), "net_cost_wan": float(city["net_cost_wan"]),
-               "counties": len(counties), "value": plan.objective_value}
-        if reference is None:
-            reference, first_ids, first_counties = row, ids, counties
-        for measure in COMPARED:
-            row[f"d_{measure}"] = row[measure] - reference[measure]
-        row.update({"added": len(ids - first_ids), "dropped": len(first_ids - ids),
-                    "counties_added": sorted(counties - first_counties),
-                    "counties_dropped": sorted(first_counties - counties)})
-        rows.append(row)
+        figures = {"compounds": float(city["compounds"]), "households": float(city["households"]),
+                   "floor_area_m2": float(city["floor_area_m2"]), "net_cost_wan": float(city["net_cost_wan"]),
+                   "counties": float(len(counties))}
+        rows.append({
+            "scenario": name, "status": plan.status, "budget_wan": float(city["budget_wan"]),
+            "compounds": int(figures["compounds"]), "households": figures["households"],
+            "floor_area_m2": figures["floor_area_m2"], "net_cost_wan": figures["net_cost_wan"],
+            "counties": len(counties), "value": plan.objective_value,
+            **{f"d_{m}": figures[m] - reference[m] for m in COMPARED},
+            "added": len(ids - first_ids), "dropped": len(first_ids - ids),
+            "counties_added": sorted(counties - first_counties), "counties_dropped": sorted(first_counties - counties),
+        })
         units = plan.totals[(plan.totals["unit_code"] != settings.CITY_UNIT_CODE) & (plan.totals["compounds"] > 0)]
         for _, u in units.iterrows():
             county_rows.append({"scenario": name, "unit_code": u["unit_code"], "compounds": int(u["compounds"]),
@@ -443,16 +449,16 @@ def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame
 
 # ----------------------------------------------------------------------------------------------- checks
 def _check_pct(value: object, name: str, high: float) -> float:
-    if not _number(value) or not 0 <= value <= high:
+    if not isinstance(value, Real) or not _number(value) or not 0 <= float(value) <= high:
         raise InputError(f"`{name}` was {value!r} but must be a percentage between 0 and {high:g}.")
     return float(value)
 
 
-def _check_candidates(candidates: object) -> pd.DataFrame:
+def _check_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
     check_frame(candidates, "candidates", required=REQUIRED)
     if candidates.empty:
         raise InputError("`candidates` is empty; there is nothing to plan — add compounds to the candidate pool "
-                         "(compounds without a plan year) first.")
+                         "(compounds without a plan year) first.", code="plan.empty_pool")
     frame = pd.DataFrame(candidates).drop(columns=[c for c in ("geometry", "geom") if c in candidates.columns])
     frame["id"] = frame["id"].astype(str)
     if frame["id"].duplicated().any():
@@ -470,7 +476,8 @@ def _check_candidates(candidates: object) -> pd.DataFrame:
     if missing.any():
         raise InputError(
             f"`candidates.cost_wan` is missing for {int(missing.sum())} compound(s), e.g. {frame.loc[missing, 'id'].iloc[0]!r}; "
-            "fill in the estimated investment (万元) or estimate it from floor area with `estimate_costs`."
+            "fill in the estimated investment (万元) or estimate it from floor area with `estimate_costs`.",
+            code="plan.cost_missing", n=int(missing.sum()), compound_id=str(frame.loc[missing, "id"].iloc[0]),
         )
     for col, low_ok in (("cost_wan", False), ("households", True), ("floor_area_m2", True)):
         values = frame[col]
@@ -494,10 +501,11 @@ def _check_candidates(candidates: object) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _check_options(budget_wan, min_willingness, objective, time_limit_s, year, min_county_share, bundle_rule,
-                   first_tier_first) -> None:
+def _check_options(budget_wan: float, min_willingness: float, objective: str, time_limit_s: float, year: int,
+                   min_county_share: float, bundle_rule: str, first_tier_first: bool) -> None:
     if not _number(budget_wan) or budget_wan <= 0:
-        raise InputError(f"`budget_wan` was {budget_wan!r} but must be a number of 万元 above 0.")
+        raise InputError(f"`budget_wan` was {budget_wan!r} but must be a number of 万元 above 0.", code="plan.budget",
+                         budget=budget_wan)
     if not _number(min_willingness) or not 0 <= min_willingness <= 1:
         raise InputError(f"`min_willingness` was {min_willingness!r} but must be a share between 0 and 1 "
                          "(2/3 = two thirds of households).")
@@ -539,7 +547,7 @@ def _check_targets(targets: object) -> dict[str, dict[str, float]]:
             raise InputError(f"`targets` has unknown measure(s) {unknown!r}; use {list(MEASURES)!r}.")
         clean = {}
         for measure, value in row.items():
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
                 continue
             if not _number(value) or value < 0:
                 raise InputError(f"The {measure} target of {code} was {value!r} but must be a number ≥ 0.")
@@ -566,7 +574,7 @@ def _check_county_budgets(county_budget_wan: object) -> dict[str, float]:
     return out
 
 
-def _check_bundles(bundles: object, ids: set[str]) -> pd.DataFrame:
+def _check_bundles(bundles: pd.DataFrame | None, ids: set[str]) -> pd.DataFrame:
     columns = ["bundle_id", "name", "member_ids", "saving_pct", "bonus_pct", "basis"]
     if bundles is None:
         return pd.DataFrame(columns=columns)
@@ -971,7 +979,9 @@ def build_plan(
             if rhs > have[measure] + _TOL:
                 raise InputError(
                     f"The {measure} target of {rhs:,.0f} for {code} ({_unit_name(code)}) is larger than its pool "
-                    f"of eligible candidates ({have[measure]:,.0f}); lower the target or add candidates."
+                    f"of eligible candidates ({have[measure]:,.0f}); lower the target or add candidates.",
+                    code="plan.target_above_pool", measure=measure, county_code=code, target=rhs,
+                    pool=have[measure],
                 )
 
     # 3. bundles cut to eligible members
@@ -1036,26 +1046,26 @@ def build_plan(
     gx, gy = _greedy(inst, order)
     greedy_ok = inst.meets_minimums(gx, gy)
     solved = _optimise(inst, greedy=(gx, gy) if greedy_ok else None, deadline=deadline)
-    x, y = solved["x"], solved["y"]
+    x, y = solved.x, solved.y
 
     # 7. results
     greedy_frame = _chosen_frame(frame, model_pos, inst, gx, gy, active, bundle_frame, in_greedy=gx)
     greedy_frame["reason"] = "ranking"
     greedy_frame["detail"] = [{"rank": _rank_value(r)} for r in greedy_frame["rank"]]
     chosen = _chosen_frame(frame, model_pos, inst, x, y, active, bundle_frame, in_greedy=gx)
-    _why_chosen(chosen, inst, x, y, solved["rhs"], model_pos, frame, bundle_frame, active)
+    _why_chosen(chosen, inst, x, y, solved.rhs, model_pos, frame, bundle_frame)
     rejected = _rejected_frame(frame, reason, detail, too_expensive, limit, alone, model_pos, inst, x, y, gx,
-                               active, bundle_frame, solved["status"])
+                               active, bundle_frame, solved.status)
     bundle_out = _bundles_frame(bundle_frame, active, inst, y, gy)
-    shortfalls = pd.DataFrame(solved["shortfalls"],
+    shortfalls = pd.DataFrame(solved.shortfalls,
                               columns=["kind", "unit_code", "measure", "required", "reachable", "short_by"])
     totals = _totals(frame, is_eligible, model_pos, inst, x, y, gx, gy, budget, caps, fair, target_rows, shortfalls)
     plan = Plan(
-        chosen=chosen, rejected=rejected, totals=totals, status=solved["status"], gap=solved["gap"],
+        chosen=chosen, rejected=rejected, totals=totals, status=solved.status, gap=solved.gap,
         shortfalls=shortfalls, greedy=greedy_frame, bundles=bundle_out,
         objective_value=inst.objective(x, y), first_tier_value=inst.objective(x, y, first_only=True),
         greedy_value=inst.objective(gx, gy), greedy_first_tier_value=inst.objective(gx, gy, first_only=True),
-        greedy_meets_minimums=bool(greedy_ok), bound=solved["bound"], solve_seconds=solved["seconds"],
+        greedy_meets_minimums=bool(greedy_ok), bound=solved.bound, solve_seconds=solved.seconds,
         n_candidates=len(frame), n_eligible=int(is_eligible.sum()), n_model=inst.n,
         options={"year": int(year), "budget_wan": budget, "targets": target_rows, "weights": w,
                  "min_willingness": float(min_willingness), "objective": objective,
@@ -1073,7 +1083,7 @@ def build_plan(
 
 
 def _rank_value(rank: object) -> int | None:
-    return None if rank is None or pd.isna(rank) else int(rank)
+    return None if rank is None or pd.isna(rank) else int(cast(int, rank))
 
 
 def _ranking_order(model: pd.DataFrame, *, objective: str, first_tier_first: bool) -> np.ndarray:
@@ -1087,40 +1097,58 @@ def _ranking_order(model: pd.DataFrame, *, objective: str, first_tier_first: boo
     return keys.sort_values(["first", "households", "rank", "id"], kind="stable").index.to_numpy()
 
 
-def _optimise(inst: _Instance, *, greedy: tuple[np.ndarray, np.ndarray] | None, deadline: float) -> dict:
-    """Solve (lexicographically when asked); on infeasible minimums, relax them as little as possible.
+Answer = tuple[np.ndarray, np.ndarray]
+"""A plan as the model sees it: chosen items (bool per item) and bundles taken whole (bool per bundle)."""
 
-    Returns a dict: ``x, y`` (the plan), ``status``, ``gap``, ``bound``, ``seconds`` (in CBC),
-    ``shortfalls`` (rows for ``Plan.shortfalls``) and ``rhs`` (the minimums the plan meets).
-    """
+
+@dataclass
+class _Outcome:
+    """What :func:`_optimise` found: the answer, its status and gap, and the minimums it meets."""
+
+    x: np.ndarray
+    y: np.ndarray
+    status: str = "optimal"
+    gap: float | None = 0.0
+    bound: float | None = 0.0
+    seconds: float = 0.0
+    shortfalls: list[tuple[str, str, str, float, float, float]] = field(default_factory=list)
+    rhs: list[float] = field(default_factory=list)
+
+
+def _answer(solved: _Solved) -> Answer:
+    assert solved.x is not None and solved.y is not None
+    return solved.x, solved.y
+
+
+def _optimise(inst: _Instance, *, greedy: Answer | None, deadline: float) -> _Outcome:
+    """Solve (lexicographically when asked); on infeasible minimums, relax them as little as possible."""
     rhs = [k.rhs for k in inst.mins]
-    empty = (np.zeros(inst.n, dtype=bool), np.zeros(len(inst.members), dtype=bool))
-    out = {"status": "optimal", "gap": 0.0, "bound": 0.0, "seconds": 0.0, "shortfalls": [], "rhs": rhs,
-           "x": empty[0], "y": empty[1]}
+    empty: Answer = (np.zeros(inst.n, dtype=bool), np.zeros(len(inst.members), dtype=bool))
+    out = _Outcome(*empty, rhs=rhs)
     if inst.n == 0:
         short = [k for k, r in zip(inst.mins, rhs) if r > _TOL]
         if short:
-            out["status"] = "infeasible"
-            out["shortfalls"] = [(k.kind, k.unit_code, k.measure, k.rhs, 0.0, k.rhs) for k in short]
-            out["rhs"] = [0.0] * len(rhs)
+            out.status = "infeasible"
+            out.shortfalls = [(k.kind, k.unit_code, k.measure, k.rhs, 0.0, k.rhs) for k in short]
+            out.rhs = [0.0] * len(rhs)
         return out
 
     def left() -> float:
         return max(0.0, deadline - time.perf_counter())
 
-    def run(rhs_now: list[float], start) -> tuple[str, _Solved | None]:
+    def run(rhs_now: list[float], start: Answer | None) -> tuple[str, _Solved | None]:
         """("optimal" | "time_limit" | "infeasible" | "no_solution", the answer with the gap to report)."""
         first_floor, stage1 = None, None
         if inst.lexicographic and inst.first.any():
             stage1 = _solve(inst, goal="first", rhs=rhs_now, time_limit_s=left(), start=start)
-            out["seconds"] += stage1.seconds
-            if stage1.x is None:
+            out.seconds += stage1.seconds
+            if stage1.x is None or stage1.objective is None:
                 return stage1.status, None
             first_floor = stage1.objective - _OBJ_TOL * max(1.0, abs(stage1.objective))
-            start = (stage1.x, stage1.y)
+            start = _answer(stage1)
         # the second stage always runs (CBC gets at least its minimum time), starting from the first's answer
         stage2 = _solve(inst, goal="total", rhs=rhs_now, time_limit_s=left(), first_floor=first_floor, start=start)
-        out["seconds"] += stage2.seconds
+        out.seconds += stage2.seconds
         if stage2.x is None:
             if stage1 is None:
                 return stage2.status, None
@@ -1135,39 +1163,40 @@ def _optimise(inst: _Instance, *, greedy: tuple[np.ndarray, np.ndarray] | None, 
     fallback = greedy
     if infeasible:
         elastic = _solve(inst, goal="elastic", rhs=rhs, time_limit_s=left())
-        out["seconds"] += elastic.seconds
+        out.seconds += elastic.seconds
+        found = _answer(elastic) if elastic.x is not None else None
         slack = elastic.slack if elastic.slack is not None else np.array(rhs, dtype=float)
-        shortfalls, relaxed = [], []
+        relaxed = []
         for k, r, s in zip(inst.mins, rhs, slack):
             if s > _TOL * max(1.0, r):
-                reachable = inst.lhs(k, elastic.x, elastic.y) if elastic.x is not None else 0.0
-                shortfalls.append((k.kind, k.unit_code, k.measure, r, reachable, r - reachable))
+                reachable = inst.lhs(k, *found) if found is not None else 0.0
+                out.shortfalls.append((k.kind, k.unit_code, k.measure, r, reachable, r - reachable))
                 relaxed.append(reachable - _TOL * max(1.0, r))
             else:
                 relaxed.append(r)
-        out["shortfalls"], out["rhs"] = shortfalls, relaxed
-        fallback = (elastic.x, elastic.y) if elastic.x is not None else None
+        out.rhs = relaxed
+        fallback = found
         status, solved = run(relaxed, fallback)
     if solved is None:  # nothing found in time: the best answer known stands
-        x, y = fallback if fallback is not None else empty
-        out.update(x=x, y=y, gap=None, bound=None, status="infeasible" if infeasible else "time_limit")
+        out.x, out.y = fallback if fallback is not None else empty
+        out.gap, out.bound, out.status = None, None, "infeasible" if infeasible else "time_limit"
         return out
-    x, y = solved.x, solved.y
-    if fallback is not None and _better(inst, fallback, (x, y)):  # CBC never should, but keep the better one
-        x, y = fallback
-    out.update(x=x, y=y)
+    best = _answer(solved)
+    if fallback is not None and _better(inst, fallback, best):  # CBC never should, but keep the better one
+        best = fallback
+    out.x, out.y = best
     if status == "optimal":
-        out["gap"], out["bound"] = 0.0, inst.objective(x, y)
+        out.gap, out.bound = 0.0, inst.objective(*best)
     elif solved.bound is not None and solved.objective is not None:
-        out["bound"] = solved.bound
-        out["gap"] = max(0.0, solved.bound - solved.objective) / max(abs(solved.bound), _OBJ_TOL)
+        out.bound = solved.bound
+        out.gap = max(0.0, solved.bound - solved.objective) / max(abs(solved.bound), _OBJ_TOL)
     else:
-        out["gap"], out["bound"] = None, None
-    out["status"] = "infeasible" if infeasible else status
+        out.gap, out.bound = None, None
+    out.status = "infeasible" if infeasible else status
     return out
 
 
-def _better(inst: _Instance, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+def _better(inst: _Instance, a: Answer, b: Answer) -> bool:
     """True when ``a`` is strictly better than ``b`` (first-tier value first when lexicographic)."""
     key_a = (inst.objective(*a, first_only=True) if inst.lexicographic else 0.0, inst.objective(*a))
     key_b = (inst.objective(*b, first_only=True) if inst.lexicographic else 0.0, inst.objective(*b))
@@ -1190,7 +1219,8 @@ def _base(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _chosen_frame(frame, model_pos, inst: _Instance, x, y, active, bundle_frame, *, in_greedy) -> pd.DataFrame:
+def _chosen_frame(frame: pd.DataFrame, model_pos: np.ndarray, inst: _Instance, x: np.ndarray, y: np.ndarray,
+                  active: list[int], bundle_frame: pd.DataFrame, *, in_greedy: np.ndarray) -> pd.DataFrame:
     rows = frame.iloc[model_pos[x]].copy()
     item = np.flatnonzero(x)
     bundle_of = np.full(inst.n, -1)
@@ -1214,13 +1244,15 @@ def _chosen_frame(frame, model_pos, inst: _Instance, x, y, active, bundle_frame,
     return out
 
 
-def _why_chosen(chosen, inst: _Instance, x, y, rhs, model_pos, frame, bundle_frame, active) -> None:
+def _why_chosen(chosen: pd.DataFrame, inst: _Instance, x: np.ndarray, y: np.ndarray, rhs: list[float],
+                model_pos: np.ndarray, frame: pd.DataFrame, bundle_frame: pd.DataFrame) -> None:
     """Fill ``reason``/``detail`` of the chosen: needed for a minimum, with its area, by rank, or by the optimiser."""
     if chosen.empty:
         return
     position = {cid: k for k, cid in enumerate(frame["id"].to_numpy()[model_pos])}
     slack = [inst.lhs(k, x, y) - r for k, r in zip(inst.mins, rhs)]
-    reasons, details = [], []
+    reasons: list[str] = []
+    details: list[dict[str, object]] = []
     for _, row in chosen.iterrows():
         i = position[row["id"]]
         needed = [k for k, s in zip(inst.mins, slack) if k.x_coef[i] > 0 and k.x_coef[i] > s + _TOL * max(1.0, abs(s))]
@@ -1245,8 +1277,10 @@ def _why_chosen(chosen, inst: _Instance, x, y, rhs, model_pos, frame, bundle_fra
     chosen["detail"] = details
 
 
-def _rejected_frame(frame, reason, detail, too_expensive, limit, alone, model_pos, inst: _Instance, x, y, gx,
-                    active, bundle_frame, status) -> pd.DataFrame:
+def _rejected_frame(frame: pd.DataFrame, reason: pd.Series, detail: pd.Series, too_expensive: np.ndarray,
+                    limit: np.ndarray, alone: np.ndarray, model_pos: np.ndarray, inst: _Instance, x: np.ndarray,
+                    y: np.ndarray, gx: np.ndarray, active: list[int], bundle_frame: pd.DataFrame,
+                    status: str) -> pd.DataFrame:
     chosen_pos = set(model_pos[x].tolist())
     rows = frame[[k not in chosen_pos for k in range(len(frame))]].copy()
     rows["eligible"] = (reason[rows.index] == "").to_numpy()
@@ -1260,7 +1294,8 @@ def _rejected_frame(frame, reason, detail, too_expensive, limit, alone, model_po
         for b, m in enumerate(inst.members):
             for i in m:
                 whole_bundle[i] = b
-    codes, details = [], []
+    codes: list[str] = []
+    details: list[dict[str, object]] = []
     for k in rows.index:
         base = dict(detail[k])
         if reason[k]:
@@ -1311,7 +1346,8 @@ def _rejected_frame(frame, reason, detail, too_expensive, limit, alone, model_po
     return out.reset_index(drop=True)
 
 
-def _bundles_frame(bundle_frame, active, inst: _Instance, y, gy) -> pd.DataFrame:
+def _bundles_frame(bundle_frame: pd.DataFrame, active: list[int], inst: _Instance, y: np.ndarray,
+                   gy: np.ndarray) -> pd.DataFrame:
     out = bundle_frame.copy()
     out["taken"] = False
     out["greedy_taken"] = False
@@ -1328,8 +1364,9 @@ def _bundles_frame(bundle_frame, active, inst: _Instance, y, gy) -> pd.DataFrame
     return out[columns]
 
 
-def _totals(frame, is_eligible, model_pos, inst: _Instance, x, y, gx, gy, budget, caps, fair, targets,
-            shortfalls) -> pd.DataFrame:
+def _totals(frame: pd.DataFrame, is_eligible: np.ndarray, model_pos: np.ndarray, inst: _Instance, x: np.ndarray,
+            y: np.ndarray, gx: np.ndarray, gy: np.ndarray, budget: float, caps: dict[str, float],
+            fair: dict[str, float], targets: dict[str, dict[str, float]], shortfalls: pd.DataFrame) -> pd.DataFrame:
     units = set(frame["county_code"]) | set(caps) | {c for c in targets if c != settings.CITY_UNIT_CODE}
     order = [c for c in settings.COUNTY_ORDER if c in units] + sorted(units - set(settings.COUNTY_ORDER))
     model = frame.iloc[model_pos]

@@ -94,6 +94,14 @@ def download_buttons(df: pd.DataFrame, name: str, *, key: str | None = None,
     )
 
 
+def file_button(label: str, make: Callable[[], bytes], file_name: str, mime: str, *, key: str,
+                disabled: bool = False) -> None:
+    """A download button for a file ``make()`` builds on click (outside the page's run: give ``make`` the
+    language and everything else it needs, rather than reading the session)."""
+    st.download_button(label, _deferred(make, file_name), file_name, mime, key=key, on_click="ignore",
+                       icon=":material/download:", disabled=disabled)
+
+
 def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, columns: tables.Columns = None,
                **dataframe_kwargs) -> None:
     """Show ``df`` with its CSV/XLSX downloads below it.

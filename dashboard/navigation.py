@@ -9,6 +9,7 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("pages/living_circle.py", "page.living_circle", ":material/radar:", "living_circle"),
         ("pages/clusters.py", "page.clusters", ":material/hub:", "clusters"),
         ("pages/priority.py", "page.priority", ":material/format_list_numbered:", "priority"),
+        ("pages/plan.py", "page.plan", ":material/event_note:", "plan"),
     ],
     "nav.group.progress": [
         ("pages/progress.py", "page.progress", ":material/trending_up:", "progress"),

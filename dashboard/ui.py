@@ -26,6 +26,7 @@ _PARAM_NAMES: dict[str, Callable[[Any], str]] = {
     "role": lambda v: t(f"auth.role.{v}") if has(f"auth.role.{v}") else str(v),
     "preset": lambda v: t(f"funding.preset.{v}") if has(f"funding.preset.{v}") else str(v),
     "county_code": unit_name,
+    "measure": lambda v: t(f"plan.measure.{v}") if has(f"plan.measure.{v}") else str(v),
 }
 
 

@@ -45,6 +45,7 @@ if not any(weights.values()):
     st.warning(t("error.weights_zero"))
     st.stop()
 st.caption(t("priority.weights_share", shares=page.weight_shares(priority.normalise_weights(weights))))
+st.page_link("pages/plan.py", label=t("plan.from_priority"), icon=":material/event_note:")
 
 result = ui.attempt(
     page.priority_scores,

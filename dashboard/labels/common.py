@@ -12,6 +12,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "page.living_circle": ("生活圈与选址", "Living circle & siting"),
     "page.clusters": ("成片改造", "Renewal clusters"),
     "page.priority": ("项目生成", "Project priority"),
+    "page.plan": ("年度计划编制", "Annual plan builder"),
     "page.progress": ("县区进度", "County progress"),
     "page.funding": ("资金与电梯", "Funding & elevators"),
     "page.data": ("数据管理", "Data management"),

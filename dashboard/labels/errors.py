@@ -86,6 +86,21 @@ LABELS: dict[str, tuple[str, str]] = {
         "The siting model is too large ({rows:,} demand points × {columns:,} candidate parcels); choose one "
         "county or raise the minimum parcel area.",
     ),
+    "error.plan.empty_pool": (
+        "储备库中没有候选小区，无法编制计划；请先导入储备库（没有计划年度的小区）。",
+        "The candidate pool is empty, so there is nothing to plan; import it (compounds without a plan year) first.",
+    ),
+    "error.plan.cost_missing": (
+        "{n} 个候选小区缺少估算投资（例如 {compound_id}）；请补填或按面积估算后再编制。",
+        "{n} candidates lack an estimated investment (e.g. {compound_id}); fill it in or estimate it from the floor "
+        "area first.",
+    ),
+    "error.plan.budget": ("预算须大于 0 万元（现为 {budget}）。", "The budget must be above 0 (it is {budget})."),
+    "error.plan.target_above_pool": (
+        "{county_code}的{measure}目标（{target:,.0f}）超过符合条件的候选小区合计（{pool:,.0f}）；请调低目标或补充储备库。",
+        "{county_code}'s {measure} target ({target:,.0f}) is more than all its eligible candidates hold "
+        "({pool:,.0f}); lower the target or add candidates.",
+    ),
     "error.adoption.empty": ("该方案没有选中任何小区，无可采纳。", "The plan chooses no compound; there is nothing to adopt."),
     "error.adoption.stale": (
         "有 {n} 个选中的小区已不再是候选（如 {compound_id}）；请重新生成方案，未作任何修改。",

@@ -274,6 +274,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "plan.reason.budget": (
         "预算余额 {remaining_wan:,.0f} 万元，不足其 {cost_wan:,.0f} 万元（差 {short_wan:,.0f} 万元）",
         "{remaining_wan:,.0f} of the budget left, it needs {cost_wan:,.0f} ({short_wan:,.0f} short; 10k yuan)"),
+    "plan.reason.budget_displaced": (
+        "按排名本可入选，但预算用于完成目标、各县最低份额或得分合计更高的组合（余额 {remaining_wan:,.0f} 万元，不足其 {cost_wan:,.0f} 万元）",
+        "The ranking alone would take it, but the budget went to the targets, the counties' minimum shares or "
+        "combinations worth more ({remaining_wan:,.0f} left, it needs {cost_wan:,.0f}; 10k yuan)"),
     "plan.reason.county_budget": (
         "{unit}预算余额 {remaining_wan:,.0f} 万元，不足其 {cost_wan:,.0f} 万元",
         "{remaining_wan:,.0f} of {unit}'s budget left, it needs {cost_wan:,.0f} (10k yuan)"),
