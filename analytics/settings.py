@@ -222,6 +222,38 @@ FINDING_CATEGORIES: tuple[str, ...] = ("立项", "开工", "竣工", "改造内�
 FINDING_STATUSES: tuple[str, ...] = ("交办", "整改中", "已销号")
 FINDING_CLOSED = "已销号"
 
+# The weekly dispatch and monthly bulletin (周调度、月通报, analytics/services/bulletin). Defaults of the office's
+# settings; an administrator changes them on the admin page (stored in ``office_settings``, these stay the
+# defaults). BULLETIN_DOC_PREFIX heads the 文号 line: 济旧改指办〔2020〕17号. BULLETIN_SERIES_START gives, per
+# year, the report date (a Friday) of the year's first weekly issue and the month of its first monthly issue
+# (第1期); a year not listed starts both series at its first stored report. BULLETIN_DISTRIBUTION is the
+# block at the end of the document (报/送/发 and their recipients).
+BULLETIN_DOC_PREFIX = "济旧改指办"
+BULLETIN_SERIES_START: dict[int, tuple[date, int]] = {}
+BULLETIN_DISTRIBUTION: tuple[tuple[str, str], ...] = (
+    ("报", "市委、市政府有关领导同志，市老旧小区改造工作指挥部领导同志。"),
+    ("送", "市委督查室，市政府督查室。"),
+    ("发", "各县（市、区）人民政府，济宁高新区、太白湖新区、济宁经济技术开发区、曲阜文化建设示范区管委会"
+           "（推进办公室），市老旧小区改造工作指挥部各成员单位。"),
+)
+# 督导评价 (the plan: praise the fast, criticise the slow): the top BULLETIN_PRAISE_TOP_N units by the
+# ranking indicator are praised; the bottom BULLETIN_CRITICISE_BOTTOM_N, and every unit at least
+# BULLETIN_CRITICISE_BELOW_AVERAGE_PP percentage points below the city's rate (None: not used), are criticised.
+# A unit tied with the best is never criticised, one tied with the worst never praised.
+BULLETIN_PRAISE_TOP_N = 3
+BULLETIN_CRITICISE_BOTTOM_N = 3
+BULLETIN_CRITICISE_BELOW_AVERAGE_PP: float | None = None
+# A unit whose annual task has fewer compounds than this is marked in the ranking (a rate from two
+# compounds is read for what it is).
+BULLETIN_SMALL_UNIT_COMPOUNDS = 3
+# The ranking as one table of counties and function zones (as the city prints it) or two.
+BULLETIN_RANKING_TABLES = "one"
+# 存在问题: a unit whose payment rate (paid ÷ planned funds) is this many percentage points or more below its
+# investment completion rate is named as paying slowly.
+BULLETIN_PAYMENT_GAP_PP = 20.0
+# Compounds listed in the document's behind-schedule table; the rest are counted in a note.
+BULLETIN_MAX_BEHIND_ROWS = 50
+
 # Sanity bounds (soft).
 COST_FLAG_YUAN_PER_M2 = 1000
 HOUSEHOLD_AREA_BOUNDS_M2 = (30.0, 200.0)

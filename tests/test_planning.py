@@ -169,8 +169,9 @@ def test_infeasible_city_target_names_the_constraint_and_the_shortfall():
 
 
 def test_infeasible_county_target():
-    targets = pd.DataFrame({"year": [YEAR], "unit_code": ["370811"], "households": [600], "floor_area_m2": [None],
-                            "investment_wan": [5000.0]})
+    targets = pd.DataFrame({"year": [YEAR, YEAR], "unit_code": ["370811", "370812"],  # as read from annual_targets
+                            "households": pd.array([600, pd.NA], dtype="Int64"), "floor_area_m2": [None, None],
+                            "investment_wan": [5000.0, None]})
     plan = plan6(targets=targets)
     # 370811 holds exactly 600 households (A B C, 1,400 万元); within 1,200 A + B reach 500.
     assert plan.status == "infeasible"
