@@ -53,11 +53,11 @@ VIEWER = auth.User("leader", "viewer")
         (None, set()),
         (VIEWER, set()),
         (EDITOR, {"submit_report"}),
-        (ADMIN, {"submit_report", "import", "undo", "manage_users", "backup", "adopt_plan"}),
+        (ADMIN, {"submit_report", "import", "undo", "manage_users", "backup", "adopt_plan", "configure"}),
     ],
 )
 def test_role_matrix(user, allowed):
-    for permission in ("submit_report", "import", "undo", "manage_users", "backup", "adopt_plan"):
+    for permission in ("submit_report", "import", "undo", "manage_users", "backup", "adopt_plan", "configure"):
         county = user.county_code if user is not None and user.role == "county_editor" else "370811"
         if permission in allowed:
             auth.require(user, permission, county_code=county)

@@ -82,7 +82,7 @@ def test_template_is_prefilled_locked_and_marked(con):
     meta = wb[reports.META_SHEET]
     assert meta.sheet_state == "hidden"
     assert {meta.cell(r, 1).value: meta.cell(r, 2).value for r in range(1, 8)}["report_date"] == WEEK.isoformat()
-    assert "2021年第2期" in ws.cell(2, 1).value
+    assert "2021年第1期" in ws.cell(2, 1).value  # the first report of 2021 opens its weekly series
 
 
 def test_round_trip_is_seen_by_county_progress(con):

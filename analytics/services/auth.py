@@ -35,14 +35,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Role = Literal["viewer", "county_editor", "admin"]
-Permission = Literal["submit_report", "import", "undo", "manage_users", "backup", "adopt_plan"]
+Permission = Literal["submit_report", "import", "undo", "manage_users", "backup", "adopt_plan", "configure"]
 ROLES: tuple[str, ...] = ("viewer", "county_editor", "admin")
 
 # Role -> permissions. Reading needs no permission (a meeting must not start with a login screen).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset(),
     "county_editor": frozenset({"submit_report"}),
-    "admin": frozenset({"submit_report", "import", "undo", "manage_users", "backup", "adopt_plan"}),
+    "admin": frozenset({"submit_report", "import", "undo", "manage_users", "backup", "adopt_plan", "configure"}),
 }
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")

@@ -227,22 +227,22 @@ def report_template(
     (status from a drop-down list, dates, cumulative investment in 万元 and outputs). A hidden sheet
     ``_meta`` records county, week and plan year so that an upload for another county or week is refused.
     """
-    from analytics.progress import issue_number
+    from analytics.services.bulletin import issues, office
 
     county_code = _check_county(county_code)
     report_date = report_friday(report_date)
     plan_year = report_date.year if plan_year is None else int(plan_year)
     rows = template_compounds(con, county_code, report_date, plan_year=plan_year)
     zh_name, en_name, *_ = settings.COUNTIES[county_code]
-    issue = issue_number(report_date, kind="week")
+    issue = issues.week_number(con, report_date, office.load(con))
 
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
     n_cols = len(COLUMNS)
     ws.cell(1, 1, f"济宁市老旧小区改造周调度报表 — {zh_name}（{county_code}） / Weekly report — {en_name}")
-    ws.cell(2, 1, f"报告日期 Report date: {report_date.isoformat()}（{report_date.year}年第{issue}期）  "
-                  f"计划年度 Plan year: {plan_year}")
+    issue_text = f"（{report_date.year}年第{issue}期）" if issue is not None else ""
+    ws.cell(2, 1, f"报告日期 Report date: {report_date.isoformat()}{issue_text}  计划年度 Plan year: {plan_year}")
     ws.cell(3, 1, "灰色列请勿修改；状态请从下拉列表选择；日期格式 2020-05-01；投资单位万元；各项数量为累计值。 "
                   "Do not edit grey columns; pick the status from the list; dates as 2020-05-01; money in 10k yuan; "
                   "quantities are cumulative.")

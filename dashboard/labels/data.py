@@ -272,6 +272,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.action.restore": ("从备份恢复", "Restore from backup"),
     "data.action.restore_snapshot": ("从快照恢复", "Restore from snapshot"),
     "data.action.adopt_plan": ("采纳年度计划", "Plan adopted"),
+    "data.action.office_settings": ("修改通报设置", "Bulletin settings changed"),
     "data.history": ("导入记录", "Import history"),
     "data.history.empty": ("还没有导入记录。", "No imports yet."),
     # backup
