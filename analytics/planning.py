@@ -547,7 +547,7 @@ def _check_targets(targets: object) -> dict[str, dict[str, float]]:
             raise InputError(f"`targets` has unknown measure(s) {unknown!r}; use {list(MEASURES)!r}.")
         clean = {}
         for measure, value in row.items():
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
                 continue
             if not _number(value) or value < 0:
                 raise InputError(f"The {measure} target of {code} was {value!r} but must be a number ≥ 0.")

@@ -23,6 +23,7 @@ Definitions used throughout (the bulletin's 周调度、月通报):
 from __future__ import annotations
 
 import logging
+import math
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple, cast, get_args
 
@@ -54,7 +55,8 @@ COLUMNS = [
     "unit_code", "name", "name_en", "kind",
     "planned_compounds", "planned_households", "planned_floor_area_m2", "planned_invest_wan",
     "approved", "started", "completed",
-    "started_households", "start_rate_compounds", "start_rate_households", "completion_rate",
+    "started_households", "completed_households", "started_floor_area_m2", "completed_floor_area_m2",
+    "start_rate_compounds", "start_rate_households", "completion_rate",
     "invest_done_wan", "invest_rate",
     "start_rate_compounds_chg_week", "completion_rate_chg_week", "invest_rate_chg_week",
     "start_rate_compounds_chg_month", "completion_rate_chg_month", "invest_rate_chg_month",
@@ -69,7 +71,6 @@ BEHIND_COLUMNS = [
     "compound_id", "name", "county_code", "unit_code", "status", "planned_start_date",
     "planned_completion_date", "days_late", "reason", "last_report_date",
 ]
-PERIOD_COLUMNS = ["report_date", "year", "issue_week", "month", "is_month_last", "n_compounds"]
 STATUS_COLUMNS = ["compound_id", "status", "invest_done_wan", "last_report_date"]
 
 # Reason codes of ``behind_schedule`` -> (Chinese, English), for display.
@@ -114,6 +115,11 @@ agg AS (
            count(*) FILTER (WHERE status IN {STARTED_STATUSES})::BIGINT AS started,
            count(*) FILTER (WHERE status IN {COMPLETED_STATUSES})::BIGINT AS completed,
            coalesce(sum(households) FILTER (WHERE status IN {STARTED_STATUSES}), 0)::BIGINT AS started_households,
+           coalesce(sum(households) FILTER (WHERE status IN {COMPLETED_STATUSES}), 0)::BIGINT AS completed_households,
+           coalesce(sum(floor_area_m2) FILTER (WHERE status IN {STARTED_STATUSES}), 0)::DOUBLE
+               AS started_floor_area_m2,
+           coalesce(sum(floor_area_m2) FILTER (WHERE status IN {COMPLETED_STATUSES}), 0)::DOUBLE
+               AS completed_floor_area_m2,
            coalesce(sum(invest_done_wan), 0)::DOUBLE AS invest_done_wan,
            sum(elevators_added)::BIGINT AS elevators_added,
            sum(parking_spaces)::BIGINT AS parking_spaces,
@@ -194,9 +200,9 @@ def _check_unit_code(unit_code: object, known: list[str]) -> str | None:
 
 
 # ----------------------------------------------------------------------------------------------- dates
-def _month_before(day: date) -> date:
-    """The same day one calendar month earlier (clamped to the month's end: 31 March -> 29 February)."""
-    return (pd.Timestamp(day) - pd.DateOffset(months=1)).date()
+def _end_of_previous_month(day: date) -> date:
+    """The last day of the month before ``day``'s (2020-11-27 -> 2020-10-31)."""
+    return day.replace(day=1) - timedelta(days=1)
 
 
 def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, day: date) -> date | None:
@@ -209,8 +215,56 @@ def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, 
     return day_or_none
 
 
+def city_as_of(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    share: float | None = None,
+    on_or_before: date | None = None,
+) -> date | None:
+    """The city's as-of date: the latest report date that all (or ``share`` of) the counties have reached.
+
+    The units are the counties with compounds in an annual plan (every one of them submits the weekly
+    report). A county has reached a date when its latest stored report is on or after it, so the result
+    is the ``k``-th latest of the counties' latest report dates, ``k = ceil(share × counties)``: one
+    county reporting ahead (or a report dated far ahead) never moves the city's view. While fewer
+    counties than that have reported at all (a programme's first weeks), it is the earliest latest date
+    among those that have, so the city never runs ahead of any county that reports.
+
+    Every view that opens "on the latest week" and ``dataset_info.as_of`` use this one rule.
+
+    Parameters
+    ----------
+    share
+        Fraction of the counties, 0 < share ≤ 1; default ``settings.CITY_AS_OF_SHARE`` (1: all of them).
+    on_or_before
+        Consider only reports dated on or before this day (default: all).
+
+    Returns
+    -------
+    date or None
+        ``None`` when no report is stored (on or before ``on_or_before``).
+    """
+    _check_con(con)
+    share = settings.CITY_AS_OF_SHARE if share is None else share
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+        raise InputError(f"`share` was {share!r} but must be a fraction with 0 < share <= 1, e.g. 1 or 0.9.")
+    limit = _check_date(on_or_before, "on_or_before") if on_or_before is not None else date.max
+    rows = con.execute(
+        """WITH units AS (SELECT DISTINCT county_code FROM compounds WHERE plan_year IS NOT NULL)
+           SELECT u.county_code, max(r.report_date) AS latest
+           FROM units u LEFT JOIN progress_reports r ON r.county_code = u.county_code AND r.report_date <= ?
+           GROUP BY u.county_code""",
+        [limit],
+    ).fetchall()
+    latest = sorted((day for _, day in rows if day is not None), reverse=True)
+    if not latest:
+        return None
+    needed = max(1, math.ceil(share * len(rows) - 1e-9))
+    return latest[needed - 1] if len(latest) >= needed else latest[-1]
+
+
 def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> ReferenceDates:
-    """The report dates behind ``county_progress(con, as_of=as_of)``: current, a week and a month before.
+    """The report dates behind ``county_progress(con, as_of=as_of)``: current, previous week, previous month.
 
     Parameters
     ----------
@@ -225,8 +279,10 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     -------
     ReferenceDates
         ``report``: the latest report date on or before ``as_of`` among the plan year's compounds;
-        ``week``: the latest on or before ``as_of`` − 7 days; ``month``: the latest on or before ``as_of``
-        one calendar month earlier (``None`` where there is none).
+        ``week``: the previous week's report, the latest on or before ``report`` − 7 days (what a weekly
+        dispatch compares with); ``month``: the last report of the month before ``report``'s month (what
+        a monthly bulletin compares with: the November bulletin with the last report of October);
+        ``None`` where there is none.
 
     Raises
     ------
@@ -253,8 +309,8 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
             f"{as_of}; choose a later date or another plan year.",
             code="progress.no_report_for_plan", as_of=as_of, plan_year=plan_year,
         )
-    week = _latest_report_on_or_before(con, plan_year, as_of - timedelta(days=7))
-    month = _latest_report_on_or_before(con, plan_year, _month_before(as_of))
+    week = _latest_report_on_or_before(con, plan_year, report - timedelta(days=7))
+    month = _latest_report_on_or_before(con, plan_year, _end_of_previous_month(report))
     return ReferenceDates(report, week, month)
 
 
@@ -265,7 +321,8 @@ def _snapshots(con: duckdb.DuckDBPyConnection, *, plan_year: int, dates: list[da
         _SNAPSHOT_SQL, {"zones": bool(include_zones), "plan_year": plan_year, "dates": sorted(set(dates))}
     ).fetchdf()
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"]).dt.date
-    for col in ("planned_compounds", "planned_households", "approved", "started", "completed", "started_households"):
+    for col in ("planned_compounds", "planned_households", "approved", "started", "completed", "started_households",
+                "completed_households"):
         frame[col] = frame[col].astype("int64")
     for col in OUTCOME_COUNTS:
         frame[col] = frame[col].astype("Int64")
@@ -312,6 +369,26 @@ def _rank_and_flags(values: pd.Series) -> pd.DataFrame:
                          "bottom_three": bottom.fillna(False).astype(bool)}, index=values.index)
 
 
+def rank_values(values: pd.Series) -> pd.Series:
+    """Ranks of ``values`` (1 = highest; ties share the best place, the "min" method; NaN: no rank).
+
+    Values are compared after rounding away float noise, as ``county_progress`` ranks.
+    """
+    return values.astype("float64").round(_RATE_DECIMALS).rank(method="min", ascending=False)
+
+
+def ranking_order(frame: pd.DataFrame, *, rank: str = "rank") -> pd.DataFrame:
+    """Units in rank order, tied and unranked units in the frame's own order, the city row last.
+
+    ``frame`` is a ``county_progress`` frame (its own order is the official one). The one ordering of a
+    ranking: the bulletin's text, its tables and the progress page all list units through it, so ties
+    read the same everywhere.
+    """
+    units = frame[frame["kind"] != "city"]
+    units = units.iloc[np.argsort(units[rank].to_numpy(dtype=float, na_value=np.inf), kind="stable")]
+    return pd.concat([units, frame[frame["kind"] == "city"]])
+
+
 def county_progress(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -344,9 +421,11 @@ def county_progress(
         One row per unit with planned compounds in the plan year — counties (official order), then zones,
         then the city total (``kind`` "city", ``unit_code`` 370800). Columns (see ``COLUMNS``):
         ``planned_compounds``, ``planned_households``, ``planned_floor_area_m2`` (m²), ``planned_invest_wan``
-        (万元); cumulative ``approved``, ``started``, ``completed`` and ``started_households``; rates as
+        (万元); cumulative ``approved``, ``started``, ``completed``, their households (``started_households``,
+        ``completed_households``) and floor area (``started_floor_area_m2``, ``completed_floor_area_m2``); rates as
         fractions 0–1; ``invest_done_wan`` (万元, cumulative); ``*_chg_week`` / ``*_chg_month``: the rate now
-        minus the rate at the report on or before ``as_of`` − 7 days / one calendar month before ``as_of``
+        minus the rate at the previous week's report / the last report of the previous month (see
+        ``reference_dates``)
         (fraction points, NaN when there is no such report); ``rank`` by ``rank_by`` (1 = best, ties share
         a rank, NaN for the city row and for units whose rate is NaN); ``rank_chg_week`` (the rank a week
         earlier minus the rank now: positive = moved up); ``below_city_average`` (the unit's ``rank_by``
@@ -595,78 +674,3 @@ def compound_status(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     ).fetchdf()
     frame["last_report_date"] = pd.to_datetime(frame["last_report_date"])
     return frame[STATUS_COLUMNS]
-
-
-def report_periods(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every stored report date with its bulletin issue numbers (期数), oldest first.
-
-    Returns
-    -------
-    DataFrame
-        ``report_date``; ``year``; ``issue_week`` — the weekly dispatch's number (第N期): N = the date's
-        position among the year's stored report dates; ``month`` — the monthly bulletin's number (the
-        month, 1–12); ``is_month_last`` — the last report of its month (the one a monthly bulletin uses);
-        ``n_compounds`` — compounds reported that date. Empty (same columns) when there are no reports.
-    """
-    _check_con(con)
-    frame = con.execute(
-        """
-        SELECT report_date, year(report_date)::INTEGER AS year,
-               row_number() OVER (PARTITION BY year(report_date) ORDER BY report_date)::INTEGER AS issue_week,
-               month(report_date)::INTEGER AS month,
-               report_date = max(report_date) OVER (PARTITION BY year(report_date), month(report_date))
-                   AS is_month_last,
-               n_compounds
-        FROM (SELECT report_date, count(*)::BIGINT AS n_compounds FROM progress_reports GROUP BY report_date)
-        ORDER BY report_date
-        """
-    ).fetchdf()
-    frame["report_date"] = pd.to_datetime(frame["report_date"]).dt.date
-    return frame[PERIOD_COLUMNS]
-
-
-def issue_number(
-    as_of: date,
-    *,
-    kind: Literal["week", "month"],
-    report_dates: list[date] | None = None,
-) -> int:
-    """The bulletin issue number N in 济宁市老旧小区改造工作周调度/月通报（YYYY年第N期）.
-
-    Parameters
-    ----------
-    as_of
-        The bulletin's date.
-    kind
-        ``"week"`` (周调度) or ``"month"`` (月通报).
-    report_dates
-        The stored report dates (e.g. ``report_periods(con).report_date``). With them a weekly issue is the
-        Nth report of ``as_of``'s year on or before ``as_of``, counted in the data. Without them it is the
-        week of the year counted from 1 January: days 1–7 are week 1, 8–14 week 2, … (a calendar count,
-        used when no reports are known).
-
-    Returns
-    -------
-    int
-        ``"week"``: as above; ``"month"``: the month number of ``as_of`` (1–12).
-
-    Raises
-    ------
-    InputError
-        ``as_of`` not a date or ``kind`` unknown.
-    DataError
-        ``report_dates`` given but none of them falls in ``as_of``'s year on or before ``as_of``.
-    """
-    as_of = _check_date(as_of)
-    if kind not in ("week", "month"):
-        raise InputError(f"`kind` was {kind!r} but must be 'week' or 'month'.")
-    if kind == "month":
-        return as_of.month
-    if report_dates is None:
-        return (as_of.timetuple().tm_yday - 1) // 7 + 1
-    days = {_check_date(d, "report_dates") for d in report_dates}
-    n = sum(1 for d in days if d.year == as_of.year and d <= as_of)
-    if n == 0:
-        raise DataError(f"No report date in `report_dates` falls in {as_of.year} on or before `as_of` {as_of}.",
-                        code="progress.no_report_for_issue", as_of=as_of)
-    return n

@@ -158,44 +158,91 @@ def _name_column(lang: str | None) -> str:
     return "name_en" if (lang or _lang()) == "en" else "name"
 
 
-def county_rates_chart(progress: pd.DataFrame, *, lang: str | None = None) -> go.Figure:
+BULLETIN_CHART_HEIGHT_PX = 560  # the bulletin's charts: EXPORT_WIDTH_PX wide, this high
+LABEL_SIZE = 12  # bar value labels, px, when they fit side by side
+_PLOT_MARGIN_X_PX = 120  # style_figure's left and right margins and the y-axis tick labels
+_PLOT_MARGIN_Y_PX = 305  # title block, legend, x tick labels (names turned upright when crowded), source line
+_DIGIT_EM = 0.6  # width of a digit or point in the chart font, em (rounded up)
+PERCENT_TICKS = {"tickvals": [0, 20, 40, 60, 80, 100], "ticktext": ["0%", "20%", "40%", "60%", "80%", "100%"]}
+
+
+def value_labels(values: pd.Series, *, n_groups: int, bars_per_group: int, bargap: float,
+                 width_px: int = EXPORT_WIDTH_PX, height_px: int = BULLETIN_CHART_HEIGHT_PX) -> tuple[dict, float]:
+    """Text settings for bar value labels ("100.0") that never touch a neighbour's, and the y-axis top (%).
+
+    A label sits above its bar. When the widest label fits across one bar (with 2 px either side) it is
+    set level at ``LABEL_SIZE``; otherwise it is turned upright and its size chosen so that its height
+    fits across the bar: then two neighbours can never overlap, whatever their values. The y axis is
+    raised so the longest label stays inside the plot.
+    """
+    plot_w = max(width_px - _PLOT_MARGIN_X_PX, 100)
+    plot_h = max(height_px - _PLOT_MARGIN_Y_PX, 100)
+    bar_px = plot_w / max(n_groups, 1) * (1 - bargap) / bars_per_group
+    chars = max((len(f"{v:.1f}") for v in values.dropna()), default=5)
+    level_w = chars * _DIGIT_EM * LABEL_SIZE
+    if level_w + 4 <= bar_px:
+        size, angle, extent = LABEL_SIZE, 0, 1.3 * LABEL_SIZE
+    else:
+        size = max(6, min(LABEL_SIZE, int((bar_px - 2) / 1.25)))
+        angle, extent = -90, chars * _DIGIT_EM * size
+    top_value = max(100.0, float(values.max()) if values.notna().any() else 100.0)
+    top = top_value / max(1 - (extent + 8) / plot_h, 0.5)
+    text = {"textposition": "outside", "textangle": angle, "textfont": {"size": size}, "cliponaxis": False,
+            "constraintext": "none", "texttemplate": "%{text:.1f}"}
+    return text, top
+
+
+def county_rates_chart(progress: pd.DataFrame, *, lang: str | None = None, width_px: int = EXPORT_WIDTH_PX,
+                       height_px: int = BULLETIN_CHART_HEIGHT_PX) -> go.Figure:
     """Grouped bars of each county's start and completion rate (%), best first, city rate as a line.
 
-    ``progress`` is a frame from ``analytics.progress.county_progress`` (rates are fractions 0–1).
+    ``progress`` is a frame from ``analytics.progress.county_progress`` (rates are fractions 0–1); units
+    without a task are left out. Value labels are placed for a ``width_px`` x ``height_px`` figure so
+    that neighbouring labels never collide (``value_labels``).
     """
     lang = resolve_lang(lang)
-    units = _units(progress).sort_values(["start_rate_compounds", "completion_rate"], ascending=False)
+    units = _units(progress)
+    units = units[units["planned_compounds"] > 0].sort_values(["start_rate_compounds", "completion_rate"],
+                                                               ascending=False, kind="stable")
     names = units[_name_column(lang)]
     city = _city(progress)
+    start, done = units["start_rate_compounds"] * 100, units["completion_rate"] * 100
+    bargap = 0.25
+    text, top = value_labels(pd.concat([start, done]), n_groups=len(units), bars_per_group=2, bargap=bargap,
+                             width_px=width_px, height_px=height_px)
     fig = go.Figure()
-    fig.add_bar(x=names, y=units["start_rate_compounds"] * 100, name=t("export.series.start_rate", lang),
-                marker_color=PALETTE[0], text=(units["start_rate_compounds"] * 100).round(1), textposition="outside",
-                texttemplate="%{text:.1f}")
-    fig.add_bar(x=names, y=units["completion_rate"] * 100, name=t("export.series.completion_rate", lang),
-                marker_color=PALETTE[1], text=(units["completion_rate"] * 100).round(1), textposition="outside",
-                texttemplate="%{text:.1f}")
+    fig.add_bar(x=names, y=start, name=t("export.series.start_rate", lang), marker_color=PALETTE[0],
+                text=start.round(1), **text)
+    fig.add_bar(x=names, y=done, name=t("export.series.completion_rate", lang), marker_color=PALETTE[1],
+                text=done.round(1), **text)
     fig.add_scatter(x=names, y=[city["start_rate_compounds"] * 100] * len(units), mode="lines",
                     line={"dash": "dash", "color": PALETTE[0], "width": 1.5},
                     name=t("export.series.city_start_rate", lang, value=city["start_rate_compounds"] * 100))
-    fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_yaxes(range=[0, 112], ticksuffix="%")
+    fig.update_layout(barmode="group", bargap=bargap, bargroupgap=0, width=width_px, height=height_px)
+    fig.update_yaxes(range=[0, top], **PERCENT_TICKS)
     return fig
 
 
-def invest_rate_chart(progress: pd.DataFrame, *, lang: str | None = None) -> go.Figure:
+def invest_rate_chart(progress: pd.DataFrame, *, lang: str | None = None, width_px: int = EXPORT_WIDTH_PX,
+                      height_px: int = BULLETIN_CHART_HEIGHT_PX) -> go.Figure:
     """Bars of each county's investment completion rate (%), best first, city rate as a dashed line."""
     lang = resolve_lang(lang)
-    units = _units(progress).sort_values("invest_rate", ascending=False)
+    units = _units(progress)
+    units = units[units["planned_compounds"] > 0].sort_values("invest_rate", ascending=False, kind="stable")
     city = _city(progress)
+    rates = units["invest_rate"] * 100
+    bargap = 0.25
+    text, top = value_labels(rates, n_groups=len(units), bars_per_group=1, bargap=bargap, width_px=width_px,
+                             height_px=height_px)
     colours = [GOOD if r >= city["invest_rate"] else BAD for r in units["invest_rate"]]
     fig = go.Figure()
-    fig.add_bar(x=units[_name_column(lang)], y=units["invest_rate"] * 100, marker_color=colours,
-                name=t("export.series.invest_rate", lang), text=(units["invest_rate"] * 100).round(1),
-                texttemplate="%{text:.1f}", textposition="outside")
+    fig.add_bar(x=units[_name_column(lang)], y=rates, marker_color=colours, name=t("export.series.invest_rate", lang),
+                text=rates.round(1), **text)
     fig.add_scatter(x=units[_name_column(lang)], y=[city["invest_rate"] * 100] * len(units), mode="lines",
                     line={"dash": "dash", "color": NEUTRAL, "width": 1.5},
                     name=t("export.series.city_invest_rate", lang, value=city["invest_rate"] * 100))
-    fig.update_yaxes(range=[0, 112], ticksuffix="%")
+    fig.update_layout(bargap=bargap, width=width_px, height=height_px)
+    fig.update_yaxes(range=[0, top], **PERCENT_TICKS)
     return fig
 
 

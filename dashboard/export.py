@@ -636,26 +636,37 @@ class BulletinFiles:
         return self.bulletin.file_stem
 
 
-def bulletin_charts(bulletin) -> list:
-    """The bulletin's key charts as PNG images, rendered in one batch (Chinese, bulletin style).
+def bulletin_figures(bulletin, *, lang: str = "zh") -> list[tuple[str, go.Figure]]:
+    """The bulletin's key charts as styled plotly figures with their captions (bulletin style).
 
     County start/completion rates, investment completion rate, and the city's weekly cumulative
-    starts/completions against the plan (when the series is known).
+    starts/completions against the plan (when the series is known). The page's preview draws these; the
+    files carry them as PNG (:func:`bulletin_charts`).
     """
-    from analytics.services.bulletin import OFFICE, ChartImage
+    from analytics.services.bulletin import OFFICE
     from dashboard import charts
 
-    frame = {"as_of": bulletin.report_date, "source": OFFICE, "demo": bulletin.is_demo, "lang": "zh"}
+    frame = {"as_of": bulletin.report_date, "source": OFFICE, "demo": bulletin.is_demo, "lang": lang}
+    progress, series = bulletin.facts.progress, bulletin.facts.series
     figures = [
-        (t("export.chart.rates_title", "zh"), charts.county_rates_chart(bulletin.progress, lang="zh"), "%"),
-        (t("export.chart.invest_title", "zh"), charts.invest_rate_chart(bulletin.progress, lang="zh"), "%"),
+        (t("export.chart.rates_title", lang), charts.county_rates_chart(progress, lang=lang), "%"),
+        (t("export.chart.invest_title", lang), charts.invest_rate_chart(progress, lang=lang), "%"),
     ]
-    if bulletin.series is not None and len(bulletin.series) > 1:
-        figures.append((t("export.chart.weekly_title", "zh"), charts.weekly_progress_chart(bulletin.series, lang="zh"),
-                        t("export.unit.compounds", "zh")))
-    styled = [charts.style_figure(fig, title=title, unit=unit, **frame) for title, fig, unit in figures]
-    pngs = figures_bytes(styled, "png", width=EXPORT_WIDTH_PX, height=560)
-    return [ChartImage(title, png) for (title, _fig, _unit), png in zip(figures, pngs)]
+    if series is not None and len(series) > 1:
+        figures.append((t("export.chart.weekly_title", lang), charts.weekly_progress_chart(series, lang=lang),
+                        t("export.unit.compounds", lang)))
+    return [(title, charts.style_figure(fig, title=title, unit=unit, **frame)) for title, fig, unit in figures]
+
+
+def bulletin_charts(bulletin) -> list:
+    """The bulletin's key charts as PNG images, rendered in one batch (Chinese, bulletin style)."""
+    from analytics.services.bulletin import ChartImage
+    from dashboard import charts
+
+    figures = bulletin_figures(bulletin, lang="zh")
+    pngs = figures_bytes([fig for _title, fig in figures], "png", width=EXPORT_WIDTH_PX,
+                         height=charts.BULLETIN_CHART_HEIGHT_PX)
+    return [ChartImage(title, png) for (title, _fig), png in zip(figures, pngs)]
 
 
 def bulletin_pdf_fonts():
@@ -673,11 +684,13 @@ def bulletin_pdf_fonts():
 
 
 def bulletin_files(con, *, as_of, kind: Literal["week", "month"], formats: Sequence[str] = ("docx", "pdf"),
-                   with_charts: bool = True, rank_by: str | None = None, lang: str = "zh") -> BulletinFiles:
+                   with_charts: bool = True, rank_by: str | None = None, lang: str = "zh", register: bool = True,
+                   user=None) -> BulletinFiles:
     """Build one issue (``analytics.services.bulletin.build_bulletin``) and write it as DOCX and/or PDF.
 
-    Charts need Chromium, the PDF needs a CJK font: when one is missing the document is still written
-    without that part, and ``notes`` says (in ``lang``) what was left out and which package to install.
+    The issue is entered in the register (``register``; ``user`` made it), so a re-made one keeps its
+    number. Charts need Chromium, the PDF needs a CJK font: when one is missing the document is still
+    written without that part, and ``notes`` says (in ``lang``) what was left out and which package to install.
     """
     from analytics.services import bulletin as bulletin_mod
 
@@ -685,7 +698,7 @@ def bulletin_files(con, *, as_of, kind: Literal["week", "month"], formats: Seque
     if unknown or not formats:
         raise InputError(f"`formats` was {tuple(formats)!r} but must name 'docx' and/or 'pdf'.")
     started = time.perf_counter()
-    issue = bulletin_mod.build_bulletin(con, as_of=as_of, kind=kind, rank_by=rank_by)
+    issue = bulletin_mod.build_bulletin(con, as_of=as_of, kind=kind, rank_by=rank_by, register=register, user=user)
     notes: list[str] = []
     images = []
     if with_charts:

@@ -20,7 +20,8 @@ year = int(ui.bind_number("plan_year", page.default_year(), low=2006, high=2100)
 ui.bind_number("plan_budget", page.default_budget(year), low=1.0, high=1e8, cast=float)
 ui.bind_choice("plan_objective", "score", ["score", "households"])
 ui.bind_choice("plan_first", True, [True, False], cast=lambda s: s == "True")
-ui.bind_choice("plan_targets", "none", page.TARGET_SOURCES)
+stored = page.stored_targets(year)
+ui.bind_choice("plan_targets", "stored" if len(stored) else "none", page.TARGET_SOURCES)
 for key in ("plan_t_compounds", "plan_t_households"):
     ui.bind_number(key, 0, low=0, high=10_000_000)
 ui.bind_number("plan_t_area", 0.0, low=0.0, high=100_000.0, cast=float)
@@ -42,7 +43,6 @@ top[2].radio(t("plan.objective"), ["score", "households"], key="plan_objective",
              format_func=lambda v: t(f"plan.objective.{v}"))
 top[3].toggle(t("plan.first_tier"), key="plan_first", help=t("plan.first_tier_help"))
 
-stored = page.stored_targets(year)
 with st.expander(t("plan.targets"), expanded=True):
     sources = [s for s in page.TARGET_SOURCES if s != "stored" or len(stored)]
     if st.session_state["plan_targets"] not in sources:

@@ -26,15 +26,13 @@ default_rank_by = choose_rank_by(ui.attempt(page.county_progress, as_of=report_d
 rank_by = ui.bind_choice("rank_by", default_rank_by, page.RANK_INDICATORS)
 order = ui.bind_choice("order", "official", page.ORDERS)
 
-top = st.columns([2, 2, 2, 2])
+top = st.columns([2, 2, 2])
 top[0].radio(t("progress.period"), page.PERIODS, key="period", horizontal=True,
              format_func=lambda p: t(f"progress.period.{p}"))
 top[1].selectbox(t("progress.rank_by"), page.RANK_INDICATORS, key="rank_by",
                  format_func=lambda i: t(f"progress.ind.{i}"))
 top[2].radio(t("progress.order"), page.ORDERS, key="order", horizontal=True,
              format_func=lambda o: t(f"progress.order.{o}"))
-with top[3]:  # the weekly dispatch / monthly bulletin of this period as Word and PDF
-    bulletin_ui.bulletin_button(as_of=report_date, kind=period)
 
 frame = ui.attempt(page.county_progress, as_of=report_date, rank_by=rank_by)
 plan_year = frame.attrs["plan_year"]
@@ -44,6 +42,9 @@ if interim:
     st.caption(t("progress.issue.interim"))
 
 ui.metric_cards(page.progress_kpis(frame, period=period))
+
+st.subheader(t("progress.bulletin"))  # the 周调度 / 月通报 of this period: evaluation, preview, Word and PDF
+bulletin_ui.bulletin_panel(as_of=as_of, kind=period, rank_by=rank_by)
 
 st.subheader(t("progress.ranking"))
 st.caption(t("progress.ranking_note"))

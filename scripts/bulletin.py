@@ -3,10 +3,14 @@
     python -m scripts.bulletin --kind week --date 2020-06-26 --out 周调度.docx
     python -m scripts.bulletin --kind month --date 2020-06-30 --out 月通报.pdf --db data/jiugai.duckdb
 
-The format follows the file's extension (.docx or .pdf). Schedulable (cron, systemd timer): exit status
-0 when the file was written, 1 when the data has no report for that date or a needed package is
-missing, 2 for bad arguments. Charts are included when Chromium is installed (otherwise the document is
-written without them and a warning says so).
+A weekly dispatch is made from the latest report on or before the date and compared with the week
+before; a monthly bulletin from the last report of the latest month complete on the date (a month is
+complete on its last Friday) and compared with the month before. Each issue made is entered in the
+register, so making it again keeps its number. The format follows the file's extension (.docx or .pdf).
+
+Schedulable (cron, systemd timer): exit status 0 when the file was written, 1 when the data has no report
+for that date or a needed package is missing, 2 for bad arguments. Charts are included when Chromium is
+installed (otherwise the document is written without them and a warning says so).
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ def _date(text: str) -> date:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m scripts.bulletin", description=__doc__.split("\n")[0])
     parser.add_argument("--kind", choices=("week", "month"), required=True, help="week = 周调度, month = 月通报")
-    parser.add_argument("--date", type=_date, required=True, help="as-of date, YYYY-MM-DD")
+    parser.add_argument("--date", type=_date, required=True,
+                        help="as-of date, YYYY-MM-DD (month: the latest month complete on that date)")
     parser.add_argument("--out", type=Path, required=True, help="output file, .docx or .pdf")
     parser.add_argument("--db", type=Path, default=None, help=f"database file (default {settings.DB_PATH})")
     parser.add_argument("--no-charts", action="store_true", help="leave the charts out (no Chromium needed)")

@@ -178,6 +178,32 @@ def test_scenarios_side_by_side(compounds, year):
     assert shown["设置"].tolist()[1] == "预算（万元） 30,000.00"
 
 
+def test_stored_targets_are_the_default_and_caps_apply(pool_db, tmp_path, monkeypatch, compounds, year):
+    path = use_copy(pool_db, tmp_path / "targets.duckdb", monkeypatch)
+    con = store.connect(path)
+    try:
+        con.execute("INSERT INTO annual_targets (year, unit_code, compounds, households, investment_wan, source) "
+                    "VALUES (?, ?, 20, 3000, 30000, '省下达'), (?, '370811', 5, NULL, 6000, '省下达')",
+                    [year, settings.CITY_UNIT_CODE, year])
+        targets = con.execute("SELECT unit_code, compounds, households, floor_area_m2, investment_wan, source "
+                              "FROM annual_targets WHERE year = ? ORDER BY unit_code", [year]).fetchdf()
+    finally:
+        con.close()
+    st.cache_data.clear()
+    try:
+        at = open_page(PAGE, query={**QUERY, "plan_caps": "True"})
+        assert at.radio(key="plan_targets").value == "stored"
+        expected = expected_plan(compounds, year, targets=targets, county_budget_wan={"370811": 6000.0})
+        assert expected.totals.set_index("unit_code").at["370811", "budget_wan"] == 6000
+        chosen = table_with(at, "所属片区/项目")
+        assert chosen["小区编号"].tolist() == expected.chosen["id"].tolist()
+        counties = table_with(at, "最低份额（万元）").set_index("县市区")
+        assert counties.at["任城区", "目标小区数"] == 5 and counties.at["任城区", "预算上限（万元）"] == 6000
+        assert counties.at["全市", "目标户数"] == 3000
+    finally:
+        st.cache_data.clear()
+
+
 def test_plan_workbook_in_the_office_layout(compounds, year):
     plan = expected_plan(compounds, year)
     book = load_workbook(io.BytesIO(page.plan_xlsx(plan, year=year, demo=True)))
@@ -263,3 +289,19 @@ def test_english_labels(pool_db):
     labels = {m.label for m in at.metric}
     assert {"Compounds chosen", "Households", "Investment (10k yuan)"} <= labels
     assert "Why" in table_with(at, "Area / project").columns
+
+
+def test_plan_workbook_keeps_formula_like_names_as_text(compounds, year):
+    """A compound named like a formula (a valid import) reaches the 计划表 as text, never as a live formula."""
+    import re
+    import zipfile
+
+    hostile = '=HYPERLINK("http://evil.example/x","点击")'
+    renamed = compounds.copy()
+    renamed["name"] = hostile
+    plan = expected_plan(renamed, year)
+    data = page.plan_xlsx(plan, year=year, demo=True)
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert re.findall(rb"<f[ >]", sheet) == []
+    names = [r[3] for r in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=4, values_only=True)]
+    assert hostile in names

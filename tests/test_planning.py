@@ -169,8 +169,9 @@ def test_infeasible_city_target_names_the_constraint_and_the_shortfall():
 
 
 def test_infeasible_county_target():
-    targets = pd.DataFrame({"year": [YEAR], "unit_code": ["370811"], "households": [600], "floor_area_m2": [None],
-                            "investment_wan": [5000.0]})
+    targets = pd.DataFrame({"year": [YEAR, YEAR], "unit_code": ["370811", "370812"],  # as read from annual_targets
+                            "households": pd.array([600, pd.NA], dtype="Int64"), "floor_area_m2": [None, None],
+                            "investment_wan": [5000.0, None]})
     plan = plan6(targets=targets)
     # 370811 holds exactly 600 households (A B C, 1,400 万元); within 1,200 A + B reach 500.
     assert plan.status == "infeasible"
@@ -525,10 +526,10 @@ def test_bundles_by_street_and_from_clusters():
     assert by_street["bundle_id"].tolist() == ["370811:古槐街道", "370812:鼓楼街道"]
     assert by_street["saving_pct"].tolist() == [settings.PLAN_BUNDLE_SAVING_PCT] * 2
     clusters = pd.DataFrame({"cluster_id": [1, 2, 3], "member_ids": [["A", "B"], ["D", "E"], ["C", "F"]],
-                             "shared_gaps": [["clinic"], ["childcare"], []],
+                             "shared_gaps": [["clinic"], ["kindergarten"], []],
                              "idle_area_m2": [150.0, 1_000.0, 9_000.0]})
     bundles = bundles_from_clusters(clusters, candidates=six(), saving_pct=4, facility_bonus_pct=12)
-    # clinic needs ≥ 120 m² (150 in reach: bonus); childcare ≥ 3,500 (1,000: none); no shared gap: none
+    # clinic needs ≥ 120 m² (150 in reach: bonus); kindergarten ≥ 3,500 (1,000: none); no shared gap: none
     assert bundles["bonus_pct"].tolist() == [12.0, 0.0, 0.0]
     assert bundles["saving_pct"].tolist() == [4.0] * 3
     assert bundles["bundle_id"].tolist() == ["C1", "C2", "C3"]

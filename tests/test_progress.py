@@ -76,32 +76,34 @@ def tiny(mem_con):
 
 
 NAN = np.nan
-# Hand-computed for as_of = 2020-06-05 (report D3; a week before: D2; a month before, 2020-05-05: D1).
+# Hand-computed for as_of = 2020-06-05 (report D3; the previous week's report: D2; the last report of the
+# previous month, May: D2 as well, so the month's changes equal the week's).
 EXPECTED = pd.DataFrame(
     [
-        # unit, name, name_en, kind, planned n/hh/area/invest, approved, started, completed, started hh
-        ["370811", "任城区", "Rencheng", "county", 2, 400, 32_000.0, 800.0, 2, 2, 1, 400,
+        # unit, name, name_en, kind, planned n/hh/area/invest, approved, started, completed, started hh,
+        # completed hh, started area, completed area
+        ["370811", "任城区", "Rencheng", "county", 2, 400, 32_000.0, 800.0, 2, 2, 1, 400, 100, 32_000.0, 8_000.0,
          # start rate, start rate hh, completion, invest done, invest rate
          1.0, 1.0, 0.5, 260.0, 260 / 800,
          # chg week: start, completion, invest; chg month: start, completion, invest
-         0.5, 0.5, 260 / 800 - 20 / 800, 1.0, 0.5, 260 / 800,
+         0.5, 0.5, 260 / 800 - 20 / 800, 0.5, 0.5, 260 / 800 - 20 / 800,
          # rank, rank chg week, below avg, bottom 3, top 3, elevators, parking, chargers, facilities, pipes
          1.0, 2.0, False, False, True, 2, 15, 3, 1, 0.75],
-        ["370812", "兖州区", "Yanzhou", "county", 2, 200, 16_000.0, 400.0, 2, 2, 1, 200,
+        ["370812", "兖州区", "Yanzhou", "county", 2, 200, 16_000.0, 400.0, 2, 2, 1, 200, 150, 16_000.0, 12_000.0,
          1.0, 1.0, 0.5, 310.0, 310 / 400,
-         0.0, 0.5, 310 / 400 - 100 / 400, 0.5, 0.5, 310 / 400 - 30 / 400,
+         0.0, 0.5, 310 / 400 - 100 / 400, 0.0, 0.5, 310 / 400 - 100 / 400,
          1.0, 0.0, False, False, True, 2, 22, 5, 1, 0.875],
-        ["370883", "邹城市", "Zoucheng", "county", 3, 510, 39_900.0, 1020.0, 1, 1, 0, 400,
+        ["370883", "邹城市", "Zoucheng", "county", 3, 510, 39_900.0, 1020.0, 1, 1, 0, 400, 0, 30_000.0, 0.0,
          1 / 3, 400 / 510, 0.0, 80.0, 80 / 1020,
          1 / 3, 0.0, 80 / 1020, 1 / 3, 0.0, 80 / 1020,
          4.0, 0.0, True, True, False, 0, 8, 0, 0, 0.5],
-        ["370871", "济宁高新区", "Jining Hi-tech Zone", "zone", 1, 200, 16_000.0, 400.0, 1, 1, 0, 200,
+        ["370871", "济宁高新区", "Jining Hi-tech Zone", "zone", 1, 200, 16_000.0, 400.0, 1, 1, 0, 200, 0, 16_000.0, 0.0,
          1.0, 1.0, 0.0, 150.0, 150 / 400,
-         0.0, 0.0, 150 / 400 - 100 / 400, 0.0, 0.0, 150 / 400 - 50 / 400,
+         0.0, 0.0, 150 / 400 - 100 / 400, 0.0, 0.0, 150 / 400 - 100 / 400,
          1.0, 0.0, False, False, True, 1, 0, 2, 0, 1.0],
-        ["370800", "济宁市", "Jining City", "city", 8, 1310, 103_900.0, 2620.0, 6, 6, 2, 1200,
+        ["370800", "济宁市", "Jining City", "city", 8, 1310, 103_900.0, 2620.0, 6, 6, 2, 1200, 250, 94_000.0, 20_000.0,
          6 / 8, 1200 / 1310, 2 / 8, 800.0, 800 / 2620,
-         6 / 8 - 4 / 8, 2 / 8, 800 / 2620 - 220 / 2620, 6 / 8 - 2 / 8, 2 / 8, 800 / 2620 - 80 / 2620,
+         6 / 8 - 4 / 8, 2 / 8, 800 / 2620 - 220 / 2620, 6 / 8 - 4 / 8, 2 / 8, 800 / 2620 - 220 / 2620,
          NAN, NAN, False, False, False, 5, 45, 10, 2, 3.125],
     ],
     columns=progress.COLUMNS,
@@ -113,14 +115,38 @@ def test_county_progress_matches_hand_computed_table(tiny):
     assert list(got.columns) == progress.COLUMNS
     expected = EXPECTED.astype({c: "Int64" for c in progress.OUTCOME_COUNTS})
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12, atol=1e-12)
-    assert got.attrs["report_date"] == D3 and got.attrs["week_date"] == D2 and got.attrs["month_date"] == D1
+    assert got.attrs["report_date"] == D3 and got.attrs["week_date"] == D2 and got.attrs["month_date"] == D2
 
 
 def test_as_of_between_reports_uses_the_latest_report_before_it(tiny):
-    # Thursday 2020-06-11: report D3; a week before (06-04) -> D2; a month before (05-11) -> D1.
+    # Thursday 2020-06-11: report D3; the week before D3 (05-29 or earlier) -> D2; the last report of May -> D2.
     got = progress.county_progress(tiny, as_of=date(2020, 6, 11))
     pd.testing.assert_frame_equal(got, progress.county_progress(tiny, as_of=D3))
-    assert progress.reference_dates(tiny, as_of=datetime(2020, 6, 11, 9, 30)) == (D3, D2, D1)
+    assert progress.reference_dates(tiny, as_of=datetime(2020, 6, 11, 9, 30)) == (D3, D2, D2)
+
+
+def test_changes_compare_with_the_previous_weeks_report_and_the_previous_months_last_report(tiny):
+    # D2 (Friday 29 May): the week before -> D1 (1 May); the month before May has no report.
+    assert progress.reference_dates(tiny, as_of=D2) == (D2, D1, None)
+    # Saturday 13 June, no report on 12 June: still D3, compared with the week before D3 (D2), never with D3.
+    assert progress.reference_dates(tiny, as_of=date(2020, 6, 13)) == (D3, D2, D2)
+    # 31 July, long after the last report: D3 still compares with the report of the week before it.
+    assert progress.reference_dates(tiny, as_of=date(2020, 7, 31)) == (D3, D2, D2)
+    later = progress.county_progress(tiny, as_of=date(2020, 7, 31))
+    assert later.attrs["week_date"] == D2 and later["start_rate_compounds_chg_week"].iloc[-1] == pytest.approx(2 / 8)
+
+
+def test_ranking_order_puts_ties_in_the_official_order_and_the_city_last(tiny):
+    got = progress.county_progress(tiny, as_of=D3)
+    # ranks: 任城区 1, 兖州区 1, 济宁高新区 1, 邹城市 4 (start rate); the frame's order is the official one
+    assert list(progress.ranking_order(got)["unit_code"]) == ["370811", "370812", "370871", "370883", "370800"]
+    swapped = got.iloc[[1, 0, 2, 3, 4]]  # 兖州区 first in the frame: ties follow the frame
+    assert list(progress.ranking_order(swapped)["unit_code"]) == ["370812", "370811", "370871", "370883", "370800"]
+    unranked = got.assign(rank=[2.0, np.nan, 1.0, 3.0, np.nan])
+    assert list(progress.ranking_order(unranked)["unit_code"]) == ["370883", "370811", "370871", "370812", "370800"]
+    # 0.1 + 0.2 and 0.3 differ by float noise only: a tie, not two ranks
+    ranks = progress.rank_values(pd.Series([0.5, 1 / 3, 0.5, np.nan, 1.0, 0.1 + 0.2, 0.3]))
+    assert ranks.fillna(-1).tolist() == [2.0, 4.0, 2.0, -1.0, 1.0, 5.0, 5.0]
 
 
 def test_first_report_has_no_week_or_month_change(tiny):
@@ -273,27 +299,6 @@ def test_compound_status_is_the_latest_report_on_or_before_the_date(tiny):
     assert got.invest_done_wan.sum() == pytest.approx(city.invest_done_wan)
     with pytest.raises(DataError, match="No compounds are planned for `plan_year` 2030"):
         progress.compound_status(tiny, as_of=D3, plan_year=2030)
-
-
-def test_report_periods_and_issue_numbers(tiny):
-    periods = progress.report_periods(tiny)
-    assert periods.report_date.tolist() == [D1, D2, D3]
-    assert periods.issue_week.tolist() == [1, 2, 3]
-    assert periods.month.tolist() == [5, 5, 6]
-    assert periods.is_month_last.tolist() == [False, True, True]
-    assert periods.n_compounds.tolist() == [7, 6, 6]
-    assert progress.issue_number(D3, kind="week", report_dates=periods.report_date.tolist()) == 3
-    assert progress.issue_number(date(2020, 6, 4), kind="week", report_dates=list(periods.report_date)) == 2
-    assert progress.issue_number(D3, kind="month") == 6
-    # calendar count: 2020-06-05 is day 157 -> week 23; 1 and 7 January week 1, 8 January week 2, 31 December 53
-    assert progress.issue_number(D3, kind="week") == 23
-    assert [progress.issue_number(date(2021, 1, d), kind="week") for d in (1, 7, 8)] == [1, 1, 2]
-    assert progress.issue_number(date(2021, 12, 31), kind="week") == 53
-    with pytest.raises(InputError, match=r"`kind` was 'year' but must be 'week' or 'month'"):
-        progress.issue_number(D3, kind="year")
-    with pytest.raises(DataError, match=r"No report date in `report_dates` falls in 2021 on or before"):
-        progress.issue_number(date(2021, 1, 8), kind="week", report_dates=[D1])
-    assert progress.report_periods(store.connect(":memory:")).empty
 
 
 def test_demo_city_row_matches_the_2020_plan(demo_con):

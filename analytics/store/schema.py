@@ -152,6 +152,37 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             ],
         ],
     ),
+    (
+        5,
+        "bulletin register and the office's settings",
+        [
+            # Each dispatch/bulletin made, with the number it was given, so a re-made one keeps it. ``period``
+            # is the report date of a weekly issue, the first day of the month of a monthly one.
+            """CREATE TABLE bulletins (
+                kind VARCHAR NOT NULL CHECK (kind IN ('week', 'month')), period DATE NOT NULL,
+                year INTEGER NOT NULL, issue INTEGER NOT NULL, doc_number VARCHAR NOT NULL,
+                report_date DATE NOT NULL, previous_date DATE, first_made_at TIMESTAMP NOT NULL,
+                made_at TIMESTAMP NOT NULL, made_by VARCHAR,
+                PRIMARY KEY (kind, period))""",
+            # Settings an administrator changed from their defaults in ``analytics.settings`` (value: JSON).
+            """CREATE TABLE office_settings (
+                key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL, updated_by VARCHAR)""",
+        ],
+    ),
+    (
+        6,
+        "facility types: 幼儿园 is kindergarten, childcare is 托育 (托儿所)",
+        [
+            # ``childcare`` meant 托育/幼儿园 with a kindergarten's site; it now means 托育 alone. Rows whose
+            # name says 托育 or 托儿 stay childcare, the others were kindergartens.
+            *[
+                f"""UPDATE {table} SET facility_type = 'kindergarten'
+                    WHERE facility_type = 'childcare'
+                      AND NOT (coalesce(name, '') LIKE '%托育%' OR coalesce(name, '') LIKE '%托儿%')"""
+                for table in ("facilities", "undo_facilities")
+            ],
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -42,10 +42,39 @@ LABELS: dict[str, tuple[str, str]] = {
         "The {plan_year} compounds have no progress report on or before {as_of}; choose a later date or "
         "another year.",
     ),
-    "error.progress.no_report_for_issue": (
-        "{as_of} 所在年度在该日期及以前没有周报，无法确定期数。",
-        "No report in the year of {as_of} on or before it; the issue number cannot be set.",
+    # ------------------------------------------------------------------------- bulletin and its settings
+    "error.bulletin.no_report_in_year": (
+        "{year} 年没有周报，无法确定该年通报的第一期。", "There is no report in {year}, so its series has no first issue.",
     ),
+    "error.bulletin.before_weekly_series": (
+        "{year} 年周调度从 {first} 的周报起编为第1期；{report} 的周报在此之前。请选择更晚的日期，或在“系统管理”中修改起始期。",
+        "The {year} weekly series starts with the report of {first}; the report of {report} comes before it. "
+        "Choose a later date or change the first issue under Administration.",
+    ),
+    "error.bulletin.before_monthly_series": (
+        "{year} 年月通报从 {first} 月起编为第1期；{month} 月在此之前。请选择更晚的日期，或在“系统管理”中修改起始期。",
+        "The {year} monthly series starts in month {first}; month {month} comes before it. Choose a later date "
+        "or change the first issue under Administration.",
+    ),
+    "error.office.doc_prefix": (
+        "文号前缀“{value}”不可用：须为1至20个字，不含括号，例如“济旧改指办”。",
+        "The document number prefix “{value}” cannot be used: 1–20 characters without brackets, e.g. 济旧改指办.",
+    ),
+    "error.office.distribution": (
+        "发送范围每行须为“{labels}”之一加冒号和单位，例如“报：市政府。”。",
+        "Each distribution line must be one of {labels}, a colon and the recipients, e.g. 报：市政府。",
+    ),
+    "error.office.series_start": (
+        "{year} 年的起始期须为该年的一个星期五（周报日期）和1至12之间的月份。",
+        "The first issue of {year} must be a Friday of that year (a report date) and a month from 1 to 12.",
+    ),
+    "error.office.top_bottom_n": ("表扬、批评名次须为0至10的整数（现为 {value}）。",
+                                  "The number praised or criticised must be a whole number from 0 to 10 ({value})."),
+    "error.office.points": ("百分点须大于0且不超过100（现为 {value}）。",
+                            "Percentage points must be above 0 and at most 100 ({value})."),
+    "error.office.small_unit": ("小单位标注的小区数须为0至100的整数（现为 {value}）。",
+                                "The small-unit mark needs a whole number of compounds from 0 to 100 ({value})."),
+    "error.office.ranking_tables": ("排名表须为一张或两张（现为 {value}）。", "The ranking has one or two tables ({value})."),
     # ------------------------------------------------------------------------------------ the analyses
     "error.weights_zero": ("至少一项权重须大于 0。", "At least one weight must be above 0."),
     "error.clusters.weights_without_data": (
@@ -56,6 +85,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "选址模型过大（{rows:,} 个需求点 × {columns:,} 个候选地块）；请选择一个县区，或提高地块最小面积。",
         "The siting model is too large ({rows:,} demand points × {columns:,} candidate parcels); choose one "
         "county or raise the minimum parcel area.",
+    ),
+    "error.report.date_out_of_range": (
+        "周报日期 {date} 不可用：周报最晚只能填到本周五（{last}），也不能早于第一个计划年度；请选择该周报所属的一周。",
+        "A weekly report cannot be dated {date}: at the latest this coming Friday ({last}), and not before the "
+        "first plan year; choose the report's own week.",
+    ),
+    "error.report.not_a_friday": (
+        "周报日期须为周五，请重新上传该周报。", "A weekly report is dated on a Friday; upload it again.",
     ),
     "error.plan.empty_pool": (
         "储备库中没有候选小区，无法编制计划；请先导入储备库（没有计划年度的小区）。",
@@ -115,6 +152,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "error.action.manage_users": ("管理账号", "manage accounts"),
     "error.action.backup": ("备份和恢复", "back up and restore"),
     "error.action.adopt_plan": ("采纳年度计划", "adopt a year's plan"),
+    "error.action.configure": ("修改通报设置", "change the bulletin settings"),
     "error.permission.signed_out": (
         "{permission}需要先登录，未作任何修改。（{detail}）",
         "Signing in is needed to {permission}; nothing was changed. ({detail})",

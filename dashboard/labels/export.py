@@ -45,6 +45,16 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "export.bulletin.no_pdf": ("未生成 PDF：{reason}", "No PDF: {reason}"),
     "export.bulletin.no_date": ("请先在侧栏选择截至日期。", "Choose the as-of date in the sidebar first."),
+    "export.bulletin.issue": (
+        "{title} · {doc} · 统计周期 {period} · 对比 {previous}",
+        "{title} · {doc} · period {period} · compared with {previous}",
+    ),
+    "export.bulletin.no_previous": ("无上期数据", "no earlier report"),
+    "export.bulletin.rule": ("**督导评价规则**：{rule}", "**Praise and criticism rule**: {rule}"),
+    "export.bulletin.praised": ("**本期通报表扬**：{names}", "**Praised this period**: {names}"),
+    "export.bulletin.criticised": ("**本期通报批评**：{names}", "**Criticised this period**: {names}"),
+    "export.bulletin.nobody": ("无", "none"),
+    "export.bulletin.preview": ("预览通报全文（与下载文件一致）", "Preview the bulletin (as in the files)"),
     # table headers (dashboard.tables); units are added from the column name's suffix
     "export.sheet.data": ("数据", "Data"),
     "export.sheet.notes": ("说明", "Notes"),

@@ -21,9 +21,9 @@ from analytics.errors import ImportRejected, JiugaiError, PermissionDenied
 from analytics.importing import importer
 from analytics.importing.crs import DECLARABLE
 from analytics.importing.fields import KINDS
-from analytics.progress import issue_number
 from analytics.services import backup, reports
 from analytics.services.auth import User, require
+from analytics.services.bulletin import issues, office
 from dashboard import auth_ui, maps, state, ui
 from dashboard.downloads import show_table
 from dashboard.formatting import unit_name
@@ -286,6 +286,13 @@ def _template(county: str, week: date, version: int) -> tuple[bytes, int]:
             len(reports.template_compounds(cursor, county, week)))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _week_number(week: date, version: int) -> int | str:
+    cursor = state.cursor()
+    number = issues.week_number(cursor, week, office.load(cursor))
+    return "—" if number is None else number
+
+
 def _default_week() -> date:
     dates = state.report_dates()
     return dates[-1] + timedelta(days=7) if dates else reports.report_friday(date.today())
@@ -301,7 +308,7 @@ def reports_section(user: User | None) -> None:
                               format_func=lambda c: f"{unit_name(c)}（{c}）")
     chosen = top[1].date_input(t("data.report.week"), value=_default_week(), key="report_week")
     week = reports.report_friday(chosen)
-    st.caption(t("data.report.friday", date=week.isoformat(), year=week.year, n=issue_number(week, kind="week")))
+    st.caption(t("data.report.friday", date=week.isoformat(), year=week.year, n=_week_number(week, state.data_version())))
     made = _write(_template, county, week, state.data_version())
     if made is None:
         return

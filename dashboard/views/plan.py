@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import planning, priority, settings
+from analytics import cells, planning, priority, settings
 from analytics.clusters import find_clusters
 from analytics.importing import importer
 from analytics.services import adoption
@@ -416,7 +416,7 @@ def plan_xlsx(plan: planning.Plan, *, year: int, demo: bool, lang: str | None = 
                 value = None
             elif hasattr(value, "item"):
                 value = value.item()
-            cell = ws.cell(row=i, column=j, value=value)
+            cell = cells.as_text(ws.cell(row=i, column=j, value=value))  # names stay text, never formulas
             cell.border = border
             if column in formats:
                 cell.number_format = formats[column]

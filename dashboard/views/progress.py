@@ -11,6 +11,7 @@ import streamlit as st
 
 from analytics import progress
 from analytics.progress import CITY_CODE
+from analytics.services.bulletin import issues, office
 from dashboard import state
 from dashboard.formatting import arrow, fmt_pct, join_names, percent, reasons_text, status_name, unit_name
 from dashboard.labels import labelled, t
@@ -52,33 +53,21 @@ def behind_schedule(*, as_of: date, unit_code: str | None = None) -> pd.DataFram
     return _behind_schedule(as_of, unit_code, state.data_version())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _report_periods(version: int) -> pd.DataFrame:
-    return progress.report_periods(state.cursor())
-
-
-def report_periods() -> pd.DataFrame:
-    """``analytics.progress.report_periods``: every report date with its weekly and monthly issue numbers."""
-    return _report_periods(state.data_version())
+@st.cache_data(show_spinner=False, max_entries=32)
+def _bulletin_issue(as_of: date, kind: str, version: int) -> issues.Issue:
+    cursor = state.cursor()
+    return issues.issue_for(cursor, as_of=as_of, kind=kind, office=office.load(cursor))  # type: ignore[arg-type]
 
 
 def bulletin_date(as_of: date, *, kind: str) -> tuple[date, int, bool]:
-    """The report date, issue number (第N期) and interim flag of the latest dispatch / bulletin on ``as_of``.
+    """The report date, issue number (第N期) and interim flag of the dispatch / bulletin on ``as_of``.
 
-    ``"week"``: the latest report on or before ``as_of``, numbered among its year's reports. ``"month"``:
-    the month-end report (the last of its month) latest on or before ``as_of``, numbered by its month;
-    when no month has ended yet, ``as_of`` itself, flagged interim.
+    ``analytics.services.bulletin.issues.issue_for``: ``"week"`` the latest report on or before ``as_of``;
+    ``"month"`` the last report of the latest month complete on ``as_of`` (the current month, flagged
+    interim, before any month is complete); numbered in the office's series.
     """
-    periods = report_periods()
-    known = periods[periods.report_date <= as_of]
-    if kind == "month":
-        month_ends = known[known.is_month_last]
-        if len(month_ends) == 0:
-            return as_of, progress.issue_number(as_of, kind="month"), True
-        day = month_ends.report_date.iloc[-1]
-        return day, progress.issue_number(day, kind="month"), False
-    day = known.report_date.iloc[-1] if len(known) else as_of
-    return day, progress.issue_number(day, kind="week", report_dates=periods.report_date.tolist()), False
+    issue = _bulletin_issue(as_of, kind, state.data_version())
+    return issue.report_date, issue.issue, issue.interim
 
 
 # ------------------------------------------------------------------------------------------------ display
@@ -94,23 +83,30 @@ ORDERS = ("official", "rank")
 FLAGS = ("top_three", "bottom_three", "below_city_average")
 
 
+def _ordered(frame: pd.DataFrame, order: str) -> pd.DataFrame:
+    """Units in the official order or by rank (ties in the official order, as in the bulletin), the city last."""
+    if order == "rank":
+        return progress.ranking_order(frame)
+    return pd.concat([frame[frame.kind != "city"], frame[frame.kind == "city"]])
+
+
 def progress_ranking(frame: pd.DataFrame, *, period: str, order: str) -> pd.DataFrame:
     """The ranking table of ``county_progress``: rank, ▲▼ changes for ``period``, flags; labelled columns.
 
     ``order`` ``"official"`` keeps the official county order (function zones after them); ``"rank"`` sorts
     by rank. The city-total row stays last either way.
     """
-    units = frame[frame.kind != "city"]
-    if order == "rank":
-        units = units.sort_values(["rank", "unit_code"], kind="stable")
-    rows = pd.concat([units, frame[frame.kind == "city"]])
+    rows = _ordered(frame, order)
     out = pd.DataFrame({
         "rank": rows["rank"].astype("Int64"),
         "rank_chg": [arrow(v, digits=0) for v in rows["rank_chg_week"]] if period == "week" else None,
         "unit": [unit_name(c) for c in rows.unit_code],
         "planned_compounds": rows.planned_compounds.astype("Int64"),
+        "planned_households": rows.planned_households.astype("Int64"),
         "started": rows.started.astype("Int64"),
+        "started_households": rows.started_households.astype("Int64"),
         "completed": rows.completed.astype("Int64"),
+        "completed_households": rows.completed_households.astype("Int64"),
         "start_rate_compounds": percent(rows.start_rate_compounds),
         "start_chg": [arrow(v, scale=100) for v in rows[f"start_rate_compounds_chg_{period}"]],
         "completion_rate": percent(rows.completion_rate),
@@ -142,10 +138,7 @@ OUTPUT_COLUMNS = ("elevators_added", "parking_spaces", "chargers", "facilities_a
 
 def progress_outputs(frame: pd.DataFrame, *, order: str) -> pd.DataFrame:
     """Cumulative outputs per unit (elevators, parking, chargers, facilities, pipes); labelled columns."""
-    units = frame[frame.kind != "city"]
-    if order == "rank":
-        units = units.sort_values(["rank", "unit_code"], kind="stable")
-    rows = pd.concat([units, frame[frame.kind == "city"]])
+    rows = _ordered(frame, order)
     out = pd.DataFrame({"unit": [unit_name(c) for c in rows.unit_code]})
     for col in OUTPUT_COLUMNS:
         out[col] = rows[col].to_numpy()

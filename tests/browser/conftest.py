@@ -5,6 +5,9 @@ The machinery lives in ``harness.py`` (also used by the concurrency tests).
 
 from __future__ import annotations
 
+import fcntl
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +32,23 @@ from analytics import store
 
 
 @pytest.fixture(scope="session")
-def pristine_db(tmp_path_factory) -> Path:
+def machine_turn() -> Iterator[None]:
+    """Browser runs on one machine take turns (a file lock in the temp dir).
+
+    Each run starts a server and up to twenty Chromium sessions; two runs side by side on a small machine
+    starve each other's servers into timeouts. A second run waits here, saying so, until the first ends.
+    """
+    with (Path(tempfile.gettempdir()) / "jiugai-browser-tests.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            sys.__stderr__.write("\nwaiting for another browser test run on this machine to finish ...\n")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session")
+def pristine_db(machine_turn, tmp_path_factory) -> Path:
     """A freshly built demo database nobody opens; copy it with :func:`copy_database` for each server."""
     return store.build_demo_database(tmp_path_factory.mktemp("browser-db") / "pristine.duckdb")
 

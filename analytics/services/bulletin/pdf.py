@@ -1,31 +1,28 @@
-"""The bulletin as an A4 PDF with the CJK fonts embedded, and line breaking for Chinese text."""
+"""The bulletin as an A4 PDF with the CJK fonts embedded, line breaking for Chinese text, tables sized to content."""
 
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analytics.services.bulletin.compose import (
-    BEHIND_HEADERS,
-    DEMO_MARK,
-    MAX_BEHIND_ROWS,
-    Bulletin,
-    ChartImage,
-    behind_rows,
-    date_text,
-    ranking_headers,
-    ranking_note,
-    ranking_rows,
-)
+from analytics.services.bulletin import layout
+from analytics.services.bulletin.compose import DEMO_MARK, Bulletin, ChartImage, Table, date_text
+
+log = logging.getLogger(__name__)
 
 # Line breaking for Chinese text (GB/T 15834 punctuation rules, simplified): these may not start a line …
 NO_LINE_START = set("，。、；：？！）》」』】〕…—％%,.;:?!)]}·")
 # … and these may not end one.
 NO_LINE_END = set("（《「『【〔([{")
 _UNBREAKABLE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,:%+\-/]*|.", re.DOTALL)
+MARGINS_MM = {"left": 28, "top": 30, "right": 26}
+TABLE_SIZES_PT = (10.5, 9.0, 8.0, 7.5)
+CELL_PADDING_MM = 1.0  # left and right of a cell's text
+RED = (192, 57, 43)
 
 
 def wrap_cjk(text: str, width: float, measure, *, first_indent: float = 0.0) -> list[str]:
@@ -40,7 +37,8 @@ def wrap_cjk(text: str, width: float, measure, *, first_indent: float = 0.0) -> 
             units[-1] += token
         else:
             units.append(token)
-    lines, current, limit = [], "", width - first_indent
+    lines: list[str] = []
+    current, limit = "", width - first_indent
     for unit in units:
         if current and measure(current + unit) > limit:
             lines.append(current)
@@ -52,12 +50,6 @@ def wrap_cjk(text: str, width: float, measure, *, first_indent: float = 0.0) -> 
     return lines
 
 
-def _unit_on_own_line(header: str) -> str:
-    r""""开工率（%）" -> "开工率\n（%）": a narrow header cell breaks before the unit, not inside its brackets."""
-    i = header.find("（")
-    return f"{header[:i]}\n{header[i:]}" if i > 1 else header
-
-
 @dataclass(frozen=True)
 class PdfFonts:
     """Font files for the PDF: ``regular`` for text, ``bold`` for titles and headings; (path, face index)."""
@@ -66,28 +58,28 @@ class PdfFonts:
     bold: tuple[Path, int] | None = None
 
 
-def to_pdf(bulletin: Bulletin, *, fonts: PdfFonts, charts: Sequence[ChartImage] = (),
-           max_behind_rows: int = MAX_BEHIND_ROWS) -> bytes:
+def to_pdf(bulletin: Bulletin, *, fonts: PdfFonts, charts: Sequence[ChartImage] = ()) -> bytes:
     """The bulletin as an A4 PDF with the CJK font(s) embedded (subset), charts as images.
 
     ``fonts`` name font files covering Chinese (e.g. Noto Serif CJK SC for text, Noto Sans CJK SC Bold
-    for headings; a .ttc face index selects the Simplified Chinese face).
+    for headings; a .ttc face index selects the Simplified Chinese face). Tables take their column
+    widths from their content (``layout``) at the largest size that fits, as in the Word file.
     """
     from fpdf import FPDF, FontFace
 
     office, demo = bulletin.office, bulletin.is_demo
 
     class _Doc(FPDF):
-        def header(self):
+        def header(self) -> None:
             if demo:
                 self.set_font("cjk", "B", 9)
-                self.set_text_color(192, 57, 43)
+                self.set_text_color(*RED)
                 self.set_y(18)
                 self.cell(0, 6, DEMO_MARK, align="R")
                 self.set_text_color(0, 0, 0)
             self.set_xy(self.l_margin, self.t_margin)
 
-        def footer(self):
+        def footer(self) -> None:
             self.set_y(-25)
             self.set_font("cjk", "", 11)
             self.cell(0, 8, f"— {self.page_no()} —", align="C")
@@ -97,7 +89,7 @@ def to_pdf(bulletin: Bulletin, *, fonts: PdfFonts, charts: Sequence[ChartImage] 
     bold_path, bold_index = fonts.bold or fonts.regular
     pdf.add_font("cjk", "", str(regular_path), collection_font_number=regular_index)
     pdf.add_font("cjk", "B", str(bold_path), collection_font_number=bold_index)
-    pdf.set_margins(28, 30, 26)
+    pdf.set_margins(MARGINS_MM["left"], MARGINS_MM["top"], MARGINS_MM["right"])
     pdf.set_auto_page_break(True, margin=30)
     pdf.set_title(bulletin.full_title)
     pdf.set_author(office)
@@ -111,34 +103,94 @@ def to_pdf(bulletin: Bulletin, *, fonts: PdfFonts, charts: Sequence[ChartImage] 
         pdf.set_font("cjk", "B", 15)
         pdf.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
 
-    def paragraph(text: str, size: float = 14, line: float = 8.5) -> None:
+    def paragraph(text: str, lead: str = "", size: float = 14, line: float = 8.5) -> None:
+        indent = 2 * size / 72 * 25.4  # two characters
         pdf.set_font("cjk", "", size)
-        indent = 2 * pdf.get_string_width("\u3000")
-        for i, text_line in enumerate(wrap_cjk(text, pdf.epw, pdf.get_string_width, first_indent=indent)):
+        # the lead-in is set bold; measure the whole line with the lead's width taken into account
+        lead_extra = 0.0
+        if lead:
+            pdf.set_font("cjk", "B", size)
+            lead_width = pdf.get_string_width(lead)
+            pdf.set_font("cjk", "", size)
+            lead_extra = lead_width - pdf.get_string_width(lead)
+        lines = wrap_cjk(lead + text, pdf.epw, pdf.get_string_width, first_indent=indent + lead_extra)
+        for i, text_line in enumerate(lines):
             pdf.set_x(pdf.l_margin + (indent if i == 0 else 0))
-            pdf.cell(0, line, text_line, new_x="LMARGIN", new_y="NEXT")
+            if i == 0 and lead and text_line.startswith(lead):
+                pdf.set_font("cjk", "B", size)
+                pdf.cell(pdf.get_string_width(lead), line, lead)
+                pdf.set_font("cjk", "", size)
+                pdf.cell(0, line, text_line[len(lead):], new_x="LMARGIN", new_y="NEXT")
+            else:
+                pdf.cell(0, line, text_line, new_x="LMARGIN", new_y="NEXT")
 
-    def table(headers, rows, widths, size=8.5) -> None:
+    def table(spec: Table) -> None:
+        if spec.caption:
+            pdf.ln(1)
+            pdf.set_font("cjk", "B", 11)
+            pdf.multi_cell(0, 7, spec.caption, align="C", new_x="LMARGIN", new_y="NEXT")
+
+        def measure_at(size: float):
+            def measure(text: str) -> float:
+                pdf.set_font("cjk", "B", size)  # bold is the wider face: headers and the city row
+                return pdf.get_string_width(text)
+            return measure
+
+        size, widths = layout.fit(spec, measure_at=measure_at, available=pdf.epw, padding=2 * CELL_PADDING_MM + 0.4,
+                                  sizes=TABLE_SIZES_PT)
         pdf.set_font("cjk", "", size)
-        with pdf.table(col_widths=widths, text_align="CENTER", line_height=size * 0.55,
+        line_height = size * 0.5
+        n = len(spec.columns)
+        with pdf.table(col_widths=widths, width=min(sum(widths), pdf.epw), text_align=[c.align.upper() for c in spec.columns],
+                       line_height=line_height, padding=(0.8, CELL_PADDING_MM),
                        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
-                       first_row_as_headings=True, repeat_headings=1) as tbl:
-            for values in [[_unit_on_own_line(h) for h in headers], *rows]:
-                row = tbl.row()
-                for value in values:
-                    row.cell(value)
+                       num_heading_rows=2 if spec.has_groups else 1, repeat_headings=1) as tbl:
+            if spec.has_groups:
+                top, bottom = tbl.row(), tbl.row()
+                j = 0
+                while j < n:
+                    column = spec.columns[j]
+                    if column.group:
+                        k = j
+                        while k + 1 < n and spec.columns[k + 1].group == column.group:
+                            k += 1
+                        top.cell(column.group, align="CENTER", colspan=k - j + 1)
+                        for m in range(j, k + 1):
+                            bottom.cell(spec.columns[m].label, align="CENTER")
+                        j = k + 1
+                    else:
+                        top.cell(column.label, align="CENTER", rowspan=2)
+                        j += 1
+            else:
+                header = tbl.row()
+                for column in spec.columns:
+                    header.cell(column.label, align="CENTER")
+            for i, values in enumerate(spec.rows):
+                row = tbl.row(style=FontFace(emphasis="BOLD") if i in spec.bold_rows else None)
+                start = spec.spans.get(i)
+                for j, text in enumerate(values):
+                    if start is not None and j > start:
+                        break
+                    if start is not None and j == start:
+                        row.cell(text, align="CENTER", colspan=n - start)
+                    else:
+                        row.cell(text)
+        if spec.note:
+            pdf.set_font("cjk", "", 9)
+            pdf.multi_cell(0, 5.5, spec.note, new_x="LMARGIN", new_y="NEXT")
 
     pdf.set_font("cjk", "B", 21)
-    pdf.set_text_color(192, 57, 43)
+    pdf.set_text_color(*RED)
     pdf.multi_cell(0, 12, bulletin.title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("cjk", "", 15)
     pdf.multi_cell(0, 9, bulletin.issue_text, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
+    pdf.multi_cell(0, 9, bulletin.doc_number, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
     pdf.set_font("cjk", "", 12)
     pdf.cell(pdf.epw / 2, 7, office)
-    pdf.cell(pdf.epw / 2, 7, date_text(bulletin.as_of), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_draw_color(192, 57, 43)
+    pdf.cell(pdf.epw / 2, 7, date_text(bulletin.date), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_draw_color(*RED)
     pdf.set_line_width(0.8)
     pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.l_margin + pdf.epw, pdf.get_y() + 1)
     pdf.set_draw_color(0, 0, 0)
@@ -146,40 +198,37 @@ def to_pdf(bulletin: Bulletin, *, fonts: PdfFonts, charts: Sequence[ChartImage] 
     pdf.ln(4)
     if demo:
         pdf.set_font("cjk", "B", 11)
-        pdf.set_text_color(192, 57, 43)
+        pdf.set_text_color(*RED)
         pdf.multi_cell(0, 7, DEMO_MARK, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
     pdf.set_font("cjk", "", 12)
     pdf.multi_cell(0, 7, f"统计周期：{bulletin.period_text}", align="C", new_x="LMARGIN", new_y="NEXT")
 
-    heading("一、总体进展")
-    for sentence in bulletin.summary:
-        paragraph(sentence)
+    for block in bulletin.blocks:
+        if block.kind == "heading":
+            heading(block.text)
+        elif block.kind == "paragraph":
+            paragraph(block.text, block.lead)
+        elif block.kind == "table" and block.table is not None:
+            table(block.table)
+        elif block.kind == "charts":
+            for i, chart in enumerate(charts, start=1):
+                pdf.ln(2)
+                pdf.image(io.BytesIO(chart.png), w=pdf.epw)
+                pdf.set_font("cjk", "B", 10)
+                pdf.multi_cell(0, 6, f"图{i}  {chart.caption}", align="C", new_x="LMARGIN", new_y="NEXT")
 
-    heading("二、各县（市、区）进展排名")
-    headers = ranking_headers(bulletin.kind, bulletin.rank_by)
-    widths = [9, 24, 11, 11, 12, 11, 12, 18, 14, 20, 14][: len(headers)]
-    table(headers, ranking_rows(bulletin.progress, kind=bulletin.kind, rank_by=bulletin.rank_by), widths)
-    pdf.set_font("cjk", "", 9)
-    pdf.multi_cell(0, 5.5, ranking_note(bulletin), new_x="LMARGIN", new_y="NEXT")
-    for i, chart in enumerate(charts, start=1):
-        pdf.ln(2)
-        pdf.image(io.BytesIO(chart.png), w=pdf.epw)
-        pdf.set_font("cjk", "B", 10)
-        pdf.multi_cell(0, 6, f"图{i}  {chart.caption}", align="C", new_x="LMARGIN", new_y="NEXT")
-
-    heading("三、督导评价")
-    paragraph(f"（一）通报表扬。{bulletin.praise}")
-    paragraph(f"（二）通报批评。{bulletin.criticism}")
-
-    heading("四、进度滞后项目")
-    paragraph(bulletin.behind_summary)
-    names = dict(zip(bulletin.progress["unit_code"], bulletin.progress["name"]))
-    behind = behind_rows(bulletin.behind, names, max_rows=max_behind_rows)
-    if behind:
-        table(BEHIND_HEADERS, behind, [9, 20, 26, 12, 19, 19, 12, 39])
-        if len(bulletin.behind) > len(behind):
-            pdf.set_font("cjk", "", 9)
-            pdf.multi_cell(0, 5.5, f"注：另有{len(bulletin.behind) - len(behind)}个滞后小区未列出，详见平台明细。",
-                           new_x="LMARGIN", new_y="NEXT")
+    # 版记: rules around the distribution lines and the office's line
+    pdf.ln(6)
+    pdf.set_font("cjk", "", 12)
+    pdf.set_line_width(0.5)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.set_line_width(0.2)
+    for text in bulletin.distribution_lines:
+        for line in wrap_cjk(text, pdf.epw, pdf.get_string_width):
+            pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+    pdf.cell(0, 7, bulletin.printed_line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_line_width(0.5)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
     return bytes(pdf.output())
