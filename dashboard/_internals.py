@@ -17,6 +17,11 @@ own behaviour in place, so an upgrade costs a workaround, never a page:
   after drawing it and leaves its render in the figure; a later render of the same map (the HTML and PNG
   downloads) then referred to layers that no longer existed, or held every layer twice. Fallback: the map
   on the page is drawn as usual; its downloads may come out empty.
+- :class:`EncodedOnce` / :func:`encode_geojson_once` — a layer's GeoJSON went through ``json.dumps`` with
+  sorted keys twice per draw (folium's render, then streamlit-folium's second pass over every element's
+  script); a map of every parcel and compound spent about half its server time there. The data is
+  encoded once, as it is, and both passes take that text (Jinja's ``json.dumps_function`` policy).
+  Fallback: Jinja encodes it each time, as before.
 - :func:`open_default_page_by_slug` — Streamlit serves the default page only at the app's root: its own
   slug (``/overview``, from a bookmark or a shared link) matched no page and showed an English "Page not
   found" dialog before falling back to it. The request for that slug is turned into a request for the
@@ -25,6 +30,7 @@ own behaviour in place, so an upgrade costs a workaround, never a page:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -267,3 +273,38 @@ def open_default_page_by_slug(slug: str) -> bool:
         return False
     manager.set_script_intent("", "")
     return True
+
+
+# ------------------------------------------------------------------------------------ GeoJSON encoded once
+class EncodedOnce(dict):
+    """A GeoJSON dict whose JSON text is made on first use and then reused by every render of its layer.
+
+    Build it complete and leave it as it is: the text does not follow later changes.
+    """
+
+    @functools.cached_property
+    def json_text(self) -> str:
+        return json.dumps(self, ensure_ascii=False, separators=(",", ":"))
+
+
+def _dumps(obj: Any, **kwargs: Any) -> str:
+    if isinstance(obj, EncodedOnce):
+        return obj.json_text
+    return json.dumps(obj, **kwargs)
+
+
+def encode_geojson_once() -> bool:
+    """Make Jinja's ``tojson`` in folium's GeoJSON template take an :class:`EncodedOnce`'s text; ``True`` when
+    installed.
+
+    Jinja still escapes ``<``, ``>``, ``&`` and ``'`` in that text, as in any other. Installed once per
+    process on the environment folium's templates are compiled in.
+    """
+    environment = getattr(getattr(folium.GeoJson, "_template", None), "environment", None)
+    policies = getattr(environment, "policies", None)
+    if not isinstance(policies, dict) or "json.dumps_function" not in policies:
+        _fallback("encoding GeoJSON once per layer", ["jinja2 environment policies['json.dumps_function']"])
+        return False
+    if policies["json.dumps_function"] in (None, json.dumps):
+        policies["json.dumps_function"] = _dumps
+    return policies["json.dumps_function"] is _dumps

@@ -29,12 +29,14 @@ Rules kept here so every page follows them:
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import json
 import logging
 import math
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,7 +56,7 @@ from streamlit_folium import st_folium
 
 from analytics import settings
 from analytics.coords import geometries_to_gcj02
-from dashboard._internals import GeoJsonLayer, drop_stale_renders, keep_element_ids
+from dashboard._internals import EncodedOnce, GeoJsonLayer, drop_stale_renders, encode_geojson_once, keep_element_ids
 from dashboard.formatting import (
     category_label,
     facility_label,
@@ -68,6 +70,7 @@ from dashboard.formatting import (
 from dashboard.labels import t
 
 log = logging.getLogger(__name__)
+encode_geojson_once()  # each layer's GeoJSON is encoded once per map, not on every render of it
 
 Basemap = Literal["none", "osm", "gaode", "tianditu"]
 BASEMAPS: tuple[str, ...] = ("none", "osm", "gaode", "tianditu")
@@ -446,15 +449,14 @@ def add_layer(
     if frame is None or len(frame) == 0:
         return None
     keys = frame[id_column].astype(str).to_numpy()
-    shown = display_frame(frame, gcj02=m.gcj02, simplify_m=simplify_m)
-    geoms = shown.to_numpy()
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    drawn = drawable(frame, gcj02=m.gcj02, simplify_m=simplify_m)
+    keep = drawn.keep
     if not keep.any():
         return None
     properties = _properties(frame, layer, keys, fields)
     features = [
         {"type": "Feature", "id": key, "properties": props, "geometry": geometry}
-        for key, props, geometry, kept in zip(keys, properties, _geojson_geometries(geoms), keep)
+        for key, props, geometry, kept in zip(keys, properties, drawn.geometries, keep)
         if kept
     ]
     fill = _lookup(colors)
@@ -473,7 +475,7 @@ def add_layer(
     def highlight_function(feature: dict) -> dict:
         return {"weight": style.weight + 2.5, "fillOpacity": min(1.0, style.fill_opacity + 0.2)}
 
-    points = bool(np.all(shapely.get_type_id(geoms[keep]) == 0))
+    points = drawn.points
     tooltip = None
     if fields:
         tooltip = folium.GeoJsonTooltip(
@@ -481,9 +483,9 @@ def add_layer(
             aliases=[escape_text(field[1]) for field in fields],
             sticky=True,
         )
-    b = shapely.total_bounds(geoms[keep])
+    b = drawn.bounds
     geojson = GeoJsonLayer(
-        {"type": "FeatureCollection", "features": features},
+        EncodedOnce({"type": "FeatureCollection", "features": features}),
         styles=styles,
         bounds=[[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]],
         name=escape_text(name),
@@ -497,6 +499,51 @@ def add_layer(
     )
     geojson.add_to(m)
     return geojson
+
+
+@dataclass(frozen=True)
+class Drawable:
+    """A frame's geometries as drawn: GeoJSON geometry dicts (shared between maps: never modify them), which
+    rows have one, whether all are points, and their bounds (lon0, lat0, lon1, lat1)."""
+
+    geometries: list[dict | None]
+    keep: np.ndarray
+    points: bool
+    bounds: tuple[float, float, float, float]
+
+
+DRAWABLE_CACHE_ENTRIES = 48
+"""Prepared layers kept in memory by :func:`drawable` (the demo's largest, every parcel, is ~2 MB)."""
+_drawables: dict[tuple, Drawable] = {}
+_drawables_lock = threading.Lock()
+
+
+def drawable(frame: gpd.GeoDataFrame, *, gcj02: bool = False, simplify_m: float = SIMPLIFY_M) -> Drawable:
+    """``frame``'s geometries ready for a GeoJSON layer (:func:`display_frame`, then GeoJSON dicts).
+
+    Remembered by the geometries' content (a digest of their WKB), the CRS, ``gcj02`` and ``simplify_m``: the
+    same layer drawn again — a rerun, another session, the same county — skips the reprojection,
+    simplification and conversion, which were most of the time a page spent building its map.
+    """
+    geo = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
+    wkb = shapely.to_wkb(np.asarray(geo.values, dtype=object))
+    digest = hashlib.blake2b(digest_size=16)
+    for item in wkb:
+        digest.update(item if item is not None else b"-")
+    key = (digest.digest(), str(geo.crs), bool(gcj02), float(simplify_m))
+    with _drawables_lock:
+        found = _drawables.get(key)
+    if found is not None:
+        return found
+    geoms = display_frame(frame, gcj02=gcj02, simplify_m=simplify_m).to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    bounds = tuple(float(v) for v in shapely.total_bounds(geoms[keep])) if keep.any() else (0.0, 0.0, 0.0, 0.0)
+    made = Drawable(_geojson_geometries(geoms), keep, bool(np.all(shapely.get_type_id(geoms[keep]) == 0)), bounds)
+    with _drawables_lock:
+        if len(_drawables) >= DRAWABLE_CACHE_ENTRIES:
+            _drawables.pop(next(iter(_drawables)))  # the oldest
+        _drawables[key] = made
+    return made
 
 
 def _geojson_geometries(geoms: np.ndarray) -> list[dict | None]:

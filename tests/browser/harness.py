@@ -433,3 +433,54 @@ def copy_database(source: Path, target: Path) -> Path:
     if wal.exists():
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
     return target
+
+
+# ------------------------------------------------------------------------------------------------ timing
+# Installed in every tab that is timed: ``window.__jiugaiDrawn(startMs, holdMs)`` resolves with the moment
+# (ms on the tab's clock) from which the page was drawn and stayed so for ``holdMs``: Streamlit's script not
+# running, a page title, no skeleton or spinner, every streamlit-folium map with its Leaflet map and
+# features (and its county labels placed, where it has them), every plotly chart laid out.
+DRAWN_JS = """
+window.__jiugaiDrawn = (startMs, holdMs) => new Promise(resolve => {
+    const ready = () => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+        if (!document.querySelector('[data-testid="stMain"] h1')) return false;
+        if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
+        for (const frame of document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')) {
+            const win = frame.contentWindow;
+            if (!win || !win.map || !win.L || win.document.readyState !== 'complete') return false;
+            let features = 0;
+            win.map.eachLayer(l => { if (l.feature) features += 1; });
+            if (features === 0) return false;
+            const labels = win.document.querySelectorAll('.jiugai-label');
+            if (labels.length && [...labels].some(el => el.style.visibility !== 'visible')) return false;
+        }
+        for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+            const plot = chart.querySelector('.js-plotly-plot');
+            if (!plot || !plot._fullLayout || !chart.querySelector('.main-svg')) return false;
+        }
+        return true;
+    };
+    let since = null;
+    const poll = () => {
+        const now = performance.now();
+        if (now >= startMs && ready()) {
+            if (since === null) since = now;
+            if (now - since >= holdMs) return resolve(since);
+        } else {
+            since = null;
+        }
+        setTimeout(poll, 20);
+    };
+    poll();
+});
+"""
+
+
+def time_until_drawn(page, start_ms: float, *, hold_ms: int = 600, timeout_ms: int = RENDER_TIMEOUT_MS) -> float:
+    """Seconds from ``start_ms`` (the tab's ``performance.now()`` clock) until the page was drawn (see
+    :data:`DRAWN_JS`, which the tab must have as an init script) and stayed drawn for ``hold_ms``."""
+    page.set_default_timeout(timeout_ms)
+    drawn = page.evaluate("([start, hold]) => window.__jiugaiDrawn(start, hold)", [start_ms, hold_ms])
+    return (drawn - start_ms) / 1000
