@@ -31,7 +31,10 @@ wall-clock seconds of the step alone (inputs are loaded before the clock starts)
   a budget of 10 % of the pool's cost, a households target of 8 % of the pool's, pre-2000 first and the
   default fair shares, time limit ``PLAN_TIME_LIMIT_S``; clusters and costs are prepared before the clock;
 * every page's server-side rerun on the demo data with a warm cache (``AppTest``; median of ``--reruns``);
-* the overview map's payload (the streamlit-folium component message the browser receives).
+* the overview map's payload (the streamlit-folium component message the browser receives);
+* at ``city`` and ``national`` scale, every page in headless Chromium (``scripts.bench_browser``): from
+  navigation until the page is drawn (script idle, every map and chart drawn), the first visit after a
+  server start and the median of 5 warm visits from the sidebar.
 
 Targets (2 cores) are checked in the last column. A step that cannot run (say its module is missing)
 is reported as such and makes the exit status 1; a missed target is marked in the table only, since
@@ -83,6 +86,10 @@ CLUSTER_MAX_S = 15.0
 PEAK_MAX_BYTES = 8 * 1024 * MB
 PAGE_MAX_MEDIAN_S = 0.5
 MAP_MAX_BYTES = 3 * MB
+BROWSER_WARM_MAX_S = 1.5  # a page drawn in the browser, warm server, median of 5 clicks
+BROWSER_FIRST_MAX_S = 5.0  # the first visit after a server start
+BROWSER_VISITS = 5
+BROWSER_SCALES = ("city", "national")  # smoke (what make test runs) leaves the browser out: minutes of servers
 WALK_NETWORK_MAX_S = 2.0  # demo street network built
 WALK_ACCESS_MAX_S = 3.0  # demo: walking access, every facility type and compound
 WALK_PROVINCE_MAX_S = 60.0
@@ -500,6 +507,11 @@ def child_main(step: str, workdir: Path, *, sizes: tuple[int, int, int] | None, 
         out = {"seconds": time.perf_counter() - start, "result": ", ".join(f"{v:,} {k}" for k, v in found.items())}
     elif step == "pages":
         out = _child_pages(workdir, reruns)
+    elif step == "browser":
+        from scripts import bench_browser
+
+        pages = bench_browser.measure(workdir / "browser.duckdb", visits=reruns)
+        out = {"pages": [asdict(page) for page in pages]}
     else:
         out = _child_analysis(step, workdir)
     out["peak_bytes"] = _peak_rss_bytes()
@@ -581,6 +593,25 @@ def _page_rows(workdir: Path, reruns: int) -> list[Row]:
     return rows
 
 
+def _browser_rows(workdir: Path, visits: int) -> list[Row]:
+    shutil.copyfile(workdir / "progress.duckdb", workdir / "browser.duckdb")
+    figures = run_child("browser", workdir, reruns=visits)
+    if "error" in figures:
+        return [Row("demo", "browser", result=figures["error"], ok=False, failed=True)]
+    rows = []
+    for page in figures["pages"]:
+        warm = page["warm_s"]
+        first = page["first_s"]
+        result = (f"first visit {first:.2f} s" if first is not None else "first visit —") + \
+            f"; warm {' · '.join(f'{s:.2f}' for s in warm)}; script runs {page['runs_first']} / {page['runs_warm']}"
+        if page["error"]:
+            result += f"; ERROR: {page['error']}"
+        rows.append(Row("demo", f"browser: {page['slug']}", statistics.median(warm) if warm else None, None, result,
+                        failed=bool(page["error"]), ok=False if page["error"] else None,
+                        extra={"first_s": first, "warm_s": warm}))
+    return rows
+
+
 def check_targets(rows: list[Row]) -> None:
     """Fill ``target`` and ``ok`` of each row from the issue's targets."""
     for row in rows:
@@ -605,6 +636,10 @@ def check_targets(rows: list[Row]) -> None:
         if row.step.startswith("page rerun") and row.seconds is not None:
             checks.append((f"median ≤ {PAGE_MAX_MEDIAN_S:g} s", row.seconds <= PAGE_MAX_MEDIAN_S))
             checks.append(("no error", not row.extra.get("errors")))
+        if row.step.startswith("browser: ") and row.seconds is not None:
+            first = row.extra.get("first_s")
+            checks.append((f"warm ≤ {BROWSER_WARM_MAX_S:g} s", row.seconds <= BROWSER_WARM_MAX_S))
+            checks.append((f"first ≤ {BROWSER_FIRST_MAX_S:g} s", first is not None and first <= BROWSER_FIRST_MAX_S))
         if row.step == "overview map payload":
             checks.append(("≤ 3 MB", row.extra["bytes"] <= MAP_MAX_BYTES))
         if row.dataset == "demo" and row.step == "walk_network" and row.seconds is not None:
@@ -640,6 +675,8 @@ def run(scale: str, *, reruns: int | None = None) -> list[Row]:
         rows += _analysis_rows("demo", demo_dir, None)
         if (demo_dir / "progress.duckdb").exists():
             rows += _page_rows(demo_dir, reruns)
+            if scale in BROWSER_SCALES:
+                rows += _browser_rows(demo_dir, BROWSER_VISITS)
         if scale in SYNTHETIC_SIZES:
             synthetic_dir = Path(tmp) / scale
             synthetic_dir.mkdir()

@@ -71,3 +71,26 @@ def test_targets_are_checked():
     table = benchmark.format_table(rows)
     assert "| national | idle land: parcels within 500 m | 9.00 s | 2 MB |" in table
     assert table.count("**NO**") == 5
+
+
+def test_browser_rows_are_checked_against_both_targets():
+    rows = [
+        benchmark.Row("demo", "browser: overview", 0.6, extra={"first_s": 3.2, "warm_s": [0.6]}),
+        benchmark.Row("demo", "browser: idle_land", 1.6, extra={"first_s": 3.2, "warm_s": [1.6]}),
+        benchmark.Row("demo", "browser: clusters", 0.6, extra={"first_s": 5.5, "warm_s": [0.6]}),
+        benchmark.Row("demo", "browser: plan", 0.6, extra={"first_s": None, "warm_s": [0.6]}),
+    ]
+    benchmark.check_targets(rows)
+    assert [r.ok for r in rows] == [True, False, False, False]
+    assert rows[0].target == "warm ≤ 1.5 s, first ≤ 5 s"
+
+
+def test_browser_table_formats_the_figures():
+    from scripts import bench_browser
+
+    pages = [bench_browser.PageTime("overview", 3.21, [0.5, 0.7, 0.6]),
+             bench_browser.PageTime("progress", None, [], error="first visit: TimeoutError: x")]
+    table = bench_browser.format_table(pages)
+    assert "| overview | 3.21 s | 0.60 s | 0.50 · 0.70 · 0.60 | yes |" in table
+    assert "| progress | — | — |  — first visit: TimeoutError: x | **NO** |" in table
+    assert bench_browser.meets_targets(pages[0]) and not bench_browser.meets_targets(pages[1])
