@@ -2,9 +2,10 @@
 
 Definitions used throughout (the bulletin's 周调度、月通报):
 
-* **Reporting unit** — a compound with a ``zone_code`` belongs to that function zone (济宁高新区 …, names
-  from ``settings.FUNCTION_ZONES``); every other compound to its county. Counties come first in the
-  official order (``settings.COUNTY_ORDER``), then zones, then one city-total row (``unit_code`` 370800).
+* **Reporting unit** — a compound with a ``zone_code`` belongs to that function zone (Z01 济宁高新区 …,
+  the ``units`` table: ``analytics.units``); every other compound to its county. Counties come first in the
+  official order (districts, county-level cities, counties: ``analytics.units.unit_order``), then zones,
+  then one city-total row (``unit_code`` 370800).
   With ``include_zones=False`` zone compounds count in their county.
 * **Planned figures** — the plan year's batch: the compounds whose ``compounds.plan_year`` is the plan
   year, summed per unit (count, households, floor area m², planned investment 万元). The ``annual_plans``
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import settings
+from analytics import units as units_mod
 from analytics._sql import scalar
 from analytics.errors import DataError, InputError
 
@@ -285,22 +287,57 @@ def _unit_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
     for code, zh, en in con.execute("SELECT county_code, name, name_en FROM counties").fetchall():
         names.setdefault(code, (zh, en if en is not None else zh))
     names.update(settings.FUNCTION_ZONES)
+    names.update(units_mod.names(con))  # the units table (an administrator's units and names) wins
     names[CITY_CODE] = CITY_NAME
     return names
 
 
-def _unit_order(units: pd.DataFrame) -> pd.DataFrame:
-    """Counties in the official order (others by code after them), zones after counties, the city last."""
-    county_pos = {c: i for i, c in enumerate(settings.COUNTY_ORDER)}
-    zone_pos = {c: i for i, c in enumerate(settings.FUNCTION_ZONES)}
+def _unit_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Counties, then zones, each in the official ``order`` (units not in it by code after them), the city last."""
+    position = {c: i for i, c in enumerate(order)}
     kind_pos = {"county": 0, "zone": 1, "city": 2}
 
-    def key(row: pd.Series) -> tuple:
-        table = county_pos if row.kind == "county" else zone_pos
-        return (kind_pos[row.kind], table.get(row.unit_code, len(table)), row.unit_code)
+    def key(row: pd.Series) -> tuple[int, int, str]:
+        return (kind_pos[row.kind], position.get(row.unit_code, len(position)), str(row.unit_code))
 
-    order = sorted(range(len(units)), key=lambda i: key(units.iloc[i]))
-    return units.iloc[order].reset_index(drop=True)
+    ranked = sorted(range(len(frame)), key=lambda i: key(frame.iloc[i]))
+    return frame.iloc[ranked].reset_index(drop=True)
+
+
+def with_units_without_task(frame: pd.DataFrame, active: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a ``county_progress`` frame) with a row for every unit of ``active`` it lacks.
+
+    Such a unit has no task in the year: planned figures and counts 0, rates NaN, no rank, no flag, so it
+    is listed (as 无年度任务) rather than left out. Units follow ``active``'s order (the official one), the
+    city row last. ``active`` is ``analytics.units.units(con, year=...)`` (without its zones when the
+    frame folds zones into their counties).
+    """
+    have = set(frame["unit_code"])
+    missing = active[~active["unit_code"].isin(have)]
+    if missing.empty:
+        return frame
+    rows = []
+    for _, unit in missing.iterrows():
+        row: dict[str, object] = {c: np.nan for c in frame.columns}
+        row.update({"unit_code": unit["unit_code"], "name": unit["name"], "name_en": unit["name_en"] or unit["name"],
+                    "kind": unit["kind"], "below_city_average": False, "bottom_three": False, "top_three": False})
+        for col in ("planned_compounds", "planned_households", "approved", "started", "completed",
+                    "started_households", "completed_households"):
+            row[col] = 0
+        for col in ("planned_floor_area_m2", "planned_invest_wan", "started_floor_area_m2",
+                    "completed_floor_area_m2", "invest_done_wan"):
+            row[col] = 0.0
+        for col in OUTCOME_COUNTS:
+            row[col] = pd.NA
+        rows.append(row)
+    out = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns).astype(frame.dtypes.to_dict())],
+                    ignore_index=True)
+    order = {c: i for i, c in enumerate(active["unit_code"])}
+    units = out[out["kind"] != "city"]
+    units = units.iloc[sorted(range(len(units)), key=lambda i: (order.get(units["unit_code"].iloc[i], len(order)), i))]
+    result = pd.concat([units, out[out["kind"] == "city"]], ignore_index=True)
+    result.attrs.update(frame.attrs)
+    return result
 
 
 def _rank_and_flags(values: pd.Series) -> pd.DataFrame:
@@ -401,7 +438,7 @@ def county_progress(
     wanted = [d for d in dates if d is not None]
     snaps = _snapshots(con, plan_year=plan_year, dates=wanted, include_zones=include_zones)
 
-    now = _unit_order(snaps[snaps.snapshot_date == dates.report].drop(columns="snapshot_date"))
+    now = _unit_order(snaps[snaps.snapshot_date == dates.report].drop(columns="snapshot_date"), units_mod.unit_order(con))
     names = _unit_names(con)
     now.insert(1, "name", [names.get(c, (c, c))[0] for c in now.unit_code])
     now.insert(2, "name_en", [names.get(c, (c, c))[1] for c in now.unit_code])
