@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import settings
+from analytics import log_limits, settings
 from dashboard import _internals, shell, sidebar, state, ui
 from dashboard.labels import t
 from dashboard.navigation import PAGES
 
+log_limits.install()  # log lines quote user input: keep each bounded
 _internals.pin_files_made_on_click()  # files made on click outlive other users' reruns (see the module)
 
 # A local icon: a Material icon name here would make the browser fetch the favicon from the internet.

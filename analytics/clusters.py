@@ -2,7 +2,9 @@
 
 Rule: two compounds are neighbours when their boundaries are at most ``gap_m`` metres apart (edge to
 edge, EPSG:4548); a cluster is a connected group of neighbours, so A–B–C belong together when A–B and
-B–C are neighbours even if A and C are far apart. ``same_county`` only links compounds of one county.
+B–C are neighbours even if A and C are far apart. ``same_county`` only links compounds of one county;
+with ``barriers`` (rivers, railways, expressways) two compounds are neighbours only if the shortest line
+between them crosses none, so a cluster never spans a river even where a bridge is near.
 
 Extent rule (``max_extent_m``): a cluster's extent is the diagonal of the bounding box of its members'
 shapes, so a cluster within the limit fits in a circle of diameter ``max_extent_m`` (pass 2,000 m for a
@@ -51,6 +53,7 @@ from analytics.checks import (
     drop_missing_geometries,
 )
 from analytics.errors import InputError
+from analytics.network import lines_crossing
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +141,12 @@ def cluster_labels(
     gap_m: float,
     same_county: bool,
     max_extent_m: float | None,
+    barriers: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Cluster number per compound (input order), before ``min_size``; see the module docstring."""
+    """Cluster number per compound (input order), before ``min_size``; see the module docstring.
+
+    ``barriers``: shapes (lines or polygons) no neighbour link may cross.
+    """
     n = len(compounds)
     if n == 0:
         return np.empty(0, dtype=np.int64)
@@ -150,6 +157,9 @@ def cluster_labels(
         county, _ = pd.factorize(compounds["county_code"].astype(str))
         keep &= county[i] == county[j]
     i, j = i[keep], j[keep]
+    if barriers is not None and len(barriers) and len(i):
+        apart = ~lines_crossing(shapely.shortest_line(geoms[i], geoms[j]), barriers)
+        i, j = i[apart], j[apart]
     adjacency = sparse.coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n)).tocsr()
     adjacency = (adjacency + adjacency.T).tocsr()
     _, labels = connected_components(adjacency, directed=False)
@@ -247,6 +257,7 @@ class _Options(NamedTuple):
 def _check_inputs(
     compounds: object, parcels: object, facilities: object, *, gap_m: object, same_county: object,
     max_extent_m: object, min_size: object, reach_m: object, weights: Mapping[str, float] | None,
+    barriers: object = None,
 ) -> _Options:
     """Every check of :func:`find_clusters`' frames and options, in the order its errors are documented."""
     required = ["id", "households", "floor_area_m2", "built_year", "willingness_pct"]
@@ -258,7 +269,9 @@ def _check_inputs(
     if facilities is not None:
         check_gdf(facilities, "facilities", required=["id", "facility_type"])
         named.append(("facilities", facilities))
-    check_same_crs(*named)
+    if barriers is not None:
+        check_gdf(barriers, "barriers", required=[])
+    check_same_crs(*named, *([("barriers", barriers)] if barriers is not None else []))
     gap = check_distance_m(gap_m, "gap_m")
     reach = check_distance_m(reach_m, "reach_m")
     max_extent = None
@@ -382,6 +395,7 @@ def find_clusters(
     facilities: gpd.GeoDataFrame | None = None,
     reach_m: float = 500,
     weights: Mapping[str, float] | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Groups of compounds close enough to renew together, with what they share and a score.
 
@@ -410,6 +424,9 @@ def find_clusters(
         Idle land counts when within this many metres (edge to edge) of any member, 0–3,000.
     weights
         Score weights ``{"households", "idle_land", "gaps", "willingness"}`` (any subset; ≥ 0; normalised).
+    barriers
+        Rivers, railways, expressways (lines or polygons, same CRS): compounds are neighbours only when
+        the shortest line between them crosses none. ``None`` ignores barriers.
 
     Returns
     -------
@@ -431,7 +448,8 @@ def find_clusters(
         No CRS, a geographic CRS, or different CRSs.
     """
     options = _check_inputs(compounds, parcels, facilities, gap_m=gap_m, same_county=same_county,
-                            max_extent_m=max_extent_m, min_size=min_size, reach_m=reach_m, weights=weights)
+                            max_extent_m=max_extent_m, min_size=min_size, reach_m=reach_m, weights=weights,
+                            barriers=barriers)
     compounds = drop_missing_geometries(compounds, "compounds")
     if parcels is not None:
         parcels = drop_missing_geometries(parcels, "parcels")
@@ -440,8 +458,12 @@ def find_clusters(
     numbers = _numbers(compounds)
     started = time.perf_counter()
 
+    barrier_geoms = None
+    if barriers is not None:
+        barrier_geoms = np.asarray(barriers.geometry.values, dtype=object)
+        barrier_geoms = barrier_geoms[~(shapely.is_missing(barrier_geoms) | shapely.is_empty(barrier_geoms))]
     labels = cluster_labels(compounds, gap_m=options.gap_m, same_county=same_county,
-                            max_extent_m=options.max_extent_m)
+                            max_extent_m=options.max_extent_m, barriers=barrier_geoms)
     group = _grouped(compounds, labels, options.min_size)
     if group is None:
         log.info("find_clusters: no cluster of %d or more among %d compounds", options.min_size, len(compounds))

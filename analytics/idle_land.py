@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from analytics import settings
 from analytics._spatial import pairs_within_distance, parcel_area_m2
@@ -31,6 +33,7 @@ from analytics.checks import (
     warn_missing_geometries,
 )
 from analytics.errors import InputError
+from analytics.network import WalkGraph, check_metric, walk_positions
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +81,11 @@ def parcels_within(
     min_area_m2: float | None = None,
     ownership: str | Iterable[str] | None = None,
     county_code: str | None = None,
+    metric: Literal["straight", "walk"] | None = None,
+    graph: WalkGraph | None = None,
+    gates: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every compound–parcel pair within ``max_distance_m``, with the exact edge-to-edge distance.
+    """Every compound–parcel pair within ``max_distance_m``, with the exact edge-to-edge or walking distance.
 
     Parameters
     ----------
@@ -101,13 +107,22 @@ def parcels_within(
     county_code
         Keep only the compounds of this county (six-digit code); parcels of any county within reach stay,
         since land across a county border can still serve the compound.
+    metric
+        ``"straight"`` (edge to edge) or ``"walk"`` (along the streets of ``graph``, see
+        ``analytics.network``: a parcel "within 500 m" is then 500 m away on foot); ``None`` walks when
+        ``graph`` is given.
+    graph
+        Road graph from ``analytics.network.walk_graph`` (same CRS); needed for ``"walk"``.
+    gates
+        Compound gates (points with ``compound_id``) for ``"walk"``.
 
     Returns
     -------
     DataFrame
         ``compound_id``, ``parcel_id``, ``distance_m`` (exact minimum distance between the compound and
-        the parcel, metres, 0 when they touch or overlap). One row per pair, in the compounds' input order.
-        Empty (with these columns) when nothing is within reach.
+        the parcel, metres, 0 when they touch or overlap; or the walking distance). One row per pair, in
+        the compounds' input order. Empty (with these columns) when nothing is within reach.
+        ``attrs["metric"]`` says which metric was used.
 
     Raises
     ------
@@ -121,6 +136,7 @@ def parcels_within(
     check_same_crs(("compounds", compounds), ("parcels", parcels))
     d = check_distance_m(max_distance_m, "max_distance_m")
     county = check_county_code(county_code)
+    chosen_metric = check_metric(metric, graph)
     chosen = filter_parcels(parcels, parcel_types=parcel_types, min_area_m2=min_area_m2, ownership=ownership)
     check_unique_ids(compounds, "compounds")
     if county is not None:
@@ -133,15 +149,23 @@ def parcels_within(
         warn_missing_geometries(chosen, "parcels", stacklevel=4)
 
     start = time.perf_counter()
-    i, j, dist = pairs_within_distance(compounds.geometry.values, chosen.geometry.values, d, alongside=check_parcels)
+    if chosen_metric == "walk":
+        check_parcels()
+        geoms = np.asarray(chosen.geometry.values, dtype=object)
+        chosen = chosen[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]  # warned about just above
+        i, j, dist = walk_positions(graph, compounds, chosen, d, gates=gates)
+    else:
+        i, j, dist = pairs_within_distance(compounds.geometry.values, chosen.geometry.values, d,
+                                           alongside=check_parcels)
     out = pd.DataFrame({
         "compound_id": compounds["id"].array.take(i),
         "parcel_id": chosen["id"].array.take(j),
         "distance_m": dist,
     })
+    out.attrs["metric"] = chosen_metric
     log.info(
-        "parcels_within: %d pairs within %g m between %d compounds and %d parcels in %.2f s",
-        len(out), d, len(compounds), len(chosen), time.perf_counter() - start,
+        "parcels_within (%s): %d pairs within %g m between %d compounds and %d parcels in %.2f s",
+        chosen_metric, len(out), d, len(compounds), len(chosen), time.perf_counter() - start,
     )
     return out
 

@@ -1,9 +1,13 @@
 """Living-circle audit (GB 50180-2018): nearest facility per compound and type, tiers met, gaps, coverage.
 
-Distances are edge to edge from the compound's boundary to the facility (0 when the facility lies
-inside the compound), straight-line metres in the inputs' metric CRS (EPSG:4548). Walking tiers default
-to ``settings.LIVING_CIRCLE_TIERS_M`` (5 / 10 / 15 minutes = 300 / 500 / 1,000 m); the distance a type
-must be within to count as "served" defaults to its ``service_distance_m`` in ``settings.FACILITY_TYPES``.
+Two metrics (``metric``): ``"straight"`` measures edge to edge from the compound's boundary to the
+facility (0 when the facility lies inside the compound), straight-line metres in the inputs' metric CRS
+(EPSG:4548); ``"walk"`` measures along the streets of a road graph (``analytics.network``: links to the
+streets, through the compound's gates where known, plus the walk between them), which is never shorter.
+The standard's tiers are walking distances, so walking is used whenever a road graph is given. Tiers
+default to ``settings.LIVING_CIRCLE_TIERS_M`` (5 / 10 / 15 minutes = 300 / 500 / 1,000 m); the distance a
+type must be within to count as "served" defaults to its ``service_distance_m`` in
+``settings.FACILITY_TYPES``. Every access table says in ``attrs["metric"]`` which metric made it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +35,7 @@ from analytics.checks import (
     drop_missing_geometries,
 )
 from analytics.errors import InputError
+from analytics.network import WalkGraph, _nearest_walks, check_metric
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +133,9 @@ def facility_access(
     *,
     facility_types: str | Iterable[str] | None = None,
     tiers_m: Mapping[str, float] | None = None,
+    metric: Literal["straight", "walk"] | None = None,
+    graph: WalkGraph | None = None,
+    gates: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Distance from each compound to the nearest existing facility of each type, and the tier it meets.
 
@@ -137,20 +146,29 @@ def facility_access(
     facilities
         Existing facilities (points or polygons) with ``id`` and ``facility_type``; same CRS.
     facility_types
-        Types to audit (codes of ``settings.FACILITY_TYPES``: elderly_care, childcare, clinic,
-        service_station, market, parking, sports, ev_charging); ``None`` audits all of them.
+        Types to audit (codes of ``settings.FACILITY_TYPES``, e.g. elderly_care, kindergarten, clinic,
+        market); ``None`` audits all of them.
     tiers_m
         ``{tier name: metres}``; default ``settings.LIVING_CIRCLE_TIERS_M`` =
         ``{"5min": 300, "10min": 500, "15min": 1000}`` (use 800 for the strict 15-minute value).
+    metric
+        ``"straight"`` or ``"walk"`` (along ``graph``); ``None`` walks when ``graph`` is given.
+    graph
+        Road graph from ``analytics.network.walk_graph``, same CRS; needed for ``"walk"``.
+    gates
+        Compound gates (points with ``compound_id``) for ``"walk"``: a gated compound is walked from its gates.
 
     Returns
     -------
     DataFrame
         One row per compound and type (compounds in input order, types in the order asked):
-        ``compound_id``, ``facility_type``, ``nearest_m`` (edge-to-edge metres to the nearest facility
-        of that type, any distance; NaN when none of that type exists), ``nearest_facility_id``
-        (None when none; ties go to the smallest id), ``tier`` (name of the smallest tier whose
-        distance is ≥ ``nearest_m``, e.g. "5min"; None beyond the largest tier or when none exists).
+        ``compound_id``, ``facility_type``, ``nearest_m`` (metres to the nearest facility of that type:
+        straight edge to edge at any distance, NaN when none of that type exists; or on foot, NaN when
+        none lies within ``settings.WALK_SEARCH_M`` = 3,000 m or the compound has no street within reach),
+        ``nearest_facility_id`` (None when none; straight ties go to the smallest id), ``tier`` (name of
+        the smallest tier whose distance is ≥ ``nearest_m``, e.g. "5min"; None beyond the largest tier or
+        when none exists); for ``"walk"`` also ``straight_m`` (the straight distance to the nearest
+        facility of the type). ``attrs["metric"]`` is ``"straight"`` or ``"walk"``.
 
     Raises
     ------
@@ -164,6 +182,7 @@ def facility_access(
     check_same_crs(("compounds", compounds), ("facilities", facilities))
     types = check_facility_types(facility_types)
     tiers = check_tiers(tiers_m)
+    chosen_metric = check_metric(metric, graph)
     check_unique_ids(compounds, "compounds")
     check_unique_ids(facilities, "facilities")
     compounds = drop_missing_geometries(compounds, "compounds")
@@ -203,11 +222,35 @@ def facility_access(
         "nearest_facility_id": pd.Series(flat_ids, dtype=object),
         "tier": pd.Series(tier_of(flat_dist, tiers), dtype=object),
     })
+    if chosen_metric == "walk":
+        out = _walk_access(out, compounds, facilities, types, tiers, graph, gates)
+    out.attrs["metric"] = chosen_metric
     log.info(
-        "facility_access: %d compounds × %d types against %d facilities in %.2f s",
-        n, len(types), len(facilities), time.perf_counter() - start,
+        "facility_access (%s): %d compounds × %d types against %d facilities in %.2f s",
+        chosen_metric, n, len(types), len(facilities), time.perf_counter() - start,
     )
     return out
+
+
+def _walk_access(straight: pd.DataFrame, compounds: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+                 types: list[str], tiers: dict[str, float], graph: WalkGraph,
+                 gates: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """The straight access table with walking distances in ``nearest_m`` and the straight ones beside."""
+    wanted = facilities[facilities["facility_type"].isin(types).to_numpy()]
+    walked = _nearest_walks(graph, compounds, wanted, max_m=settings.WALK_SEARCH_M, by="facility_type",
+                            gates=gates, max_link_m=None, depth=3)
+    walked = walked.set_index(["origin_id", "facility_type"])
+    key = pd.MultiIndex.from_arrays([straight["compound_id"], straight["facility_type"]])
+    found = walked.reindex(key)
+    dist = found["distance_m"].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "compound_id": straight["compound_id"].to_numpy(dtype=object),
+        "facility_type": straight["facility_type"].to_numpy(dtype=object),
+        "nearest_m": dist,
+        "nearest_facility_id": pd.Series(found["destination_id"].to_numpy(dtype=object), dtype=object),
+        "tier": pd.Series(tier_of(dist, tiers), dtype=object),
+        "straight_m": straight["nearest_m"].to_numpy(dtype=float),
+    })
 
 
 # ----------------------------------------------------------------------------------------------- summaries
@@ -215,11 +258,27 @@ def _check_access(access: object) -> None:
     check_frame(access, "access", required=["compound_id", "facility_type", "nearest_m"])
 
 
-def _served(access: pd.DataFrame, required_m: float | Mapping[str, float] | None) -> np.ndarray:
+def _served(access: pd.DataFrame, required_m: float | Mapping[str, float] | None,
+            column: str = "nearest_m") -> np.ndarray:
     codes, types = pd.factorize(access["facility_type"], sort=False)
     limit = required_distances(list(types), required_m)
     need = np.array([limit[t] for t in types], dtype=float)[codes]
-    return access["nearest_m"].to_numpy(dtype=float) <= need  # NaN (no facility) is never served
+    return access[column].to_numpy(dtype=float) <= need  # NaN (no facility) is never served
+
+
+def _types_per_compound(access: pd.DataFrame, mask: np.ndarray, column: str, count: str) -> pd.DataFrame:
+    """Per compound (order of ``access``) the list of types where ``mask`` holds, and how many."""
+    codes, compound_ids = pd.factorize(access["compound_id"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    hit_codes = codes[order][mask[order]]
+    hit_types = access["facility_type"].to_numpy(dtype=object)[order][mask[order]]
+    n_hit = np.bincount(hit_codes, minlength=len(compound_ids)).astype(np.int64)
+    lists = np.split(hit_types, np.cumsum(n_hit)[:-1]) if len(compound_ids) else []
+    return pd.DataFrame({
+        "compound_id": np.asarray(compound_ids, dtype=object),
+        column: pd.Series([part.tolist() for part in lists], dtype=object),
+        count: n_hit,
+    })
 
 
 def facility_gaps(access: pd.DataFrame, *, required_m: float | Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -241,18 +300,32 @@ def facility_gaps(access: pd.DataFrame, *, required_m: float | Mapping[str, floa
         codes, in the order of ``access``; empty when nothing is missing), ``n_missing``.
     """
     _check_access(access)
-    missing = ~_served(access, required_m)
-    codes, compound_ids = pd.factorize(access["compound_id"], sort=False)
-    order = np.argsort(codes, kind="stable")
-    gap_codes = codes[order][missing[order]]
-    gap_types = access["facility_type"].to_numpy(dtype=object)[order][missing[order]]
-    n_missing = np.bincount(gap_codes, minlength=len(compound_ids)).astype(np.int64)
-    lists = np.split(gap_types, np.cumsum(n_missing)[:-1]) if len(compound_ids) else []
-    return pd.DataFrame({
-        "compound_id": np.asarray(compound_ids, dtype=object),
-        "missing_types": pd.Series([part.tolist() for part in lists], dtype=object),
-        "n_missing": n_missing,
-    })
+    return _types_per_compound(access, ~_served(access, required_m), "missing_types", "n_missing")
+
+
+def straight_not_walk(access: pd.DataFrame, *, required_m: float | Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Types each compound has within reach as the crow flies but not on foot (直线覆盖但步行不可达).
+
+    Parameters
+    ----------
+    access
+        Output of :func:`facility_access` with ``metric="walk"`` (it has ``straight_m`` beside the walking
+        ``nearest_m``).
+    required_m
+        As in :func:`facility_gaps`.
+
+    Returns
+    -------
+    DataFrame
+        One row per compound (order of ``access``): ``compound_id``, ``straight_only_types`` (list of type
+        codes within the required distance in a straight line but not by walking), ``n_straight_only``.
+    """
+    _check_access(access)
+    if "straight_m" not in access.columns:
+        raise InputError("`access` has no `straight_m` column: it was measured in a straight line; "
+                         "make it with `facility_access(..., metric='walk', graph=...)`.")
+    only = _served(access, required_m, "straight_m") & ~_served(access, required_m)
+    return _types_per_compound(access, only, "straight_only_types", "n_straight_only")
 
 
 def coverage_by_county(

@@ -24,6 +24,7 @@ Definitions used throughout (the bulletin's 周调度、月通报):
 from __future__ import annotations
 
 import logging
+import math
 from datetime import date, datetime, timedelta
 from typing import Literal, NamedTuple, cast, get_args
 
@@ -214,6 +215,54 @@ def _latest_report_on_or_before(con: duckdb.DuckDBPyConnection, plan_year: int, 
         [plan_year, day],
     )
     return day_or_none
+
+
+def city_as_of(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    share: float | None = None,
+    on_or_before: date | None = None,
+) -> date | None:
+    """The city's as-of date: the latest report date that all (or ``share`` of) the counties have reached.
+
+    The units are the counties with compounds in an annual plan (every one of them submits the weekly
+    report). A county has reached a date when its latest stored report is on or after it, so the result
+    is the ``k``-th latest of the counties' latest report dates, ``k = ceil(share × counties)``: one
+    county reporting ahead (or a report dated far ahead) never moves the city's view. While fewer
+    counties than that have reported at all (a programme's first weeks), it is the earliest latest date
+    among those that have, so the city never runs ahead of any county that reports.
+
+    Every view that opens "on the latest week" and ``dataset_info.as_of`` use this one rule.
+
+    Parameters
+    ----------
+    share
+        Fraction of the counties, 0 < share ≤ 1; default ``settings.CITY_AS_OF_SHARE`` (1: all of them).
+    on_or_before
+        Consider only reports dated on or before this day (default: all).
+
+    Returns
+    -------
+    date or None
+        ``None`` when no report is stored (on or before ``on_or_before``).
+    """
+    _check_con(con)
+    share = settings.CITY_AS_OF_SHARE if share is None else share
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+        raise InputError(f"`share` was {share!r} but must be a fraction with 0 < share <= 1, e.g. 1 or 0.9.")
+    limit = _check_date(on_or_before, "on_or_before") if on_or_before is not None else date.max
+    rows = con.execute(
+        """WITH units AS (SELECT DISTINCT county_code FROM compounds WHERE plan_year IS NOT NULL)
+           SELECT u.county_code, max(r.report_date) AS latest
+           FROM units u LEFT JOIN progress_reports r ON r.county_code = u.county_code AND r.report_date <= ?
+           GROUP BY u.county_code""",
+        [limit],
+    ).fetchall()
+    latest = sorted((day for _, day in rows if day is not None), reverse=True)
+    if not latest:
+        return None
+    needed = max(1, math.ceil(share * len(rows) - 1e-9))
+    return latest[needed - 1] if len(latest) >= needed else latest[-1]
 
 
 def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> ReferenceDates:

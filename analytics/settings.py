@@ -12,13 +12,23 @@ Coordinate reference systems
     (CGCS2000 3-degree Gauss-Krüger CM 117E, metres, every distance is measured in it).
 Living circle (GB 50180-2018)
     ``WALK_5MIN_M`` = 300, ``WALK_10MIN_M`` = 500, ``WALK_15MIN_M`` = 1000.
+Walking along streets
+    ``WALK_SNAP_M`` = 1 m (points this close become one street node), ``WALK_MAX_LINK_M`` = 500 m (longest
+    straight link from a place to a street), ``WALK_ISOCHRONE_BUFFER_M`` = 40 m (band drawn along reached
+    streets), ``WALK_SEARCH_M`` = 3,000 m (how far the nearest facility is looked for on foot).
+Facility types
+    ``FACILITY_TYPES``: code → names, living-circle tier, service distance, minimum area and the source of
+    each figure (GB 50180-2018 附录B; 完整居住社区建设标准（试行）); figures without a source are soft.
 Uploads
     ``UPLOAD_MAX_MB`` = the Streamlit configuration's ``server.maxUploadSize`` (50 in this repository).
 Accounts and sign-in
     ``SESSION_TTL_MIN`` = 480 (a session's lifetime), ``SESSION_IDLE_MIN`` = 60 (ended after this long
-    without a page view), ``SIGN_IN_FREE_FAILURES`` = 3 wrong passwords before a lock of
-    ``SIGN_IN_LOCK_BASE_S`` = 30 s doubling up to ``SIGN_IN_LOCK_MAX_S`` = 900 s, ``PASSWORD_MIN_LENGTH`` = 10,
-    ``BCRYPT_ROUNDS`` = 12.
+    without a page view), ``SIGN_IN_FREE_FAILURES`` = 2 wrong passwords without consequence, the third
+    locks the username for ``SIGN_IN_LOCK_BASE_S`` = 30 s, doubling up to ``SIGN_IN_LOCK_MAX_S`` = 900 s;
+    ``SIGN_IN_UNKNOWN_NAMES_MAX`` = 10,000 throttled names without an account kept (as digests),
+    ``PASSWORD_MIN_LENGTH`` = 10, ``BCRYPT_ROUNDS`` = 12.
+Logging
+    ``LOG_LINE_MAX_CHARS`` = 2,000: longer log messages are cut (a message may quote user input).
 """
 
 from __future__ import annotations
@@ -95,25 +105,82 @@ LIVING_CIRCLE_TIERS_M: dict[str, int] = {"5min": WALK_5MIN_M, "10min": WALK_10MI
 MAX_DISTANCE_LIMIT_M = 3000  # largest distance a compound–parcel or compound–facility search accepts
 CLUSTER_GAP_M = 150  # renewal clusters: neighbours when their boundaries are at most this far apart
 
-# Facility types: code -> Chinese name, English name, service distance (m), minimum parcel area (m², soft).
+# Walking along streets (analytics/network.py).
+WALK_SNAP_M = 1.0  # road ends and vertices closer than this become one node (survey undershoots)
+WALK_MAX_LINK_M = 500.0  # longest straight link from a compound, gate, facility or parcel to a street
+WALK_ISOCHRONE_BUFFER_M = 40.0  # half-width of the band drawn along each street reached within a tier
+WALK_SEARCH_M = 3000.0  # the nearest facility is looked for within this walk (≥ every service distance allowed)
+
+# Facility types: code -> Chinese and English name, living-circle tier (the smallest circle GB 50180-2018
+# lists it in), service distance (m: how far a compound may be from it to count as served), minimum area
+# (m² of floor, or of site where said; soft) and the source of each figure. Distances the standard gives
+# as a service radius are cited; where it gives none, the tier's walking distance is used (marked soft).
+_GB50180 = "GB 50180-2018 城市居住区规划设计标准, 附录B 配套设施设置规定"
+_COMPLETE = "完整居住社区建设标准（试行）(2020)"
 class FacilityType(TypedDict):
-    """A facility type: names, the walking distance it serves (m) and the smallest parcel it needs (m², soft)."""
+    """A facility type: names, tier, the walking distance it serves (m), smallest area (m², soft), source."""
 
     zh: str
     en: str
+    tier: str
     service_distance_m: int
     min_area_m2: int
+    source: str
 
 
 FACILITY_TYPES: dict[str, FacilityType] = {
-    "elderly_care": {"zh": "养老服务设施", "en": "Elderly care", "service_distance_m": WALK_5MIN_M, "min_area_m2": 350},
-    "childcare": {"zh": "托育/幼儿园", "en": "Nursery / kindergarten", "service_distance_m": WALK_5MIN_M, "min_area_m2": 3500},
-    "clinic": {"zh": "社区卫生服务站", "en": "Community clinic", "service_distance_m": WALK_5MIN_M, "min_area_m2": 120},
-    "service_station": {"zh": "社区综合服务站", "en": "Community service station", "service_distance_m": WALK_5MIN_M, "min_area_m2": 800},
-    "market": {"zh": "综合超市/菜市场", "en": "Market / supermarket", "service_distance_m": WALK_10MIN_M, "min_area_m2": 300},
-    "parking": {"zh": "停车场", "en": "Parking", "service_distance_m": WALK_5MIN_M, "min_area_m2": 500},
-    "sports": {"zh": "体育健身场地", "en": "Sports ground", "service_distance_m": WALK_10MIN_M, "min_area_m2": 150},
-    "ev_charging": {"zh": "充电设施", "en": "EV charging", "service_distance_m": WALK_5MIN_M, "min_area_m2": 100},
+    "elderly_care": {
+        "zh": "养老服务设施", "en": "Elderly care", "tier": "5min", "service_distance_m": WALK_5MIN_M, "min_area_m2": 350,
+        "source": f"{_GB50180}: 老年人日间照料中心 5-minute circle, radius ≤ 300 m; {_COMPLETE}: 老年服务站 ≥ 350 m²"},
+    "kindergarten": {
+        "zh": "幼儿园", "en": "Kindergarten", "tier": "5min", "service_distance_m": WALK_5MIN_M, "min_area_m2": 3500,
+        "source": f"{_GB50180}: 幼儿园 5-minute circle, radius ≤ 300 m; site ≥ 3,500 m² (soft)"},
+    "childcare": {
+        "zh": "托育（托儿所）", "en": "Childcare (under 3)", "tier": "5min", "service_distance_m": WALK_5MIN_M,
+        "min_area_m2": 200,
+        "source": f"{_GB50180}: 托儿所 5-minute circle, radius ≤ 300 m; {_COMPLETE}: 托儿所 ≥ 200 m² (soft)"},
+    "clinic": {
+        "zh": "社区卫生服务站", "en": "Community clinic", "tier": "5min", "service_distance_m": WALK_5MIN_M,
+        "min_area_m2": 120, "source": f"{_GB50180}: 社区卫生服务站 5-minute circle (300 m soft); {_COMPLETE}: ≥ 120 m²"},
+    "service_station": {
+        "zh": "社区综合服务站", "en": "Community service station", "tier": "5min", "service_distance_m": WALK_5MIN_M,
+        "min_area_m2": 800, "source": f"{_GB50180}: 社区服务站 5-minute circle, radius ≤ 300 m; {_COMPLETE}: ≥ 800 m²"},
+    "market": {
+        "zh": "综合超市/菜市场", "en": "Market / supermarket", "tier": "10min", "service_distance_m": WALK_10MIN_M,
+        "min_area_m2": 300,
+        "source": f"{_GB50180}: 菜市场或生鲜超市 10-minute circle, radius ≤ 500 m; {_COMPLETE}: 综合超市 ≥ 300 m²"},
+    "parking": {
+        "zh": "停车场", "en": "Parking", "tier": "5min", "service_distance_m": WALK_5MIN_M, "min_area_m2": 500,
+        "source": f"{_GB50180}: 机动车停车场（库） 5-minute circle; 300 m and 500 m² soft"},
+    "sports": {
+        "zh": "体育健身场地", "en": "Sports ground", "tier": "10min", "service_distance_m": WALK_10MIN_M,
+        "min_area_m2": 150,
+        "source": f"{_GB50180}: 中型多功能运动场地 10-minute circle; {_COMPLETE}: 公共活动场地 ≥ 150 m²; 500 m soft"},
+    "ev_charging": {
+        "zh": "充电设施", "en": "EV charging", "tier": "5min", "service_distance_m": WALK_5MIN_M, "min_area_m2": 100,
+        "source": f"{_COMPLETE}: 停车及充电设施; 300 m and 100 m² soft"},
+    "culture": {
+        "zh": "文化活动站（室）", "en": "Culture / activity room", "tier": "5min", "service_distance_m": WALK_10MIN_M,
+        "min_area_m2": 250,
+        "source": f"{_GB50180}: 文化活动站 5-minute circle, radius ≤ 500 m, floor area 250–1,200 m² (soft)"},
+    "meal": {
+        "zh": "助餐点（社区食堂）", "en": "Meal assistance point", "tier": "5min", "service_distance_m": WALK_5MIN_M,
+        "min_area_m2": 100,
+        "source": f"{_GB50180}: 社区食堂 5-minute circle, no radius given: 300 m soft; 100 m² soft"},
+    "housekeeping": {
+        "zh": "家政服务网点", "en": "Housekeeping service", "tier": "10min", "service_distance_m": WALK_10MIN_M,
+        "min_area_m2": 50,
+        "source": f"{_COMPLETE}: 家政服务网点 among the 便民商业网点, no radius: 500 m and 50 m² soft"},
+    "convenience": {
+        "zh": "便利店", "en": "Convenience store", "tier": "5min", "service_distance_m": WALK_5MIN_M, "min_area_m2": 50,
+        "source": f"{_GB50180}: 社区商业网点 5-minute circle; {_COMPLETE}: 便利店; 300 m and 50 m² soft"},
+    "toilet": {
+        "zh": "公共厕所", "en": "Public toilet", "tier": "5min", "service_distance_m": WALK_10MIN_M, "min_area_m2": 30,
+        "source": f"{_GB50180}: 公共厕所 5-minute circle, floor area 30–80 m²; 500 m soft"},
+    "parcel_lockers": {
+        "zh": "快递驿站/智能快件箱", "en": "Parcel lockers / express point", "tier": "5min",
+        "service_distance_m": WALK_5MIN_M, "min_area_m2": 10,
+        "source": f"{_COMPLETE}: 邮件和快件寄递服务设施 in every community; 300 m and 10 m² soft"},
 }
 
 STATUSES: tuple[str, ...] = ("未开工", "已立项", "已开工", "已完工")
@@ -162,6 +229,9 @@ PLAN_COMPLETION_MMDD = (12, 31)
 
 # The programme through today: annual targets, projects, money flows, after-care, supervision findings.
 CITY_UNIT_CODE = "370800"  # annual_targets row holding the whole city's task
+# The city's as-of date (analytics.progress.city_as_of) is the latest report date at least this share of
+# the counties has reached: 1 = every county, so one county reporting ahead never moves the city's view.
+CITY_AS_OF_SHARE = 1.0
 GOAL_YEARS: tuple[int, int] = (2020, 2025)  # the end-2025 goal (PLAN_TOTAL_2025_FLOOR_AREA_M2) counts these plan years
 TARGET_MISMATCH_TOLERANCE = 0.01  # a target differing from the compound list by more than ±1 % is flagged
 DELIVERY_MODELS: tuple[str, ...] = ("单独实施", "打包", "成片捆绑", "工程总承包")
@@ -246,12 +316,17 @@ UPLOAD_MAX_MB = _upload_limit_mb(STREAMLIT_CONFIG)
 
 # Accounts and sign-in (analytics/services/auth.py). Sessions end SESSION_TTL_MIN after sign-in, or after
 # SESSION_IDLE_MIN without a page view. After SIGN_IN_FREE_FAILURES wrong passwords for one username,
-# each further failure locks it for SIGN_IN_LOCK_BASE_S * 2**(extra failures - 1) s, at most SIGN_IN_LOCK_MAX_S.
+# each further failure locks it for SIGN_IN_LOCK_BASE_S * 2**(extra failures - 1) s, at most SIGN_IN_LOCK_MAX_S:
+# with 2, the third wrong password in a row starts a 30 s lock, so at most three passwords are tried
+# before one. Names without an account are throttled the same way but kept only as digests, at most
+# SIGN_IN_UNKNOWN_NAMES_MAX of them (the oldest dropped first).
 SESSION_TTL_MIN = 480
 SESSION_IDLE_MIN = 60
-SIGN_IN_FREE_FAILURES = 3
+SIGN_IN_FREE_FAILURES = 2
 SIGN_IN_LOCK_BASE_S = 30
 SIGN_IN_LOCK_MAX_S = 900
+SIGN_IN_UNKNOWN_NAMES_MAX = 10_000
+LOG_LINE_MAX_CHARS = 2_000
 PASSWORD_MIN_LENGTH = 10
 BCRYPT_ROUNDS = 12
 

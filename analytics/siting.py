@@ -3,7 +3,8 @@
 For one facility type, choose ``k`` candidate parcels that maximise the households newly brought within
 the type's service distance. Compounds already within that distance of an existing facility of the type
 count as covered and are not demand. A compound is covered by a parcel when their edge-to-edge distance
-is at most the service distance (metres, EPSG:4548) — the same rule as the living-circle audit.
+is at most the service distance (metres, EPSG:4548) — the same rule as the living-circle audit — or, with
+``metric="walk"``, their walking distance along the streets of a road graph (``analytics.network``).
 
 The model is narrowed before it is built: candidates are the parcels that meet the type's minimum area
 and reach at least one uncovered compound; demand is the uncovered compounds some candidate reaches.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +39,7 @@ from analytics.checks import (
 )
 from analytics.errors import InputError
 from analytics.idle_land import filter_parcels
+from analytics.network import WalkGraph, check_metric, walk_positions
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ class SitingResult:
         Candidate parcels and uncovered compounds within reach, before merging identical ones.
     facility_type, k, service_distance_m, min_area_m2
         The options used.
+    metric
+        ``"straight"`` or ``"walk"``: how distances were measured.
     """
 
     chosen: gpd.GeoDataFrame
@@ -101,6 +106,7 @@ class SitingResult:
     k: int
     service_distance_m: float
     min_area_m2: float
+    metric: str = "straight"
 
 
 # ----------------------------------------------------------------------------------------------- checks
@@ -329,6 +335,9 @@ def site_facilities(
     service_distance_m: float | None = None,
     min_area_m2: float | None = None,
     time_limit_s: float = 10,
+    metric: Literal["straight", "walk"] | None = None,
+    graph: WalkGraph | None = None,
+    gates: gpd.GeoDataFrame | None = None,
 ) -> SitingResult:
     """Choose ``k`` idle parcels for new facilities of one type so that most households gain one nearby.
 
@@ -342,17 +351,23 @@ def site_facilities(
         Existing facilities with ``id`` and ``facility_type``; same CRS. Those of ``facility_type``
         count as already covering.
     facility_type
-        One of ``settings.FACILITY_TYPES`` (elderly_care, childcare, clinic, service_station, market,
-        parking, sports, ev_charging).
+        A code of ``settings.FACILITY_TYPES`` (e.g. elderly_care, kindergarten, clinic, market).
     k
         Parcels to choose, 1–200.
     service_distance_m
         Edge-to-edge metres within which a facility covers a compound, 0–3,000; default the type's
         ``service_distance_m`` (300 m for most, 500 m for market and sports).
     min_area_m2
-        Smallest usable parcel, m²; default the type's ``min_area_m2`` (e.g. clinic 120, childcare 3,500).
+        Smallest usable parcel, m²; default the type's ``min_area_m2`` (e.g. clinic 120, kindergarten 3,500).
     time_limit_s
         CBC time limit in seconds (wall time), more than 0 and at most 600.
+    metric
+        ``"straight"`` (edge to edge) or ``"walk"`` (along the streets of ``graph``: a parcel covers the
+        compounds within the service distance on foot); ``None`` walks when ``graph`` is given.
+    graph
+        Road graph from ``analytics.network.walk_graph`` (same CRS); needed for ``"walk"``.
+    gates
+        Compound gates (points with ``compound_id``) for ``"walk"``.
 
     Returns
     -------
@@ -372,6 +387,7 @@ def site_facilities(
     check_gdf(facilities, "facilities", required=["id", "facility_type"])
     check_same_crs(("compounds", compounds), ("parcels", parcels), ("facilities", facilities))
     _check_options(facility_type, k, time_limit_s)
+    chosen_metric = check_metric(metric, graph)
     spec = settings.FACILITY_TYPES[facility_type]
     d = check_distance_m(spec["service_distance_m"] if service_distance_m is None else service_distance_m,
                          "service_distance_m")
@@ -388,7 +404,13 @@ def site_facilities(
 
     # 1. compounds already covered by an existing facility of the type
     existing = facilities[facilities["facility_type"].to_numpy() == facility_type]
-    ci, _, _ = pairs_within_distance(compounds.geometry.values, existing.geometry.values, d)
+
+    def within(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if chosen_metric == "walk":
+            return walk_positions(graph, left, right, d, gates=gates, depth=2)
+        return pairs_within_distance(left.geometry.values, right.geometry.values, d)
+
+    ci, _, _ = within(compounds, existing)
     covered = np.zeros(len(compounds), dtype=bool)
     covered[ci] = True
     before = float(households[covered].sum())
@@ -396,7 +418,7 @@ def site_facilities(
 
     # 2. uncovered compounds with households × candidate parcels within reach
     demand_pos = np.flatnonzero(~covered & (households > 0))
-    di, pj, dist = pairs_within_distance(compounds.geometry.values[demand_pos], candidates.geometry.values, d)
+    di, pj, dist = within(compounds.iloc[demand_pos], candidates)
     pairs = pd.DataFrame({
         "compound_id": compounds["id"].to_numpy(dtype=object)[demand_pos[di]],
         "households": households[demand_pos[di]],
@@ -433,6 +455,7 @@ def site_facilities(
         k=int(k),
         service_distance_m=d,
         min_area_m2=min_area,
+        metric=chosen_metric,
     )
     log.info(
         "site_facilities %s k=%d: %d candidates, %d demand compounds (%d×%d model), covered %d → %d "

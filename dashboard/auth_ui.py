@@ -25,6 +25,8 @@ from dashboard.labels import labelled, t
 log = logging.getLogger(__name__)
 
 TOKEN_KEY = "_auth_token"
+USERNAME_MAX_CHARS = 32  # the longest username auth.USERNAME_PATTERN allows
+PASSWORD_MAX_CHARS = auth.BCRYPT_MAX_BYTES  # bcrypt reads at most 72 bytes
 _NOTICE_KEY = "_auth_notice"
 _PAGE_NOTICE_KEY = "_auth_page_notice"
 
@@ -53,33 +55,47 @@ def _sign_in(username: str, password: str) -> None:
     con = state.cursor()
     try:
         user = auth.authenticate(con, username, password)
+        token = auth.start_session(con, user)
     except SignInThrottled as exc:
         st.error(t("auth.locked", seconds=exc.retry_after_s))
         return
     except SignInFailed:
         st.error(t("auth.failed"))
         return
-    st.session_state[TOKEN_KEY] = auth.start_session(con, user)
+    except (duckdb.Error, JiugaiError):  # the session could not be stored: not signed in
+        log.exception("could not start a session")
+        st.error(t("auth.unavailable"))
+        return
+    st.session_state[TOKEN_KEY] = token
     st.rerun()
 
 
 def _sign_out() -> None:
-    auth.end_session(state.cursor(), st.session_state.pop(TOKEN_KEY, None))
+    try:
+        auth.end_session(state.cursor(), st.session_state.pop(TOKEN_KEY, None))
+    except duckdb.Error:  # the browser is signed out either way; the stored session expires on its own
+        log.exception("could not end the session")
     st.session_state[_NOTICE_KEY] = ("info", "auth.signed_out", {})
 
 
 def _change_password(user: User) -> None:
     with st.form("auth-change-password", clear_on_submit=True):
-        old = st.text_input(t("auth.old_password"), type="password", key="auth_old_password")
-        new = st.text_input(t("auth.new_password"), type="password", key="auth_new_password")
-        repeat = st.text_input(t("auth.password_repeat"), type="password", key="auth_new_password_repeat")
+        old = st.text_input(t("auth.old_password"), type="password", key="auth_old_password",
+                            max_chars=PASSWORD_MAX_CHARS)
+        new = st.text_input(t("auth.new_password"), type="password", key="auth_new_password",
+                            max_chars=PASSWORD_MAX_CHARS)
+        repeat = st.text_input(t("auth.password_repeat"), type="password", key="auth_new_password_repeat",
+                               max_chars=PASSWORD_MAX_CHARS)
         if st.form_submit_button(t("auth.change_password")):
             if new != repeat:
                 st.error(t("auth.passwords_differ"))
             else:
                 try:
-                    auth.change_own_password(state.cursor(), user, old, new)
+                    auth.change_own_password(state.cursor(), user, old, new,
+                                             keep_token=st.session_state.get(TOKEN_KEY))
                     st.success(t("auth.password_changed"))
+                except SignInThrottled as exc:
+                    st.error(t("auth.locked", seconds=exc.retry_after_s))
                 except SignInFailed:
                     st.error(t("auth.failed"))
                 except JiugaiError as exc:
@@ -99,9 +115,10 @@ def sidebar_box() -> None:
             with st.expander(t("auth.sign_in"), icon=":material/login:"):
                 st.caption(t("auth.sign_in_hint"))
                 with st.form("auth-sign-in", clear_on_submit=True):
-                    username = st.text_input(t("auth.username"), key="auth_username", autocomplete="username")
+                    username = st.text_input(t("auth.username"), key="auth_username", autocomplete="username",
+                                             max_chars=USERNAME_MAX_CHARS)
                     password = st.text_input(t("auth.password"), type="password", key="auth_password",
-                                             autocomplete="current-password")
+                                             autocomplete="current-password", max_chars=PASSWORD_MAX_CHARS)
                     if st.form_submit_button(t("auth.submit")):
                         _sign_in(username, password)
             return

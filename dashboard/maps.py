@@ -82,8 +82,10 @@ DECIMALS = 6
 STATUS_COLORS: dict[str, str] = {"未开工": "#9E9E9E", "已立项": "#2F80ED", "已开工": "#F2994A", "已完工": "#27AE60"}
 PARCEL_TYPE_COLORS: dict[str, str] = {"闲置用地": "#8E44AD", "低效用地": "#D35400", "空置房屋": "#16A085", "零星地块": "#7F8C8D"}
 FACILITY_COLORS: dict[str, str] = {
-    "elderly_care": "#E74C3C", "childcare": "#F1C40F", "clinic": "#1ABC9C", "service_station": "#3498DB",
+    "elderly_care": "#E74C3C", "kindergarten": "#F1C40F", "clinic": "#1ABC9C", "service_station": "#3498DB",
     "market": "#E67E22", "parking": "#34495E", "sports": "#2ECC71", "ev_charging": "#9B59B6",
+    "childcare": "#F8C471", "culture": "#AF7AC5", "meal": "#DC7633", "housekeeping": "#76D7C4",
+    "convenience": "#F5B041", "toilet": "#85929E", "parcel_lockers": "#5DADE2",
 }
 SEQUENTIAL = ("#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C")  # ColorBrewer Blues, 5 classes
 HIGHLIGHT = "#C0392B"  # the app's primary colour: selections

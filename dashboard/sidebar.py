@@ -32,7 +32,9 @@ def render() -> None:
         if dates:
             iso = [d.isoformat() for d in dates]
             if "as_of" not in st.session_state:
-                st.session_state["as_of"] = _from_url("week", iso, iso[-1])
+                # by default the week every county has reported, never one county's latest
+                city = state.city_as_of()
+                st.session_state["as_of"] = _from_url("week", iso, city.isoformat() if city else iso[-1])
             st.selectbox(t("sidebar.as_of"), iso[::-1], key="as_of")
         if state.is_demo():
             st.warning(t("sidebar.demo_badge"), icon=":material/science:")
@@ -46,6 +48,6 @@ def render() -> None:
 
 
 def as_of() -> date | None:
-    """The as-of date chosen in the sidebar (the latest weekly report by default)."""
+    """The as-of date chosen in the sidebar (by default the city's: the latest week every county reported)."""
     value = st.session_state.get("as_of")
     return date.fromisoformat(value) if value else None

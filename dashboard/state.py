@@ -9,8 +9,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from analytics import settings, store
+from analytics import progress, settings, store
 from analytics import units as units_mod
+from analytics.store import audit
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,9 +32,11 @@ def cursor() -> duckdb.DuckDBPyConnection:
 
 
 def data_version() -> int:
-    """Changes whenever stored data changes (every write is logged in ``audit_log``); the cache key."""
-    row = cursor().execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
-    return int(row[0])
+    """Changes whenever stored data changes (every write is logged in ``audit_log``); the cache key.
+
+    Sign-ins and other access records do not change it (``analytics.store.audit.data_version``).
+    """
+    return audit.data_version(cursor())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -71,6 +74,16 @@ def report_dates() -> list[date]:
     return _report_dates(data_version())
 
 
+@st.cache_data(show_spinner=False)
+def _city_as_of(version: int) -> date | None:
+    return progress.city_as_of(cursor())
+
+
+def city_as_of() -> date | None:
+    """The city's as-of date (``analytics.progress.city_as_of``): the latest week every county has reported."""
+    return _city_as_of(data_version())
+
+
 def dataset_as_of() -> date | None:
     """The loaded dataset's as-of date (``dataset_info``), if it has one."""
     value = info().get("as_of")
@@ -78,11 +91,11 @@ def dataset_as_of() -> date | None:
 
 
 def as_of_or_latest(chosen: date | None) -> date | None:
-    """``chosen`` (the sidebar's as-of date), or the latest stored report date; ``None`` without reports."""
+    """``chosen`` (the sidebar's as-of date), or the city's as-of date (the latest week every county has
+    reported: ``analytics.progress.city_as_of``); ``None`` without reports."""
     if chosen is not None:
         return chosen
-    dates = report_dates()
-    return dates[-1] if dates else None
+    return city_as_of()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -6,7 +6,8 @@ become percentage points), booleans as 是/否, lists joined with 、, a county-
 code, and per-county tables in the official order (``settings.COUNTY_ORDER``, then function zones, then
 the city row). XLSX adds a frozen bold header row, number formats, column widths, an autofilter, any
 number of sheets and a notes sheet (source, as-of date, demo mark); CSV is UTF-8 with a BOM so Excel and
-WPS open Chinese text right.
+WPS open Chinese text right. Text that a spreadsheet program would run as a formula (a name starting with
+``=`` from an upload) stays text in both (:mod:`analytics.cells`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from analytics import settings
+from analytics import cells, settings
 from analytics.progress import CITY_CODE
 from dashboard.charts import resolve_lang
 from dashboard.labels import has, t
@@ -176,7 +177,12 @@ def csv_bytes(df: pd.DataFrame, *, columns: Columns = None, lang: str | None = N
     for col in frame.columns:
         if frame[col].map(lambda v: isinstance(v, float)).any():
             frame[col] = frame[col].map(lambda v: round(v, 6) if isinstance(v, float) else v)
-    return frame.to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8-sig")
+        elif not pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = frame[col].map(cells.csv_value)  # text that would run as a formula gets a '
+    frame.columns = [cells.csv_value(c) for c in frame.columns]
+    # CRLF line ends (as Excel writes CSV): a field holding a bare CR or LF is then quoted, so it cannot
+    # start a new row whose first cell would escape the formula guard
+    return frame.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\r\n").encode("utf-8-sig")
 
 
 def _text_width(value) -> int:
@@ -217,6 +223,13 @@ def xlsx_bytes(
         ws.append(list(frame.columns))
         for row in frame.itertuples(index=False):
             ws.append(list(row))
+        # text from uploads stays text, never a formula: the header row and every text column
+        for cell in ws[1]:
+            cells.as_text(cell)
+        for j, name in enumerate(frame.columns, start=1):
+            if not pd.api.types.is_numeric_dtype(frame[name]):
+                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cells.as_text(cell)
         for j, (header, fmt) in enumerate(zip(frame.columns, formats), start=1):
             head = ws.cell(row=1, column=j)
             head.font, head.fill = bold, fill
@@ -233,6 +246,8 @@ def xlsx_bytes(
         ws = workbook.create_sheet(_sheet_title(t("export.sheet.notes", lang), used))
         for key, value in notes.items():
             ws.append([key, value])
+            for cell in ws[ws.max_row]:
+                cells.as_text(cell)
             ws.cell(row=ws.max_row, column=1).font = bold
         ws.column_dimensions["A"].width = 16
         ws.column_dimensions["B"].width = 60

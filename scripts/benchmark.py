@@ -18,6 +18,10 @@ wall-clock seconds of the step alone (inputs are loaded before the clock starts)
   ratio and a check that both found the same pairs;
 * living circle — ``analytics.living_circle.facility_access`` (all facility types);
 * clustering — ``analytics.clusters.find_clusters`` (100 m gap, with parcels and facilities);
+* walking — ``analytics.network.walk_graph`` on the demo's street network (≈ 50,000 edges), then
+  ``facility_access(..., metric="walk")`` for every facility type and compound (the graph built first, not
+  timed); at national scale also a province-sized synthetic set in one process: 1,000,000 street edges,
+  20,000 compounds and 50,000 facilities, graph and access together;
 * county progress — ``analytics.progress.county_progress`` on a DuckDB database;
 * priority — ``analytics.priority.priority_scores``;
 * plan builder — ``analytics.planning.build_plan`` on a candidate pool: the compounds without a plan year
@@ -60,6 +64,10 @@ SYNTHETIC_SIZES: dict[str, tuple[int, int, int]] = {
     "national": (220_000, 2_000_000, 500_000),
     "smoke": (2_000, 20_000, 5_000),
 }
+# Walking at province scale per scale: (street edges wanted, compounds, facilities); None skips it.
+PROVINCE_SIZES: dict[str, tuple[int, int, int] | None] = {
+    "city": None, "national": (1_000_000, 20_000, 50_000), "smoke": (60_000, 1_000, 2_500),
+}
 PAGE_RERUNS = {"city": 10, "national": 10, "smoke": 2}
 IDLE_DISTANCE_M = 500
 CLUSTER_GAP_M = 100
@@ -75,6 +83,10 @@ CLUSTER_MAX_S = 15.0
 PEAK_MAX_BYTES = 8 * 1024 * MB
 PAGE_MAX_MEDIAN_S = 0.5
 MAP_MAX_BYTES = 3 * MB
+WALK_NETWORK_MAX_S = 2.0  # demo street network built
+WALK_ACCESS_MAX_S = 3.0  # demo: walking access, every facility type and compound
+WALK_PROVINCE_MAX_S = 60.0
+WALK_PROVINCE_MAX_BYTES = 4 * 1024 * MB
 PLAN_MAX_CANDIDATES = 10_000
 PLAN_TIME_LIMIT_S = 60.0
 PLAN_DEMO_MAX_S = 5.0
@@ -89,9 +101,13 @@ STEP_LABELS = {
     "progress": "county progress",
     "priority": "priority scores",
     "planning": "plan builder: candidate pool",
+    "walk_network": "walking: street network built",
+    "walk_access": "walking: facility access, every type",
+    "walk_province": "walking: street network and facility access, province scale",
 }
 ANALYSIS_STEPS = ("idle_land", "idle_land_baseline", "living_circle", "clustering", "progress", "priority",
                   "planning")
+WALK_STEPS = ("walk_network", "walk_access")
 
 
 @dataclass
@@ -125,7 +141,10 @@ def _read_layers(workdir: Path) -> dict:
 
 def _prepare_demo(workdir: Path) -> dict:
     """Build the demo database, and write its layers (EPSG:4548) as GeoParquet for the other steps."""
-    from analytics import store
+    import numpy as np
+
+    from analytics import settings, store
+    from analytics.store import demo, demo_city
 
     db = store.build_demo_database(workdir / "progress.duckdb")
     con = store.connect(db, read_only=True)
@@ -133,9 +152,46 @@ def _prepare_demo(workdir: Path) -> dict:
         layers = {name: store.read_layer(con, name) for name in ("compounds", "parcels", "facilities")}
     finally:
         con.close()
+    layers["roads"], layers["barriers"] = demo_city.streets_for_cities(
+        demo._jining_cities().values(), np.random.default_rng(settings.DEMO_SEED))
     for name, frame in layers.items():
         frame.to_parquet(workdir / f"{name}.parquet")
     return {name: len(frame) for name, frame in layers.items()}
+
+
+def _prepare_province(workdir: Path, sizes: tuple[int, int, int]) -> dict:
+    """Synthetic compounds and facilities on the lattice of ``generate_synthetic``, with streets around each city.
+
+    The street spacing is chosen so that all cities together hold about ``sizes[0]`` edges.
+    """
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from analytics import settings
+    from analytics.store import demo, demo_city
+    from analytics.store.demo import City
+
+    n_edges, n_compounds, n_facilities = sizes
+    data = demo.generate_synthetic(settings.DEMO_SEED, n_compounds=n_compounds, n_parcels=n_compounds,
+                                   n_facilities=n_facilities)
+    compounds, facilities = data["compounds"], data["facilities"]
+    centres = compounds.geometry.centroid
+    xy = pd.DataFrame({"x": centres.x, "y": centres.y, "code": compounds["county_code"]})
+    middle = xy.groupby("code")[["x", "y"]].mean()
+    reach = np.hypot(xy["x"] - xy["code"].map(middle["x"]), xy["y"] - xy["code"].map(middle["y"]))
+    radius = float(reach.max()) + 300.0
+    # a lattice of spacing s inside a disc holds about 2πR²/s² pieces, of which a few are left out
+    spacing = float(np.sqrt(2 * np.pi * radius**2 * (1 - demo_city.DROP_SHARE / 2) * len(middle) / n_edges))
+    cities = [City(code, row.x, row.y, radius, shapely.Point(row.x, row.y).buffer(radius + 500))
+              for code, row in middle.iterrows()]
+    roads, barriers = demo_city.streets_for_cities(cities, np.random.default_rng(settings.DEMO_SEED),
+                                                   local_spacing_m=spacing)
+    for name, frame in (("compounds", compounds), ("facilities", facilities), ("roads", roads),
+                        ("barriers", barriers)):
+        frame.to_parquet(workdir / f"{name}.parquet")
+    return {"road lines": len(roads), "compounds": len(compounds), "facilities": len(facilities),
+            "street spacing m": round(spacing)}
 
 
 def _synthetic_reports(compounds, rng) -> object:
@@ -245,8 +301,44 @@ def _baseline_pairs(compounds, parcels, distance_m: float):
     return pairs[pairs["distance_m"] <= distance_m]
 
 
+def _child_walk(step: str, workdir: Path) -> dict:
+    """Walking steps: build the street graph, facility access on foot, or both (province)."""
+    import geopandas as gpd
+
+    from analytics import settings
+    from analytics.living_circle import facility_access
+    from analytics.network import walk_graph
+
+    roads = gpd.read_parquet(workdir / "roads.parquet")
+    barriers = gpd.read_parquet(workdir / "barriers.parquet")
+    n_types = len(settings.FACILITY_TYPES)
+    if step == "walk_network":
+        start = time.perf_counter()
+        graph = walk_graph(roads, barriers)
+        seconds = time.perf_counter() - start
+        return {"seconds": seconds, "edges": graph.n_edges,
+                "result": f"{graph.n_edges:,} edges, {graph.n_nodes:,} nodes from {len(roads):,} road lines"}
+    compounds = gpd.read_parquet(workdir / "compounds.parquet")
+    facilities = gpd.read_parquet(workdir / "facilities.parquet")
+    start = time.perf_counter()
+    graph = walk_graph(roads, barriers)
+    built = time.perf_counter() - start
+    if step == "walk_access":
+        start = time.perf_counter()
+    access = facility_access(compounds, facilities, graph=graph)
+    seconds = time.perf_counter() - start
+    reached = access["nearest_m"].notna().mean()
+    result = (f"{len(compounds):,} compounds × {n_types} types against {len(facilities):,} facilities "
+              f"({reached:.0%} reach one within {settings.WALK_SEARCH_M:,.0f} m)")
+    if step == "walk_province":
+        result = f"{graph.n_edges:,} edges built in {built:.1f} s, access {seconds - built:.1f} s: {result}"
+    return {"seconds": seconds, "edges": graph.n_edges, "result": result}
+
+
 def _child_analysis(step: str, workdir: Path) -> dict:
     """Run one analysis step on the layers in ``workdir``; returns seconds and what it found."""
+    if step in (*WALK_STEPS, "walk_province"):
+        return _child_walk(step, workdir)
     if step == "progress":
         from analytics import progress, store
         from analytics.store import demo
@@ -400,7 +492,10 @@ def child_main(step: str, workdir: Path, *, sizes: tuple[int, int, int] | None, 
     """Entry point of a step's own process: print one JSON line with the figures."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     start = time.perf_counter()
-    if step == "prepare":
+    if step == "prepare_province":
+        found = _prepare_province(workdir, sizes)
+        out = {"seconds": time.perf_counter() - start, "result": ", ".join(f"{v:,} {k}" for k, v in found.items())}
+    elif step == "prepare":
         found = _prepare_synthetic(workdir, sizes) if sizes else _prepare_demo(workdir)
         out = {"seconds": time.perf_counter() - start, "result": ", ".join(f"{v:,} {k}" for k, v in found.items())}
     elif step == "pages":
@@ -435,7 +530,7 @@ def _analysis_rows(dataset: str, workdir: Path, sizes: tuple[int, int, int] | No
     rows.append(_row(dataset, "prepare", prepared))
     if "error" in prepared:
         return rows
-    for step in ANALYSIS_STEPS:
+    for step in ANALYSIS_STEPS + (WALK_STEPS if sizes is None else ()):
         log.info("%s: %s", dataset, step)
         rows.append(_row(dataset, step, run_child(step, workdir)))
     fast = next(r for r in rows if r.step == "idle_land")
@@ -446,6 +541,15 @@ def _analysis_rows(dataset: str, workdir: Path, sizes: tuple[int, int, int] | No
         base.result += f"; {speedup:.1f}× slower than parcels_within"
         if base.extra.get("only_fast") is not None:
             base.result += f"; pairs found only by one: {base.extra['only_fast']} / {base.extra['only_baseline']}"
+    return rows
+
+
+def _province_rows(dataset: str, workdir: Path, sizes: tuple[int, int, int]) -> list[Row]:
+    prepared = run_child("prepare_province", workdir, sizes=sizes)
+    rows = [_row(dataset, "prepare", prepared)]
+    if "error" not in prepared:
+        log.info("%s: walk_province", dataset)
+        rows.append(_row(dataset, "walk_province", run_child("walk_province", workdir)))
     return rows
 
 
@@ -503,6 +607,13 @@ def check_targets(rows: list[Row]) -> None:
             checks.append(("no error", not row.extra.get("errors")))
         if row.step == "overview map payload":
             checks.append(("≤ 3 MB", row.extra["bytes"] <= MAP_MAX_BYTES))
+        if row.dataset == "demo" and row.step == "walk_network" and row.seconds is not None:
+            checks.append((f"≤ {WALK_NETWORK_MAX_S:g} s", row.seconds <= WALK_NETWORK_MAX_S))
+        if row.dataset == "demo" and row.step == "walk_access" and row.seconds is not None:
+            checks.append((f"≤ {WALK_ACCESS_MAX_S:g} s", row.seconds <= WALK_ACCESS_MAX_S))
+        if row.step == "walk_province" and row.seconds is not None:
+            checks.append((f"≤ {WALK_PROVINCE_MAX_S:g} s", row.seconds <= WALK_PROVINCE_MAX_S))
+            checks.append(("≤ 4 GB", row.peak_bytes is not None and row.peak_bytes <= WALK_PROVINCE_MAX_BYTES))
         if checks:
             row.target = ", ".join(text for text, _ in checks)
             row.ok = all(ok for _, ok in checks) if row.ok is not False else False
@@ -533,6 +644,11 @@ def run(scale: str, *, reruns: int | None = None) -> list[Row]:
             synthetic_dir = Path(tmp) / scale
             synthetic_dir.mkdir()
             rows += _analysis_rows(scale, synthetic_dir, SYNTHETIC_SIZES[scale])
+        if PROVINCE_SIZES[scale]:
+            province_dir = Path(tmp) / "province"
+            province_dir.mkdir()
+            label = "province" if scale == "national" else f"{scale} province"
+            rows += _province_rows(label, province_dir, PROVINCE_SIZES[scale])
     check_targets(rows)
     return rows
 

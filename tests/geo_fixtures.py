@@ -258,3 +258,53 @@ def hook_layout() -> gpd.GeoDataFrame:
          "willingness_pct": 80.0, "geometry": g}
         for cid, g in shapes.items()
     ])
+
+
+# ----------------------------------------------------------------------------------------------- walking
+def river_roads() -> gpd.GeoDataFrame:
+    """Streets on both banks of a river (y = 0) joined by one bridge.
+
+    N runs along the north bank at y = 50 and S along the south bank at y = -50, both from x = -600 to
+    600; the bridge B crosses from (350, 50) to (350, -50), 100 m.
+    """
+    return frame([
+        {"id": "N", "road_class": "次干路", "geometry": line((-600, 50), (600, 50))},
+        {"id": "S", "road_class": "次干路", "geometry": line((-600, -50), (600, -50))},
+        {"id": "B", "road_class": "支路", "geometry": line((350, 50), (350, -50))},
+    ])
+
+
+def river() -> gpd.GeoDataFrame:
+    """The river of :func:`river_roads` as a barrier line along y = 0."""
+    return frame([{"id": "R1", "geometry": line((-1000, 0), (1000, 0))}])
+
+
+def river_compounds() -> gpd.GeoDataFrame:
+    """A on the north bank and A2, its mirror image moved 100 m east, on the south bank.
+
+    Each is a pentagon whose vertex nearest the river, (0, 100) and (100, -100), is its nearest point to its
+    bank's street (50 m). A and A2 are √(100² + 200²) = 223.6 m apart across the water.
+    """
+    north = shapely.Polygon([(X0, Y0 + 100), (X0 + 40, Y0 + 130), (X0 + 40, Y0 + 160), (X0 - 40, Y0 + 160),
+                             (X0 - 40, Y0 + 130)])
+    south = shapely.affinity.translate(shapely.affinity.scale(north, yfact=-1, origin=(X0, Y0)), xoff=100)
+    return frame([
+        {"id": "A", "county_code": "370811", "households": 300, "floor_area_m2": 26_000.0, "built_year": 1995,
+         "willingness_pct": 90.0, "geometry": north},
+        {"id": "A2", "county_code": "370811", "households": 200, "floor_area_m2": 17_000.0, "built_year": 1998,
+         "willingness_pct": 80.0, "geometry": south},
+    ])
+
+
+def river_facilities() -> gpd.GeoDataFrame:
+    """A clinic F on the south bank at (0, -100): 200 m from compound A as the crow flies, 900 m on foot.
+
+    Walk: 50 m from A to N, 350 m along N to the bridge, 100 m over it, 350 m back along S, 50 m to F.
+    From A2: 100 m straight, 50 + 100 + 50 = 200 m on foot.
+    """
+    return frame([{"id": "F", "facility_type": "clinic", "geometry": point(0, -100)}])
+
+
+def line(*points: tuple[float, float]) -> shapely.LineString:
+    """A line through points relative to ``(X0, Y0)``."""
+    return shapely.LineString([(X0 + x, Y0 + y) for x, y in points])

@@ -89,9 +89,11 @@ def _sign_in(at: AppTest, username: str, password: str, *, lang: str = "zh") -> 
 
 
 def _audit_rows(path: Path) -> int:
+    """Rows of the audit log that record a change (sign-ins and refused permissions left out)."""
     con = store.connect(path)
     try:
-        return len(audit.read_log(con, limit=100_000))
+        log = audit.read_log(con, limit=100_000)
+        return int((~log["action"].isin(audit.ACCESS_ACTIONS)).sum())
     finally:
         con.close()
 
@@ -332,3 +334,25 @@ def test_administrator_adds_a_zone_gives_it_an_editor_and_sets_the_bulletins_for
         assert auth.get_user(con, "wenhua") == auth.User("wenhua", "county_editor", "Z04")
     finally:
         con.close()
+
+
+def test_sign_in_form_bounds_its_fields_and_the_app_bounds_its_log_lines(db):
+    import logging
+
+    at = _open()
+    assert at.sidebar.text_input(key="auth_username").max_chars == 32
+    assert at.sidebar.text_input(key="auth_password").max_chars == auth.BCRYPT_MAX_BYTES
+    assert getattr(logging.getLogRecordFactory(), "_caps_messages", False)
+
+
+def test_a_database_error_while_signing_in_is_a_message(db, monkeypatch):
+    import duckdb
+
+    def broken(*args, **kwargs):
+        raise duckdb.IOException("IO Error: could not write to the database file")
+
+    monkeypatch.setattr(auth, "start_session", broken)
+    at = _sign_in(_box(), "admin1", ADMIN_PW)
+    assert not at.exception
+    assert [e.value for e in at.sidebar.error] == [t("auth.unavailable")]
+    assert TOKEN_KEY not in at.session_state

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from analytics import settings
 from analytics.clusters import DEFAULT_WEIGHTS, find_clusters
 from analytics.errors import CRSError, InputError
 from tests import geo_fixtures as gf
@@ -114,10 +115,12 @@ def test_scores_with_parcels_and_facilities():
     clusters = find_clusters(layout, gap_m=100, parcels=parcels, facilities=facilities)
     by_first = clusters.set_index(clusters.member_ids.map(lambda m: m[0]))
     assert by_first.idle_area_m2.to_dict() == {"A": 10_000.0, "D1": 2_500.0, "E1": 2_500.0}
-    # the chain lacks the 7 other types everywhere (shared); only C lacks a clinic (1 of 3: not shared)
-    assert "clinic" not in by_first.loc["A", "shared_gaps"] and len(by_first.loc["A", "shared_gaps"]) == 7
-    assert len(by_first.loc["D1", "shared_gaps"]) == 8
-    gap_hh = {"A": 7 * 600, "D1": 8 * 500, "E1": 8 * 500}
+    # the chain lacks every other type everywhere (shared); only C lacks a clinic (1 of 3: not shared)
+    n_types = len(settings.FACILITY_TYPES)
+    assert "clinic" not in by_first.loc["A", "shared_gaps"] and len(by_first.loc["A", "shared_gaps"]) == n_types - 1
+    assert len(by_first.loc["D1", "shared_gaps"]) == n_types
+    gap_hh = {"A": (n_types - 1) * 600, "D1": n_types * 500, "E1": n_types * 500}
+    top_gap = max(gap_hh.values())
     will = {"A": 0.766667, "D1": 0.84, "E1": 0.60}
     hh = {"A": 1.0, "D1": 500 / 600, "E1": 500 / 600}
     idle = {"A": 1.0, "D1": 0.25, "E1": 0.25}
@@ -125,9 +128,9 @@ def test_scores_with_parcels_and_facilities():
         row = by_first.loc[key]
         assert row.score_households == pytest.approx(hh[key])
         assert row.score_idle_land == pytest.approx(idle[key])
-        assert row.score_gaps == pytest.approx(gap_hh[key] / 4200)
+        assert row.score_gaps == pytest.approx(gap_hh[key] / top_gap)
         assert row.score_willingness == pytest.approx(will[key], abs=1e-6)
-        assert row.score == pytest.approx((hh[key] + idle[key] + gap_hh[key] / 4200 + will[key]) / 4, abs=1e-6)
+        assert row.score == pytest.approx((hh[key] + idle[key] + gap_hh[key] / top_gap + will[key]) / 4, abs=1e-6)
     # weights are normalised: {"households": 2, "idle_land": 2} is the mean of those two
     weighted = find_clusters(layout, gap_m=100, parcels=parcels, facilities=facilities,
                              weights={"households": 2, "idle_land": 2})
@@ -239,3 +242,28 @@ def test_bad_frames_raise():
     find_clusters(layout.drop(columns="county_code"), same_county=False)  # not needed then
     with pytest.raises(InputError, match=r"`facilities` lacks the column\(s\) \['facility_type'\]"):
         find_clusters(layout, facilities=gf.circle_facilities().drop(columns="facility_type"))
+
+
+# ----------------------------------------------------------------------------------------------- barriers
+def test_a_river_splits_a_cluster_that_straight_lines_join():
+    compounds = gf.river_compounds()  # 223.6 m apart across the river
+    joined = find_clusters(compounds, gap_m=250)
+    assert joined["member_ids"].tolist() == [["A", "A2"]]
+    split = find_clusters(compounds, gap_m=250, barriers=gf.river())
+    assert split.empty
+    singles = find_clusters(compounds, gap_m=250, barriers=gf.river(), min_size=1)
+    assert sorted(map(tuple, singles["member_ids"])) == [("A",), ("A2",)]
+    # a barrier elsewhere changes nothing
+    far = gf.frame([{"id": "R2", "geometry": gf.line((-1000, 5000), (1000, 5000))}])
+    assert find_clusters(compounds, gap_m=250, barriers=far)["member_ids"].tolist() == [["A", "A2"]]
+
+
+def test_a_barrier_between_neighbours_in_a_row_cuts_the_row():
+    row = gf.row_of_compounds(6, gap=50.0)
+    # a railway (polygon) in the gap between X3 (x 300–400) and X4 (x 450–550)
+    rail = gf.frame([{"id": "rail", "geometry": gf.box(420, -1000, 430, 1000)}])
+    assert len(find_clusters(row, gap_m=60)) == 1
+    got = find_clusters(row, gap_m=60, barriers=rail)
+    assert sorted(len(m) for m in got["member_ids"]) == [3, 3]
+    with pytest.raises(CRSError, match=r"`barriers` has CRS EPSG:4326"):
+        find_clusters(row, gap_m=60, barriers=rail.to_crs(4326))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 
 from analytics import _spatial as idle_land  # the chunked, threaded pair search parcels_within runs on
 from analytics._spatial import pairs_within_distance
@@ -256,3 +257,26 @@ def test_parcel_checks_running_alongside_the_threads_still_raise(monkeypatch):
     parcels.loc[7, "id"] = parcels.loc[3, "id"]
     with pytest.raises(InputError, match="`parcels` has duplicate `id` values such as 'P003'"):
         parcels_within(compounds, parcels, max_distance_m=800)
+
+
+# ----------------------------------------------------------------------------------------------- walking
+def test_a_parcel_across_the_river_is_near_only_as_the_crow_flies():
+    from analytics.network import walk_graph
+
+    compounds = gf.river_compounds().iloc[[0]]
+    # P across the water, a triangle whose corner (0, -100) is 200 m from A and 50 m from the south street
+    q = shapely.Polygon([(gf.X0 + x, gf.Y0 + y) for x, y in ((400, 100), (440, 140), (360, 140))])
+    p = shapely.affinity.translate(shapely.affinity.scale(q, yfact=-1, origin=(gf.X0, gf.Y0)), xoff=-400)
+    parcels = gf.frame([{"id": "P", "geometry": p}, {"id": "Q", "geometry": q}])
+    straight = parcels_within(compounds, parcels, max_distance_m=500)
+    assert straight.attrs["metric"] == "straight"
+    assert straight["parcel_id"].tolist() == ["P", "Q"]
+    graph = walk_graph(gf.river_roads(), gf.river())
+    walked = parcels_within(compounds, parcels, max_distance_m=500, graph=graph)
+    assert walked.attrs["metric"] == "walk"
+    # Q: 50 m to N, 400 m along it, 50 m up to its corner (400, 100)
+    assert walked.to_dict("list") == {"compound_id": ["A"], "parcel_id": ["Q"], "distance_m": [pytest.approx(500)]}
+    far = parcels_within(compounds, parcels, max_distance_m=1000, metric="walk", graph=graph)
+    assert far.set_index("parcel_id")["distance_m"].to_dict() == {"Q": pytest.approx(500), "P": pytest.approx(900)}
+    # the straight metric is still there on request
+    assert parcels_within(compounds, parcels, max_distance_m=500, metric="straight", graph=graph).equals(straight)

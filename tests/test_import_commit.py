@@ -149,7 +149,7 @@ def test_facilities_points_and_types(con):
         "经度": [116.590, 116.591, 116.592, 116.593], "纬度": [35.415, 35.416, 35.417, 35.418],
     })
     preview = importer.prepare(csv_bytes(frame), "facilities.csv", kind="facilities", user=ADMIN)
-    assert preview.rows["facility_type"].tolist() == ["elderly_care", "childcare", "clinic", "sports"]
+    assert preview.rows["facility_type"].tolist() == ["elderly_care", "kindergarten", "clinic", "sports"]
     assert preview.rows["id"].tolist() == ["370811-F00002", "370811-F00003", "370811-F00004", "370811-F00005"]
     assert preview.n_valid == 4
     # No county column: every county comes from the location, said once for the file.

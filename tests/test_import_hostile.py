@@ -289,12 +289,18 @@ def test_valid_rows_only(con):
 ])
 def test_import_needs_permission(user, message, con):
     preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "ok.csv", kind="compounds", user=ADMIN)
-    before = backup.table_checksums(con, all_tables(con))
+    data_tables = tuple(t for t in all_tables(con) if t != "audit_log")
+    before = backup.table_checksums(con, data_tables)
+    last_id = con.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
     with pytest.raises(PermissionDenied, match=message):
         importer.commit(con, preview, user=user)
     with pytest.raises(PermissionDenied, match=message.replace("import", "undo")):
         importer.undo_last_import(con, user=user)
-    assert backup.table_checksums(con, all_tables(con)) == before
+    assert backup.table_checksums(con, data_tables) == before
+    # both refusals are in the audit log, with who was refused what
+    refused = con.execute("SELECT username, detail FROM audit_log WHERE id > ? ORDER BY id", [last_id]).fetchall()
+    assert [(name, json.loads(detail)["permission"]) for name, detail in refused] == [
+        (user.username if user else None, "import"), (user.username if user else None, "undo")]
 
 
 def test_append_refuses_stored_ids(con):

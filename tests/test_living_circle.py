@@ -9,7 +9,7 @@ import shapely
 
 from analytics import settings
 from analytics.errors import CRSError, InputError
-from analytics.living_circle import coverage_by_county, facility_access, facility_gaps, tier_of
+from analytics.living_circle import coverage_by_county, facility_access, facility_gaps, straight_not_walk, tier_of
 from tests import geo_fixtures as gf
 
 TYPES = ["clinic", "market", "elderly_care"]
@@ -57,7 +57,8 @@ def test_tier_edges_are_inclusive():
 
 def test_default_types_are_all_types_in_settings_order():
     access = facility_access(gf.circle_compounds(), gf.circle_facilities())
-    assert access.facility_type.tolist()[:8] == list(settings.FACILITY_TYPES)
+    n = len(settings.FACILITY_TYPES)
+    assert access.facility_type.tolist()[:n] == list(settings.FACILITY_TYPES)
     assert len(access) == 3 * len(settings.FACILITY_TYPES)
 
 
@@ -197,3 +198,53 @@ def test_threaded_chunks_give_the_same_answer(monkeypatch):
     monkeypatch.setattr(living_circle, "worker_count", lambda: 2)
     threaded = facility_access(compounds, facilities, facility_types=["clinic", "market"])
     pd.testing.assert_frame_equal(serial, threaded)
+
+
+# ----------------------------------------------------------------------------------------------- walking
+def test_tiers_apply_to_the_walking_distance():
+    from analytics.network import walk_graph
+
+    compounds, facilities = gf.river_compounds(), gf.river_facilities()
+    straight = facility_access(compounds, facilities, facility_types="clinic")
+    assert straight.attrs["metric"] == "straight"
+    assert straight.set_index("compound_id").loc["A", ["nearest_m", "tier"]].tolist() == [pytest.approx(200), "5min"]
+    graph = walk_graph(gf.river_roads(), gf.river())
+    walked = facility_access(compounds, facilities, facility_types="clinic", graph=graph)
+    assert walked.attrs["metric"] == "walk"
+    assert list(walked.columns) == ["compound_id", "facility_type", "nearest_m", "nearest_facility_id", "tier",
+                                    "straight_m"]
+    a = walked.set_index("compound_id").loc["A"]
+    assert (a["nearest_m"], a["nearest_facility_id"], a["tier"], a["straight_m"]) == \
+        (pytest.approx(900), "F", "15min", pytest.approx(200))
+    # A2 is on F's bank: 50 m to S, 100 m along it, 50 m to F (straight: to its edge (100, -100)–(60, -130))
+    a2 = walked.set_index("compound_id").loc["A2"]
+    assert (a2["nearest_m"], a2["tier"], a2["straight_m"]) == (pytest.approx(200), "5min", pytest.approx(67.082, abs=0.001))
+    # the clinic's 300 m: A is served as the crow flies, not on foot
+    assert facility_gaps(straight)["n_missing"].tolist() == [0, 0]
+    assert facility_gaps(walked)["missing_types"].tolist() == [["clinic"], []]
+    gap = straight_not_walk(walked)
+    assert gap.to_dict("list") == {"compound_id": ["A", "A2"], "straight_only_types": [["clinic"], []],
+                                   "n_straight_only": [1, 0]}
+    # a straight metric may be asked for even with a graph
+    assert facility_access(compounds, facilities, facility_types="clinic", graph=graph,
+                           metric="straight").equals(straight)
+
+
+def test_walking_metric_options_are_checked():
+    with pytest.raises(InputError, match=r"`metric` was 'walk' but no `graph` was given"):
+        facility_access(gf.river_compounds(), gf.river_facilities(), metric="walk")
+    with pytest.raises(InputError, match=r"`metric` was 'car' but must be one of \('straight', 'walk'\)"):
+        facility_access(gf.river_compounds(), gf.river_facilities(), metric="car")
+    with pytest.raises(InputError, match=r"`access` has no `straight_m` column: it was measured in a straight line"):
+        straight_not_walk(facility_access(gf.river_compounds(), gf.river_facilities()))
+
+
+def test_unlinked_compound_warning_points_at_the_caller():
+    from analytics.network import walk_graph
+
+    graph = walk_graph(gf.river_roads(), gf.river())
+    far = gf.river_compounds().assign(geometry=[gf.box(5000, 5000, 5100, 5100), gf.box(0, -200, 10, -190)])
+    with pytest.warns(UserWarning, match=r"`origins` has 1 place\(s\) with no street within 500 m") as caught:
+        access = facility_access(far, gf.river_facilities(), facility_types="clinic", graph=graph)
+    assert caught[0].filename == __file__
+    assert access["nearest_m"].isna().tolist() == [True, False]

@@ -73,7 +73,7 @@ def test_county_type_and_tier(demo_layers):
 
 def test_new_type_resets_siting_options():
     at = open_page(PAGE)
-    at.selectbox(key="ftype").set_value("childcare")
+    at.selectbox(key="ftype").set_value("kindergarten")
     rerun(at)
     assert at.number_input(key="service").value == 300
     assert at.number_input(key="site_min_area").value == 3500

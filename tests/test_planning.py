@@ -526,10 +526,10 @@ def test_bundles_by_street_and_from_clusters():
     assert by_street["bundle_id"].tolist() == ["370811:古槐街道", "370812:鼓楼街道"]
     assert by_street["saving_pct"].tolist() == [settings.PLAN_BUNDLE_SAVING_PCT] * 2
     clusters = pd.DataFrame({"cluster_id": [1, 2, 3], "member_ids": [["A", "B"], ["D", "E"], ["C", "F"]],
-                             "shared_gaps": [["clinic"], ["childcare"], []],
+                             "shared_gaps": [["clinic"], ["kindergarten"], []],
                              "idle_area_m2": [150.0, 1_000.0, 9_000.0]})
     bundles = bundles_from_clusters(clusters, candidates=six(), saving_pct=4, facility_bonus_pct=12)
-    # clinic needs ≥ 120 m² (150 in reach: bonus); childcare ≥ 3,500 (1,000: none); no shared gap: none
+    # clinic needs ≥ 120 m² (150 in reach: bonus); kindergarten ≥ 3,500 (1,000: none); no shared gap: none
     assert bundles["bonus_pct"].tolist() == [12.0, 0.0, 0.0]
     assert bundles["saving_pct"].tolist() == [4.0] * 3
     assert bundles["bundle_id"].tolist() == ["C1", "C2", "C3"]

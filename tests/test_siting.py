@@ -80,8 +80,8 @@ def test_options_change_the_answer():
     # with 20 m² allowed the tiny PS (50 m from S4) becomes a candidate
     small = site_facilities(compounds, parcels, facilities, facility_type="clinic", k=2, min_area_m2=20)
     assert small.n_candidates == 5 and small.households_covered_after == 1900
-    # childcare needs 3,500 m²: nothing qualifies
-    none = site_facilities(compounds, parcels, facilities, facility_type="childcare", k=2)
+    # a kindergarten needs 3,500 m²: nothing qualifies
+    none = site_facilities(compounds, parcels, facilities, facility_type="kindergarten", k=2)
     assert none.chosen.empty and none.households_covered_after == none.households_covered_before == 0
 
 
@@ -226,3 +226,29 @@ def test_defaults_follow_settings():
     res = site_facilities(compounds, parcels, facilities, facility_type="market", k=1)
     assert res.service_distance_m == settings.FACILITY_TYPES["market"]["service_distance_m"] == 500
     assert res.min_area_m2 == settings.FACILITY_TYPES["market"]["min_area_m2"] == 300
+
+
+# ----------------------------------------------------------------------------------------------- walking
+def test_walking_sites_a_parcel_on_the_compound_s_own_bank():
+    from analytics.network import walk_graph
+
+    compounds = gf.river_compounds()  # A (300 households) north, A2 (200) south of the river
+
+    def triangle(x, y, up):  # a parcel whose one corner (x, y) is its nearest point to the street
+        d = 30 if up else -30
+        return shapely.Polygon([(gf.X0 + x, gf.Y0 + y), (gf.X0 + x + 30, gf.Y0 + y + d), (gf.X0 + x - 30, gf.Y0 + y + d)])
+
+    # P1 by the south street, 167 m from A and 64 m from A2 straight; P2 north of N, 204 m from A, 340 m from A2
+    parcels = gf.frame([{"id": "P1", "area_m2": 1000.0, "geometry": triangle(50, -60, up=False)},
+                        {"id": "P2", "area_m2": 1000.0, "geometry": triangle(-200, 60, up=True)}])
+    facilities = gf.frame([{"id": "F", "facility_type": "market", "geometry": gf.point(5000, 5000)}])
+    straight = site_facilities(compounds, parcels, facilities, facility_type="clinic", k=1)
+    assert straight.metric == "straight"
+    assert straight.chosen.parcel_id.tolist() == ["P1"] and straight.households_covered_after == 500
+    graph = walk_graph(gf.river_roads(), gf.river())
+    walked = site_facilities(compounds, parcels, facilities, facility_type="clinic", k=1, graph=graph)
+    assert walked.metric == "walk"
+    # on foot P1 serves A2 only (50 + 50 + 10 m), P2 serves A (50 + 200 + 10 m): P2 brings more households
+    assert walked.chosen.parcel_id.tolist() == ["P2"] and walked.households_covered_after == 300
+    assert walked.gaining.to_dict("list") == {"compound_id": ["A"], "households": [300], "parcel_id": ["P2"],
+                                              "distance_m": [pytest.approx(260)]}

@@ -167,3 +167,24 @@ def test_locked_file_gives_clear_message(tmp_path):
         holder.stdin.close()
         holder.stdout.close()
         holder.wait(timeout=10)
+
+
+def test_version_5_childcare_rows_become_kindergartens_unless_named_for_under_threes(tmp_path, monkeypatch):
+    path = tmp_path / "v5.duckdb"
+    con = duckdb.connect(str(path))
+    store.load_spatial(con)
+    monkeypatch.setattr(schema, "MIGRATIONS", [m for m in schema.MIGRATIONS if m[0] <= 5])
+    assert schema.migrate(con) == 5
+    for fid, name in (("F1", "任城幼儿园"), ("F2", "古槐托育中心"), ("F3", None), ("F4", "阳光托儿所")):
+        con.execute("INSERT INTO facilities (id, county_code, facility_type, name, geom) VALUES "
+                    "(?, '370811', 'childcare', ?, ST_GeomFromText('POINT (116.6 35.4)'))", [fid, name])
+    con.execute("INSERT INTO facilities (id, county_code, facility_type, geom) VALUES "
+                "('F5', '370811', 'clinic', ST_GeomFromText('POINT (116.6 35.4)'))")
+    con.execute("INSERT INTO undo_facilities (import_id, id, facility_type, name) VALUES (3, 'F1', 'childcare', '幼儿园')")
+    con.close()
+    monkeypatch.undo()
+    con = store.connect(path)
+    assert con.execute("SELECT id, facility_type FROM facilities ORDER BY id").fetchall() == [
+        ("F1", "kindergarten"), ("F2", "childcare"), ("F3", "kindergarten"), ("F4", "childcare"), ("F5", "clinic")]
+    assert con.execute("SELECT facility_type FROM undo_facilities").fetchall() == [("kindergarten",)]
+    con.close()

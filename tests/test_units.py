@@ -88,12 +88,12 @@ def test_only_an_administrator_changes_the_units(mem_con):
         units.check_unit(mem_con, "370872")
 
 
-def test_a_version_5_database_moves_to_the_zone_codes_keeping_its_rows(tmp_path, monkeypatch):
-    path = tmp_path / "v5.duckdb"
+def test_a_version_6_database_moves_to_the_zone_codes_keeping_its_rows(tmp_path, monkeypatch):
+    path = tmp_path / "v6.duckdb"
     con = duckdb.connect(str(path))
     store.load_spatial(con)
-    monkeypatch.setattr(schema, "MIGRATIONS", [m for m in schema.MIGRATIONS if m[0] <= 5])
-    assert schema.migrate(con) == 5
+    monkeypatch.setattr(schema, "MIGRATIONS", [m for m in schema.MIGRATIONS if m[0] <= 6])
+    assert schema.migrate(con) == 6
     for cid, zone in (("A", "370871"), ("B", "370872"), ("C", None)):
         con.execute("INSERT INTO compounds (id, name, county_code, zone_code, built_year, households, floor_area_m2, "
                     "plan_year, geom) VALUES (?, ?, '370811', ?, 1990, 100, 8000.0, 2020, "

@@ -399,7 +399,7 @@ def commit(
     ImportRejected
         The preview has errors (``problems`` holds them) or no valid rows; nothing was stored.
     """
-    user = require(user, "import")
+    user = require(user, "import", con=con)
     if mode not in MODES:
         raise InputError(f"`mode` was {mode!r} but must be one of {MODES!r}.")
     if preview.error is not None:
@@ -501,7 +501,7 @@ def undo_last_import(con: duckdb.DuckDBPyConnection, *, user: User | None) -> Un
     DataError
         Nothing to undo (or its snapshot is older than the undo depth).
     """
-    user = require(user, "undo")
+    user = require(user, "undo", con=con)
 
     def work() -> UndoResult:
         batch = write.latest_batch(con)

@@ -165,7 +165,7 @@ def adopt_plan(
         A chosen compound is no longer a candidate (planned for an earlier year, started, or gone): build
         the plan again; nothing was written.
     """
-    user = require(user, "adopt_plan")
+    user = require(user, "adopt_plan", con=con)
     preview = adoption_preview(con, plan, year=year)
     if len(preview.stale):
         first = preview.stale.iloc[0]

@@ -10,21 +10,24 @@ survives a restart). Times are naive local ``datetime`` values, as in ``audit_lo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 import bcrypt
 import duckdb
 import pandas as pd
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import InputError, PermissionDenied, SignInFailed, SignInThrottled
 from analytics.store import audit
 
@@ -61,30 +64,54 @@ class User:
     county_code: str | None = None
 
 
-def require(user: User | None, permission: Permission, *, county_code: str | None = None) -> User:
+def require(
+    user: User | None,
+    permission: Permission,
+    *,
+    county_code: str | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> User:
     """``user``, after raising ``PermissionDenied`` unless they may perform ``permission`` (for ``county_code``).
 
     Called at the point of writing, on the server side, by every write function. A county editor may
-    submit reports only for their own county; ``county_code`` must then be given.
+    submit reports only for their own county; ``county_code`` must then be given. With ``con`` a refusal
+    is recorded in the audit log (``permission_refused``: who, which permission, which county).
     """
     if permission not in ROLE_PERMISSIONS["admin"]:
         raise PermissionDenied(f"`permission` was {permission!r} but must be one of {sorted(ROLE_PERMISSIONS['admin'])!r}.")
+    refusal: PermissionDenied | None = None
     if user is None:
-        raise PermissionDenied(f"Signing in is required to {permission.replace('_', ' ')}; nothing was changed.",
-                               code="permission.signed_out", permission=permission)
-    if permission not in ROLE_PERMISSIONS.get(user.role, frozenset()):
-        raise PermissionDenied(
+        refusal = PermissionDenied(f"Signing in is required to {permission.replace('_', ' ')}; nothing was changed.",
+                                   code="permission.signed_out", permission=permission)
+    elif permission not in ROLE_PERMISSIONS.get(user.role, frozenset()):
+        refusal = PermissionDenied(
             f"User {user.username!r} (role {user.role!r}) may not {permission.replace('_', ' ')}; nothing was changed.",
             code="permission.role", permission=permission, role=user.role,
         )
-    if user.role == "county_editor":
-        if county_code is None or county_code != user.county_code:
-            raise PermissionDenied(
-                f"User {user.username!r} may write only for unit {user.county_code!r}, not {county_code!r}; "
-                "nothing was changed.",
-                code="permission.county", county_code=user.county_code,
-            )
-    return user
+    elif user.role == "county_editor" and (county_code is None or county_code != user.county_code):
+        refusal = PermissionDenied(
+            f"User {user.username!r} may write only for unit {user.county_code!r}, not {county_code!r}; "
+            "nothing was changed.",
+            code="permission.county", county_code=user.county_code,
+        )
+    if refusal is None:
+        return cast(User, user)  # a missing user is refused above
+    if con is not None:
+        record_refusal(con, user, permission, county_code=county_code)
+    raise refusal
+
+
+def record_refusal(
+    con: duckdb.DuckDBPyConnection, user: User | None, permission: str, *, county_code: str | None = None
+) -> None:
+    """Write a refused permission to the audit log (a failure to write it is logged, never raised)."""
+    try:
+        audit.record(con, username=user.username if user else None, action="permission_refused",
+                     detail={"permission": permission, "county_code": county_code,
+                             "role": user.role if user else None})
+    except duckdb.Error as exc:
+        log.error("a refused %s could not be written to the audit log (%s)", permission, type(exc).__name__)
+    log.warning("permission %s refused to %r", permission, user.username if user else None)
 
 
 # --- passwords -----------------------------------------------------------------------------------
@@ -179,8 +206,11 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
     try:
         result = work()
         con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # DuckDB already aborted the transaction (e.g. after a conflict)
         raise
     return result
 
@@ -220,7 +250,7 @@ def create_user(
     actor
         Who makes the change; must hold ``manage_users``. The command-line tool acts as an administrator.
     """
-    require(actor, "manage_users")
+    require(actor, "manage_users", con=con)
     name = normalise_username(username)
     if not USERNAME_PATTERN.match(name):
         raise InputError(
@@ -257,7 +287,7 @@ def reset_password(
     con: duckdb.DuckDBPyConnection, username: str, password: str, *, actor: User, now: datetime | None = None
 ) -> None:
     """Set a new password for ``username``, end its sessions and clear its sign-in lock; audited."""
-    require(actor, "manage_users")
+    require(actor, "manage_users", con=con)
     name = _existing(con, username)[0]
     check_password_policy(password, username=name)
     password_hash = hash_password(password)
@@ -277,25 +307,52 @@ def reset_password(
 
 
 def change_own_password(
-    con: duckdb.DuckDBPyConnection, user: User, old_password: str, new_password: str, *, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    user: User,
+    old_password: str,
+    new_password: str,
+    *,
+    keep_token: str | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Let a signed-in ``user`` change their own password after confirming the old one; audited."""
-    row = _existing(con, user.username)
-    if row[4] or not verify_password(old_password, row[1]):
+    """Let a signed-in ``user`` change their own password after confirming the old one; audited.
+
+    The old password is checked like a sign-in: under the same throttle (wrong ones count towards the
+    username's lock, and a locked username cannot change its password). Every other session of the
+    account ends; ``keep_token`` (the session making the change) stays signed in.
+
+    Raises
+    ------
+    SignInThrottled
+        The username is locked after too many wrong passwords.
+    SignInFailed
+        The current password is wrong (or the account is disabled); nothing was changed.
+    """
+    stamp = _now(now)
+    try:
+        row = _check_password(con, user.username, old_password, stamp)
+    except SignInThrottled:
+        raise
+    except SignInFailed:
+        raise SignInFailed("The current password is wrong; nothing was changed.") from None
+    if row[4]:
         raise SignInFailed("The current password is wrong; nothing was changed.")
     check_password_policy(new_password, username=row[0])
     password_hash = hash_password(new_password)
+    keep = _token_digest(keep_token) if keep_token else ""
 
-    def work() -> None:
+    def work() -> int:
         con.execute(
             "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE username = ?",
-            [password_hash, _now(now), row[0]],
+            [password_hash, stamp, row[0]],
         )
+        ended = int(scalar(con, "DELETE FROM sessions WHERE username = ? AND token_sha256 <> ?", [row[0], keep]))
         audit.record(con, username=row[0], action="user_change_password", table_name="users", rows_written=1,
-                     detail={"user": row[0]})
+                     detail={"user": row[0], "sessions_ended": ended})
+        return ended
 
-    _in_transaction(con, work)
-    log.info("%r changed their own password", row[0])
+    ended = _in_transaction(con, work)
+    log.info("%r changed their own password (%d other sessions ended)", row[0], ended)
 
 
 def _enabled_admins(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -308,7 +365,7 @@ def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool, 
 
     The last enabled administrator cannot be disabled, and no one can disable their own account.
     """
-    require(actor, "manage_users")
+    require(actor, "manage_users", con=con)
     name, _, role, _, was_disabled = _existing(con, username)
     if disabled and name == actor.username:
         raise InputError(f"`username` {name!r} is your own account; another administrator must disable it.",
@@ -335,7 +392,7 @@ def set_role(
 
     The last enabled administrator keeps the administrator role.
     """
-    require(actor, "manage_users")
+    require(actor, "manage_users", con=con)
     name, _, old_role, _, disabled = _existing(con, username)
     _check_role(con, role, county_code)
     if old_role == "admin" and role != "admin" and not disabled and _enabled_admins(con) == [name]:
@@ -378,26 +435,137 @@ def lock_seconds(failures: int) -> int:
     return int(min(settings.SIGN_IN_LOCK_BASE_S * 2 ** min(extra - 1, 30), settings.SIGN_IN_LOCK_MAX_S))
 
 
-def _record_failure(con: duckdb.DuckDBPyConnection, name: str, stamp: datetime) -> int:
-    row = con.execute(
-        "SELECT failures, last_failure_at FROM sign_in_failures WHERE username = ?", [name]
-    ).fetchone()
-    recent = row is not None and stamp - row[1] < timedelta(hours=FAILURE_MEMORY_H)
-    failures = (row[0] if row is not None and recent else 0) + 1
-    seconds = lock_seconds(failures)
-    locked_until = stamp + timedelta(seconds=seconds) if seconds else None
-    con.execute(
-        """INSERT INTO sign_in_failures (username, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?)
-           ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,
-               last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until""",
-        [name, failures, stamp, locked_until],
-    )
-    if seconds:
-        log.warning("sign-in for %r locked for %d s after %d wrong passwords", name, seconds, failures)
-        if failures == settings.SIGN_IN_FREE_FAILURES + 1:
-            audit.record(con, username=None, action="sign_in_locked", table_name="sign_in_failures",
-                         detail={"user": name, "failures": failures, "locked_s": seconds})
-    return seconds
+class _NameLocks:
+    """One lock per username, held while its password is checked (the dashboard is one process).
+
+    Parallel guesses for one username are checked one after another, so each sees the failures counted
+    before it. A lock exists only while someone waits for or holds it: memory does not grow with the
+    number of usernames tried.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, list] = {}  # name -> [lock, number of holders and waiters]
+
+    @contextlib.contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        with self._guard:
+            entry = self._locks.setdefault(name, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._locks[name]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+_NAME_LOCKS = _NameLocks()
+
+
+def _failure_key(name: str, exists: bool) -> str:
+    """The ``sign_in_failures`` key: the username of an account, a digest for a name with no account.
+
+    A name with no account is throttled like any other (so locks do not reveal which accounts exist),
+    but stored only as a fixed-length digest, and such rows are capped in number.
+    """
+    return name if exists else "#" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
+
+
+def _count_attempt(con: duckdb.DuckDBPyConnection, key: str, stamp: datetime) -> tuple[int, int]:
+    """Count one attempt for ``key`` before its password is checked, in one transaction.
+
+    Returns ``(wait_s, failures)``: ``wait_s`` > 0 when ``key`` is locked (nothing is counted then);
+    otherwise the attempt is stored as a failure (with the lock it would start) and ``failures`` is the
+    count including it, cleared again if the password turns out right. Failures older than
+    ``FAILURE_MEMORY_H`` are forgotten here, and at most ``settings.SIGN_IN_UNKNOWN_NAMES_MAX`` rows for
+    names without an account are kept (the oldest go first).
+    """
+    def work() -> tuple[int, int]:
+        row = con.execute(
+            "SELECT failures, last_failure_at, locked_until FROM sign_in_failures WHERE username = ?", [key]
+        ).fetchone()
+        if row is not None and row[2] is not None and row[2] > stamp:
+            return max(1, int((row[2] - stamp).total_seconds() + 0.999)), int(row[0])
+        forget = stamp - timedelta(hours=FAILURE_MEMORY_H)
+        con.execute("DELETE FROM sign_in_failures WHERE last_failure_at < ? AND coalesce(locked_until, ?) <= ?",
+                    [forget, forget, stamp])
+        recent = row is not None and row[1] >= forget
+        failures = (int(row[0]) if row is not None and recent else 0) + 1
+        seconds = lock_seconds(failures)
+        if key.startswith("#") and row is None:
+            unknown = int(scalar(con, "SELECT count(*) FROM sign_in_failures WHERE username LIKE '#%'"))
+            surplus = unknown - settings.SIGN_IN_UNKNOWN_NAMES_MAX + 1
+            if surplus > 0:
+                con.execute(
+                    """DELETE FROM sign_in_failures WHERE username IN (
+                           SELECT username FROM sign_in_failures WHERE username LIKE '#%'
+                           ORDER BY last_failure_at LIMIT ?)""", [surplus])
+        con.execute(
+            """INSERT INTO sign_in_failures (username, failures, last_failure_at, locked_until) VALUES (?, ?, ?, ?)
+               ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,
+                   last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until""",
+            [key, failures, stamp, stamp + timedelta(seconds=seconds) if seconds else None],
+        )
+        return 0, failures
+
+    return _in_transaction(con, work)
+
+
+def _check_password(con: duckdb.DuckDBPyConnection, username: object, password: object, stamp: datetime) -> tuple:
+    """The account row of ``username`` if ``password`` is right; the throttle, counting and refusals.
+
+    In this order: a name that cannot be a username is refused before anything else (nothing stored,
+    nothing logged); under the username's lock the attempt is counted, then the password checked with
+    bcrypt (unknown names against a dummy hash, so timing does not tell them apart). Any database error
+    is a refusal.
+    """
+    raw = username if isinstance(username, str) else ""
+    name = normalise_username(raw[:64])
+    if len(raw) > 64 or not USERNAME_PATTERN.fullmatch(name):
+        raise SignInFailed(_WRONG_CREDENTIALS)
+    secret = password if isinstance(password, str) else ""
+    with _NAME_LOCKS.hold(name):
+        try:
+            row = _row(con, name)
+            key = _failure_key(name, row is not None)
+            wait_s, failures = _count_attempt(con, key, stamp)
+        except duckdb.Error as exc:
+            log.error("sign-in for %r refused: the database could not count the attempt (%s)", name,
+                      type(exc).__name__)
+            raise SignInFailed("The sign-in could not be checked just now; try again in a moment.") from None
+        if wait_s:
+            raise SignInThrottled(f"Too many wrong passwords for {name!r}; try again in {wait_s} s.",
+                                  retry_after_s=wait_s)
+        ok = verify_password(secret, row[1] if row else _dummy_hash(settings.BCRYPT_ROUNDS))
+        if row and ok:
+            try:
+                con.execute("DELETE FROM sign_in_failures WHERE username = ?", [key])
+            except duckdb.Error as exc:
+                log.error("sign-in for %r refused: the database could not clear its count (%s)", name,
+                          type(exc).__name__)
+                raise SignInFailed("The sign-in could not be checked just now; try again in a moment.") from None
+            return row
+        locked_s = lock_seconds(failures)
+        log.info("sign-in refused for %r", name)
+        if locked_s:
+            log.warning("sign-in for %r locked for %d s after %d wrong passwords", name, locked_s, failures)
+            if failures == settings.SIGN_IN_FREE_FAILURES + 1:
+                try:
+                    audit.record(con, username=None, action="sign_in_locked", table_name="sign_in_failures",
+                                 detail={"user": name, "failures": failures, "locked_s": locked_s})
+                except duckdb.Error:
+                    log.error("the lock of %r could not be written to the audit log", name)
+            raise SignInThrottled(
+                f"The username or password is wrong, and {name!r} is now locked; try again in {locked_s} s.",
+                retry_after_s=locked_s,
+            )
+        raise SignInFailed(_WRONG_CREDENTIALS)
 
 
 def authenticate(con: duckdb.DuckDBPyConnection, username: str, password: str, *, now: datetime | None = None) -> User:
@@ -406,32 +574,26 @@ def authenticate(con: duckdb.DuckDBPyConnection, username: str, password: str, *
     Raises ``SignInThrottled`` (with ``retry_after_s``) while the username is locked after too many wrong
     passwords — even for the right password — and for the wrong password that starts a lock;
     ``SignInFailed`` for a wrong username or password (one message for both, so it does not reveal which
-    usernames exist) or a disabled account. Each failure is counted per username in the database (so a
-    restart does not clear it); a success clears the count.
+    usernames exist), a name that cannot be a username, a disabled account, or a database error. Each
+    attempt is counted per username in the database before the password is checked (so a restart does
+    not clear it, and parallel guesses cannot outrun the count); a success clears the count and is
+    recorded in the audit log.
     """
     stamp = _now(now)
-    name = normalise_username(username)
-    locked = con.execute("SELECT locked_until FROM sign_in_failures WHERE username = ?", [name]).fetchone()
-    if locked and locked[0] is not None and locked[0] > stamp:
-        wait_s = max(1, int((locked[0] - stamp).total_seconds() + 0.999))
-        raise SignInThrottled(
-            f"Too many wrong passwords for {name!r}; try again in {wait_s} s.", retry_after_s=wait_s
-        )
-    row = _row(con, name)
-    ok = verify_password(str(password), row[1] if row else _dummy_hash(settings.BCRYPT_ROUNDS))
-    if not (row and ok):
-        locked_s = _in_transaction(con, lambda: _record_failure(con, name, stamp))
-        log.info("sign-in refused for %r", name)
-        if locked_s:
-            raise SignInThrottled(
-                f"The username or password is wrong, and {name!r} is now locked; try again in {locked_s} s.",
-                retry_after_s=locked_s,
-            )
-        raise SignInFailed(_WRONG_CREDENTIALS)
+    row = _check_password(con, username, password, stamp)
+    name = row[0]
     if row[4]:
         raise SignInFailed(f"The account {name!r} is disabled; ask an administrator.")
-    con.execute("DELETE FROM sign_in_failures WHERE username = ?", [name])
-    con.execute("UPDATE users SET last_login_at = ? WHERE username = ?", [stamp, name])
+
+    def work() -> None:
+        con.execute("UPDATE users SET last_login_at = ? WHERE username = ?", [stamp, name])
+        audit.record(con, username=name, action="sign_in", table_name="sessions")
+
+    try:
+        _in_transaction(con, work)
+    except duckdb.Error as exc:
+        log.error("sign-in of %r refused: the database could not record it (%s)", name, type(exc).__name__)
+        raise SignInFailed("The sign-in could not be checked just now; try again in a moment.") from None
     log.info("%r signed in", name)
     return User(row[0], row[2], row[3])
 
@@ -490,6 +652,11 @@ def session_user(con: duckdb.DuckDBPyConnection, token: str | None, *, now: date
 
 
 def end_session(con: duckdb.DuckDBPyConnection, token: str | None) -> None:
-    """Sign out: forget session ``token`` (nothing happens for an unknown one)."""
-    if token:
-        con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [_token_digest(token)])
+    """Sign out: forget session ``token`` (nothing happens for an unknown one); recorded in the audit log."""
+    if not token:
+        return
+    digest = _token_digest(token)
+    row = con.execute("SELECT username FROM sessions WHERE token_sha256 = ?", [digest]).fetchone()
+    con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [digest])
+    if row is not None:
+        audit.record(con, username=row[0], action="sign_out", table_name="sessions")

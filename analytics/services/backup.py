@@ -34,8 +34,9 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import shapely
+from openpyxl.cell import WriteOnlyCell
 
-from analytics import settings
+from analytics import cells, settings
 from analytics._sql import scalar
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
@@ -140,9 +141,14 @@ def _xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
             sheet["wkt"] = [w if w is not None and len(w) <= XLSX_MAX_CELL else "" for w in wkt]
         ws = workbook.create_sheet(name[:31])
         ws.freeze_panes = "A2"
-        ws.append([str(c) for c in sheet.columns])
+
+        def row(values, ws=ws) -> list:
+            # text from uploads (names, file names) is written as text, never as a formula
+            return [cells.as_text(WriteOnlyCell(ws, value=v)) if isinstance(v, str) else v for v in values]
+
+        ws.append(row(str(c) for c in sheet.columns))
         for record in sheet.head(XLSX_MAX_ROWS).itertuples(index=False, name=None):
-            ws.append([_cell(v) for v in record])
+            ws.append(row(_cell(v) for v in record))
     buf = io.BytesIO()
     workbook.save(buf)
     return buf.getvalue()
@@ -170,7 +176,7 @@ def export_backup(
     PermissionDenied
         ``user`` may not make backups (checked first).
     """
-    user = require(user, "backup")
+    user = require(user, "backup", con=con)
     if fmt not in FORMATS:
         raise InputError(f"`fmt` was {fmt!r} but must be one of {FORMATS!r}.")
     tables = _existing(con, EXPORT_TABLES)
@@ -210,6 +216,9 @@ def export_backup(
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         for name, blob in files.items():
             archive.writestr(name, blob)
+    # Who took the whole database away, and when (a download of everything, not a change of data).
+    audit.record(con, username=user.username, action="backup_export", mode=fmt, rows_written=0,
+                 detail={"tables": {t: len(frames[t]) for t in tables}, "bytes": out.tell()})
     log.info("backup (%s): %d tables, %.1f MB", fmt, len(tables), out.tell() / 1e6)
     return out.getvalue()
 
@@ -311,7 +320,7 @@ def restore_backup(
     ImportRejected
         Not a backup, damaged, from a newer version, or not matching its manifest; nothing changed.
     """
-    user = require(user, "backup")
+    user = require(user, "backup", con=con)
     check_size(data, file_name, max_mb=max_mb)
     archive = open_zip(data, file_name, max_total_mb=max_total_mb)
     manifest = _read_manifest(archive, file_name)
@@ -444,7 +453,7 @@ def restore_snapshot(
     ImportRejected
         The file is missing, not a DuckDB database of this dashboard, or from a newer schema.
     """
-    user = require(user, "backup")
+    user = require(user, "backup", con=con)
     path = Path(snapshot_path)
     if not path.is_file():
         raise ImportRejected(f"The snapshot {str(path)!r} does not exist.", kind="unreadable")

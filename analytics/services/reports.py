@@ -31,13 +31,14 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analytics import settings, units
+from analytics import cells, settings, units
 from analytics._sql import scalar
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
 from analytics.importing.fields import Field, find_header, header_columns, match_columns
 from analytics.importing.files import check_size, load_workbook, sheet_rows, visible_sheets
 from analytics.importing.validate import Problems, check_bounds, convert_column, is_blank
+from analytics.progress import city_as_of
 from analytics.services.auth import User, require
 from analytics.store import audit, insert_frame
 
@@ -139,6 +140,35 @@ def report_friday(day: date) -> date:
     if isinstance(day, datetime):
         day = day.date()
     return day - timedelta(days=day.weekday()) + timedelta(days=4)
+
+
+def report_date_bounds(con: duckdb.DuckDBPyConnection, *, today: date | None = None) -> tuple[date, date]:
+    """The first and last Friday a weekly report may be dated.
+
+    From the first plan year's first Friday to the coming Friday (today when it is a Friday). A report dated further ahead would claim a week that has not happened; one before the first plan
+    year reports on a programme that did not exist. Without any plan year there is no lower bound.
+    """
+    today = date.today() if today is None else today
+    coming = today + timedelta(days=(4 - today.weekday()) % 7)
+    first_year = scalar(con, "SELECT min(plan_year) FROM compounds WHERE plan_year IS NOT NULL")
+    if first_year is None:  # no plan yet: nothing to report on, and no lower bound to apply
+        return date.min, coming
+    new_year = date(int(first_year), 1, 1)
+    return new_year + timedelta(days=(4 - new_year.weekday()) % 7), coming
+
+
+def check_report_date(con: duckdb.DuckDBPyConnection, report_date: date, *, today: date | None = None) -> date:
+    """The Friday of ``report_date``'s week, if a weekly report may be dated then (``report_date_bounds``)."""
+    friday = report_friday(report_date)
+    first, last = report_date_bounds(con, today=today)
+    if not first <= friday <= last:
+        since = f"between {first.isoformat()} (the first plan year) and" if first > date.min else "no later than"
+        raise InputError(
+            f"`report_date` was {friday.isoformat()} but a weekly report must be dated {since} "
+            f"{last.isoformat()} (the coming Friday); choose the report's own week.",
+            code="report.date_out_of_range", date=friday.isoformat(), last=last.isoformat(),
+        )
+    return friday
 
 
 def _check_county(con: duckdb.DuckDBPyConnection, county_code: str) -> str:
@@ -248,7 +278,7 @@ def report_template(
             value = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
             if isinstance(value, np.generic):
                 value = value.item()
-            cell = ws.cell(r, c, value)
+            cell = cells.as_text(ws.cell(r, c, value))  # a stored name stays text, never a formula
             cell.protection = Protection(locked=not editable)
             if not editable:
                 cell.fill = locked_fill
@@ -281,8 +311,8 @@ def report_template(
         ("report_date", report_date.isoformat()), ("plan_year", plan_year),
         ("generated_at", datetime.now().isoformat(timespec="seconds")), ("compounds", len(rows)),
     ), start=1):
-        meta.cell(r, 1, key)
-        meta.cell(r, 2, value)
+        cells.as_text(meta.cell(r, 1, key))
+        cells.as_text(meta.cell(r, 2, value))
     meta.sheet_state = "hidden"
     buf = io.BytesIO()
     wb.save(buf)
@@ -306,11 +336,14 @@ def prepare_report(
     county_code: str,
     report_date: date,
     user: User | None,
+    today: date | None = None,
 ) -> ReportPreview:
     """Read and validate a filled weekly report for ``county_code`` and the week of ``report_date``.
 
     ``user`` must be allowed to submit the county's report; that is checked before the file is read
-    (nobody without the permission can make the server parse a workbook).
+    (nobody without the permission can make the server parse a workbook). ``report_date`` must lie
+    between the first plan year and the coming Friday (``report_date_bounds``; ``today`` defaults to
+    the current date).
 
     Errors (the report cannot be stored): an id that is not one of the county's compounds, a duplicate
     id, a compound of the template missing, an unknown status, an unreadable or negative figure, a date
@@ -322,13 +355,15 @@ def prepare_report(
     ------
     PermissionDenied
         ``user`` may not submit reports for ``county_code`` (checked first).
+    InputError
+        ``report_date`` is after the coming Friday or before the first plan year.
     ImportRejected
         The file is unusable (size, not an XLSX, unsafe zip), is the template of another county or week
         (``kind="mismatch"``), or has no report table (``kind="mapping"``) or no rows (``kind="empty"``).
     """
-    user = require(user, "submit_report", county_code=str(county_code))
+    user = require(user, "submit_report", county_code=str(county_code), con=con)
     county_code = _check_county(con, county_code)
-    report_date = report_friday(report_date)
+    report_date = check_report_date(con, report_date, today=today)
     check_size(data, file_name)
     workbook = load_workbook(data, file_name)
     try:
@@ -472,23 +507,31 @@ def _check_rows(con: duckdb.DuckDBPyConnection, out: pd.DataFrame, rows: np.ndar
 
 
 # -------------------------------------------------------------------------------------------- storing
-def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, user: User | None) -> ReportResult:
+def submit_report(
+    con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, user: User | None, today: date | None = None
+) -> ReportResult:
     """Store a validated weekly report as the week's snapshot for its county, in one transaction.
 
     The rows already stored for the county and week move to ``progress_reports_history`` (a re-upload
     replaces them); the county's compounds take the reported status, dates and investment when the week is
-    the latest reported for the county. Recorded in the audit log; undoable with
-    ``analytics.importing.importer.undo_last_import``.
+    the latest reported for the county. ``dataset_info.as_of`` becomes the city's as-of date
+    (``analytics.progress.city_as_of``), never simply this report's date. Recorded in the audit log;
+    undoable with ``analytics.importing.importer.undo_last_import``.
 
     Raises
     ------
     PermissionDenied
         ``user`` may not submit reports for ``preview.county_code`` (checked first: county editors only
         for their own county).
+    InputError
+        The report date is out of bounds (``report_date_bounds``; checked again here).
     ImportRejected
         The report has errors; nothing was stored.
     """
-    user = require(user, "submit_report", county_code=preview.county_code)
+    user = require(user, "submit_report", county_code=preview.county_code, con=con)
+    if check_report_date(con, preview.report_date, today=today) != preview.report_date:
+        raise InputError(f"`preview.report_date` was {preview.report_date!r} but must be a Friday; prepare it again.",
+                         code="report.not_a_friday")
     if preview.n_errors:
         errors = preview.problems[preview.problems["severity"] == "error"]
         raise ImportRejected(
@@ -560,10 +603,10 @@ def submit_report(con: duckdb.DuckDBPyConnection, preview: ReportPreview, *, use
                 )
             finally:
                 con.unregister("__report_rows")
-        as_of = dict(con.execute("SELECT key, value FROM dataset_info").fetchall()).get("as_of")
         info = {"source_progress_reports": SOURCE_LABEL}
-        if as_of is None or as_of < day.isoformat():
-            info["as_of"] = day.isoformat()
+        city = city_as_of(con)  # the date every county has reached, not this county's
+        if city is not None:
+            info["as_of"] = city.isoformat()
         write.set_info(con, info)
         return ReportResult(import_id, county, day, len(frame), replaced, int(updated))
 

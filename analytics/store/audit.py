@@ -1,4 +1,8 @@
-"""The write log: every write path records who did what, when, with which file and how many rows."""
+"""The write log: every write path records who did what, when, with which file and how many rows.
+
+It also records access: sign-ins and sign-outs, locked usernames, refused permissions and full backups
+made for download (``ACCESS_ACTIONS``). Those change no data, so :func:`data_version` skips them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ import duckdb
 import pandas as pd
 
 from analytics._sql import scalar
+
+# Rows that record access, not a change of the data.
+ACCESS_ACTIONS: tuple[str, ...] = ("sign_in", "sign_out", "sign_in_locked", "permission_refused", "backup_export")
 
 
 def record(
@@ -41,6 +48,13 @@ def record(
          rows_in, rows_written, rows_rejected, detail],
     )
     return int(audit_id)
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The id of the newest row that records a change of data (0 for none): the key of cached results."""
+    placeholders = ", ".join("?" for _ in ACCESS_ACTIONS)
+    return int(scalar(con, f"SELECT coalesce(max(id), 0) FROM audit_log WHERE action NOT IN ({placeholders})",
+                      list(ACCESS_ACTIONS)))
 
 
 def read_log(con: duckdb.DuckDBPyConnection, *, limit: int = 500) -> pd.DataFrame:

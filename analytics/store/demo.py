@@ -89,17 +89,23 @@ NAME_SUFFIXES = ("小区", "宿舍", "家属院", "新村", "花园", "公寓", 
 NAME_QUALIFIERS = ("", "", "", "东", "西", "南", "北", "一", "二", "三", "老")
 COMMUNITY_WORDS = ("园丁", "北门", "东门", "南关", "西关", "北关", "东关", "新建", "建华", "康乐", "和谐", "红旗", "金宇")
 FACILITY_SHORT = {
-    "elderly_care": "老年服务站", "childcare": "幼儿园", "clinic": "社区卫生服务站", "service_station": "社区综合服务站",
+    "elderly_care": "老年服务站", "kindergarten": "幼儿园", "clinic": "社区卫生服务站", "service_station": "社区综合服务站",
     "market": "综合超市", "parking": "停车场", "sports": "健身广场", "ev_charging": "充电站",
+    "childcare": "托育中心", "culture": "文化活动室", "meal": "老年助餐点", "housekeeping": "家政服务站",
+    "convenience": "便利店", "toilet": "公厕", "parcel_lockers": "快递驿站",
 }
 # Share of compounds that have each facility type nearby, before the county's service level.
 FACILITY_RATE = {
-    "elderly_care": 0.35, "childcare": 0.5, "clinic": 0.45, "service_station": 0.4,
+    "elderly_care": 0.35, "kindergarten": 0.5, "clinic": 0.45, "service_station": 0.4,
     "market": 0.6, "parking": 0.5, "sports": 0.3, "ev_charging": 0.25,
+    "childcare": 0.2, "culture": 0.35, "meal": 0.25, "housekeeping": 0.3, "convenience": 0.7, "toilet": 0.4,
+    "parcel_lockers": 0.55,
 }
 FACILITY_AREA_M2 = {
-    "elderly_care": (350, 1500), "childcare": (1200, 4500), "clinic": (120, 600), "service_station": (600, 1200),
+    "elderly_care": (350, 1500), "kindergarten": (1200, 4500), "clinic": (120, 600), "service_station": (600, 1200),
     "market": (300, 3000), "parking": (800, 6000), "sports": (200, 3000), "ev_charging": (50, 400),
+    "childcare": (200, 800), "culture": (250, 1200), "meal": (100, 400), "housekeeping": (40, 200),
+    "convenience": (50, 300), "toilet": (30, 80), "parcel_lockers": (10, 60),
 }
 PARCEL_TYPE_P = {"闲置用地": 0.30, "低效用地": 0.25, "空置房屋": 0.25, "零星地块": 0.20}
 PARCEL_AREA_M2 = {"闲置用地": (1_000, 20_000), "低效用地": (2_000, 20_000), "空置房屋": (200, 3_000), "零星地块": (100, 2_000)}

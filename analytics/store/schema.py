@@ -171,6 +171,20 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         6,
+        "facility types: 幼儿园 is kindergarten, childcare is 托育 (托儿所)",
+        [
+            # ``childcare`` meant 托育/幼儿园 with a kindergarten's site; it now means 托育 alone. Rows whose
+            # name says 托育 or 托儿 stay childcare, the others were kindergartens.
+            *[
+                f"""UPDATE {table} SET facility_type = 'kindergarten'
+                    WHERE facility_type = 'childcare'
+                      AND NOT (coalesce(name, '') LIKE '%托育%' OR coalesce(name, '') LIKE '%托儿%')"""
+                for table in ("facilities", "undo_facilities")
+            ],
+        ],
+    ),
+    (
+        7,
         "reporting units as data: counties and function zones (with unit codes of their own), reports keyed by unit",
         [
             # A reporting unit: a county (its national code) or a function zone (Z and two digits; a zone's

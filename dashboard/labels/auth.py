@@ -27,6 +27,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "Your session has ended (timed out or account changed); please sign in again.",
     ),
     "auth.signed_out": ("已退出登录。", "Signed out."),
+    "auth.unavailable": (
+        "暂时无法完成登录，请稍后再试。", "Signing in could not be completed just now; try again in a moment.",
+    ),
     "auth.change_password": ("修改密码", "Change password"),
     "auth.old_password": ("当前密码", "Current password"),
     "auth.new_password": ("新密码", "New password"),

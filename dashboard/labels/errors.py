@@ -100,6 +100,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "The siting model is too large ({rows:,} demand points × {columns:,} candidate parcels); choose one "
         "county or raise the minimum parcel area.",
     ),
+    "error.report.date_out_of_range": (
+        "周报日期 {date} 不可用：周报最晚只能填到本周五（{last}），也不能早于第一个计划年度；请选择该周报所属的一周。",
+        "A weekly report cannot be dated {date}: at the latest this coming Friday ({last}), and not before the "
+        "first plan year; choose the report's own week.",
+    ),
+    "error.report.not_a_friday": (
+        "周报日期须为周五，请重新上传该周报。", "A weekly report is dated on a Friday; upload it again.",
+    ),
     "error.plan.empty_pool": (
         "储备库中没有候选小区，无法编制计划；请先导入储备库（没有计划年度的小区）。",
         "The candidate pool is empty, so there is nothing to plan; import it (compounds without a plan year) first.",

@@ -1,0 +1,38 @@
+"""Spreadsheet cells that cannot run: text a spreadsheet program would take for a formula stays text.
+
+Names, file names and values come from uploads and county reports; a compound called
+``=HYPERLINK("http://…","点击")`` must reach an administrator's workbook as those characters, not as a live
+link or command. Excel, WPS and LibreOffice start a formula at ``=``, ``+``, ``-`` or ``@`` (and some
+import tab- or return-led text the same way). One rule, :func:`looks_like_formula`, decides for every
+writer of the project:
+
+* XLSX — :func:`as_text` stores such a cell with the string type, so the file holds the text exactly
+  and no formula (openpyxl would otherwise write any text starting with ``=`` as one);
+* CSV — :func:`csv_value` prefixes it with ``'``, the usual mark for "text, not a formula".
+"""
+
+from __future__ import annotations
+
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(value: object) -> bool:
+    """True for text that a spreadsheet program could read as a formula (leading spaces ignored)."""
+    if not isinstance(value, str) or not value:
+        return False
+    return value.startswith(FORMULA_STARTS) or value.lstrip(" ").startswith(FORMULA_STARTS)
+
+
+def csv_value(value: object) -> object:
+    """``value`` for a CSV cell: formula-like text gets a leading ``'``; anything else is unchanged."""
+    return "'" + value if isinstance(value, str) and looks_like_formula(value) else value
+
+
+def as_text(cell):
+    """Make an openpyxl ``cell`` (normal or write-only) hold its text as text, never as a formula.
+
+    Returns the cell, so a write-only row can be built as ``[as_text(WriteOnlyCell(ws, v)) for v in …]``.
+    """
+    if isinstance(cell.value, str) and (cell.data_type == "f" or looks_like_formula(cell.value)):
+        cell.data_type = "s"
+    return cell
