@@ -225,8 +225,8 @@ def city_as_of(
 ) -> date | None:
     """The city's as-of date: the latest report date that all (or ``share`` of) the counties have reached.
 
-    The units are the counties with compounds in an annual plan (every one of them submits the weekly
-    report). A county has reached a date when its latest stored report is on or after it, so the result
+    The units are the reporting units (counties, and function zones for their own compounds) with
+    compounds in an annual plan (every one of them submits the weekly report). A county has reached a date when its latest stored report is on or after it, so the result
     is the ``k``-th latest of the counties' latest report dates, ``k = ceil(share × counties)``: one
     county reporting ahead (or a report dated far ahead) never moves the city's view. While fewer
     counties than that have reported at all (a programme's first weeks), it is the earliest latest date
@@ -252,10 +252,14 @@ def city_as_of(
         raise InputError(f"`share` was {share!r} but must be a fraction with 0 < share <= 1, e.g. 1 or 0.9.")
     limit = _check_date(on_or_before, "on_or_before") if on_or_before is not None else date.max
     rows = con.execute(
-        """WITH units AS (SELECT DISTINCT county_code FROM compounds WHERE plan_year IS NOT NULL)
-           SELECT u.county_code, max(r.report_date) AS latest
-           FROM units u LEFT JOIN progress_reports r ON r.county_code = u.county_code AND r.report_date <= ?
-           GROUP BY u.county_code""",
+        """WITH units AS (SELECT DISTINCT coalesce(zone_code, county_code) AS unit_code FROM compounds
+                          WHERE plan_year IS NOT NULL),
+                reported AS (SELECT coalesce(c.zone_code, c.county_code) AS unit_code, r.report_date
+                             FROM progress_reports r JOIN compounds c ON c.id = r.compound_id
+                             WHERE r.report_date <= ?)
+           SELECT u.unit_code, max(r.report_date) AS latest
+           FROM units u LEFT JOIN reported r ON r.unit_code = u.unit_code
+           GROUP BY u.unit_code""",
         [limit],
     ).fetchall()
     latest = sorted((day for _, day in rows if day is not None), reverse=True)

@@ -164,3 +164,18 @@ def test_a_zone_added_by_an_administrator_is_listed_without_a_task_in_the_bullet
                                                          "太白湖新区", "曲阜文化建设示范区"]], "全市"]
     assert rows[-2][2] == bulletin.NO_TASK and issue.tables[0].spans[len(rows) - 2] == 2
     assert "济宁经济技术开发区" not in [r[1] for r in rows]
+
+
+def test_a_zone_that_has_not_reported_holds_back_the_citys_date(mem_con):
+    fridays = [date(2020, 12, 4), date(2020, 12, 11)]
+    for i, (cid, zone) in enumerate((("A", None), ("Z", "Z01"))):
+        mem_con.execute("INSERT INTO compounds (id, name, county_code, zone_code, built_year, households, floor_area_m2,"
+                        " plan_year, geom) VALUES (?, ?, '370811', ?, 1990, 100, 8000.0, 2020, ST_GeomFromText(?))",
+                        [cid, cid, zone, f"POINT (116.{i} 35.4)"])
+    for day in fridays:  # 任城区 reports both weeks, 济宁高新区 (in 任城区) only the first
+        mem_con.execute("INSERT INTO progress_reports (report_date, compound_id, county_code, unit_code, status) "
+                        "VALUES (?, 'A', '370811', '370811', '已开工')", [day])
+    mem_con.execute("INSERT INTO progress_reports (report_date, compound_id, county_code, unit_code, status) "
+                    "VALUES (?, 'Z', '370811', 'Z01', '已开工')", [fridays[0]])
+    assert progress.city_as_of(mem_con) == fridays[0]
+    assert progress.city_as_of(mem_con, share=0.5) == fridays[1]
