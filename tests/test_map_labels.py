@@ -70,7 +70,7 @@ def test_every_county_of_the_demo_is_labelled_with_its_value(demo_layers):
     values = pd.Series(np.linspace(0, 1, len(counties)), index=counties["county_code"].to_numpy())
     m = maps.base_map(basemap="none", show_notice=False)
     maps.add_counties(m, counties, values=values, value_label="完工率", unit="%", fmt=fmt_pct, selected="370883",
-                      unbounded=pd.Series({"370872": 0.375}))
+                      unbounded=pd.Series({"Z02": 0.375}))
     maps.finish(m)
     page = m.get_root().render()
     labels = payload(page)
