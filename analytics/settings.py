@@ -277,6 +277,11 @@ BULLETIN_PAYMENT_GAP_PP = 20.0
 # Compounds listed in the document's behind-schedule table; the rest are counted in a note.
 BULLETIN_MAX_BEHIND_ROWS = 50
 
+# 汇报模式 (presentation): the slides a meeting is shown by default, in order; an administrator may choose
+# others and another order (table ``presentation_slides``). Auto-advance choices in seconds.
+PRESENTATION_SLIDES: tuple[str, ...] = ("overview", "ranking", "behind", "land")
+PRESENTATION_ADVANCE_S: tuple[int, ...] = (15, 30, 60, 120)
+
 # Sanity bounds (soft).
 COST_FLAG_YUAN_PER_M2 = 1000
 HOUSEHOLD_AREA_BOUNDS_M2 = (30.0, 200.0)

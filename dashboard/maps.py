@@ -98,6 +98,9 @@ COUNTY_LINE = "#5D6D7E"
 NO_DATA = "#D5D8DC"
 
 
+LEGEND_FONT_PX = {False: 12, True: 18}
+"""Legend type size on a normal map and on a large (meeting, projector) one, pixels."""
+
 # ---------------------------------------------------------------------------------------------- escaping
 _JS_TEMPLATE_ENTITIES = str.maketrans({"$": "&#36;", "`": "&#96;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
 
@@ -612,7 +615,7 @@ def add_legend(
     large: bool = False,
 ) -> Legend:
     """Add a legend box; ``items`` are ``(colour, label)`` pairs (labels escaped here)."""
-    legend = Legend(title, items, shape=shape, position=position, font_px=17 if large else 12)
+    legend = Legend(title, items, shape=shape, position=position, font_px=LEGEND_FONT_PX[large])
     legend.add_to(m)
     return legend
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 PAGES: dict[str, list[tuple[str, str, str, str]]] = {
-    "nav.group.overview": [("pages/overview.py", "page.overview", ":material/dashboard:", "overview")],
+    "nav.group.overview": [
+        ("pages/overview.py", "page.overview", ":material/dashboard:", "overview"),
+        ("pages/present.py", "page.present", ":material/slideshow:", "present"),
+    ],
     "nav.group.analysis": [
         ("pages/idle_land.py", "page.idle_land", ":material/landscape:", "idle_land"),
         ("pages/living_circle.py", "page.living_circle", ":material/radar:", "living_circle"),

@@ -27,6 +27,7 @@ _PARAM_NAMES: dict[str, Callable[[Any], str]] = {
     "preset": lambda v: t(f"funding.preset.{v}") if has(f"funding.preset.{v}") else str(v),
     "county_code": unit_name,
     "measure": lambda v: t(f"plan.measure.{v}") if has(f"plan.measure.{v}") else str(v),
+    "slides": lambda v: t(f"present.slide.{v}") if has(f"present.slide.{v}") else str(v),
 }
 
 

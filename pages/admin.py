@@ -1,16 +1,18 @@
 """Administration (系统管理): accounts (create, reset password, disable/enable, role), reporting units, the
-bulletin's settings and the write log."""
+bulletin's settings, the presentation's slides and the write log."""
 
 import streamlit as st
 
 from analytics import settings, units
 from analytics.services import auth
+from analytics.services import presentation as slides_setting
 from analytics.services.bulletin import office
 from dashboard import auth_ui, state, ui
 from dashboard.downloads import show_table
 from dashboard.formatting import unit_name
 from dashboard.labels import t
 from dashboard.views import admin as page
+from dashboard.views import present
 
 ui.page_header("page.admin", t("admin.caption"))
 user = auth_ui.current_user()
@@ -27,8 +29,8 @@ def county_name(code: str | None) -> str:
     return t("admin.no_county") if code is None else f"{code} {unit_names.get(code, code)}"
 
 
-tab_users, tab_units, tab_bulletin, tab_log = st.tabs(
-    [t("admin.tab.users"), t("admin.tab.units"), t("admin.tab.bulletin"), t("admin.tab.log")])
+tab_users, tab_units, tab_bulletin, tab_present, tab_log = st.tabs(
+    [t("admin.tab.users"), t("admin.tab.units"), t("admin.tab.bulletin"), t("present.settings"), t("admin.tab.log")])
 
 with tab_users:
     users = ui.attempt(auth_ui.users_frame, stop=False)
@@ -166,6 +168,20 @@ with tab_bulletin:
             if changed is not None:
                 page.write(office.save, changed, success=t("admin.bulletin.saved"))
     st.markdown(t("admin.bulletin.rule_now", rule=current.rule_text("开工率")))
+
+with tab_present:
+    st.caption(t("present.settings_help"))
+    if "admin_present_slides" not in st.session_state:
+        st.session_state["admin_present_slides"] = ui.attempt(slides_setting.load_slides, state.cursor())
+    st.multiselect(t("present.settings"), list(settings.PRESENTATION_SLIDES), key="admin_present_slides",
+                   format_func=present.slide_title)
+    save, default = st.columns(2)
+    default.button(t("present.settings_default"), key="admin-present-default",
+                   on_click=lambda: st.session_state.update(admin_present_slides=list(settings.PRESENTATION_SLIDES)))
+    if save.button(t("present.settings_save"), key="admin-present-save", type="primary"):
+        chosen = st.session_state["admin_present_slides"]
+        page.write(slides_setting.save_slides, chosen,
+                   success=t("present.settings_saved", slides="、".join(present.slide_title(s) for s in chosen)))
 
 with tab_log:
     limit = st.number_input(t("admin.log_rows"), min_value=10, max_value=10_000, value=200, step=50, key="admin_log_rows")

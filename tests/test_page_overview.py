@@ -149,7 +149,7 @@ def test_basemaps_from_the_sidebar(monkeypatch):
     rerun(at, basemap="gaode")  # Gaode tiles, and the data shifted to GCJ-02 (≈ 500 m east)
     gaode = map_args(at)["script"]
     assert "is.autonavi.com" in gaode and not at.info
-    lon = lambda script: float(re.search(r'"coordinates": \[\[\[([\d.]+), ([\d.]+)\]', script).group(1))  # noqa: E731
+    lon = lambda script: float(re.search(r'"coordinates": ?\[\[\[([\d.]+), ?([\d.]+)\]', script).group(1))  # noqa: E731
     assert 0.003 < lon(gaode) - lon(plain["script"]) < 0.008  # ≈ 0.0053° of longitude at 35.4°N
 
 

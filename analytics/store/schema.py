@@ -237,6 +237,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             ],
         ],
     ),
+    (
+        8,
+        "the presentation's slides, in an administrator's order",
+        [
+            # Empty: the default list (``settings.PRESENTATION_SLIDES``); otherwise the slides shown, in order.
+            """CREATE TABLE presentation_slides (
+                position INTEGER PRIMARY KEY, slide VARCHAR NOT NULL UNIQUE,
+                updated_at TIMESTAMP NOT NULL, updated_by VARCHAR)""",
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -202,6 +202,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "error.auth.password_is_username": ("密码不能与用户名相同。", "The password must not be the username."),
     "error.auth.editor_needs_county": ("填报员须指定所属单位（县市区或功能区）。",
                                        "An editor needs a reporting unit (a county or a function zone)."),
+    "error.presentation.unknown": (
+        "没有这些幻灯片：{slides}。请从列表中选择。",
+        "There are no such slides: {slides}. Choose from the list.",
+    ),
+    "error.presentation.twice": (
+        "幻灯片 {slides} 重复了，每张只能列一次。",
+        "Slides {slides} are listed twice; list each once.",
+    ),
+    "error.presentation.empty": (
+        "汇报模式至少需要一张幻灯片。",
+        "The presentation needs at least one slide.",
+    ),
     "error.auth.county_only_for_editors": (
         "只有填报员才有所属单位，请留空。",
         "Only an editor has a reporting unit; leave it empty.",

@@ -17,6 +17,7 @@ from harness import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    DRAWN_JS,
     RUN_COUNTER_JS,
     VIEWPORT,
     AppPage,
@@ -98,6 +99,7 @@ def guarded_tab(browser, server: Server) -> Iterator[AppPage]:
 
     context.route("**/*", guard)
     context.add_init_script(RUN_COUNTER_JS)
+    context.add_init_script(DRAWN_JS)  # harness.time_until_drawn
     tab.page = context.new_page()
     tab.page.on("pageerror", lambda exc: tab.page_errors.append(str(exc)))
     tab.page.on("response", lambda response: response.status >= 400 and tab.http_errors.append(

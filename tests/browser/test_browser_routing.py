@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from analytics import settings
 from dashboard.labels import t
 from dashboard.navigation import DEFAULT_SLUG, PAGES
 
@@ -30,21 +31,15 @@ def shown_page(app) -> dict:
     }
 
 
-def assert_clean(app) -> None:
-    """:meth:`AppPage.assert_clean`, except for Streamlit's own probes of a deep link's path as a base path.
-
-    Loaded at ``/<slug>``, Streamlit's page first asks ``/<slug>/_stcore/health`` (and ``host-config``) in
-    case the app is served under that prefix, then the root; those two 404s are how it finds its server.
-    """
-    probes = {f"404 {app.server.url}/{slug}/_stcore/{what}" for slug, _ in PAGE_TITLES for what in ("health", "host-config")}
-    app.http_errors[:] = [error for error in app.http_errors if error not in probes]
-    app.assert_clean()
-
-
 def expected(title_key: str, lang: str) -> dict:
+    page = t(title_key, lang=lang)
+    heading = page
+    if title_key == "page.present":  # the presentation shows its first slide, named in the heading and the tab
+        heading = t(f"present.slide.{settings.PRESENTATION_SLIDES[0]}", lang=lang)
+        page = f"{heading} · {page}"
     return {
-        "tab": t("app.tab_title", lang=lang, page=t(title_key, lang=lang)),
-        "heading": t(title_key, lang=lang),
+        "tab": t("app.tab_title", lang=lang, page=page),
+        "heading": heading,
         "dialogs": [],
         "nav": [("*" if key == title_key else "") + t(key, lang=lang) for key in NAV_TITLES],
     }
@@ -54,7 +49,7 @@ def test_default_page_opens_by_its_own_slug(app):
     app.goto(DEFAULT_SLUG)
     assert shown_page(app) == expected("page.overview", "zh")
     app.assert_shell()
-    assert_clean(app)
+    app.assert_clean()
 
 
 def test_every_page_link_opens_that_page_in_the_language_it_asks_for(app):
@@ -64,11 +59,11 @@ def test_every_page_link_opens_that_page_in_the_language_it_asks_for(app):
         app.goto(slug, lang=lang)
         assert shown_page(app) == expected(title_key, lang), slug
         app.assert_shell()
-    assert_clean(app)
+    app.assert_clean()
 
 
 def test_progress_in_english_from_a_link(app):
     app.goto("progress", lang="en")
     assert shown_page(app) == expected("page.progress", "en")
     assert "lang=en" in app.page.url
-    assert_clean(app)
+    app.assert_clean()
