@@ -12,7 +12,8 @@ file full of boxes.
 
 Maps: :func:`standalone_map_html` inlines every script and stylesheet of a folium map (Leaflet and jQuery
 from ``static/vendor`` or their ``xstatic`` pip packages) so the file works with no internet;
-:func:`map_png` screenshots that file in the same Chromium session, for slides.
+:func:`map_png` screenshots that file in the same Chromium session, for slides. Pages: ``engine().pdf``
+prints an HTML page to PDF in that session (the handouts, ``dashboard.handout``).
 """
 
 from __future__ import annotations
@@ -392,6 +393,36 @@ class ExportEngine:
                 "awaitPromise": True}))
             shot = _check(await tab.send_command("Page.captureScreenshot", params={"format": "png"}))
             return base64.b64decode(shot["result"]["data"])
+
+        try:
+            return self._call(run)
+        finally:
+            page.unlink(missing_ok=True)
+
+
+    def pdf(self, html: str, *, width_in: float, height_in: float, settle_ms: int = 400) -> bytes:
+        """The page ``html`` printed to PDF on paper of ``width_in`` x ``height_in`` inches (backgrounds
+        printed, the page's own ``@page`` size preferred); Chromium embeds the fonts it used."""
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        page = self._tmp / f"print-{threading.get_ident()}-{time.monotonic_ns()}.html"
+        page.write_text(html, encoding="utf-8")
+
+        async def run(k):
+            if self._shot_tab is None:
+                self._shot_tab = await k.create_tab("about:blank", width=1200, height=900, window=True)
+                _check(await self._shot_tab.send_command("Page.enable"))
+            tab = self._shot_tab
+            loaded = tab.subscribe_once("Page.loadEventFired")
+            _check(await tab.send_command("Page.navigate", params={"url": page.as_uri()}))
+            await asyncio.wait_for(loaded, self.timeout_s)
+            _check(await tab.send_command("Runtime.evaluate", params={
+                "expression": f"document.fonts.ready.then(() => new Promise(r => setTimeout(r, {int(settle_ms)})))",
+                "awaitPromise": True}))
+            printed = _check(await tab.send_command("Page.printToPDF", params={
+                "landscape": False, "printBackground": True, "preferCSSPageSize": True,
+                "paperWidth": width_in, "paperHeight": height_in, "marginTop": 0, "marginBottom": 0,
+                "marginLeft": 0, "marginRight": 0, "displayHeaderFooter": False}))
+            return base64.b64decode(printed["result"]["data"])
 
         try:
             return self._call(run)

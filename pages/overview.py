@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import maps, shell, sidebar, state, ui, urlstate
+from dashboard import handout, maps, shell, sidebar, state, ui, urlstate
 from dashboard.downloads import map_downloads, show_chart, show_table
 from dashboard.formatting import unit_name
 from dashboard.labels import t
@@ -84,6 +84,8 @@ with map_slot:
 if meeting:
     st.stop()
 map_downloads(m, f"overview_map_{as_of}", key="overview-map", title=t("overview.map_title", indicator=t(f"overview.ind.{indicator}")))
+handout.buttons(page.overview_handout(progress, row, unit=unit, indicator=indicator, as_of=as_of),
+                f"overview_{unit or 'city'}_{as_of}", key="overview-handout", folium_map=m)
 
 st.subheader(t("overview.ranking"))
 fig, data = page.ranking_figure(progress, indicator, selected=unit or None)

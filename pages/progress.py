@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.services.bulletin import choose_rank_by
-from dashboard import bulletin_ui, charts, sidebar, state, ui
+from dashboard import bulletin_ui, charts, handout, sidebar, state, ui
 from dashboard.downloads import show_chart, show_table
 from dashboard.formatting import unit_name
 from dashboard.labels import t
@@ -37,7 +37,8 @@ top[2].radio(t("progress.order"), page.ORDERS, key="order", horizontal=True,
 frame = ui.attempt(page.county_progress, as_of=report_date, rank_by=rank_by, all_units=True)
 plan_year = frame.attrs["plan_year"]
 
-st.caption(t(f"progress.issue.{period}", year=report_date.year, n=issue, as_of=report_date.isoformat()))
+issue_line = t(f"progress.issue.{period}", year=report_date.year, n=issue, as_of=report_date.isoformat())
+st.caption(issue_line)
 if interim:
     st.caption(t("progress.issue.interim"))
 
@@ -50,6 +51,8 @@ st.subheader(t("progress.ranking"))
 st.caption(t("progress.ranking_note"))
 show_table(page.progress_ranking(frame, period=period, order=order), f"progress_ranking_{report_date}",
            key="progress-ranking", column_config=page.progress_column_config())
+handout.buttons(page.ranking_handout(frame, period=period, rank_by=rank_by, issue_line=issue_line),
+                f"progress_ranking_{report_date}", key="progress-handout")
 with st.expander(t("progress.outputs")):
     show_table(page.progress_outputs(frame, order=order), f"progress_outputs_{report_date}", key="progress-outputs",
                column_config=page.progress_column_config())

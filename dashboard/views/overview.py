@@ -11,12 +11,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import settings
-from analytics.progress import compound_status
+from analytics.progress import CITY_CODE, compound_status
 from dashboard import state
 from dashboard.formatting import each, fmt_area_wan_m2, fmt_int, fmt_pct, fmt_wan, status_name, unit_name
-from dashboard.labels import t
+from dashboard.handout import Handout, Table
+from dashboard.labels import current_lang, t
 from dashboard.maps import HIGHLIGHT
-from dashboard.ui import Kpi
+from dashboard.ui import Kpi, data_source
 from dashboard.views._common import CACHE
 
 
@@ -189,3 +190,34 @@ def plan_line(row: pd.Series) -> str:
     )
 
 
+
+
+def overview_handout(progress: pd.DataFrame, row: pd.Series, *, unit: str | None, indicator: str,
+                     as_of: date) -> Handout:
+    """The overview's printed page: the unit's (or the city's) six cards, the ranking of every unit by
+    ``indicator`` with the city's value, the map's title; period, source and the demo mark."""
+    fmt = indicator_format(indicator)
+    units = progress[progress["kind"] != "city"]
+    values = units[indicator].astype(float)
+    ranks = values.rank(method="min", ascending=False)
+    order = sorted(range(len(units)), key=lambda i: (pd.isna(values.iloc[i]), ranks.iloc[i]))
+    rows = [[("" if pd.isna(ranks.iloc[i]) else str(int(ranks.iloc[i]))), unit_name(units["unit_code"].iloc[i]),
+             fmt(values.iloc[i])] for i in order]
+    rows.append(["", unit_name(CITY_CODE), fmt(progress_row(progress, None)[indicator])])
+    chosen = [n for n, i in enumerate(order) if unit and units["unit_code"].iloc[i] == unit]
+    name = t(f"overview.ind.{indicator}")
+    table = Table([t("overview.col.rank"), t("overview.col.unit"), t("maps.legend_unit", label=name,
+                                                                      unit=indicator_unit(indicator))],
+                  rows, numeric=frozenset({0, 2}), bold=frozenset({len(rows) - 1}), marked=frozenset(chosen))
+    plan_year = int(progress.attrs["plan_year"])
+    return Handout(
+        title=t("handout.overview_unit_title", unit=unit_name(unit)) if unit else t("handout.overview_title"),
+        meta=[t("overview.caption", plan_year=plan_year, as_of=as_of.isoformat(), source=data_source()),
+              plan_line(row)],
+        demo_mark=t("export.chart.demo") if state.is_demo() else None,
+        kpis=overview_kpis(row),
+        tables=[(t("handout.ranking", indicator=name), table)],
+        map_title=t("overview.map_title", indicator=name),
+        footer=t("handout.made", date=date.today().isoformat()),
+        lang=current_lang(),
+    )

@@ -14,8 +14,9 @@ from analytics.progress import CITY_CODE
 from analytics.services.bulletin import issues, office
 from dashboard import state
 from dashboard.formatting import arrow, fmt_pct, join_names, percent, reasons_text, status_name, unit_name
-from dashboard.labels import labelled, t
-from dashboard.ui import Kpi
+from dashboard.handout import Handout, table_of
+from dashboard.labels import current_lang, labelled, t
+from dashboard.ui import Kpi, data_source
 
 
 # ----------------------------------------------------------------------------------------- cached loaders
@@ -223,3 +224,23 @@ def unit_options(frame: pd.DataFrame) -> list[str]:
     return [CITY_CODE, *frame.loc[(frame.kind != "city") & (frame.planned_compounds > 0), "unit_code"].tolist()]
 
 
+
+
+def ranking_handout(frame: pd.DataFrame, *, period: str, rank_by: str, issue_line: str) -> Handout:
+    """The ranking's printed page: the city's cards and the ranking table by rank (the page's figures),
+    with the issue, the indicator it is ranked by, the source and the demo mark."""
+    table = progress_ranking(frame, period=period, order="rank")
+    rates = [t(f"progress.col.{c}") for c in ("start_rate_compounds", "completion_rate", "invest_rate")]
+    return Handout(
+        title=t("handout.ranking_title"),
+        meta=[issue_line, t("handout.ranked_by", indicator=t(f"progress.ind.{rank_by}")),
+              t("export.chart.source", source=data_source())],
+        demo_mark=t("export.chart.demo") if state.is_demo() else None,
+        kpis=progress_kpis(frame, period=period),
+        kpi_columns=5,
+        tables=[(t("progress.ranking"), table_of(table, decimals={**dict.fromkeys(rates, 1),
+                                                                  t("progress.col.invest_done_wan"): 2},
+                                                  bold=[len(table) - 1]))],
+        footer=t("handout.made", date=date.today().isoformat()),
+        lang=current_lang(),
+    )

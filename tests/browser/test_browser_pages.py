@@ -44,6 +44,7 @@ def expected_maps(pristine_db) -> dict[str, list[dict[str, int]]]:
     compounds, counties = layers["compounds"], len(layers["counties"])
     return {
         "overview": [{"counties": counties, "compounds": int((compounds["plan_year"] == settings.DEMO_YEAR).sum())}],
+        "present": [{"counties": counties, "compounds": int((compounds["plan_year"] == settings.DEMO_YEAR).sum())}],
         "idle_land": [{"counties": counties, "parcels": len(layers["parcels"]), "compounds": len(compounds)}],
         "living_circle": [{"counties": counties, "compounds": len(compounds),
                            "facilities": int((layers["facilities"]["facility_type"] == "elderly_care").sum())}],
