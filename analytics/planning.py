@@ -223,7 +223,8 @@ def estimate_costs(
     costs = dict(settings.UNIT_COST_YUAN_PER_M2 if unit_cost_yuan_per_m2 is None else unit_cost_yuan_per_m2)
     for tier, value in costs.items():
         if not _number(value) or value <= 0:
-            raise InputError(f"`unit_cost_yuan_per_m2[{tier!r}]` was {value!r} but must be a number of 元/m² above 0.")
+            raise InputError(f"`unit_cost_yuan_per_m2[{tier!r}]` was {value!r} but must be a number of 元/m² above 0.",
+                             code="plan.unit_cost", tier=str(tier), value=value)
     default = costs.get("完善类", float(np.mean(list(costs.values()))) if costs else float("nan"))
     out = candidates.copy()
     tier = out["tier"] if "tier" in out.columns else pd.Series(None, index=out.index, dtype=object)
@@ -448,9 +449,13 @@ def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 # ----------------------------------------------------------------------------------------------- checks
-def _check_pct(value: object, name: str, high: float) -> float:
+def _check_pct(value: object, name: str, high: float, *, bundle_id: str = "") -> float:
+    """``value`` as a float if it is a percentage in 0–``high`` (``name``: the option, or a bundle's column)."""
     if not isinstance(value, Real) or not _number(value) or not 0 <= float(value) <= high:
-        raise InputError(f"`{name}` was {value!r} but must be a percentage between 0 and {high:g}.")
+        where = f"bundles.{name}[{bundle_id!r}]" if bundle_id else name
+        raise InputError(f"`{where}` was {value!r} but must be a percentage between 0 and {high:g}.",
+                         code="plan.percentage", setting=name, value=value, high=high,
+                         bundle_id=bundle_id)
     return float(value)
 
 
@@ -462,15 +467,18 @@ def _check_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(candidates).drop(columns=[c for c in ("geometry", "geom") if c in candidates.columns])
     frame["id"] = frame["id"].astype(str)
     if frame["id"].duplicated().any():
-        raise InputError(f"`candidates` has duplicate id {frame.loc[frame['id'].duplicated(), 'id'].iloc[0]!r}; "
-                         "ids must be unique.")
+        first = str(frame.loc[frame["id"].duplicated(), "id"].iloc[0])
+        raise InputError(f"`candidates` has duplicate id {first!r}; ids must be unique.", code="plan.duplicate_id",
+                         compound_id=first)
     frame["county_code"] = frame["county_code"].astype(str)
     for col in ("built_year", "households", "floor_area_m2", "cost_wan", "willingness_pct", "contributing_pct"):
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna() & frame[col].notna()
         if bad.any():
             raise InputError(f"`candidates.{col}` has non-numeric value {frame.loc[bad, col].iloc[0]!r} "
-                             f"(compound {frame.loc[bad, 'id'].iloc[0]!r}); use numbers.")
+                             f"(compound {frame.loc[bad, 'id'].iloc[0]!r}); use numbers.", code="plan.not_a_number",
+                             column=col, value=str(frame.loc[bad, col].iloc[0]),
+                             compound_id=str(frame.loc[bad, "id"].iloc[0]))
         frame[col] = values.astype("float64")
     missing = frame["cost_wan"].isna()
     if missing.any():
@@ -479,25 +487,30 @@ def _check_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
             "fill in the estimated investment (万元) or estimate it from floor area with `estimate_costs`.",
             code="plan.cost_missing", n=int(missing.sum()), compound_id=str(frame.loc[missing, "id"].iloc[0]),
         )
-    for col, low_ok in (("cost_wan", False), ("households", True), ("floor_area_m2", True)):
-        values = frame[col]
-        bad = ~(values >= 0) if low_ok else ~(values > 0)
-        bad &= values.notna()
+    bad = frame["cost_wan"].notna() & ~(frame["cost_wan"] > 0)
+    if bad.any():
+        i = bad.idxmax()
+        raise InputError(f"`candidates.cost_wan` was {float(frame.at[i, 'cost_wan'])!r} for {frame.at[i, 'id']!r} "
+                         "but must be above 0.", code="plan.cost_not_positive", value=float(frame.at[i, "cost_wan"]),
+                         compound_id=str(frame.at[i, "id"]))
+    for col in ("households", "floor_area_m2"):
+        bad = frame[col].notna() & ~(frame[col] >= 0)
         if bad.any():
             i = bad.idxmax()
-            need = "≥ 0" if low_ok else "above 0"
             raise InputError(f"`candidates.{col}` was {float(frame.at[i, col])!r} for {frame.at[i, 'id']!r} "
-                             f"but must be {need}.")
-    for col in ("households", "floor_area_m2"):
+                             "but must be ≥ 0.", code="plan.negative", column=col, value=float(frame.at[i, col]),
+                             compound_id=str(frame.at[i, "id"]))
         if frame[col].isna().any():
             i = frame[col].isna().idxmax()
-            raise InputError(f"`candidates.{col}` is missing for {frame.at[i, 'id']!r}; fill it in first.")
+            raise InputError(f"`candidates.{col}` is missing for {frame.at[i, 'id']!r}; fill it in first.",
+                             code="plan.value_missing", column=col, compound_id=str(frame.at[i, "id"]))
     for col in ("willingness_pct", "contributing_pct"):
         out = ~frame[col].between(0, 100) & frame[col].notna()
         if out.any():
             i = out.idxmax()
             raise InputError(f"`candidates.{col}` was {float(frame.at[i, col])!r} for {frame.at[i, 'id']!r} "
-                             "but must be between 0 and 100 (%).")
+                             "but must be between 0 and 100 (%).", code="plan.share_range", column=col,
+                             value=float(frame.at[i, col]), compound_id=str(frame.at[i, "id"]))
     return frame.reset_index(drop=True)
 
 
@@ -508,16 +521,19 @@ def _check_options(budget_wan: float, min_willingness: float, objective: str, ti
                          budget=budget_wan)
     if not _number(min_willingness) or not 0 <= min_willingness <= 1:
         raise InputError(f"`min_willingness` was {min_willingness!r} but must be a share between 0 and 1 "
-                         "(2/3 = two thirds of households).")
+                         "(2/3 = two thirds of households).", code="plan.min_willingness", value=min_willingness)
     if objective not in ("score", "households"):
         raise InputError(f"`objective` was {objective!r} but must be 'score' or 'households'.")
     if not _number(time_limit_s) or not 0 < time_limit_s <= MAX_TIME_LIMIT_S:
         raise InputError(f"`time_limit_s` was {time_limit_s!r} but must be more than 0 and at most "
-                         f"{MAX_TIME_LIMIT_S} seconds.")
+                         f"{MAX_TIME_LIMIT_S} seconds.", code="plan.time_limit", value=time_limit_s,
+                         high=MAX_TIME_LIMIT_S)
     if isinstance(year, bool) or not isinstance(year, int | np.integer) or not 2006 <= year <= 2100:
-        raise InputError(f"`year` was {year!r} but must be a plan year between 2006 and 2100.")
+        raise InputError(f"`year` was {year!r} but must be a plan year between 2006 and 2100.", code="plan.year",
+                         year=year)
     if not _number(min_county_share) or not 0 <= min_county_share <= 1:
-        raise InputError(f"`min_county_share` was {min_county_share!r} but must be a share between 0 and 1.")
+        raise InputError(f"`min_county_share` was {min_county_share!r} but must be a share between 0 and 1.",
+                         code="plan.fair_share", value=min_county_share)
     if bundle_rule not in ("optional", "whole"):
         raise InputError(f"`bundle_rule` was {bundle_rule!r} but must be 'optional' or 'whole'.")
     if not isinstance(first_tier_first, bool):
@@ -532,7 +548,9 @@ def _check_targets(targets: object) -> dict[str, dict[str, float]]:
         check_frame(targets, "targets", required=["unit_code"])
         codes = targets["unit_code"].astype(str)
         if codes.duplicated().any():
-            raise InputError(f"`targets` has two rows for unit {codes[codes.duplicated()].iloc[0]!r}; keep one.")
+            twice = str(codes[codes.duplicated()].iloc[0])
+            raise InputError(f"`targets` has two rows for unit {twice!r}; keep one.", code="plan.target_twice",
+                             county_code=twice)
         rows = {code: {m: targets.iloc[k][m] for m in MEASURES if m in targets.columns}
                 for k, code in enumerate(codes)}
     elif isinstance(targets, Mapping):
@@ -544,13 +562,15 @@ def _check_targets(targets: object) -> dict[str, dict[str, float]]:
     for code, row in rows.items():
         unknown = [k for k in row if k not in MEASURES]
         if unknown:
-            raise InputError(f"`targets` has unknown measure(s) {unknown!r}; use {list(MEASURES)!r}.")
+            raise InputError(f"`targets` has unknown measure(s) {unknown!r}; use {list(MEASURES)!r}.",
+                             code="plan.target_measure", names=[str(k) for k in unknown], measure=list(MEASURES))
         clean = {}
         for measure, value in row.items():
             if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
                 continue
             if not _number(value) or value < 0:
-                raise InputError(f"The {measure} target of {code} was {value!r} but must be a number ≥ 0.")
+                raise InputError(f"The {measure} target of {code} was {value!r} but must be a number ≥ 0.",
+                                 code="plan.target_negative", measure=measure, county_code=code, value=value)
             if value > 0:
                 clean[measure] = float(value)
         if clean:
@@ -569,7 +589,8 @@ def _check_county_budgets(county_budget_wan: object) -> dict[str, float]:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
         if not _number(value) or value <= 0:
-            raise InputError(f"`county_budget_wan[{code!r}]` was {value!r} but must be a number of 万元 above 0.")
+            raise InputError(f"`county_budget_wan[{code!r}]` was {value!r} but must be a number of 万元 above 0.",
+                             code="plan.county_budget", county_code=str(code), value=value)
         out[str(code)] = float(value)
     return out
 
@@ -582,7 +603,8 @@ def _check_bundles(bundles: pd.DataFrame | None, ids: set[str]) -> pd.DataFrame:
     frame = bundles.copy()
     frame["bundle_id"] = frame["bundle_id"].astype(str)
     if frame["bundle_id"].duplicated().any():
-        raise InputError(f"`bundles` has duplicate bundle_id {frame.loc[frame['bundle_id'].duplicated(), 'bundle_id'].iloc[0]!r}.")
+        twice = str(frame.loc[frame["bundle_id"].duplicated(), "bundle_id"].iloc[0])
+        raise InputError(f"`bundles` has duplicate bundle_id {twice!r}.", code="plan.bundle_twice", bundle_id=twice)
     if "name" not in frame.columns:
         frame["name"] = frame["bundle_id"]
     frame["name"] = frame["name"].where(frame["name"].notna(), frame["bundle_id"]).astype(str)
@@ -595,22 +617,25 @@ def _check_bundles(bundles: pd.DataFrame | None, ids: set[str]) -> pd.DataFrame:
     seen: dict[str, str] = {}
     members = []
     for _, b in frame.iterrows():
-        _check_pct(b["saving_pct"], f"bundles.saving_pct[{b['bundle_id']!r}]", MAX_SAVING_PCT)
-        _check_pct(b["bonus_pct"], f"bundles.bonus_pct[{b['bundle_id']!r}]", MAX_BONUS_PCT)
+        _check_pct(b["saving_pct"], "saving_pct", MAX_SAVING_PCT, bundle_id=b["bundle_id"])
+        _check_pct(b["bonus_pct"], "bonus_pct", MAX_BONUS_PCT, bundle_id=b["bundle_id"])
         raw = b["member_ids"]
         if isinstance(raw, str) or not isinstance(raw, Iterable):
             raise InputError(f"`bundles.member_ids` of {b['bundle_id']!r} was {raw!r} but must be a list of "
-                             "candidate ids.")
+                             "candidate ids.", code="plan.bundle_members", bundle_id=b["bundle_id"])
         ids_b = [str(m) for m in raw]
         if not ids_b:
-            raise InputError(f"`bundles.member_ids` of {b['bundle_id']!r} is empty; a bundle needs members.")
+            raise InputError(f"`bundles.member_ids` of {b['bundle_id']!r} is empty; a bundle needs members.",
+                             code="plan.bundle_members", bundle_id=b["bundle_id"])
         for m in ids_b:
             if m not in ids:
                 raise InputError(f"Bundle {b['bundle_id']!r} lists {m!r}, which is not among the candidates; "
-                                 "build bundles from the same candidate pool.")
+                                 "build bundles from the same candidate pool.", code="plan.bundle_stranger",
+                                 bundle_id=b["bundle_id"], compound_id=m)
             if m in seen:
                 raise InputError(f"Compound {m!r} is in two bundles ({seen[m]!r} and {b['bundle_id']!r}); "
-                                 "a compound may belong to one bundle only.")
+                                 "a compound may belong to one bundle only.", code="plan.bundle_overlap",
+                                 compound_id=m, bundles=[seen[m], b["bundle_id"]])
             seen[m] = b["bundle_id"]
         members.append(ids_b)
     frame["member_ids"] = members

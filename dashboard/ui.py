@@ -27,6 +27,9 @@ _PARAM_NAMES: dict[str, Callable[[Any], str]] = {
     "preset": lambda v: t(f"funding.preset.{v}") if has(f"funding.preset.{v}") else str(v),
     "county_code": unit_name,
     "measure": lambda v: t(f"plan.measure.{v}") if has(f"plan.measure.{v}") else str(v),
+    "setting": lambda v: t(f"plan.setting.{v}") if has(f"plan.setting.{v}") else str(v),
+    "column": lambda v: next((t(k) for k in (f"data.field.{v}", f"plan.col.{v}") if has(k)), str(v)),
+    "tier": lambda v: t(f"tier.{v}") if has(f"tier.{v}") else str(v),
 }
 
 

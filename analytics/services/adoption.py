@@ -67,7 +67,8 @@ class AdoptionResult:
 
 def _check_year(year: object) -> int:
     if isinstance(year, bool) or not isinstance(year, int) or not 2006 <= year <= 2100:
-        raise InputError(f"`year` was {year!r} but must be a plan year between 2006 and 2100.")
+        raise InputError(f"`year` was {year!r} but must be a plan year between 2006 and 2100.", code="plan.year",
+                         year=year)
     return int(year)
 
 
