@@ -48,9 +48,9 @@ def six() -> pd.DataFrame:
     return frame
 
 
-def plan6(**options):
+def plan6(candidates: pd.DataFrame | None = None, **options):
     options = {"budget_wan": 1200, "weights": WILLINGNESS_ONLY, "min_county_share": 0, "year": YEAR, **options}
-    return build_plan(six(), **options)
+    return build_plan(six() if candidates is None else candidates, **options)
 
 
 def ids(frame: pd.DataFrame) -> set[str]:
@@ -191,6 +191,28 @@ def test_feasible_target_changes_the_plan_and_explains_why():
     assert not plan.greedy_meets_minimums  # F + A: 420 households
     assert reason_of(plan, "E") == ("needed_for_target", {"unit_code": settings.CITY_UNIT_CODE,
                                                           "measure": "households", "rank": 5})
+
+
+def test_a_compound_in_a_function_zone_counts_in_its_zone():
+    """Targets, caps, fair shares and totals are per reporting unit, as the annual targets and progress count."""
+    frame = six().assign(zone_code=[None, None, None, None, "Z01", None])  # E lies in 济宁高新区
+    targets = pd.DataFrame({"unit_code": ["Z01"], "households": [250]})
+    plan = plan6(targets=targets, candidates=frame)
+    # E (250 households, 350 万元) is the zone's only candidate, so it is in; of the 850 left F + C (1.80)
+    # beat F + B (1.75).
+    assert ids(plan.chosen) == {"C", "E", "F"} and plan.status == "optimal"
+    assert reason_of(plan, "E") == ("needed_for_target", {"unit_code": "Z01", "measure": "households", "rank": 5})
+    totals = plan.totals.set_index("unit_code")
+    assert list(totals.index) == ["370811", "370812", "Z01", settings.CITY_UNIT_CODE]
+    assert (totals.loc["370812", "pool_households"], totals.loc["Z01", "pool_households"]) == (270, 250)
+    assert plan.chosen.set_index("id")["unit_code"].to_dict() == {"F": "370812", "C": "370811", "E": "Z01"}
+    assert plan_table(plan, year=YEAR)["unit_code"].tolist() == ["370811", "370812", "Z01"]
+    # 兖州区's own compounds hold 270 households: a target of 300 for it is more than its pool
+    with pytest.raises(InputError) as caught:
+        plan6(targets=pd.DataFrame({"unit_code": ["370812"], "households": [300]}), candidates=frame)
+    assert caught.value.params["pool"] == 270
+    # D and E share 鼓楼街道 but not a unit: no bundle
+    assert bundles_by_area(frame, by="street")["bundle_id"].tolist() == ["370811:古槐街道"]
 
 
 def test_fair_share_infeasible_by_hand():

@@ -90,7 +90,7 @@ def _projects(plan: Plan, year: int) -> tuple[pd.DataFrame, dict[str, str]]:
     rows, project_of = [], {}
     for bundle_id, members in chosen.groupby("bundle_id", sort=True):
         project_id = f"{year}-{bundle_id}"
-        counties = sorted(set(members["county_code"].astype(str)))
+        counties = sorted(set(members["unit_code"].astype(str)))
         streets = members["street"].dropna() if "street" in members.columns else pd.Series(dtype=object)
         communities = members["community"].dropna() if "community" in members.columns else pd.Series(dtype=object)
         rows.append({

@@ -188,7 +188,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "plan.xlsx.unit_note": ("单位：户、平方米、万元", "Units: households, m², 10k yuan"),
     "plan.xlsx.total": ("合计", "Total"),
     "plan.xlsx.seq": ("序号", "No."),
-    "plan.xlsx.county_code": ("县市区", "County"),
+    "plan.xlsx.unit_code": ("县市区", "County or zone"),
     "plan.xlsx.project_name": ("项目名称", "Project"),
     "plan.xlsx.name": ("小区名称", "Compound"),
     "plan.xlsx.built_year": ("建成年代", "Built"),

@@ -255,7 +255,7 @@ def plan_kpis(plan: planning.Plan) -> list[Kpi]:
 
 # ----------------------------------------------------------------------------------------------- tables
 def _identity(rows: pd.DataFrame) -> dict:
-    return {"id": rows["id"], "name": rows["name"], "county": [unit_name(c) for c in rows["county_code"]]}
+    return {"id": rows["id"], "name": rows["name"], "county": [unit_name(c) for c in rows["unit_code"]]}
 
 
 def _figures(rows: pd.DataFrame) -> dict:
@@ -422,7 +422,7 @@ def plan_xlsx(plan: planning.Plan, *, year: int, demo: bool, lang: str | None = 
     for i, row in enumerate(table.itertuples(index=False), start=4):
         for j, column in enumerate(columns, start=1):
             value = getattr(row, column)
-            if column == "county_code":
+            if column == "unit_code":
                 value = _county_name(value, lang)
             if value is pd.NA or (isinstance(value, float) and pd.isna(value)) or value is None:
                 value = None
@@ -444,7 +444,7 @@ def plan_xlsx(plan: planning.Plan, *, year: int, demo: bool, lang: str | None = 
         cell.number_format, cell.font = formats[column], Font(bold=True)
     for j in range(1, n + 1):
         ws.cell(row=total_row, column=j).border = border
-    widths = {"seq": 6, "county_code": 10, "project_name": 30, "name": 18, "built_year": 9, "n_buildings": 8,
+    widths = {"seq": 6, "unit_code": 10, "project_name": 30, "name": 18, "built_year": 9, "n_buildings": 8,
               "households": 9, "floor_area_m2": 12, "tier": 9, "items": 48, "invest_wan": 12, "planned_start": 12,
               "planned_completion": 12}
     for j, column in enumerate(columns, start=1):
