@@ -243,6 +243,24 @@ def _opts(job: FigureJob) -> dict[str, Any]:
     return {"format": job.fmt, "width": width, "height": height, "scale": job.scale if job.fmt == "png" else 1}
 
 
+# choreographer (under kaleido) starts Chromium with these; neither is needed: charts render from
+# kaleido's own page, maps from a page in the engine's private (0700) temporary folder with everything
+# inlined. Without them a page cannot read other local files or other origins.
+UNSAFE_CHROMIUM_FLAGS = ("--disable-web-security", "--allow-file-access-from-files")
+
+
+@lru_cache(maxsize=1)
+def _chromium_with_web_security() -> type:
+    """choreographer's Chromium launcher without ``UNSAFE_CHROMIUM_FLAGS`` (web security stays on)."""
+    from choreographer.browsers.chromium import Chromium
+
+    class SecureChromium(Chromium):
+        def get_cli(self) -> list[str]:
+            return [arg for arg in super().get_cli() if arg not in UNSAFE_CHROMIUM_FLAGS]
+
+    return SecureChromium
+
+
 class ExportEngine:
     """One persistent Kaleido/Chromium session on a private event-loop thread; calls serialised by a lock.
 
@@ -277,7 +295,8 @@ class ExportEngine:
         self._thread.start()
 
         async def open_browser():
-            k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout_s, mathjax=False, path=self.chromium)
+            k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout_s, mathjax=False, path=self.chromium,
+                                browser_cls=_chromium_with_web_security())
             await k.open()
             return k
 

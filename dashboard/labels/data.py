@@ -116,6 +116,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.kind.too_large": ("文件过大", "File too large"),
     "data.kind.zip_unsafe": ("压缩包不安全", "Unsafe zip archive"),
     "data.kind.unsafe": ("文件含有不安全的内容", "Unsafe file content"),
+    "data.kind.incomplete": ("备份不完整", "Incomplete backup"),
     "data.kind.encoding": ("编码无法识别", "Encoding problem"),
     "data.kind.unreadable": ("文件无法读取", "File cannot be read"),
     "data.kind.empty": ("文件为空", "Empty file"),
