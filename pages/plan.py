@@ -101,8 +101,7 @@ lang, demo = current_lang(), state.is_demo()
 file_button(t("plan.download"), lambda: page.plan_xlsx(plan, year=year, demo=demo, lang=lang),
             f"{t('plan.xlsx.title', year=year)}.xlsx", XLSX_MIME, key="plan-xlsx", disabled=plan.chosen.empty)
 
-tabs = st.tabs([t("plan.tab.chosen"), t("plan.tab.rejected"), t("plan.tab.counties"), t("plan.tab.map"),
-                t("plan.tab.charts")])
+tabs = st.tabs([t("plan.tab.chosen"), t("plan.tab.rejected"), t("plan.tab.counties"), t("plan.tab.charts")])
 with tabs[0]:
     st.caption(t("plan.chosen_note"))
     show_table(page.chosen_table(plan), f"plan_{year}_chosen", key="plan-chosen")
@@ -112,21 +111,22 @@ with tabs[1]:
 with tabs[2]:
     show_table(page.totals_table(plan), f"plan_{year}_counties", key="plan-counties")
 with tabs[3]:
-    frame = page.map_frame(built)
-    m = maps.base_map(frame, max_zoom=15)
-    maps.add_counties(m, state.layer("counties"))
-    maps.add_compounds(m, frame, color_by="plan", palette=page.MAP_COLORS, labels=page.map_labels(),
-                       legend_title=t("plan.map_legend"), as_points="auto")
-    maps.render(m, key="plan_map")
-    status = t(f"plan.status_short.{plan.status}")
-    map_downloads(m, f"plan_{year}_map", key="plan-map", title=t("plan.map_title", year=year, status=status))
-with tabs[4]:
     fig, data = page.counties_figure(plan)
     ui.styled(fig, title=t("plan.chart.counties"), unit=t("plan.chart.households_unit"))
     show_chart(fig, data, f"plan_{year}_counties_chart", key="plan-counties-chart")
     fig, data = page.value_figure(plan)
     ui.styled(fig, title=t("plan.chart.value"), unit=t("plan.chart.score_axis"))
     show_chart(fig, data, f"plan_{year}_value_chart", key="plan-value-chart")
+
+st.subheader(t("plan.tab.map"))
+frame = page.map_frame(built)
+m = maps.base_map(frame, max_zoom=15)
+maps.add_counties(m, state.layer("counties"))
+maps.add_compounds(m, frame, color_by="plan", palette=page.MAP_COLORS, labels=page.map_labels(),
+                   legend_title=t("plan.map_legend"), as_points="auto")
+maps.render(m, key="plan_map")
+status = t(f"plan.status_short.{plan.status}")
+map_downloads(m, f"plan_{year}_map", key="plan-map", title=t("plan.map_title", year=year, status=status))
 
 # ------------------------------------------------------------------------------------------------ scenarios
 st.subheader(t("plan.scenarios"))

@@ -101,12 +101,12 @@ def test_the_page_shows_the_plan_build_plan_makes(compounds, year):
     chosen = table_with(at, "所属片区/项目")
     assert chosen["小区编号"].tolist() == plan.chosen["id"].tolist()
     assert chosen["计划投资（万元）"].tolist() == pytest.approx(plan.chosen["net_cost_wan"].round(2).tolist())
-    assert chosen["原因"].tolist() == [page.reason_text(c, d) for c, d in zip(plan.chosen["reason"], plan.chosen["detail"])]
+    assert chosen["入选原因"].tolist() == [page.reason_text(c, d) for c, d in zip(plan.chosen["reason"], plan.chosen["detail"])]
     rejected = table_with(at, "符合条件")
     assert rejected["小区编号"].tolist() == plan.rejected["id"].tolist()
-    assert rejected["原因"].tolist() == [page.reason_text(c, d, in_ranking=g) for c, d, g in zip(
+    assert rejected["未入选原因"].tolist() == [page.reason_text(c, d, in_ranking=g) for c, d, g in zip(
         plan.rejected["reason"], plan.rejected["detail"], plan.rejected["in_greedy"])]
-    assert rejected["原因"].str.startswith("按排名本可入选").sum() == (plan.rejected["in_greedy"]
+    assert rejected["未入选原因"].str.startswith("按排名本可入选").sum() == (plan.rejected["in_greedy"]
                                                                    & (plan.rejected["reason"] == "budget")).sum()
 
 
@@ -288,7 +288,7 @@ def test_english_labels(pool_db):
     at = open_page(PAGE, query=QUERY, session={"lang": "en"})
     labels = {m.label for m in at.metric}
     assert {"Compounds chosen", "Households", "Investment (10k yuan)"} <= labels
-    assert "Why" in table_with(at, "Area / project").columns
+    assert "Why in" in table_with(at, "Area / project").columns
 
 
 def test_plan_workbook_keeps_formula_like_names_as_text(compounds, year):

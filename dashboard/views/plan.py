@@ -241,51 +241,56 @@ def plan_kpis(plan: planning.Plan) -> list[Kpi]:
         Kpi(t("plan.kpi.floor_area"), fmt_area_wan_m2(c["floor_area_m2"]),
             _delta(c["floor_area_m2"], c["greedy_floor_area_m2"], fmt_area_wan_m2), help=ranking),
         Kpi(t("plan.kpi.cost"), fmt_wan(c["net_cost_wan"]),
-            t("plan.kpi.cost_help", share=share_of(c["net_cost_wan"], c["budget_wan"]), saving=fmt_wan(c["saving_wan"])),
-            plain_delta=True),
+            t("plan.kpi.cost_share", share=share_of(c["net_cost_wan"], c["budget_wan"])), plain_delta=True,
+            help=t("plan.kpi.cost_help", budget=fmt_wan(c["budget_wan"]), saving=fmt_wan(c["saving_wan"]))),
     ]
 
 
 # ----------------------------------------------------------------------------------------------- tables
-def _common(rows: pd.DataFrame) -> dict:
+def _identity(rows: pd.DataFrame) -> dict:
+    return {"id": rows["id"], "name": rows["name"], "county": [unit_name(c) for c in rows["county_code"]]}
+
+
+def _figures(rows: pd.DataFrame) -> dict:
     yes, no = t("plan.yes"), t("plan.no")
     return {
-        "id": rows["id"],
-        "name": rows["name"],
-        "county": [unit_name(c) for c in rows["county_code"]],
-        "street": rows["street"] if "street" in rows.columns else None,
-        "built_year": rows["built_year"],
         "households": rows["households"].astype("Int64"),
         "floor_area_m2": rows["floor_area_m2"].round(0),
+        "built_year": rows["built_year"],
         "tier": rows["tier"] if "tier" in rows.columns else None,
         "score": rows["score"].round(3),
         "rank": rows["rank"],
         "in_ranking": [yes if v else no for v in rows["in_greedy"]],
+        "street": rows["street"] if "street" in rows.columns else None,
     }
 
 
 def chosen_table(plan: planning.Plan) -> pd.DataFrame:
-    """The list: compound, county, street, area or project, figures, costs, score, rank, why; labelled."""
+    """The list: compound, county, why it is in, its area or project, money, then its figures; labelled."""
     rows = plan.chosen
     out = pd.DataFrame({
-        **_common(rows),
+        **_identity(rows),
+        "why_in": [reason_text(c, d) for c, d in zip(rows["reason"], rows["detail"])],
         "bundle": [b if isinstance(b, str) else "" for b in rows["bundle_name"]],
-        "cost_wan": rows["cost_wan"].round(2),
         "net_cost_wan": rows["net_cost_wan"].round(2),
-        "why": [reason_text(c, d) for c, d in zip(rows["reason"], rows["detail"])],
+        "cost_wan": rows["cost_wan"].round(2),
+        **_figures(rows),
     })
     return _labelled(out)
 
 
 def rejected_table(plan: planning.Plan) -> pd.DataFrame:
-    """Every compound left out with the binding constraint or the rules it fails; eligible ones first."""
+    """Every compound left out, eligible ones first: why (the binding constraint or the rules it fails), then
+    its cost and figures; labelled."""
     rows = plan.rejected
     yes, no = t("plan.yes"), t("plan.no")
     out = pd.DataFrame({
-        **_common(rows),
-        "cost_wan": rows["cost_wan"].round(2),
+        **_identity(rows),
+        "why_out": [reason_text(c, d, in_ranking=g)
+                    for c, d, g in zip(rows["reason"], rows["detail"], rows["in_greedy"])],
         "eligible": [yes if v else no for v in rows["eligible"]],
-        "why": [reason_text(c, d, in_ranking=g) for c, d, g in zip(rows["reason"], rows["detail"], rows["in_greedy"])],
+        "cost_wan": rows["cost_wan"].round(2),
+        **_figures(rows),
     })
     return _labelled(out)
 
@@ -341,7 +346,7 @@ def value_figure(plan: planning.Plan) -> tuple[go.Figure, pd.DataFrame]:
     """Score against estimated cost for every eligible candidate, chosen and left out; and its data."""
     left = plan.rejected[plan.rejected["eligible"]]
     fig = go.Figure()
-    for rows, label, color in ((plan.chosen, t("plan.map.chosen"), MAP_COLORS["chosen"]),
+    for rows, label, color in ((plan.chosen, t("plan.chart.chosen"), MAP_COLORS["chosen"]),
                                (left, t("plan.map.left_out"), MAP_COLORS["left_out"])):
         fig.add_scatter(name=label, x=rows["cost_wan"], y=rows["score"], mode="markers", text=rows["name"],
                         marker={"color": color, "size": 7, "opacity": 0.8})
@@ -349,7 +354,7 @@ def value_figure(plan: planning.Plan) -> tuple[go.Figure, pd.DataFrame]:
     fig.update_yaxes(title=t("plan.chart.score_axis"))
     data = pd.concat([
         pd.DataFrame({t("plan.col.name"): plan.chosen["name"], t("plan.col.cost_wan"): plan.chosen["cost_wan"],
-                      t("plan.col.score"): plan.chosen["score"], t("plan.map_legend"): t("plan.map.chosen")}),
+                      t("plan.col.score"): plan.chosen["score"], t("plan.map_legend"): t("plan.chart.chosen")}),
         pd.DataFrame({t("plan.col.name"): left["name"], t("plan.col.cost_wan"): left["cost_wan"],
                       t("plan.col.score"): left["score"], t("plan.map_legend"): t("plan.map.left_out")}),
     ], ignore_index=True)
