@@ -2,9 +2,10 @@
 
 Definitions used throughout (the bulletin's 周调度、月通报):
 
-* **Reporting unit** — a compound with a ``zone_code`` belongs to that function zone (济宁高新区 …, names
-  from ``settings.FUNCTION_ZONES``); every other compound to its county. Counties come first in the
-  official order (``settings.COUNTY_ORDER``), then zones, then one city-total row (``unit_code`` 370800).
+* **Reporting unit** — a compound with a ``zone_code`` belongs to that function zone (Z01 济宁高新区 …,
+  the ``units`` table: ``analytics.units``); every other compound to its county. Counties come first in the
+  official order (districts, county-level cities, counties: ``analytics.units.unit_order``), then zones,
+  then one city-total row (``unit_code`` 370800).
   With ``include_zones=False`` zone compounds count in their county.
 * **Planned figures** — the plan year's batch: the compounds whose ``compounds.plan_year`` is the plan
   year, summed per unit (count, households, floor area m², planned investment 万元). The ``annual_plans``
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import settings
+from analytics import units as units_mod
 from analytics._sql import scalar
 from analytics.errors import DataError, InputError
 
@@ -223,8 +225,8 @@ def city_as_of(
 ) -> date | None:
     """The city's as-of date: the latest report date that all (or ``share`` of) the counties have reached.
 
-    The units are the counties with compounds in an annual plan (every one of them submits the weekly
-    report). A county has reached a date when its latest stored report is on or after it, so the result
+    The units are the reporting units (counties, and function zones for their own compounds) with
+    compounds in an annual plan (every one of them submits the weekly report). A county has reached a date when its latest stored report is on or after it, so the result
     is the ``k``-th latest of the counties' latest report dates, ``k = ceil(share × counties)``: one
     county reporting ahead (or a report dated far ahead) never moves the city's view. While fewer
     counties than that have reported at all (a programme's first weeks), it is the earliest latest date
@@ -250,10 +252,14 @@ def city_as_of(
         raise InputError(f"`share` was {share!r} but must be a fraction with 0 < share <= 1, e.g. 1 or 0.9.")
     limit = _check_date(on_or_before, "on_or_before") if on_or_before is not None else date.max
     rows = con.execute(
-        """WITH units AS (SELECT DISTINCT county_code FROM compounds WHERE plan_year IS NOT NULL)
-           SELECT u.county_code, max(r.report_date) AS latest
-           FROM units u LEFT JOIN progress_reports r ON r.county_code = u.county_code AND r.report_date <= ?
-           GROUP BY u.county_code""",
+        """WITH units AS (SELECT DISTINCT coalesce(zone_code, county_code) AS unit_code FROM compounds
+                          WHERE plan_year IS NOT NULL),
+                reported AS (SELECT coalesce(c.zone_code, c.county_code) AS unit_code, r.report_date
+                             FROM progress_reports r JOIN compounds c ON c.id = r.compound_id
+                             WHERE r.report_date <= ?)
+           SELECT u.unit_code, max(r.report_date) AS latest
+           FROM units u LEFT JOIN reported r ON r.unit_code = u.unit_code
+           GROUP BY u.unit_code""",
         [limit],
     ).fetchall()
     latest = sorted((day for _, day in rows if day is not None), reverse=True)
@@ -334,22 +340,57 @@ def _unit_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
     for code, zh, en in con.execute("SELECT county_code, name, name_en FROM counties").fetchall():
         names.setdefault(code, (zh, en if en is not None else zh))
     names.update(settings.FUNCTION_ZONES)
+    names.update(units_mod.names(con))  # the units table (an administrator's units and names) wins
     names[CITY_CODE] = CITY_NAME
     return names
 
 
-def _unit_order(units: pd.DataFrame) -> pd.DataFrame:
-    """Counties in the official order (others by code after them), zones after counties, the city last."""
-    county_pos = {c: i for i, c in enumerate(settings.COUNTY_ORDER)}
-    zone_pos = {c: i for i, c in enumerate(settings.FUNCTION_ZONES)}
+def _unit_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Counties, then zones, each in the official ``order`` (units not in it by code after them), the city last."""
+    position = {c: i for i, c in enumerate(order)}
     kind_pos = {"county": 0, "zone": 1, "city": 2}
 
-    def key(row: pd.Series) -> tuple:
-        table = county_pos if row.kind == "county" else zone_pos
-        return (kind_pos[row.kind], table.get(row.unit_code, len(table)), row.unit_code)
+    def key(row: pd.Series) -> tuple[int, int, str]:
+        return (kind_pos[row.kind], position.get(row.unit_code, len(position)), str(row.unit_code))
 
-    order = sorted(range(len(units)), key=lambda i: key(units.iloc[i]))
-    return units.iloc[order].reset_index(drop=True)
+    ranked = sorted(range(len(frame)), key=lambda i: key(frame.iloc[i]))
+    return frame.iloc[ranked].reset_index(drop=True)
+
+
+def with_units_without_task(frame: pd.DataFrame, active: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a ``county_progress`` frame) with a row for every unit of ``active`` it lacks.
+
+    Such a unit has no task in the year: planned figures and counts 0, rates NaN, no rank, no flag, so it
+    is listed (as 无年度任务) rather than left out. Units follow ``active``'s order (the official one), the
+    city row last. ``active`` is ``analytics.units.units(con, year=...)`` (without its zones when the
+    frame folds zones into their counties).
+    """
+    have = set(frame["unit_code"])
+    missing = active[~active["unit_code"].isin(have)]
+    if missing.empty:
+        return frame
+    rows = []
+    for _, unit in missing.iterrows():
+        row: dict[str, object] = {c: np.nan for c in frame.columns}
+        row.update({"unit_code": unit["unit_code"], "name": unit["name"], "name_en": unit["name_en"] or unit["name"],
+                    "kind": unit["kind"], "below_city_average": False, "bottom_three": False, "top_three": False})
+        for col in ("planned_compounds", "planned_households", "approved", "started", "completed",
+                    "started_households", "completed_households"):
+            row[col] = 0
+        for col in ("planned_floor_area_m2", "planned_invest_wan", "started_floor_area_m2",
+                    "completed_floor_area_m2", "invest_done_wan"):
+            row[col] = 0.0
+        for col in OUTCOME_COUNTS:
+            row[col] = pd.NA
+        rows.append(row)
+    out = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns).astype(frame.dtypes.to_dict())],
+                    ignore_index=True)
+    order = {c: i for i, c in enumerate(active["unit_code"])}
+    units = out[out["kind"] != "city"]
+    units = units.iloc[sorted(range(len(units)), key=lambda i: (order.get(units["unit_code"].iloc[i], len(order)), i))]
+    result = pd.concat([units, out[out["kind"] == "city"]], ignore_index=True)
+    result.attrs.update(frame.attrs)
+    return result
 
 
 def _rank_and_flags(values: pd.Series) -> pd.DataFrame:
@@ -450,7 +491,7 @@ def county_progress(
     wanted = [d for d in dates if d is not None]
     snaps = _snapshots(con, plan_year=plan_year, dates=wanted, include_zones=include_zones)
 
-    now = _unit_order(snaps[snaps.snapshot_date == dates.report].drop(columns="snapshot_date"))
+    now = _unit_order(snaps[snaps.snapshot_date == dates.report].drop(columns="snapshot_date"), units_mod.unit_order(con))
     names = _unit_names(con)
     now.insert(1, "name", [names.get(c, (c, c))[0] for c in now.unit_code])
     now.insert(2, "name_en", [names.get(c, (c, c))[1] for c in now.unit_code])

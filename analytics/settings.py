@@ -52,7 +52,7 @@ GAUSS_KRUGER_ZONE_CRS = 4527  # same projection with the zone prefix 39 on easti
 # Jining's extent with a margin, WGS84 degrees: (min lon, min lat, max lon, max lat).
 JINING_BOUNDS_DEG = (115.8, 34.4, 117.7, 36.0)
 
-# County-level units in the official order: code -> (Chinese name, English name, seat lon, seat lat).
+# County-level units: national code (GB/T 2260) -> (Chinese name, English name, seat lon, seat lat).
 COUNTIES: dict[str, tuple[str, str, float, float]] = {
     "370811": ("任城区", "Rencheng", 116.590, 35.415),
     "370812": ("兖州区", "Yanzhou", 116.824, 35.557),
@@ -66,14 +66,31 @@ COUNTIES: dict[str, tuple[str, str, float, float]] = {
     "370881": ("曲阜市", "Qufu", 116.986, 35.593),
     "370883": ("邹城市", "Zoucheng", 116.961, 35.406),
 }
-COUNTY_ORDER: tuple[str, ...] = tuple(COUNTIES)
-
-# Function zones have no boundary of their own; bulletins may rank them beside the counties.
-FUNCTION_ZONES: dict[str, tuple[str, str]] = {
-    "370871": ("济宁高新区", "Jining Hi-tech Zone"),
-    "370872": ("太白湖新区", "Taibai Lake New District"),
-    "370873": ("济宁经济技术开发区", "Jining Economic Development Zone"),
+# Reporting units come in the city's usual order for its documents: districts (区), county-level cities
+# (县级市), counties (县), then function zones (功能区). UNIT_CATEGORIES names each county's category;
+# COUNTY_ORDER and UNIT_ORDER are the default order every list of units follows (the ``units`` table,
+# seeded with it, holds the order in force and the units an administrator adds).
+UNIT_CATEGORY_ORDER: tuple[str, ...] = ("district", "city", "county", "zone")
+UNIT_CATEGORIES: dict[str, str] = {
+    "370811": "district", "370812": "district", "370881": "city", "370883": "city", "370826": "county",
+    "370827": "county", "370828": "county", "370829": "county", "370830": "county", "370831": "county",
+    "370832": "county",
 }
+COUNTY_ORDER: tuple[str, ...] = tuple(sorted(COUNTIES, key=lambda c: UNIT_CATEGORY_ORDER.index(UNIT_CATEGORIES[c])))
+
+# Function zones have no boundary of their own; bulletins rank them beside the counties. They have no
+# national division code (only 济宁高新区 has one, 370871), so each has a unit code of its own, Z and two
+# digits, which can never be mistaken for a national code: unit code -> (Chinese name, English name).
+FUNCTION_ZONES: dict[str, tuple[str, str]] = {
+    "Z01": ("济宁高新区", "Jining Hi-tech Zone"),
+    "Z02": ("太白湖新区", "Taibai Lake New District"),
+    "Z03": ("济宁经济技术开发区", "Jining Economic Development Zone"),
+}
+ZONE_NATIONAL_CODES: dict[str, str] = {"Z01": "370871"}
+# Codes earlier data used for the zones (370872 and 370873 were made up) -> their unit codes.
+LEGACY_ZONE_CODES: dict[str, str] = {"370871": "Z01", "370872": "Z02", "370873": "Z03"}
+ZONE_CODE_PATTERN = r"^Z\d{2,3}$"
+UNIT_ORDER: tuple[str, ...] = (*COUNTY_ORDER, *FUNCTION_ZONES)
 
 # Old names and codes still found in source data -> current county code (merged in 2013).
 LEGACY_COUNTY_NAMES: dict[str, str] = {"市中区": "370811", "兖州市": "370812", "370802": "370811", "370882": "370812"}

@@ -14,7 +14,6 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import settings
 from analytics.errors import JiugaiError, SignInFailed, SignInThrottled
 from analytics.services import auth
 from analytics.services.auth import User
@@ -125,7 +124,7 @@ def sidebar_box() -> None:
             return
         st.caption(t("auth.signed_in_as", name=user.username, role=role_label(user.role)))
         if user.county_code:
-            county = settings.COUNTIES[user.county_code][0 if st.session_state.get("lang", "zh") == "zh" else 1]
+            county = unit_name(user.county_code)
             st.caption(t("auth.county", county=county))
         if st.button(t("auth.sign_out"), key="auth_sign_out", icon=":material/logout:"):
             _sign_out()
@@ -141,9 +140,7 @@ def users_frame() -> pd.DataFrame:
     """Every account (no hashes) with role names and column headers in the user's language."""
     users = auth.list_users(state.cursor())
     users["role"] = users["role"].map(role_label)
-    users["county_code"] = users["county_code"].map(
-        lambda code: f"{code} {unit_name(code)}" if code in settings.COUNTIES else ""
-    )
+    users["county_code"] = users["county_code"].map(lambda code: f"{code} {unit_name(code)}" if code else "")
     users["display_name"] = users["display_name"].fillna("")
     return labelled(users, "admin.col")
 
@@ -171,6 +168,11 @@ def run_write(write: Callable[..., object], *args: object, success: str, **kwarg
         return
     st.session_state[_PAGE_NOTICE_KEY] = success
     st.rerun()
+
+
+def set_page_notice(message: str) -> None:
+    """Leave ``message`` for :func:`page_notice` to show after the next rerun."""
+    st.session_state[_PAGE_NOTICE_KEY] = message
 
 
 def page_notice() -> None:

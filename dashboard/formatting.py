@@ -131,7 +131,25 @@ def unit_name(code: object) -> str:
     if code in settings.FUNCTION_ZONES:
         zh, english = settings.FUNCTION_ZONES[code]
         return english if en else zh
+    names = _stored_unit_names()  # a unit an administrator added
+    if code in names:
+        zh, english = names[code]
+        return english if en else zh
     return str(code)
+
+
+def _stored_unit_names() -> dict[str, tuple[str, str]]:
+    """The units table's names inside a running page (empty outside one: no database session)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        if get_script_run_ctx(suppress_warning=True) is None:
+            return {}
+        from dashboard import state
+
+        return state.unit_names()
+    except Exception:  # noqa: BLE001 - a name is never worth an error: the code is shown instead
+        return {}
 
 
 def facility_label(code: object) -> str:

@@ -6,9 +6,11 @@ from datetime import date
 
 import duckdb
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from analytics import progress, settings, store
+from analytics import units as units_mod
 from analytics.store import audit
 
 
@@ -105,3 +107,42 @@ def _plan_years(version: int) -> list[int]:
 def plan_years() -> list[int]:
     """The plan years (annual batches) the stored compounds belong to, oldest first."""
     return _plan_years(data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _units(version: int) -> pd.DataFrame:
+    return units_mod.units(cursor())
+
+
+def units(*, year: int | None = None) -> pd.DataFrame:
+    """The reporting units (``analytics.units.units``) in the official order; those active in ``year`` if given."""
+    frame = _units(data_version())
+    if year is None:
+        return frame
+    active = (frame["active_from"].fillna(0) <= year) & (frame["active_to"].fillna(9999) >= year)
+    return frame[active].reset_index(drop=True)
+
+
+def unit_codes(*, kind: str | None = None, year: int | None = None) -> list[str]:
+    """Unit codes in the official order (counties and zones, or only ``kind``), active in ``year`` if given."""
+    frame = units(year=year)
+    if kind is not None:
+        frame = frame[frame["kind"] == kind]
+    return list(frame["unit_code"])
+
+
+def unit_names() -> dict[str, tuple[str, str]]:
+    """Unit code -> (Chinese, English) name, from the units table."""
+    frame = units()
+    return {c: (zh, en if isinstance(en, str) and en else zh)
+            for c, zh, en in zip(frame["unit_code"], frame["name"], frame["name_en"])}
+
+
+def zones() -> dict[str, tuple[str, ...]]:
+    """Function zones and every name a file may give them (``analytics.units.zones``), cached."""
+    return _zones(data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _zones(version: int) -> dict[str, tuple[str, ...]]:
+    return units_mod.zones(cursor())

@@ -34,7 +34,7 @@ top[1].selectbox(t("progress.rank_by"), page.RANK_INDICATORS, key="rank_by",
 top[2].radio(t("progress.order"), page.ORDERS, key="order", horizontal=True,
              format_func=lambda o: t(f"progress.order.{o}"))
 
-frame = ui.attempt(page.county_progress, as_of=report_date, rank_by=rank_by)
+frame = ui.attempt(page.county_progress, as_of=report_date, rank_by=rank_by, all_units=True)
 plan_year = frame.attrs["plan_year"]
 
 st.caption(t(f"progress.issue.{period}", year=report_date.year, n=issue, as_of=report_date.isoformat()))

@@ -72,9 +72,9 @@ def test_signed_out_user_is_told_to_sign_in():
 
 
 def test_county_editor_cannot_write_for_a_forged_county():
-    with pytest.raises(PermissionDenied, match=r"only for county '370811', not '370812'"):
+    with pytest.raises(PermissionDenied, match=r"only for unit '370811', not '370812'"):
         auth.require(EDITOR, "submit_report", county_code="370812")
-    with pytest.raises(PermissionDenied, match=r"only for county '370811', not None"):
+    with pytest.raises(PermissionDenied, match=r"only for unit '370811', not None"):
         auth.require(EDITOR, "submit_report")
     auth.require(EDITOR, "submit_report", county_code="370811")
 
@@ -145,9 +145,9 @@ def test_account_validation_messages(con):
         auth.create_user(con, "newbie1234", "Newbie1234", role="viewer", actor=ADMIN)
     with pytest.raises(InputError, match=r"`role` was 'boss' but must be one of"):
         auth.create_user(con, "newbie", "long-enough-pw", role="boss", actor=ADMIN)
-    with pytest.raises(InputError, match=r"`county_code` was None but a county editor needs one of"):
+    with pytest.raises(InputError, match=r"`county_code` was None but an editor needs a reporting unit"):
         auth.create_user(con, "newbie", "long-enough-pw", role="county_editor", actor=ADMIN)
-    with pytest.raises(InputError, match=r"`county_code` was '999999' but a county editor needs"):
+    with pytest.raises(InputError, match=r"`county_code` was '999999' but an editor needs a reporting unit"):
         auth.create_user(con, "newbie", "long-enough-pw", role="county_editor", county_code="999999", actor=ADMIN)
     with pytest.raises(InputError, match=r"`county_code` was '370811' but only a county editor has a county"):
         auth.create_user(con, "newbie", "long-enough-pw", role="viewer", county_code="370811", actor=ADMIN)
@@ -443,12 +443,12 @@ def test_signed_in_county_editor_cannot_store_another_countys_report(tmp_path):
         preview = reports.prepare_report(con, data, "任城周报.xlsx", county_code="370811", report_date=week,
                                          user=rencheng)
         count = "SELECT count(*) FROM progress_reports WHERE report_date = DATE '2021-01-08'"
-        with pytest.raises(PermissionDenied, match=r"'zoucheng' may write only for county '370883', not '370811'"):
+        with pytest.raises(PermissionDenied, match=r"'zoucheng' may write only for unit '370883', not '370811'"):
             reports.submit_report(con, preview, user=zoucheng)
         with pytest.raises(PermissionDenied, match=r"Signing in is required to submit report"):
             reports.submit_report(con, preview, user=None)
         preview.county_code = "370883"  # forged to pass the role check: the rows are still 任城's
-        with pytest.raises(ImportRejected, match=r"rows of compounds outside county 370883"):
+        with pytest.raises(ImportRejected, match=r"rows of compounds outside unit 370883"):
             reports.submit_report(con, preview, user=zoucheng)
         assert con.execute(count).fetchone()[0] == 0
         preview.county_code = "370811"

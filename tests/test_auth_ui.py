@@ -15,7 +15,7 @@ from analytics.store import audit
 from dashboard.auth_ui import TOKEN_KEY
 from dashboard.labels import t
 from dashboard.navigation import page_paths
-from tests.page_helpers import build_accounts_db, sign_in_session, use_copy
+from tests.page_helpers import build_accounts_db, sign_in_session, table_with, use_copy
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 ADMIN_PAGE = APP.parent / "pages" / "admin.py"
@@ -226,7 +226,7 @@ def test_administrator_manages_accounts_and_reads_the_log(db):
     _button(at.main, t("admin.do_reset")).click().run()
     assert [s.value for s in at.success] == [t("admin.reset_done", name="leader")]
 
-    log = at.dataframe[1].value  # the write-log tab
+    log = table_with(at, t("admin.col.action"))  # the write-log tab
     assert list(log[t("admin.col.action")][:4]) == ["user_reset_password", "user_disable", "user_create", "user_create"]
     assert list(log[t("admin.col.username")][:3]) == ["admin1", "admin1", "admin1"]
     con = store.connect(db)
@@ -288,6 +288,52 @@ def test_user_changes_own_password(db):
     con = store.connect(db)
     try:
         assert auth.authenticate(con, "rencheng", "editor-password-2").role == "county_editor"
+    finally:
+        con.close()
+
+
+def test_administrator_adds_a_zone_gives_it_an_editor_and_sets_the_bulletins_form(db):
+    import streamlit as st
+
+    st.cache_data.clear()  # cached frames are keyed on the data version, which other tests' databases share
+    at = _admin(db, "admin1")
+    at.text_input(key="admin_unit_name").input("曲阜文化建设示范区")
+    at.radio(key="admin_unit_kind").set_value("zone")
+    at.number_input(key="admin_unit_from").set_value(2021)
+    _button(at.main, t("admin.unit.do_add")).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == [t("admin.unit.added", name="曲阜文化建设示范区")]
+    listed = table_with(at, t("admin.unit.col.unit_code"))
+    assert listed[t("admin.unit.col.unit_code")].tolist()[-4:] == ["Z01", "Z02", "Z03", "Z04"]
+    assert listed[t("admin.unit.col.name")].tolist()[-1] == "曲阜文化建设示范区"
+
+    # the new zone can have an editor of its own
+    at.text_input(key="admin_new_username").input("wenhua")
+    at.selectbox(key="admin_new_role").set_value("county_editor")
+    at.selectbox(key="admin_new_county").set_value("Z04")
+    at.text_input(key="admin_new_password").input("editor-password-4")
+    at.text_input(key="admin_new_password_repeat").input("editor-password-4")
+    _button(at.main, t("admin.do_create")).click().run()
+    assert [s.value for s in at.success] == [t("admin.created", name="wenhua")]
+
+    # the bulletin's form: an unusable distribution line is refused, then a new prefix and rule are kept
+    at.text_area(key="admin_bulletin_distribution").input("抄报 市政府")
+    _button(at.main, t("admin.bulletin.save")).click().run()
+    assert len(at.error) == 1 and "报" in at.error[0].value
+    at.text_input(key="admin_bulletin_prefix").input("济旧改办")
+    at.text_area(key="admin_bulletin_distribution").input("报：市政府。\n发：各县（市、区），曲阜文化建设示范区。")
+    at.number_input(key="admin_bulletin_top").set_value(2)
+    _button(at.main, t("admin.bulletin.save")).click().run()
+    assert [s.value for s in at.success] == [t("admin.bulletin.saved")]
+    assert t("admin.bulletin.rule_now", rule="按开工率排名，前二名通报表扬，后三名通报批评") in [m.value for m in at.markdown]
+    con = store.connect(db)
+    try:
+        from analytics.services.bulletin import office
+
+        saved = office.load(con)
+        assert (saved.doc_prefix, saved.praise_top_n, saved.distribution) == (
+            "济旧改办", 2, (("报", "市政府。"), ("发", "各县（市、区），曲阜文化建设示范区。")))
+        assert auth.get_user(con, "wenhua") == auth.User("wenhua", "county_editor", "Z04")
     finally:
         con.close()
 

@@ -129,14 +129,14 @@ def test_ranking_text_table_and_evaluation_use_one_order():
 @pytest.mark.parametrize(
     ("office", "praised", "criticised", "rule"),
     [
-        (OfficeSettings(praise_top_n=1, criticise_bottom_n=1), ["370812", "370872"], ["370826"],
+        (OfficeSettings(praise_top_n=1, criticise_bottom_n=1), ["370812", "Z02"], ["370826"],
          "按开工率排名，第一名通报表扬，末位通报批评"),
         # 鱼台县 is 1.9 points below the city's 76.9 %, 微山县 36.9: only 微山县 is 10 points or more below
         (OfficeSettings(praise_top_n=0, criticise_bottom_n=0, criticise_below_average_pp=10), [], ["370826"],
          "按开工率排名，不作通报表扬，低于全市平均10个百分点及以上的通报批评"),
-        (OfficeSettings(praise_top_n=2, criticise_bottom_n=0, criticise_below_average_pp=1.9), ["370812", "370872"],
+        (OfficeSettings(praise_top_n=2, criticise_bottom_n=0, criticise_below_average_pp=1.9), ["370812", "Z02"],
          ["370827", "370826"], "按开工率排名，前二名通报表扬，低于全市平均1.9个百分点及以上的通报批评"),
-        (OfficeSettings(praise_top_n=5, criticise_bottom_n=5), ["370812", "370872", "370811", "370827"], ["370826"],
+        (OfficeSettings(praise_top_n=5, criticise_bottom_n=5), ["370812", "Z02", "370811", "370827"], ["370826"],
          "按开工率排名，前五名通报表扬，后五名通报批评"),
     ],
 )
@@ -217,7 +217,7 @@ def test_payments_problems_and_requirements_are_written_from_the_figures():
 def test_sections_without_problems_or_money_say_so():
     progress = hand_progress()
     level = progress.assign(start_rate_compounds=1.0, rank=progress["rank"].where(progress["kind"] == "city", 1.0))
-    level.loc[level["unit_code"] == "370873", ["start_rate_compounds", "rank"]] = float("nan")
+    level.loc[level["unit_code"] == "Z03", ["start_rate_compounds", "rank"]] = float("nan")
     b = hand_bulletin(progress=level, behind=hand_behind().iloc[0:0], payments=None, findings=hand_findings().iloc[0:0])
     assert texts(b.section("三、资金支付")) == [
         "截至2020年6月26日，2020年度改造项目尚无资金下达、到位和支付记录，请各县（市、区）及时报送资金拨付情况。"]

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import progress
+from analytics import units as units_mod
 from analytics.services import bulletin
 from tests.page_helpers import open_page, plotly_values, rerun, table_with, without_reports
 
@@ -40,9 +41,12 @@ def test_month_view_ranked_by_investment_shows_county_progress(demo_con):
     at.radio(key="order").set_value("rank")
     rerun(at, as_of="2020-11-13")
 
-    expected = progress.county_progress(demo_con, as_of=date(2020, 10, 30), rank_by="invest_rate")
+    expected = progress.with_units_without_task(  # every unit of the year: one without a task is listed too
+        progress.county_progress(demo_con, as_of=date(2020, 10, 30), rank_by="invest_rate"),
+        units_mod.units(demo_con, year=2020))
     city = expected[expected.kind == "city"].iloc[0]
     units = progress.ranking_order(expected).iloc[:-1]  # ties in the official order, as in the bulletin
+    ranked = units[units["rank"].notna()]
 
     # the demo's monthly series starts in March: October is 第8期
     assert any("2020年第8期月通报" in c.value and "2020-10-30" in c.value for c in at.caption)
@@ -55,10 +59,12 @@ def test_month_view_ranked_by_investment_shows_county_progress(demo_con):
     shown = table_with(at, "投资完成率（%）")
     assert "名次变化" not in shown.columns  # rank change is a weekly figure
     assert shown["县区 / 功能区"].tolist() == [*units.name, "全市"]
-    assert shown["排名"].iloc[:-1].tolist() == units["rank"].astype(int).tolist()
-    assert pd.isna(shown["排名"].iloc[-1])
+    assert shown["排名"].iloc[:len(ranked)].tolist() == ranked["rank"].astype(int).tolist()
+    assert shown["排名"].iloc[len(ranked):].isna().all()  # the units without a task and the city
+    no_task = shown.loc[shown["标记"] == "无年度任务", "县区 / 功能区"].tolist()
+    assert no_task == ["济宁高新区", "济宁经济技术开发区"]
     rows = pd.concat([units, expected[expected.kind == "city"]])
-    assert shown["投资完成率（%）"].tolist() == pytest.approx((rows.invest_rate * 100).round(1).tolist())
+    assert shown["投资完成率（%）"].tolist() == pytest.approx((rows.invest_rate * 100).round(1).tolist(), nan_ok=True)
     assert shown["已开工"].tolist() == rows.started.tolist()
     assert [arrow_value(v) for v in shown["投资完成率变化"]] == pytest.approx(
         (rows.invest_rate_chg_month * 100).round(1).tolist(), nan_ok=True
@@ -85,8 +91,11 @@ def figures_equal_the_bulletins(at: AppTest, con, *, as_of: date, kind: str, ran
     change = {"invest_rate": "投资完成率变化", "completion_rate": "完工率变化",
               "start_rate_compounds": "开工率变化"}[rank_by]
     assert len(table.rows) == len(shown)
-    for row in table.rows:
+    for i, row in enumerate(table.rows):
         page_row = shown.loc[row[1].rstrip(bulletin.SMALL_MARK)]
+        if i in table.spans:  # 无年度任务: no figures on either
+            assert row[2] == bulletin.NO_TASK and page_row["标记"] == "无年度任务" and page_row["计划小区数"] == 0
+            continue
         assert [float(v) for v in page_row[headers]] == pytest.approx([float(v) for v in row[2:10]]), row[1]
         assert arrow_value(page_row[change]) == pytest.approx(float(row[-2]), abs=0.051), row[1]
         if row[1] != "全市":
@@ -102,7 +111,9 @@ def test_week_view_unit_selector_shows_its_series_and_delays(demo_con):
     as_of = date(2020, 12, 25)
     assert at.query_params["unit"] == "370826"
 
-    expected = progress.county_progress(demo_con, as_of=as_of, rank_by="completion_rate")
+    expected = progress.with_units_without_task(progress.county_progress(demo_con, as_of=as_of,
+                                                                         rank_by="completion_rate"),
+                                                units_mod.units(demo_con, year=2020))
     shown = table_with(at, "名次变化")
     assert [arrow_value(v) for v in shown["名次变化"].iloc[:-1]] == pytest.approx(
         expected.rank_chg_week.iloc[:-1].tolist(), nan_ok=True

@@ -19,7 +19,7 @@ D1, D2, D3 = date(2020, 5, 1), date(2020, 5, 29), date(2020, 6, 5)
 COMPOUNDS = [
     ("A1", "370811", None, 2020, 100, 8_000.0, 200.0, date(2020, 4, 1), date(2020, 6, 1)),
     ("A2", "370811", None, 2020, 300, 24_000.0, 600.0, date(2020, 5, 1), date(2020, 6, 1)),
-    ("Z1", "370811", "370871", 2020, 200, 16_000.0, 400.0, date(2020, 4, 1), date(2020, 12, 1)),
+    ("Z1", "370811", "Z01", 2020, 200, 16_000.0, 400.0, date(2020, 4, 1), date(2020, 12, 1)),
     ("B1", "370812", None, 2020, 150, 12_000.0, 300.0, date(2020, 4, 1), date(2020, 9, 1)),
     ("B2", "370812", None, 2020, 50, 4_000.0, 100.0, date(2020, 5, 1), date(2020, 9, 1)),
     ("C1", "370883", None, 2020, 400, 30_000.0, 800.0, date(2020, 5, 20), date(2020, 11, 30)),
@@ -97,7 +97,7 @@ EXPECTED = pd.DataFrame(
          1 / 3, 400 / 510, 0.0, 80.0, 80 / 1020,
          1 / 3, 0.0, 80 / 1020, 1 / 3, 0.0, 80 / 1020,
          4.0, 0.0, True, True, False, 0, 8, 0, 0, 0.5],
-        ["370871", "济宁高新区", "Jining Hi-tech Zone", "zone", 1, 200, 16_000.0, 400.0, 1, 1, 0, 200, 0, 16_000.0, 0.0,
+        ["Z01", "济宁高新区", "Jining Hi-tech Zone", "zone", 1, 200, 16_000.0, 400.0, 1, 1, 0, 200, 0, 16_000.0, 0.0,
          1.0, 1.0, 0.0, 150.0, 150 / 400,
          0.0, 0.0, 150 / 400 - 100 / 400, 0.0, 0.0, 150 / 400 - 100 / 400,
          1.0, 0.0, False, False, True, 1, 0, 2, 0, 1.0],
@@ -139,11 +139,11 @@ def test_changes_compare_with_the_previous_weeks_report_and_the_previous_months_
 def test_ranking_order_puts_ties_in_the_official_order_and_the_city_last(tiny):
     got = progress.county_progress(tiny, as_of=D3)
     # ranks: 任城区 1, 兖州区 1, 济宁高新区 1, 邹城市 4 (start rate); the frame's order is the official one
-    assert list(progress.ranking_order(got)["unit_code"]) == ["370811", "370812", "370871", "370883", "370800"]
+    assert list(progress.ranking_order(got)["unit_code"]) == ["370811", "370812", "Z01", "370883", "370800"]
     swapped = got.iloc[[1, 0, 2, 3, 4]]  # 兖州区 first in the frame: ties follow the frame
-    assert list(progress.ranking_order(swapped)["unit_code"]) == ["370812", "370811", "370871", "370883", "370800"]
+    assert list(progress.ranking_order(swapped)["unit_code"]) == ["370812", "370811", "Z01", "370883", "370800"]
     unranked = got.assign(rank=[2.0, np.nan, 1.0, 3.0, np.nan])
-    assert list(progress.ranking_order(unranked)["unit_code"]) == ["370883", "370811", "370871", "370812", "370800"]
+    assert list(progress.ranking_order(unranked)["unit_code"]) == ["370883", "370811", "Z01", "370812", "370800"]
     # 0.1 + 0.2 and 0.3 differ by float noise only: a tie, not two ranks
     ranks = progress.rank_values(pd.Series([0.5, 1 / 3, 0.5, np.nan, 1.0, 0.1 + 0.2, 0.3]))
     assert ranks.fillna(-1).tolist() == [2.0, 4.0, 2.0, -1.0, 1.0, 5.0, 5.0]
@@ -161,14 +161,14 @@ def test_first_report_has_no_week_or_month_change(tiny):
 def test_ties_share_a_rank_under_each_indicator(tiny):
     got = progress.county_progress(tiny, as_of=D3, rank_by="completion_rate").set_index("unit_code")
     # completion: 任城 0.5, 兖州 0.5 (tied first), 邹城 0, 高新区 0 (tied third).
-    assert got["rank"].drop("370800").to_dict() == {"370811": 1.0, "370812": 1.0, "370883": 3.0, "370871": 3.0}
-    assert got.top_three.drop("370800").to_dict() == {"370811": True, "370812": True, "370883": False, "370871": False}
-    assert got.bottom_three.drop("370800").to_dict() == {"370811": False, "370812": False, "370883": True, "370871": True}
+    assert got["rank"].drop("370800").to_dict() == {"370811": 1.0, "370812": 1.0, "370883": 3.0, "Z01": 3.0}
+    assert got.top_three.drop("370800").to_dict() == {"370811": True, "370812": True, "370883": False, "Z01": False}
+    assert got.bottom_three.drop("370800").to_dict() == {"370811": False, "370812": False, "370883": True, "Z01": True}
     invest = progress.county_progress(tiny, as_of=D3, rank_by="invest_rate").set_index("unit_code")
     # 兖州 0.775 > 高新区 0.375 > 任城 0.325 > 邹城 0.078; city 0.305.
-    assert invest["rank"].drop("370800").to_dict() == {"370811": 3.0, "370812": 1.0, "370883": 4.0, "370871": 2.0}
+    assert invest["rank"].drop("370800").to_dict() == {"370811": 3.0, "370812": 1.0, "370883": 4.0, "Z01": 2.0}
     assert invest.below_city_average.to_dict() == {
-        "370811": False, "370812": False, "370883": True, "370871": False, "370800": False}
+        "370811": False, "370812": False, "370883": True, "Z01": False, "370800": False}
 
 
 def test_rank_flags_edge_cases():
@@ -253,8 +253,8 @@ def test_weekly_series_hand_computed(tiny):
 def test_weekly_series_errors_and_empty(tiny):
     with pytest.raises(InputError, match=r"`unit_code` was '370826' but the plan has no compounds in it"):
         progress.weekly_series(tiny, plan_year=2020, unit_code="370826")
-    with pytest.raises(InputError, match=r"`unit_code` was '370871' but the plan has no compounds in it"):
-        progress.weekly_series(tiny, plan_year=2020, unit_code="370871", include_zones=False)
+    with pytest.raises(InputError, match=r"`unit_code` was 'Z01' but the plan has no compounds in it"):
+        progress.weekly_series(tiny, plan_year=2020, unit_code="Z01", include_zones=False)
     tiny.execute("DELETE FROM progress_reports WHERE compound_id = 'D1'")
     empty = progress.weekly_series(tiny, plan_year=2021)
     assert empty.empty and list(empty.columns) == progress.SERIES_COLUMNS

@@ -12,7 +12,7 @@ import pytest
 from analytics import progress, store
 from analytics.errors import DataError, ImportRejected, InputError, PermissionDenied
 from analytics.importing import importer
-from analytics.services import backup, reports
+from analytics.services import auth, backup, reports
 from tests.import_corpus import ADMIN, EDITOR_RENCHENG, EDITOR_ZOUCHENG, VIEWER, all_tables, copy_database
 
 WEEK = date(2021, 1, 8)  # a Friday after the demo's last report (2020-12-25): no 2021 reports yet
@@ -52,8 +52,10 @@ def _fill(template: bytes, changes: dict[str, dict[str, object]], *, drop: tuple
 
 
 def _batch(con, county: str = RENCHENG, year: int = 2021) -> list[str]:
+    """The unit's compounds of ``year``: a zone's compounds are the zone's, not their county's."""
     return [r[0] for r in con.execute(
-        "SELECT id FROM compounds WHERE county_code = ? AND plan_year = ? ORDER BY id", [county, year]).fetchall()]
+        "SELECT id FROM compounds WHERE coalesce(zone_code, county_code) = ? AND plan_year = ? ORDER BY id",
+        [county, year]).fetchall()]
 
 
 def test_report_friday():
@@ -100,7 +102,7 @@ def test_round_trip_is_seen_by_county_progress(con):
     assert (result.rows_written, result.rows_replaced) == (len(rest) + 2, 0)
 
     rows = preview.rows
-    table = progress.county_progress(con, as_of=WEEK, plan_year=2021, include_zones=False).set_index("unit_code")
+    table = progress.county_progress(con, as_of=WEEK, plan_year=2021).set_index("unit_code")  # zones report apart
     row = table.loc[RENCHENG]
     assert row.planned_compounds == len(rest) + 2
     assert row.approved == rows.status.isin(["已立项", "已开工", "已完工"]).sum() >= 2
@@ -149,7 +151,7 @@ def test_reupload_replaces_with_history_and_undo(con):
 
 
 @pytest.mark.parametrize("user, message", [
-    (EDITOR_ZOUCHENG, r"User 'zoucheng' may write only for county '370883', not '370811'"),
+    (EDITOR_ZOUCHENG, r"User 'zoucheng' may write only for unit '370883', not '370811'"),
     (VIEWER, r"User 'leader' \(role 'viewer'\) may not submit report"),
     (None, r"Signing in is required to submit report"),
 ])
@@ -174,16 +176,16 @@ def test_forged_rows_refused_at_write(con):
     preview = reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=WEEK, user=ADMIN)
     preview.county_code = "370883"
     before = backup.table_checksums(con, all_tables(con))
-    with pytest.raises(ImportRejected, match=r"rows of compounds outside county 370883"):
+    with pytest.raises(ImportRejected, match=r"rows of compounds outside unit 370883"):
         reports.submit_report(con, preview, user=EDITOR_ZOUCHENG)
     assert backup.table_checksums(con, all_tables(con)) == before
 
 
 def test_wrong_template_is_refused(con):
     data = reports.report_template(con, RENCHENG, WEEK)
-    with pytest.raises(ImportRejected, match=r"is the template of county 370811 for 2021-01-08, but county 370883"):
+    with pytest.raises(ImportRejected, match=r"is the template of unit 370811 for 2021-01-08, but unit 370883"):
         reports.prepare_report(con, data, "t.xlsx", county_code="370883", report_date=WEEK, user=ADMIN)
-    with pytest.raises(ImportRejected, match=r"but county 370811 and 2021-01-15 were chosen"):
+    with pytest.raises(ImportRejected, match=r"but unit 370811 and 2021-01-15 were chosen"):
         reports.prepare_report(con, data, "t.xlsx", county_code=RENCHENG, report_date=date(2021, 1, 15), user=ADMIN)
 
 
@@ -237,3 +239,38 @@ def test_plain_workbook_without_meta_is_accepted(con):
                              ).fetchone()[0]
     weeks = reports.submitted_reports(con, county_code=RENCHENG)
     assert len(weeks) == demo_weeks + 1 and weeks.iloc[0].tolist()[:3] == [pd.Timestamp(WEEK), RENCHENG, len(ids)]
+
+
+EDITOR_GAOXIN = auth.User("gaoxin", "county_editor", "Z01")  # 济宁高新区's editor
+
+
+def test_a_zone_reports_its_own_compounds_and_not_a_countys(con):
+    zone, rencheng = _batch(con, "Z01"), _batch(con)
+    assert len(zone) == 4 and not set(zone) & set(rencheng)  # the zone's compounds are its own
+    assert reports.template_compounds(con, "Z01", WEEK)["compound_id"].tolist() == zone
+    assert not set(zone) & set(reports.template_compounds(con, RENCHENG, WEEK)["compound_id"])
+    auth.create_user(con, "gaoxin", "editor-password-3", role="county_editor", county_code="Z01",
+                     actor=auth.User("cli:root", "admin"))
+    template = reports.report_template(con, "Z01", WEEK)
+    sheet = openpyxl.load_workbook(io.BytesIO(template))[reports.SHEET]
+    assert sheet.cell(1, 1).value.startswith("济宁市老旧小区改造周调度报表 — 济宁高新区（Z01）")
+    filled = _fill(template, {zone[0]: {"status": "已立项", "approved_date": date(2021, 1, 5)}})
+    with pytest.raises(PermissionDenied, match=r"'gaoxin' may write only for unit 'Z01', not '370811'"):
+        reports.prepare_report(con, filled, "高新区周报.xlsx", county_code=RENCHENG, report_date=WEEK, user=EDITOR_GAOXIN)
+    with pytest.raises(PermissionDenied, match=r"'rencheng' may write only for unit '370811', not 'Z01'"):
+        reports.prepare_report(con, filled, "高新区周报.xlsx", county_code="Z01", report_date=WEEK, user=EDITOR_RENCHENG)
+    preview = reports.prepare_report(con, filled, "高新区周报.xlsx", county_code="Z01", report_date=WEEK,
+                                     user=EDITOR_GAOXIN)
+    assert preview.n_errors == 0 and preview.n_rows == 4
+    result = reports.submit_report(con, preview, user=EDITOR_GAOXIN)
+    assert (result.county_code, result.rows_written) == ("Z01", 4)
+    stored = con.execute("SELECT DISTINCT unit_code, county_code FROM progress_reports WHERE report_date = ?",
+                         [WEEK]).fetchall()
+    assert stored == [("Z01", "370811")]  # the zone's rows, in the county the compounds lie in
+    table = progress.county_progress(con, as_of=WEEK, plan_year=2021).set_index("unit_code")
+    approved = int(preview.rows.status.isin(["已立项", "已开工", "已完工"]).sum())
+    assert (table.loc["Z01", "approved"], table.loc["Z01", "planned_compounds"]) == (approved, 4) and approved >= 1
+    assert reports.submitted_reports(con, county_code="Z01")["unit_code"].tolist()[0] == "Z01"
+    # a county editor's upload of the zone's template for the county is refused as a mismatch
+    with pytest.raises(ImportRejected, match=r"is the template of unit Z01 for 2021-01-08, but unit 370811"):
+        reports.prepare_report(con, filled, "x.xlsx", county_code=RENCHENG, report_date=WEEK, user=EDITOR_RENCHENG)

@@ -39,7 +39,7 @@ def test_xlsx_county_progress_headers_units_order_formats(county_table):
     assert ws.freeze_panes == "A2"
     assert ws.cell(1, 1).font.bold
     # counties in the official order, zones after them, the city row last — whatever order came in
-    codes = [ws.cell(r, _header_index(ws, "区划代码")).value for r in range(2, ws.max_row + 1)]
+    codes = [ws.cell(r, _header_index(ws, "单位代码")).value for r in range(2, ws.max_row + 1)]
     assert codes == [c for c in OFFICIAL if c in set(codes)]
     assert codes[-1] == "370800" and codes[0] == "370811"
     # units in the header, rates as percentages with one decimal, money with two
@@ -84,7 +84,7 @@ def test_xlsx_several_sheets_and_notes(county_table, demo_con):
 def test_csv_has_bom_and_display_headers(county_table):
     data = tables.csv_bytes(county_table, lang="zh")
     assert data.startswith(b"\xef\xbb\xbf")
-    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"区划代码": str})
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"单位代码": str})
     assert "开工率（按小区，%）" in back.columns and "名称" in back.columns
     assert list(back["名称"]) == list(county_table["name"])
     assert back["开工率（按小区，%）"].tolist() == pytest.approx((county_table["start_rate_compounds"] * 100).tolist())

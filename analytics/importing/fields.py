@@ -224,14 +224,24 @@ def county_choices() -> dict[str, tuple[str, bool]]:
     return out
 
 
-def zone_choices() -> dict[str, str]:
-    """Accepted function-zone values (code, full and short names, English) -> zone code."""
-    out = {}
-    shorts = {"370871": ("高新区", "济宁高新技术产业开发区"), "370872": ("太白湖", "太白湖区"),
-              "370873": ("经开区", "济宁经开区", "经济技术开发区")}
-    for code, (zh, en) in settings.FUNCTION_ZONES.items():
-        for name in (code, zh, en, *shorts.get(code, ())):
+def zone_choices(zones: dict[str, tuple[str, ...]] | None = None) -> dict[str, str]:
+    """Accepted function-zone values -> unit code (Z01 …).
+
+    ``zones`` is ``analytics.units.zones(con)`` (unit code -> names, short name, national code), so a zone
+    an administrator added is recognised; without it the default zones of ``settings``. The codes earlier
+    data used (``settings.LEGACY_ZONE_CODES``: 370871 济宁高新区's national code, 370872, 370873) are
+    accepted too.
+    """
+    out: dict[str, str] = {}
+    shorts = {"Z01": ("高新区", "济宁高新技术产业开发区"), "Z02": ("太白湖", "太白湖区"),
+              "Z03": ("经开区", "济宁经开区", "经济技术开发区")}
+    known = zones if zones is not None else {code: names for code, names in settings.FUNCTION_ZONES.items()}
+    for code, names in known.items():
+        for name in (code, *names, *shorts.get(code, ())):
             out[normalise(name)] = code
+    for old, code in settings.LEGACY_ZONE_CODES.items():
+        if code in known:
+            out.setdefault(normalise(old), code)
     return out
 
 

@@ -205,6 +205,7 @@ def prepare(
     swap_xy: bool | None = None,
     encoding: str | None = None,
     layer: str | None = None,
+    zones: dict[str, tuple[str, ...]] | None = None,
 ) -> Preview:
     """Read, map and validate an upload for table ``kind``; nothing is stored.
 
@@ -229,6 +230,9 @@ def prepare(
         Attribute/text encoding instead of the ``.cpg`` or detection (``"GBK"``, ``"UTF-8"``).
     layer
         Shapefile in the zip (``folder/name``), GeoPackage layer or XLSX sheet; default the first.
+    zones
+        The function zones a compound may name (``analytics.units.zones(con)``, so a zone an
+        administrator added is known); default the zones of ``settings``.
 
     Raises
     ------
@@ -287,7 +291,8 @@ def prepare(
     choice = choose_crs(x, y, file_crs=raw.file_crs, declared=crs, swap=swap_xy)
     stored = to_storage(geometry, choice)
     try:
-        rows, problems = validate(attributes, stored, chosen, kind, row_numbers=row_numbers, tabular=tabular)
+        rows, problems = validate(attributes, stored, chosen, kind, row_numbers=row_numbers, tabular=tabular,
+                                  zones=zones)
     except ImportRejected as exc:
         if exc.kind != "mapping":
             raise
@@ -297,14 +302,15 @@ def prepare(
     return Preview(crs=choice, rows=rows, problems=problems, **base)
 
 
-def remap(preview: Preview, data: bytes, mapping: dict[str, str | None], *, user: User | None) -> Preview:
+def remap(preview: Preview, data: bytes, mapping: dict[str, str | None], *, user: User | None,
+          zones: dict[str, tuple[str, ...]] | None = None) -> Preview:
     """``prepare`` again with a changed mapping, keeping every other choice of ``preview``."""
     declared = None
     if preview.crs is not None and preview.crs.source == "declared":
         declared = "gcj02" if preview.crs.gcj02 else preview.crs.epsg
     return prepare(data, preview.file_name, kind=preview.kind, user=user, mapping=mapping, crs=declared,
                    encoding=preview.encoding if preview.encoding_source == "declared" else None,
-                   layer=preview.layer)
+                   layer=preview.layer, zones=zones)
 
 
 # ----------------------------------------------------------------------------------------------- commit

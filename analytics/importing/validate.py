@@ -312,10 +312,10 @@ def check_bounds(field: Field, column: pd.Series, rows: np.ndarray, problems: Pr
     return pd.Series(out, index=column.index, dtype=object)
 
 
-def _counties(column: pd.Series | None, located: pd.Series, rows: np.ndarray,
-              problems: Problems) -> tuple[pd.Series, pd.Series]:
+def _counties(column: pd.Series | None, located: pd.Series, rows: np.ndarray, problems: Problems,
+              known_zones: dict[str, tuple[str, ...]] | None = None) -> tuple[pd.Series, pd.Series]:
     """(county_code, zone_code) from the mapped county column, the location where missing or a zone."""
-    counties, zones = county_choices(), zone_choices()
+    counties, zones = county_choices(), zone_choices(known_zones)
     county: list[object] = [None] * len(located)
     zone: list[object] = [None] * len(located)
     raws = [None] * len(located) if column is None else column.tolist()
@@ -357,11 +357,13 @@ def validate(
     *,
     row_numbers: np.ndarray,
     tabular: bool,
+    zones: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Typed rows of table ``kind`` from mapped source ``attributes`` and ``geometry`` (EPSG:4326).
 
     Returns ``(rows, problems)``; ``rows`` has the table's columns that could be filled, ``geometry`` in
-    EPSG:4326, ``_row`` (source row number) and ``_valid`` (no error in the row).
+    EPSG:4326, ``_row`` (source row number) and ``_valid`` (no error in the row). ``zones`` are the
+    function zones a compound may name (``analytics.units.zones``; default: those of ``settings``).
 
     Raises
     ------
@@ -409,19 +411,19 @@ def validate(
         problems.add(None, "county_code", "county_from_location",
                      "No county column was mapped; each row's county was taken from its location.",
                      severity="warning")
-    out["county_code"], zone = _counties(county_column, located, rows, problems)
+    out["county_code"], zone = _counties(county_column, located, rows, problems, zones)
     if kind == "compounds":
         if mapping.get("zone_code"):
-            zones = zone_choices()
+            choices = zone_choices(zones)
             for k, raw in enumerate(attributes[mapping["zone_code"]].tolist()):
                 if is_blank(raw):
                     continue
                 key = normalise(text_value(raw))
-                if key in zones:
-                    zone.iat[k] = zones[key]
+                if key in choices:
+                    zone.iat[k] = choices[key]
                 else:
                     problems.add(int(rows[k]), "zone_code", "unknown_zone",
-                                 f"Not a function zone; known are {sorted(settings.FUNCTION_ZONES)!r}.", raw)
+                                 f"Not a function zone; known are {sorted(set(choices.values()))!r}.", raw)
         out["zone_code"] = zone
         if "status" not in out:
             out["status"] = "未开工"

@@ -54,7 +54,10 @@ _WRONG_CREDENTIALS = "The username or password is wrong; check both and try agai
 
 @dataclass(frozen=True)
 class User:
-    """A signed-in account: ``county_code`` is set for county editors (their own county only)."""
+    """A signed-in account: ``county_code`` is an editor's reporting unit (a county or a function zone).
+
+    An editor submits only that unit's reports.
+    """
 
     username: str
     role: Role
@@ -87,7 +90,7 @@ def require(
         )
     elif user.role == "county_editor" and (county_code is None or county_code != user.county_code):
         refusal = PermissionDenied(
-            f"User {user.username!r} may write only for county {user.county_code!r}, not {county_code!r}; "
+            f"User {user.username!r} may write only for unit {user.county_code!r}, not {county_code!r}; "
             "nothing was changed.",
             code="permission.county", county_code=user.county_code,
         )
@@ -169,13 +172,14 @@ def _now(now: datetime | None) -> datetime:
     return datetime.now() if now is None else now
 
 
-def _check_role(role: str, county_code: str | None) -> None:
+def _check_role(con: duckdb.DuckDBPyConnection, role: str, county_code: str | None) -> None:
     if role not in ROLES:
         raise InputError(f"`role` was {role!r} but must be one of {ROLES!r}.")
     if role == "county_editor":
-        if county_code not in settings.COUNTIES:
+        known = [r[0] for r in con.execute("SELECT unit_code FROM units").fetchall()] or list(settings.COUNTIES)
+        if county_code not in known:
             raise InputError(
-                f"`county_code` was {county_code!r} but a county editor needs one of {list(settings.COUNTIES)!r}.",
+                f"`county_code` was {county_code!r} but an editor needs a reporting unit, one of {known!r}.",
                 code="auth.editor_needs_county",
             )
     elif county_code is not None:
@@ -254,7 +258,7 @@ def create_user(
             "starting with a letter or digit.",
             code="auth.username_invalid", username=username,
         )
-    _check_role(role, county_code)
+    _check_role(con, role, county_code)
     check_password_policy(password, username=name)
     if _row(con, name) is not None:
         raise InputError(f"`username` {name!r} already has an account; reset its password instead.",
@@ -390,7 +394,7 @@ def set_role(
     """
     require(actor, "manage_users", con=con)
     name, _, old_role, _, disabled = _existing(con, username)
-    _check_role(role, county_code)
+    _check_role(con, role, county_code)
     if old_role == "admin" and role != "admin" and not disabled and _enabled_admins(con) == [name]:
         raise InputError(f"`username` {name!r} is the last enabled administrator; create another one first.",
                          code="auth.last_admin", username=name)

@@ -1,12 +1,17 @@
-"""County weekly reports (周调度): a pre-filled XLSX template per county and week, and its upload as that week's snapshot.
+"""Weekly reports (周调度) of the reporting units: a pre-filled XLSX template per unit and week, and its upload.
 
-``report_template`` writes the county's compounds for the week — the plan year's batch plus earlier
-batches not yet completed — pre-filled with their latest reported state; counties fill status, dates,
+A reporting unit is a county or a function zone (``analytics.units``); a zone's compounds are its own (a
+county reports its compounds outside any zone). The ``county_code`` arguments below name the unit — a
+county's national code or a zone's unit code (Z01 …); only the unit's own editors may submit for it.
+
+``report_template`` writes the unit's compounds for the week — the plan year's batch plus earlier
+batches not yet completed — pre-filled with their latest reported state; units fill status, dates,
 investment and outputs. ``prepare_report`` reads a filled template and validates it against the stored
-compounds (nothing stored); ``submit_report`` stores it as the week's snapshot in ``progress_reports``: a
-re-upload of the same week and county replaces the earlier rows, which move to
-``progress_reports_history``. The county's compounds take the reported status when the week is the
-county's latest. Progress pages and the bulletin read ``progress_reports`` and see the rows at once.
+compounds (nothing stored); ``submit_report`` stores it as the week's snapshot in ``progress_reports``
+(each row with the compound's county and the reporting ``unit_code``): a re-upload of the same week and
+unit replaces the earlier rows, which move to ``progress_reports_history``. The unit's compounds take the
+reported status when the week is the unit's latest. Progress pages and the bulletin read
+``progress_reports`` and see the rows at once.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from analytics import cells, settings
+from analytics import cells, settings, units
 from analytics._sql import scalar
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
@@ -166,11 +171,16 @@ def check_report_date(con: duckdb.DuckDBPyConnection, report_date: date, *, toda
     return friday
 
 
-def _check_county(county_code: str) -> str:
-    code = str(county_code)
-    if code not in settings.COUNTIES:
-        raise InputError(f"`county_code` was {county_code!r} but must be one of {list(settings.COUNTIES)!r}.")
-    return code
+def _check_county(con: duckdb.DuckDBPyConnection, county_code: str) -> str:
+    """The reporting unit's code when it names a unit (county or zone); else ``InputError``."""
+    return units.check_unit(con, county_code)
+
+
+def _unit_names(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, str]:
+    return units.names(con).get(code, (code, code))
+
+
+_UNIT_OF = "coalesce(c.zone_code, c.county_code)"  # the unit a compound reports in
 
 
 def template_compounds(
@@ -186,12 +196,12 @@ def template_compounds(
     Columns: those of ``COLUMNS`` (state from the latest report on or before ``report_date``, else from
     ``compounds``; outputs 0 when never reported), ordered by plan year and id.
     """
-    county_code = _check_county(county_code)
+    county_code = _check_county(con, county_code)
     report_date = report_friday(report_date)
     plan_year = report_date.year if plan_year is None else int(plan_year)
     frame = con.execute(
-        """WITH latest AS (
-               SELECT * FROM progress_reports WHERE report_date <= ? AND county_code = ?
+        f"""WITH latest AS (
+               SELECT * FROM progress_reports WHERE report_date <= ?
                QUALIFY row_number() OVER (PARTITION BY compound_id ORDER BY report_date DESC) = 1)
            SELECT c.id AS compound_id, c.name, c.street, c.plan_year, c.households, c.invest_planned_wan,
                   coalesce(r.status, c.status) AS status,
@@ -203,9 +213,9 @@ def template_compounds(
                   coalesce(r.chargers, 0) AS chargers, coalesce(r.facilities_added, 0) AS facilities_added,
                   coalesce(r.pipes_km, 0) AS pipes_km
            FROM compounds c LEFT JOIN latest r ON r.compound_id = c.id
-           WHERE c.county_code = ? AND (c.plan_year = ? OR (c.plan_year < ? AND coalesce(r.status, c.status) <> '已完工'))
+           WHERE {_UNIT_OF} = ? AND (c.plan_year = ? OR (c.plan_year < ? AND coalesce(r.status, c.status) <> '已完工'))
            ORDER BY c.plan_year, c.id""",
-        [report_date, county_code, county_code, plan_year, plan_year],
+        [report_date, county_code, plan_year, plan_year],
     ).fetchdf()
     for col in ("approved_date", "start_date", "completion_date"):
         frame[col] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame[col]]
@@ -229,11 +239,11 @@ def report_template(
     """
     from analytics.services.bulletin import issues, office
 
-    county_code = _check_county(county_code)
+    county_code = _check_county(con, county_code)
     report_date = report_friday(report_date)
     plan_year = report_date.year if plan_year is None else int(plan_year)
     rows = template_compounds(con, county_code, report_date, plan_year=plan_year)
-    zh_name, en_name, *_ = settings.COUNTIES[county_code]
+    zh_name, en_name = _unit_names(con, county_code)
     issue = issues.week_number(con, report_date, office.load(con))
 
     wb = Workbook()
@@ -297,6 +307,7 @@ def report_template(
     meta = wb.create_sheet(META_SHEET)
     for r, (key, value) in enumerate((
         ("template", TEMPLATE_MARKER), ("version", TEMPLATE_VERSION), ("county_code", county_code),
+        ("unit_code", county_code),
         ("report_date", report_date.isoformat()), ("plan_year", plan_year),
         ("generated_at", datetime.now().isoformat(timespec="seconds")), ("compounds", len(rows)),
     ), start=1):
@@ -351,7 +362,7 @@ def prepare_report(
         (``kind="mismatch"``), or has no report table (``kind="mapping"``) or no rows (``kind="empty"``).
     """
     user = require(user, "submit_report", county_code=str(county_code), con=con)
-    county_code = _check_county(county_code)
+    county_code = _check_county(con, county_code)
     report_date = check_report_date(con, report_date, today=today)
     check_size(data, file_name)
     workbook = load_workbook(data, file_name)
@@ -368,11 +379,12 @@ def prepare_report(
         if meta.get("template") != TEMPLATE_MARKER:
             raise ImportRejected(f"{file_name!r} has a `_meta` sheet but is not a weekly report template.",
                                  kind="mismatch")
-        if meta.get("county_code") != county_code or meta.get("report_date") != report_date.isoformat():
+        meta_unit = meta.get("unit_code", meta.get("county_code"))
+        if meta_unit != county_code or meta.get("report_date") != report_date.isoformat():
             raise ImportRejected(
-                f"{file_name!r} is the template of county {meta.get('county_code')} for "
-                f"{meta.get('report_date')}, but county {county_code} and {report_date.isoformat()} were chosen; "
-                "choose the matching county and week or download the right template.",
+                f"{file_name!r} is the template of unit {meta_unit} for "
+                f"{meta.get('report_date')}, but unit {county_code} and {report_date.isoformat()} were chosen; "
+                "choose the matching unit and week or download the right template.",
                 kind="mismatch",
             )
     if not grid_rows:
@@ -411,11 +423,13 @@ def prepare_report(
     report = problems.frame()
     bad = set(report.loc[(report.severity == "error") & report.row.notna(), "row"].astype(int))
     out["report_date"] = report_date
-    out["county_code"] = county_code
+    counties = dict(con.execute("SELECT id, county_code FROM compounds").fetchall())
+    out["county_code"] = [counties.get(cid, county_code) for cid in out["compound_id"]]
+    out["unit_code"] = county_code
     out["_row"] = sheet_rows_no
     out["_valid"] = ~out["_row"].isin(bad)
     replaces = write.count_rows(con, "progress_reports",
-                                {"report_date": report_date.isoformat(), "county_code": county_code})
+                                {"report_date": report_date.isoformat(), "unit_code": county_code})
     log.info("prepared weekly report %s for %s %s: %d rows, %d problems", file_name, county_code, report_date,
              len(out), len(report))
     return ReportPreview(county_code, report_date, file_name, hashlib.sha256(data).hexdigest(), out, report,
@@ -425,13 +439,14 @@ def prepare_report(
 def _check_rows(con: duckdb.DuckDBPyConnection, out: pd.DataFrame, rows: np.ndarray, county_code: str,
                 report_date: date, problems: Problems) -> None:
     """Check ids against the stored compounds, dates against the report date, figures against the last report."""
-    known = dict(con.execute("SELECT id, county_code FROM compounds").fetchall())
-    planned = dict(con.execute("SELECT id, invest_planned_wan FROM compounds WHERE county_code = ?",
+    known = dict(con.execute(f"SELECT id, {_UNIT_OF} FROM compounds c").fetchall())
+    planned = dict(con.execute(f"SELECT id, invest_planned_wan FROM compounds c WHERE {_UNIT_OF} = ?",
                                [county_code]).fetchall())
     expected = set(template_compounds(con, county_code, report_date)["compound_id"])
     previous = con.execute(
-        """SELECT * FROM progress_reports WHERE report_date < ? AND county_code = ?
-           QUALIFY row_number() OVER (PARTITION BY compound_id ORDER BY report_date DESC) = 1""",
+        f"""SELECT r.* FROM progress_reports r JOIN compounds c ON c.id = r.compound_id
+           WHERE r.report_date < ? AND {_UNIT_OF} = ?
+           QUALIFY row_number() OVER (PARTITION BY r.compound_id ORDER BY r.report_date DESC) = 1""",
         [report_date, county_code],
     ).fetchdf().set_index("compound_id")
     ids = out["compound_id"]
@@ -447,7 +462,7 @@ def _check_rows(con: duckdb.DuckDBPyConnection, out: pd.DataFrame, rows: np.ndar
             continue
         if known[cid] != county_code:
             problems.add(row, "compound_id", "other_county",
-                         f"The compound belongs to county {known[cid]}, not {county_code}.", cid)
+                         f"The compound belongs to unit {known[cid]}, not {county_code}.", cid)
             continue
         status = out["status"].iat[i]
         dates = {c: out[c].iat[i] for c in ("approved_date", "start_date", "completion_date")}
@@ -536,20 +551,24 @@ def submit_report(
     frame["submitted_by"] = user.username
     frame["submitted_at"] = pd.Timestamp(datetime.now())
 
-    frame["county_code"] = county
+    frame["unit_code"] = county
+    zone_unit = units.kind_of(con, county) == "zone"
 
     def work() -> ReportResult:
-        # Checked again at the point of writing: every row must be a compound of the county being written.
-        owners = dict(con.execute("SELECT id, county_code FROM compounds WHERE id IN (SELECT unnest(?))",
+        # Checked again at the point of writing: every row must be a compound of the unit being written.
+        owners = dict(con.execute(f"SELECT id, {_UNIT_OF} FROM compounds c WHERE id IN (SELECT unnest(?))",
                                   [frame["compound_id"].tolist()]).fetchall())
+        frame["county_code"] = frame["compound_id"].map(dict(con.execute(
+            "SELECT id, county_code FROM compounds WHERE id IN (SELECT unnest(?))",
+            [frame["compound_id"].tolist()]).fetchall()))
         outside = [cid for cid in frame["compound_id"] if owners.get(cid) != county]
         if outside:
             raise ImportRejected(
-                f"The report holds {len(outside)} rows of compounds outside county {county} (e.g. {outside[0]!r}); "
+                f"The report holds {len(outside)} rows of compounds outside unit {county} (e.g. {outside[0]!r}); "
                 "nothing was stored.",
                 kind="validation",
             )
-        where: dict[str, object] = {"report_date": day.isoformat(), "county_code": county}
+        where: dict[str, object] = {"report_date": day.isoformat(), "unit_code": county}
         replaced = write.count_rows(con, "progress_reports", where)
         import_id = audit.record(
             con, username=user.username, action="report", table_name="progress_reports",
@@ -557,19 +576,20 @@ def submit_report(
             rows_in=preview.n_rows, rows_written=len(frame), rows_rejected=0,
             detail={"county_code": county, "report_date": day.isoformat(), "replaced_rows": replaced},
         )
-        write.start_batch(con, import_id, {"progress_reports": where, "compounds": {"county_code": county},
+        own: dict[str, object] = {"zone_code": county} if zone_unit else {"county_code": county}
+        write.start_batch(con, import_id, {"progress_reports": where, "compounds": own,
                                            "dataset_info": {}},
                           username=user.username, action="report", table_name="progress_reports",
                           mode="replace" if replaced else "append", file_name=preview.file_name)
         con.execute(
             """INSERT INTO progress_reports_history BY NAME
                SELECT *, ? AS replaced_at, ? AS replaced_by, ? AS replaced_by_import
-               FROM progress_reports WHERE report_date = ? AND county_code = ?""",
+               FROM progress_reports WHERE report_date = ? AND unit_code = ?""",
             [datetime.now(), user.username, import_id, day, county],
         )
-        con.execute("DELETE FROM progress_reports WHERE report_date = ? AND county_code = ?", [day, county])
+        con.execute("DELETE FROM progress_reports WHERE report_date = ? AND unit_code = ?", [day, county])
         insert_frame(con, "progress_reports", frame)
-        latest = scalar(con, "SELECT max(report_date) FROM progress_reports WHERE county_code = ?", [county])
+        latest = scalar(con, "SELECT max(report_date) FROM progress_reports WHERE unit_code = ?", [county])
         updated = 0
         if latest is not None and latest <= day:
             con.register("__report_rows", frame)
@@ -609,8 +629,8 @@ def report_history(
     where: list[str] = []
     params: list[object] = []
     if county_code is not None:
-        where.append("county_code = ?")
-        params.append(_check_county(county_code))
+        where.append("unit_code = ?")
+        params.append(_check_county(con, county_code))
     if report_date is not None:
         where.append("report_date = ?")
         params.append(report_friday(report_date))
@@ -621,15 +641,15 @@ def report_history(
 
 
 def submitted_reports(con: duckdb.DuckDBPyConnection, *, county_code: str | None = None) -> pd.DataFrame:
-    """One row per stored (report_date, county), newest first.
+    """One row per stored (report_date, unit), newest first.
 
-    Columns: ``report_date, county_code, n_compounds, source, submitted_by, submitted_at``.
+    Columns: ``report_date, unit_code, n_compounds, source, submitted_by, submitted_at``.
     """
-    where, params = ("WHERE county_code = ?", [_check_county(county_code)]) if county_code else ("", [])
+    where, params = ("WHERE unit_code = ?", [_check_county(con, county_code)]) if county_code else ("", [])
     return con.execute(
-        f"""SELECT report_date, county_code, count(*) AS n_compounds, any_value(source) AS source,
+        f"""SELECT report_date, unit_code, count(*) AS n_compounds, any_value(source) AS source,
                    max(submitted_by) AS submitted_by, max(submitted_at) AS submitted_at
-            FROM progress_reports {where} GROUP BY report_date, county_code
-            ORDER BY report_date DESC, county_code""",
+            FROM progress_reports {where} GROUP BY report_date, unit_code
+            ORDER BY report_date DESC, unit_code""",
         params,
     ).fetchdf()

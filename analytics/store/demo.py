@@ -256,7 +256,7 @@ def _lognormal_clipped(mean: float, sigma: float, low: float, high: float, n: in
 
 
 def _allocate_counties(n: int, rng: np.random.Generator, *, min_each: int = 0) -> np.ndarray:
-    codes = np.array(settings.COUNTY_ORDER)
+    codes = np.array(tuple(settings.COUNTIES))  # code order, so the demo's draws never depend on the display order
     weights = np.array([COUNTY_WEIGHT[c] for c in codes])
     counts = np.full(len(codes), min_each)
     counts += rng.multinomial(n - counts.sum(), weights / weights.sum())
@@ -581,6 +581,8 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
         parcel_types += list(ptypes[pi])
     comp_geo = gpd.GeoDataFrame(comp, geometry=list(comp_geom), crs=settings.ANALYSIS_CRS).set_index("id", drop=False)
     comp_geo["zone_code"] = _zones(comp_geo, cities["370811"])
+    # a zone's compounds are reported by the zone, the others by their county
+    reports["unit_code"] = reports.compound_id.map(comp_geo["zone_code"]).fillna(reports.county_code)
     bld_geo = gpd.GeoDataFrame(bld, geometry=_building_footprints(comp_geo, bld), crs=settings.ANALYSIS_CRS)
     parcels = _parcel_frame(parcel_polys, parcel_cc, rng, np.array(parcel_types))
     facilities = _facilities(comp_geo, cities, rng)
@@ -626,8 +628,8 @@ def _zones(comp_geo: gpd.GeoDataFrame, rencheng: City) -> pd.Series:
     dx, dy = c.x - rencheng.x, c.y - rencheng.y
     zone = pd.Series(None, index=comp_geo.index, dtype=object)
     ren = comp_geo.county_code == "370811"
-    zone[ren & (dx > 3000)] = "370871"
-    zone[ren & (dy < -3000) & (dx <= 3000)] = "370872"
+    zone[ren & (dx > 3000)] = "Z01"  # 济宁高新区
+    zone[ren & (dy < -3000) & (dx <= 3000)] = "Z02"  # 太白湖新区
     return zone
 
 

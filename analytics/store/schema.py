@@ -184,6 +184,60 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             ],
         ],
     ),
+    (
+        7,
+        "reporting units as data: counties and function zones (with unit codes of their own), reports keyed by unit",
+        [
+            # A reporting unit: a county (its national code) or a function zone (Z and two digits; a zone's
+            # national code, where it has one, in national_code). Listed in the order of UNIT_CATEGORY_ORDER
+            # (districts, county-level cities, counties, zones), then sort_order; active in the years
+            # active_from..active_to (NULL: open).
+            """CREATE TABLE units (
+                unit_code VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL CHECK (kind IN ('county', 'zone')),
+                category VARCHAR NOT NULL CHECK (category IN ('district', 'city', 'county', 'zone')),
+                name VARCHAR NOT NULL UNIQUE, name_en VARCHAR, short_name VARCHAR, sort_order INTEGER NOT NULL,
+                active_from INTEGER, active_to INTEGER, national_code VARCHAR, created_at TIMESTAMP,
+                created_by VARCHAR)""",
+            """INSERT INTO units (unit_code, kind, category, name, name_en, short_name, sort_order, national_code)
+            VALUES
+                ('370811', 'county', 'district', '任城区', 'Rencheng', '任城', 10, '370811'),
+                ('370812', 'county', 'district', '兖州区', 'Yanzhou', '兖州', 20, '370812'),
+                ('370881', 'county', 'city', '曲阜市', 'Qufu', '曲阜', 30, '370881'),
+                ('370883', 'county', 'city', '邹城市', 'Zoucheng', '邹城', 40, '370883'),
+                ('370826', 'county', 'county', '微山县', 'Weishan', '微山', 50, '370826'),
+                ('370827', 'county', 'county', '鱼台县', 'Yutai', '鱼台', 60, '370827'),
+                ('370828', 'county', 'county', '金乡县', 'Jinxiang', '金乡', 70, '370828'),
+                ('370829', 'county', 'county', '嘉祥县', 'Jiaxiang', '嘉祥', 80, '370829'),
+                ('370830', 'county', 'county', '汶上县', 'Wenshang', '汶上', 90, '370830'),
+                ('370831', 'county', 'county', '泗水县', 'Sishui', '泗水', 100, '370831'),
+                ('370832', 'county', 'county', '梁山县', 'Liangshan', '梁山', 110, '370832'),
+                ('Z01', 'zone', 'zone', '济宁高新区', 'Jining Hi-tech Zone', '高新区', 120, '370871'),
+                ('Z02', 'zone', 'zone', '太白湖新区', 'Taibai Lake New District', '太白湖', 130, NULL),
+                ('Z03', 'zone', 'zone', '济宁经济技术开发区', 'Jining Economic Development Zone', '经开区', 140, NULL)""",
+            # The zones' earlier codes (370871 for 济宁高新区; 370872 and 370873 were made up) -> unit codes.
+            *[
+                f"UPDATE {table} SET {column} = CASE {column} WHEN '370871' THEN 'Z01' WHEN '370872' THEN 'Z02' "
+                f"WHEN '370873' THEN 'Z03' ELSE {column} END WHERE {column} IN ('370871', '370872', '370873')"
+                for table, column in (
+                    ("compounds", "zone_code"), ("undo_compounds", "zone_code"),
+                    ("annual_targets", "unit_code"), ("undo_annual_targets", "unit_code"),
+                    ("projects", "unit_code"), ("undo_projects", "unit_code"),
+                    ("findings", "unit_code"), ("undo_findings", "unit_code"),
+                    ("users", "county_code"),
+                )
+            ],
+            # A weekly report row belongs to the unit that reported it: the compound's zone, else its county.
+            *[
+                stmt
+                for table in ("progress_reports", "progress_reports_history", "undo_progress_reports")
+                for stmt in (
+                    f"ALTER TABLE {table} ADD COLUMN unit_code VARCHAR",
+                    f"UPDATE {table} SET unit_code = coalesce("
+                    f"(SELECT c.zone_code FROM compounds c WHERE c.id = {table}.compound_id), county_code)",
+                )
+            ],
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -225,10 +225,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.field.pipes_km": ("改造管网（公里）", "Pipes (km)"),
     # weekly reports
     "data.report.intro": (
-        "选择县区和周次，下载预填本县区小区的周报模板；填写状态、日期、投资和完成量后上传，核对无误即存为该周报表。同一周再次上传将替换，旧版本留存。",
-        "Choose a county and week and download its template, pre-filled with the county's compounds; fill status, dates, investment and outputs and upload it — it is checked, then stored as that week's report. Uploading the same week again replaces it; the earlier version is kept.",
+        "选择填报单位（县市区或功能区）和周次，下载预填本单位小区的周报模板（功能区内的小区由功能区填报）；填写状态、日期、投资和完成量后上传，核对无误即存为该周报表。同一周再次上传将替换，旧版本留存。",
+        "Choose a reporting unit (a county or a function zone) and week and download its template, pre-filled with the unit's compounds (a zone reports the compounds inside it); fill status, dates, investment and outputs and upload it — it is checked, then stored as that week's report. Uploading the same week again replaces it; the earlier version is kept.",
     ),
-    "data.report.county": ("县区", "County"),
+    "data.report.county": ("填报单位", "Reporting unit"),
     "data.report.week": ("报告周（任选该周一天）", "Report week (any day of it)"),
     "data.report.friday": ("报告日期：{date}（{year}年第{n}期）", "Report date: {date} (issue {n} of {year})"),
     "data.report.template": ("下载周报模板", "Download the report template"),

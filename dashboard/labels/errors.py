@@ -56,6 +56,20 @@ LABELS: dict[str, tuple[str, str]] = {
         "The {year} monthly series starts in month {first}; month {month} comes before it. Choose a later date "
         "or change the first issue under Administration.",
     ),
+    "error.units.unknown": ("没有代码为 {unit} 的填报单位。", "There is no reporting unit {unit}."),
+    "error.units.inactive": ("填报单位 {unit} 在 {year} 年不填报。", "The unit {unit} does not report in {year}."),
+    "error.units.year": ("年份须在 1990 至 2100 之间，或留空（现为 {value}）。",
+                         "A year must be between 1990 and 2100, or empty ({value})."),
+    "error.units.years_order": ("截止年份（{last}）早于起始年份（{first}）。",
+                                "The last year ({last}) is before the first ({first})."),
+    "error.units.name": ("名称须为 1 至 {limit} 个字（现为“{value}”）。", "A name needs 1 to {limit} characters (“{value}”)."),
+    "error.units.kind": ("类型须为县市区或功能区（现为 {value}）。", "The kind must be a county or a zone ({value})."),
+    "error.units.category": ("县市区须选择类别：区、县级市或县。", "A county-level division needs a category: district, city or county."),
+    "error.units.national_code": ("国家行政区划代码须为 6 位数字（现为 {value}）。",
+                                  "A national division code has 6 digits ({value})."),
+    "error.units.county_needs_code": ("新增县市区须填写其国家行政区划代码。", "A new county-level division needs its national code."),
+    "error.units.name_taken": ("已有名为“{value}”的单位。", "A unit is already named “{value}”."),
+    "error.units.code_taken": ("代码 {value} 已被使用。", "The code {value} is already used."),
     "error.office.doc_prefix": (
         "文号前缀“{value}”不可用：须为1至20个字，不含括号，例如“济旧改指办”。",
         "The document number prefix “{value}” cannot be used: 1–20 characters without brackets, e.g. 济旧改指办.",
@@ -167,8 +181,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "A {role} account may not {permission}; nothing was changed. ({detail})",
     ),
     "error.permission.county": (
-        "只能为本县区（{county_code}）填报，未作任何修改。（{detail}）",
-        "You may write only for your own county ({county_code}); nothing was changed. ({detail})",
+        "只能为本单位（{county_code}）填报，未作任何修改。（{detail}）",
+        "You may write only for your own unit ({county_code}); nothing was changed. ({detail})",
     ),
     "error.auth.username_invalid": (
         "用户名“{username}”不可用：须为 3–32 位小写字母、数字或 _ . -，并以字母或数字开头。（{detail}）",
@@ -191,9 +205,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "The password is too long: at most 72 bytes (about 24 Chinese characters).",
     ),
     "error.auth.password_is_username": ("密码不能与用户名相同。", "The password must not be the username."),
-    "error.auth.editor_needs_county": ("县区填报员须指定所属县区。", "A county editor needs a county."),
+    "error.auth.editor_needs_county": ("填报员须指定所属单位（县市区或功能区）。",
+                                       "An editor needs a reporting unit (a county or a function zone)."),
     "error.auth.county_only_for_editors": (
-        "只有县区填报员才有所属县区，请留空。",
-        "Only a county editor has a county; leave it empty.",
+        "只有填报员才有所属单位，请留空。",
+        "Only an editor has a reporting unit; leave it empty.",
     ),
 }

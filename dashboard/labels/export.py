@@ -64,10 +64,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "export.notes.demo": ("演示数据，非真实统计", "Demo data, not real statistics"),
     "export.col.rank": ("排名", "Rank"),
     "export.col.rank_chg_week": ("排名变化（较上周）", "Rank change (week)"),
-    "export.col.unit_code": ("区划代码", "Division code"),
+    "export.col.unit_code": ("单位代码", "Unit code"),  # a county's national code or a zone's own (Z01 …)
     "export.col.county_code": ("县区代码", "County code"),
     "export.col.county_name": ("县区", "County"),
-    "export.col.zone_code": ("功能区代码", "Zone code"),
+    "export.col.zone_code": ("功能区单位代码", "Zone unit code"),
     "export.col.name": ("名称", "Name"),
     "export.col.name_en": ("英文名称", "English name"),
     "export.col.kind": ("类型", "Kind"),

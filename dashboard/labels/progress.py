@@ -68,6 +68,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "progress.flag.top_three": ("前三名", "Top three"),
     "progress.flag.bottom_three": ("后三名", "Bottom three"),
     "progress.flag.below_city_average": ("低于全市平均", "Below city average"),
+    "progress.flag.no_task": ("无年度任务", "No task this year"),
     "progress.outputs": ("改造成果（累计）", "Outputs (cumulative)"),
     "progress.unit_select": ("县区 / 功能区", "County / zone"),
     "progress.weekly": ("累计开工、完工与计划", "Cumulative starts and completions against the plan"),

@@ -123,7 +123,7 @@ def _prepare(data: bytes, name: str, *, kind: str, crs, encoding, swap, layer, m
     if cached is None or cached[0] != key:
         try:
             result = importer.prepare(data, name, kind=kind, user=uploader, mapping=mapping or None, crs=crs,
-                                      swap_xy=swap, encoding=encoding, layer=layer)
+                                      swap_xy=swap, encoding=encoding, layer=layer, zones=state.zones())
         except JiugaiError as exc:
             result = exc
         st.session_state["_data_prepared"] = (key, result)
@@ -301,20 +301,21 @@ def _default_week() -> date:
 
 def reports_section(user: User | None) -> None:
     st.caption(t("data.report.intro"))
-    counties = list(settings.COUNTY_ORDER)
-    if "report_county" not in st.session_state:
-        st.session_state["report_county"] = user.county_code if user and user.county_code in counties else counties[0]
     top = st.columns(2)
-    county = top[0].selectbox(t("data.report.county"), counties, key="report_county",
-                              format_func=lambda c: f"{unit_name(c)}（{c}）")
     chosen = top[1].date_input(t("data.report.week"), value=_default_week(), key="report_week")
     week = reports.report_friday(chosen)
+    counties = state.unit_codes(year=week.year)  # counties and function zones active that year, official order
+    if st.session_state.get("report_county") not in counties:
+        st.session_state["report_county"] = user.county_code if user and user.county_code in counties else counties[0]
+    names = {c: unit_name(c) for c in counties}  # read once, in this run
+    county = top[0].selectbox(t("data.report.county"), counties, key="report_county",
+                              format_func=lambda c: f"{names.get(c, c)}（{c}）")
     st.caption(t("data.report.friday", date=week.isoformat(), year=week.year, n=_week_number(week, state.data_version())))
     made = _write(_template, county, week, state.data_version())
     if made is None:
         return
     template, n_rows = made
-    st.download_button(t("data.report.template"), template, f"{county}_{settings.COUNTIES[county][0]}_周报_{week}.xlsx",
+    st.download_button(t("data.report.template"), template, f"{county}_{unit_name(county)}_周报_{week}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report_template")
     st.caption(t("data.report.template_rows", n=n_rows))
 

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import progress
+from analytics import progress, units
 from analytics.progress import CITY_CODE
 from analytics.services.bulletin import issues, office
 from dashboard import state
@@ -20,13 +20,21 @@ from dashboard.ui import Kpi
 
 # ----------------------------------------------------------------------------------------- cached loaders
 @st.cache_data(show_spinner=False, max_entries=64)
-def _county_progress(as_of: date, rank_by: str, version: int) -> pd.DataFrame:
-    return progress.county_progress(state.cursor(), as_of=as_of, rank_by=rank_by)
+def _county_progress(as_of: date, rank_by: str, all_units: bool, version: int) -> pd.DataFrame:
+    cursor = state.cursor()
+    frame = progress.county_progress(cursor, as_of=as_of, rank_by=rank_by)  # type: ignore[arg-type]
+    if not all_units:
+        return frame
+    return progress.with_units_without_task(frame, units.units(cursor, year=frame.attrs["plan_year"]))
 
 
-def county_progress(*, as_of: date, rank_by: str = "start_rate_compounds") -> pd.DataFrame:
-    """``analytics.progress.county_progress`` for the report on or before ``as_of`` (plan year = its year)."""
-    return _county_progress(as_of, rank_by, state.data_version())
+def county_progress(*, as_of: date, rank_by: str = "start_rate_compounds", all_units: bool = False) -> pd.DataFrame:
+    """``analytics.progress.county_progress`` for the report on or before ``as_of`` (plan year = its year).
+
+    With ``all_units`` every unit active that year is listed, one without a task (无年度任务) with no
+    figures, as in the bulletin.
+    """
+    return _county_progress(as_of, rank_by, all_units, state.data_version())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -115,7 +123,8 @@ def progress_ranking(frame: pd.DataFrame, *, period: str, order: str) -> pd.Data
         "invest_rate": percent(rows.invest_rate),
         "invest_chg": [arrow(v, scale=100) for v in rows[f"invest_rate_chg_{period}"]],
         "flags": [
-            join_names(t(f"progress.flag.{name}") for name in FLAGS if bool(row[name]))
+            t("progress.flag.no_task") if row["kind"] != "city" and row["planned_compounds"] == 0
+            else join_names(t(f"progress.flag.{name}") for name in FLAGS if bool(row[name]))
             for _, row in rows.iterrows()
         ],
     })
@@ -210,7 +219,7 @@ def progress_kpis(frame: pd.DataFrame, *, period: str) -> list[Kpi]:
 
 
 def unit_options(frame: pd.DataFrame) -> list[str]:
-    """The city code (370800) then the county / zone codes of a ``county_progress`` frame, in its order."""
-    return [CITY_CODE, *frame.loc[frame.kind != "city", "unit_code"].tolist()]
+    """The city code (370800) then the county / zone codes with a task in a ``county_progress`` frame, in order."""
+    return [CITY_CODE, *frame.loc[(frame.kind != "city") & (frame.planned_compounds > 0), "unit_code"].tolist()]
 
 

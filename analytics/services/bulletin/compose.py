@@ -40,6 +40,7 @@ import pandas as pd
 
 from analytics import progress as progress_mod
 from analytics import settings
+from analytics import units as units_mod
 from analytics.errors import InputError
 from analytics.progress import RankBy
 from analytics.services.auth import User
@@ -899,12 +900,13 @@ def compose(
 
 def gather(con: duckdb.DuckDBPyConnection, issue: Issue, *, rank_by: str) -> Facts:
     """The figures of ``issue``'s period from the store (progress now and at the comparison report, …)."""
-    prog = progress_mod.county_progress(con, as_of=issue.report_date, plan_year=issue.plan_year,
-                                        rank_by=rank_by)  # type: ignore[arg-type]
+    active = units_mod.units(con, year=issue.plan_year)  # every unit reporting this year is listed
+    prog = progress_mod.with_units_without_task(progress_mod.county_progress(
+        con, as_of=issue.report_date, plan_year=issue.plan_year, rank_by=rank_by), active)  # type: ignore[arg-type]
     previous = None
     if issue.previous_date is not None:
-        previous = progress_mod.county_progress(con, as_of=issue.previous_date, plan_year=issue.plan_year,
-                                                rank_by=rank_by)  # type: ignore[arg-type]
+        previous = progress_mod.with_units_without_task(progress_mod.county_progress(
+            con, as_of=issue.previous_date, plan_year=issue.plan_year, rank_by=rank_by), active)  # type: ignore[arg-type]
     status = progress_mod.compound_status(con, as_of=issue.report_date, plan_year=issue.plan_year)
     plan = con.execute("SELECT id AS compound_id, planned_start_date, planned_completion_date FROM compounds "
                        "WHERE plan_year = ?", [issue.plan_year]).fetchdf().merge(status, on="compound_id")

@@ -203,3 +203,28 @@ def save(con: duckdb.DuckDBPyConnection, office: OfficeSettings, *, user: User |
 def as_dict(office: OfficeSettings) -> dict[str, Any]:
     """The settings as plain values (for a form or a log)."""
     return asdict(office)
+
+
+def distribution_text(office: OfficeSettings) -> str:
+    """The distribution block as an administrator edits it: one ``报：…`` line per entry."""
+    return "\n".join(f"{label}：{who}" for label, who in office.distribution)
+
+
+def parse_distribution(text: str) -> tuple[tuple[str, str], ...]:
+    """``报：市委、市政府。`` lines (a full-width or ASCII colon) -> ``(label, recipients)`` entries.
+
+    Blank lines are skipped. Raises ``InputError`` for a line without a label of ``DISTRIBUTION_LABELS``.
+    """
+    entries = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        label, sep, who = line.replace(":", "：", 1).partition("：")
+        if not sep or label.strip() not in DISTRIBUTION_LABELS or not who.strip():
+            raise InputError(
+                f"The distribution line {line!r} must start with one of {DISTRIBUTION_LABELS!r} and a colon.",
+                code="office.distribution", labels=list(DISTRIBUTION_LABELS),
+            )
+        entries.append((label.strip(), who.strip()))
+    return tuple(entries)
