@@ -108,6 +108,19 @@ def test_admin_imports_and_undoes(db):
     assert _count(db, "SELECT count(*) FROM compounds") == 975
 
 
+def test_a_markdown_file_name_stays_plain_through_import_and_undo(db):
+    at = _page(db, "admin1")
+    name = "![](http://evil.example/pixel.png).zip"
+    at.file_uploader(key="data_file_0").set_value((name, shapefile_zip(compounds_4548()), ZIP)).run()
+    at.button(key="data_confirm").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    plain = r"\!\[\]\(http\://evil.example/pixel.png\).zip"
+    assert plain in _texts(at)  # 最近一次：导入 · … · <file> · admin1
+    at.button(key="data_undo").click().run()
+    assert any(f"已撤销：{plain}" in s.value for s in at.success), [s.value for s in at.success]
+    assert _count(db, "SELECT count(*) FROM compounds") == 975
+
+
 def test_hostile_file_shows_kind_and_detail(db):
     at = _page(db, "admin1")
     at.file_uploader(key="data_file_0").set_value(("evil.zip", zip_of({"../../x.shp": b"x"}), ZIP))

@@ -385,7 +385,7 @@ def history_section(user: User | None) -> None:
         if st.button(t("data.undo.button"), key="data_undo"):
             done = _write(importer.undo_last_import, state.cursor(), user=auth_ui.current_user())
             if done is not None:
-                st.session_state["undo_notice"] = t("data.undo.done", file=done.file_name or "",
+                st.session_state["undo_notice"] = t("data.undo.done", file=ui.literal(done.file_name or ""),
                                                     n=sum(done.restored.values()))
                 st.rerun()
     st.subheader(t("data.history"))
