@@ -41,6 +41,7 @@ import plotly.graph_objects as go
 
 from analytics import settings
 from analytics.errors import InputError, JiugaiError
+from dashboard import _internals
 from dashboard.charts import EXPORT_HEIGHT_PX, EXPORT_WIDTH_PX, resolve_lang
 from dashboard.labels import t
 
@@ -243,24 +244,6 @@ def _opts(job: FigureJob) -> dict[str, Any]:
     return {"format": job.fmt, "width": width, "height": height, "scale": job.scale if job.fmt == "png" else 1}
 
 
-# choreographer (under kaleido) starts Chromium with these; neither is needed: charts render from
-# kaleido's own page, maps from a page in the engine's private (0700) temporary folder with everything
-# inlined. Without them a page cannot read other local files or other origins.
-UNSAFE_CHROMIUM_FLAGS = ("--disable-web-security", "--allow-file-access-from-files")
-
-
-@lru_cache(maxsize=1)
-def _chromium_with_web_security() -> type:
-    """choreographer's Chromium launcher without ``UNSAFE_CHROMIUM_FLAGS`` (web security stays on)."""
-    from choreographer.browsers.chromium import Chromium
-
-    class SecureChromium(Chromium):
-        def get_cli(self) -> list[str]:
-            return [arg for arg in super().get_cli() if arg not in UNSAFE_CHROMIUM_FLAGS]
-
-    return SecureChromium
-
-
 class ExportEngine:
     """One persistent Kaleido/Chromium session on a private event-loop thread; calls serialised by a lock.
 
@@ -296,7 +279,7 @@ class ExportEngine:
 
         async def open_browser():
             k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout_s, mathjax=False, path=self.chromium,
-                                browser_cls=_chromium_with_web_security())
+                                browser_cls=_internals.chromium_with_web_security())
             await k.open()
             return k
 
@@ -391,7 +374,7 @@ class ExportEngine:
     def screenshot(self, html: str, *, width: int, height: int, scale: float = PNG_SCALE,
                    settle_ms: int = 600) -> bytes:
         """PNG of the page ``html`` at ``width`` x ``height`` CSS pixels times ``scale``."""
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: only this process reads the page
         page = self._tmp / f"page-{threading.get_ident()}-{time.monotonic_ns()}.html"
         page.write_text(html, encoding="utf-8")
 

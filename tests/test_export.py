@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from analytics.errors import InputError
-from dashboard import charts, export
+from dashboard import _internals, charts, export
 
 pytestmark = pytest.mark.skipif(not export.preflight().ok, reason="needs chromium and fonts-noto-cjk")
 
@@ -274,5 +274,5 @@ def test_chromium_runs_with_web_security_on():
     root = psutil.Process(export.engine()._kaleido.subprocess.pid)
     command_lines = [" ".join(p.cmdline()) for p in [root, *root.children(recursive=True)]]
     assert any("chromium" in line or "chrome" in line for line in command_lines)
-    for flag in export.UNSAFE_CHROMIUM_FLAGS:
+    for flag in _internals.UNSAFE_CHROMIUM_FLAGS:
         assert not any(flag in line for line in command_lines), flag
