@@ -33,7 +33,7 @@ from analytics.checks import (
     warn_missing_geometries,
 )
 from analytics.errors import InputError
-from analytics.network import WalkGraph, check_metric, walk_positions
+from analytics.network import WalkGraph, check_metric, metric_name, walk_positions
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,8 @@ def parcels_within(
     check_same_crs(("compounds", compounds), ("parcels", parcels))
     d = check_distance_m(max_distance_m, "max_distance_m")
     county = check_county_code(county_code)
-    chosen_metric = check_metric(metric, graph)
+    walk = check_metric(metric, graph)
+    chosen_metric = metric_name(walk)
     chosen = filter_parcels(parcels, parcel_types=parcel_types, min_area_m2=min_area_m2, ownership=ownership)
     check_unique_ids(compounds, "compounds")
     if county is not None:
@@ -149,11 +150,11 @@ def parcels_within(
         warn_missing_geometries(chosen, "parcels", stacklevel=4)
 
     start = time.perf_counter()
-    if chosen_metric == "walk":
+    if walk is not None:
         check_parcels()
         geoms = np.asarray(chosen.geometry.values, dtype=object)
         chosen = chosen[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]  # warned about just above
-        i, j, dist = walk_positions(graph, compounds, chosen, d, gates=gates)
+        i, j, dist = walk_positions(walk, compounds, chosen, d, gates=gates)
     else:
         i, j, dist = pairs_within_distance(compounds.geometry.values, chosen.geometry.values, d,
                                            alongside=check_parcels)

@@ -35,7 +35,7 @@ from analytics.checks import (
     drop_missing_geometries,
 )
 from analytics.errors import InputError
-from analytics.network import WalkGraph, _nearest_walks, check_metric
+from analytics.network import WalkGraph, _nearest_walks, check_metric, metric_name
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,8 @@ def facility_access(
     check_same_crs(("compounds", compounds), ("facilities", facilities))
     types = check_facility_types(facility_types)
     tiers = check_tiers(tiers_m)
-    chosen_metric = check_metric(metric, graph)
+    walk = check_metric(metric, graph)
+    chosen_metric = metric_name(walk)
     check_unique_ids(compounds, "compounds")
     check_unique_ids(facilities, "facilities")
     compounds = drop_missing_geometries(compounds, "compounds")
@@ -222,8 +223,8 @@ def facility_access(
         "nearest_facility_id": pd.Series(flat_ids, dtype=object),
         "tier": pd.Series(tier_of(flat_dist, tiers), dtype=object),
     })
-    if chosen_metric == "walk":
-        out = _walk_access(out, compounds, facilities, types, tiers, graph, gates)
+    if walk is not None:
+        out = _walk_access(out, compounds, facilities, types, tiers, walk, gates)
     out.attrs["metric"] = chosen_metric
     log.info(
         "facility_access (%s): %d compounds × %d types against %d facilities in %.2f s",

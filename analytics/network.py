@@ -41,6 +41,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
@@ -101,7 +102,7 @@ class WalkGraph:
     v: np.ndarray
     length_m: np.ndarray
     road: np.ndarray
-    crs: object
+    crs: CRS
     barriers: np.ndarray
 
     @property
@@ -532,15 +533,27 @@ def _run_graph(graph: WalkGraph, sources: _Links, n_sources: int, targets: _Link
 METRICS = ("straight", "walk")
 
 
-def check_metric(metric: object, graph: object) -> Literal["straight", "walk"]:
-    """The metric to use: ``None`` → ``"walk"`` when a road ``graph`` is given, else ``"straight"``."""
-    if metric is None:
-        return "straight" if graph is None else "walk"
-    if metric not in METRICS:
+def check_metric(metric: object, graph: object) -> WalkGraph | None:
+    """The road graph to measure along, or ``None`` to measure straight lines.
+
+    ``metric=None`` walks when a road ``graph`` is given and measures straight lines otherwise;
+    ``"walk"`` needs a :class:`WalkGraph`; ``"straight"`` ignores ``graph``. Name the result with
+    :func:`metric_name`.
+    """
+    if metric is not None and metric not in METRICS:
         raise InputError(f"`metric` was {metric!r} but must be one of {METRICS!r} (or None to choose by `graph`).")
-    if metric == "walk" and graph is None:
+    if metric == "straight" or (metric is None and graph is None):
+        return None
+    if graph is None:
         raise InputError("`metric` was 'walk' but no `graph` was given; build one with `network.walk_graph(roads)`.")
-    return metric
+    if not isinstance(graph, WalkGraph):
+        raise InputError(f"`graph` was a {type(graph).__name__} but must be a WalkGraph from `walk_graph`.")
+    return graph
+
+
+def metric_name(walk: WalkGraph | None) -> Literal["straight", "walk"]:
+    """``"walk"`` when distances run along ``walk`` (from :func:`check_metric`), else ``"straight"``."""
+    return "straight" if walk is None else "walk"
 
 
 def _check_query(graph: object, frames: list[tuple[str, gpd.GeoDataFrame, list[str]]], max_m: object,

@@ -39,7 +39,7 @@ from analytics.checks import (
 )
 from analytics.errors import InputError
 from analytics.idle_land import filter_parcels
-from analytics.network import WalkGraph, check_metric, walk_positions
+from analytics.network import WalkGraph, check_metric, metric_name, walk_positions
 
 log = logging.getLogger(__name__)
 
@@ -387,7 +387,8 @@ def site_facilities(
     check_gdf(facilities, "facilities", required=["id", "facility_type"])
     check_same_crs(("compounds", compounds), ("parcels", parcels), ("facilities", facilities))
     _check_options(facility_type, k, time_limit_s)
-    chosen_metric = check_metric(metric, graph)
+    walk = check_metric(metric, graph)
+    chosen_metric = metric_name(walk)
     spec = settings.FACILITY_TYPES[facility_type]
     d = check_distance_m(spec["service_distance_m"] if service_distance_m is None else service_distance_m,
                          "service_distance_m")
@@ -406,8 +407,8 @@ def site_facilities(
     existing = facilities[facilities["facility_type"].to_numpy() == facility_type]
 
     def within(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if chosen_metric == "walk":
-            return walk_positions(graph, left, right, d, gates=gates, depth=2)
+        if walk is not None:
+            return walk_positions(walk, left, right, d, gates=gates, depth=2)
         return pairs_within_distance(left.geometry.values, right.geometry.values, d)
 
     ci, _, _ = within(compounds, existing)

@@ -235,6 +235,8 @@ def test_walking_metric_options_are_checked():
         facility_access(gf.river_compounds(), gf.river_facilities(), metric="walk")
     with pytest.raises(InputError, match=r"`metric` was 'car' but must be one of \('straight', 'walk'\)"):
         facility_access(gf.river_compounds(), gf.river_facilities(), metric="car")
+    with pytest.raises(InputError, match=r"`graph` was a GeoDataFrame but must be a WalkGraph from `walk_graph`"):
+        facility_access(gf.river_compounds(), gf.river_facilities(), graph=gf.river_roads())
     with pytest.raises(InputError, match=r"`access` has no `straight_m` column: it was measured in a straight line"):
         straight_not_walk(facility_access(gf.river_compounds(), gf.river_facilities()))
 
