@@ -1,6 +1,6 @@
 """The few places the dashboard relies on library internals, each checked, each with a fallback.
 
-Checked against streamlit 1.67.0, folium 0.20.0 and streamlit-folium 0.27.4 (``tests/test_internals.py``
+Checked against streamlit 1.67.0, folium 0.20.0, streamlit-folium 0.27.4 and choreographer 1.4.0 (``tests/test_internals.py``
 pins these versions and says what to re-check when one of them is upgraded). Every function here first
 checks the private attributes it uses; when one is missing it logs one warning and leaves the library's
 own behaviour in place, so an upgrade costs a workaround, never a page:
@@ -17,10 +17,16 @@ own behaviour in place, so an upgrade costs a workaround, never a page:
   after drawing it and leaves its render in the figure; a later render of the same map (the HTML and PNG
   downloads) then referred to layers that no longer existed, or held every layer twice. Fallback: the map
   on the page is drawn as usual; its downloads may come out empty.
+- :func:`chromium_with_web_security` — choreographer (under kaleido) starts the Chromium that renders chart
+  and map pictures with ``--disable-web-security`` and ``--allow-file-access-from-files``; neither is needed
+  (charts render from kaleido's own page, maps from a page in the export engine's private 0700 folder with
+  everything inlined). Its launcher without them keeps the same-origin and local-file rules on. Fallback:
+  choreographer's own launcher, flags included (one warning).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -237,3 +243,31 @@ def drop_stale_renders(m: folium.Map) -> None:
         for name in [n for n in part._children if _FOLIUM_NAME.match(n) and n not in current]:
             del part._children[name]
 
+
+
+# ------------------------------------------------------------------------------------ Chromium for exports
+UNSAFE_CHROMIUM_FLAGS = ("--disable-web-security", "--allow-file-access-from-files")
+
+
+def chromium_with_web_security() -> type:
+    """choreographer's Chromium launcher without ``UNSAFE_CHROMIUM_FLAGS``, for ``kaleido.Kaleido(browser_cls=)``.
+
+    The launcher's ``get_cli`` (the command line it starts) is filtered; without that method the launcher
+    is returned unchanged (one warning in the log).
+    """
+    from choreographer.browsers.chromium import Chromium
+
+    missing = _lacking(Chromium, ["get_cli"])
+    if missing:
+        _fallback("Chromium for exports without the web-security flags", missing)
+        return Chromium
+    return _secure_subclass(Chromium)
+
+
+@functools.cache
+def _secure_subclass(base: type) -> type:
+    class SecureChromium(base):  # type: ignore[misc, valid-type]
+        def get_cli(self) -> list[str]:
+            return [arg for arg in super().get_cli() if arg not in UNSAFE_CHROMIUM_FLAGS]
+
+    return SecureChromium

@@ -100,6 +100,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "The siting model is too large ({rows:,} demand points × {columns:,} candidate parcels); choose one "
         "county or raise the minimum parcel area.",
     ),
+    "error.store.disk_full": (
+        "服务器磁盘已满，未保存任何内容；请管理员清理服务器空间（旧备份、日志）后重试。",
+        "The server's disk is full, so nothing was stored; ask the administrator to free space (old backups, "
+        "logs) and try again.",
+    ),
     "error.report.date_out_of_range": (
         "周报日期 {date} 不可用：周报最晚只能填到本周五（{last}），也不能早于第一个计划年度；请选择该周报所属的一周。",
         "A weekly report cannot be dated {date}: at the latest this coming Friday ({last}), and not before the "
