@@ -1,16 +1,20 @@
 # The two commands: `make run` (dashboard on http://localhost:8501) and `make test` (every test).
-# Both create .venv if missing, install the exact pins, install system packages where possible,
-# and prepare the bundled data. Idempotent.
+# Both create .venv if missing, install the exact pins (requirements.txt, and the development tools of
+# requirements-dev.txt), install system packages where possible, and prepare the bundled data. Idempotent.
+# `make run` listens on 127.0.0.1 only; `make run ADDRESS=0.0.0.0` opens it to the network (then use the
+# TLS proxy of deploy/nginx.conf: passwords would otherwise cross the network in clear).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+ADDRESS ?= 127.0.0.1
+PORT ?= 8501
 
 .PHONY: run test setup sysdeps prepare demo lint bench clean bundle
 
 run: setup
-	$(PY) -m streamlit run app.py --server.port 8501
+	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 test: setup
 	$(PY) -m ruff check .
@@ -19,10 +23,10 @@ test: setup
 
 setup: $(STAMP) sysdeps prepare
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 sysdeps:

@@ -26,6 +26,11 @@ Bundles (成片 / 打包)
     none. Either way a bundle taken is never split. Ineligible members leave their bundle; a bundle left
     with fewer than two members is dropped.
 
+Reporting units
+    Per-unit figures (targets, budget caps, fair shares, totals) are per reporting unit, as the annual
+    targets and progress count them: a compound in a function zone (``zone_code``, Z01 …) counts in its
+    zone, every other one in its county (:func:`unit_codes`). "County" below means such a unit.
+
 Constraints
     net cost (after bundle savings) ≤ ``budget_wan`` and ≤ each county's ``county_budget_wan``; each
     target (households, floor area, compounds; city-wide or per county) is a minimum; each county with
@@ -84,7 +89,7 @@ MEASURES: tuple[str, ...] = ("compounds", "households", "floor_area_m2")
 """Target measures (minimums)."""
 REQUIRED = ("id", "name", "county_code", "built_year", "households", "floor_area_m2", "cost_wan",
             "willingness_pct", "contributing_pct", "procedures_complete", "demolition_planned")
-CARRIED = ("street", "community", "n_buildings", "tier", "items", "plan_year", "status", "cost_estimated")
+CARRIED = ("zone_code", "street", "community", "n_buildings", "tier", "items", "plan_year", "status", "cost_estimated")
 MAX_TIME_LIMIT_S = 600
 """Longest solver time limit accepted (s)."""
 MAX_SAVING_PCT = 50.0
@@ -114,19 +119,19 @@ class Plan:
     Attributes
     ----------
     chosen
-        The list, best first: ``id, name, county_code`` (and ``street, community, n_buildings, tier, items,
-        plan_year, status`` when given), ``built_year, first_tier`` (built ≤ 2000), ``households,
-        floor_area_m2, cost_wan`` (full cost, 万元), ``saving_wan`` (bundle saving), ``net_cost_wan``,
-        ``score`` (priority, 0–1), ``rank`` (priority rank among the eligible), ``value`` (its share of the
-        objective, bundle bonus included), ``value_per_wan``, ``bundle_id, bundle_name`` (None when taken
-        singly), ``in_greedy`` (the ranking took it too), ``reason`` (one of ``CHOSEN_REASONS``: why it is in),
-        ``detail`` (dict of the reason's parameters).
+        The list, best first: ``id, name, county_code, unit_code`` (reporting unit: :func:`unit_codes`;
+        and ``zone_code, street, community, n_buildings, tier, items, plan_year, status`` when given),
+        ``built_year, first_tier`` (built ≤ 2000), ``households, floor_area_m2, cost_wan`` (full cost, 万元),
+        ``saving_wan`` (bundle saving), ``net_cost_wan``, ``score`` (priority, 0–1), ``rank`` (priority rank
+        among the eligible), ``value`` (its share of the objective, bundle bonus included), ``value_per_wan``,
+        ``bundle_id, bundle_name`` (None when taken singly), ``in_greedy`` (the ranking took it too),
+        ``reason`` (one of ``CHOSEN_REASONS``: why it is in), ``detail`` (dict of the reason's parameters).
     rejected
         Every other candidate: the same columns (cost and values as given), ``eligible`` and ``reason`` (the
         ``INELIGIBLE_REASONS`` failed, joined by ``";"``, or one of ``LEFT_OUT_REASONS``: the binding
         constraint), ``detail``.
     totals
-        One row per county with candidates, targets or a budget, then the city (``settings.CITY_UNIT_CODE``):
+        One row per reporting unit with candidates, targets or a budget, then the city (``settings.CITY_UNIT_CODE``):
         ``unit_code``, chosen ``compounds, households, floor_area_m2, cost_wan, saving_wan, net_cost_wan``;
         ``budget_wan`` (NaN = none), ``fair_share_wan`` (minimum spend), ``target_<measure>`` (NaN = none),
         ``short_<measure>`` and ``short_fair_share_wan`` (shortfall when infeasible, else 0); the eligible pool ``pool_compounds,
@@ -191,7 +196,20 @@ def _number(value: object) -> bool:
 def _unit_name(code: str) -> str:
     if code == settings.CITY_UNIT_CODE:
         return "全市"
-    return settings.COUNTIES.get(code, (code,))[0]
+    return settings.COUNTIES.get(code, settings.FUNCTION_ZONES.get(code, (code,)))[0]
+
+
+def unit_codes(compounds: pd.DataFrame) -> pd.Series:
+    """Each compound's reporting unit: its function zone (``zone_code``) when it has one, else its county.
+
+    The unit the annual targets, progress and bulletins count it in (``analytics.progress``).
+    """
+    county = compounds["county_code"].astype(str)
+    if "zone_code" not in compounds.columns:
+        return county.rename("unit_code")
+    zone = compounds["zone_code"]
+    in_zone = zone.notna() & (zone.astype(str).str.strip() != "")
+    return county.where(~in_zone, zone.astype(str)).rename("unit_code")
 
 
 def first_tier_mask(built_year: pd.Series) -> pd.Series:
@@ -223,7 +241,8 @@ def estimate_costs(
     costs = dict(settings.UNIT_COST_YUAN_PER_M2 if unit_cost_yuan_per_m2 is None else unit_cost_yuan_per_m2)
     for tier, value in costs.items():
         if not _number(value) or value <= 0:
-            raise InputError(f"`unit_cost_yuan_per_m2[{tier!r}]` was {value!r} but must be a number of 元/m² above 0.")
+            raise InputError(f"`unit_cost_yuan_per_m2[{tier!r}]` was {value!r} but must be a number of 元/m² above 0.",
+                             code="plan.unit_cost", tier=str(tier), value=value)
     default = costs.get("完善类", float(np.mean(list(costs.values()))) if costs else float("nan"))
     out = candidates.copy()
     tier = out["tier"] if "tier" in out.columns else pd.Series(None, index=out.index, dtype=object)
@@ -285,20 +304,22 @@ def bundles_by_area(
     by: Literal["street", "community"] = "street",
     saving_pct: float = settings.PLAN_BUNDLE_SAVING_PCT,
 ) -> pd.DataFrame:
-    """Bundles of the candidates sharing a street (街道) or community (社区) within a county; two or more each.
+    """Bundles of the candidates sharing a street (街道) or community (社区) within a reporting unit; two or more each.
+
+    The unit is the county, or the function zone of a compound in one (:func:`unit_codes`).
 
     Returns
     -------
     DataFrame
-        ``bundle_id`` ("<county>:<street>[:<community>]"), ``name`` (the street, or street and community),
+        ``bundle_id`` ("<unit>:<street>[:<community>]"), ``name`` (the street, or street and community),
         ``member_ids`` (input order), ``saving_pct``, ``bonus_pct`` (0), ``basis`` (``by``).
     """
     if by not in ("street", "community"):
         raise InputError(f"`by` was {by!r} but must be 'street' or 'community'.")
-    keys = ["county_code", "street"] + (["community"] if by == "community" else [])
-    check_frame(candidates, "candidates", required=["id", *keys])
+    keys = ["unit_code", "street"] + (["community"] if by == "community" else [])
+    check_frame(candidates, "candidates", required=["id", "county_code", *keys[1:]])
     _check_pct(saving_pct, "saving_pct", MAX_SAVING_PCT)
-    frame = candidates[["id", *keys]].dropna(subset=keys)
+    frame = candidates[["id", *keys[1:]]].assign(unit_code=unit_codes(candidates))[["id", *keys]].dropna(subset=keys)
     frame = frame[(frame[keys[1:]].astype(str).apply(lambda s: s.str.strip()) != "").all(axis=1)]
     rows = []
     for key, group in frame.groupby(keys, sort=True):
@@ -328,7 +349,7 @@ def candidate_pool(con: duckdb.DuckDBPyConnection, *, year: int) -> pd.DataFrame
     return pool_of(store.read_layer(con, "compounds"), year=year)
 
 
-PLAN_TABLE_COLUMNS = ["seq", "county_code", "project_name", "name", "built_year", "n_buildings", "households",
+PLAN_TABLE_COLUMNS = ["seq", "unit_code", "project_name", "name", "built_year", "n_buildings", "households",
                       "floor_area_m2", "tier", "items", "invest_wan", "planned_start", "planned_completion"]
 """Columns of the 年度改造计划表: 序号, 县市区, 项目名称, 小区名称, 建成年代, 楼栋数, 户数, 建筑面积 (m²), 改造类型,
 主要改造内容, 估算投资 (万元), 计划开工, 计划竣工."""
@@ -347,19 +368,20 @@ def tier_content(tier: object) -> str:
 
 
 def plan_table(plan: Plan, *, year: int) -> pd.DataFrame:
-    """The chosen list in the office's layout (年度改造计划表), counties in the official order.
+    """The chosen list in the office's layout (年度改造计划表), reporting units in the official order.
 
-    One row per compound: ``seq`` (1, 2, …), ``county_code``, ``project_name`` (the bundle's "<name>老旧小区改造
+    One row per compound: ``seq`` (1, 2, …), ``unit_code`` (县市区: the county, or the function zone of a
+    compound in one), ``project_name`` (the bundle's "<name>老旧小区改造
     项目（成片）", else "<compound>老旧小区改造项目"), ``name``, ``built_year``, ``n_buildings``, ``households``,
     ``floor_area_m2`` (m²), ``tier``, ``items`` (as given, else the tier's content), ``invest_wan`` (net
     estimated investment, 万元), ``planned_start`` / ``planned_completion`` (dates in ``year`` from
     ``settings.PLAN_START_MMDD`` / ``PLAN_COMPLETION_MMDD``). Members of one bundle are listed together.
     """
     chosen = plan.chosen
-    order = {code: k for k, code in enumerate(settings.COUNTY_ORDER)}
+    order = {code: k for k, code in enumerate(settings.UNIT_ORDER)}
     bundled = chosen["bundle_id"].map(lambda b: isinstance(b, str))
     frame = pd.DataFrame({
-        "county_code": chosen["county_code"].astype(str),
+        "unit_code": chosen["unit_code"].astype(str),
         "project_name": np.where(bundled, chosen["bundle_name"].astype(str) + "老旧小区改造项目（成片）",
                                  chosen["name"].astype(str) + "老旧小区改造项目"),
         "name": chosen["name"],
@@ -375,7 +397,7 @@ def plan_table(plan: Plan, *, year: int) -> pd.DataFrame:
         "invest_wan": chosen["net_cost_wan"].astype(float).round(2),
         "planned_start": date(year, *settings.PLAN_START_MMDD),
         "planned_completion": date(year, *settings.PLAN_COMPLETION_MMDD),
-        "_county": chosen["county_code"].map(order).fillna(len(order)),
+        "_county": chosen["unit_code"].map(order).fillna(len(order)),
         "_project": np.where(bundled, chosen["bundle_id"].astype(str), "~" + chosen["id"].astype(str)),
         "_rank": chosen["rank"].astype("float64").fillna(np.inf),
     })
@@ -400,12 +422,12 @@ def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame
     -------
     summary
         One row per scenario: ``scenario``, ``status``, ``budget_wan``, ``compounds``, ``households``,
-        ``floor_area_m2``, ``net_cost_wan``, ``counties`` (with at least one compound chosen), ``value``,
-        ``d_<measure>`` (difference to the first scenario) for each of those five, ``added`` / ``dropped``
-        (compounds chosen here but not in the first / in the first but not here), ``counties_added`` /
-        ``counties_dropped`` (county codes, lists).
+        ``floor_area_m2``, ``net_cost_wan``, ``counties`` (reporting units with at least one compound
+        chosen), ``value``, ``d_<measure>`` (difference to the first scenario) for each of those five,
+        ``added`` / ``dropped`` (compounds chosen here but not in the first / in the first but not here),
+        ``counties_added`` / ``counties_dropped`` (unit codes, lists).
     by_county
-        One row per scenario and county with chosen compounds: ``scenario, unit_code, compounds,
+        One row per scenario and reporting unit with chosen compounds: ``scenario, unit_code, compounds,
         households, floor_area_m2, net_cost_wan``.
     """
     if not isinstance(plans, Mapping) or not plans:
@@ -416,7 +438,7 @@ def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame
     rows: list[dict[str, object]] = []
     county_rows: list[dict[str, object]] = []
     first = next(iter(plans.values()))
-    first_ids, first_counties = set(first.chosen["id"]), set(first.chosen["county_code"].astype(str))
+    first_ids, first_counties = set(first.chosen["id"]), set(first.chosen["unit_code"].astype(str))
     first_city = first.totals[first.totals["unit_code"] == settings.CITY_UNIT_CODE].iloc[0]
     reference = {"compounds": float(first_city["compounds"]), "households": float(first_city["households"]),
                  "floor_area_m2": float(first_city["floor_area_m2"]),
@@ -424,7 +446,7 @@ def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame
     for name, plan in plans.items():
         city = plan.totals[plan.totals["unit_code"] == settings.CITY_UNIT_CODE].iloc[0]
         ids = set(plan.chosen["id"])
-        counties = set(plan.chosen["county_code"].astype(str))
+        counties = set(plan.chosen["unit_code"].astype(str))
         figures = {"compounds": float(city["compounds"]), "households": float(city["households"]),
                    "floor_area_m2": float(city["floor_area_m2"]), "net_cost_wan": float(city["net_cost_wan"]),
                    "counties": float(len(counties))}
@@ -448,9 +470,13 @@ def compare_plans(plans: Mapping[str, Plan]) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 # ----------------------------------------------------------------------------------------------- checks
-def _check_pct(value: object, name: str, high: float) -> float:
+def _check_pct(value: object, name: str, high: float, *, bundle_id: str = "") -> float:
+    """``value`` as a float if it is a percentage in 0–``high`` (``name``: the option, or a bundle's column)."""
     if not isinstance(value, Real) or not _number(value) or not 0 <= float(value) <= high:
-        raise InputError(f"`{name}` was {value!r} but must be a percentage between 0 and {high:g}.")
+        where = f"bundles.{name}[{bundle_id!r}]" if bundle_id else name
+        raise InputError(f"`{where}` was {value!r} but must be a percentage between 0 and {high:g}.",
+                         code="plan.percentage", setting=name, value=value, high=high,
+                         bundle_id=bundle_id)
     return float(value)
 
 
@@ -462,15 +488,19 @@ def _check_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(candidates).drop(columns=[c for c in ("geometry", "geom") if c in candidates.columns])
     frame["id"] = frame["id"].astype(str)
     if frame["id"].duplicated().any():
-        raise InputError(f"`candidates` has duplicate id {frame.loc[frame['id'].duplicated(), 'id'].iloc[0]!r}; "
-                         "ids must be unique.")
+        first = str(frame.loc[frame["id"].duplicated(), "id"].iloc[0])
+        raise InputError(f"`candidates` has duplicate id {first!r}; ids must be unique.", code="plan.duplicate_id",
+                         compound_id=first)
     frame["county_code"] = frame["county_code"].astype(str)
+    frame["unit_code"] = unit_codes(frame)
     for col in ("built_year", "households", "floor_area_m2", "cost_wan", "willingness_pct", "contributing_pct"):
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna() & frame[col].notna()
         if bad.any():
             raise InputError(f"`candidates.{col}` has non-numeric value {frame.loc[bad, col].iloc[0]!r} "
-                             f"(compound {frame.loc[bad, 'id'].iloc[0]!r}); use numbers.")
+                             f"(compound {frame.loc[bad, 'id'].iloc[0]!r}); use numbers.", code="plan.not_a_number",
+                             column=col, value=str(frame.loc[bad, col].iloc[0]),
+                             compound_id=str(frame.loc[bad, "id"].iloc[0]))
         frame[col] = values.astype("float64")
     missing = frame["cost_wan"].isna()
     if missing.any():
@@ -479,25 +509,30 @@ def _check_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
             "fill in the estimated investment (万元) or estimate it from floor area with `estimate_costs`.",
             code="plan.cost_missing", n=int(missing.sum()), compound_id=str(frame.loc[missing, "id"].iloc[0]),
         )
-    for col, low_ok in (("cost_wan", False), ("households", True), ("floor_area_m2", True)):
-        values = frame[col]
-        bad = ~(values >= 0) if low_ok else ~(values > 0)
-        bad &= values.notna()
+    bad = frame["cost_wan"].notna() & ~(frame["cost_wan"] > 0)
+    if bad.any():
+        i = bad.idxmax()
+        raise InputError(f"`candidates.cost_wan` was {float(frame.at[i, 'cost_wan'])!r} for {frame.at[i, 'id']!r} "
+                         "but must be above 0.", code="plan.cost_not_positive", value=float(frame.at[i, "cost_wan"]),
+                         compound_id=str(frame.at[i, "id"]))
+    for col in ("households", "floor_area_m2"):
+        bad = frame[col].notna() & ~(frame[col] >= 0)
         if bad.any():
             i = bad.idxmax()
-            need = "≥ 0" if low_ok else "above 0"
             raise InputError(f"`candidates.{col}` was {float(frame.at[i, col])!r} for {frame.at[i, 'id']!r} "
-                             f"but must be {need}.")
-    for col in ("households", "floor_area_m2"):
+                             "but must be ≥ 0.", code="plan.negative", column=col, value=float(frame.at[i, col]),
+                             compound_id=str(frame.at[i, "id"]))
         if frame[col].isna().any():
             i = frame[col].isna().idxmax()
-            raise InputError(f"`candidates.{col}` is missing for {frame.at[i, 'id']!r}; fill it in first.")
+            raise InputError(f"`candidates.{col}` is missing for {frame.at[i, 'id']!r}; fill it in first.",
+                             code="plan.value_missing", column=col, compound_id=str(frame.at[i, "id"]))
     for col in ("willingness_pct", "contributing_pct"):
         out = ~frame[col].between(0, 100) & frame[col].notna()
         if out.any():
             i = out.idxmax()
             raise InputError(f"`candidates.{col}` was {float(frame.at[i, col])!r} for {frame.at[i, 'id']!r} "
-                             "but must be between 0 and 100 (%).")
+                             "but must be between 0 and 100 (%).", code="plan.share_range", column=col,
+                             value=float(frame.at[i, col]), compound_id=str(frame.at[i, "id"]))
     return frame.reset_index(drop=True)
 
 
@@ -508,16 +543,19 @@ def _check_options(budget_wan: float, min_willingness: float, objective: str, ti
                          budget=budget_wan)
     if not _number(min_willingness) or not 0 <= min_willingness <= 1:
         raise InputError(f"`min_willingness` was {min_willingness!r} but must be a share between 0 and 1 "
-                         "(2/3 = two thirds of households).")
+                         "(2/3 = two thirds of households).", code="plan.min_willingness", value=min_willingness)
     if objective not in ("score", "households"):
         raise InputError(f"`objective` was {objective!r} but must be 'score' or 'households'.")
     if not _number(time_limit_s) or not 0 < time_limit_s <= MAX_TIME_LIMIT_S:
         raise InputError(f"`time_limit_s` was {time_limit_s!r} but must be more than 0 and at most "
-                         f"{MAX_TIME_LIMIT_S} seconds.")
+                         f"{MAX_TIME_LIMIT_S} seconds.", code="plan.time_limit", value=time_limit_s,
+                         high=MAX_TIME_LIMIT_S)
     if isinstance(year, bool) or not isinstance(year, int | np.integer) or not 2006 <= year <= 2100:
-        raise InputError(f"`year` was {year!r} but must be a plan year between 2006 and 2100.")
+        raise InputError(f"`year` was {year!r} but must be a plan year between 2006 and 2100.", code="plan.year",
+                         year=year)
     if not _number(min_county_share) or not 0 <= min_county_share <= 1:
-        raise InputError(f"`min_county_share` was {min_county_share!r} but must be a share between 0 and 1.")
+        raise InputError(f"`min_county_share` was {min_county_share!r} but must be a share between 0 and 1.",
+                         code="plan.fair_share", value=min_county_share)
     if bundle_rule not in ("optional", "whole"):
         raise InputError(f"`bundle_rule` was {bundle_rule!r} but must be 'optional' or 'whole'.")
     if not isinstance(first_tier_first, bool):
@@ -532,7 +570,9 @@ def _check_targets(targets: object) -> dict[str, dict[str, float]]:
         check_frame(targets, "targets", required=["unit_code"])
         codes = targets["unit_code"].astype(str)
         if codes.duplicated().any():
-            raise InputError(f"`targets` has two rows for unit {codes[codes.duplicated()].iloc[0]!r}; keep one.")
+            twice = str(codes[codes.duplicated()].iloc[0])
+            raise InputError(f"`targets` has two rows for unit {twice!r}; keep one.", code="plan.target_twice",
+                             county_code=twice)
         rows = {code: {m: targets.iloc[k][m] for m in MEASURES if m in targets.columns}
                 for k, code in enumerate(codes)}
     elif isinstance(targets, Mapping):
@@ -544,13 +584,15 @@ def _check_targets(targets: object) -> dict[str, dict[str, float]]:
     for code, row in rows.items():
         unknown = [k for k in row if k not in MEASURES]
         if unknown:
-            raise InputError(f"`targets` has unknown measure(s) {unknown!r}; use {list(MEASURES)!r}.")
+            raise InputError(f"`targets` has unknown measure(s) {unknown!r}; use {list(MEASURES)!r}.",
+                             code="plan.target_measure", names=[str(k) for k in unknown], measure=list(MEASURES))
         clean = {}
         for measure, value in row.items():
             if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
                 continue
             if not _number(value) or value < 0:
-                raise InputError(f"The {measure} target of {code} was {value!r} but must be a number ≥ 0.")
+                raise InputError(f"The {measure} target of {code} was {value!r} but must be a number ≥ 0.",
+                                 code="plan.target_negative", measure=measure, county_code=code, value=value)
             if value > 0:
                 clean[measure] = float(value)
         if clean:
@@ -569,7 +611,8 @@ def _check_county_budgets(county_budget_wan: object) -> dict[str, float]:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
         if not _number(value) or value <= 0:
-            raise InputError(f"`county_budget_wan[{code!r}]` was {value!r} but must be a number of 万元 above 0.")
+            raise InputError(f"`county_budget_wan[{code!r}]` was {value!r} but must be a number of 万元 above 0.",
+                             code="plan.county_budget", county_code=str(code), value=value)
         out[str(code)] = float(value)
     return out
 
@@ -582,7 +625,8 @@ def _check_bundles(bundles: pd.DataFrame | None, ids: set[str]) -> pd.DataFrame:
     frame = bundles.copy()
     frame["bundle_id"] = frame["bundle_id"].astype(str)
     if frame["bundle_id"].duplicated().any():
-        raise InputError(f"`bundles` has duplicate bundle_id {frame.loc[frame['bundle_id'].duplicated(), 'bundle_id'].iloc[0]!r}.")
+        twice = str(frame.loc[frame["bundle_id"].duplicated(), "bundle_id"].iloc[0])
+        raise InputError(f"`bundles` has duplicate bundle_id {twice!r}.", code="plan.bundle_twice", bundle_id=twice)
     if "name" not in frame.columns:
         frame["name"] = frame["bundle_id"]
     frame["name"] = frame["name"].where(frame["name"].notna(), frame["bundle_id"]).astype(str)
@@ -595,22 +639,25 @@ def _check_bundles(bundles: pd.DataFrame | None, ids: set[str]) -> pd.DataFrame:
     seen: dict[str, str] = {}
     members = []
     for _, b in frame.iterrows():
-        _check_pct(b["saving_pct"], f"bundles.saving_pct[{b['bundle_id']!r}]", MAX_SAVING_PCT)
-        _check_pct(b["bonus_pct"], f"bundles.bonus_pct[{b['bundle_id']!r}]", MAX_BONUS_PCT)
+        _check_pct(b["saving_pct"], "saving_pct", MAX_SAVING_PCT, bundle_id=b["bundle_id"])
+        _check_pct(b["bonus_pct"], "bonus_pct", MAX_BONUS_PCT, bundle_id=b["bundle_id"])
         raw = b["member_ids"]
         if isinstance(raw, str) or not isinstance(raw, Iterable):
             raise InputError(f"`bundles.member_ids` of {b['bundle_id']!r} was {raw!r} but must be a list of "
-                             "candidate ids.")
+                             "candidate ids.", code="plan.bundle_members", bundle_id=b["bundle_id"])
         ids_b = [str(m) for m in raw]
         if not ids_b:
-            raise InputError(f"`bundles.member_ids` of {b['bundle_id']!r} is empty; a bundle needs members.")
+            raise InputError(f"`bundles.member_ids` of {b['bundle_id']!r} is empty; a bundle needs members.",
+                             code="plan.bundle_members", bundle_id=b["bundle_id"])
         for m in ids_b:
             if m not in ids:
                 raise InputError(f"Bundle {b['bundle_id']!r} lists {m!r}, which is not among the candidates; "
-                                 "build bundles from the same candidate pool.")
+                                 "build bundles from the same candidate pool.", code="plan.bundle_stranger",
+                                 bundle_id=b["bundle_id"], compound_id=m)
             if m in seen:
                 raise InputError(f"Compound {m!r} is in two bundles ({seen[m]!r} and {b['bundle_id']!r}); "
-                                 "a compound may belong to one bundle only.")
+                                 "a compound may belong to one bundle only.", code="plan.bundle_overlap",
+                                 compound_id=m, bundles=[seen[m], b["bundle_id"]])
             seen[m] = b["bundle_id"]
         members.append(ids_b)
     frame["member_ids"] = members
@@ -672,7 +719,7 @@ class _Instance:
     cost: np.ndarray
     value: np.ndarray
     first: np.ndarray
-    county: np.ndarray               # county code per item
+    county: np.ndarray               # reporting unit (county or zone) per item
     members: list[np.ndarray]        # item positions per bundle
     saving: np.ndarray               # fraction per bundle
     bonus: np.ndarray                # fraction per bundle
@@ -713,7 +760,7 @@ class _Instance:
 
 def _min_constraints(model: pd.DataFrame, inst_members: list[np.ndarray], saving: np.ndarray,
                      targets: dict[str, dict[str, float]], fair: dict[str, float]) -> list[_Min]:
-    county = model["county_code"].to_numpy(dtype=object)
+    county = model["unit_code"].to_numpy(dtype=object)
     cost = model["cost_wan"].to_numpy(dtype=float)
     measure_values = {"compounds": np.ones(len(model)), "households": model["households"].to_numpy(dtype=float),
                       "floor_area_m2": model["floor_area_m2"].to_numpy(dtype=float)}
@@ -899,13 +946,14 @@ def build_plan(
         (Geo)DataFrame, one row per compound: ``id, name, county_code, built_year, households,
         floor_area_m2`` (m²), ``cost_wan`` (estimated investment, 万元, > 0; see :func:`estimate_costs`),
         ``willingness_pct`` (% of households agreeing), ``contributing_pct`` (%), ``procedures_complete``,
-        ``demolition_planned``; optionally ``street, community, n_buildings, tier, items, plan_year,
-        status, disputed, cost_estimated``.
+        ``demolition_planned``; optionally ``zone_code`` (its function zone: the reporting unit), ``street,
+        community, n_buildings, tier, items, plan_year, status, disputed, cost_estimated``.
     budget_wan
         Money available for the year, 万元, > 0.
     targets
         Minimums: a dict ``{"households": …, "floor_area_m2": …, "compounds": …}`` for the city, or a frame
-        with ``unit_code`` (a county code, or ``settings.CITY_UNIT_CODE`` for the city) and any of those columns
+        with ``unit_code`` (a reporting unit: county or function zone, or ``settings.CITY_UNIT_CODE`` for the
+        city) and any of those columns
         (NaN = none; other columns such as ``year`` or ``investment_wan`` are ignored).
     weights
         Priority weights (``analytics.priority.normalise_weights``); default the priority page's defaults.
@@ -922,9 +970,9 @@ def build_plan(
     year
         The plan year (ages are measured at it; earlier plan years are not candidates); default next year.
     county_budget_wan
-        Optional cap per county code, 万元.
+        Optional cap per reporting unit (county or zone code), 万元.
     min_county_share
-        Each county with eligible candidates spends at least this share (0–1) of its proportional share
+        Each reporting unit with eligible candidates spends at least this share (0–1) of its proportional share
         of the budget; 0 turns fairness off.
     first_tier_first
         Compounds built on or before 2000 first ("2000年前建成的优先"; lexicographic objective).
@@ -972,7 +1020,7 @@ def build_plan(
     # 2. targets must fit inside the eligible pool
     pool = frame[is_eligible]
     for code, row in target_rows.items():
-        inside = pool if code == settings.CITY_UNIT_CODE else pool[pool["county_code"] == code]
+        inside = pool if code == settings.CITY_UNIT_CODE else pool[pool["unit_code"] == code]
         have = {"compounds": float(len(inside)), "households": float(inside["households"].sum()),
                 "floor_area_m2": float(inside["floor_area_m2"].sum())}
         for measure, rhs in row.items():
@@ -997,7 +1045,7 @@ def build_plan(
 
     # 4. narrowing: what cannot fit even alone
     cost = frame["cost_wan"].to_numpy(float)
-    codes = frame["county_code"].to_numpy(dtype=object)
+    codes = frame["unit_code"].to_numpy(dtype=object)
     limit = np.array([min(budget, caps.get(c, math.inf)) for c in codes])
     saving_open = np.array([bundle_frame.at[b, "saving_pct"] / 100 if b >= 0 else 0.0 for b in bundle_of])
     alone = cost * (1 - saving_open)
@@ -1027,8 +1075,8 @@ def build_plan(
     saving = np.array([bundle_frame.at[b, "saving_pct"] / 100 for b in active], dtype=float)
     bonus = np.array([bundle_frame.at[b, "bonus_pct"] / 100 for b in active], dtype=float)
 
-    # 5. fair shares: of the budget, in proportion to each county's eligible cost
-    pool_cost = pool.groupby("county_code")["cost_wan"].sum()
+    # 5. fair shares: of the budget, in proportion to each unit's eligible cost
+    pool_cost = pool.groupby("unit_code")["cost_wan"].sum()
     fair: dict[str, float] = {}
     if min_county_share > 0 and pool_cost.sum() > 0:
         base = min(budget, float(pool_cost.sum()))
@@ -1036,7 +1084,7 @@ def build_plan(
     mins = _min_constraints(model, members, saving, target_rows, fair)
     inst = _Instance(
         cost=model["cost_wan"].to_numpy(float), value=model["value"].to_numpy(float),
-        first=model["first_tier"].to_numpy(bool), county=model["county_code"].to_numpy(dtype=object),
+        first=model["first_tier"].to_numpy(bool), county=model["unit_code"].to_numpy(dtype=object),
         members=members, saving=saving, bonus=bonus, whole=bundle_rule == "whole", budget=budget, caps=caps,
         mins=mins, lexicographic=bool(first_tier_first),
     )
@@ -1207,10 +1255,10 @@ def _better(inst: _Instance, a: Answer, b: Answer) -> bool:
 
 
 # ----------------------------------------------------------------------------------------------- outputs
-_OUT_COLUMNS = ["id", "name", "county_code", "street", "community", "n_buildings", "tier", "items", "plan_year",
-                "status", "cost_estimated", "built_year", "first_tier", "households", "floor_area_m2", "cost_wan",
-                "saving_wan", "net_cost_wan", "score", "rank", "value", "value_per_wan", "bundle_id", "bundle_name",
-                "in_greedy", "reason", "detail"]
+_OUT_COLUMNS = ["id", "name", "county_code", "zone_code", "unit_code", "street", "community", "n_buildings", "tier",
+                "items", "plan_year", "status", "cost_estimated", "built_year", "first_tier", "households",
+                "floor_area_m2", "cost_wan", "saving_wan", "net_cost_wan", "score", "rank", "value", "value_per_wan",
+                "bundle_id", "bundle_name", "in_greedy", "reason", "detail"]
 
 
 def _base(frame: pd.DataFrame) -> pd.DataFrame:
@@ -1303,7 +1351,7 @@ def _rejected_frame(frame: pd.DataFrame, reason: pd.Series, detail: pd.Series, t
             details.append(base)
             continue
         cost = float(frame.at[k, "cost_wan"])
-        county = frame.at[k, "county_code"]
+        county = frame.at[k, "unit_code"]
         if too_expensive[k]:
             codes.append("too_expensive")
             details.append({"cost_wan": float(alone[k]), "limit_wan": float(limit[k])})
@@ -1367,13 +1415,13 @@ def _bundles_frame(bundle_frame: pd.DataFrame, active: list[int], inst: _Instanc
 def _totals(frame: pd.DataFrame, is_eligible: np.ndarray, model_pos: np.ndarray, inst: _Instance, x: np.ndarray,
             y: np.ndarray, gx: np.ndarray, gy: np.ndarray, budget: float, caps: dict[str, float],
             fair: dict[str, float], targets: dict[str, dict[str, float]], shortfalls: pd.DataFrame) -> pd.DataFrame:
-    units = set(frame["county_code"]) | set(caps) | {c for c in targets if c != settings.CITY_UNIT_CODE}
-    order = [c for c in settings.COUNTY_ORDER if c in units] + sorted(units - set(settings.COUNTY_ORDER))
+    units = set(frame["unit_code"]) | set(caps) | {c for c in targets if c != settings.CITY_UNIT_CODE}
+    order = [c for c in settings.UNIT_ORDER if c in units] + sorted(units - set(settings.UNIT_ORDER))
     model = frame.iloc[model_pos]
     pool = frame[is_eligible]
 
     def sums(sel: pd.DataFrame, xs: np.ndarray, ys: np.ndarray, unit: str | None) -> dict:
-        inside = sel if unit is None else sel[sel["county_code"] == unit]
+        inside = sel if unit is None else sel[sel["unit_code"] == unit]
         full = float(inside["cost_wan"].sum())
         net = inst.spend(xs, ys, unit)
         return {"compounds": len(inside), "households": float(inside["households"].sum()),
@@ -1384,7 +1432,7 @@ def _totals(frame: pd.DataFrame, is_eligible: np.ndarray, model_pos: np.ndarray,
         code = None if unit == settings.CITY_UNIT_CODE else unit
         mine = sums(model[x], x, y, code)
         greedy = sums(model[gx], gx, gy, code)
-        pool_u = pool if code is None else pool[pool["county_code"] == code]
+        pool_u = pool if code is None else pool[pool["unit_code"] == code]
         row = {"unit_code": unit, **{k: mine[k] for k in ("compounds", "households", "floor_area_m2", "cost_wan")},
                "saving_wan": mine["cost_wan"] - mine["net_cost_wan"], "net_cost_wan": mine["net_cost_wan"],
                "budget_wan": budget if code is None else caps.get(unit, np.nan),

@@ -1,6 +1,6 @@
 """The few places the dashboard relies on library internals, each checked, each with a fallback.
 
-Checked against streamlit 1.67.0, folium 0.20.0 and streamlit-folium 0.27.4 (``tests/test_internals.py``
+Checked against streamlit 1.67.0, folium 0.20.0, streamlit-folium 0.27.4 and choreographer 1.4.0 (``tests/test_internals.py``
 pins these versions and says what to re-check when one of them is upgraded). Every function here first
 checks the private attributes it uses; when one is missing it logs one warning and leaves the library's
 own behaviour in place, so an upgrade costs a workaround, never a page:
@@ -26,6 +26,11 @@ own behaviour in place, so an upgrade costs a workaround, never a page:
   slug (``/overview``, from a bookmark or a shared link) matched no page and showed an English "Page not
   found" dialog before falling back to it. The request for that slug is turned into a request for the
   root before ``st.navigation`` resolves it. Fallback: the dialog is shown, then the default page.
+- :func:`chromium_with_web_security` — choreographer (under kaleido) starts the Chromium that renders chart
+  and map pictures with ``--disable-web-security`` and ``--allow-file-access-from-files``; neither is needed
+  (charts render from kaleido's own page, maps from a page in the export engine's private 0700 folder with
+  everything inlined). Its launcher without them keeps the same-origin and local-file rules on. Fallback:
+  choreographer's own launcher, flags included (one warning).
 """
 
 from __future__ import annotations
@@ -308,3 +313,31 @@ def encode_geojson_once() -> bool:
     if policies["json.dumps_function"] in (None, json.dumps):
         policies["json.dumps_function"] = _dumps
     return policies["json.dumps_function"] is _dumps
+
+
+# ------------------------------------------------------------------------------------ Chromium for exports
+UNSAFE_CHROMIUM_FLAGS = ("--disable-web-security", "--allow-file-access-from-files")
+
+
+def chromium_with_web_security() -> type:
+    """choreographer's Chromium launcher without ``UNSAFE_CHROMIUM_FLAGS``, for ``kaleido.Kaleido(browser_cls=)``.
+
+    The launcher's ``get_cli`` (the command line it starts) is filtered; without that method the launcher
+    is returned unchanged (one warning in the log).
+    """
+    from choreographer.browsers.chromium import Chromium
+
+    missing = _lacking(Chromium, ["get_cli"])
+    if missing:
+        _fallback("Chromium for exports without the web-security flags", missing)
+        return Chromium
+    return _secure_subclass(Chromium)
+
+
+@functools.cache
+def _secure_subclass(base: type) -> type:
+    class SecureChromium(base):  # type: ignore[misc, valid-type]
+        def get_cli(self) -> list[str]:
+            return [arg for arg in super().get_cli() if arg not in UNSAFE_CHROMIUM_FLAGS]
+
+    return SecureChromium

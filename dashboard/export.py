@@ -42,6 +42,7 @@ import plotly.graph_objects as go
 
 from analytics import settings
 from analytics.errors import InputError, JiugaiError
+from dashboard import _internals
 from dashboard.charts import EXPORT_HEIGHT_PX, EXPORT_WIDTH_PX, resolve_lang
 from dashboard.labels import t
 
@@ -278,7 +279,8 @@ class ExportEngine:
         self._thread.start()
 
         async def open_browser():
-            k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout_s, mathjax=False, path=self.chromium)
+            k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout_s, mathjax=False, path=self.chromium,
+                                browser_cls=_internals.chromium_with_web_security())
             await k.open()
             return k
 
@@ -373,7 +375,7 @@ class ExportEngine:
     def screenshot(self, html: str, *, width: int, height: int, scale: float = PNG_SCALE,
                    settle_ms: int = 600) -> bytes:
         """PNG of the page ``html`` at ``width`` x ``height`` CSS pixels times ``scale``."""
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: only this process reads the page
         page = self._tmp / f"page-{threading.get_ident()}-{time.monotonic_ns()}.html"
         page.write_text(html, encoding="utf-8")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -28,30 +29,51 @@ _PARAM_NAMES: dict[str, Callable[[Any], str]] = {
     "county_code": unit_name,
     "measure": lambda v: t(f"plan.measure.{v}") if has(f"plan.measure.{v}") else str(v),
     "slides": lambda v: t(f"present.slide.{v}") if has(f"present.slide.{v}") else str(v),
+    "setting": lambda v: t(f"plan.setting.{v}") if has(f"plan.setting.{v}") else str(v),
+    "column": lambda v: next((t(k) for k in (f"data.field.{v}", f"plan.col.{v}") if has(k)), str(v)),
+    "tier": lambda v: t(f"tier.{v}") if has(f"tier.{v}") else str(v),
 }
 
 
 def _param(name: str, value: object) -> object:
     shown = _PARAM_NAMES.get(name)
     if isinstance(value, list | tuple):
-        return join_names(shown(v) if shown else str(v) for v in value)
-    return shown(value) if shown else value
+        return literal(join_names(shown(v) if shown else str(v) for v in value))
+    value = shown(value) if shown else value
+    return literal(value) if isinstance(value, str) else value
+
+
+# Markdown that changes what text shows: links and images ([]()!), emphasis and code (*_~`), HTML (<>),
+# maths ($), tables (|), headings (#), escapes (\\); a colon before a letter starts Streamlit's
+# :emoji: and :colour[…] directives, and one before // a bare link. Dates, numbers and times keep their characters.
+_MARKDOWN_SIGN = re.compile(r"([\\`*_\[\]()<>!~$|#]|:(?=[A-Za-z]|//))")
+
+
+def literal(text: object) -> str:
+    """``text`` as Streamlit Markdown that shows exactly these characters, on one line.
+
+    File names, column names, sheet names and values come from uploads; written into a caption, message
+    or ``st.write`` as they are, ``[点此](http://…)`` would be a link and ``![](http://…)`` an image fetched
+    from another server. Everything that shows such text goes through this.
+    """
+    return _MARKDOWN_SIGN.sub(r"\\\1", " ".join(str(text).splitlines()))
 
 
 def error_text(exc: JiugaiError) -> str:
     """What the user reads for a domain error: the label of its code in their language, filled with its
     parameters (a code without a label: its class's label; the English message goes to the log)."""
     params = {name: _param(name, value) for name, value in exc.params.items()}
+    detail = literal(str(exc))  # the English message quotes file and column names as uploaded
     if has(f"error.{exc.code}"):
-        return t(f"error.{exc.code}", detail=str(exc), **params)
+        return t(f"error.{exc.code}", detail=detail, **params)
     if isinstance(exc, ImportRejected):
         kind = f"data.kind.{exc.kind}" if has(f"data.kind.{exc.kind}") else "data.kind.invalid"
-        return t("data.refused", kind=t(kind), detail=str(exc))
+        return t("data.refused", kind=t(kind), detail=detail)
     log.warning("no label for error code %r: %s", exc.code, exc)
     for cls in type(exc).__mro__:
         code = getattr(cls, "code", None)
         if code and has(f"error.{code}"):
-            return t(f"error.{code}", detail=str(exc))
+            return t(f"error.{code}", detail=detail)
     return t("error.error")
 
 

@@ -44,12 +44,16 @@ apt_local=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceP
 {
     apt-get "${apt_local[@]}" update \
     && DEBIAN_FRONTEND=noninteractive apt-get "${apt_local[@]}" install -y --no-install-recommends \
-        python3.11-venv chromium fonts-noto-cjk
+        python3.11-venv chromium fonts-noto-cjk nginx openssl
 } >"$HERE/packages.log" 2>&1 || die "the Debian packages did not install; see $HERE/packages.log"
 rm -rf "$apt_dir"
 for package in python3.11-venv chromium fonts-noto-cjk; do
     dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed \
         || echo "WARNING: $package is not installed; chart and map image export need chromium and fonts-noto-cjk"
+done
+for package in nginx openssl; do
+    dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed \
+        || echo "WARNING: $package is not installed; the dashboard cannot be served over HTTPS (see README)"
 done
 command -v python3.11 >/dev/null || die "python3.11 is missing (debs/ should have brought it)"
 
@@ -61,7 +65,9 @@ install -d -o "$USER_NAME" -g "$USER_NAME" -m 750 "$DATA" "$DATA/bulletins" "$BA
 for log in dashboard backup bulletin; do
     touch "$LOGS/$log.log" && chown "$USER_NAME:$USER_NAME" "$LOGS/$log.log" && chmod 640 "$LOGS/$log.log"
 done
-[ -f "$ETC/jiugai.env" ] || install -m 644 "$HERE/app/deploy/jiugai.env" "$ETC/jiugai.env"
+# The settings may hold the Tianditu key: readable by root and the service's group only (upgrades too).
+[ -f "$ETC/jiugai.env" ] || install -m 640 -o root -g "$USER_NAME" "$HERE/app/deploy/jiugai.env" "$ETC/jiugai.env"
+chown root:"$USER_NAME" "$ETC/jiugai.env" && chmod 640 "$ETC/jiugai.env"
 set -a
 # shellcheck disable=SC1091
 . "$ETC/jiugai.env"
@@ -105,11 +111,28 @@ install -m 644 "$PREFIX"/app/deploy/jiugai.service "$PREFIX"/app/deploy/jiugai-b
 install -m 644 "$PREFIX/app/deploy/logrotate.conf" /etc/logrotate.d/jiugai
 install -m 644 "$PREFIX/app/deploy/nginx.conf" "$ETC/nginx-jiugai.conf.example"
 install -m 755 "$PREFIX/app/deploy/jiugai-users" /usr/local/sbin/jiugai-users
+# HTTPS: nginx in front, with the certificate at $ETC/tls (self-signed when none is there: put the
+# organisation's own there to replace it). An existing /etc/nginx/conf.d/jiugai.conf is kept.
+TLS=0
+if command -v nginx >/dev/null && [ -d /etc/nginx/conf.d ]; then
+    sh "$PREFIX/app/deploy/make-tls-cert.sh" "$ETC/tls" || die "no TLS certificate could be made in $ETC/tls"
+    if [ ! -f /etc/nginx/conf.d/jiugai.conf ]; then
+        install -m 644 "$PREFIX/app/deploy/nginx.conf" /etc/nginx/conf.d/jiugai.conf
+        # Debian's default site answers port 80 for every name, first: the dashboard's redirect replaces it.
+        [ -L /etc/nginx/sites-enabled/default ] && rm /etc/nginx/sites-enabled/default
+    fi
+    nginx -t >>"$HERE/packages.log" 2>&1 || die "nginx does not accept its configuration; see $HERE/packages.log"
+    TLS=1
+fi
+[ "$JIUGAI_ADDRESS" = 127.0.0.1 ] || echo "WARNING: JIUGAI_ADDRESS=$JIUGAI_ADDRESS in $ETC/jiugai.env: the dashboard is also served without TLS on port $JIUGAI_PORT (passwords in clear); set 127.0.0.1"
+[ "$TLS" = 1 ] || echo "WARNING: nginx is missing: set JIUGAI_ADDRESS=0.0.0.0 to reach the dashboard, without TLS"
 
 step "7/7 Starting"
 url="http://$(hostname -I 2>/dev/null | awk '{print $1}'):${JIUGAI_PORT}/jiugai/"
+[ "$TLS" = 1 ] && url="https://$(hostname -I 2>/dev/null | awk '{print $1}')/jiugai/"
 if [ "$START" = 1 ] && [ -d /run/systemd/system ]; then
     systemctl daemon-reload
+    [ "$TLS" = 1 ] && systemctl enable --quiet nginx && systemctl reload-or-restart nginx
     systemctl enable --quiet jiugai.service jiugai-backup.timer jiugai-bulletin.timer
     systemctl restart jiugai.service
     systemctl start jiugai-backup.timer jiugai-bulletin.timer

@@ -77,7 +77,7 @@ parcel_labels = page.idle_parcel_labels(result)
 st.selectbox(t("idle.parcel"), ["", *ranked], key="parcel", format_func=parcel_labels.get)
 urlstate.sync("parcel")
 if parcel:
-    st.markdown(f"**{t('idle.selected', id=parcel)}**")
+    st.markdown(f"**{t('idle.selected', id=ui.literal(parcel))}**")
     ui.metric_cards(page.idle_selected_kpis(result, parcel))
     show_table(page.idle_served_table(result, parcel), f"idle_land_parcel_{parcel}", key="idle-served")
 show_table(page.idle_parcel_table(result), f"idle_land_parcels_{distance}m", key="idle-parcels")

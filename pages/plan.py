@@ -159,10 +159,10 @@ if user is None or user.role != "admin":
 elif not plan.chosen.empty:
     preview = ui.attempt(page.adoption_preview, built)
     if len(preview.stale):
-        st.error(t("plan.adopt_stale", n=len(preview.stale), id=preview.stale["id"].iloc[0]))
+        st.error(t("plan.adopt_stale", n=len(preview.stale), id=ui.literal(preview.stale["id"].iloc[0])))
     else:
         if preview.removed_ids:
-            st.warning(t("plan.adopt_removed", year=year, n=len(preview.removed_ids), names=page.removed_names(preview)))
+            st.warning(t("plan.adopt_removed", year=year, n=len(preview.removed_ids), names=ui.literal(page.removed_names(preview))))
         replace_targets = False
         if len(preview.existing_targets):
             sources = page.join_sources(preview.existing_targets)

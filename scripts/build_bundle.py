@@ -6,8 +6,9 @@
 
 The archive holds ``wheels/`` (every wheel for the exact pins in requirements.txt and their
 dependencies, for CPython 3.11 on manylinux x86_64 — nothing is fetched at install time), ``debs/`` (the
-Debian 12 packages ``chromium``, ``fonts-noto-cjk`` and ``python3.11-venv`` with every dependency a
-minimal Debian 12 lacks), ``app/`` (the committed tree at HEAD: code, bundled county boundaries, data
+Debian 12 packages ``chromium``, ``fonts-noto-cjk``, ``python3.11-venv``, ``nginx`` and ``openssl`` (HTTPS in
+front of the dashboard) with every dependency a minimal Debian 12 lacks; test and lint tools, in
+requirements-dev.txt, are never shipped), ``app/`` (the committed tree at HEAD: code, bundled county boundaries, data
 dictionary, deploy files), ``install.sh`` (from deploy/) and ``MANIFEST.sha256``. Wheels are kept
 between runs in ``build/wheels`` (git-ignored; ``--wheel-cache`` or env ``JIUGAI_WHEEL_CACHE`` moves it).
 
@@ -48,7 +49,7 @@ TARGET_PLATFORMS: tuple[str, ...] = (
     *(f"manylinux_2_{minor}_x86_64" for minor in range(36, 4, -1)),
     "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
 )
-APT_PACKAGES: tuple[str, ...] = ("chromium", "fonts-noto-cjk", "python3.11-venv")
+APT_PACKAGES: tuple[str, ...] = ("chromium", "fonts-noto-cjk", "python3.11-venv", "nginx", "openssl")
 DPKG_STATUS = Path("/var/lib/dpkg/status")
 
 

@@ -170,3 +170,23 @@ def test_candidate_pool_is_unplanned_or_future(con):
     assert pool.crs.to_epsg() == settings.ANALYSIS_CRS
     assert pool["cost_wan"].notna().all() and (pool["cost_wan"] > 0).all()
     assert isinstance(pool, pd.DataFrame)
+
+
+def test_targets_count_a_zone_compound_in_its_zone_as_progress_does(con):
+    con.execute(
+        """UPDATE compounds SET plan_year = NULL, status = '未开工', approved_date = NULL, start_date = NULL,
+               completion_date = NULL, project_id = NULL, willingness_pct = 90, demolition_planned = false,
+               built_year = 1995
+           WHERE id IN (SELECT id FROM compounds WHERE zone_code IS NOT NULL ORDER BY id LIMIT 6)"""
+    )
+    plan = _plan(con, budget_wan=50_000)
+    assert plan.chosen["zone_code"].notna().sum() >= 2  # the fixture puts zone compounds in the plan
+    adopt_plan(con, plan, year=YEAR, user=ADMIN)
+    targets = con.execute("SELECT unit_code, compounds, households FROM annual_targets WHERE year = ? AND "
+                          "unit_code <> ? ORDER BY unit_code", [YEAR, settings.CITY_UNIT_CODE]).fetchall()
+    # the units progress measures the year's list in: a zone compound in its zone, every other in its county
+    planned = con.execute(
+        """SELECT coalesce(zone_code, county_code) AS unit_code, count(*), sum(households) FROM compounds
+           WHERE plan_year = ? GROUP BY 1 ORDER BY 1""", [YEAR]).fetchall()
+    assert targets == planned
+    assert any(code.startswith("Z") for code, _, _ in targets)

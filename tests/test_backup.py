@@ -197,3 +197,34 @@ def test_command_line(template, tmp_path):
         assert audit.read_log(con).iloc[0]["username"].startswith("cli:")
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("dropped", ["funding", "progress_reports_history", "annual_targets"])
+def test_restore_refuses_a_manifest_that_leaves_a_table_out(con, good_backup, dropped):
+    """Restoring empties every data table first: a manifest without one of them would empty it for good."""
+
+    def leave_out(name, blob):
+        if name == f"tables/{dropped}.parquet":
+            return None
+        if name != "manifest.json":
+            return blob
+        manifest = json.loads(blob)
+        del manifest["tables"][dropped]
+        del manifest["files"][f"tables/{dropped}.parquet"]
+        return json.dumps(manifest).encode()
+
+    before = backup.table_checksums(con)
+    with pytest.raises(ImportRejected, match=rf"does not list the tables \['{dropped}'\]; restoring it would empty "
+                                             r"them") as caught:
+        backup.restore_backup(con, _rezip(good_backup, leave_out), user=ADMIN)
+    assert caught.value.kind == "incomplete"
+    assert backup.table_checksums(con) == before
+
+
+def test_tables_of_a_schema_version():
+    from analytics.store.schema import LATEST_VERSION, tables_at
+
+    assert {"compounds", "audit_log", "dataset_info"} <= tables_at(1)
+    assert "users" not in tables_at(1) and "users" in tables_at(2)
+    assert "progress_reports_history" not in tables_at(2) and "progress_reports_history" in tables_at(3)
+    assert set(backup.DATA_TABLES) <= tables_at(LATEST_VERSION)

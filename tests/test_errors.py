@@ -132,3 +132,41 @@ def test_a_date_before_the_first_report(demo_con):
     assert ui.error_text(caught.value) == (
         f"2020-01-03 及以前没有进度周报；第一份周报的日期是 {first.isoformat()}，请选择更晚的日期。"
     )
+
+
+def test_plan_refusals_name_the_compound_the_field_and_the_rule_in_both_languages():
+    import pandas as pd
+
+    from analytics.planning import build_plan
+
+    pool = pd.DataFrame({
+        "id": ["A", "B"], "county_code": ["370811", "370812"], "built_year": [1990, 1995], "households": [300, -3],
+        "floor_area_m2": [24_000, 16_000], "cost_wan": [700, 400], "willingness_pct": [90, 80],
+        "contributing_pct": [50, 50], "name": ["甲院", "乙院"], "procedures_complete": True, "demolition_planned": False,
+    })
+    refusals = []
+    for frame, options in [
+        (pool, {}),
+        (pool.assign(households=[300, 200]), {"targets": pd.DataFrame({"unit_code": ["370811"], "households": [-1]})}),
+        (pool.assign(households=[300, 200]), {"bundles": pd.DataFrame({"bundle_id": ["X"], "member_ids": [["A", "B"]],
+                                                                          "bonus_pct": [150.0]})}),
+    ]:
+        with pytest.raises(InputError) as caught:
+            build_plan(frame, budget_wan=1000, year=2027, **options)
+        refusals.append(caught.value)
+    assert [ui.error_text(e) for e in refusals] == [
+        "候选小区 B 的户数为 -3，不能为负数；请更正后再编制。",
+        "任城区的户数目标（-1）不能为负数。",
+        "共享设施加成须在 0–100% 之间（现为 150.0）。",
+    ]
+    import streamlit as st
+
+    st.session_state["lang"] = "en"
+    try:
+        assert [ui.error_text(e) for e in refusals] == [
+            "Candidate B has Households -3; it cannot be negative. Correct it first.",
+            "Rencheng's households target (-1) cannot be negative.",
+            "The shared-facility bonus must be between 0 and 100 % (it is 150.0).",
+        ]
+    finally:
+        del st.session_state["lang"]

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from analytics.errors import InputError
-from dashboard import charts, export
+from dashboard import _internals, charts, export
 
 pytestmark = pytest.mark.skipif(not export.preflight().ok, reason="needs chromium and fonts-noto-cjk")
 
@@ -263,3 +263,16 @@ def test_engine_reopens_chromium_after_a_crash():
     process.wait(timeout=10)
     assert "崩溃之后" in svg_text(export.figure_bytes(bar("崩溃之后"), "svg"))
     assert engine._kaleido.subprocess is not process and engine._kaleido.subprocess.poll() is None
+
+
+def test_chromium_runs_with_web_security_on():
+    """Charts and map pictures render without the flags that switch off the same-origin and file rules."""
+    import psutil
+
+    export.figure_bytes(bar("安全"), "png")
+    export.map_png(red_square_map(), width=200, height=150)
+    root = psutil.Process(export.engine()._kaleido.subprocess.pid)
+    command_lines = [" ".join(p.cmdline()) for p in [root, *root.children(recursive=True)]]
+    assert any("chromium" in line or "chrome" in line for line in command_lines)
+    for flag in _internals.UNSAFE_CHROMIUM_FLAGS:
+        assert not any(flag in line for line in command_lines), flag

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import store
 from analytics.services import auth, reports
-from tests.import_corpus import compounds_4548, shapefile_zip, zip_of
+from dashboard.labels import t
+from tests.import_corpus import attribute_table, compounds_4548, csv_bytes, shapefile_zip, zip_of
 from tests.page_helpers import build_accounts_db, sign_in_session, use_copy
 
 PAGE = Path(__file__).resolve().parent.parent / "pages" / "data.py"
@@ -51,15 +53,45 @@ def _texts(at: AppTest) -> str:
     return "\n".join([i.value for i in at.info] + [c.value for c in at.caption] + [m.value for m in at.markdown])
 
 
-def test_signed_out_upload_is_refused_before_it_is_read(db):
+def _uploaders(at: AppTest) -> list[str]:
+    return sorted(str(u.key) for u in at.get("file_uploader"))
+
+
+def test_signed_out_gets_no_uploader_at_all(db):
+    """Nothing can be sent to the server to parse: no import, report or restore uploader."""
     at = _page(db)
     assert "未登录" in _texts(at)
-    at.file_uploader(key="data_file_0").set_value(("小区.zip", shapefile_zip(compounds_4548()), ZIP))
-    at.run()
-    assert not at.exception
-    assert any("Signing in is required to import" in e.value for e in at.error)
-    assert not at.metric  # nothing was read, so there is no preview
-    assert _count(db, "SELECT count(*) FROM compounds") == 975
+    assert _uploaders(at) == []
+    assert t("data.upload_needs.import") in _texts(at) and t("data.upload_needs.backup") in _texts(at)
+    assert at.get("download_button")  # the weekly template is still there to download
+
+
+def test_county_editor_gets_only_their_countys_report_uploader(db):
+    at = _page(db, "rencheng")
+    assert _uploaders(at) == ["report_file_0"]
+    at.selectbox(key="report_county").set_value("370883").run()
+    assert _uploaders(at) == []
+    assert t("data.upload_needs.report", county="邹城市") in _texts(at)
+
+
+def test_names_from_uploads_are_shown_as_plain_text(db):
+    """Column and file names that are Markdown (a link, an image from another server) show as typed."""
+    at = _page(db, "admin1")
+    frame = attribute_table("lonlat")
+    frame["[点此领奖](http://evil.example/prize)"] = 1
+    frame["![](http://evil.example/pixel.png)"] = 2
+    at.file_uploader(key="data_file_0").set_value(("ok.csv", csv_bytes(frame), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ignored = next(c.value for c in at.caption if c.value.startswith("未使用的列"))
+    assert r"\[点此领奖\]\(http\://evil.example/prize\)" in ignored
+    assert r"\!\[\]\(http\://evil.example/pixel.png\)" in ignored
+    at.file_uploader(key="data_file_0").set_value(("[坏文件](http://evil.example).csv", b"", "text/csv")).run()
+    shown = [e.value for e in at.error]
+    assert shown and all("](http" not in text for text in shown)
+    assert any(r"\[坏文件\]\(http\://evil.example\).csv" in text for text in shown), shown
+    everything = [m.value for block in (at.caption, at.markdown, at.info, at.error, at.warning, at.success)
+                  for m in block]
+    assert not any(re.search(r"(?<!\\)\]\((?!\))", text) for text in everything)  # no live link or image
 
 
 def test_admin_imports_and_undoes(db):
@@ -73,6 +105,19 @@ def test_admin_imports_and_undoes(db):
     assert "最近一次：导入 · 老旧小区 · 小区.zip · admin1" in _texts(at)
     at.button(key="data_undo").click().run()
     assert any("已撤销：小区.zip" in s.value for s in at.success)
+    assert _count(db, "SELECT count(*) FROM compounds") == 975
+
+
+def test_a_markdown_file_name_stays_plain_through_import_and_undo(db):
+    at = _page(db, "admin1")
+    name = "![](http://evil.example/pixel.png).zip"
+    at.file_uploader(key="data_file_0").set_value((name, shapefile_zip(compounds_4548()), ZIP)).run()
+    at.button(key="data_confirm").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    plain = r"\!\[\]\(http\://evil.example/pixel.png\).zip"
+    assert plain in _texts(at)  # 最近一次：导入 · … · <file> · admin1
+    at.button(key="data_undo").click().run()
+    assert any(f"已撤销：{plain}" in s.value for s in at.success), [s.value for s in at.success]
     assert _count(db, "SELECT count(*) FROM compounds") == 975
 
 
@@ -106,9 +151,6 @@ def test_county_editor_submits_weekly_report(db):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("已存入 任城区 2021-01-08 周报" in s.value for s in at.success)
     assert _count(db, "SELECT count(*) FROM progress_reports WHERE report_date = DATE '2021-01-08'") > 0
-    # Importing files is for administrators only: the editor's upload is refused before it is read.
-    at.file_uploader(key="data_file_0").set_value(("小区.zip", shapefile_zip(compounds_4548()), ZIP))
-    at.run()
-    assert any("may not import" in e.value for e in at.error)
-    assert not at.metric
+    # Importing files is for administrators only: the editor has no import uploader.
+    assert "data_file_0" not in _uploaders(at)
     assert _count(db, "SELECT count(*) FROM compounds") == 975

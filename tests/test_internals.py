@@ -12,7 +12,7 @@ import pytest
 
 from dashboard import _internals
 
-CHECKED = {"streamlit": "1.67.0", "folium": "0.20.0", "streamlit-folium": "0.27.4"}
+CHECKED = {"streamlit": "1.67.0", "folium": "0.20.0", "streamlit-folium": "0.27.4", "choreographer": "1.4.0"}
 RECHECK = {
     "streamlit": "MediaFileManager.execute_deferred and its _lock, _files_by_session_and_coord, _file_metadata "
                  "(pin_files_made_on_click), and that deferred downloads still 404 under concurrent use without it; "
@@ -22,6 +22,8 @@ RECHECK = {
               "Layer.render does (GeoJsonLayer.render copies it)",
     "streamlit-folium": "that st_folium still renames a map's elements after drawing it and leaves its render in "
                         "the figure (keep_element_ids, drop_stale_renders)",
+    "choreographer": "that Chromium.get_cli still builds the whole command line and which flags it adds "
+                     "(chromium_with_web_security; tests/test_export.py checks the running browser's)",
 }
 
 
@@ -222,3 +224,37 @@ def test_without_the_page_managers_internals_the_request_is_left_alone(monkeypat
         assert _internals.open_default_page_by_slug("overview") is False
         assert _internals.open_default_page_by_slug("overview") is False
     assert caplog.text.count("opening the default page by its slug") == 1
+
+
+# ------------------------------------------------------------------------------------ Chromium for exports
+class _Launcher:
+    def get_cli(self) -> list[str]:
+        return ["chromium", "--headless", "--disable-web-security", "--allow-file-access-from-files", "--no-first-run"]
+
+
+def test_the_launcher_drops_only_the_web_security_flags(monkeypatch, fresh_warnings):
+    import choreographer.browsers.chromium as chromium
+
+    monkeypatch.setattr(chromium, "Chromium", _Launcher)
+    launcher = _internals.chromium_with_web_security()
+    assert issubclass(launcher, _Launcher)
+    assert launcher().get_cli() == ["chromium", "--headless", "--no-first-run"]
+
+
+def test_the_real_launcher_has_what_the_filter_uses(fresh_warnings, caplog):
+    from choreographer.browsers.chromium import Chromium
+
+    assert issubclass(_internals.chromium_with_web_security(), Chromium)
+    assert not caplog.records
+
+
+def test_without_get_cli_the_launcher_is_choreographers_own(monkeypatch, fresh_warnings, caplog):
+    import choreographer.browsers.chromium as chromium
+
+    class Other:
+        pass
+
+    monkeypatch.setattr(chromium, "Chromium", Other)
+    with caplog.at_level(logging.WARNING):
+        assert _internals.chromium_with_web_security() is Other
+    assert any("web-security" in r.getMessage() and "get_cli" in r.getMessage() for r in caplog.records)

@@ -48,9 +48,9 @@ def six() -> pd.DataFrame:
     return frame
 
 
-def plan6(**options):
+def plan6(candidates: pd.DataFrame | None = None, **options):
     options = {"budget_wan": 1200, "weights": WILLINGNESS_ONLY, "min_county_share": 0, "year": YEAR, **options}
-    return build_plan(six(), **options)
+    return build_plan(six() if candidates is None else candidates, **options)
 
 
 def ids(frame: pd.DataFrame) -> set[str]:
@@ -191,6 +191,28 @@ def test_feasible_target_changes_the_plan_and_explains_why():
     assert not plan.greedy_meets_minimums  # F + A: 420 households
     assert reason_of(plan, "E") == ("needed_for_target", {"unit_code": settings.CITY_UNIT_CODE,
                                                           "measure": "households", "rank": 5})
+
+
+def test_a_compound_in_a_function_zone_counts_in_its_zone():
+    """Targets, caps, fair shares and totals are per reporting unit, as the annual targets and progress count."""
+    frame = six().assign(zone_code=[None, None, None, None, "Z01", None])  # E lies in 济宁高新区
+    targets = pd.DataFrame({"unit_code": ["Z01"], "households": [250]})
+    plan = plan6(targets=targets, candidates=frame)
+    # E (250 households, 350 万元) is the zone's only candidate, so it is in; of the 850 left F + C (1.80)
+    # beat F + B (1.75).
+    assert ids(plan.chosen) == {"C", "E", "F"} and plan.status == "optimal"
+    assert reason_of(plan, "E") == ("needed_for_target", {"unit_code": "Z01", "measure": "households", "rank": 5})
+    totals = plan.totals.set_index("unit_code")
+    assert list(totals.index) == ["370811", "370812", "Z01", settings.CITY_UNIT_CODE]
+    assert (totals.loc["370812", "pool_households"], totals.loc["Z01", "pool_households"]) == (270, 250)
+    assert plan.chosen.set_index("id")["unit_code"].to_dict() == {"F": "370812", "C": "370811", "E": "Z01"}
+    assert plan_table(plan, year=YEAR)["unit_code"].tolist() == ["370811", "370812", "Z01"]
+    # 兖州区's own compounds hold 270 households: a target of 300 for it is more than its pool
+    with pytest.raises(InputError) as caught:
+        plan6(targets=pd.DataFrame({"unit_code": ["370812"], "households": [300]}), candidates=frame)
+    assert caught.value.params["pool"] == 270
+    # D and E share 鼓楼街道 but not a unit: no bundle
+    assert bundles_by_area(frame, by="street")["bundle_id"].tolist() == ["370811:古槐街道"]
 
 
 def test_fair_share_infeasible_by_hand():
@@ -565,50 +587,98 @@ def test_plan_table_in_the_office_layout():
 
 
 # ----------------------------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize(("change", "message"), [
-    ({"budget_wan": 0}, r"`budget_wan` was 0 but must be a number of 万元 above 0\."),
-    ({"budget_wan": -5}, r"`budget_wan` was -5 but must be a number of 万元 above 0\."),
-    ({"weights": {"age": 0, "benefit": 0}}, r"`weights` were \{'age': 0, 'benefit': 0\} but at least one must be > 0\."),
+@pytest.mark.parametrize(("change", "message", "code", "params"), [
+    ({"budget_wan": 0}, r"`budget_wan` was 0 but must be a number of 万元 above 0\.", "plan.budget", {"budget": 0}),
+    ({"budget_wan": -5}, r"`budget_wan` was -5 but must be a number of 万元 above 0\.", "plan.budget", {"budget": -5}),
+    ({"weights": {"age": 0, "benefit": 0}}, r"`weights` were \{'age': 0, 'benefit': 0\} but at least one must be > 0\.",
+     "weights_zero", {}),
     ({"targets": {"households": 5000}},
      r"The households target of 5,000 for 370800 \(全市\) is larger than its pool of eligible candidates \(1,120\); "
-     r"lower the target or add candidates\."),
+     r"lower the target or add candidates\.",
+     "plan.target_above_pool", {"measure": "households", "county_code": "370800", "target": 5000.0, "pool": 1120.0}),
     ({"targets": pd.DataFrame({"unit_code": ["370826"], "compounds": [1]})},
-     r"The compounds target of 1 for 370826 \(微山县\) is larger than its pool of eligible candidates \(0\)"),
-    ({"min_willingness": 1.5}, r"`min_willingness` was 1.5 but must be a share between 0 and 1"),
-    ({"objective": "money"}, r"`objective` was 'money' but must be 'score' or 'households'\."),
-    ({"time_limit_s": 0}, r"`time_limit_s` was 0 but must be more than 0 and at most 600 seconds\."),
+     r"The compounds target of 1 for 370826 \(微山县\) is larger than its pool of eligible candidates \(0\)",
+     "plan.target_above_pool", {"measure": "compounds", "county_code": "370826", "target": 1.0, "pool": 0.0}),
+    ({"targets": {"households": -1}}, r"The households target of 370800 was -1 but must be a number ≥ 0\.",
+     "plan.target_negative", {"measure": "households", "county_code": "370800", "value": -1}),
+    ({"targets": {"flats": 3}}, r"`targets` has unknown measure\(s\) \['flats'\]", "plan.target_measure",
+     {"names": ["flats"], "measure": ["compounds", "households", "floor_area_m2"]}),
+    ({"targets": pd.DataFrame({"unit_code": ["370811", "370811"], "compounds": [1, 2]})},
+     r"`targets` has two rows for unit '370811'; keep one\.", "plan.target_twice", {"county_code": "370811"}),
+    ({"min_willingness": 1.5}, r"`min_willingness` was 1.5 but must be a share between 0 and 1", "plan.min_willingness",
+     {"value": 1.5}),
+    ({"min_county_share": -0.1}, r"`min_county_share` was -0.1 but must be a share between 0 and 1\.",
+     "plan.fair_share", {"value": -0.1}),
+    ({"year": 1999}, r"`year` was 1999 but must be a plan year between 2006 and 2100\.", "plan.year", {"year": 1999}),
+    ({"objective": "money"}, r"`objective` was 'money' but must be 'score' or 'households'\.", "input", {}),
+    ({"time_limit_s": 0}, r"`time_limit_s` was 0 but must be more than 0 and at most 600 seconds\.", "plan.time_limit",
+     {"value": 0, "high": 600}),
     ({"bundles": pd.DataFrame({"bundle_id": ["Z"], "member_ids": [["A", "Q"]]})},
-     r"Bundle 'Z' lists 'Q', which is not among the candidates"),
+     r"Bundle 'Z' lists 'Q', which is not among the candidates", "plan.bundle_stranger",
+     {"bundle_id": "Z", "compound_id": "Q"}),
     ({"bundles": pd.DataFrame({"bundle_id": ["Z", "W"], "member_ids": [["A", "B"], ["B", "C"]]})},
-     r"Compound 'B' is in two bundles \('Z' and 'W'\)"),
-    ({"county_budget_wan": {"370811": -1}}, r"`county_budget_wan\['370811'\]` was -1 but must be a number of 万元"),
+     r"Compound 'B' is in two bundles \('Z' and 'W'\)", "plan.bundle_overlap",
+     {"compound_id": "B", "bundles": ["Z", "W"]}),
+    ({"bundles": pd.DataFrame({"bundle_id": ["Z", "Z"], "member_ids": [["A", "B"], ["C", "D"]]})},
+     r"`bundles` has duplicate bundle_id 'Z'\.", "plan.bundle_twice", {"bundle_id": "Z"}),
+    ({"bundles": pd.DataFrame({"bundle_id": ["Z"], "member_ids": [[]]})},
+     r"`bundles.member_ids` of 'Z' is empty; a bundle needs members\.", "plan.bundle_members", {"bundle_id": "Z"}),
+    ({"bundles": pd.DataFrame({"bundle_id": ["Z"], "member_ids": [["A", "B"]], "saving_pct": [80.0]})},
+     r"`bundles.saving_pct\['Z'\]` was 80.0 but must be a percentage between 0 and 50\.", "plan.percentage",
+     {"setting": "saving_pct", "value": 80.0, "high": 50.0, "bundle_id": "Z"}),
+    ({"county_budget_wan": {"370811": -1}}, r"`county_budget_wan\['370811'\]` was -1 but must be a number of 万元",
+     "plan.county_budget", {"county_code": "370811", "value": -1}),
 ])
-def test_bad_options_are_refused(change, message):
+def test_bad_options_are_refused(change, message, code, params):
     frame = six()
     before = frame.copy()
     options = {"budget_wan": 1200, "year": YEAR, **change}
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(InputError, match=message) as caught:
         build_plan(frame, **options)
+    assert (caught.value.code, caught.value.params) == (code, params)
     pd.testing.assert_frame_equal(frame, before)  # nothing changed
 
 
-def test_bad_candidates_are_refused():
-    with pytest.raises(InputError, match=r"`candidates` is empty; there is nothing to plan"):
-        build_plan(six().iloc[0:0], budget_wan=100, year=YEAR)
-    missing = six()
-    missing.loc[[1, 4], "cost_wan"] = None
-    with pytest.raises(InputError, match=r"`candidates.cost_wan` is missing for 2 compound\(s\), e.g. 'B'; fill in "
-                                         r"the estimated investment \(万元\) or estimate it"):
-        build_plan(missing, budget_wan=100, year=YEAR)
-    zero = six()
-    zero.loc[2, "cost_wan"] = 0
-    with pytest.raises(InputError, match=r"`candidates.cost_wan` was 0.0 for 'C' but must be above 0\."):
-        build_plan(zero, budget_wan=100, year=YEAR)
-    with pytest.raises(InputError, match=r"`candidates` lacks the column\(s\) \['cost_wan'\]"):
-        build_plan(six().drop(columns="cost_wan"), budget_wan=100, year=YEAR)
-    dup = pd.concat([six(), six().iloc[[0]]])
-    with pytest.raises(InputError, match=r"`candidates` has duplicate id 'A'"):
-        build_plan(dup, budget_wan=100, year=YEAR)
+@pytest.mark.parametrize(("change", "message", "code", "params"), [
+    (lambda f: f.iloc[0:0], r"`candidates` is empty; there is nothing to plan", "plan.empty_pool", {}),
+    (lambda f: f.assign(cost_wan=f["cost_wan"].where(~f["id"].isin(["B", "E"]))),
+     r"`candidates.cost_wan` is missing for 2 compound\(s\), e.g. 'B'; fill in the estimated investment \(万元\) "
+     r"or estimate it", "plan.cost_missing", {"n": 2, "compound_id": "B"}),
+    (lambda f: f.assign(cost_wan=f["cost_wan"].mask(f["id"] == "C", 0)),
+     r"`candidates.cost_wan` was 0.0 for 'C' but must be above 0\.", "plan.cost_not_positive",
+     {"value": 0.0, "compound_id": "C"}),
+    (lambda f: f.assign(households=f["households"].mask(f["id"] == "D", -3)),
+     r"`candidates.households` was -3.0 for 'D' but must be ≥ 0\.", "plan.negative",
+     {"column": "households", "value": -3.0, "compound_id": "D"}),
+    (lambda f: f.assign(floor_area_m2=f["floor_area_m2"].astype(object).mask(f["id"] == "A", None)),
+     r"`candidates.floor_area_m2` is missing for 'A'; fill it in first\.", "plan.value_missing",
+     {"column": "floor_area_m2", "compound_id": "A"}),
+    (lambda f: f.assign(households=f["households"].astype(object).mask(f["id"] == "B", "many")),
+     r"`candidates.households` has non-numeric value 'many' \(compound 'B'\); use numbers\.", "plan.not_a_number",
+     {"column": "households", "value": "many", "compound_id": "B"}),
+    (lambda f: f.assign(willingness_pct=f["willingness_pct"].mask(f["id"] == "F", 120)),
+     r"`candidates.willingness_pct` was 120.0 for 'F' but must be between 0 and 100 \(%\)\.", "plan.share_range",
+     {"column": "willingness_pct", "value": 120.0, "compound_id": "F"}),
+    (lambda f: pd.concat([f, f.iloc[[0]]]), r"`candidates` has duplicate id 'A'", "plan.duplicate_id",
+     {"compound_id": "A"}),
+    (lambda f: f.drop(columns="cost_wan"), r"`candidates` lacks the column\(s\) \['cost_wan'\]", "input", {}),
+])
+def test_bad_candidates_are_refused(change, message, code, params):
+    frame = change(six())
+    before = frame.copy()
+    with pytest.raises(InputError, match=message) as caught:
+        build_plan(frame, budget_wan=100, year=YEAR)
+    assert (caught.value.code, caught.value.params) == (code, params)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_bad_costs_and_bundle_options_are_refused():
+    with pytest.raises(InputError, match=r"`unit_cost_yuan_per_m2\['提升类'\]` was 0 but must be") as caught:
+        estimate_costs(six(), unit_cost_yuan_per_m2={"基础类": 260, "提升类": 0})
+    assert (caught.value.code, caught.value.params) == ("plan.unit_cost", {"tier": "提升类", "value": 0})
+    with pytest.raises(InputError, match=r"`saving_pct` was -1 but must be a percentage between 0 and 50\.") as caught:
+        bundles_by_area(six(), by="street", saving_pct=-1)
+    assert caught.value.code == "plan.percentage" and caught.value.params["setting"] == "saving_pct"
 
 
 def test_pool_without_eligible_candidates_gives_an_empty_plan_with_reasons():

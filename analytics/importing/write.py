@@ -142,7 +142,8 @@ def in_transaction(con: duckdb.DuckDBPyConnection, work):
     """Run ``work()`` in one transaction: it lands whole or not at all.
 
     A write conflicting with another session's concurrent write is rolled back and reported as a
-    ``DataError`` (try again), not as a database exception.
+    ``DataError`` (try again), not as a database exception. A full disk is reported (and logged) as
+    such: DuckDB says "Failed to commit … No space left on device", also as a transaction error.
     """
     con.execute("BEGIN TRANSACTION")
     try:
@@ -153,9 +154,22 @@ def in_transaction(con: duckdb.DuckDBPyConnection, work):
             con.execute("ROLLBACK")
         except duckdb.Error:
             pass  # DuckDB already aborted the transaction (e.g. after a conflict)
+        if isinstance(exc, duckdb.Error) and _disk_full(exc):
+            log.error("a write was rolled back: the disk holding the database is full (%s)", str(exc)[:300])
+            raise DataError(
+                "The disk holding the database is full, so nothing was stored; free space on the server (old "
+                "backups, logs) and try again.", code="store.disk_full",
+            ) from exc
         if isinstance(exc, duckdb.TransactionException):
             raise DataError(
                 "Another write to the same data was in progress, so nothing was stored; try again in a moment."
             ) from exc
         raise
     return result
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """True when a database error says the disk (or the user's quota) is full."""
+    text = str(exc).lower()
+    return "no space left on device" in text or "disk quota exceeded" in text or "errno 28" in text
+

@@ -67,7 +67,8 @@ class AdoptionResult:
 
 def _check_year(year: object) -> int:
     if isinstance(year, bool) or not isinstance(year, int) or not 2006 <= year <= 2100:
-        raise InputError(f"`year` was {year!r} but must be a plan year between 2006 and 2100.")
+        raise InputError(f"`year` was {year!r} but must be a plan year between 2006 and 2100.", code="plan.year",
+                         year=year)
     return int(year)
 
 
@@ -89,7 +90,7 @@ def _projects(plan: Plan, year: int) -> tuple[pd.DataFrame, dict[str, str]]:
     rows, project_of = [], {}
     for bundle_id, members in chosen.groupby("bundle_id", sort=True):
         project_id = f"{year}-{bundle_id}"
-        counties = sorted(set(members["county_code"].astype(str)))
+        counties = sorted(set(members["unit_code"].astype(str)))
         streets = members["street"].dropna() if "street" in members.columns else pd.Series(dtype=object)
         communities = members["community"].dropna() if "community" in members.columns else pd.Series(dtype=object)
         rows.append({

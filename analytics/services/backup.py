@@ -43,7 +43,7 @@ from analytics.importing import write
 from analytics.importing.files import check_size, open_zip, read_member
 from analytics.services.auth import User, require
 from analytics.store import audit
-from analytics.store.schema import LATEST_VERSION, current_version
+from analytics.store.schema import LATEST_VERSION, current_version, tables_at
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,11 @@ def _read_manifest(archive: zipfile.ZipFile, file_name: str) -> dict:
     if manifest.get("data_format") not in FORMATS:
         raise ImportRejected(f"{file_name!r} has the unknown data format {manifest.get('data_format')!r}.",
                              kind="unreadable")
-    if int(manifest.get("schema_version", 0)) > LATEST_VERSION:
+    version = manifest.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ImportRejected(f"The manifest of {file_name!r} has no valid schema version ({version!r}); it is not a "
+                             "backup of this dashboard.", kind="unreadable")
+    if version > LATEST_VERSION:
         raise ImportRejected(
             f"{file_name!r} was made by a newer version (schema {manifest['schema_version']}, this one "
             f"{LATEST_VERSION}); update the dashboard first.",
@@ -325,6 +329,16 @@ def restore_backup(
     archive = open_zip(data, file_name, max_total_mb=max_total_mb)
     manifest = _read_manifest(archive, file_name)
     listed = {t: v for t, v in manifest.get("tables", {}).items() if t in DATA_TABLES}
+    # Every data table is emptied and refilled from the backup: one its manifest leaves out would end
+    # up empty, so the manifest must list every data table its schema version has.
+    expected = [t for t in DATA_TABLES if t in tables_at(int(manifest["schema_version"]))]
+    missing = [t for t in expected if t not in listed]
+    if missing:
+        raise ImportRejected(
+            f"{file_name!r} was made at schema version {manifest['schema_version']} but its manifest does not list "
+            f"the tables {missing!r}; restoring it would empty them, so nothing was changed.",
+            kind="incomplete", tables=missing,
+        )
     names = {i.filename: i for i in archive.infolist()}
     with tempfile.TemporaryDirectory(prefix="jiugai-restore-") as tmp:
         if manifest["data_format"] == "geoparquet":

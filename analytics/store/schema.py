@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import duckdb
@@ -259,15 +260,34 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(scalar(con, "SELECT max(version) FROM schema_version") or 0)
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply every migration newer than the stored version, each in its own transaction; return the version."""
+@functools.cache
+def tables_at(version: int) -> frozenset[str]:
+    """The tables a database of schema ``version`` holds (found by migrating an empty one that far)."""
+    from analytics.store.connection import load_spatial
+
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false",
+                                             "autoload_known_extensions": "false"})
+    try:
+        load_spatial(con)
+        migrate(con, up_to=version)
+        rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'")
+        return frozenset(name for (name,) in rows.fetchall())
+    finally:
+        con.close()
+
+
+def migrate(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None) -> int:
+    """Apply every migration newer than the stored version, each in its own transaction; return the version.
+
+    ``up_to`` stops after that version (default: all, up to ``LATEST_VERSION``).
+    """
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version "
         "(version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
     )
     version = current_version(con)
     for number, description, statements in MIGRATIONS:
-        if number <= version:
+        if number <= version or (up_to is not None and number > up_to):
             continue
         con.execute("BEGIN TRANSACTION")
         try:

@@ -11,6 +11,17 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "data.signed_in": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "data.may_not": ("当前账号无此权限，操作会被拒绝。", "This account lacks the permission; the action will be refused."),
+    "data.upload_needs.import": (
+        "导入文件需要以管理员身份登录。", "Importing files needs an administrator to be signed in.",
+    ),
+    "data.upload_needs.report": (
+        "上传{county}的周报需要以该县区填报员或管理员身份登录；模板可直接下载。",
+        "Uploading {county}'s weekly report needs its county editor or an administrator to be signed in; the "
+        "template can be downloaded by anyone.",
+    ),
+    "data.upload_needs.backup": (
+        "从备份恢复需要以管理员身份登录。", "Restoring from a backup needs an administrator to be signed in.",
+    ),
     "data.status": ("数据现状", "Data now"),
     "data.status.demo_left": (
         "以下数据仍为演示数据：{tables}。", "These tables still hold demo data: {tables}.",
@@ -116,6 +127,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.kind.too_large": ("文件过大", "File too large"),
     "data.kind.zip_unsafe": ("压缩包不安全", "Unsafe zip archive"),
     "data.kind.unsafe": ("文件含有不安全的内容", "Unsafe file content"),
+    "data.kind.incomplete": ("备份不完整", "Incomplete backup"),
     "data.kind.encoding": ("编码无法识别", "Encoding problem"),
     "data.kind.unreadable": ("文件无法读取", "File cannot be read"),
     "data.kind.empty": ("文件为空", "Empty file"),

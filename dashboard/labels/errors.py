@@ -100,6 +100,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "The siting model is too large ({rows:,} demand points × {columns:,} candidate parcels); choose one "
         "county or raise the minimum parcel area.",
     ),
+    "error.store.disk_full": (
+        "服务器磁盘已满，未保存任何内容；请管理员清理服务器空间（旧备份、日志）后重试。",
+        "The server's disk is full, so nothing was stored; ask the administrator to free space (old backups, "
+        "logs) and try again.",
+    ),
     "error.report.date_out_of_range": (
         "周报日期 {date} 不可用：周报最晚只能填到本周五（{last}），也不能早于第一个计划年度；请选择该周报所属的一周。",
         "A weekly report cannot be dated {date}: at the latest this coming Friday ({last}), and not before the "
@@ -122,6 +127,85 @@ LABELS: dict[str, tuple[str, str]] = {
         "{county_code}的{measure}目标（{target:,.0f}）超过符合条件的候选小区合计（{pool:,.0f}）；请调低目标或补充储备库。",
         "{county_code}'s {measure} target ({target:,.0f}) is more than all its eligible candidates hold "
         "({pool:,.0f}); lower the target or add candidates.",
+    ),
+    "error.plan.cost_not_positive": (
+        "候选小区 {compound_id} 的估算投资为 {value:g} 万元；估算投资须大于 0，请更正后再编制。",
+        "Candidate {compound_id} has an estimated investment of {value:g} (10k yuan); it must be above 0. Correct "
+        "it first.",
+    ),
+    "error.plan.negative": (
+        "候选小区 {compound_id} 的{column}为 {value:g}，不能为负数；请更正后再编制。",
+        "Candidate {compound_id} has {column} {value:g}; it cannot be negative. Correct it first.",
+    ),
+    "error.plan.value_missing": (
+        "候选小区 {compound_id} 缺少{column}；请补填后再编制。",
+        "Candidate {compound_id} has no {column}; fill it in first.",
+    ),
+    "error.plan.not_a_number": (
+        "候选小区 {compound_id} 的{column}“{value}”不是数字；请更正后再编制。",
+        "Candidate {compound_id} has {column} “{value}”, which is not a number; correct it first.",
+    ),
+    "error.plan.share_range": (
+        "候选小区 {compound_id} 的{column}为 {value:g}%，须在 0–100% 之间；请更正后再编制。",
+        "Candidate {compound_id} has {column} {value:g} %; it must be between 0 and 100 %. Correct it first.",
+    ),
+    "error.plan.duplicate_id": (
+        "候选小区编号 {compound_id} 出现了两次；每个小区只能出现一次。",
+        "The candidate id {compound_id} appears twice; each compound may appear once.",
+    ),
+    "error.plan.unit_cost": (
+        "{tier}的单位造价（{value} 元/平方米）须大于 0；请在设置中更正。",
+        "The unit cost of {tier} ({value} yuan/m²) must be above 0; correct it in the settings.",
+    ),
+    "error.plan.percentage": (
+        "{setting}须在 0–{high:g}% 之间（现为 {value}）。",
+        "{setting} must be between 0 and {high:g} % (it is {value}).",
+    ),
+    "error.plan.min_willingness": (
+        "最低改造意愿须在 0–100% 之间（现为 {value}）。",
+        "The minimum willingness must be between 0 and 100 % (it is {value}).",
+    ),
+    "error.plan.fair_share": (
+        "各县区最低份额须在 0–100% 之间（现为 {value}）。",
+        "The counties' minimum share must be between 0 and 100 % (it is {value}).",
+    ),
+    "error.plan.time_limit": (
+        "求解时限须大于 0 秒且不超过 {high} 秒（现为 {value}）。",
+        "The time limit must be above 0 and at most {high} seconds (it is {value}).",
+    ),
+    "error.plan.year": (
+        "计划年度须在 2006–2100 年之间（现为 {year}）。", "The plan year must be between 2006 and 2100 (it is {year}).",
+    ),
+    "error.plan.target_twice": (
+        "{county_code}的年度目标有两行；请只保留一行。", "{county_code} has two rows of annual targets; keep one.",
+    ),
+    "error.plan.target_measure": (
+        "目标中有无法识别的指标 {names}；可用的指标：{measure}。",
+        "The targets name unknown measure(s) {names}; the measures are: {measure}.",
+    ),
+    "error.plan.target_negative": (
+        "{county_code}的{measure}目标（{value}）不能为负数。",
+        "{county_code}'s {measure} target ({value}) cannot be negative.",
+    ),
+    "error.plan.county_budget": (
+        "{county_code}的预算上限须大于 0 万元（现为 {value}）；不设上限请留空。",
+        "{county_code}'s budget cap must be above 0 (10k yuan; it is {value}); leave it empty for no cap.",
+    ),
+    "error.plan.bundle_twice": (
+        "打包项目编号 {bundle_id} 出现了两次；每个项目只能出现一次。",
+        "The bundle id {bundle_id} appears twice; each bundle may appear once.",
+    ),
+    "error.plan.bundle_members": (
+        "打包项目 {bundle_id} 没有列出成员小区；每个打包项目须列出其小区编号。",
+        "The bundle {bundle_id} lists no member compounds; list the compound ids of each bundle.",
+    ),
+    "error.plan.bundle_stranger": (
+        "打包项目 {bundle_id} 中的小区 {compound_id} 不在储备库中；请用同一储备库打包。",
+        "The bundle {bundle_id} lists {compound_id}, which is not in the candidate pool; bundle the same pool.",
+    ),
+    "error.plan.bundle_overlap": (
+        "小区 {compound_id} 同时属于两个打包项目（{bundles}）；一个小区只能属于一个项目。",
+        "Compound {compound_id} is in two bundles ({bundles}); a compound may belong to one bundle only.",
     ),
     "error.adoption.empty": ("该方案没有选中任何小区，无可采纳。", "The plan chooses no compound; there is nothing to adopt."),
     "error.adoption.stale": (

@@ -134,14 +134,14 @@ def _prepare(data: bytes, name: str, *, kind: str, crs, encoding, swap, layer, m
 def assumed(preview: importer.Preview) -> None:
     """What was read and assumed — shown before anything is stored."""
     lines = [t("data.assumed.format", fmt=preview.format,
-               layer=f" · {preview.layer}" if preview.layer and len(preview.layers) > 1 else "")]
+               layer=f" · {ui.literal(preview.layer)}" if preview.layer and len(preview.layers) > 1 else "")]
     if preview.encoding:
         lines.append(t("data.assumed.encoding", enc=preview.encoding, how=t(f"data.enc.{preview.encoding_source}")))
     if preview.crs is not None:
         choice = preview.crs
         name = t("data.crs.gcj02") if choice.gcj02 else (
             t(f"data.crs.{choice.epsg}") if has(f"data.crs.{choice.epsg}")
-            else (f"EPSG:{choice.epsg} {choice.name or ''}" if choice.epsg else str(choice.name)))
+            else ui.literal(f"EPSG:{choice.epsg} {choice.name or ''}" if choice.epsg else str(choice.name)))
         how = t(f"data.how.{choice.source}")
         if choice.source == "detected":
             how += " · " + t(f"data.reason.{choice.reason}")
@@ -193,6 +193,9 @@ def preview_map(preview: importer.Preview) -> None:
 
 
 def import_section(user: User | None) -> None:
+    if not may(user, "import"):  # no uploader: nothing is sent to the server, nothing parsed
+        st.info(t("data.upload_needs.import"), icon=":material/lock:")
+        return
     st.caption(t("data.upload_hint"))
     top = st.columns([1, 2])
     kind = top[0].selectbox(t("data.kind"), KINDS, key="data_kind", format_func=lambda k: t(f"data.table.{k}"))
@@ -238,7 +241,7 @@ def import_section(user: User | None) -> None:
         st.session_state["_data_mapping"] = changed
         st.rerun()
     if preview.ignored_columns:
-        st.caption(t("data.ignored", cols="、".join(preview.ignored_columns)))
+        st.caption(t("data.ignored", cols="、".join(ui.literal(c) for c in preview.ignored_columns)))
     if preview.error is not None:
         refused(preview.error)
         return
@@ -264,8 +267,6 @@ def import_section(user: User | None) -> None:
         st.caption(t("data.impact.append", clash=impact["ids_already_stored"]))
     only_valid = st.checkbox(t("data.only_valid"), key="data_only_valid", value=False,
                              disabled=preview.n_invalid == 0 and not impact["ids_already_stored"])
-    if not may(user, "import"):
-        st.caption(t("data.may_not"))
     if st.button(t("data.confirm"), type="primary", key="data_confirm"):
         done = _write(importer.commit, state.cursor(), preview, user=auth_ui.current_user(), mode=mode,
                       only_valid=only_valid)
@@ -318,8 +319,12 @@ def reports_section(user: User | None) -> None:
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report_template")
     st.caption(t("data.report.template_rows", n=n_rows))
 
-    filled = st.file_uploader(t("data.report.upload"), type=["xlsx"],
-                              key=f"report_file_{st.session_state.get('report_upload_n', 0)}")
+    filled = None
+    if may(user, "submit_report", county):
+        filled = st.file_uploader(t("data.report.upload"), type=["xlsx"],
+                                  key=f"report_file_{st.session_state.get('report_upload_n', 0)}")
+    else:  # no uploader: nothing is sent to the server, nothing parsed
+        st.info(t("data.upload_needs.report", county=unit_name(county)), icon=":material/lock:")
     if filled is not None:
         data = filled.getvalue()
         uploader = auth_ui.current_user()
@@ -342,8 +347,6 @@ def reports_section(user: User | None) -> None:
             if preview.replaces:
                 st.warning(t("data.report.replaces", n=preview.replaces))
             problems_table(preview.problems, key="report")
-            if not may(user, "submit_report", county):
-                st.caption(t("data.may_not"))
             if st.button(t("data.report.submit"), type="primary", key="report_submit"):
                 done = _write(reports.submit_report, state.cursor(), preview, user=auth_ui.current_user())
                 if done is not None:
@@ -375,14 +378,14 @@ def history_section(user: User | None) -> None:
         table = candidate["table_name"]
         st.write(t("data.undo.what", action=t(f"data.action.{candidate['action']}"),
                    table=t(f"data.table.{table}") if has(f"data.table.{table}") else table,
-                   file=candidate["file_name"] or "", user=candidate["username"] or "",
+                   file=ui.literal(candidate["file_name"] or ""), user=ui.literal(candidate["username"] or ""),
                    when=pd.Timestamp(candidate["logged_at"]).strftime("%Y-%m-%d %H:%M")))
         if not may(user, "undo"):
             st.caption(t("data.may_not"))
         if st.button(t("data.undo.button"), key="data_undo"):
             done = _write(importer.undo_last_import, state.cursor(), user=auth_ui.current_user())
             if done is not None:
-                st.session_state["undo_notice"] = t("data.undo.done", file=done.file_name or "",
+                st.session_state["undo_notice"] = t("data.undo.done", file=ui.literal(done.file_name or ""),
                                                     n=sum(done.restored.values()))
                 st.rerun()
     st.subheader(t("data.history"))
@@ -413,6 +416,9 @@ def backup_section(user: User | None) -> None:
         st.download_button(t("data.backup.download"), blob, name, "application/zip", key="backup_download")
 
     st.subheader(t("data.restore.title"))
+    if not may(user, "backup"):  # no uploader: nothing is sent to the server, nothing parsed
+        st.info(t("data.upload_needs.backup"), icon=":material/lock:")
+        return
     st.warning(t("data.restore.warning"))
     zipped = st.file_uploader(t("data.restore.upload"), type=["zip"],
                               key=f"restore_file_{st.session_state.get('restore_upload_n', 0)}")
@@ -429,7 +435,7 @@ def backup_section(user: User | None) -> None:
                           file_name=zipped.name)
         if done is not None:
             st.session_state["restore_notice"] = t("data.restore.done", n=sum(done.rows.values()),
-                                                   when=done.created_at or "")
+                                                   when=ui.literal(done.created_at or ""))
             st.session_state["restore_upload_n"] = st.session_state.get("restore_upload_n", 0) + 1
             st.session_state.pop("_backup_file", None)
             st.rerun()

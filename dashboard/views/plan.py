@@ -128,23 +128,30 @@ def _caps_for(s: Settings) -> dict[str, float] | None:
     return {str(u): float(v) for u, v in zip(rows["unit_code"], rows["investment_wan"]) if v > 0} or None
 
 
-def _bundles_for(s: Settings, pool: gpd.GeoDataFrame) -> pd.DataFrame | None:
-    if s.bundling == "none" or pool.empty:
+@st.cache_data(**CACHE)
+def _pool(year: int, version: int) -> gpd.GeoDataFrame:
+    return planning.pool_of(state.layer("compounds"), year=year)
+
+
+@st.cache_data(**CACHE)
+def _bundles(year: int, bundling: str, saving_pct: float, bonus_pct: float, version: int) -> pd.DataFrame | None:
+    """The bundles offered (cached apart from the plan: a new budget does not search the clusters again)."""
+    pool = _pool(year, version)
+    if bundling == "none" or pool.empty:
         return None
-    if s.bundling in ("street", "community"):
-        return planning.bundles_by_area(pool, by=s.bundling, saving_pct=s.saving_pct)
+    if bundling in ("street", "community"):
+        return planning.bundles_by_area(pool, by=bundling, saving_pct=saving_pct)
     found = find_clusters(pool, gap_m=settings.CLUSTER_GAP_M, max_extent_m=CLUSTER_EXTENT_M,
                           parcels=state.layer("parcels"), facilities=state.layer("facilities"))
-    return planning.bundles_from_clusters(found, candidates=pool, saving_pct=s.saving_pct,
-                                          facility_bonus_pct=s.bonus_pct)
+    return planning.bundles_from_clusters(found, candidates=pool, saving_pct=saving_pct, facility_bonus_pct=bonus_pct)
 
 
 @st.cache_data(**CACHE)
 def _build(s: Settings, version: int) -> Built | None:
-    pool = planning.pool_of(state.layer("compounds"), year=s.year)
+    pool = _pool(s.year, version)
     if pool.empty:
         return None
-    bundles = _bundles_for(s, pool)
+    bundles = _bundles(s.year, s.bundling, s.saving_pct, s.bonus_pct, version)
     plan = planning.build_plan(
         pool, budget_wan=s.budget_wan, targets=_targets_for(s), weights=dict(s.weights) or None,
         min_willingness=s.min_willingness_pct / 100, bundles=bundles, objective=s.objective,
@@ -248,7 +255,7 @@ def plan_kpis(plan: planning.Plan) -> list[Kpi]:
 
 # ----------------------------------------------------------------------------------------------- tables
 def _identity(rows: pd.DataFrame) -> dict:
-    return {"id": rows["id"], "name": rows["name"], "county": [unit_name(c) for c in rows["county_code"]]}
+    return {"id": rows["id"], "name": rows["name"], "county": [unit_name(c) for c in rows["unit_code"]]}
 
 
 def _figures(rows: pd.DataFrame) -> dict:
@@ -415,7 +422,7 @@ def plan_xlsx(plan: planning.Plan, *, year: int, demo: bool, lang: str | None = 
     for i, row in enumerate(table.itertuples(index=False), start=4):
         for j, column in enumerate(columns, start=1):
             value = getattr(row, column)
-            if column == "county_code":
+            if column == "unit_code":
                 value = _county_name(value, lang)
             if value is pd.NA or (isinstance(value, float) and pd.isna(value)) or value is None:
                 value = None
@@ -437,7 +444,7 @@ def plan_xlsx(plan: planning.Plan, *, year: int, demo: bool, lang: str | None = 
         cell.number_format, cell.font = formats[column], Font(bold=True)
     for j in range(1, n + 1):
         ws.cell(row=total_row, column=j).border = border
-    widths = {"seq": 6, "county_code": 10, "project_name": 30, "name": 18, "built_year": 9, "n_buildings": 8,
+    widths = {"seq": 6, "unit_code": 10, "project_name": 30, "name": 18, "built_year": 9, "n_buildings": 8,
               "households": 9, "floor_area_m2": 12, "tier": 9, "items": 48, "invest_wan": 12, "planned_start": 12,
               "planned_completion": 12}
     for j, column in enumerate(columns, start=1):
