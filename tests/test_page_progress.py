@@ -19,9 +19,12 @@ PAGE = "pages/progress.py"
 
 
 def chart_titled(at: AppTest, words: str):
+    """The chart whose title holds ``words``: a page draws a chart's title above it (``charts.for_screen``),
+    the bulletin's preview inside it."""
     figs = [pio.from_json(c.proto.spec) for c in at.get("plotly_chart")]
-    found = [f for f in figs if words in str(f.layout.title.text)]
-    assert len(found) == 1, [f.layout.title.text for f in figs]
+    titles = [(f.layout.meta or {}).get("title") or str(f.layout.title.text) for f in figs]
+    found = [f for f, title in zip(figs, titles) if words in title]
+    assert len(found) == 1, titles
     return found[0]
 
 

@@ -133,3 +133,13 @@ def test_geometry_column_is_dropped(demo_layers):
     compounds = demo_layers["compounds"].head(3)
     shown, _ = tables.display_frame(compounds, lang="zh")
     assert "geometry" not in shown.columns and "编号" in shown.columns
+
+
+def test_a_phone_shows_the_key_columns_of_a_table_first():
+    from dashboard.downloads import key_columns
+
+    # a compound's code gives way to its name; then the first columns
+    assert key_columns(["小区编号", "小区名称", "县区", "户数", "状态"]) == ["小区名称", "县区", "户数"]
+    # without a name column the code is what names the row
+    assert key_columns(["小区编号", "县区", "户数", "状态"]) == ["小区编号", "县区", "户数"]
+    assert key_columns(["排名", "县区"]) == ["排名", "县区"]
