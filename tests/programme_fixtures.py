@@ -1,0 +1,62 @@
+"""A hand-built programme: three plan years, a future one, candidates, targets, reports, money and after-care.
+
+Every expected figure in ``test_programme.py``, ``test_money_flow.py`` and ``test_aftercare.py`` is worked
+out by hand from these rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from analytics import store
+
+AS_OF = date(2022, 6, 30)
+# id, county, zone, plan year, built year, households, floor area m², planned investment 万元, for demolition
+COMPOUNDS = [
+    ("A1", "370811", None, 2020, 1990, 100, 10_000.0, 300.0, False),
+    ("A2", "370811", None, 2020, 1998, 200, 20_000.0, 600.0, False),
+    ("Z1", "370811", "Z01", 2020, 2003, 50, 5_000.0, 150.0, False),
+    ("B1", "370812", None, 2021, 2002, 300, 30_000.0, 900.0, False),
+    ("B2", "370812", None, 2022, 1995, 400, 40_000.0, 1_200.0, False),
+    ("F1", "370811", None, 2027, 1999, 10, 1_000.0, 30.0, False),  # planned for a later year
+    ("P1", "370811", None, None, 1985, 80, 8_000.0, None, False),  # candidates (储备库)
+    ("P2", "370812", None, None, 2004, 60, 6_000.0, None, False),
+    ("P3", "370812", None, None, 2010, 90, 9_000.0, None, False),  # built after 2005: not eligible
+    ("P4", "370811", None, None, 1990, 70, 7_000.0, None, True),  # to be demolished: not eligible
+]
+# report date, compound, status
+REPORTS = [
+    (date(2020, 11, 27), "A1", "已完工"), (date(2020, 11, 27), "A2", "已开工"), (date(2020, 11, 27), "Z1", "已开工"),
+    (date(2021, 6, 4), "Z1", "已完工"), (date(2021, 10, 1), "B1", "已完工"),
+    (date(2022, 7, 1), "B2", "已开工"),  # after AS_OF: not counted
+]
+# year, unit, compounds, households, floor area m², investment 万元
+TARGETS = [
+    (2020, "370811", 2, 300, 30_000.0, 900.0),  # equals the list
+    (2020, "Z01", 1, 50, 6_000.0, 150.0),  # floor area 20 % above the list
+    (2021, "370812", 1, 300, 25_000.0, 900.0),  # below the list: 120 % done
+    (2022, "370800", 2, 500, 50_000.0, 1_500.0),  # the city's own row
+    (2022, "370812", 1, 400, 40_000.0, 1_200.0),
+]
+
+
+def build_programme(con) -> None:
+    """Write the rows above into an empty store."""
+    rows = []
+    for i, (cid, county, zone, year, built, hh, area, inv, demolish) in enumerate(COMPOUNDS):
+        rows.append({"id": cid, "name": f"小区{cid}", "county_code": county, "zone_code": zone, "plan_year": year,
+                     "built_year": built, "households": hh, "floor_area_m2": area, "invest_planned_wan": inv,
+                     "demolition_planned": demolish, "status": "未开工",
+                     "geometry": shapely.box(500_000 + 300 * i, 3_900_000, 500_100 + 300 * i, 3_900_100)})
+    store.insert_frame(con, "compounds", gpd.GeoDataFrame(rows, geometry="geometry", crs=4548))
+    county = {c[0]: c[1] for c in COMPOUNDS}
+    reports = pd.DataFrame(REPORTS, columns=["report_date", "compound_id", "status"])
+    reports["county_code"] = reports["compound_id"].map(county)
+    store.insert_frame(con, "progress_reports", reports)
+    targets = pd.DataFrame(TARGETS, columns=["year", "unit_code", "compounds", "households", "floor_area_m2",
+                                             "investment_wan"])
+    store.insert_frame(con, "annual_targets", targets)
