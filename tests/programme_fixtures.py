@@ -60,3 +60,41 @@ def build_programme(con) -> None:
     targets = pd.DataFrame(TARGETS, columns=["year", "unit_code", "compounds", "households", "floor_area_m2",
                                              "investment_wan"])
     store.insert_frame(con, "annual_targets", targets)
+
+
+# Money. Planned (funding) per compound and source, 万元; B2 has none.
+FUNDING = [("A1", "central_subsidy", 100.0), ("A1", "local_fiscal", 200.0), ("A2", "local_fiscal", 600.0),
+           ("Z1", "special_bonds", 150.0), ("B1", "central_subsidy", 300.0), ("B1", "local_fiscal", 600.0)]
+# PR1 (2020, 任城区) bundles A1 and A2; PRZ (济宁高新区, no year of its own) holds Z1.
+PROJECTS = [("PR1", "任城片区", 2020, "370811"), ("PRZ", "高新区片区", None, "Z01")]
+MEMBERS = {"A1": "PR1", "A2": "PR1", "Z1": "PRZ"}
+# id, date, compound, project, source, stage, 万元
+FLOWS = [
+    ("a1", date(2020, 5, 1), "A1", None, "central_subsidy", "allocated", 100.0),
+    ("a2", date(2020, 6, 1), "A1", None, "central_subsidy", "received", 100.0),
+    ("a3", date(2020, 9, 1), "A1", None, "central_subsidy", "paid", 60.0),
+    ("a4", date(2020, 5, 1), "A1", None, "local_fiscal", "allocated", 200.0),
+    ("a5", date(2020, 7, 1), "A1", None, "local_fiscal", "received", 150.0),
+    ("a6", date(2020, 10, 1), "A1", None, "local_fiscal", "paid", 160.0),  # more than received
+    ("a7", date(2020, 5, 1), "A2", None, "local_fiscal", "allocated", 600.0),
+    ("a8", date(2020, 8, 1), "A2", None, "local_fiscal", "received", 300.0),
+    ("a9", date(2020, 11, 1), None, "PR1", "local_fiscal", "paid", 100.0),  # booked on the project
+    ("z1", date(2021, 3, 1), "Z1", None, "special_bonds", "allocated", 150.0),
+    ("z2", date(2021, 4, 1), "Z1", None, "special_bonds", "received", 150.0),
+    ("z3", date(2021, 5, 1), "Z1", None, "special_bonds", "paid", 150.0),
+    ("z4", date(2021, 6, 1), None, "PRZ", "provincial", "allocated", 10.0),  # zone project: county of Z1
+    ("b1", date(2021, 5, 1), "B1", None, "central_subsidy", "allocated", 330.0),  # 10 % above the plan
+    ("b2", date(2022, 8, 1), "B1", None, "central_subsidy", "received", 330.0),  # after AS_OF
+    ("o1", date(2021, 1, 1), "X9", None, "residents", "paid", 5.0),  # no such compound
+]
+
+
+def build_money(con) -> None:
+    """``build_programme`` plus funding, projects and money flows."""
+    build_programme(con)
+    store.insert_frame(con, "funding", pd.DataFrame(FUNDING, columns=["compound_id", "source", "amount_wan"]))
+    store.insert_frame(con, "projects", pd.DataFrame(PROJECTS, columns=["id", "name", "year", "unit_code"]))
+    for cid, pid in MEMBERS.items():
+        con.execute("UPDATE compounds SET project_id = ? WHERE id = ?", [pid, cid])
+    store.insert_frame(con, "fund_flows", pd.DataFrame(
+        FLOWS, columns=["id", "flow_date", "compound_id", "project_id", "source", "stage", "amount_wan"]))
