@@ -31,6 +31,10 @@ own behaviour in place, so an upgrade costs a workaround, never a page:
   (charts render from kaleido's own page, maps from a page in the export engine's private 0700 folder with
   everything inlined). Its launcher without them keeps the same-origin and local-file rules on. Fallback:
   choreographer's own launcher, flags included (one warning).
+- :func:`option_widget_keys` — Streamlit keeps a select widget's value as the *label* of the chosen option;
+  after a language switch no label matches, so the choice fell back to the default (or, for a label that
+  is no option, came back as that label and reached the URL). The language switch re-sets those widgets'
+  values from their keys before the page runs. Fallback: no keys, the choices reset as before.
 """
 
 from __future__ import annotations
@@ -278,6 +282,29 @@ def open_default_page_by_slug(slug: str) -> bool:
         return False
     manager.set_script_intent("", "")
     return True
+
+
+# ---------------------------------------------------------------------------------- streamlit widget labels
+_OPTION_VALUE_TYPES = ("string_value", "string_array_value")  # selectbox, radio, multiselect, pills, …
+
+
+def option_widget_keys() -> list[str]:
+    """User keys of this session's widgets whose value travels as text (an option's label, for select widgets).
+
+    Call from a widget callback: the values behind these keys are then still read with the previous run's
+    labels, so ``st.session_state[key] = st.session_state[key]`` re-sends each in the new language.
+    """
+    from streamlit.runtime.state import get_session_state
+
+    try:
+        state = get_session_state()._state
+        metadata = state._new_widget_state.widget_metadata
+        keys = state._key_id_mapper.id_key_mapping
+    except AttributeError as exc:
+        _fallback("keeping choices across a language switch", [str(exc)])
+        return []
+    return [keys[wid] for wid, meta in list(metadata.items())
+            if wid in keys and getattr(meta, "value_type", None) in _OPTION_VALUE_TYPES]
 
 
 # ------------------------------------------------------------------------------------ GeoJSON encoded once

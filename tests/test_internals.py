@@ -17,7 +17,9 @@ RECHECK = {
     "streamlit": "MediaFileManager.execute_deferred and its _lock, _files_by_session_and_coord, _file_metadata "
                  "(pin_files_made_on_click), and that deferred downloads still 404 under concurrent use without it; "
                  "PagesManager.set_script_intent and that /<default slug> still finds no page "
-                 "(open_default_page_by_slug, test_unchanged_request_resolves_to_nothing)",
+                 "(open_default_page_by_slug, test_unchanged_request_resolves_to_nothing); SessionState._new_widget_state."
+                 "widget_metadata[id].value_type and _key_id_mapper.id_key_mapping, and that a select widget still "
+                 "keeps its choice as a label (option_widget_keys, tests/browser/test_browser_language.py)",
     "folium": "GeoJson's _template macro 'script', ElementAddToElement, utilities.get_obj_in_upper_tree and what "
               "Layer.render does (GeoJsonLayer.render copies it)",
     "streamlit-folium": "that st_folium still renames a map's elements after drawing it and leaves its render in "
@@ -224,6 +226,32 @@ def test_without_the_page_managers_internals_the_request_is_left_alone(monkeypat
         assert _internals.open_default_page_by_slug("overview") is False
         assert _internals.open_default_page_by_slug("overview") is False
     assert caplog.text.count("opening the default page by its slug") == 1
+
+
+# ------------------------------------------------------------------------------------ widget labels
+def test_without_the_session_states_internals_no_keys_are_named(monkeypatch, fresh_warnings, caplog):
+    from types import SimpleNamespace
+
+    import streamlit.runtime.state as runtime_state
+
+    monkeypatch.setattr(runtime_state, "get_session_state", lambda: SimpleNamespace(_state=object()))
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        assert _internals.option_widget_keys() == []
+        assert _internals.option_widget_keys() == []
+    assert caplog.text.count("keeping choices across a language switch") == 1
+
+
+def test_option_widget_keys_names_the_select_widgets_only(monkeypatch):
+    from types import SimpleNamespace
+
+    import streamlit.runtime.state as runtime_state
+
+    metadata = {"id-a": SimpleNamespace(value_type="string_value"), "id-b": SimpleNamespace(value_type="trigger_value"),
+                "id-c": SimpleNamespace(value_type="string_array_value"), "id-d": SimpleNamespace(value_type="string_value")}
+    state = SimpleNamespace(_new_widget_state=SimpleNamespace(widget_metadata=metadata),
+                            _key_id_mapper=SimpleNamespace(id_key_mapping={"id-a": "county", "id-b": "go", "id-c": "ftypes"}))
+    monkeypatch.setattr(runtime_state, "get_session_state", lambda: SimpleNamespace(_state=state))
+    assert _internals.option_widget_keys() == ["county", "ftypes"]  # unkeyed id-d and the button left out
 
 
 # ------------------------------------------------------------------------------------ Chromium for exports

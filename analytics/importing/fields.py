@@ -19,8 +19,8 @@ import pandas as pd
 from analytics import settings
 from analytics.errors import ImportRejected
 
-Kind = Literal["compounds", "parcels", "facilities"]
-KINDS: tuple[str, ...] = ("compounds", "parcels", "facilities")
+Kind = Literal["compounds", "parcels", "facilities", "roads", "barriers"]
+KINDS: tuple[str, ...] = ("compounds", "parcels", "facilities", "roads", "barriers")
 FieldType = Literal["str", "int", "float", "date", "bool", "enum", "county", "zone", "coord", "wkt"]
 
 
@@ -124,6 +124,23 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("floor_area_m2", "float", ("建筑面积", "面积", "floorarea", "floor_area_m2", "area"), low=0,
               high=1_000_000, unit="m2"),
     ),
+    "roads": (
+        Field("id", "str", ("道路编号", "道路代码", "道路编码", "路段编号", "roadid", "road_id", "osm_id", "osmid")
+              + _ID),
+        Field("county_code", "county", _COUNTY),
+        Field("road_class", "enum", ("道路等级", "道路类别", "道路类型", "等级", "类别", "类型", "roadclass",
+                                     "road_class", "class", "fclass", "highway", "type")),
+        Field("name", "str", ("道路名称", "路名", "街道名称", "roadname") + _NAME),
+        Field("oneway", "bool", ("单行", "单行道", "单向", "是否单行", "oneway")),
+        Field("walkable", "bool", ("可步行", "步行通行", "允许步行", "是否可步行", "walkable", "foot")),
+    ),
+    "barriers": (
+        Field("id", "str", ("阻隔编号", "障碍编号", "barrierid", "barrier_id") + _ID),
+        Field("county_code", "county", _COUNTY),
+        Field("barrier_type", "enum", ("阻隔类型", "障碍类型", "类型", "类别", "barriertype", "barrier_type", "type",
+                                       "class"), required=True),
+        Field("name", "str", ("阻隔名称", "河流名称", "铁路名称") + _NAME),
+    ),
 }
 
 _STATUS_WORDS = {
@@ -175,6 +192,21 @@ _FACILITY_WORDS = {
     "parcel_lockers": ("快递柜", "智能快件箱", "智能快递柜", "快递驿站", "菜鸟驿站", "快递点", "快递服务站", "丰巢"),
 }
 
+_ROAD_CLASS_WORDS = {
+    "主干路": ("主干路", "主干道", "主干", "城市主干路", "arterial", "primary", "trunk"),
+    "次干路": ("次干路", "次干道", "次干", "城市次干路", "secondary", "collector"),
+    "支路": ("支路", "街巷", "小路", "巷道", "local", "tertiary", "residential", "unclassified", "living_street",
+           "service"),
+    "步行道": ("步行道", "步行街", "人行道", "步道", "绿道", "footway", "pedestrian", "path", "steps", "cycleway"),
+    "其他": ("其他", "其它", "快速路", "高速公路", "高架", "other", "motorway", "expressway"),
+}
+_BARRIER_WORDS = {
+    "河流": ("河流", "河道", "河", "水系", "水面", "湖泊", "沟渠", "river", "water", "canal", "stream"),
+    "铁路": ("铁路", "铁道", "高铁", "rail", "railway"),
+    "快速路": ("快速路", "高速公路", "高速", "高架", "快速干道", "expressway", "motorway"),
+    "其他": ("其他", "其它", "围墙", "other", "wall"),
+}
+
 
 def _choices(words: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     out = {}
@@ -203,6 +235,10 @@ def enum_choices(kind: str, field_name: str) -> dict[str, str]:
         return _choices(_OWNERSHIP_WORDS)
     if field_name == "land_use":
         return _choices(_LAND_USE_WORDS)
+    if field_name == "road_class":
+        return _choices(_ROAD_CLASS_WORDS)
+    if field_name == "barrier_type":
+        return _choices(_BARRIER_WORDS)
     if field_name == "facility_type":
         words = {code: (str(spec["zh"]), str(spec["en"]), *_FACILITY_WORDS.get(code, ()))
                  for code, spec in settings.FACILITY_TYPES.items()}

@@ -1,4 +1,4 @@
-"""Import compounds, parcels and facilities from the files planners have, in two steps: prepare, then commit.
+"""Import compounds, parcels, facilities, roads and barriers from the files planners have: prepare, then commit.
 
 ``prepare`` reads an upload (zipped shapefile in GBK or UTF-8, GeoJSON, GeoPackage, CSV or XLSX with
 coordinate columns), decides its CRS (from the file, declared, or detected from the coordinate ranges)
@@ -217,7 +217,8 @@ def prepare(
         Who uploads; must hold the ``"import"`` permission, checked before a byte of the file is read
         (parsing is the costly part, so nobody without the permission can make the server do it).
     kind
-        ``"compounds"``, ``"parcels"`` or ``"facilities"``.
+        ``"compounds"``, ``"parcels"``, ``"facilities"``, ``"roads"`` (lines only) or ``"barriers"`` (lines or
+        polygons).
     mapping
         Target field -> source column (or ``None``), replacing the proposed mapping; fields left out keep
         the proposal.
@@ -347,6 +348,8 @@ def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str,
     try:
         clash = scalar(con, f"SELECT count(*) FROM {preview.kind} WHERE id IN (SELECT id FROM __incoming_ids)")
         out = {"stored_rows": write.count_rows(con, preview.kind), "ids_already_stored": int(clash)}
+        if preview.kind == "roads" and _demo_barriers(con):
+            out["replace_removes_barriers"] = write.count_rows(con, "barriers")
         if preview.kind == "compounds":
             for table in COMPOUND_DEPENDENTS:
                 out[f"replace_removes_{table}"] = int(scalar(
@@ -355,6 +358,12 @@ def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str,
     finally:
         con.unregister("__incoming_ids")
     return out
+
+
+def _demo_barriers(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when barriers are stored and none was imported (they are the demo's, drawn for the demo's roads)."""
+    imported = scalar(con, "SELECT count(*) FROM dataset_info WHERE key = 'source_barriers'")
+    return not imported and write.count_rows(con, "barriers") > 0
 
 
 def _rebuild_plans(con: duckdb.DuckDBPyConnection) -> None:
@@ -390,7 +399,8 @@ def commit(
         The acting user; must hold the ``"import"`` permission (checked first).
     mode
         ``"replace"`` (the table's rows become the file's; for compounds, buildings, funding and weekly
-        reports of compounds no longer present are removed) or ``"append"`` (ids already stored are refused).
+        reports of compounds no longer present are removed; for roads, the demo's barriers are removed
+        unless barriers were imported) or ``"append"`` (ids already stored are refused).
     only_valid
         Import the valid rows and skip rows with errors (and, in append mode, ids already stored);
         by default any error refuses the whole file.
@@ -444,6 +454,10 @@ def commit(
                 raise ImportRejected(f"Every id of {preview.file_name!r} is already stored; nothing to append.",
                                      kind="conflict")
         scope: write.Scope = {table: {}, "dataset_info": {}}
+        # an imported road network replaces the demo's with its river: the demo's barriers go too
+        drop_barriers = table == "roads" and mode == "replace" and _demo_barriers(con)
+        if drop_barriers:
+            scope["barriers"] = {}
         if table == "compounds":
             scope.update({"annual_plans": {}})
             if mode == "replace":
@@ -462,6 +476,9 @@ def commit(
             con.execute(f"DELETE FROM {table}")
         insert_frame(con, table, frame)
         removed = {}
+        if drop_barriers:
+            removed["barriers"] = write.count_rows(con, "barriers")
+            con.execute("DELETE FROM barriers")
         if table == "compounds":
             if mode == "replace":
                 for dep in COMPOUND_DEPENDENTS:
