@@ -227,3 +227,21 @@ def test_admin_edits_a_years_targets_on_the_page(db):
         assert con.execute("SELECT count(*) FROM annual_targets WHERE year = 2031").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def test_admin_imports_a_road_network_in_place_of_the_demos(db):
+    from tests import geo_fixtures as gf
+    from tests.import_corpus import geojson_bytes
+
+    at = _page(db, "admin1")
+    at.selectbox(key="data_kind").set_value("roads").run()
+    assert "道路中心线须为线要素" in _texts(at)
+    at.file_uploader(key="data_file_0").set_value(("道路.geojson", geojson_bytes(gf.river_roads()),
+                                                   "application/geo+json")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "演示数据中的 11 条阻隔（河流）一并移除" in _texts(at)
+    at.button(key="data_confirm").click().run()
+    assert any("已导入 3 条" in s.value for s in at.success)
+    assert _count(db, "SELECT count(*) FROM roads") == 3 and _count(db, "SELECT count(*) FROM barriers") == 0
+    at.button(key="data_undo").click().run()
+    assert _count(db, "SELECT count(*) FROM barriers") == 11 and _count(db, "SELECT count(*) FROM roads") > 40_000

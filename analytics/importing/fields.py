@@ -19,15 +19,17 @@ import pandas as pd
 from analytics import settings
 from analytics.errors import ImportRejected
 
-Kind = Literal["compounds", "parcels", "facilities", "annual_targets", "projects", "fund_flows", "aftercare", "findings"]
-SPATIAL_KINDS: tuple[str, ...] = ("compounds", "parcels", "facilities")
+Kind = Literal["compounds", "parcels", "facilities", "roads", "barriers", "annual_targets", "projects", "fund_flows",
+               "aftercare", "findings"]
+SPATIAL_KINDS: tuple[str, ...] = ("compounds", "parcels", "facilities", "roads", "barriers")
 # The programme's tables: plain tables (CSV/XLSX) without geometry, read by ``analytics.importing.records``.
 TABLE_KINDS: tuple[str, ...] = ("annual_targets", "projects", "fund_flows", "aftercare", "findings")
 KINDS: tuple[str, ...] = SPATIAL_KINDS + TABLE_KINDS
 # The columns that identify a row: a file may not hold a key twice, and appending refuses stored keys.
 KEYS: dict[str, tuple[str, ...]] = {
-    "compounds": ("id",), "parcels": ("id",), "facilities": ("id",), "annual_targets": ("year", "unit_code"),
-    "projects": ("id",), "fund_flows": ("id",), "aftercare": ("compound_id",), "findings": ("id",),
+    "compounds": ("id",), "parcels": ("id",), "facilities": ("id",), "roads": ("id",), "barriers": ("id",),
+    "annual_targets": ("year", "unit_code"), "projects": ("id",), "fund_flows": ("id",), "aftercare": ("compound_id",),
+    "findings": ("id",),
 }
 FieldType = Literal["str", "int", "float", "date", "bool", "enum", "county", "zone", "coord", "wkt", "unit", "ids"]
 
@@ -137,6 +139,23 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("name", "str", ("设施名称",) + _NAME),
         Field("floor_area_m2", "float", ("建筑面积", "面积", "floorarea", "floor_area_m2", "area"), low=0,
               high=1_000_000, unit="m2"),
+    ),
+    "roads": (
+        Field("id", "str", ("道路编号", "道路代码", "道路编码", "路段编号", "roadid", "road_id", "osm_id", "osmid")
+              + _ID),
+        Field("county_code", "county", _COUNTY),
+        Field("road_class", "enum", ("道路等级", "道路类别", "道路类型", "等级", "类别", "类型", "roadclass",
+                                     "road_class", "class", "fclass", "highway", "type")),
+        Field("name", "str", ("道路名称", "路名", "街道名称", "roadname") + _NAME),
+        Field("oneway", "bool", ("单行", "单行道", "单向", "是否单行", "oneway")),
+        Field("walkable", "bool", ("可步行", "步行通行", "允许步行", "是否可步行", "walkable", "foot")),
+    ),
+    "barriers": (
+        Field("id", "str", ("阻隔编号", "障碍编号", "barrierid", "barrier_id") + _ID),
+        Field("county_code", "county", _COUNTY),
+        Field("barrier_type", "enum", ("阻隔类型", "障碍类型", "类型", "类别", "barriertype", "barrier_type", "type",
+                                       "class"), required=True),
+        Field("name", "str", ("阻隔名称", "河流名称", "铁路名称") + _NAME),
     ),
     "annual_targets": (
         Field("year", "int", ("年度", "目标年度", "任务年度", "计划年度", "年份", "year", "targetyear"), required=True,
@@ -262,6 +281,21 @@ _FACILITY_WORDS = {
     "parcel_lockers": ("快递柜", "智能快件箱", "智能快递柜", "快递驿站", "菜鸟驿站", "快递点", "快递服务站", "丰巢"),
 }
 
+_ROAD_CLASS_WORDS = {
+    "主干路": ("主干路", "主干道", "主干", "城市主干路", "arterial", "primary", "trunk"),
+    "次干路": ("次干路", "次干道", "次干", "城市次干路", "secondary", "collector"),
+    "支路": ("支路", "街巷", "小路", "巷道", "local", "tertiary", "residential", "unclassified", "living_street",
+           "service"),
+    "步行道": ("步行道", "步行街", "人行道", "步道", "绿道", "footway", "pedestrian", "path", "steps", "cycleway"),
+    "其他": ("其他", "其它", "快速路", "高速公路", "高架", "other", "motorway", "expressway"),
+}
+_BARRIER_WORDS = {
+    "河流": ("河流", "河道", "河", "水系", "水面", "湖泊", "沟渠", "river", "water", "canal", "stream"),
+    "铁路": ("铁路", "铁道", "高铁", "rail", "railway"),
+    "快速路": ("快速路", "高速公路", "高速", "高架", "快速干道", "expressway", "motorway"),
+    "其他": ("其他", "其它", "围墙", "other", "wall"),
+}
+
 
 _DELIVERY_WORDS = {
     "单独实施": ("单独", "独立实施", "single"),
@@ -343,6 +377,10 @@ def enum_choices(kind: str, field_name: str) -> dict[str, str]:
         return _choices(_OWNERSHIP_WORDS)
     if field_name == "land_use":
         return _choices(_LAND_USE_WORDS)
+    if field_name == "road_class":
+        return _choices(_ROAD_CLASS_WORDS)
+    if field_name == "barrier_type":
+        return _choices(_BARRIER_WORDS)
     if field_name == "facility_type":
         words = {code: (str(spec["zh"]), str(spec["en"]), *_FACILITY_WORDS.get(code, ()))
                  for code, spec in settings.FACILITY_TYPES.items()}

@@ -1,4 +1,4 @@
-"""Import compounds, parcels and facilities from the files planners have, in two steps: prepare, then commit.
+"""Import compounds, parcels, facilities, roads and barriers from the files planners have: prepare, then commit.
 
 ``prepare`` reads an upload (zipped shapefile in GBK or UTF-8, GeoJSON, GeoPackage, CSV or XLSX with
 coordinate columns), decides its CRS (from the file, declared, or detected from the coordinate ranges)
@@ -221,9 +221,9 @@ def prepare(
         Who uploads; must hold the ``"import"`` permission, checked before a byte of the file is read
         (parsing is the costly part, so nobody without the permission can make the server do it).
     kind
-        ``"compounds"``, ``"parcels"`` or ``"facilities"`` (with locations), or one of the programme's
-        tables ``TABLE_KINDS`` (``"annual_targets"``, ``"projects"``, ``"fund_flows"``, ``"aftercare"``,
-        ``"findings"``: CSV or XLSX, validated by ``analytics.importing.records``).
+        ``"compounds"``, ``"parcels"``, ``"facilities"``, ``"roads"`` (lines only) or ``"barriers"`` (lines or
+        polygons), or one of the programme's tables ``TABLE_KINDS`` (``"annual_targets"``, ``"projects"``,
+        ``"fund_flows"``, ``"aftercare"``, ``"findings"``: CSV or XLSX, validated by ``analytics.importing.records``).
     mapping
         Target field -> source column (or ``None``), replacing the proposed mapping; fields left out keep
         the proposal.
@@ -419,6 +419,8 @@ def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str,
         years = _replaced_years(valid)
         stored_rows = int(scalar(con, "SELECT count(*) FROM annual_targets WHERE list_contains(?, year)", [years]))
     out = {"stored_rows": stored_rows, "ids_already_stored": int(_stored_keys(con, preview.kind, valid).sum())}
+    if preview.kind == "roads" and _demo_barriers(con):
+        out["replace_removes_barriers"] = write.count_rows(con, "barriers")
     if preview.kind == "compounds":
         con.register("__incoming_ids", pd.DataFrame({"id": valid["id"].dropna().astype(str)}))
         try:
@@ -469,6 +471,12 @@ def _link_projects(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, replac
     return out
 
 
+def _demo_barriers(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when barriers are stored and none was imported (they are the demo's, drawn for the demo's roads)."""
+    imported = scalar(con, "SELECT count(*) FROM dataset_info WHERE key = 'source_barriers'")
+    return not imported and write.count_rows(con, "barriers") > 0
+
+
 def _rebuild_plans(con: duckdb.DuckDBPyConnection) -> None:
     """Annual plans follow the compounds: one row per plan year and county, summed.
 
@@ -502,9 +510,10 @@ def commit(
         The acting user; must hold the ``"import"`` permission (checked first).
     mode
         ``"replace"`` (the table's rows become the file's; for compounds, buildings, funding and weekly
-        reports of compounds no longer present are removed; for annual targets only the file's years are
-        replaced; for projects, compounds of projects no longer present belong to none) or ``"append"``
-        (keys already stored are refused).
+        reports of compounds no longer present are removed; for roads, the demo's barriers are removed
+        unless barriers were imported; for annual targets only the file's years are replaced; for projects,
+        compounds of projects no longer present belong to none) or ``"append"`` (keys already stored are
+        refused).
     only_valid
         Import the valid rows and skip rows with errors (and, in append mode, ids already stored);
         by default any error refuses the whole file.
@@ -564,6 +573,10 @@ def commit(
         scope: write.Scope = {table: {}, "dataset_info": {}}
         if table == "projects":
             scope["compounds"] = {}  # compounds.project_id follows the projects
+        # an imported road network replaces the demo's with its river: the demo's barriers go too
+        drop_barriers = table == "roads" and mode == "replace" and _demo_barriers(con)
+        if drop_barriers:
+            scope["barriers"] = {}
         if table == "compounds":
             scope.update({"annual_plans": {}})
             if mode == "replace":
@@ -590,6 +603,9 @@ def commit(
         removed = {}
         if table == "projects":
             removed = _link_projects(con, rows.loc[frame.index], replace=mode == "replace")
+        if drop_barriers:
+            removed["barriers"] = write.count_rows(con, "barriers")
+            con.execute("DELETE FROM barriers")
         if table == "compounds":
             if mode == "replace":
                 for dep in COMPOUND_DEPENDENTS:

@@ -2,8 +2,9 @@
 
 LABELS: dict[str, tuple[str, str]] = {
     "data.caption": (
-        "导入本市数据（小区、存量资源、设施）、县区周报，查看导入记录、撤销，备份与恢复。",
-        "Import the city's own data (compounds, parcels, facilities) and county weekly reports; history, undo, backups.",
+        "导入本市数据（小区、存量资源、设施、道路与阻隔）、县区周报，查看导入记录、撤销，备份与恢复。",
+        "Import the city's own data (compounds, parcels, facilities, roads and barriers) and county weekly reports; "
+        "history, undo, backups.",
     ),
     "data.signed_out": (
         "未登录：可查看本页，但导入、报送、撤销和恢复需要登录并具备相应权限。",
@@ -34,6 +35,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.table.compounds": ("老旧小区", "Compounds"),
     "data.table.parcels": ("存量资源（闲置用地等）", "Parcels (idle land etc.)"),
     "data.table.facilities": ("现有服务设施", "Existing facilities"),
+    "data.table.roads": ("道路中心线（步行网络）", "Road centre-lines (walking network)"),
+    "data.table.barriers": ("阻隔（河流、铁路、快速路）", "Barriers (rivers, railways, expressways)"),
     "data.table.progress_reports": ("县区周报", "County weekly reports"),
     "data.table.annual_targets": ("年度目标任务", "Annual targets"),
     "data.table.projects": ("改造项目", "Projects"),
@@ -137,6 +140,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.impact.removes": (
         "替换后不再存在的小区，其楼栋 {buildings} 条、资金 {funding} 条、周报 {progress_reports} 条将一并移除（可撤销）。",
         "Compounds no longer present take {buildings} building, {funding} funding and {progress_reports} weekly report rows with them (undoable).",
+    ),
+    "data.impact.removes_barriers": (
+        "导入的路网将取代演示路网，演示数据中的 {barriers} 条阻隔（河流）一并移除（可撤销）；本市的河流、铁路请另行导入到“阻隔”。",
+        "The imported network replaces the demo's, and the demo's {barriers} barriers (rivers) go with it (undoable); "
+        "import the city's rivers and railways into Barriers.",
+    ),
+    "data.kind_help.roads": (
+        "道路中心线须为线要素；可含道路等级（主干路/次干路/支路/步行道/其他）、单行（步行时忽略）、可步行（快速路、铁路填“否”）。导入后，生活圈、闲置用地、选址按步行距离计算。",
+        "Road centre-lines must be lines; they may carry the class (主干路/次干路/支路/步行道/其他), one-way (walking "
+        "ignores it) and walkable (否 for expressways and railways). Once imported, living circles, idle land and "
+        "siting measure walking distances.",
+    ),
+    "data.kind_help.barriers": (
+        "河流、铁路、快速路，线或面要素均可；步行只能沿跨越它的道路（桥梁、地道）通过。",
+        "Rivers, railways, expressways as lines or polygons; a walk crosses one only along a road that crosses it "
+        "(a bridge, an underpass).",
     ),
     "data.impact.append": (
         "“追加”：文件中有 {clash} 个编号已存在，追加时会被拒绝。", "Append: {clash} of the file's ids are already stored and would be refused.",
@@ -255,6 +274,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.field.land_use": ("现状用途", "Current use"),
     "data.field.note": ("备注", "Note"),
     "data.field.facility_type": ("设施类型", "Facility type"),
+    "data.field.road_class": ("道路等级", "Road class"),
+    "data.field.oneway": ("单行", "One-way"),
+    "data.field.walkable": ("可步行", "Walkable"),
+    "data.field.barrier_type": ("阻隔类型", "Barrier type"),
     "data.field.x": ("经度 / X", "Longitude / X"),
     "data.field.y": ("纬度 / Y", "Latitude / Y"),
     "data.field.wkt": ("几何（WKT）", "Geometry (WKT)"),

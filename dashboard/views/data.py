@@ -200,6 +200,8 @@ def import_section(user: User | None) -> None:
     st.caption(t("data.upload_hint"))
     top = st.columns([1, 2])
     kind = top[0].selectbox(t("data.kind"), KINDS, key="data_kind", format_func=lambda k: t(f"data.table.{k}"))
+    if has(f"data.kind_help.{kind}"):
+        st.caption(t(f"data.kind_help.{kind}"))
     if kind == "annual_targets":
         with st.expander(t("data.targets.title")):
             targets_editor()
@@ -277,6 +279,8 @@ def import_section(user: User | None) -> None:
         if kind == "compounds" and any(impact.get(f"replace_removes_{d}") for d in importer.COMPOUND_DEPENDENTS):
             st.caption(t("data.impact.removes", **{d: impact[f"replace_removes_{d}"]
                                                    for d in importer.COMPOUND_DEPENDENTS}))
+        if impact.get("replace_removes_barriers"):
+            st.caption(t("data.impact.removes_barriers", barriers=impact["replace_removes_barriers"]))
     elif impact["ids_already_stored"]:
         st.caption(t("data.impact.append", clash=impact["ids_already_stored"]))
     only_valid = st.checkbox(t("data.only_valid"), key="data_only_valid", value=False,
