@@ -172,7 +172,9 @@ def say_why_files_failed() -> bool:
         return response
 
     execute_deferred._pins_made_files = getattr(original_execute, "_pins_made_files", False)  # type: ignore[attr-defined]
-    handle._says_why = True  # type: ignore[attr-defined]
+    for wrapper, original in ((execute_deferred, original_execute), (handle, original_handle)):
+        wrapper._says_why = True  # type: ignore[attr-defined]
+        wrapper.__wrapped__ = original  # type: ignore[attr-defined]
     MediaFileManager.execute_deferred = execute_deferred  # type: ignore[method-assign]
     handler.handle = handle
     return True
