@@ -96,6 +96,9 @@ SEQUENTIAL = ("#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C")  # ColorBre
 HIGHLIGHT = "#C0392B"  # the app's primary colour: selections
 COUNTY_LINE = "#5D6D7E"
 NO_DATA = "#D5D8DC"
+MAP_BACKGROUND = "#F4F6F8"  # seen where no tiles are drawn (basemap "none")
+CHOROPLETH_OPACITY = 1.0
+"""Fill opacity of a choropleth: opaque, so a county shows exactly its legend swatch's colour."""
 
 
 LEGEND_FONT_PX = {False: 12, True: 18}
@@ -243,24 +246,30 @@ class Legend(MacroElement):
         shape: Literal["box", "circle", "line"] = "box",
         position: str = "bottomright",
         font_px: int = 12,
+        fill_opacity: float = 1.0,
     ):
         super().__init__()
         self._name = "Legend"
         self.position = position
-        self.html = legend_html(title, items, shape=shape, font_px=font_px)
+        self.html = legend_html(title, items, shape=shape, font_px=font_px, fill_opacity=fill_opacity)
 
 
 def legend_html(
-    title: str, items: Sequence[tuple[str, str]], *, shape: str = "box", font_px: int = 12
+    title: str, items: Sequence[tuple[str, str]], *, shape: str = "box", font_px: int = 12,
+    fill_opacity: float = 1.0,
 ) -> str:
-    """The legend's HTML: an escaped title and one row per ``(colour, label)``."""
+    """The legend's HTML: an escaped title and one row per ``(colour, label)``.
+
+    ``fill_opacity`` below 1 draws each swatch as the layer draws its fill: the colour at that opacity over
+    the map's background, so a swatch and the features it names look the same.
+    """
     size = round(font_px * 1.1)
     radius = "50%" if shape == "circle" else "2px"
     height = 3 if shape == "line" else size
     rows = "".join(
         f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
         f'<span style="display:inline-block;width:{size}px;height:{height}px;border-radius:{radius};'
-        f'background:{_css_color(color)};border:1px solid #555"></span>{escape_text(label)}</div>'
+        f'background:{_swatch(color, fill_opacity)};border:1px solid #555"></span>{escape_text(label)}</div>'
         for color, label in items
     )
     return (
@@ -271,6 +280,16 @@ def legend_html(
 
 
 _CSS_COLOR = re.compile(r"^#[0-9A-Fa-f]{3,8}$")
+
+
+def _swatch(color: str, fill_opacity: float) -> str:
+    """CSS background of a legend swatch: ``color`` at ``fill_opacity`` over the map's background."""
+    color = _css_color(color)
+    if fill_opacity >= 1.0 or len(color) != 7:
+        return color
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    tint = f"rgba({r},{g},{b},{fill_opacity:g})"
+    return f"linear-gradient({tint},{tint}),{MAP_BACKGROUND}"
 
 
 def _css_color(color: str) -> str:
@@ -309,7 +328,7 @@ def base_map(
     m.basemap = choice.name
     _add_tiles(m, choice)
     if choice.name == "none":
-        _Background("#F4F6F8").add_to(m)
+        _Background(MAP_BACKGROUND).add_to(m)
     fit_to(m, fit, max_zoom=max_zoom)
     return m
 
@@ -613,9 +632,14 @@ def add_legend(
     shape: Literal["box", "circle", "line"] = "box",
     position: str = "bottomright",
     large: bool = False,
+    fill_opacity: float = 1.0,
 ) -> Legend:
-    """Add a legend box; ``items`` are ``(colour, label)`` pairs (labels escaped here)."""
-    legend = Legend(title, items, shape=shape, position=position, font_px=LEGEND_FONT_PX[large])
+    """Add a legend box; ``items`` are ``(colour, label)`` pairs (labels escaped here).
+
+    ``fill_opacity`` is the named layer's: its swatches are drawn at it (see :func:`legend_html`).
+    """
+    legend = Legend(title, items, shape=shape, position=position, font_px=LEGEND_FONT_PX[large],
+                    fill_opacity=fill_opacity)
     legend.add_to(m)
     return legend
 
@@ -686,7 +710,8 @@ def add_counties(
                          large=large).add_to(m)
     fields.extend(extra_fields)
     line = {str(c): (HIGHLIGHT if c == selected else COUNTY_LINE) for c in frame["county_code"]}
-    style = Style(color=COUNTY_LINE, weight=3 if large else 2, fill_opacity=0.7 if values is not None else 0.02,
+    style = Style(color=COUNTY_LINE, weight=3 if large else 2,
+                  fill_opacity=CHOROPLETH_OPACITY if values is not None else 0.02,
                   fill_color="#FFFFFF")
     layer = add_layer(
         m, frame, layer="counties", name=t("maps.layer.counties"), id_column="county_code", fields=fields,
@@ -902,10 +927,12 @@ def add_clusters(
     colors = pd.Series(
         [class_color(v, breaks) for v in clusters[value_column]], index=clusters["cluster_id"].astype(str)
     )
+    style = Style(color="#1B4F72", weight=2, fill_opacity=0.45, dash="6 4")
     if len(clusters):
-        add_legend(m, value_label or value_column, _class_items(breaks, fmt), position="bottomleft", large=large)
+        add_legend(m, value_label or value_column, _class_items(breaks, fmt), position="bottomleft", large=large,
+                   fill_opacity=style.fill_opacity)
     return add_layer(m, clusters, layer="clusters", name=t("maps.layer.clusters"), id_column="cluster_id",
-                     fields=fields, style=Style(color="#1B4F72", weight=2, fill_opacity=0.45, dash="6 4"),
+                     fields=fields, style=style,
                      colors=colors, line_colors={k: "#1B4F72" for k in colors.index}, highlight=True)
 
 
