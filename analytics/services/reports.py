@@ -275,10 +275,7 @@ def report_template(
     for r, record in enumerate(rows.to_dict("records"), start=first):
         for c, (name, _, _, editable) in enumerate(COLUMNS, start=1):
             value = record.get(name)
-            value = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-            if isinstance(value, np.generic):
-                value = value.item()
-            cell = cells.as_text(ws.cell(r, c, value))  # a stored name stays text, never a formula
+            cell = cells.as_text(ws.cell(r, c, cells.excel_value(value)))  # missing values: empty cells  # a stored name stays text, never a formula
             cell.protection = Protection(locked=not editable)
             if not editable:
                 cell.fill = locked_fill
