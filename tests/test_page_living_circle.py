@@ -108,7 +108,7 @@ def test_isochrones_of_a_compound(demo_layers, demo_graph):
     for name, metres in settings.LIVING_CIRCLE_TIERS_M.items():
         n = len(set(reached[pairs.distance_m.to_numpy() <= metres]))
         assert cards[f"{name[:-3]}分钟步行可达设施类型"] == f"{n} / {len(settings.FACILITY_TYPES)}"
-    for label in ("5分钟步行范围", "10分钟步行范围", "15分钟步行范围", "步行等时圈"):
+    for label in ("5分钟步行范围", "10分钟步行范围", "15分钟步行范围", "步行等时圈", "道路"):
         assert on_map(label, at), label
     iso = network.isochrones(demo_graph, origin)
     assert iso.geometry.iloc[0].within(iso.geometry.iloc[2].buffer(1e-6))  # 5 minutes inside 15

@@ -50,6 +50,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "living.iso.none": ("（不显示）", "(none)"),
     "living.iso.layer": ("{tier}步行范围", "{tier} on foot"),
     "living.iso.legend": ("步行等时圈", "Walking isochrones"),
+    "living.iso.street": ("道路", "Streets"),
+    "living.iso.barrier": ("阻隔（河流、铁路等）", "Barriers (rivers, railways…)"),
     "living.iso.kpi": ("{tier}步行可达设施类型", "Facility types within {tier} on foot"),
     "living.iso.kpi_help": ("范围内道路 {km} 公里", "{km} km of street within reach"),
     "living.iso.facilities": ("步行范围内的设施", "Facilities within walking reach"),

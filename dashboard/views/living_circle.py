@@ -202,6 +202,7 @@ class Isochrones:
 
     areas: gpd.GeoDataFrame  # network.isochrones: tier, distance_m, reached_m, geometry (largest first)
     facilities: gpd.GeoDataFrame  # facilities within the largest tier, with ``walk_m`` and ``tier``
+    streets: gpd.GeoDataFrame  # street pieces and barriers around the largest area, ``kind`` street / barrier
 
 
 @st.cache_data(**CACHE)
@@ -218,7 +219,15 @@ def _isochrones(compound_id: str, version: int) -> Isochrones:
     reached = facilities.set_index("id").loc[pairs["destination_id"]].reset_index()
     reached["walk_m"] = pairs["distance_m"].to_numpy()
     reached["tier"] = living_circle.tier_of(reached["walk_m"].to_numpy(), settings.LIVING_CIRCLE_TIERS_M)
-    return Isochrones(areas.iloc[::-1].reset_index(drop=True), reached)
+    around = areas.geometry.iloc[-1].envelope.buffer(100)
+    edges = graph.edge_lines[graph.edge_tree.query(around, predicate="intersects")]
+    water = state.layer("barriers")
+    water = water.geometry.values[water.intersects(around).to_numpy()] if len(water) else []
+    streets = gpd.GeoDataFrame(
+        {"id": [f"s{k}" for k in range(len(edges))] + [f"b{k}" for k in range(len(water))],
+         "kind": ["street"] * len(edges) + ["barrier"] * len(water)},
+        geometry=[*edges, *water], crs=areas.crs)
+    return Isochrones(areas.iloc[::-1].reset_index(drop=True), reached, streets)
 
 
 def isochrones(compound_id: str) -> Isochrones:
@@ -240,7 +249,8 @@ def with_reached(facilities: gpd.GeoDataFrame, iso: Isochrones) -> gpd.GeoDataFr
 
 
 def add_isochrones(m: maps.OfflineMap, iso: Isochrones) -> None:
-    """The walking areas, largest first (smaller ones drawn on top), with a legend naming the metric."""
+    """The walking areas, largest first (smaller ones drawn on top), the streets and barriers around them, and a
+    legend naming the metric."""
     for row in iso.areas.itertuples():
         area = gpd.GeoDataFrame({"id": [row.tier], "distance_m": [row.distance_m]}, geometry=[row.geometry],
                                 crs=iso.areas.crs)
@@ -248,6 +258,12 @@ def add_isochrones(m: maps.OfflineMap, iso: Isochrones) -> None:
                        fields=[("distance_m", t("living.col.walk_m"), fmt_m)],
                        style=maps.Style(color=ISOCHRONE_COLORS[row.tier], weight=1, fill_opacity=0.3),
                        interactive=False)
+    for kind, color, weight in (("street", "#7F8C8D", 1.5), ("barrier", "#2E86C1", 4.0)):
+        lines = iso.streets[iso.streets["kind"] == kind]
+        if len(lines):
+            maps.add_layer(m, lines, layer=f"iso_{kind}", name=t(f"living.iso.{kind}"),
+                           style=maps.Style(color=color, weight=weight, fill_opacity=0), simplify_m=0,
+                           interactive=False)
     maps.add_legend(m, t("living.iso.legend"), [(ISOCHRONE_COLORS[n], t(f"living.tier.{n}"))
                                                  for n in settings.LIVING_CIRCLE_TIERS_M], position="bottomleft",
                     fill_opacity=0.3)
