@@ -139,6 +139,28 @@ def bind_choice(key: str, default, options, *, cast=str) -> object:
     return urlstate.bind(key, default, options=options, cast=cast)
 
 
+METRICS: tuple[str, ...] = ("walk", "straight")
+"""Distance metrics a page offers: along the streets (步行距离) or as the crow flies (直线距离)."""
+
+
+def distance_metric(key: str = "metric") -> str:
+    """The page's distance metric, ``"walk"`` or ``"straight"``, chosen by the user (URL-bound).
+
+    With a road network stored the choice is offered, walking first; without one distances are straight
+    lines and a note says so (and how to get walking distances).
+    """
+    from dashboard import urlstate
+
+    if attempt(state.walk_graph, stop=False) is None:
+        st.info(t("common.metric.no_roads"), icon=":material/straighten:")
+        return "straight"
+    metric = bind_choice(key, "walk", METRICS)
+    st.radio(t("common.metric"), METRICS, key=key, horizontal=True, format_func=lambda m: t(f"common.metric.{m}"),
+             help=t("common.metric.help"))
+    urlstate.sync(key)
+    return str(metric)
+
+
 def meeting_mode_css() -> None:
     """Projector layout: no sidebar, header or toolbar; full width; large type for titles and KPI cards."""
     st.markdown(

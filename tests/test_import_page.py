@@ -158,6 +158,79 @@ def test_county_editor_submits_weekly_report(db):
     assert _count(db, "SELECT count(*) FROM compounds") == 975
 
 
+def test_admin_imports_annual_targets_with_the_template_and_undoes(db):
+    """A programme table: the template is offered, the file previewed and stored, and undone."""
+    import pandas as pd
+
+    from tests.import_corpus import xlsx_bytes
+
+    at = _page(db, "admin1")
+    at.selectbox(key="data_kind").set_value("annual_targets").run()
+    assert not at.exception
+    assert t("data.table_hint") in _texts(at)
+    assert "data_template_annual_targets" in [str(b.key) for b in at.get("download_button")]
+    before = _count(db, "SELECT count(*) FROM annual_targets")
+    frame = pd.DataFrame({"年度": [2019, 2019], "县区": ["任城区", "全市"], "小区数": [7, 70],
+                          "建筑面积（万㎡）": [20, 230]})
+    at.file_uploader(key="data_file_0").set_value(("2019目标.xlsx", xlsx_bytes(frame), XLSX)).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert t("data.impact.replace_years", stored=0, years="2019") in _texts(at)
+    at.button(key="data_confirm").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("已导入 2 条" in s.value for s in at.success)
+    con = store.connect(db)
+    try:
+        assert con.execute("SELECT unit_code, compounds, floor_area_m2 FROM annual_targets WHERE year = 2019 "
+                           "ORDER BY 1").fetchall() == [("370800", 70, 2_300_000.0), ("370811", 7, 200_000.0)]
+    finally:
+        con.close()
+    at.button(key="data_undo").click().run()
+    assert _count(db, "SELECT count(*) FROM annual_targets") == before
+
+
+def test_admin_edits_a_years_targets_on_the_page(db):
+    """The editor lists the city and every unit of the year; saving writes through the import (logged, undoable)."""
+    import pandas as pd
+
+    from analytics.importing import importer
+    from dashboard.views import data as view
+
+    at = _page(db, "admin1")
+    at.selectbox(key="data_kind").set_value("annual_targets").run()
+    at.selectbox(key="targets_year").set_value(2020).run()
+    assert not at.exception and t("data.targets.caption") in _texts(at)
+    before = _count(db, "SELECT count(*) FROM annual_targets")
+    at.button(key="targets_save").click().run()
+    assert t("data.targets.unchanged") in _texts(at)
+    assert _count(db, "SELECT count(*) FROM annual_targets") == before
+
+    con = store.connect(db)
+    try:
+        admin = auth.User("admin1", "admin")
+        columns = ["unit_code", *view.TARGET_COLUMNS]
+        original = pd.DataFrame([["370800", None, None, None, None, None, None, None],
+                                 ["370811", None, None, None, None, None, None, None]], columns=columns)
+        edited = original.copy()
+        edited.loc[1, ["compounds", "floor_area_m2", "source"]] = [12, 300_000.0, "页面录入"]
+        kept = con.execute("SELECT * FROM annual_targets WHERE year <> 2031 ORDER BY ALL").fetchall()
+        assert view.save_targets(con, 2031, original, original, user=admin) is None
+        done = view.save_targets(con, 2031, edited, original, user=admin)
+        assert done.rows_written == 1
+        assert con.execute("SELECT year, unit_code, compounds, floor_area_m2, source FROM annual_targets "
+                           "WHERE year = 2031").fetchall() == [(2031, "370811", 12, 300_000.0, "页面录入")]
+        assert con.execute("SELECT action, table_name, username FROM audit_log ORDER BY id DESC LIMIT 1"
+                           ).fetchone() == ("import", "annual_targets", "admin1")
+        bad = edited.copy()
+        bad.loc[1, "compounds"] = -3
+        refused = view.save_targets(con, 2031, bad, edited, user=admin)
+        assert refused.problems[["field", "code"]].values.tolist() == [["compounds", "out_of_range"]]
+        importer.undo_last_import(con, user=admin)
+        assert con.execute("SELECT * FROM annual_targets WHERE year <> 2031 ORDER BY ALL").fetchall() == kept
+        assert con.execute("SELECT count(*) FROM annual_targets WHERE year = 2031").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
 def test_admin_imports_a_road_network_in_place_of_the_demos(db):
     from tests import geo_fixtures as gf
     from tests.import_corpus import geojson_bytes

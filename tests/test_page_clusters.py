@@ -106,3 +106,20 @@ def test_english():
     assert "Shared gaps" in table.columns
     assert np.isin(table["County"].iloc[:3], ["Rencheng", "Yanzhou", "Weishan", "Yutai", "Jinxiang", "Jiaxiang",
                                               "Wenshang", "Sishui", "Liangshan", "Qufu", "Zoucheng"]).all()
+
+
+def test_members_not_across_a_barrier(demo_layers):
+    at = open_page(PAGE)
+    assert any(c.value == "相邻：边界直线间距 ≤ 150 米" for c in at.caption)
+    at.checkbox(key="no_cross").check()
+    rerun(at)
+    assert at.query_params["no_cross"] == "True"
+    found = expected(demo_layers, gap_m=150, weights=EQUAL, barriers=demo_layers["barriers"])
+    across = expected(demo_layers, gap_m=150, weights=EQUAL)
+    assert found.n_compounds.sum() < across.n_compounds.sum()  # the demo's rivers split some clusters
+    assert [m.value for m in at.metric] == [
+        f"{len(found):,}", f"{found.n_compounds.sum():,}", f"{found.households.sum():,}", f"{found.n_compounds.max():,}",
+    ]
+    table = table_with(at, "综合评分")
+    assert table["户数"].tolist() == found.households.tolist()
+    assert any(c.value == "相邻：边界直线间距 ≤ 150 米；不跨越河流、铁路、快速路" for c in at.caption)

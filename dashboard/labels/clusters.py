@@ -14,6 +14,18 @@ LABELS: dict[str, tuple[str, str]] = {
         "join the same cluster.",
     ),
     "clusters.same_county": ("不跨县区", "Within one county"),
+    "clusters.barriers": ("不跨越河流、铁路、快速路", "Not across a barrier"),
+    "clusters.barriers_help": (
+        "勾选后，两个小区之间的最短连线穿过河流、铁路或快速路（“阻隔”图层）时不视为相邻：成员之间须能不跨越阻隔步行相连。",
+        "When ticked, two compounds are not neighbours if the shortest line between them crosses a river, railway or "
+        "expressway (the barriers layer): members must be joined by a walk that crosses no barrier.",
+    ),
+    "clusters.no_barriers": (
+        "尚未导入阻隔图层（河流、铁路、快速路），成片时不考虑阻隔。",
+        "No barriers (rivers, railways, expressways) are stored, so clusters ignore them.",
+    ),
+    "clusters.rule": ("相邻：边界直线间距 ≤ {gap} 米", "Neighbours: edges at most {gap} m apart in a straight line"),
+    "clusters.rule.barriers": ("不跨越河流、铁路、快速路", "not across a river, railway or expressway"),
     "clusters.max_extent": ("最大范围（米）", "Largest extent (m)"),
     "clusters.max_extent_help": (
         "片区外包矩形对角线的上限，超过则拆分；0 为不限。2000 米约对应 15 分钟生活圈。",
@@ -37,11 +49,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "No cluster with these settings; widen the gap or lower the smallest cluster size.",
     ),
     "clusters.map": ("成片区域", "Clusters"),
-    "clusters.map_title": ("成片改造区域（相邻间距 {gap} 米）", "Renewal clusters (gap {gap} m)"),
+    "clusters.map_title": ("成片改造区域（{rule}）", "Renewal clusters ({rule})"),
     "clusters.map_hint": ("点击片区可查看详情。", "Click a cluster to see its details."),
     "clusters.in_cluster": ("成片小区", "In a cluster"),
     "clusters.alone": ("其他小区", "Other compounds"),
-    "clusters.legend": ("小区", "Compounds"),
+    "clusters.legend": ("小区（{rule}）", "Compounds ({rule})"),
     "clusters.ranking": ("片区排名", "Clusters ranked"),
     "clusters.components": ("评分构成（前 {n} 名）", "Score components (top {n})"),
     "clusters.components_title": ("成片区域综合评分构成", "Cluster score by component"),
