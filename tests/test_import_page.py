@@ -174,10 +174,13 @@ def test_admin_imports_annual_targets_with_the_template_and_undoes(db):
                           "建筑面积（万㎡）": [20, 230]})
     at.file_uploader(key="data_file_0").set_value(("2019目标.xlsx", xlsx_bytes(frame), XLSX)).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.radio(key="data_mode").value == "append"
+    at.radio(key="data_mode").set_value("replace").run()
     assert t("data.impact.replace_years", stored=0, years="2019") in _texts(at)
+    assert "data_replace_ok" not in [c.key for c in at.checkbox]  # nothing stored for 2019: nothing to confirm
     at.button(key="data_confirm").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert any("已导入 2 条" in s.value for s in at.success)
+    assert any("写入 2 条" in s.value for s in at.success)
     con = store.connect(db)
     try:
         assert con.execute("SELECT unit_code, compounds, floor_area_m2 FROM annual_targets WHERE year = 2019 "

@@ -282,7 +282,8 @@ def import_section(user: User | None) -> None:
             st.caption(t("data.impact.replace_years", stored=impact["stored_rows"], years="、".join(map(str, years))))
         if impact.get("replace_removes_barriers"):
             st.caption(t("data.impact.removes_barriers", barriers=impact["replace_removes_barriers"]))
-        confirmed = st.checkbox(t("data.replace.confirm", n=f"{sum(deletes.values()):,}"), key="data_replace_ok")
+        if sum(deletes.values()):  # a deletion waits for its confirmation
+            confirmed = st.checkbox(t("data.replace.confirm", n=f"{sum(deletes.values()):,}"), key="data_replace_ok")
     elif impact["ids_already_stored"]:
         st.caption(t("data.impact.append", clash=impact["ids_already_stored"]))
     only_valid = st.checkbox(t("data.only_valid"), key="data_only_valid", value=False,
