@@ -9,8 +9,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "16.9 million m² by the end of the 14th Five-Year Plan; each county's cumulative progress; the stock built "
         "by 2000 (first) and 2001–2005 (then); and the candidate pool.",
     ),
-    "programme.as_of": ("完成情况截至 {as_of}（各县区均已报送的最近一周）",
-                        "Completion as of {as_of} (the latest week every county reported)"),
+    "programme.as_of": ("开工、完工情况截至 {as_of}（该日或之前各小区最近一次周报）",
+                        "Starts and completions as of {as_of} (each compound's latest weekly report on or before it)"),
     "programme.tab.goal": ("累计与目标", "Cumulative vs goal"),
     "programme.tab.years": ("年度计划与完成", "Plan and done per year"),
     "programme.tab.units": ("各县区累计", "Cumulative by county"),
