@@ -252,7 +252,7 @@ def test_admin_imports_a_road_network_in_place_of_the_demos(db):
     assert any("写入 3 条" in s.value for s in at.success)
     assert _count(db, "SELECT count(*) FROM roads") == 3 and _count(db, "SELECT count(*) FROM barriers") == 0
     at.button(key="data_undo").click().run()
-    assert _count(db, "SELECT count(*) FROM barriers") == 11 and _count(db, "SELECT count(*) FROM roads") > 40_000
+    assert _count(db, "SELECT count(*) FROM barriers") == 11 and _count(db, "SELECT count(*) FROM roads") > 30_000
 
 
 def _counts(db: Path) -> dict[str, int]:
