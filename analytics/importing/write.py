@@ -102,28 +102,40 @@ def latest_batch(con: duckdb.DuckDBPyConnection) -> dict | None:
     return batch
 
 
-def undo_batch(con: duckdb.DuckDBPyConnection, batch: dict, *, username: str | None) -> tuple[int, dict[str, int]]:
-    """Restore the snapshot of ``batch`` (inside the caller's transaction); return (audit id, rows per table)."""
+def undo_batch(
+    con: duckdb.DuckDBPyConnection, batch: dict, *, username: str | None
+) -> tuple[int, dict[str, int], dict[str, tuple[int, int]]]:
+    """Restore the snapshot of ``batch`` (inside the caller's transaction).
+
+    Returns the audit id, the rows of each table's snapshot, and per table what the undo changed:
+    ``(taken, returned)`` — rows it removed (written by the batch) and rows it put back (the batch had
+    removed or changed them); a row the batch changed counts once in each.
+    """
     import_id = batch["import_id"]
     restored = {}
+    changes = {}
     for table, filters in batch["scope"].items():
         where, params = _where(filters)
-        con.execute(f"DELETE FROM {table} {where}", params)
         columns = ", ".join(f'"{c}"' for c in _common_columns(con, table))
-        con.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM undo_{table} WHERE import_id = ?", [import_id]
-        )
+        now = f"SELECT {columns} FROM {table} {where}"
+        before = f"SELECT {columns} FROM undo_{table} WHERE import_id = ?"
+        taken = int(scalar(con, f"SELECT count(*) FROM ({now} EXCEPT ALL {before})", [*params, import_id]))
+        returned = int(scalar(con, f"SELECT count(*) FROM ({before} EXCEPT ALL {now})", [import_id, *params]))
+        changes[table] = (taken, returned)
+        con.execute(f"DELETE FROM {table} {where}", params)
+        con.execute(f"INSERT INTO {table} ({columns}) {before}", [import_id])
         restored[table] = count_rows(con, f"undo_{table}", {"import_id": import_id})
     con.execute("DELETE FROM progress_reports_history WHERE replaced_by_import = ?", [import_id])
     audit_id = audit.record(
         con, username=username, action="undo", table_name=batch["table_name"], file_name=batch["file_name"],
         mode=batch["action"], rows_written=sum(restored.values()),
-        detail={"undone_import_id": import_id, "restored_rows": restored},
+        detail={"undone_import_id": import_id, "restored_rows": restored,
+                "changed_rows": {table: {"removed": a, "restored": b} for table, (a, b) in changes.items()}},
     )
     for table in UNDO_TABLES:
         con.execute(f"DELETE FROM undo_{table} WHERE import_id = ?", [import_id])
     con.execute("UPDATE import_batches SET undone_by = ? WHERE import_id = ?", [audit_id, import_id])
-    return audit_id, restored
+    return audit_id, restored, changes
 
 
 def clear_batches(con: duckdb.DuckDBPyConnection) -> None:
