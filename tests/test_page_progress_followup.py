@@ -117,3 +117,18 @@ def test_in_english(followup_db, tmp_path, monkeypatch):
         assert "Payment rate" in {m.label for m in at.metric}
     finally:
         st.cache_data.clear()
+
+
+def test_lists_follow_the_chosen_county(shown):
+    at, con, as_of, _year = shown
+    unit = "370883"  # 邹城市: none of the added findings is there
+    at.selectbox(key="unit").set_value(unit).run()
+    assert not at.exception and not at.error
+    expected = aftercare.open_findings(con, as_of=as_of)
+    expected = expected[expected["unit_code"] == unit]
+    found = [d.value for d in at.dataframe if "问题编号" in d.value.columns]
+    assert [f["问题编号"].tolist() for f in found] == ([expected["id"].tolist()] if len(expected) else [])
+    at.selectbox(key="unit").set_value("370811").run()
+    shown_ids = table_having(at, "问题编号")["问题编号"].tolist()
+    assert {"T-F1", "T-F2"} <= set(shown_ids)
+    assert set(table_having(at, "问题编号")["县区 / 功能区"]) == {"任城区"}

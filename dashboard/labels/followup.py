@@ -2,6 +2,8 @@
 
 LABELS: dict[str, tuple[str, str]] = {
     "followup.heading": ("项目、资金支付、长效管理与督导问题", "Projects, payments, after-care and supervision findings"),
+    "followup.unit_note": ("清单范围：{unit}（随上方县区选择）；汇总表列出全部县区。",
+                           "Lists for {unit} (the county chosen above); the summary tables list every county."),
     "followup.tab.projects": ("项目进度", "Projects"),
     "followup.tab.money": ("资金支付", "Money paid"),
     "followup.tab.aftercare": ("长效管理", "After-care"),

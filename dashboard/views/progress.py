@@ -303,6 +303,11 @@ def findings_on(*, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     return _findings(as_of, state.data_version())
 
 
+def of_unit(frame: pd.DataFrame, unit_code: str) -> pd.DataFrame:
+    """The rows of one county / zone (``unit_code`` column); every row for the city (370800)."""
+    return frame if unit_code == CITY_CODE else frame[frame["unit_code"] == unit_code]
+
+
 def _label(prefix: str, value: object) -> str:
     """The label ``{prefix}.{value}``, or the value as stored (missing: the missing marker)."""
     if is_missing(value):
