@@ -94,6 +94,7 @@ FACILITY_COLORS: dict[str, str] = {
 }
 SEQUENTIAL = ("#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C")  # ColorBrewer Blues, 5 classes
 HIGHLIGHT = "#C0392B"  # the app's primary colour: selections
+SITE_COLOR = "#1B2631"  # proposed sites: near-black numbered badges, apart from every red, status and type colour
 COUNTY_LINE = "#5D6D7E"
 NO_DATA = "#D5D8DC"
 MAP_BACKGROUND = "#F4F6F8"  # seen where no tiles are drawn (basemap "none")
@@ -243,7 +244,7 @@ class Legend(MacroElement):
         title: str,
         items: Sequence[tuple[str, str]],
         *,
-        shape: Literal["box", "circle", "line"] = "box",
+        shape: Literal["box", "circle", "line", "badge"] = "box",
         position: str = "bottomright",
         font_px: int = 12,
         fill_opacity: float = 1.0,
@@ -261,15 +262,19 @@ def legend_html(
     """The legend's HTML: an escaped title and one row per ``(colour, label)``.
 
     ``fill_opacity`` below 1 draws each swatch as the layer draws its fill: the colour at that opacity over
-    the map's background, so a swatch and the features it names look the same.
+    the map's background, so a swatch and the features it names look the same. ``shape="badge"`` draws the
+    numbered badge of :func:`add_sites` (a "1" on the colour).
     """
     size = round(font_px * 1.1)
-    radius = "50%" if shape == "circle" else "2px"
+    radius = "50%" if shape in ("circle", "badge") else "2px"
     height = 3 if shape == "line" else size
+    inner = "1" if shape == "badge" else ""
+    badge = (f"color:#fff;font-size:{round(font_px * 0.8)}px;font-weight:700;line-height:{size}px;text-align:center;"
+             if shape == "badge" else "")
     rows = "".join(
         f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-        f'<span style="display:inline-block;width:{size}px;height:{height}px;border-radius:{radius};'
-        f'background:{_swatch(color, fill_opacity)};border:1px solid #555"></span>{escape_text(label)}</div>'
+        f'<span style="display:inline-block;width:{size}px;height:{height}px;border-radius:{radius};{badge}'
+        f'background:{_swatch(color, fill_opacity)};border:1px solid #555">{inner}</span>{escape_text(label)}</div>'
         for color, label in items
     )
     return (
@@ -302,6 +307,7 @@ def base_map(
     basemap: str | None = None,
     max_zoom: int = 17,
     show_notice: bool = True,
+    padding_px: int = 0,
 ) -> OfflineMap:
     """An empty map with the sidebar's basemap (or ``basemap``), a scale bar, fitted to ``fit``.
 
@@ -315,6 +321,8 @@ def base_map(
         Closest zoom when fitting (a single compound should not fill the screen).
     show_notice
         Show the message when the chosen basemap cannot be drawn (Tianditu without a key).
+    padding_px
+        Room kept between ``fit``'s extent and the map's edge (symbols drawn at the edge stay whole).
     """
     requested = basemap if basemap is not None else st.session_state.get("basemap", "none")
     choice = resolve_basemap(requested, key=tianditu_key() if requested == "tianditu" else None)
@@ -329,11 +337,12 @@ def base_map(
     _add_tiles(m, choice)
     if choice.name == "none":
         _Background(MAP_BACKGROUND).add_to(m)
-    fit_to(m, fit, max_zoom=max_zoom)
+    fit_to(m, fit, max_zoom=max_zoom, padding_px=padding_px)
     return m
 
 
-def fit_to(m: OfflineMap, frame: gpd.GeoDataFrame | gpd.GeoSeries | None, *, max_zoom: int = 17) -> None:
+def fit_to(m: OfflineMap, frame: gpd.GeoDataFrame | gpd.GeoSeries | None, *, max_zoom: int = 17,
+           padding_px: int = 0) -> None:
     """Open the map on ``frame``'s extent (the whole city when ``frame`` is ``None`` or empty)."""
     lon0, lat0, lon1, lat1 = settings.JINING_BOUNDS_DEG
     if frame is not None and len(frame) and frame.crs is not None:
@@ -343,7 +352,8 @@ def fit_to(m: OfflineMap, frame: gpd.GeoDataFrame | gpd.GeoSeries | None, *, max
             lon0, lat0, lon1, lat1 = (float(v) for v in b)
     elif m.gcj02:
         (lon0, lon1), (lat0, lat1) = _shift_pair((lon0, lon1), (lat0, lat1))
-    m.fit_bounds([[lat0, lon0], [lat1, lon1]], max_zoom=max_zoom)
+    m.fit_bounds([[lat0, lon0], [lat1, lon1]], max_zoom=max_zoom,
+                 **({"padding": (padding_px, padding_px)} if padding_px else {}))
 
 
 def _shift_pair(lons: tuple[float, float], lats: tuple[float, float]) -> tuple[tuple, tuple]:
@@ -629,7 +639,7 @@ def add_legend(
     title: str,
     items: Sequence[tuple[str, str]],
     *,
-    shape: Literal["box", "circle", "line"] = "box",
+    shape: Literal["box", "circle", "line", "badge"] = "box",
     position: str = "bottomright",
     large: bool = False,
     fill_opacity: float = 1.0,
@@ -910,6 +920,70 @@ def add_selection(
     """The selected item(s) drawn on top in the highlight colour, thick outline and light fill."""
     return add_layer(m, frame, layer="selection", name=name or t("maps.layer.selection"), id_column=id_column,
                      fields=fields, style=Style(color=color, weight=4, fill_opacity=0.25, radius=7))
+
+
+def add_sites(
+    m: OfflineMap,
+    sites: gpd.GeoDataFrame,
+    *,
+    number_column: str,
+    legend: str,
+    id_column: str = "id",
+    fields: Sequence[Field] = (),
+    name: str | None = None,
+    large: bool = False,
+) -> folium.GeoJson | None:
+    """Proposed sites: outlined in :data:`SITE_COLOR`, each with a numbered badge on top, and a legend entry.
+
+    ``number_column`` holds each site's number (as listed beside the map); ``legend`` is the legend's text.
+    The badges let clicks through to the outlines (tooltips, ``layer="sites"``).
+    """
+    layer = add_layer(m, sites, layer="sites", name=name or t("maps.layer.sites"), id_column=id_column,
+                      fields=fields, style=Style(color=SITE_COLOR, weight=3, fill_opacity=0.2, radius=8),
+                      highlight=True)
+    if layer is None:
+        return None
+    points = display_frame(sites.geometry.representative_point(), gcj02=m.gcj02, simplify_m=0)
+    SiteBadges([(str(n), float(p.y), float(p.x)) for n, p in zip(sites[number_column], points)],
+               large=large).add_to(m)
+    add_legend(m, t("maps.layer.sites"), [(SITE_COLOR, legend)], shape="badge", position="topright", large=large)
+    return layer
+
+
+class SiteBadges(MacroElement):
+    """A numbered badge at each proposed site (``(number, lat, lon)``), above every layer, letting clicks through."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .jiugai-site{display:flex;align-items:center;justify-content:center;border-radius:50%;
+          background:{{ this.color }};color:#fff;border:2px solid #fff;box-shadow:0 0 0 1.5px {{ this.color }};
+          font:700 {{ this.font_px }}px/1 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, size = {{ this.size_px }};
+            {{ this.payload }}.forEach(function (d) {
+                var icon = L.divIcon({className: "jiugai-site", html: "", iconSize: [size, size]});
+                var marker = L.marker([d[1], d[2]], {icon: icon, interactive: false, keyboard: false,
+                                                     zIndexOffset: 1000}).addTo(map);
+                marker.getElement().textContent = d[0];
+                marker.getElement().setAttribute("data-site", d[0]);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, badges: Sequence[tuple[str, float, float]], *, large: bool = False):
+        super().__init__()
+        self._name = "SiteBadges"
+        self.color = SITE_COLOR
+        self.font_px = 16 if large else 12
+        self.size_px = 30 if large else 22
+        self.payload = _inert_json([[n, round(lat, DECIMALS), round(lon, DECIMALS)] for n, lat, lon in badges])
 
 
 def add_clusters(

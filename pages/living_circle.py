@@ -148,7 +148,8 @@ if result.chosen.empty:
     st.stop()
 
 sited = page.siting_compounds(result, lc)
-m = maps.base_map(result.chosen, max_zoom=15)
+chosen = page.numbered_sites(result.chosen)
+m = maps.base_map(result.chosen, max_zoom=15, padding_px=40)  # badges at the edge stay whole
 maps.add_counties(m, state.layer("counties"), selected=county or None)
 maps.add_compounds(
     m, sited, color_by="coverage",
@@ -157,18 +158,24 @@ maps.add_compounds(
     legend_title=t("living.siting_map.legend"),
 )
 maps.add_facilities(m, view.facilities)
-maps.add_selection(
-    m, result.chosen, id_column="parcel_id", name=t("living.chosen"),
-    fields=[("parcel_id", t("living.col.parcel_id")), ("households_gained", t("living.col.households_gained"),
-                                                     fmt_int)],
+maps.add_sites(
+    m, chosen, number_column="site_no", id_column="parcel_id", name=t("living.chosen"),
+    legend=t("living.sites_legend"),
+    fields=[("site_no", t("living.col.site_no")), ("parcel_id", t("living.col.parcel_id")),
+            ("households_gained", t("living.col.households_gained"), fmt_int)],
 )
-maps.render(m, key="siting_map")
+map_col, list_col = st.columns([2.3, 1])
+with map_col:
+    maps.render(m, key="siting_map")
+with list_col.container(key="siting-list"):
+    st.markdown(f"**{t('living.chosen')}**")
+    st.dataframe(page.sites_list(chosen), hide_index=True)
 name = f"siting_{ftype}_k{inputs[1]}_{result.metric}"
 map_downloads(m, name, key="siting-map",
               title=f"{t('living.siting_title', type=type_name, k=inputs[1])}（{page.metric_short(result.metric)}）")
 
 st.markdown(f"**{t('living.chosen')}**")
-show_table(page.sites_table(result.chosen), f"{name}_parcels", key="siting-chosen")
+show_table(page.sites_table(chosen), f"{name}_parcels", key="siting-chosen")
 st.markdown(f"**{t('living.gaining')}**")
 show_table(page.gaining_table(result, lc.compounds), f"{name}_gaining", key="siting-gaining")
 with st.expander(t("living.greedy")):

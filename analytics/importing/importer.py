@@ -47,7 +47,7 @@ from analytics.store import audit, insert_frame, table_columns
 log = logging.getLogger(__name__)
 
 Mode = Literal["replace", "append"]
-MODES: tuple[str, ...] = ("replace", "append")
+MODES: tuple[str, ...] = ("append", "replace")  # append first: what a form offers by default deletes nothing
 # Tables whose rows refer to compounds: replacing compounds removes the rows of compounds no longer there.
 COMPOUND_DEPENDENTS: tuple[str, ...] = ("buildings", "funding", "progress_reports")
 IMPORT_ACTIONS: tuple[str, ...] = ("import", "report", "undo", "restore", "restore_snapshot", "adopt_plan")
@@ -138,11 +138,17 @@ class ImportResult:
     rows_written: int
     rows_rejected: int
     removed: dict[str, int]
+    replaced: int = 0
+    """Rows of the table itself a replace deleted (0 for an append)."""
 
 
 @dataclass(frozen=True)
 class UndoResult:
-    """What ``undo_last_import`` put back."""
+    """What ``undo_last_import`` put back.
+
+    ``restored`` is the size of each table's snapshot; ``changes`` per table ``(removed, restored)``: the rows
+    the undo took away (the write had added or changed them) and the rows it put back.
+    """
 
     undone_import_id: int
     audit_id: int
@@ -150,6 +156,7 @@ class UndoResult:
     table_name: str
     file_name: str | None
     restored: dict[str, int]
+    changes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- prepare
@@ -591,9 +598,13 @@ def commit(
         )
         write.start_batch(con, import_id, scope, username=user.username, action="import", table_name=table,
                           mode=mode, file_name=preview.file_name)
+        replaced = 0
         if mode == "replace" and table == "annual_targets":
+            replaced = int(scalar(con, "SELECT count(*) FROM annual_targets WHERE list_contains(?, year)",
+                                  [_replaced_years(frame)]))
             con.execute("DELETE FROM annual_targets WHERE list_contains(?, year)", [_replaced_years(frame)])
         elif mode == "replace":
+            replaced = write.count_rows(con, table)
             con.execute(f"DELETE FROM {table}")
         stamped = frame.copy()
         if "submitted_by" in table_columns(con, table):
@@ -615,7 +626,8 @@ def commit(
             _rebuild_plans(con)
         write.set_info(con, {"is_demo": "false", "source": "imported", f"source_{table}": preview.file_name,
                              f"imported_{table}_at": datetime.now().isoformat(timespec="seconds")})
-        return ImportResult(import_id, table, mode, preview.file_name, preview.n_rows, len(frame), rejected, removed)
+        return ImportResult(import_id, table, mode, preview.file_name, preview.n_rows, len(frame), rejected, removed,
+                            replaced)
 
     result = write.in_transaction(con, work)
     log.info("imported %s into %s (%s): %d written, %d rejected", preview.file_name, table, mode,
@@ -659,9 +671,9 @@ def undo_last_import(con: duckdb.DuckDBPyConnection, *, user: User | None) -> Un
                 f"Import {batch['import_id']} ({batch['file_name']!r}) is older than the last "
                 f"{settings.UNDO_DEPTH} writes and can no longer be undone."
             )
-        audit_id, restored = write.undo_batch(con, batch, username=user.username)
+        audit_id, restored, changes = write.undo_batch(con, batch, username=user.username)
         return UndoResult(batch["import_id"], audit_id, batch["action"], batch["table_name"], batch["file_name"],
-                          restored)
+                          restored, changes)
 
     result = write.in_transaction(con, work)
     log.info("undid import %d (%s)", result.undone_import_id, result.file_name)

@@ -38,6 +38,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.table.roads": ("道路中心线（步行网络）", "Road centre-lines (walking network)"),
     "data.table.barriers": ("阻隔（河流、铁路、快速路）", "Barriers (rivers, railways, expressways)"),
     "data.table.progress_reports": ("县区周报", "County weekly reports"),
+    "data.table.buildings": ("楼栋", "Buildings"),
+    "data.table.funding": ("资金", "Funding"),
+    "data.table.annual_plans": ("年度计划汇总", "Annual plan totals"),
     "data.table.annual_targets": ("年度目标任务", "Annual targets"),
     "data.table.projects": ("改造项目", "Projects"),
     "data.table.fund_flows": ("资金下达、到位与支付", "Money allocated, received and paid"),
@@ -134,13 +137,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.severity.error": ("错误", "Error"),
     "data.severity.warning": ("提示", "Warning"),
     "data.preview_map": ("位置预览（可导入的记录）", "Where the valid rows lie"),
-    "data.impact.replace": (
-        "“替换”：现有 {stored} 条将被文件中的记录取代。", "Replace: the {stored} stored rows give way to the file's rows.",
-    ),
-    "data.impact.removes": (
-        "替换后不再存在的小区，其楼栋 {buildings} 条、资金 {funding} 条、周报 {progress_reports} 条将一并移除（可撤销）。",
-        "Compounds no longer present take {buildings} building, {funding} funding and {progress_reports} weekly report rows with them (undoable).",
-    ),
     "data.impact.removes_barriers": (
         "导入的路网将取代演示路网，演示数据中的 {barriers} 条阻隔（河流）一并移除（可撤销）；本市的河流、铁路请另行导入到“阻隔”。",
         "The imported network replaces the demo's, and the demo's {barriers} barriers (rivers) go with it (undoable); "
@@ -165,10 +161,28 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.mode.append": ("追加到该表", "Append to the table"),
     "data.only_valid": ("只导入无错误的记录", "Import only the valid rows"),
     "data.confirm": ("确认导入", "Import"),
-    "data.imported": (
-        "已导入 {written} 条（共 {rows_in} 条，跳过 {rejected} 条）。可在“导入记录与撤销”中撤销。",
-        "Imported {written} rows (of {rows_in}; {rejected} skipped). Undo it under History & undo.",
+    "data.imported.append": (
+        "已追加 {written} 条到“{table}”（跳过 {rejected} 条），未删除任何数据。如有误，可在“导入记录与撤销”中撤销本次导入。",
+        "Appended {written} rows to {table} ({rejected} skipped); nothing was deleted. If this was a mistake, "
+        "undo it under History & undo.",
     ),
+    "data.imported.replace": (
+        "已替换“{table}”：删除了{deleted}，写入 {written} 条（跳过 {rejected} 条）。如有误，可在“导入记录与撤销”中撤销本次导入，"
+        "删除的数据将全部恢复。",
+        "Replaced {table}: deleted {deleted}; wrote {written} rows ({rejected} skipped). If this was a mistake, undo "
+        "it under History & undo and everything deleted comes back.",
+    ),
+    "data.replace.warning": (
+        "“替换”将删除：{tables}，然后写入文件中的 {rows} 条到“{table}”。撤销可恢复，但请确认这正是要做的。",
+        "Replace deletes {tables}, then writes the file's {rows} rows to {table}. Undo brings them back, but make "
+        "sure this is what you mean.",
+    ),
+    "data.replace.confirm": ("我确认删除上述 {n} 条记录", "I confirm deleting these {n} rows"),
+    "data.rows_of": ("{table} {n} 条", "{n} rows of {table}"),
+    "data.list_sep": ("、", ", "),
+    "data.list_sep_semi": ("；", "; "),
+    "data.comma": ("，", ", "),
+    "data.nothing": ("无", "nothing"),
     # error kinds
     "data.kind.too_large": ("文件过大", "File too large"),
     "data.kind.zip_unsafe": ("压缩包不安全", "Unsafe zip archive"),
@@ -239,6 +253,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.problem.compound_in_two_projects": ("小区列入两个项目", "Compound in two projects"),
     "data.problem.project_without_compounds": ("项目尚无小区", "Project without compounds"),
     "data.problem.compound_not_in_project": ("小区不属于该项目", "Compound not in the project"),
+    "data.problem.sheet_missing": ("旧版模板缺少此表，本周未报送该部分", "Older template: this sheet is missing, so this part is not reported"),
+    "data.problem.finding_of_other_unit": ("问题属于其他县区", "Finding of another unit"),
+    "data.problem.amount_without_source": ("金额未填资金来源", "Amount without its funding source"),
+    "data.sheet.payments": ("资金支付表", "Payments sheet"),
+    "data.sheet.findings": ("督导问题表", "Findings sheet"),
+    "data.report.missing": (
+        "此文件为旧版模板，缺少：{parts}。周报照常接收，但这些内容本周未报送；请下载本周模板补报。",
+        "This file is an older template without: {parts}. The report is accepted, but these parts are not "
+        "reported this week; download this week's template to report them.",
+    ),
+    "data.report.extras": (
+        "资金：本周 {flows} 笔；督导问题：状态变更 {changed} 项，新增 {new} 项。",
+        "Money: {flows} movements this week; findings: {changed} status changes, {new} new.",
+    ),
     # fields
     "data.field.id": ("编号", "ID"),
     "data.field.name": ("名称", "Name"),
@@ -314,10 +342,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.field.deadline": ("整改时限", "Deadline"),
     "data.field.closed_date": ("销号日期", "Closed on"),
     "data.field.found_by": ("督导组", "Found by"),
+    "data.field.allocated_week": ("本周下达（万元）", "Allocated this week (10k yuan)"),
+    "data.field.received_week": ("本周到位（万元）", "Received this week (10k yuan)"),
+    "data.field.paid_week": ("本周支付（万元）", "Paid this week (10k yuan)"),
     # weekly reports
     "data.report.intro": (
-        "选择填报单位（县市区或功能区）和周次，下载预填本单位小区的周报模板（功能区内的小区由功能区填报）；填写状态、日期、投资和完成量后上传，核对无误即存为该周报表。同一周再次上传将替换，旧版本留存。",
-        "Choose a reporting unit (a county or a function zone) and week and download its template, pre-filled with the unit's compounds (a zone reports the compounds inside it); fill status, dates, investment and outputs and upload it — it is checked, then stored as that week's report. Uploading the same week again replaces it; the earlier version is kept.",
+        "选择填报单位（县市区或功能区）和周次，下载预填本单位小区的周报模板（功能区内的小区由功能区填报）；填写状态、日期、投资和完成量，在“资金支付”表填本周下达、到位、支付的资金，在“督导问题”表更新整改状态或新增问题，上传后核对无误即存为该周报表。同一周再次上传将替换，旧版本留存。",
+        "Choose a reporting unit (a county or a function zone) and week and download its template, pre-filled with the unit's compounds (a zone reports the compounds inside it); fill status, dates, investment and outputs, this week's money allocated, received and paid on the 资金支付 sheet, and the findings' status (or new findings) on the 督导问题 sheet, and upload it — it is checked, then stored as that week's report. Uploading the same week again replaces it; the earlier version is kept.",
     ),
     "data.report.county": ("填报单位", "Reporting unit"),
     "data.report.week": ("报告周（任选该周一天）", "Report week (any day of it)"),
@@ -368,7 +399,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "data.undo.none": ("没有可撤销的导入。", "There is no import to undo."),
     "data.undo.button": ("撤销", "Undo"),
-    "data.undo.done": ("已撤销：{file}（恢复 {n} 条记录）。", "Undone: {file} ({n} rows restored)."),
+    "data.undo.done": ("已撤销：{file}。{changes}。", "Undone: {file}. {changes}."),
+    "data.undo.table": ("{table}：{what}", "{table}: {what}"),
+    "data.undo.removed": ("移除 {n} 条", "{n} rows removed"),
+    "data.undo.restored": ("恢复 {n} 条", "{n} rows restored"),
+    "data.undo.unchanged": ("数据没有变化", "No data changed"),
     "data.action.import": ("导入", "Import"),
     "data.action.report": ("周报报送", "Weekly report"),
     "data.action.undo": ("撤销", "Undo"),

@@ -101,6 +101,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "answer covers {greedy} households.",
     ),
     "living.chosen": ("建议选址地块", "Proposed parcels"),
+    "living.sites_legend": ("建议选址地块（编号同右侧列表）", "Proposed parcel (numbered as in the list beside the map)"),
+    "living.col.site_no": ("编号", "No."),
     "living.greedy": ("贪心算法结果（对照）", "Greedy answer (for comparison)"),
     "living.gaining": ("新纳入服务范围的小区", "Compounds that gain"),
     "living.no_sites": (

@@ -9,6 +9,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "maps.layer.facilities": ("现有设施", "Existing facilities"),
     "maps.layer.selection": ("选中", "Selected"),
     "maps.layer.clusters": ("成片区域", "Clusters"),
+    "maps.layer.sites": ("建议选址", "Proposed sites"),
     "maps.legend_unit": ("{label}（{unit}）", "{label} ({unit})"),
     "maps.unbounded": ("功能区（无独立边界）", "Zones (no boundary of their own)"),
     "maps.field.parcel_type": ("地块类型", "Parcel type"),

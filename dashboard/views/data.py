@@ -67,6 +67,12 @@ def _write(action: Callable[..., T], /, *args: object, **kwargs: object) -> T | 
 
 
 def field_label(name: str) -> str:
+    """A field's label; ``sheet.field`` (a weekly report's payments or findings sheet) names the sheet too."""
+    sheet, _, rest = name.partition(".")
+    if rest and has(f"data.sheet.{sheet}"):
+        return f"{t(f'data.sheet.{sheet}')} · {field_label(rest)}"
+    if has(f"data.sheet.{name}"):
+        return t(f"data.sheet.{name}")
     return t(f"data.field.{name}") if has(f"data.field.{name}") else name
 
 
@@ -236,6 +242,7 @@ def import_section(user: User | None) -> None:
         st.session_state["_data_file_key"] = file_key
         st.session_state["_data_mapping"] = {}
         st.session_state.pop("data_layer", None)
+        st.session_state.pop("data_replace_ok", None)  # a new file's deletions are confirmed anew
         layer = None
     result = _prepare(data, upload.name, kind=kind, crs=crs, encoding=encoding, swap=swap, layer=layer,
                       mapping=st.session_state.get("_data_mapping", {}))
@@ -269,32 +276,80 @@ def import_section(user: User | None) -> None:
     preview_map(preview)
 
     impact = importer.stored_impact(state.cursor(), preview)
-    mode = st.radio(t("data.mode"), importer.MODES, key="data_mode", horizontal=True,
+    mode = st.radio(t("data.mode"), importer.MODES, key="data_mode", horizontal=True,  # append first: the default
                     format_func=lambda m: t(f"data.mode.{m}"))
-    if mode == "replace" and kind == "annual_targets":
-        years = sorted({int(y) for y in preview.rows.loc[preview.rows["_valid"], "year"].dropna()})
-        st.caption(t("data.impact.replace_years", stored=impact["stored_rows"], years="、".join(map(str, years))))
-    elif mode == "replace":
-        st.caption(t("data.impact.replace", stored=impact["stored_rows"]))
-        if kind == "compounds" and any(impact.get(f"replace_removes_{d}") for d in importer.COMPOUND_DEPENDENTS):
-            st.caption(t("data.impact.removes", **{d: impact[f"replace_removes_{d}"]
-                                                   for d in importer.COMPOUND_DEPENDENTS}))
+    confirmed = True
+    if mode == "replace":
+        deletes = replace_deletes(kind, impact)
+        st.warning(t("data.replace.warning", tables=counts_text(deletes) or t("data.nothing"), rows=preview.n_valid,
+                     table=table_label(kind)), icon=":material/delete_forever:")
+        if kind == "annual_targets":
+            years = sorted({int(y) for y in preview.rows.loc[preview.rows["_valid"], "year"].dropna()})
+            st.caption(t("data.impact.replace_years", stored=impact["stored_rows"], years="、".join(map(str, years))))
         if impact.get("replace_removes_barriers"):
             st.caption(t("data.impact.removes_barriers", barriers=impact["replace_removes_barriers"]))
+        if sum(deletes.values()):  # a deletion waits for its confirmation
+            confirmed = st.checkbox(t("data.replace.confirm", n=f"{sum(deletes.values()):,}"), key="data_replace_ok")
     elif impact["ids_already_stored"]:
         st.caption(t("data.impact.append", clash=impact["ids_already_stored"]))
     only_valid = st.checkbox(t("data.only_valid"), key="data_only_valid", value=False,
                              disabled=preview.n_invalid == 0 and not impact["ids_already_stored"])
-    if st.button(t("data.confirm"), type="primary", key="data_confirm"):
+    if st.button(t("data.confirm"), type="primary", key="data_confirm", disabled=not confirmed):
         done = _write(importer.commit, state.cursor(), preview, user=auth_ui.current_user(), mode=mode,
                       only_valid=only_valid)
         if done is None:
             return
-        st.session_state["data_notice"] = t("data.imported", written=done.rows_written, rows_in=done.rows_in,
-                                            rejected=done.rows_rejected)
+        st.session_state["data_notice"] = imported_notice(done)
         st.session_state["data_upload_n"] = st.session_state.get("data_upload_n", 0) + 1
         st.session_state.pop("_data_prepared", None)
+        st.session_state.pop("data_replace_ok", None)
         st.rerun()
+
+
+def table_label(table: str) -> str:
+    return t(f"data.table.{table}") if has(f"data.table.{table}") else table
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``老旧小区 975 条、楼栋 5,341 条`` (tables without rows left out)."""
+    return t("data.list_sep").join(t("data.rows_of", table=table_label(table), n=f"{n:,}")
+                                   for table, n in counts.items() if n)
+
+
+def replace_deletes(kind: str, impact: dict[str, int]) -> dict[str, int]:
+    """Rows a replace deletes, per table: the table's stored rows, then the rows that go with them."""
+    deletes = {kind: impact["stored_rows"]}
+    deletes.update({key.removeprefix("replace_removes_"): n for key, n in impact.items()
+                    if key.startswith("replace_removes_")})
+    return deletes
+
+
+def imported_notice(done: importer.ImportResult) -> str:
+    """What an import wrote and deleted, and that it can be undone."""
+    if done.mode == "replace":
+        removed = {table: n for table, n in done.removed.items() if has(f"data.table.{table}")}  # rows, not links
+        deleted = counts_text({done.kind: done.replaced, **removed}) or t("data.nothing")
+        return t("data.imported.replace", deleted=deleted, written=f"{done.rows_written:,}",
+                 table=table_label(done.kind), rejected=done.rows_rejected)
+    return t("data.imported.append", written=f"{done.rows_written:,}", table=table_label(done.kind),
+             rejected=done.rows_rejected)
+
+
+DERIVED_TABLES = ("dataset_info", "annual_plans")
+"""Tables a write recomputes (the dataset's notes, plan totals from compounds): not named in an undo's notice."""
+
+
+def undone_notice(done: importer.UndoResult) -> str:
+    """Per table what an undo took away and put back (tables it left as they were are not named)."""
+    parts = []
+    for table, (removed, restored) in done.changes.items():
+        if table in DERIVED_TABLES or not (removed or restored):
+            continue
+        what = [t("data.undo.removed", n=f"{removed:,}")] if removed else []
+        what += [t("data.undo.restored", n=f"{restored:,}")] if restored else []
+        parts.append(t("data.undo.table", table=table_label(table), what=t("data.comma").join(what)))
+    return t("data.undo.done", file=ui.literal(done.file_name or ""),
+             changes=t("data.list_sep_semi").join(parts) if parts else t("data.undo.unchanged"))
 
 
 TARGET_COLUMNS = ("compounds", "households", "floor_area_m2", "investment_wan", "issued_date", "source", "note")
@@ -435,6 +490,11 @@ def reports_section(user: User | None) -> None:
             st.caption(t("data.report.rows", n=preview.n_rows))
             if not preview.from_template:
                 st.caption(t("data.report.no_meta"))
+            if preview.missing:
+                st.warning(t("data.report.missing", parts="、".join(t(f"data.sheet.{p}") for p in preview.missing)))
+            counts = preview.sheets.counts()
+            st.caption(t("data.report.extras", flows=counts["flows"], changed=counts["findings_changed"],
+                         new=counts["findings_new"]))
             if preview.replaces:
                 st.warning(t("data.report.replaces", n=preview.replaces))
             problems_table(preview.problems, key="report")
@@ -476,8 +536,7 @@ def history_section(user: User | None) -> None:
         if st.button(t("data.undo.button"), key="data_undo"):
             done = _write(importer.undo_last_import, state.cursor(), user=auth_ui.current_user())
             if done is not None:
-                st.session_state["undo_notice"] = t("data.undo.done", file=ui.literal(done.file_name or ""),
-                                                    n=sum(done.restored.values()))
+                st.session_state["undo_notice"] = undone_notice(done)
                 st.rerun()
     st.subheader(t("data.history"))
     history = importer.import_history(state.cursor())

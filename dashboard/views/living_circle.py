@@ -342,9 +342,27 @@ def siting_kpis(result: siting.SitingResult) -> list[Kpi]:
     ]
 
 
-def sites_table(chosen: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Chosen (or greedy) parcels with what each brings."""
+def numbered_sites(chosen: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The chosen parcels numbered 1, 2, … by households gained (most first; ties by parcel id): ``site_no``."""
+    ordered = chosen.sort_values(["households_gained", "parcel_id"], ascending=[False, True])
+    return ordered.assign(site_no=range(1, len(ordered) + 1))
+
+
+def sites_list(numbered: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The short list beside the siting map: number, parcel, county and households gained."""
     return pd.DataFrame({
+        t("living.col.site_no"): numbered["site_no"].to_numpy(),
+        t("living.col.parcel_id"): numbered["parcel_id"].to_numpy(),
+        t("col.county"): each(numbered["county_code"], unit_name),
+        t("living.col.households_gained"): numbered["households_gained"].to_numpy(),
+    })
+
+
+def sites_table(chosen: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Chosen (or greedy) parcels with what each brings (numbered first when ``site_no`` is there)."""
+    number = {t("living.col.site_no"): chosen["site_no"].to_numpy()} if "site_no" in chosen.columns else {}
+    return pd.DataFrame({
+        **number,
         t("living.col.parcel_id"): chosen["parcel_id"].to_numpy(),
         t("idle.col.parcel_type"): each(chosen["parcel_type"], lambda v: category_label("parcel_type", v)),
         t("idle.col.area_m2"): chosen["area_m2"].round(0).to_numpy(),

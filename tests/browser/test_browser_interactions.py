@@ -114,13 +114,14 @@ def test_living_circle_run_siting(app, layers):
     after = int(app.metric(t("living.kpi.after", metric=walk)).replace(",", ""))
     assert 0 <= before <= after <= int(layers["compounds"]["households"].sum())
     assert app.map_count() >= 2, "the siting result has no map"
-    chosen = app.map_features(app.map_count() - 1).get("selection", 0)
+    chosen = app.map_features(app.map_count() - 1).get("sites", 0)
     assert 1 <= chosen <= k
 
     _, data = app.download("siting-chosen-csv")
     table = read_csv(data)
     assert len(table) == chosen
-    assert set(table.iloc[:, 0]) <= set(layers["parcels"]["id"]) | set(table.iloc[:, 0][table.iloc[:, 0].isna()])
+    assert list(table.iloc[:, 0]) == [str(i) for i in range(1, chosen + 1)]  # numbered as on the map
+    assert set(table.iloc[:, 1]) <= set(layers["parcels"]["id"])
     app.screenshot("living_circle-siting")
     app.assert_clean()
 
