@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics.errors import DatabaseLocked, ImportRejected, JiugaiError
+from analytics.importing.write import disk_full_error, is_disk_full
 from dashboard import charts, shell, state
 from dashboard.formatting import join_names, unit_name
 from dashboard.labels import has, t
@@ -78,11 +79,15 @@ def error_text(exc: JiugaiError) -> str:
 
 
 def show_error(exc: Exception) -> None:
-    """Show ``exc`` as a message in the user's language; never a traceback (unexpected errors are logged)."""
+    """Show ``exc`` as a message in the user's language; never a traceback (unexpected errors are logged,
+    a full disk is named as such)."""
     if isinstance(exc, ImportRejected | DatabaseLocked):
         st.error(error_text(exc))  # complete sentences of their own
     elif isinstance(exc, JiugaiError):
         st.error(t("common.error", msg=error_text(exc)))
+    elif is_disk_full(exc):  # a write outside the import's transaction helper, or a temporary file
+        disk_full_error(exc, what="a page's action")
+        st.error(t("common.error", msg=t("error.store.disk_full")))
     else:
         log.exception("unexpected error on a page")
         st.error(t("common.error", msg=type(exc).__name__))
