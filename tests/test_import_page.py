@@ -312,3 +312,33 @@ def test_undoing_an_append_says_only_the_appended_rows_go(db):
     notice = " ".join(s.value for s in at.success)
     assert "老旧小区：移除 3 条" in notice and "恢复" not in notice.split("老旧小区：移除 3 条")[1][:4], notice
     assert "1,046" not in notice and "1046" not in notice
+
+
+def test_a_programme_table_refuses_a_map_file_in_the_users_language(db):
+    at = _page(db, "admin1")
+    at.selectbox(key="data_kind").set_value("findings").run()
+    before = _count(db, "SELECT count(*) FROM findings")
+    at.file_uploader(key="data_file_0").set_value(("问题.zip", shapefile_zip(compounds_4548()), ZIP)).run()
+    assert not at.exception
+    assert any(e.value.startswith("不支持的格式：") and "upload it as CSV or XLSX" in e.value for e in at.error)
+    assert _count(db, "SELECT count(*) FROM findings") == before
+
+
+def test_an_older_weekly_template_is_accepted_with_a_note(db):
+    from analytics.services import report_sheets
+
+    at = _page(db, "rencheng")
+    at.date_input(key="report_week").set_value(date(2021, 1, 6)).run()
+    con = store.connect(db)
+    try:
+        template = reports.report_template(con, "370811", date(2021, 1, 8))
+    finally:
+        con.close()
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    for sheet in (report_sheets.PAY_SHEET, report_sheets.FIND_SHEET):
+        del wb[sheet]
+    buf = io.BytesIO()
+    wb.save(buf)
+    at.file_uploader(key="report_file_0").set_value(("旧模板.xlsx", buf.getvalue(), XLSX)).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert t("data.report.missing", parts="资金支付表、督导问题表") in [w.value for w in at.warning]

@@ -146,7 +146,7 @@ def validate_records(
     for f in fields:
         source = mapping.get(f.name)
         if source is None:
-            out[f.name] = None
+            out[f.name] = [[] for _ in range(len(out))] if f.type == "ids" else None
             continue
         if f.type == "unit":
             out[f.name] = _units(attributes[source], rows, refs, kind, problems)

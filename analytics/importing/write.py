@@ -9,6 +9,7 @@ the write. Writes are undone newest first; only the newest ``settings.UNDO_DEPTH
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from datetime import datetime
@@ -166,12 +167,8 @@ def in_transaction(con: duckdb.DuckDBPyConnection, work):
             con.execute("ROLLBACK")
         except duckdb.Error:
             pass  # DuckDB already aborted the transaction (e.g. after a conflict)
-        if isinstance(exc, duckdb.Error) and _disk_full(exc):
-            log.error("a write was rolled back: the disk holding the database is full (%s)", str(exc)[:300])
-            raise DataError(
-                "The disk holding the database is full, so nothing was stored; free space on the server (old "
-                "backups, logs) and try again.", code="store.disk_full",
-            ) from exc
+        if isinstance(exc, duckdb.Error) and is_disk_full(exc):
+            raise disk_full_error(exc) from exc
         if isinstance(exc, duckdb.TransactionException):
             raise DataError(
                 "Another write to the same data was in progress, so nothing was stored; try again in a moment."
@@ -180,8 +177,19 @@ def in_transaction(con: duckdb.DuckDBPyConnection, work):
     return result
 
 
-def _disk_full(exc: BaseException) -> bool:
-    """True when a database error says the disk (or the user's quota) is full."""
+def is_disk_full(exc: BaseException) -> bool:
+    """True when a database or file error says the disk (or the user's quota) is full."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
     text = str(exc).lower()
     return "no space left on device" in text or "disk quota exceeded" in text or "errno 28" in text
+
+
+def disk_full_error(exc: BaseException, *, what: str = "a write") -> DataError:
+    """The ``DataError`` (code ``store.disk_full``) reporting that ``what`` failed on a full disk; logged here."""
+    log.error("%s was rolled back: the disk holding the database is full (%s)", what, str(exc)[:300])
+    return DataError(
+        "The disk holding the database is full, so nothing was stored; free space on the server (old "
+        "backups, logs) and try again.", code="store.disk_full",
+    )
 

@@ -253,6 +253,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.problem.compound_in_two_projects": ("小区列入两个项目", "Compound in two projects"),
     "data.problem.project_without_compounds": ("项目尚无小区", "Project without compounds"),
     "data.problem.compound_not_in_project": ("小区不属于该项目", "Compound not in the project"),
+    "data.problem.sheet_missing": ("旧版模板缺少此表，本周未报送该部分", "Older template: this sheet is missing, so this part is not reported"),
+    "data.problem.finding_of_other_unit": ("问题属于其他县区", "Finding of another unit"),
+    "data.problem.amount_without_source": ("金额未填资金来源", "Amount without its funding source"),
+    "data.sheet.payments": ("资金支付表", "Payments sheet"),
+    "data.sheet.findings": ("督导问题表", "Findings sheet"),
+    "data.report.missing": (
+        "此文件为旧版模板，缺少：{parts}。周报照常接收，但这些内容本周未报送；请下载本周模板补报。",
+        "This file is an older template without: {parts}. The report is accepted, but these parts are not "
+        "reported this week; download this week's template to report them.",
+    ),
+    "data.report.extras": (
+        "资金：本周 {flows} 笔；督导问题：状态变更 {changed} 项，新增 {new} 项。",
+        "Money: {flows} movements this week; findings: {changed} status changes, {new} new.",
+    ),
     # fields
     "data.field.id": ("编号", "ID"),
     "data.field.name": ("名称", "Name"),
@@ -328,10 +342,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.field.deadline": ("整改时限", "Deadline"),
     "data.field.closed_date": ("销号日期", "Closed on"),
     "data.field.found_by": ("督导组", "Found by"),
+    "data.field.allocated_week": ("本周下达（万元）", "Allocated this week (10k yuan)"),
+    "data.field.received_week": ("本周到位（万元）", "Received this week (10k yuan)"),
+    "data.field.paid_week": ("本周支付（万元）", "Paid this week (10k yuan)"),
     # weekly reports
     "data.report.intro": (
-        "选择填报单位（县市区或功能区）和周次，下载预填本单位小区的周报模板（功能区内的小区由功能区填报）；填写状态、日期、投资和完成量后上传，核对无误即存为该周报表。同一周再次上传将替换，旧版本留存。",
-        "Choose a reporting unit (a county or a function zone) and week and download its template, pre-filled with the unit's compounds (a zone reports the compounds inside it); fill status, dates, investment and outputs and upload it — it is checked, then stored as that week's report. Uploading the same week again replaces it; the earlier version is kept.",
+        "选择填报单位（县市区或功能区）和周次，下载预填本单位小区的周报模板（功能区内的小区由功能区填报）；填写状态、日期、投资和完成量，在“资金支付”表填本周下达、到位、支付的资金，在“督导问题”表更新整改状态或新增问题，上传后核对无误即存为该周报表。同一周再次上传将替换，旧版本留存。",
+        "Choose a reporting unit (a county or a function zone) and week and download its template, pre-filled with the unit's compounds (a zone reports the compounds inside it); fill status, dates, investment and outputs, this week's money allocated, received and paid on the 资金支付 sheet, and the findings' status (or new findings) on the 督导问题 sheet, and upload it — it is checked, then stored as that week's report. Uploading the same week again replaces it; the earlier version is kept.",
     ),
     "data.report.county": ("填报单位", "Reporting unit"),
     "data.report.week": ("报告周（任选该周一天）", "Report week (any day of it)"),

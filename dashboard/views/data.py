@@ -67,6 +67,12 @@ def _write(action: Callable[..., T], /, *args: object, **kwargs: object) -> T | 
 
 
 def field_label(name: str) -> str:
+    """A field's label; ``sheet.field`` (a weekly report's payments or findings sheet) names the sheet too."""
+    sheet, _, rest = name.partition(".")
+    if rest and has(f"data.sheet.{sheet}"):
+        return f"{t(f'data.sheet.{sheet}')} · {field_label(rest)}"
+    if has(f"data.sheet.{name}"):
+        return t(f"data.sheet.{name}")
     return t(f"data.field.{name}") if has(f"data.field.{name}") else name
 
 
@@ -484,6 +490,11 @@ def reports_section(user: User | None) -> None:
             st.caption(t("data.report.rows", n=preview.n_rows))
             if not preview.from_template:
                 st.caption(t("data.report.no_meta"))
+            if preview.missing:
+                st.warning(t("data.report.missing", parts="、".join(t(f"data.sheet.{p}") for p in preview.missing)))
+            counts = preview.sheets.counts()
+            st.caption(t("data.report.extras", flows=counts["flows"], changed=counts["findings_changed"],
+                         new=counts["findings_new"]))
             if preview.replaces:
                 st.warning(t("data.report.replaces", n=preview.replaces))
             problems_table(preview.problems, key="report")

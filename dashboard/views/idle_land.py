@@ -63,6 +63,11 @@ def idle(
     )
 
 
+def default_metric() -> str:
+    """``"walk"`` when a road network is stored, else ``"straight"`` (what the idle-land page opens with)."""
+    return "walk" if state.walk_graph() is not None else "straight"
+
+
 def metric_short(result: IdleLand) -> str:
     """"步行" / "直线": how the result measured, as card titles, columns and the legend name it."""
     return t(f"common.metric_short.{result.metric}")
