@@ -143,3 +143,20 @@ def test_a_phone_shows_the_key_columns_of_a_table_first():
     # without a name column the code is what names the row
     assert key_columns(["小区编号", "县区", "户数", "状态"]) == ["小区编号", "县区", "户数"]
     assert key_columns(["排名", "县区"]) == ["排名", "县区"]
+
+
+def test_missing_values_are_empty_cells_in_xlsx_and_csv():
+    """pd.NA (nullable integers, strings), NaT and NaN are written as empty cells, never refused."""
+    frame = pd.DataFrame({
+        "rank": pd.array([1, None], dtype="Int64"),
+        "name": pd.array(["甲小区", None], dtype="string"),
+        "planned_start_date": [pd.Timestamp("2020-11-17"), pd.NaT],
+        "invest_done_wan": pd.array([12.5, None], dtype="Float64"),
+        "note": ["x", pd.NA],
+    })
+    ws = _open(tables.xlsx_bytes({"表": frame}, lang="zh"))["表"]
+    assert [c.value for c in ws[3]] == [None] * 5
+    assert ws.cell(2, 1).value == 1 and ws.cell(2, 2).value == "甲小区"
+    assert ws.cell(2, 4).value == pytest.approx(12.5)
+    text = tables.csv_bytes(frame, lang="zh").decode("utf-8-sig")
+    assert text.split("\r\n")[2] == ",,,,"

@@ -39,7 +39,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "duplicate_id", "duplicate_name", "id_generated", "missing_geometry", "wrong_geometry",
     "geometry_repaired", "point_geometry", "polygon_to_point", "outside_jining", "household_area",
     "cost_per_m2", "not_eligible", "invest_exceeds_plan", "date_order", "status_dates", "area_mismatch",
-    "area_from_geometry", "percent_as_fraction",
+    "area_from_geometry", "percent_as_fraction", "candidates",
 )
 COUNTY_TOLERANCE_M = 2000.0  # boundaries are simplified (~30 m) and Amap-sourced (±500 m); Nansi Lake edges
 _TRUE = {"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "已", "具备", "完备", "齐全", "已完备", "有电梯"}
@@ -205,6 +205,13 @@ def _clean_geometry(geoms: np.ndarray, kind: str, rows: np.ndarray, problems: Pr
         if missing[i]:
             problems.add(row, "geometry", "missing_geometry", "The row has no geometry (no shape or coordinates).")
             continue
+        if kind in _LINE_KINDS:
+            problem = _line_problem(geom, kind)
+            if problem is not None:
+                problems.add(row, "geometry", "wrong_geometry", problem, geom.geom_type)
+                continue
+            out[i] = geom if valid[i] or kind == "roads" else _repaired(geom, row, problems)
+            continue
         if not valid[i]:
             reason = shapely.is_valid_reason(geom)
             geom = shapely.make_valid(geom)
@@ -242,6 +249,33 @@ def _clean_geometry(geoms: np.ndarray, kind: str, rows: np.ndarray, problems: Pr
                 continue
         out[i] = geom
     return out
+
+
+_LINE_KINDS = ("roads", "barriers")
+
+
+def _line_problem(geom: shapely.Geometry, kind: str) -> str | None:
+    """Why a road (lines only) or barrier (lines or polygons) cannot be stored as given; ``None`` if it can."""
+    gtype = geom.geom_type
+    lines = gtype in ("LineString", "MultiLineString")
+    if kind == "roads" and not lines:
+        return f"A road needs a line (LineString or MultiLineString), not a {gtype}."
+    if kind == "barriers" and not (lines or gtype in ("Polygon", "MultiPolygon")):
+        return f"A barrier needs a line or a polygon, not a {gtype}."
+    if lines and not shapely.length(geom) > 0:
+        return "The line has no length (all its points are the same)."
+    if lines and not shapely.is_valid(geom):
+        return f"Invalid line ({shapely.is_valid_reason(geom)})."
+    return None
+
+
+def _repaired(geom: shapely.Geometry, row: int, problems: Problems) -> shapely.Geometry:
+    """An invalid barrier polygon made valid (its polygonal parts), reported as a warning."""
+    reason = shapely.is_valid_reason(geom)
+    parts = [g for g in shapely.get_parts(shapely.make_valid(geom)) if g.geom_type in ("Polygon", "MultiPolygon")]
+    problems.add(row, "geometry", "geometry_repaired", f"Invalid geometry ({reason}) was repaired.", reason,
+                 severity="warning")
+    return shapely.union_all(parts)
 
 
 # ------------------------------------------------------------------------------------------ converting
@@ -429,6 +463,10 @@ def validate(
             out["status"] = "未开工"
         out["status"] = out["status"].where(out["status"].notna(), "未开工")
 
+    if kind == "roads":
+        known_class = out["road_class"] if "road_class" in out else pd.Series(None, index=index, dtype=object)
+        out["road_class"] = known_class.where(known_class.notna(), "其他")
+
     for f in fields:
         if f.required and f.name in out:
             source_values = attributes[mapping[f.name]].tolist()
@@ -439,6 +477,14 @@ def validate(
     _ids(out, mapping, kind, rows, problems)
     if kind == "compounds":
         _compound_rules(out, rows, problems)
+        if "plan_year" not in out:
+            out["plan_year"] = None
+        source = mapping.get("plan_year")
+        candidates = len(out) if source is None else sum(is_blank(v) for v in attributes[source].tolist())
+        if candidates:  # an inventory without plan years: candidates of the pool (储备库), not refused
+            problems.add(None, "plan_year", "candidates",
+                         f"{candidates} compound(s) have no plan year; they are stored as candidates (储备库).",
+                         candidates, severity="warning")
     elif kind == "parcels":
         _parcel_area(out, geo, rows, problems, mapped=mapping.get("area_m2") is not None)
 
@@ -453,7 +499,7 @@ def validate(
 
 def _ids(out: pd.DataFrame, mapping: dict, kind: str, rows: np.ndarray, problems: Problems) -> None:
     if mapping.get("id") is None:
-        prefix = {"compounds": "", "parcels": "P", "facilities": "F"}[kind]
+        prefix = {"compounds": "", "parcels": "P", "facilities": "F", "roads": "R", "barriers": "B"}[kind]
         out["id"] = [f"{c or 'X'}-{prefix}{int(r):05d}" for c, r in zip(out["county_code"], rows)]
         problems.add(None, "id", "id_generated", "No id column was mapped; ids were made from county and row.",
                      severity="warning")

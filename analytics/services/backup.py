@@ -55,7 +55,7 @@ BACKUP_VERSION = 1
 DATA_TABLES: tuple[str, ...] = (
     "counties", "compounds", "buildings", "parcels", "facilities", "progress_reports", "progress_reports_history",
     "funding", "annual_plans", "annual_targets", "projects", "fund_flows", "aftercare", "findings", "dataset_info",
-    "bulletins", "office_settings", "presentation_slides",
+    "bulletins", "office_settings", "presentation_slides", "roads", "barriers",
 )
 EXPORT_TABLES: tuple[str, ...] = DATA_TABLES + ("audit_log",)
 CLI_RESTORE_MAX_MB = 500  # size limit of a backup zip restored on the command line
@@ -117,13 +117,7 @@ def _frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame | gpd.Geo
 
 def _cell(value: object) -> object:
     """A value openpyxl can write: NaN/NaT as blank, numpy scalars as Python, timestamps without zone."""
-    if value is None or (not isinstance(value, (str, bytes, list)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+    return cells.excel_value(value)
 
 
 def _xlsx(frames: dict[str, pd.DataFrame]) -> bytes:

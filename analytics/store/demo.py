@@ -29,6 +29,7 @@ import shapely
 from pyproj import Transformer
 
 from analytics import settings
+from analytics.store import demo_city
 
 log = logging.getLogger(__name__)
 
@@ -619,6 +620,7 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
         "funding": funding,
         "annual_plans": plans,
         "dataset_info": info,
+        **demo_city.demo_network(cities.values(), seed, block_m=CELL_M, occupied=[comp_geo, parcels]),
     }
 
 
