@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import progress
 from analytics import units as units_mod
 from analytics.services import bulletin
-from tests.page_helpers import open_page, plotly_values, rerun, table_with, without_reports
+from tests.page_helpers import chart_title, open_page, plotly_values, rerun, table_with, without_reports
 
 PAGE = "pages/progress.py"
 
@@ -22,7 +22,7 @@ def chart_titled(at: AppTest, words: str):
     """The chart whose title holds ``words``: a page draws a chart's title above it (``charts.for_screen``),
     the bulletin's preview inside it."""
     figs = [pio.from_json(c.proto.spec) for c in at.get("plotly_chart")]
-    titles = [(f.layout.meta or {}).get("title") or str(f.layout.title.text) for f in figs]
+    titles = [chart_title(f) for f in figs]
     found = [f for f, title in zip(figs, titles) if words in title]
     assert len(found) == 1, titles
     return found[0]
