@@ -396,7 +396,7 @@ def test_append_refuses_stored_ids(con):
 
 def test_unknown_mode_and_kind(con):
     preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "ok.csv", kind="compounds", user=ADMIN)
-    with pytest.raises(ValueError, match=r"`mode` was 'merge' but must be one of \('replace', 'append'\)"):
+    with pytest.raises(ValueError, match=r"`mode` was 'merge' but must be one of \('append', 'replace'\)"):
         importer.commit(con, preview, user=ADMIN, mode="merge")
     with pytest.raises(ValueError, match=r"`kind` was 'lakes' but must be one of"):
         importer.prepare(b"x", "x.csv", kind="lakes", user=ADMIN)
