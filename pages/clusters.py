@@ -92,6 +92,9 @@ maps.add_clusters(
 if cluster:
     maps.add_selection(m, view.clusters[view.clusters["cluster_id"] == cluster], id_column="cluster_id")
     maps.add_selection(m, members, fields=maps.compound_fields(), color="#C0392B")
+elif not county:  # the whole city: clusters counted per county until zoomed in
+    maps.add_county_summary(m, state.layer("counties"), maps.county_counts(view.clusters, state.layer("counties")),
+                            legend=t("clusters.summary"), themes=("clusters", "compounds"))
 st.subheader(t("clusters.map"))
 st.caption(t("clusters.map_hint"))
 maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], on_change=on_map_click)

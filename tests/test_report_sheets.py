@@ -155,3 +155,22 @@ def test_bad_payments_and_findings_are_refused_and_nothing_changes(con):
     with pytest.raises(ImportRejected, match=r"has 5 error\(s\)"):
         reports.submit_report(con, preview, user=EDITOR_RENCHENG)
     assert backup.table_checksums(con, tables) == before
+
+
+def test_project_money_has_its_rows_and_can_be_added_below(con):
+    """A project of the unit with money stored has its own rows; money for a project goes in an open row."""
+    con.execute("INSERT INTO projects (id, name, unit_code) VALUES ('XM-1', '古槐片区', '370811'), "
+                "('XM-9', '铁山片区', '370883')")
+    con.execute("""INSERT INTO fund_flows (id, flow_date, project_id, source, stage, amount_wan) VALUES
+                   ('p', DATE '2021-03-02', 'XM-1', 'special_bonds', 'allocated', 300)""")
+    template = reports.report_template(con, RENCHENG, WEEK)
+    rows = _sheet(template, report_sheets.PAY_SHEET)
+    assert rows[-1] == (None, "XM-1", "古槐片区", "专项债券", None, 300, 0, 0, None, None, None, None)
+    filled = _fill(template, pay={5: {10: 120}, 6: {2: "XM-1", 4: "专项债", 11: 200}, 7: {2: "XM-9", 4: "专项债", 9: 5}})
+    preview, problems = _report(con, filled)
+    assert [p for p in problems if p[1].startswith("payments")] == [
+        [6, "payments.amount_wan", "flow_order", "warning"],  # paid 200 beyond received 120 for XM-1
+        [7, "payments.project_id", "other_unit", "error"]]
+    assert preview.sheets.flows[["id", "project_id", "stage", "amount_wan"]].values.tolist() == [
+        ["WR-370811-2021-04-09-P-XM-1-special_bonds-received", "XM-1", "received", 120.0],
+        ["WR-370811-2021-04-09-P-XM-1-special_bonds-paid", "XM-1", "paid", 200.0]]

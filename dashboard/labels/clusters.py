@@ -53,6 +53,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "No cluster with these settings; widen the gap or lower the smallest cluster size.",
     ),
     "clusters.map": ("成片区域", "Clusters"),
+    "clusters.summary": ("各县区成片区域数", "Clusters per county"),
     "clusters.map_title": ("成片改造区域（{rule}）", "Renewal clusters ({rule})"),
     "clusters.map_hint": ("点击片区可查看详情。", "Click a cluster to see its details."),
     "clusters.in_cluster": ("成片小区", "In a cluster"),
