@@ -317,7 +317,7 @@ def _pool(status: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     out = frame.groupby("unit_code", as_index=False)[sums].sum()
     out = _with_city(out, [], sums) if not out.empty else out
     for col in sums:
-        out[col] = pd.to_numeric(out[col])
+        out[col] = pd.to_numeric(out[col]).astype("float64" if col == "floor_area_m2" else "int64")
     return _order(out, order, []).reindex(columns=POOL_COLUMNS) if not out.empty else out.reindex(columns=POOL_COLUMNS)
 
 

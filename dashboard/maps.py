@@ -986,6 +986,121 @@ class SiteBadges(MacroElement):
         self.payload = _inert_json([[n, round(lat, DECIMALS), round(lon, DECIMALS)] for n, lat, lon in badges])
 
 
+# ---------------------------------------------------------------------------------- city-wide summary
+SUMMARY_ZOOM = 11
+"""Below this zoom a city-wide theme is drawn as one counted circle per county (:func:`add_county_summary`)."""
+SUMMARY_COLOR = "#2E4053"
+SUMMARY_EMPTY_COLOR = "#AAB7B8"
+SUMMARY_DIAMETER_PX = (22, 64)
+"""Smallest and largest circle of :func:`add_county_summary` (pixels; area grows with the count)."""
+
+
+def county_counts(frame: gpd.GeoDataFrame, counties: gpd.GeoDataFrame) -> pd.Series:
+    """How many rows of ``frame`` lie in each county, every county listed (0 for none), indexed by county code.
+
+    A row's county is its ``county_code`` when the frame has one, else the county its representative point
+    falls in (rows outside every county are not counted).
+    """
+    codes = counties["county_code"].astype(str)
+    if "county_code" in frame.columns:
+        found = frame["county_code"].astype(str)
+    elif len(frame):
+        points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point().to_crs(counties.crs))
+        joined = gpd.sjoin(points, counties[["county_code", "geometry"]], predicate="within", how="inner")
+        found = joined["county_code"].astype(str)
+    else:
+        found = pd.Series([], dtype=str)
+    return found.value_counts().reindex(codes, fill_value=0).astype(int)
+
+
+def add_county_summary(
+    m: OfflineMap,
+    counties: gpd.GeoDataFrame,
+    counts: pd.Series,
+    *,
+    legend: str,
+    themes: Sequence[str],
+    zoom: int = SUMMARY_ZOOM,
+    large: bool = False,
+) -> None:
+    """At city zoom one circle per county with its count written in it (area growing with the count), in place of
+    the layers of ``themes`` (``"parcels"``, ``"compounds"``, …), which show from ``zoom`` on; a click on a
+    circle zooms into that county.
+
+    ``counts`` is indexed by county code (:func:`county_counts`); ``legend`` titles the legend entry. Call it
+    after the layers it stands for are on the map.
+    """
+    peak = max(int(counts.max()), 1) if len(counts) else 1
+    low, high = SUMMARY_DIAMETER_PX
+    data = []
+    for label in county_labels(counties, gcj02=m.gcj02):
+        n = int(counts.get(label.code, 0))
+        size = round(low + (high - low) * math.sqrt(n / peak)) if n else low - 4
+        data.append([label.code, label.name, n, round(label.anchor[1], DECIMALS), round(label.anchor[0], DECIMALS),
+                     size + (8 if large else 0)])
+    CountySummary(data, themes=themes, zoom=zoom, large=large).add_to(m)
+    add_legend(m, legend, [(SUMMARY_COLOR, t("maps.summary.hint"))], shape="badge", position="topright", large=large)
+
+
+class CountySummary(MacroElement):
+    """Counted circles per county below ``zoom`` (``layer="summary"`` features), the ``near`` layers from it on."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .jiugai-count{display:flex;align-items:center;justify-content:center;border-radius:50%;cursor:zoom-in;
+          background:{{ this.color }};color:#fff;border:2px solid #fff;opacity:.92;box-shadow:0 1px 3px rgba(0,0,0,.4);
+          font:700 {{ this.font_px }}px/1 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+        .jiugai-count.jiugai-count-empty{background:{{ this.empty_color }};cursor:default}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, zoom = {{ this.zoom }};
+            var themes = {{ this.themes }}, near = null;
+            var group = L.featureGroup();
+            {{ this.payload }}.forEach(function (d) {
+                var icon = L.divIcon({className: "jiugai-count" + (d[2] ? "" : " jiugai-count-empty"),
+                                      html: String(d[2]), iconSize: [d[5], d[5]]});
+                var marker = L.marker([d[3], d[4]], {icon: icon, keyboard: false, title: d[1] + "：" + d[2]});
+                marker.feature = {type: "Feature", properties: {layer: "summary", key: d[0], count: d[2]}};
+                if (d[2]) { marker.on("click", function () { map.setView([d[3], d[4]], zoom); }); }
+                group.addLayer(marker);
+            });
+            function summarySwitch() {
+                if (near === null) {  // the layers it stands for, found once (later they are off the map)
+                    near = [];
+                    map.eachLayer(function (layer) {
+                        var first = layer instanceof L.GeoJSON ? layer.getLayers()[0] : null;
+                        if (first && first.feature && themes.indexOf(first.feature.properties.layer) >= 0) {
+                            near.push(layer);
+                        }
+                    });
+                }
+                var close = map.getZoom() >= zoom;
+                near.forEach(function (layer) {
+                    if (close) { if (!map.hasLayer(layer)) { map.addLayer(layer); } } else { map.removeLayer(layer); }
+                });
+                if (close) { map.removeLayer(group); } else if (!map.hasLayer(group)) { map.addLayer(group); }
+            }
+            map.on("zoomend", summarySwitch);
+            setTimeout(summarySwitch, 0);  // after streamlit-folium has hooked its click handlers to the layers
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: list[list], *, themes: Sequence[str], zoom: int, large: bool = False):
+        super().__init__()
+        self._name = "CountySummary"
+        self.themes = _inert_json(list(themes))
+        self.zoom = int(zoom)
+        self.color, self.empty_color = SUMMARY_COLOR, SUMMARY_EMPTY_COLOR
+        self.font_px = 17 if large else 13
+        self.payload = _inert_json(data)
+
+
 def add_clusters(
     m: OfflineMap,
     clusters: gpd.GeoDataFrame,

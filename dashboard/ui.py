@@ -220,14 +220,18 @@ def bind_multi(key: str, default: list, options) -> list:
     return urlstate.bind(key, list(default), cast=urlstate.list_of(options))
 
 
-def bind_number(key: str, default: float, *, low: float, high: float, cast=int) -> float:
-    """:func:`dashboard.urlstate.bind` for a slider or number input: a URL value outside ``low``–``high`` is clamped."""
+def bind_number(key: str, default: float, *, low: float, high: float, cast=int, clamp: bool = True) -> float:
+    """:func:`dashboard.urlstate.bind` for a slider or number input: a URL value outside ``low``–``high`` is clamped.
+
+    With ``clamp=False`` a value out of range is kept as given (a typed number, a link's): the page refuses
+    it with a message saying the range, instead of silently computing with another number.
+    """
     from dashboard import urlstate
 
     value = urlstate.bind(key, default, cast=cast)
     if not isinstance(value, int | float) or isinstance(value, bool):
         value = default
-    clamped = cast(min(max(value, low), high))
+    clamped = cast(min(max(value, low), high)) if clamp else cast(value)
     if clamped != st.session_state[key]:
         st.session_state[key] = clamped
         urlstate.sync(key)

@@ -51,11 +51,15 @@ with st.expander(t("clusters.weights")):
         slot.slider(t(f"clusters.w.{part}"), 0.0, 1.0, step=0.05, key=key)
 urlstate.sync("county", "gap", "extent", "min_size", "same_county", "no_cross", *WEIGHT_KEYS.values())
 
+weights = {part: st.session_state[key] for part, key in WEIGHT_KEYS.items()}
+if not any(weights.values()):  # as on 项目生成: say what to change rather than fail
+    st.warning(t("clusters.weights_zero"))
+    st.stop()
 view = ui.attempt(
     page.find_clusters,
     gap_m=st.session_state["gap"], same_county=st.session_state["same_county"],
     max_extent_m=st.session_state["extent"] or None, min_size=st.session_state["min_size"],
-    county_code=county or None, weights={part: st.session_state[key] for part, key in WEIGHT_KEYS.items()},
+    county_code=county or None, weights=weights,
     barriers=st.session_state["no_cross"],
 )
 rule = page.rule_text(view, st.session_state["gap"])
@@ -88,6 +92,9 @@ maps.add_clusters(
 if cluster:
     maps.add_selection(m, view.clusters[view.clusters["cluster_id"] == cluster], id_column="cluster_id")
     maps.add_selection(m, members, fields=maps.compound_fields(), color="#C0392B")
+elif not county:  # the whole city: clusters counted per county until zoomed in
+    maps.add_county_summary(m, state.layer("counties"), maps.county_counts(view.clusters, state.layer("counties")),
+                            legend=t("clusters.summary"), themes=("clusters", "compounds"))
 st.subheader(t("clusters.map"))
 st.caption(t("clusters.map_hint"))
 maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], on_change=on_map_click)

@@ -67,6 +67,9 @@ maps.add_compounds(m, view.compounds, color_by="reach", palette={"yes": "#27AE60
 if parcel:
     maps.add_selection(m, view.selected_compounds, fields=maps.compound_fields(), color="#1F4E79")
     maps.add_selection(m, view.selected_parcel, fields=[("id", t("col.id"))])
+elif not county:  # the whole city: parcels within reach counted per county until zoomed in
+    maps.add_county_summary(m, state.layer("counties"), page.reachable_by_county(view, state.layer("counties")),
+                            legend=t("idle.summary"), themes=("parcels", "compounds"))
 st.subheader(t("idle.map"))
 st.caption(t("idle.map_hint"))
 maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], on_change=on_map_click)

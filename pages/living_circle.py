@@ -83,6 +83,9 @@ maps.add_compounds(
 if iso is not None:
     page.add_isochrones(m, iso)
 maps.add_facilities(m, facilities)
+if not county and iso is None:  # the whole city: compounds lacking the type counted per county until zoomed in
+    maps.add_county_summary(m, state.layer("counties"), page.lacking_by_county(lc, ftype, tier, state.layer("counties")),
+                            legend=t("living.summary", type=type_name, tier=tier_name), themes=("compounds", "facilities"))
 st.subheader(t("living.map", type=type_name))
 maps.render(m, key="living_map")
 map_downloads(m, f"living_circle_{ftype}_{lc.metric}", key="living-map",

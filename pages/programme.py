@@ -28,9 +28,13 @@ goal_tab, years_tab, units_tab, stock_tab, pool_tab = st.tabs([
 ])
 
 with goal_tab:
-    fig, data = page.trajectory_figure(summary)
-    ui.styled(fig, title=t("programme.trajectory.title"), unit=t("programme.unit.wan_m2"), as_of=as_of)
-    show_chart(fig, data, f"programme_trajectory_{as_of}", key="programme-trajectory")
+    measure = ui.bind_choice("prog_measure", "floor_area", page.MEASURES)
+    st.radio(t("programme.measure"), page.MEASURES, key="prog_measure", horizontal=True,
+             format_func=lambda m: t(f"programme.measure.{m}"))
+    fig, data = page.trajectory_figure(summary, measure=measure)
+    ui.styled(fig, title=t("programme.trajectory.title", measure=t(f"programme.measure.{measure}")),
+              unit=t(f"programme.unit.{measure}"), as_of=as_of)
+    show_chart(fig, data, f"programme_trajectory_{measure}_{as_of}", key="programme-trajectory")
     show_table(data, f"programme_cumulative_{as_of}", key="programme-trajectory-table")
 
 with years_tab:

@@ -268,3 +268,15 @@ def test_template_example_sheet_imports(listed, kind):
     importer.commit(con, preview, user=ADMIN, mode="append")
     with pytest.raises(ImportRejected, match="header but no data rows"):  # the fill sheet is empty until filled
         importer.prepare(blob, f"{kind}.xlsx", kind=kind, user=ADMIN, con=con)
+
+
+def test_a_compounds_file_may_name_projects(con):
+    con.execute("INSERT INTO projects (id, name, unit_code) VALUES ('XM-1', '古槐片区', '370811')")
+    frame = attribute_table("lonlat")
+    frame["所属项目"] = ["XM-1", "XM-404", None]
+    preview = importer.prepare(csv_bytes(frame), "c.csv", kind="compounds", user=ADMIN, con=con)
+    assert preview.mapping["project_id"] == "所属项目"
+    assert [p for p in _report(preview, "row", "field", "code", "severity") if p[1] == "project_id"] == [
+        [3, "project_id", "unknown_project", "warning"]]
+    importer.commit(con, preview, user=ADMIN)
+    assert _rows(con, "compounds", "id, project_id") == [("JN-001", "XM-1"), ("JN-002", "XM-404"), ("JN-003", None)]

@@ -80,3 +80,14 @@ def test_units_stock_and_pool(shown, expected):
 def test_english(demo_con, expected):
     at = open_page(PAGE, session={"lang": "en"})
     assert {m.label for m in at.metric} >= {"Five-year goal (2020–2025, 10k m²)", "Planned (2020–2025, 10k m²)"}
+
+
+def test_trajectory_in_households(expected):
+    at = open_page(PAGE)
+    at.radio(key="prog_measure").set_value("households").run()
+    assert_clean(at)
+    assert at.query_params["prog_measure"] == "households"
+    fig = _figure(at, "累计计划与完工户数")
+    bars = {tr.name: tr for tr in fig.data}
+    assert set(bars) == {"累计计划户数", "累计完工户数"}  # no goal line: the goal is in m²
+    assert plotly_values(bars["累计完工户数"].y) == expected.trajectory.completed_households.tolist()

@@ -318,9 +318,25 @@ def prepare(
         if exc.kind != "mapping":
             raise
         return Preview(crs=choice, rows=empty, problems=no_problems, error=exc, **base)
+    if con is not None and kind == "compounds" and chosen.get("project_id"):
+        problems = _unknown_projects(con, rows, problems)
     log.info("prepared %s for %s: %d rows, %d valid, CRS %s", file_name, kind, len(rows),
              int(rows["_valid"].sum()), choice.label)
     return Preview(crs=choice, rows=rows, problems=problems, **base)
+
+
+def _unknown_projects(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
+    """The row report with a warning for each compound naming a project not stored (it is stored as given)."""
+    known = {r[0] for r in con.execute("SELECT id FROM projects").fetchall()}
+    extra = [{"row": int(r), "field": "project_id", "code": "unknown_project",
+              "problem": "No stored project has this id (the compound keeps it).", "value": str(p),
+              "severity": "warning"}
+             for r, p in zip(rows["_row"], rows["project_id"]) if p is not None and not pd.isna(p) and p not in known]
+    if not extra:
+        return problems
+    out = pd.concat([problems, pd.DataFrame(extra)], ignore_index=True)
+    out["row"] = out["row"].astype("Int64")
+    return out.sort_values(["row", "field"], na_position="first", kind="stable").reset_index(drop=True)
 
 
 def _prepare_records(data: bytes, file_name: str, *, kind: str, mapping: dict[str, str | None] | None,

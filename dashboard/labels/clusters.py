@@ -35,6 +35,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "clusters.min_size": ("最少小区数", "Smallest cluster"),
     "clusters.weights": ("评分权重", "Score weights"),
     "clusters.weights_help": ("权重会自动归一化。", "Weights are normalised to sum to 1."),
+    "clusters.weights_zero": (
+        "至少一项权重须大于 0，才能给成片区域打分：请在上方“评分权重”中调高任一项。",
+        "At least one weight must be above 0 to score the clusters: raise any of them under Score weights above.",
+    ),
     "clusters.w.households": ("户数", "Households"),
     "clusters.w.idle_land": ("周边闲置用地", "Idle land nearby"),
     "clusters.w.gaps": ("共同设施缺口", "Shared facility gaps"),
@@ -49,6 +53,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "No cluster with these settings; widen the gap or lower the smallest cluster size.",
     ),
     "clusters.map": ("成片区域", "Clusters"),
+    "clusters.summary": ("各县区成片区域数", "Clusters per county"),
     "clusters.map_title": ("成片改造区域（{rule}）", "Renewal clusters ({rule})"),
     "clusters.map_hint": ("点击片区可查看详情。", "Click a cluster to see its details."),
     "clusters.in_cluster": ("成片小区", "In a cluster"),

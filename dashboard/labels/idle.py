@@ -26,6 +26,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "idle.kpi.compounds_help": ("共 {n} 个小区", "of {n} compounds"),
     "idle.kpi.households": ("这些小区的户数", "Their households"),
     "idle.map": ("地块与小区", "Parcels and compounds"),
+    "idle.summary": ("各县区范围内地块数", "Parcels within reach per county"),
     "idle.map_title": ("老旧小区周边 {distance} 米内（{metric}）的存量用地",
                        "Idle land within {distance} m ({metric}) of the compounds"),
     "idle.map_hint": (

@@ -101,6 +101,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "answer covers {greedy} households.",
     ),
     "living.chosen": ("建议选址地块", "Proposed parcels"),
+    "living.summary": ("各县区{tier}内缺少{type}的小区数", "Compounds lacking {type} within {tier}, per county"),
     "living.sites_legend": ("建议选址地块（编号同右侧列表）", "Proposed parcel (numbered as in the list beside the map)"),
     "living.col.site_no": ("编号", "No."),
     "living.greedy": ("贪心算法结果（对照）", "Greedy answer (for comparison)"),

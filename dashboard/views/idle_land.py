@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import idle_land
-from dashboard import state
+from dashboard import maps, state
 from dashboard.formatting import category_label, each, unit_name
 from dashboard.labels import t
 from dashboard.ui import Kpi
@@ -187,6 +187,11 @@ def idle_map(result: IdleLand, *, county_code: str | None, parcel_id: str | None
     selected = parcels[parcels["id"] == parcel_id] if parcel_id else parcels.iloc[0:0]
     served = result.pairs.loc[result.pairs["parcel_id"] == parcel_id, "compound_id"] if parcel_id else []
     return IdleMap(compounds, parcels, reach_ids, selected, compounds[compounds["id"].isin(list(served))])
+
+
+def reachable_by_county(view: IdleMap, counties: gpd.GeoDataFrame) -> pd.Series:
+    """Parcels within reach per county (every county, by code)."""
+    return maps.county_counts(view.parcels[view.parcels["id"].isin(view.reachable_ids)], counties)
 
 
 def idle_focus(view: IdleMap, *, county_code: str | None) -> gpd.GeoSeries | None:

@@ -90,6 +90,11 @@ def lacking_ids(lc: LivingCircle, facility_type: str, tier: str) -> list[str]:
     return compounds.sort_values(["households", "id"], ascending=[False, True])["id"].tolist()
 
 
+def lacking_by_county(lc: LivingCircle, facility_type: str, tier: str, counties: gpd.GeoDataFrame) -> pd.Series:
+    """Compounds without ``facility_type`` within ``tier`` per county (every county, by code)."""
+    return maps.county_counts(rows_by_id(lc.compounds, lacking_ids(lc, facility_type, tier)), counties)
+
+
 def lacking_table(lc: LivingCircle, facility_type: str, tier: str) -> pd.DataFrame:
     """The compounds lacking ``facility_type`` within ``tier``: nearest one, and every type they lack there."""
     ids = lacking_ids(lc, facility_type, tier)

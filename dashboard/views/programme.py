@@ -61,17 +61,28 @@ def goal_kpis(summary: Programme) -> list[Kpi]:
 
 
 # ---------------------------------------------------------------------------------------------- figures
-def trajectory_figure(summary: Programme) -> tuple[go.Figure, pd.DataFrame]:
-    """Cumulative planned and completed floor area (万 m²) at each year's end, with the five-year goal as a line."""
+MEASURES = ("floor_area", "households", "compounds")
+_TRAJECTORY_COLUMNS = {  # measure -> (planned, completed) columns of ``Programme.trajectory``
+    "floor_area": ("planned_floor_area_m2", "completed_floor_area_m2"),
+    "households": ("planned_households", "completed_households"),
+    "compounds": ("planned_compounds", "completed"),
+}
+
+
+def trajectory_figure(summary: Programme, *, measure: str = "floor_area") -> tuple[go.Figure, pd.DataFrame]:
+    """Cumulative planned and completed compounds, households or floor area (万 m²) at each year's end; for floor
+    area the five-year goal is drawn as a line."""
     traj = summary.trajectory
     years = [str(y) for y in traj["year"]]
+    planned, completed = _TRAJECTORY_COLUMNS[measure]
+    scale = _wan_m2 if measure == "floor_area" else (lambda values: values)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=years, y=_wan_m2(traj["planned_floor_area_m2"]), name=t("programme.col.cum_planned_area")))
-    fig.add_trace(go.Bar(x=years, y=_wan_m2(traj["completed_floor_area_m2"]),
-                         name=t("programme.col.cum_completed_area")))
-    fig.add_trace(go.Scatter(x=years, y=_wan_m2(traj["goal_floor_area_m2"]), mode="lines",
-                             name=t("programme.col.goal_area"), line={"dash": "dash"}))
-    fig.update_layout(barmode="group", yaxis_title=t("programme.unit.wan_m2"))
+    fig.add_trace(go.Bar(x=years, y=scale(traj[planned]), name=t(f"programme.trajectory.planned.{measure}")))
+    fig.add_trace(go.Bar(x=years, y=scale(traj[completed]), name=t(f"programme.trajectory.completed.{measure}")))
+    if measure == "floor_area":
+        fig.add_trace(go.Scatter(x=years, y=_wan_m2(traj["goal_floor_area_m2"]), mode="lines",
+                                 name=t("programme.col.goal_area"), line={"dash": "dash"}))
+    fig.update_layout(barmode="group", yaxis_title=t(f"programme.unit.{measure}"))
     return fig, trajectory_table(summary)
 
 

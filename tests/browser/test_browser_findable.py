@@ -61,3 +61,53 @@ def test_proposed_sites_are_numbered_badges_with_a_legend_and_a_list_beside_the_
     assert app.widget("siting-list").locator('[data-testid="stDataFrame"]').count() == 1
     app.screenshot("living_circle-sites")
     app.assert_clean()
+
+
+# The counted circles at city zoom: county code, count, size (pixels) and whether it is on screen.
+SUMMARY_JS = """() => {
+    const out = [];
+    window.map.eachLayer(layer => {
+        const props = layer.feature && layer.feature.properties;
+        if (props && props.layer === 'summary') {
+            const el = layer.getElement(), r = el.getBoundingClientRect();
+            out.push({code: props.key, count: props.count, text: el.textContent, size: r.width});
+        }
+    });
+    return out;
+}"""
+
+CITY_MAPS = [  # page, CSV of what is counted, its county column, the themes behind the circles
+    ("idle_land", "idle-parcels-csv", "col.county", ("parcels", "compounds")),
+    ("living_circle", "living-lacking-csv", "col.county", ("compounds", "facilities")),
+    ("clusters", "clusters-table-csv", "clusters.col.county", ("clusters", "compounds")),
+]
+
+
+@pytest.mark.parametrize(("slug", "table", "county_column", "themes"), CITY_MAPS, ids=[c[0] for c in CITY_MAPS])
+def test_city_maps_count_per_county_until_zoomed_in(app, slug, table, county_column, themes):
+    import pandas as pd
+
+    from analytics import settings
+
+    app.open(slug)
+    at_city = app.map_features(0)
+    assert set(at_city) == {"counties", "summary"}, at_city  # no specks: one circle per county
+    circles = app.map_frame(0).evaluate(SUMMARY_JS)
+    assert sorted(c["code"] for c in circles) == sorted(settings.COUNTIES)
+    assert all(c["text"] == str(c["count"]) for c in circles)
+
+    _, data = app.download(table)
+    rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
+    expected = rows[t(county_column)].value_counts().to_dict()
+    got = {settings.COUNTIES[c["code"]][0]: c["count"] for c in circles if c["count"]}
+    assert got == expected
+    by_count = sorted(circles, key=lambda c: c["count"])
+    assert all(a["size"] <= b["size"] for a, b in zip(by_count, by_count[1:]))  # larger count, larger circle
+    assert by_count[-1]["size"] > by_count[0]["size"]
+
+    frame = app.map_frame(0)
+    frame.evaluate(f"() => window.map.setZoom({maps.SUMMARY_ZOOM})")
+    app.page.wait_for_timeout(800)
+    zoomed = app.map_features(0)
+    assert "summary" not in zoomed and all(zoomed.get(theme, 0) > 0 for theme in themes), zoomed
+    app.assert_clean()

@@ -17,6 +17,7 @@ from PIL import Image
 
 from analytics import idle_land, network, settings, store
 from analytics.network import walk_graph
+from dashboard import maps
 from dashboard.labels import t
 
 pytestmark = pytest.mark.browser
@@ -94,6 +95,11 @@ def test_idle_land_distance_slider(app, layers):
     assert query(app)["distance"] == "300"
     within = oracle(300)
     assert app.metric(label) == f"{len(within):,}"
+    circles = app.map_frame().evaluate("""() => { const n = {}; window.map.eachLayer(l => {
+        const p = l.feature && l.feature.properties; if (p && p.layer === 'summary') n[p.key] = p.count; });
+        return n; }""")  # the whole city: parcels within reach counted per county
+    assert sum(circles.values()) == len(within)
+    app.map_frame().evaluate(f"() => window.map.setZoom({maps.SUMMARY_ZOOM})")
     features = app.map_features()
     assert features["parcels"] == len(parcels) and features["compounds"] == len(compounds)
 
