@@ -295,3 +295,25 @@ def test_a_page_shows_the_frame_around_the_figure_and_keeps_the_export_whole():
     assert charts.for_screen(plain) == (None, plain)
     frame, _ = charts.for_screen(charts.style_figure(go.Figure(), title="x", demo=False))
     assert (frame.demo, frame.source, frame.subtitle) == ("", "", "")
+
+
+@pytest.mark.parametrize("render", ["screenshot", "pdf"])
+def test_the_page_folder_is_private_also_when_made_again(render, monkeypatch):
+    """Chromium opens the pages as files: after a close removed the folder, it is made again 0700."""
+    import os
+    import shutil
+
+    engine = export.ExportEngine("/nonexistent/chromium")
+    shutil.rmtree(engine._tmp)
+    seen = []
+    monkeypatch.setattr(engine, "_call", lambda run: seen.append(os.stat(engine._tmp).st_mode & 0o777) or b"")
+    old = os.umask(0o022)
+    try:
+        if render == "screenshot":
+            engine.screenshot("<p>1</p>", width=10, height=10)
+        else:
+            engine.pdf("<p>1</p>", width_in=8.27, height_in=11.69)
+    finally:
+        os.umask(old)
+        shutil.rmtree(engine._tmp, ignore_errors=True)
+    assert seen == [0o700]
