@@ -14,6 +14,7 @@ from analytics.errors import ImportRejected, PermissionDenied
 from analytics.importing import importer
 from analytics.importing.fields import TABLE_KINDS
 from analytics.services import backup
+from tests import hostile_files
 from tests.import_corpus import (
     ADMIN,
     EDITOR_RENCHENG,
@@ -276,6 +277,10 @@ BAD.update({
                                        {"kind": "findings"}, {}, r"has 1 row\(s\) with errors", "validation"),
     "findings_header_only": (lambda: ("发现日期,县区,问题类别,问题描述,整改状态\n".encode(), "d.csv"),
                              {"kind": "findings"}, {}, r"has a header but no data rows", "empty"),
+    "findings_broken_sheet_xml": (lambda: (hostile_files.xlsx_broken_sheet_xml(), "broken.xlsx"),
+                                  {"kind": "findings"}, {}, r"'broken\.xlsx'.*damaged", "unreadable"),
+    "flows_csv_of_commas": (lambda: (hostile_files.csv_of_commas(rows=50, columns=20), "commas.csv"),
+                            {"kind": "fund_flows"}, {"IMPORT_MAX_CELLS": 100}, r"more than 100 cells", "too_large"),
     "findings_neither_utf8_nor_gbk": (lambda: ("发现日期,问题描述\n".encode() + b"\xff\x80,x\n", "d.csv"),
                                       {"kind": "findings"}, {}, r"'d\.csv' is neither UTF-8 nor GBK text", "encoding"),
 })

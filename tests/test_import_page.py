@@ -342,3 +342,56 @@ def test_an_older_weekly_template_is_accepted_with_a_note(db):
     at.file_uploader(key="report_file_0").set_value(("旧模板.xlsx", buf.getvalue(), XLSX)).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert t("data.report.missing", parts="资金支付表、督导问题表") in [w.value for w in at.warning]
+
+
+def _map_script(at: AppTest) -> str:
+    import json
+
+    scripts = [json.loads(c.proto.json_args).get("script", "") for c in at.get("component_instance")]
+    scripts = [s for s in scripts if '"layer":"preview"' in s]
+    assert len(scripts) == 1
+    return scripts[0]
+
+
+def test_preview_map_draws_the_files_outlines_in_their_counties(db):
+    """Polygons stay polygons, the county outlines give context, the map opens on the file's extent (not
+    closer than a district's streets)."""
+    import json
+
+    at = _page(db, "admin1")
+    frame = compounds_4548()
+    at.file_uploader(key="data_file_0").set_value(("小区.zip", shapefile_zip(frame), ZIP)).run()
+    script = _map_script(at)
+    features = re.findall(r'\{"type":"Feature","id":"[^"]*","properties":\{"layer":"(\w+)"[^{}]*\},'
+                          r'"geometry":\{"type":"(\w+)"', script)
+    assert sorted(kind for layer, kind in features if layer == "preview") == ["Polygon"] * 3
+    assert len([1 for layer, _ in features if layer == "counties"]) == 11
+    fit = re.search(r"fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\)", script, re.S)
+    (south, west), (north, east) = json.loads(fit.group(1))
+    lon0, lat0, lon1, lat1 = frame.to_crs(4326).total_bounds
+    assert (west, south, east, north) == pytest.approx((lon0, lat0, lon1, lat1), abs=1e-5)
+    assert json.loads(fit.group(2))["maxZoom"] <= 14
+
+
+def test_import_history_reads_in_chinese_with_short_fingerprints_and_blanks(db):
+    at = _page(db, "admin1")
+    at.file_uploader(key="data_file_0").set_value(("小区.zip", shapefile_zip(compounds_4548()), ZIP)).run()
+    at.button(key="data_confirm").click().run()
+    at.button(key="data_undo").click().run()
+    history = next(d.value for d in at.dataframe if "文件指纹" in d.value.columns)
+    assert "文件 SHA-256" not in history.columns
+    undo, imported = history.iloc[0], history.iloc[1]
+    assert (imported["操作"], imported["方式"], undo["操作"]) == ("导入", "追加", "撤销")
+    con = store.connect(db)
+    try:
+        digest = con.execute("SELECT file_sha256 FROM audit_log WHERE action = 'import'").fetchone()[0]
+    finally:
+        con.close()
+    assert imported["文件指纹"] == digest[:12]
+    assert undo["文件指纹"] == ""
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", str(imported["时间"]))
+    assert "老旧小区：移除 3 条" in undo["详情"]
+    assert "格式 shapefile" in imported["详情"] and "编码 GBK" in imported["详情"]
+    cells = [str(v) for v in history.to_numpy().ravel()]
+    assert not [c for c in cells if c in ("None", "nan", "NaN", "<NA>", "NaT")], cells
+    assert not any(c.startswith("{") for c in cells)  # no raw JSON

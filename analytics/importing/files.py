@@ -490,7 +490,7 @@ def _read_geojson(data: bytes, file_name: str, *, encoding: str | None) -> RawTa
     )
 
 
-def _gpkg_tables(path: Path, file_name: str) -> set[str]:
+def gpkg_tables(path: Path, file_name: str) -> set[str]:
     """Names of the GeoPackage's real tables (not views, triggers or virtual tables).
 
     A layer that is a view runs its SQL when read — a recursive one produces millions of rows from a few
@@ -516,7 +516,7 @@ def _read_gpkg(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
     with tempfile.TemporaryDirectory(prefix="jiugai-import-") as tmp:
         path = Path(tmp) / "upload.gpkg"
         path.write_bytes(data)
-        tables = _gpkg_tables(path, file_name)
+        tables = gpkg_tables(path, file_name)
         try:
             listed = pyogrio.list_layers(path)
         except (pyogrio.errors.DataSourceError, RuntimeError, OSError) as exc:

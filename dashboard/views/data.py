@@ -183,16 +183,20 @@ def mapping_editor(preview: importer.Preview) -> dict | None:
     return chosen if chosen != {f: preview.mapping.get(f) for f in preview.fields} else None
 
 
+PREVIEW_MAX_ZOOM = 14
+"""Closest zoom the import preview opens on (about 10 m a pixel: a compound is a small outline)."""
+
+
 def preview_map(preview: importer.Preview) -> None:
     valid = preview.rows[preview.rows["_valid"]]
     if valid.empty or "geometry" not in valid:  # the programme's tables have no locations
         return
-    # Points (representative points of outlines) stay visible at city scale, where compounds are specks.
+    # drawn as they are (outlines as outlines) inside the county outlines, on the file's extent but never
+    # closer than PREVIEW_MAX_ZOOM: a few compounds are seen among their streets and county, not alone
     shown = valid[["_row", "geometry"] + [c for c in ("id", "name") if c in valid]].copy()
-    shown["geometry"] = shown.geometry.representative_point()
     shown["key"] = shown["_row"].astype(str)
     fields = [(c, field_label(c)) for c in ("id", "name") if c in shown]
-    m = maps.base_map(shown, show_notice=False)
+    m = maps.base_map(shown, show_notice=False, max_zoom=PREVIEW_MAX_ZOOM, padding_px=12)
     maps.add_counties(m, state.layer("counties", crs=None))
     maps.add_layer(m, shown, layer="preview", name=t("data.preview_map"), id_column="key", fields=fields,
                    style=maps.Style(color="#C0392B", fill_color="#E74C3C"))
@@ -543,7 +547,72 @@ def history_section(user: User | None) -> None:
     if history.empty:
         st.caption(t("data.history.empty"))
     else:
-        show_table(labelled(history), "import_history", key="import-history")
+        show_table(history_table(history), "import_history", key="import-history")
+
+
+HISTORY_COLUMNS = ("id", "logged_at", "username", "action", "table_name", "file_name", "fingerprint", "mode",
+                   "rows_in", "rows_written", "rows_rejected", "undone_by", "detail")
+FINGERPRINT_CHARS = 12
+"""Hex digits of a file's SHA-256 shown as its fingerprint (enough to tell two files apart by eye)."""
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """The import history as an office reads it: labels in the user's language, the time to the minute, a
+    short file fingerprint, the mode and details in words, blanks where there is nothing."""
+    out = pd.DataFrame({
+        "id": history["id"].astype(str),
+        "logged_at": pd.to_datetime(history["logged_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+        "username": history["username"],
+        "action": [_label("data.action", a) for a in history["action"]],
+        "table_name": [table_label(x) if isinstance(x, str) else x for x in history["table_name"]],
+        "file_name": history["file_name"],
+        "fingerprint": [v[:FINGERPRINT_CHARS] if isinstance(v, str) else None for v in history["file_sha256"]],
+        "mode": [_mode_label(m) for m in history["mode"]],
+        "rows_in": history["rows_in"], "rows_written": history["rows_written"],
+        "rows_rejected": history["rows_rejected"], "undone_by": history["undone_by"],
+        "detail": [detail_text(d) for d in history["detail"]],
+    })[list(HISTORY_COLUMNS)]
+    out = out.astype(object).where(out.notna(), "")  # nothing there: a blank cell, not None or <NA>
+    return out.rename(columns=lambda c: t(f"data.col.{c}"))
+
+
+def _label(prefix: str, value: object) -> object:
+    return t(f"{prefix}.{value}") if isinstance(value, str) and has(f"{prefix}.{value}") else value
+
+
+def _mode_label(mode: object) -> object:
+    """append/replace as 追加/替换; an undo's mode names what it undid (导入, 周报报送, …)."""
+    if isinstance(mode, str) and has(f"data.mode_short.{mode}"):
+        return t(f"data.mode_short.{mode}")
+    return _label("data.action", mode)
+
+
+def detail_text(detail: object) -> str:
+    """An audit entry's details in words (format, encoding, coordinate system; what an undo changed); other
+    keys are left out, never shown as raw JSON."""
+    import json
+
+    if not isinstance(detail, str) or not detail.strip():
+        return ""
+    try:
+        values = json.loads(detail)
+    except ValueError:
+        return ""
+    if not isinstance(values, dict):
+        return ""
+    parts = [t(f"data.detail.{key}", value=ui.literal(str(values[key])))
+             for key in ("format", "layer", "encoding", "crs") if values.get(key)]
+    if values.get("undone_import_id") is not None:
+        parts.append(t("data.detail.undone", id=values["undone_import_id"]))
+    for table, change in (values.get("changed_rows") or {}).items():
+        if table in DERIVED_TABLES or not isinstance(change, dict):
+            continue
+        removed, restored = int(change.get("removed") or 0), int(change.get("restored") or 0)
+        what = [t("data.undo.removed", n=f"{removed:,}")] if removed else []
+        what += [t("data.undo.restored", n=f"{restored:,}")] if restored else []
+        if what:
+            parts.append(t("data.undo.table", table=table_label(table), what=t("data.comma").join(what)))
+    return t("data.list_sep_semi").join(parts)
 
 
 # -------------------------------------------------------------------------------------------- backups
