@@ -98,10 +98,12 @@ def attempt(action: Callable[..., T], /, *args: object, stop: bool = True, **kwa
     """``action(*args, **kwargs)``; if it raises, show the error (:func:`show_error`) and stop the page.
 
     With ``stop=False`` the page goes on and ``None`` is returned instead, for a part of a page that can
-    fail on its own (one tab, one chart).
+    fail on its own (one tab, one chart). A spinner with the time taken shows while ``action`` runs for more
+    than half a second (a first visit, a new filter), never for a quick one (a cached result).
     """
     try:
-        return action(*args, **kwargs)
+        with st.spinner(t("common.working"), show_time=True):
+            return action(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
         show_error(exc)
         if stop:

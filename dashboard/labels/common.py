@@ -28,6 +28,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.city_total": ("全市", "City total"),
     "common.all_counties": ("全部县区", "All counties"),
     "common.metric": ("距离计算", "Distances"),
+    "common.working": ("正在计算，请稍候…", "Working, one moment…"),
     "common.metric.walk": ("步行距离", "Walking distance"),
     "common.metric.straight": ("直线距离", "Straight-line distance"),
     "common.metric_short.walk": ("步行", "walking"),
