@@ -196,7 +196,7 @@ def test_funding_slide_shows_each_countys_money_against_its_planned_investment(d
         "WHERE c.plan_year = ? GROUP BY 1", [year]).fetchall())
     planned = dict(demo_con.execute(
         "SELECT county_code, sum(invest_planned_wan) FROM compounds WHERE plan_year = ? GROUP BY 1", [year]).fetchall())
-    chart = next(m.value for m in at.markdown if "jiugai-bars" in m.value)
+    chart = next(m.value for m in at.markdown if "class='jiugai-bars'" in m.value)
     shown = re.findall(r"jiugai-bar-name'>([^<]*)</div>.*?jiugai-bar-value'[^>]*>([^<]*)</span>", chart)
     assert len(shown) == len(paid) > 0
     names = {settings.COUNTIES[code][0]: code for code in paid}
@@ -217,7 +217,7 @@ def test_programme_slide_shows_each_units_share_of_its_planned_area_done(demo_co
     compounds["done"] = compounds["id"].map(last).eq("已完工")
     by = compounds.groupby("unit")
     share = (by.apply(lambda g: g.loc[g["done"], "floor_area_m2"].sum()) / by["floor_area_m2"].sum())
-    chart = next(m.value for m in at.markdown if "jiugai-bars" in m.value)
+    chart = next(m.value for m in at.markdown if "class='jiugai-bars'" in m.value)
     shown = dict(re.findall(r"jiugai-bar-name'>([^<]*)</div>.*?jiugai-bar-value'[^>]*>([^<]*)</span>", chart))
     assert len(shown) == len(share)
     for code, value in share.items():

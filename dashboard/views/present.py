@@ -96,12 +96,14 @@ def _table(columns: list[str], rows: list[list[str]], *, numeric: set[int] = fro
 
 
 def bars(items: list[tuple[str, float, str]], *, high: float, chosen: str | None = None,
-         line: tuple[float, str] | None = None, color: str = "#1F4E79") -> str:
+         line: tuple[float, str] | None = None, color: str = "#1F4E79", room_px: int | None = None) -> str:
     """A horizontal bar chart in HTML: one row per ``(name, value, value text)``, bars scaled to ``high``.
 
     Drawn by the browser like text, so it is as sharp and as large as the stage at any screen size (a
     plotly chart measures its container, which a scaled stage would scale twice). ``chosen`` (a name) is
-    drawn in the highlight colour; ``line`` = ``(value, label)`` draws a dashed line across the bars.
+    drawn in the highlight colour; ``line`` = ``(value, label)`` draws a dashed line across the bars;
+    ``room_px`` is the room kept right of the longest bar for its value text (stage pixels; the style's default
+    fits a per cent).
     """
     rows = []
     for name, value, text in items:
@@ -118,7 +120,8 @@ def bars(items: list[tuple[str, float, str]], *, high: float, chosen: str | None
         at = max(0.0, min(100.0, 100 * line[0] / high))
         mark = (f"<div class='jiugai-bar-line' style='left:calc(var(--jiugai-bar-name) + (100% - var(--jiugai-bar-name) "
                 f"- var(--jiugai-bar-room)) * {at / 100:.4f})'><span>{html.escape(line[1])}</span></div>")
-    return f"<div class='jiugai-bars'>{mark}{''.join(rows)}</div>"
+    room = f" style='--jiugai-bar-room:{int(room_px)}px'" if room_px else ""
+    return f"<div class='jiugai-bars'{room}>{mark}{''.join(rows)}</div>"
 
 
 # ------------------------------------------------------------------------------------------------ slides
@@ -271,7 +274,8 @@ def funding_slide(as_of: date, unit: str) -> None:
                   f"{fmt_wan(r.total_wan)}（{share_of(float(r.total_wan), float(r.invest_planned_wan))}）")
                  for r in wide.itertuples()]
         st.markdown(bars(items, high=max(float(wide["total_wan"].max()), 1e-9),
-                         chosen=unit_name(county) if county else None, color="#2E8B57"), unsafe_allow_html=True)
+                         chosen=unit_name(county) if county else None, color="#2E8B57", room_px=260),
+                    unsafe_allow_html=True)
 
 
 def programme_slide(as_of: date, unit: str) -> None:
