@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import date, datetime
 from numbers import Real
 
 import duckdb
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import settings
+from analytics import units as units_mod
 from analytics.checks import check_frame
 from analytics.errors import InputError
 
@@ -278,3 +280,196 @@ def funding_mismatches(
     frame = frame.reindex(frame["diff_wan"].abs().sort_values(ascending=False, kind="stable").index)
     log.info("funding mismatches (±%.2f %%): %d", tolerance * 100, len(frame))
     return frame[MISMATCH_COLUMNS].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------- money flow
+FLOW_GROUPS: tuple[str, ...] = ("source", "unit_code", "county_code", "plan_year", "project_id", "compound_id")
+FLOW_COLUMNS = [
+    "planned_wan", "invest_planned_wan", "allocated_wan", "received_wan", "paid_wan", "allocated_rate",
+    "received_rate", "payment_rate", "paid_of_received", "n_flows", "allocated_over_planned",
+    "received_over_allocated", "paid_over_received", "order_ok",
+]
+# Ordering checks of ``money_flow``: flag column -> (later stage, earlier stage, Chinese, English).
+FLOW_ORDER_CHECKS: dict[str, tuple[str, str, str, str]] = {
+    "allocated_over_planned": ("allocated_wan", "planned_wan", "下达资金超过计划", "Allocated more than planned"),
+    "received_over_allocated": ("received_wan", "allocated_wan", "到位资金超过下达", "Received more than allocated"),
+    "paid_over_received": ("paid_wan", "received_wan", "支付资金超过到位", "Paid more than received"),
+}
+_STAGE_COLUMNS = {"planned": "planned_wan", **{s: f"{s}_wan" for s in settings.FLOW_STAGES}}
+
+# Each money movement up to $as_of with the compound (or project) it is booked on: plan year, unit, county,
+# project. A movement booked on a project takes the project's year (else its compounds' earliest plan year),
+# its unit and county (a zone project: its compounds' county). ``orphan``: neither is known.
+_FLOWS_SQL = """
+WITH c AS (
+    SELECT id AS compound_id, project_id, plan_year, county_code,
+           CASE WHEN zone_code IS NOT NULL THEN zone_code ELSE county_code END AS unit_code
+    FROM compounds WHERE plan_year IS NOT NULL
+),
+pj AS (
+    SELECT p.id AS project_id, p.unit_code,
+           coalesce(p.year, (SELECT min(c.plan_year) FROM c WHERE c.project_id = p.id)) AS plan_year,
+           CASE WHEN u.kind = 'zone' THEN (SELECT min(c.county_code) FROM c WHERE c.project_id = p.id)
+                ELSE p.unit_code END AS county_code
+    FROM projects p LEFT JOIN units u ON u.unit_code = p.unit_code
+)
+SELECT f.source, f.stage, f.amount_wan::DOUBLE AS amount_wan, f.compound_id,
+       coalesce(c.project_id, pj.project_id, f.project_id) AS project_id,
+       coalesce(c.plan_year, pj.plan_year) AS plan_year,
+       coalesce(c.unit_code, pj.unit_code) AS unit_code, coalesce(c.county_code, pj.county_code) AS county_code,
+       (c.compound_id IS NULL AND pj.project_id IS NULL) AS orphan
+FROM fund_flows f
+LEFT JOIN c ON c.compound_id = f.compound_id
+LEFT JOIN pj ON f.compound_id IS NULL AND pj.project_id = f.project_id
+WHERE f.flow_date <= $as_of
+"""
+_PLANNED_SQL = """
+SELECT c.id AS compound_id, c.project_id, c.plan_year, c.county_code,
+       CASE WHEN c.zone_code IS NOT NULL THEN c.zone_code ELSE c.county_code END AS unit_code,
+       coalesce(c.invest_planned_wan, 0)::DOUBLE AS invest_planned_wan
+FROM compounds c WHERE c.plan_year IS NOT NULL
+"""
+
+
+def _check_flow_by(by: object) -> list[str]:
+    if isinstance(by, str) or not isinstance(by, Sequence):
+        raise InputError(f"`by` was {by!r} but must be a tuple of names from {FLOW_GROUPS!r}.")
+    unknown = [b for b in by if b not in FLOW_GROUPS]
+    if unknown:
+        raise InputError(f"`by` has unknown name(s) {unknown!r}; use any of {FLOW_GROUPS!r}.")
+    if len(set(by)) != len(by):
+        raise InputError(f"`by` was {tuple(by)!r} but names a column twice.")
+    return list(by)
+
+
+def _flow_order(frame: pd.DataFrame, by: list[str], unit_order: list[str]) -> pd.DataFrame:
+    """Units in the official order, sources in ``settings.FUNDING_SOURCES`` order, the rest ascending; NULL last."""
+    keys = pd.DataFrame(index=frame.index)
+    sources = {s: i for i, s in enumerate(settings.FUNDING_SOURCES)}
+    units = {u: i for i, u in enumerate(unit_order)}
+    for col in by:
+        values = frame[col]
+        if col == "source":
+            keys[col] = values.map(lambda s: (s is None or s != s, sources.get(s, len(sources)), str(s)))
+        elif col in ("unit_code", "county_code"):
+            keys[col] = values.map(lambda u: (u is None or u != u, units.get(u, len(units)), str(u)))
+        else:
+            keys[col] = values.map(lambda v: (v is None or v != v, str(v)))
+    return frame.loc[keys.sort_values(by).index] if by else frame
+
+
+def money_flow(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    by: Sequence[str] = ("source", "unit_code"),
+    plan_year: int | None = None,
+    tolerance: float = settings.FLOW_TOLERANCE,
+) -> pd.DataFrame:
+    """Money planned (计划), allocated (下达), received (到位) and paid (支付) up to ``as_of``, per group.
+
+    Planned amounts are the ``funding`` rows of the compounds in an annual plan; movements are the
+    ``fund_flows`` rows dated on or before ``as_of``. A movement booked on a project (no compound) counts in
+    the project's plan year, unit and county, and has no ``compound_id``.
+
+    Parameters
+    ----------
+    con
+        Open project database.
+    as_of
+        Movements dated after it are left out.
+    by
+        Grouping, any of ``FLOW_GROUPS``: ``"source"`` (funding source code), ``"unit_code"`` (reporting unit:
+        the function zone, else the county), ``"county_code"``, ``"plan_year"``, ``"project_id"``,
+        ``"compound_id"``; ``()`` gives one city-wide row. ``("compound_id", "source")`` checks each
+        compound's money on its own.
+    plan_year
+        Only the compounds (and project movements) of this plan year.
+    tolerance
+        Allowed relative excess of a stage over the one before it (default ``settings.FLOW_TOLERANCE``,
+        ±1 %).
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, then ``planned_wan``, ``allocated_wan``, ``received_wan``, ``paid_wan`` (万元,
+        cumulative to ``as_of``); ``invest_planned_wan`` (the group's compounds' planned investment, 万元;
+        NaN when ``by`` has ``"source"``, which investment does not have); ``allocated_rate``,
+        ``received_rate``, ``payment_rate`` (支付率: each ÷ ``planned_wan``, fractions, NaN without a plan);
+        ``paid_of_received`` (paid ÷ received); ``n_flows`` (movements counted); the ordering checks
+        ``allocated_over_planned``, ``received_over_allocated``, ``paid_over_received`` (True when the later
+        stage exceeds the earlier one by more than ``tolerance`` of it, labels in ``FLOW_ORDER_CHECKS``) and
+        ``order_ok`` (none of them). One row per group with a plan, a compound (when ``by`` has no
+        ``"source"``) or a movement; movements whose compound and project are both unknown form groups with
+        empty keys (only without ``plan_year``), never dropped. Units in the official order, sources in
+        ``settings.FUNDING_SOURCES`` order.
+
+    Raises
+    ------
+    InputError
+        Bad ``con``, ``as_of``, ``by``, ``plan_year`` or ``tolerance``.
+    """
+    _check_con(con)
+    if isinstance(as_of, datetime):
+        as_of = as_of.date()
+    if not isinstance(as_of, date):
+        raise InputError(f"`as_of` was {as_of!r} but must be a datetime.date, e.g. date(2026, 11, 27).")
+    by = _check_flow_by(by)
+    if plan_year is not None and (isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer)):
+        raise InputError(f"`plan_year` was {plan_year!r} but must be a whole year such as 2020, or None.")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not 0 <= tolerance < 1:
+        raise InputError(f"`tolerance` was {tolerance!r} but must be a fraction 0 ≤ tolerance < 1, e.g. 0.01 for ±1 %.")
+
+    flows = con.execute(_FLOWS_SQL, {"as_of": as_of}).fetchdf()
+    compounds = con.execute(_PLANNED_SQL).fetchdf()
+    planned = con.execute("SELECT compound_id, source, amount_wan::DOUBLE AS amount_wan FROM funding").fetchdf()
+    planned = planned.merge(compounds, on="compound_id").assign(stage="planned")
+    if plan_year is not None:
+        flows = flows[flows["plan_year"] == int(plan_year)]
+        compounds = compounds[compounds["plan_year"] == int(plan_year)]
+        planned = planned[planned["plan_year"] == int(plan_year)]
+    unknown = sorted(set(flows["stage"]) - set(settings.FLOW_STAGES))
+    if unknown:
+        log.warning("fund_flows has stage codes not in settings.FLOW_STAGES (left out): %s", unknown)
+        flows = flows[flows["stage"].isin(list(settings.FLOW_STAGES))]
+
+    moves = pd.concat([planned[by + ["stage", "amount_wan"]], flows[by + ["stage", "amount_wan"]]], ignore_index=True)
+    moves["n"] = (moves["stage"] != "planned").astype("int64")
+    moves["stage"] = moves["stage"].map(_STAGE_COLUMNS)
+    stage_cols = list(_STAGE_COLUMNS.values())
+    if by:
+        sums = moves.groupby([*by, "stage"], dropna=False)["amount_wan"].sum().unstack("stage")
+        sums = sums.reindex(columns=stage_cols)
+        counts = moves.groupby(by, dropna=False)["n"].sum().rename("n_flows")
+        out = sums.join(counts).reset_index() if not moves.empty else pd.DataFrame(columns=[*by, *stage_cols, "n_flows"])
+    else:
+        row = moves.groupby("stage")["amount_wan"].sum().reindex(stage_cols).to_dict()
+        row["n_flows"] = int(moves["n"].sum())
+        out = pd.DataFrame([row])
+    if "source" in by:
+        out["invest_planned_wan"] = np.nan
+    else:
+        invest = compounds.groupby(by, dropna=False)["invest_planned_wan"].sum() if by else \
+            pd.Series([compounds["invest_planned_wan"].sum()])
+        if by:
+            out = out.merge(invest.reset_index(), on=by, how="outer")
+        else:
+            out["invest_planned_wan"] = float(invest.iloc[0])
+    out = out.reindex(columns=by + FLOW_COLUMNS[:6] + ["n_flows"])
+    for col in stage_cols:
+        out[col] = out[col].fillna(0.0).astype("float64").round(_ROUND_DECIMALS)
+    out["invest_planned_wan"] = out["invest_planned_wan"].astype("float64")
+    out["n_flows"] = out["n_flows"].fillna(0).astype("int64")
+    plan = out["planned_wan"].where(out["planned_wan"] > 0)
+    out["allocated_rate"] = out["allocated_wan"] / plan
+    out["received_rate"] = out["received_wan"] / plan
+    out["payment_rate"] = out["paid_wan"] / plan
+    out["paid_of_received"] = out["paid_wan"] / out["received_wan"].where(out["received_wan"] > 0)
+    for flag, (later, earlier, _zh, _en) in FLOW_ORDER_CHECKS.items():
+        out[flag] = out[later] > out[earlier] * (1 + float(tolerance)) + _SLACK_WAN
+    out["order_ok"] = ~out[list(FLOW_ORDER_CHECKS)].any(axis=1)
+    for col in by:  # an unknown key is None (plan_year <NA>), never NaN
+        out[col] = out[col].astype("Int64") if col == "plan_year" else out[col].astype(object).where(out[col].notna(), None)
+    out = _flow_order(out, by, units_mod.unit_order(con))
+    log.info("money flow on %s by %s: %d groups, %d out of order", as_of, by, len(out), int((~out["order_ok"]).sum()))
+    return out[by + FLOW_COLUMNS].reset_index(drop=True)

@@ -279,3 +279,35 @@ def test_synthetic_scale_counts():
     tree = shapely.STRtree(s["compounds"].geometry.values)
     left, right = tree.query(s["parcels"].geometry.values, predicate="intersects")
     assert left.size == 0
+
+
+def test_streets_and_barriers_stored_for_every_county_seat(data):
+    roads, barriers = data["roads"], data["barriers"]
+    assert roads.crs.to_epsg() == 4326 and barriers.crs.to_epsg() == 4326
+    assert set(roads.county_code) == set(settings.COUNTIES) == set(barriers.county_code)
+    assert set(roads.road_class) == {"主干路", "次干路", "支路"} and roads.walkable.all()
+    assert set(roads.geom_type) == {"LineString"} and set(barriers.barrier_type) == {"河流"}
+    assert roads.id.is_unique and barriers.id.is_unique
+    assert 40_000 < len(roads) < 70_000
+
+
+def test_streets_leave_the_other_tables_unchanged(monkeypatch, data):
+    from analytics.store import demo_city
+
+    monkeypatch.setattr(demo_city, "demo_network", lambda cities, seed: {})
+    without = demo.generate(settings.DEMO_SEED)
+    assert "roads" not in without
+    for name in ("compounds", "parcels", "facilities", "buildings", "progress_reports", "funding"):
+        assert without[name].equals(data[name]), name
+
+
+def test_stored_streets_build_the_same_graph(demo_con):
+    from analytics.network import walk_graph
+    from analytics.store import demo_city, read_layer
+
+    stored = walk_graph(read_layer(demo_con, "roads"), read_layer(demo_con, "barriers"))
+    fresh = demo_city.streets_for_cities(demo._jining_cities().values(), np.random.default_rng(settings.DEMO_SEED))
+    direct = walk_graph(*fresh)
+    assert stored.n_edges == direct.n_edges and stored.n_nodes == direct.n_nodes
+    assert abs(stored.length_m.sum() - direct.length_m.sum()) < 1.0
+    assert stored.n_parts <= direct.n_parts

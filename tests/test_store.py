@@ -118,8 +118,8 @@ def test_read_layer_contract(demo_con):
 
 
 def test_read_layer_rejects_unknown_name(demo_con):
-    with pytest.raises(InputError, match="`name` was 'roads'"):
-        store.read_layer(demo_con, "roads")
+    with pytest.raises(InputError, match="`name` was 'users'"):
+        store.read_layer(demo_con, "users")
 
 
 def test_interrupted_build_leaves_no_file(tmp_path, monkeypatch):

@@ -77,7 +77,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
               low=1, high=100),
         Field("has_elevator", "bool", ("有无电梯", "是否有电梯", "是否已有电梯", "电梯", "haselevator", "has_elevator")),
         Field("plan_year", "int", ("计划年度", "改造年度", "年度", "实施年度", "计划年份", "改造年份", "批次",
-                                   "planyear", "plan_year"), required=True, low=2000, high=2050),
+                                   "planyear", "plan_year"), low=2000, high=2050),
         Field("tier", "enum", ("改造类别", "改造类型", "改造标准", "类别", "改造内容类别", "tier")),
         Field("items", "str", ("改造内容", "改造项目", "主要改造内容", "items")),
         Field("status", "enum", ("状态", "进展", "改造状态", "项目状态", "进度", "实施状态", "status")),

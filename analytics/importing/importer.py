@@ -358,12 +358,15 @@ def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str,
 
 
 def _rebuild_plans(con: duckdb.DuckDBPyConnection) -> None:
-    """Annual plans follow the compounds: one row per plan year and county, summed."""
+    """Annual plans follow the compounds: one row per plan year and county, summed.
+
+    Candidates (no plan year) are in no year's plan.
+    """
     con.execute("DELETE FROM annual_plans")
     con.execute(
         """INSERT INTO annual_plans (plan_year, county_code, compounds, households, floor_area_m2, invest_planned_wan)
            SELECT plan_year, county_code, count(*), sum(households), sum(floor_area_m2), sum(invest_planned_wan)
-           FROM compounds GROUP BY plan_year, county_code"""
+           FROM compounds WHERE plan_year IS NOT NULL GROUP BY plan_year, county_code"""
     )
 
 

@@ -39,7 +39,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "duplicate_id", "duplicate_name", "id_generated", "missing_geometry", "wrong_geometry",
     "geometry_repaired", "point_geometry", "polygon_to_point", "outside_jining", "household_area",
     "cost_per_m2", "not_eligible", "invest_exceeds_plan", "date_order", "status_dates", "area_mismatch",
-    "area_from_geometry", "percent_as_fraction",
+    "area_from_geometry", "percent_as_fraction", "candidates",
 )
 COUNTY_TOLERANCE_M = 2000.0  # boundaries are simplified (~30 m) and Amap-sourced (±500 m); Nansi Lake edges
 _TRUE = {"是", "有", "y", "yes", "true", "t", "1", "√", "✓", "已", "具备", "完备", "齐全", "已完备", "有电梯"}
@@ -439,6 +439,14 @@ def validate(
     _ids(out, mapping, kind, rows, problems)
     if kind == "compounds":
         _compound_rules(out, rows, problems)
+        if "plan_year" not in out:
+            out["plan_year"] = None
+        source = mapping.get("plan_year")
+        candidates = len(out) if source is None else sum(is_blank(v) for v in attributes[source].tolist())
+        if candidates:  # an inventory without plan years: candidates of the pool (储备库), not refused
+            problems.add(None, "plan_year", "candidates",
+                         f"{candidates} compound(s) have no plan year; they are stored as candidates (储备库).",
+                         candidates, severity="warning")
     elif kind == "parcels":
         _parcel_area(out, geo, rows, problems, mapped=mapping.get("area_m2") is not None)
 

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 UNDO_TABLES: tuple[str, ...] = (
     "compounds", "buildings", "parcels", "facilities", "progress_reports", "funding", "annual_plans", "dataset_info",
-    "annual_targets", "projects", "fund_flows", "aftercare", "findings",
+    "annual_targets", "projects", "fund_flows", "aftercare", "findings", "roads", "barriers",
 )
 Scope = dict[str, dict[str, object]]
 

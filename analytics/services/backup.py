@@ -55,7 +55,7 @@ BACKUP_VERSION = 1
 DATA_TABLES: tuple[str, ...] = (
     "counties", "compounds", "buildings", "parcels", "facilities", "progress_reports", "progress_reports_history",
     "funding", "annual_plans", "annual_targets", "projects", "fund_flows", "aftercare", "findings", "dataset_info",
-    "bulletins", "office_settings", "presentation_slides",
+    "bulletins", "office_settings", "presentation_slides", "roads", "barriers",
 )
 EXPORT_TABLES: tuple[str, ...] = DATA_TABLES + ("audit_log",)
 CLI_RESTORE_MAX_MB = 500  # size limit of a backup zip restored on the command line

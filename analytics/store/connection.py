@@ -18,7 +18,7 @@ from analytics.store.schema import migrate
 
 log = logging.getLogger(__name__)
 
-LAYERS = ("counties", "compounds", "buildings", "parcels", "facilities")
+LAYERS = ("counties", "compounds", "buildings", "parcels", "facilities", "roads", "barriers")
 SPATIAL_VERSION = "v1.5.5"
 
 
@@ -179,7 +179,8 @@ def read_layer(
     Parameters
     ----------
     name
-        One of ``"counties"``, ``"compounds"``, ``"buildings"``, ``"parcels"``, ``"facilities"``.
+        One of ``"counties"``, ``"compounds"``, ``"buildings"``, ``"parcels"``, ``"facilities"``, ``"roads"``,
+        ``"barriers"``.
     crs
         Output CRS; default EPSG:4548 (metres). ``None`` keeps the stored EPSG:4326.
     county_code

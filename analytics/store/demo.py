@@ -37,7 +37,7 @@ import shapely
 from pyproj import Transformer
 
 from analytics import settings
-from analytics.store import demo_programme
+from analytics.store import demo_city, demo_programme
 
 log = logging.getLogger(__name__)
 
@@ -240,20 +240,22 @@ def _place_city(
 
     def place(weights: np.ndarray, areas: np.ndarray) -> np.ndarray:
         need = len(areas)
-        out: list = []
+        out = np.empty(need, dtype=object)
+        todo = np.arange(need)  # shapes still to place; one dropped is tried again with its own area
         weights = weights.copy()
-        while len(out) < need:
+        while len(todo):
             weights[taken] = 0
-            picked = _pick(weights, int((need - len(out)) * 1.25) + 2, rng)
+            picked = _pick(weights, int(len(todo) * 1.25) + 2, rng)
             if len(picked) == 0:
                 raise ValueError(f"City {city.code} has no room for {need} shapes; raise its radius.")
-            sizes = areas[len(out): len(out) + len(picked)]
-            picked = picked[: len(sizes)]
-            polys = _rectangles(cells[picked], sizes, rng)
+            now = todo[: len(picked)]
+            picked = picked[: len(now)]
+            polys = _rectangles(cells[picked], areas[now], rng)
             ok = shapely.contains(city.container, polys)
             taken[picked] = True
-            out.extend(polys[ok][: need - len(out)])
-        return np.array(out, dtype=object)
+            out[now[ok]] = polys[ok]
+            todo = np.sort(np.concatenate([now[~ok], todo[len(now):]]))
+        return out
 
     compound_w = np.exp(-3.0 * d) * (1 + 0.3 * rng.random(len(cells)))
     compounds = place(compound_w, site_areas)
@@ -724,6 +726,7 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
         "annual_plans": plans,
         **programme,
         "dataset_info": info,
+        **demo_city.demo_network(cities.values(), seed),
     }
 
 

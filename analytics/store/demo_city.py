@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analytics import settings
+
 LOCAL_SPACING_M = 140.0
 """Distance between neighbouring streets (m)."""
 SECONDARY_EVERY = 3
@@ -145,3 +147,12 @@ def streets_for_cities(cities, rng: np.random.Generator, *, local_spacing_m: flo
     rivers = gpd.GeoDataFrame(river_rows, geometry="geometry", crs=crs)
     rivers.insert(0, "id", [f"B{k + 1:04d}" for k in range(len(rivers))])
     return roads, rivers
+
+
+def demo_network(cities, seed: int) -> dict[str, gpd.GeoDataFrame]:
+    """The demo's ``roads`` and ``barriers`` tables (EPSG:4326, as stored) for ``cities``; deterministic.
+
+    Drawn from a generator of their own (``seed``), so the demo's other tables do not change with them.
+    """
+    roads, barriers = streets_for_cities(cities, np.random.default_rng(seed), crs=settings.ANALYSIS_CRS)
+    return {"roads": roads.to_crs(settings.STORAGE_CRS), "barriers": barriers.to_crs(settings.STORAGE_CRS)}

@@ -248,6 +248,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 updated_at TIMESTAMP NOT NULL, updated_by VARCHAR)""",
         ],
     ),
+    (
+        9,
+        "the road network (centre-lines) and the barriers walks cannot cross",
+        [
+            # Road centre-lines: class 主干路 / 次干路 / 支路 / 步行道 / 其他; ``oneway`` concerns cars only
+            # (walking ignores it); ``walkable`` false for expressways and railways (NULL counts as true).
+            """CREATE TABLE roads (
+                id VARCHAR PRIMARY KEY, county_code VARCHAR NOT NULL, road_class VARCHAR NOT NULL DEFAULT '其他',
+                name VARCHAR, oneway BOOLEAN, walkable BOOLEAN, geom GEOMETRY NOT NULL)""",
+            # Rivers, railways, expressways (lines or polygons): a walk crosses one only along a road.
+            """CREATE TABLE barriers (
+                id VARCHAR PRIMARY KEY, county_code VARCHAR NOT NULL, barrier_type VARCHAR NOT NULL,
+                name VARCHAR, geom GEOMETRY NOT NULL)""",
+            *[
+                f"CREATE TABLE undo_{table} AS SELECT CAST(NULL AS BIGINT) AS import_id, * FROM {table} LIMIT 0"
+                for table in ("roads", "barriers")
+            ],
+        ],
+    ),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

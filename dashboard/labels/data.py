@@ -172,6 +172,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.problem.area_mismatch": ("面积与图形不符", "Area differs from the polygon"),
     "data.problem.area_from_geometry": ("面积按图形计算", "Area computed from the polygon"),
     "data.problem.percent_as_fraction": ("比例按小数读取，已乘以100", "Fractions read as percentages"),
+    "data.problem.candidates": ("无计划年度，作为储备库候选小区导入", "No plan year: stored as candidates (储备库)"),
     "data.problem.unknown_compound": ("小区编号不存在", "Unknown compound id"),
     "data.problem.other_county": ("小区属于其他县区", "Compound of another county"),
     "data.problem.missing_compound": ("缺少模板中的小区", "Compound of the template missing"),

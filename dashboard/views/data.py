@@ -157,7 +157,7 @@ def assumed(preview: importer.Preview) -> None:
 
 def mapping_editor(preview: importer.Preview) -> dict | None:
     """The mapping as an editable table; returns the changed mapping, or None when unchanged."""
-    required = {"name", "built_year", "households", "floor_area_m2", "plan_year", "parcel_type", "facility_type"}
+    required = {"name", "built_year", "households", "floor_area_m2", "parcel_type", "facility_type"}
     frame = pd.DataFrame({
         "field": preview.fields,
         "label": [field_label(f) + (" *" if f in required and f in preview.mapping else "") for f in preview.fields],

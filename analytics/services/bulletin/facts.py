@@ -2,8 +2,9 @@
 
 Progress now and at the comparison report, compounds behind schedule, money paid, open supervision findings.
 
-Money (三、资金支付): ``fund_flows`` of the plan year's compounds (or of its projects, for money booked on a
-project) up to the report date, per reporting unit and stage (下达 allocated, 到位 received, 支付 paid);
+Money (三、资金支付): ``analytics.funding.money_flow`` of the plan year's compounds (and of its projects, for
+money booked on a project) up to the report date, per reporting unit and stage (下达 allocated, 到位 received,
+支付 paid);
 the **payment rate** is money paid ÷ planned investment, set beside the investment completion rate (works
 done ÷ planned investment) so that a unit paying far behind its works shows. Findings (督导发现问题) are
 those open on the report date (found on or before it, not closed by then); **overdue** when their deadline
@@ -18,7 +19,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from analytics import settings
+from analytics import funding, settings
 
 PAYMENT_COLUMNS = ["unit_code", "planned_invest_wan", "allocated_wan", "received_wan", "paid_wan",
                    "paid_in_period_wan", "payment_rate"]
@@ -43,12 +44,12 @@ class Facts:
     series: pd.DataFrame | None = None
 
 
-_UNIT_OF_COMPOUND = "CASE WHEN c.zone_code IS NOT NULL THEN c.zone_code ELSE c.county_code END"
-
-
 def payments(con: duckdb.DuckDBPyConnection, *, plan_year: int, report_date: date,
              previous_date: date | None) -> pd.DataFrame | None:
     """Money allocated, received and paid up to ``report_date`` per unit and for the city (万元).
+
+    The sums are ``analytics.funding.money_flow`` by unit for the plan year (money booked on a project counts
+    in the project's unit).
 
     Returns
     -------
@@ -57,41 +58,18 @@ def payments(con: duckdb.DuckDBPyConnection, *, plan_year: int, report_date: dat
         ``payment_rate`` paid ÷ planned investment (NaN without a plan). Units with planned compounds but
         no flows have zeros. None when the plan year has no money flows at all.
     """
-    frame = con.execute(
-        f"""
-        WITH plan AS (
-            SELECT {_UNIT_OF_COMPOUND} AS unit_code, c.id, c.project_id, c.invest_planned_wan
-            FROM compounds c WHERE c.plan_year = $year
-        ),
-        flows AS (
-            SELECT coalesce(p.unit_code, pr.unit_code) AS unit_code, f.stage, f.amount_wan, f.flow_date
-            FROM fund_flows f
-            LEFT JOIN plan p ON p.id = f.compound_id
-            LEFT JOIN projects pr ON f.compound_id IS NULL AND pr.id = f.project_id
-                 AND (pr.year = $year OR pr.id IN (SELECT project_id FROM plan))
-            WHERE f.flow_date <= $report AND (p.id IS NOT NULL OR pr.id IS NOT NULL)
-        ),
-        planned AS (SELECT unit_code, sum(invest_planned_wan) AS planned_invest_wan FROM plan GROUP BY 1),
-        moved AS (
-            SELECT unit_code,
-                   sum(amount_wan) FILTER (WHERE stage = 'allocated') AS allocated_wan,
-                   sum(amount_wan) FILTER (WHERE stage = 'received') AS received_wan,
-                   sum(amount_wan) FILTER (WHERE stage = 'paid') AS paid_wan,
-                   sum(amount_wan) FILTER (WHERE stage = 'paid' AND ($previous IS NULL OR flow_date > $previous))
-                       AS paid_in_period_wan,
-                   count(*) AS n
-            FROM flows GROUP BY 1
-        )
-        SELECT coalesce(p.unit_code, m.unit_code) AS unit_code, coalesce(p.planned_invest_wan, 0) AS planned_invest_wan,
-               coalesce(allocated_wan, 0) AS allocated_wan, coalesce(received_wan, 0) AS received_wan,
-               coalesce(paid_wan, 0) AS paid_wan, coalesce(paid_in_period_wan, 0) AS paid_in_period_wan,
-               coalesce(n, 0) AS n
-        FROM planned p FULL JOIN moved m ON m.unit_code = p.unit_code
-        """,
-        {"year": int(plan_year), "report": report_date, "previous": previous_date},
-    ).fetchdf()
-    if frame.empty or int(frame["n"].sum()) == 0:
+    now = funding.money_flow(con, as_of=report_date, by=("unit_code",), plan_year=int(plan_year))
+    if now.empty or int(now["n_flows"].sum()) == 0:
         return None
+    frame = pd.DataFrame({
+        "unit_code": now["unit_code"], "planned_invest_wan": now["invest_planned_wan"].fillna(0.0),
+        "allocated_wan": now["allocated_wan"], "received_wan": now["received_wan"], "paid_wan": now["paid_wan"],
+    })
+    frame["paid_in_period_wan"] = frame["paid_wan"]
+    if previous_date is not None:
+        before = funding.money_flow(con, as_of=previous_date, by=("unit_code",), plan_year=int(plan_year))
+        paid_before = frame["unit_code"].map(before.set_index("unit_code")["paid_wan"]).fillna(0.0)
+        frame["paid_in_period_wan"] = (frame["paid_wan"] - paid_before).round(6)
     city = frame.drop(columns="unit_code").sum().to_dict()
     city["unit_code"] = settings.CITY_UNIT_CODE
     frame = pd.concat([frame, pd.DataFrame([city])], ignore_index=True)

@@ -1,0 +1,136 @@
+"""The programme summary: known answers on a hand-built store (tests/programme_fixtures.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from analytics import programme, settings
+from analytics.errors import InputError
+from tests.programme_fixtures import AS_OF, build_programme
+
+
+@pytest.fixture
+def built(mem_con):
+    build_programme(mem_con)
+    return programme.programme_summary(mem_con, as_of=AS_OF)
+
+
+def _row(frame, **keys):
+    mask = np.ones(len(frame), dtype=bool)
+    for col, value in keys.items():
+        mask &= (frame[col] == value).to_numpy()
+    assert mask.sum() == 1, keys
+    return frame[mask].iloc[0]
+
+
+def test_years_rows_and_order(built):
+    years = built.years
+    assert list(years.columns) == programme.YEAR_COLUMNS
+    assert list(zip(years["year"], years["unit_code"])) == [
+        (2020, "370811"), (2020, "Z01"), (2020, "370800"), (2021, "370812"), (2021, "370800"),
+        (2022, "370812"), (2022, "370800")]  # 2027 is after the date
+
+
+def test_year_2020_against_targets(built):
+    ren = _row(built.years, year=2020, unit_code="370811")
+    assert (ren.planned_compounds, ren.planned_households, ren.planned_floor_area_m2) == (2, 300, 30_000.0)
+    assert (ren.started, ren.completed, ren.completed_floor_area_m2) == (2, 1, 10_000.0)
+    assert (ren.target_compounds, ren.target_floor_area_m2) == (2, 30_000.0)
+    assert not ren.target_mismatch
+    assert ren.completion_rate == 0.5 and ren.area_done_of_target == pytest.approx(1 / 3)
+    zone = _row(built.years, year=2020, unit_code="Z01")  # completed in 2021, before the date
+    assert (zone.completed, zone.completed_floor_area_m2) == (1, 5_000.0)
+    assert zone.target_mismatch and zone.area_done_of_target == pytest.approx(5_000 / 6_000)
+    city = _row(built.years, year=2020, unit_code="370800")
+    assert (city.planned_compounds, city.planned_households, city.planned_floor_area_m2) == (3, 350, 35_000.0)
+    assert (city.started, city.completed, city.completed_households, city.completed_floor_area_m2) == (3, 2, 150, 15_000.0)
+    # No 370800 row for 2020: the city's target is the units' sum, 36,000 m², 2.8 % above the list.
+    assert (city.target_compounds, city.target_households, city.target_floor_area_m2) == (3, 350, 36_000.0)
+    assert city.target_mismatch
+
+
+def test_rates_above_target_are_shown_as_they_are(built):
+    row = _row(built.years, year=2021, unit_code="370812")
+    assert row.area_done_of_target == pytest.approx(1.2) and row.target_mismatch
+    assert _row(built.years, year=2021, unit_code="370800").area_done_of_target == pytest.approx(1.2)
+
+
+def test_city_target_row_is_used_when_stored(built):
+    city = _row(built.years, year=2022, unit_code="370800")
+    assert (city.target_compounds, city.target_floor_area_m2) == (2, 50_000.0)
+    assert city.target_mismatch  # one compound listed, two assigned
+    assert city.started == 0  # B2's report is dated after the date
+    assert not _row(built.years, year=2022, unit_code="370812").target_mismatch
+
+
+def test_cumulative_per_unit(built):
+    cum = built.cumulative.set_index("unit_code")
+    assert list(cum.index) == ["370811", "370812", "Z01", "370800"]
+    assert cum.loc["370812", ["planned_compounds", "planned_floor_area_m2", "completed", "completed_floor_area_m2"]
+                   ].tolist() == [2, 70_000.0, 1, 30_000.0]
+    assert cum.loc["370812", "area_done_share"] == pytest.approx(3 / 7)
+    assert cum.loc["370800", ["planned_compounds", "planned_households", "completed", "completed_households"]
+                   ].tolist() == [5, 1_050, 3, 450]
+    assert cum.loc["370811", "share_of_city_done"] == pytest.approx(10_000 / 45_000)
+    assert cum.loc["370800", "share_of_city_done"] == 1.0
+
+
+def test_trajectory_at_each_year_end(built):
+    traj = built.trajectory
+    assert traj["year"].tolist() == [2020, 2021, 2022]
+    assert traj["snapshot_date"].tolist() == [date(2020, 12, 31), date(2021, 12, 31), AS_OF]
+    assert traj["planned_compounds"].tolist() == [3, 4, 5]
+    assert traj["planned_floor_area_m2"].tolist() == [35_000.0, 65_000.0, 105_000.0]
+    assert traj["completed"].tolist() == [1, 3, 3]  # Z1 was finished in 2021
+    assert traj["completed_floor_area_m2"].tolist() == [10_000.0, 45_000.0, 45_000.0]
+    assert traj["done_of_goal"].iloc[-1] == pytest.approx(45_000 / settings.PLAN_TOTAL_2025_FLOOR_AREA_M2)
+
+
+def test_goal(built):
+    goal = built.goal
+    assert goal["goal_floor_area_m2"] == 16_900_000
+    assert goal["planned_floor_area_m2"] == 105_000.0 and goal["completed_floor_area_m2"] == 45_000.0
+    assert goal["left_to_plan_m2"] == 16_900_000 - 105_000
+
+
+def test_pre_2000_stock_first_then_2001_2005(built):
+    stock = built.stock
+    assert list(zip(stock["tier"], stock["unit_code"])) == [
+        ("first", "370811"), ("first", "370812"), ("first", "370800"),
+        ("second", "370812"), ("second", "Z01"), ("second", "370800")]
+    first = _row(stock, tier="first", unit_code="370800")  # A1 A2 B2 F1 P1; P4 is for demolition
+    assert first[["stock_compounds", "stock_households", "stock_floor_area_m2"]].tolist() == [5, 790, 79_000.0]
+    assert first[["done_compounds", "done_floor_area_m2", "planned_compounds", "planned_floor_area_m2"]
+                 ].tolist() == [1, 10_000.0, 3, 61_000.0]
+    assert first[["pool_compounds", "pool_floor_area_m2", "remaining_compounds", "remaining_floor_area_m2"]
+                 ].tolist() == [1, 8_000.0, 4, 69_000.0]
+    assert first.done_share == pytest.approx(10_000 / 79_000)
+    second = _row(stock, tier="second", unit_code="370800")  # Z1 B1 done, P2 in the pool
+    assert second[["stock_compounds", "done_compounds", "done_floor_area_m2", "remaining_floor_area_m2"]
+                  ].tolist() == [3, 2, 35_000.0, 6_000.0]
+    assert _row(stock, tier="second", unit_code="Z01").done_share == 1.0
+
+
+def test_candidate_pool_by_unit(built):
+    pool = built.pool.set_index("unit_code")
+    assert list(pool.index) == ["370811", "370812", "370800"]
+    assert pool.loc["370811"].tolist() == [2, 150, 15_000.0, 1, 1, 0, 1]
+    assert pool.loc["370812"].tolist() == [2, 150, 15_000.0, 1, 0, 1, 1]
+    assert pool.loc["370800"].tolist() == [4, 300, 30_000.0, 2, 1, 1, 2]
+
+
+def test_an_empty_store_gives_empty_tables(mem_con):
+    got = programme.programme_summary(mem_con, as_of=AS_OF)
+    assert got.years.empty and got.cumulative.empty and got.stock.empty and got.pool.empty
+    assert got.trajectory["completed"].tolist() == [0]
+    assert got.goal["planned_floor_area_m2"] == 0.0
+
+
+def test_bad_arguments(mem_con):
+    with pytest.raises(InputError, match="`as_of`"):
+        programme.programme_summary(mem_con, as_of="2022-06-30")
+    with pytest.raises(InputError, match="`con`"):
+        programme.programme_summary(None, as_of=AS_OF)
