@@ -148,7 +148,7 @@ def test_progress_reports_weekly_and_counties_differ(data):
             assert (last.status == "已完工").all(), year  # finished by the year's end
         # a season: approvals first, starts from about April, completions late in the year
         started = rows[rows.status.isin(["已开工", "已完工"])].groupby("compound_id").report_date.min()
-        assert started.min() >= date(year, 4, 1) and started.median() <= date(year, 9, 30)
+        assert started.min() >= date(year, 4, 1) and pd.to_datetime(started).median() <= pd.Timestamp(year, 9, 30)
     last = r[r.report_date == dates[-1]]
     assert set(last.compound_id) == set(c.index[c.plan_year == settings.DEMO_YEAR])
     done_share = last.groupby("county_code").status.apply(lambda s: (s == "已完工").mean())

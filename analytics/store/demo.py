@@ -436,7 +436,9 @@ def _schedule(comp: pd.DataFrame, rng: np.random.Generator, as_of: date) -> pd.D
     year_end = pd.to_datetime(year.astype(str) + "-12-20")
     first_2020 = (year == 2020).to_numpy()  # the plan came in June: a short season
     approved = issued + pd.to_timedelta(np.where(first_2020, rng.integers(5, 35, n), rng.integers(10, 80, n)), unit="D")
+    april = pd.to_datetime(year.astype(str) + "-04-01")
     planned_start = approved + pd.to_timedelta(rng.integers(20, 50, n), unit="D")
+    planned_start = planned_start.where(planned_start >= april, april + pd.to_timedelta(rng.integers(0, 21, n), unit="D"))
     planned_days = np.where(first_2020, rng.integers(90, 130, n), rng.integers(140, 200, n))
     planned_end = planned_start + pd.to_timedelta(planned_days, unit="D")
     planned_end = planned_end.where(planned_end <= year_end, year_end)
@@ -446,6 +448,7 @@ def _schedule(comp: pd.DataFrame, rng: np.random.Generator, as_of: date) -> pd.D
     delay = delay + np.where(stuck, rng.integers(150, 260, n), 0)
     start = planned_start + pd.to_timedelta(np.round(delay), unit="D")
     start = start.where(start >= approved + pd.Timedelta(days=7), approved + pd.Timedelta(days=7))  # 立项 before 开工
+    start = start.where(start >= april, april + pd.to_timedelta(rng.integers(0, 14, n), unit="D"))  # the season
     duration = (planned_end - planned_start).dt.days.to_numpy() / pace * rng.uniform(0.85, 1.15, n)
     end = start + pd.to_timedelta(np.round(duration), unit="D")
     # earlier years: done by the year's last report (a December rush for the slow), at least a month's work

@@ -167,24 +167,30 @@ def fund_flows(comp: pd.DataFrame, funding: pd.DataFrame, rng: np.random.Generat
     allocated = approved + _days(rng, 15, 75, n)
     received_1 = allocated + _days(rng, 10, 45, n) + slow
     received_2 = allocated + _days(rng, 60, 200, n) + slow
-    paid_1 = (start + _days(rng, 30, 75, n)).where(lambda d: d >= received_1 + pd.Timedelta(days=3),
+    # a payment waits for its works (no start, no first payment) and for the money it spends
+    paid_1 = (start + _days(rng, 30, 75, n)).where(lambda d: d.isna() | (d >= received_1 + pd.Timedelta(days=3)),
                                                    received_1 + pd.Timedelta(days=3))
-    paid_2 = (end + _days(rng, 20, 90, n)).where(lambda d: d >= received_2 + pd.Timedelta(days=3),
+    paid_2 = (end + _days(rng, 20, 90, n)).where(lambda d: d.isna() | (d >= received_2 + pd.Timedelta(days=3)),
                                                  received_2 + pd.Timedelta(days=3))
     paid_3 = end + _days(rng, 330, 400, n)
     paid_3 = paid_3.where(paid_3 >= paid_2 + pd.Timedelta(days=30), paid_2 + pd.Timedelta(days=30))
     amount = f["amount_wan"].to_numpy()
+
+    def part(low: float, high: float) -> np.ndarray:
+        """The amount between two cumulative shares, rounded so the parts add up to the rounded whole."""
+        return np.round(amount * high, 2) - np.round(amount * low, 2)
+
     year = f["plan_year"].astype(int).to_numpy()
     batch = np.where(bonds, "专项债券", "资金")
     stages = [
         ("allocated", allocated, amount,
          [f"济财建〔{y}〕{10 + k % 40}号" if b == "资金" else f"{y}年第{1 + k % 3}批专项债券"
           for k, (y, b) in enumerate(zip(year, batch))]),
-        ("received", received_1, amount * 0.6, None),
-        ("received", received_2, amount * 0.4, None),
-        ("paid", paid_1, amount * 0.3, None),
-        ("paid", paid_2, amount * 0.55, None),
-        ("paid", paid_3, amount * (0.15 - RETENTION_SHARE), None),
+        ("received", received_1, part(0, 0.6), None),
+        ("received", received_2, part(0.6, 1), None),
+        ("paid", paid_1, part(0, 0.3), None),
+        ("paid", paid_2, part(0.3, 0.85), None),
+        ("paid", paid_3, part(0.85, 1 - RETENTION_SHARE), None),
     ]
     anomalies = set()
     for y, k in FLOW_ANOMALIES:
@@ -248,8 +254,10 @@ def findings(comp: pd.DataFrame, project_of: pd.Series, rng: np.random.Generator
     """Supervision findings: ``n_closed`` closed over the last two years, ``n_open`` still open (the first
     ``n_overdue`` of them past their deadline on ``today``)."""
     started = comp[comp["approved_date"].notna()].assign(unit_code=unit_of(comp), project_id=project_of)
-    recent = started[started["plan_year"] >= today.year - 2]
-    current = started[started["plan_year"] == today.year]
+    latest = started["plan_year"].max()  # the current year, or the latest with approvals
+    recent = started[started["plan_year"] >= latest - 2]
+    current = started[started["plan_year"] == latest]
+    n_closed, n_open = min(n_closed, len(recent)), min(n_open, len(current))
     rows = []
     picks = list(rng.choice(len(recent), n_closed, replace=False)) + list(rng.choice(len(current), n_open, replace=False))
     for k, pos in enumerate(picks):
