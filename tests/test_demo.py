@@ -27,8 +27,7 @@ def test_2020_batch_matches_the_plan(data):
     c = data["compounds"]
     batch = c[c.plan_year == 2020]
     assert len(batch) == settings.PLAN_2020["compounds"] == 68
-    assert within(batch.households.sum(), 26_000, 0.005)
-    assert within(batch.floor_area_m2.sum(), 2_280_000, 0.005)
+    assert batch.households.sum() == 26_000 and batch.floor_area_m2.sum() == 2_280_000  # exactly the plan
     assert set(batch.county_code) == set(settings.COUNTY_ORDER)
 
 
@@ -37,6 +36,8 @@ def test_all_years_total_floor_area(data):
     assert set(c.plan_year.dropna()) == set(range(2020, 2027)) and settings.DEMO_YEAR == 2026
     goal = c[c.plan_year.between(*settings.GOAL_YEARS)]
     assert within(goal.floor_area_m2.sum(), settings.PLAN_TOTAL_2025_FLOOR_AREA_M2, 0.02)
+    per_year = c.groupby("plan_year").floor_area_m2.sum()
+    assert per_year.to_dict() == {y: area for y, (_, area, _) in demo.YEAR_TARGETS.items()}
 
 
 def test_demo_today_is_the_last_friday_on_or_before_the_setting():

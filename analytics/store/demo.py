@@ -360,6 +360,7 @@ def _compound_attributes(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Dat
                 bld.at[k, "units"] -= 1
                 total -= step
             bld.at[k, "households"] = bld.at[k, "floors"] * bld.at[k, "units"] * bld.at[k, "households_per_floor"]
+        _settle_households(bld, idx, hh_target - total)
     bld["has_elevator"] = (bld.floors >= 8) | (rng.random(len(bld)) < 0.02) & (bld.floors >= 5)
     hh = bld.groupby("compound_id").households.sum()
     comp["households"] = comp.id.map(hh).astype(int)
@@ -370,11 +371,41 @@ def _compound_attributes(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Dat
         sel = comp.plan_year == year
         comp.loc[sel, "area_per_household_m2"] *= area_target / comp.floor_area_m2[sel].sum()
     comp["floor_area_m2"] = (comp.households * comp.area_per_household_m2).round(0)
+    for year, (_, area_target, _) in YEAR_TARGETS.items():  # the rounding's few m² on the batch's largest compound
+        largest = comp.floor_area_m2.where(comp.plan_year == year).idxmax()
+        comp.loc[largest, "floor_area_m2"] += area_target - comp.floor_area_m2[comp.plan_year == year].sum()
     bld["floor_area_m2"] = (bld.households * bld.compound_id.map(comp.set_index("id").area_per_household_m2)).round(1)
     agg = bld.groupby("compound_id").agg(n_buildings=("seq", "size"), max_floors=("floors", "max"), has_elevator=("has_elevator", "any"))
     comp = comp.join(agg, on="id")
     bld["id"] = bld.compound_id + "-B" + bld.seq.map("{:02d}".format)
     return comp, bld.drop(columns=["seq"])
+
+
+def _settle_households(bld: pd.DataFrame, idx: np.ndarray, diff: int) -> None:
+    """Change the households of buildings ``idx`` by exactly ``diff`` (even, small): one unit (单元) added or
+    removed, or one added and another removed, on the first buildings whose floors make that difference."""
+    if diff == 0:
+        return
+    steps = (bld.floors * bld.households_per_floor).to_numpy()
+    units = bld.units.to_numpy()
+    add: dict[int, int] = {}
+    remove: dict[int, int] = {}
+    for k in idx:
+        add.setdefault(int(steps[k]), int(k))
+        if units[k] > 1:
+            remove.setdefault(int(steps[k]), int(k))
+    if diff in add:
+        changes = [(add[diff], 1)]
+    elif -diff in remove:
+        changes = [(remove[-diff], -1)]
+    else:
+        pair = next(((a, b) for sa, a in add.items() for sb, b in remove.items() if sa - sb == diff and a != b), None)
+        if pair is None:
+            raise ValueError(f"No unit change makes the batch's households change by {diff}.")
+        changes = [(pair[0], 1), (pair[1], -1)]
+    for k, change in changes:
+        bld.at[k, "units"] += change
+        bld.at[k, "households"] = bld.at[k, "floors"] * bld.at[k, "units"] * bld.at[k, "households_per_floor"]
 
 
 def _programme_fields(comp: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
