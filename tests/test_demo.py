@@ -3,7 +3,7 @@ programme 2020 to the demo's today with its targets, projects, money, after-care
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd

@@ -168,8 +168,11 @@ def demo_as_of(today: date | None = None) -> date:
 
 
 def report_dates(year: int = settings.DEMO_YEAR) -> list[date]:
-    """Fridays of plan year ``year``'s weekly dispatch: from the first Friday after its plan was issued and
-    in March or later, to the last Friday of December or the demo's today, whichever comes first."""
+    """Fridays of plan year ``year``'s weekly dispatch.
+
+    From the first Friday after its plan was issued and in March or later, to the last Friday of December or
+    the demo's today, whichever comes first.
+    """
     day = max(date(year, 3, 1), plan_issued(year) + timedelta(days=1))
     day += timedelta(days=(4 - day.weekday()) % 7)
     end = min(date(year, 12, 31), demo_as_of())
@@ -382,8 +385,11 @@ def _compound_attributes(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Dat
 
 
 def _settle_households(bld: pd.DataFrame, idx: np.ndarray, diff: int) -> None:
-    """Change the households of buildings ``idx`` by exactly ``diff`` (even, small): one unit (单元) added or
-    removed, or one added and another removed, on the first buildings whose floors make that difference."""
+    """Change the households of buildings ``idx`` by exactly ``diff`` (even, small).
+
+    One unit (单元) added or removed, or one added and another removed, on the first buildings whose floors
+    make that difference.
+    """
     if diff == 0:
         return
     steps = (bld.floors * bld.households_per_floor).to_numpy()
@@ -435,17 +441,17 @@ def _programme_fields(comp: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     comp.loc[rng.choice(late, size=5, replace=False), "demolition_planned"] = True
     # candidates: a few communities per street (so neighbours can be let as one package), fewer procedures
     # done, willingness more spread; the pool holds some compounds due for demolition (never eligible)
-    pool = np.flatnonzero(comp.plan_year.isna().to_numpy())
+    candidates = np.flatnonzero(comp.plan_year.isna().to_numpy())
     communities = {
         (code, street): [w + "社区" for w in rng.choice(COMMUNITY_WORDS, CANDIDATE_COMMUNITIES_PER_STREET, replace=False)]
         for code, streets in STREETS.items() for street in streets
     }
-    comp.loc[comp.index[pool], "community"] = [
-        rng.choice(communities[(c, s)]) for c, s in zip(comp.county_code.iloc[pool], comp.street.iloc[pool])
+    comp.loc[comp.index[candidates], "community"] = [
+        rng.choice(communities[(c, s)]) for c, s in zip(comp.county_code.iloc[candidates], comp.street.iloc[candidates])
     ]
-    comp.loc[comp.index[pool], "procedures_complete"] = rng.random(len(pool)) < 0.35
-    comp.loc[comp.index[pool], "willingness_pct"] = np.clip(rng.normal(78, 14, len(pool)), 35, 100).round(1)
-    comp.loc[comp.index[rng.choice(pool, size=4, replace=False)], "demolition_planned"] = True
+    comp.loc[comp.index[candidates], "procedures_complete"] = rng.random(len(candidates)) < 0.35
+    comp.loc[comp.index[candidates], "willingness_pct"] = np.clip(rng.normal(78, 14, len(candidates)), 35, 100).round(1)
+    comp.loc[comp.index[rng.choice(candidates, size=4, replace=False)], "demolition_planned"] = True
     return comp
 
 
@@ -512,8 +518,10 @@ def _status_at(frame: pd.DataFrame, day: date) -> np.ndarray:
 
 
 def _progress_reports(comp: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Weekly snapshots of every plan year's batch (:func:`report_dates`); returns (reports, compounds with
-    their investment done at their latest report)."""
+    """Weekly snapshots of every plan year's batch (:func:`report_dates`).
+
+    Returns (reports, compounds with their investment done at their latest report).
+    """
     frames = []
     for year in YEAR_TARGETS:
         frames += _batch_reports(comp[comp.plan_year == year], report_dates(year), rng)
@@ -766,8 +774,10 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
 
 def _programme_tables(comp: pd.DataFrame, funding: pd.DataFrame, rng: np.random.Generator,
                       today: date) -> dict[str, pd.DataFrame]:
-    """Targets, projects, money flows, after-care and findings (``demo_programme``), and ``project_id`` per
-    compound (a Series in the same dict)."""
+    """Targets, projects, money flows, after-care and findings (``demo_programme``).
+
+    Also ``project_id``: each compound's project (an array in the same dict, in ``comp``'s order).
+    """
     comp = comp.reset_index(drop=True)
     issued = {year: plan_issued(year) for year in YEAR_TARGETS}
     project_frame, project_of = demo_programme.projects(comp, rng)

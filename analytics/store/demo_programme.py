@@ -123,7 +123,7 @@ def projects(comp: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame
         records = members[["id", "name", "community", "invest_planned_wan"]].to_numpy().tolist()
         chunks: list[list[list]] = []
         if len(records) >= 2 and rng.random() < PACKAGE_SHARE:
-            size = int(min(len(records), rng.integers(2, 6)))
+            size = min(len(records), int(rng.integers(2, 6)))
             chunks.append(records[:size])
             records = records[size:]
         chunks += [[r] for r in records]
@@ -237,8 +237,8 @@ def aftercare(comp: pd.DataFrame, rng: np.random.Generator, today: date) -> pd.D
     return pd.DataFrame({
         "compound_id": done["id"].to_numpy(),
         "accepted_date": accepted.dt.date.to_numpy(),
-        "mgmt_mode": np.where(accepted.notna().to_numpy(), mode, None),
-        "mgmt_established": np.where(accepted.notna().to_numpy(), established, None),
+        "mgmt_mode": [m if ok else None for m, ok in zip(mode, accepted.notna())],
+        "mgmt_established": pd.Series(established, dtype="boolean").where(accepted.notna().to_numpy()).to_numpy(),
         "mgmt_established_date": settled.where(established).dt.date.to_numpy(),
         "satisfaction_pct": np.where(has_survey, satisfaction, np.nan),
         "survey_date": surveyed.where(has_survey).dt.date.to_numpy(),
@@ -251,8 +251,10 @@ def aftercare(comp: pd.DataFrame, rng: np.random.Generator, today: date) -> pd.D
 # ----------------------------------------------------------------------------------------------- findings
 def findings(comp: pd.DataFrame, project_of: pd.Series, rng: np.random.Generator, today: date,
              *, n_closed: int = 22, n_open: int = 8, n_overdue: int = 4) -> pd.DataFrame:
-    """Supervision findings: ``n_closed`` closed over the last two years, ``n_open`` still open (the first
-    ``n_overdue`` of them past their deadline on ``today``)."""
+    """Supervision findings over the last years of the programme.
+
+    ``n_closed`` closed, ``n_open`` still open on ``today`` (the first ``n_overdue`` of them past their deadline).
+    """
     started = comp[comp["approved_date"].notna()].assign(unit_code=unit_of(comp), project_id=project_of)
     latest = started["plan_year"].max()  # the current year, or the latest with approvals
     recent = started[started["plan_year"] >= latest - 2]
