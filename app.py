@@ -11,6 +11,7 @@ from dashboard.navigation import DEFAULT_SLUG, PAGES
 
 log_limits.install()  # log lines quote user input: keep each bounded
 _internals.pin_files_made_on_click()  # files made on click outlive other users' reruns (see the module)
+_internals.say_why_files_failed()  # a file that cannot be made is explained in the user's language
 
 # A local icon: a Material icon name here would make the browser fetch the favicon from the internet.
 st.set_page_config(page_title="济宁市老旧小区改造", page_icon=str(settings.STATIC_DIR / "favicon.png"), layout="wide")

@@ -9,9 +9,18 @@ writer of the project:
 * XLSX — :func:`as_text` stores such a cell with the string type, so the file holds the text exactly
   and no formula (openpyxl would otherwise write any text starting with ``=`` as one);
 * CSV — :func:`csv_value` prefixes it with ``'``, the usual mark for "text, not a formula".
+
+Missing values (``None``, NaN, ``NaT``, ``pd.NA`` of the nullable dtypes) are empty cells in every writer:
+:func:`excel_value` is the one conversion to what openpyxl can store.
 """
 
 from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
 
 FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,3 +45,33 @@ def as_text(cell):
     if isinstance(cell.value, str) and (cell.data_type == "f" or looks_like_formula(cell.value)):
         cell.data_type = "s"
     return cell
+
+
+def is_missing(value: object) -> bool:
+    """True for a missing scalar: ``None``, NaN, ``NaT`` or ``pd.NA`` (never for text, lists or arrays)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return bool(np.isnat(value))
+    return False
+
+
+def excel_value(value: object) -> object:
+    """Return ``value`` as openpyxl stores it.
+
+    A missing value becomes ``None`` (an empty cell), numpy scalars Python numbers, timestamps naive
+    ``datetime`` (local wall time kept).
+    """
+    if is_missing(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

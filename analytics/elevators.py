@@ -46,6 +46,8 @@ PRESET_MAX_FLOORS = 6
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 yuan = 1,000,000 fen
 MAX_FLOORS = 40
 MAX_HOUSEHOLDS_PER_FLOOR = 20
+MAX_COST_WAN = 10_000.0
+"""Largest elevator cost (and subsidy) the calculator takes, in 万元: a larger figure is a typing error."""
 SHARE_COLUMNS = ["floor", "household", "floor_share", "share", "amount_fen", "amount_yuan", "floor_total_yuan"]
 FLOOR_COLUMNS = ["floor", "households", "floor_share", "floor_total_yuan", "min_household_yuan", "max_household_yuan"]
 CANDIDATE_COLUMNS = [
@@ -62,20 +64,48 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _check_int(value: object, name: str, low: int, high: int) -> int:
+def _check_int(value: object, name: str, low: int, high: int, *, code: str | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InputError(f"`{name}` was {value!r} but must be a whole number between {low} and {high}.")
+        raise InputError(f"`{name}` was {value!r} but must be a whole number between {low} and {high}.",
+                         code=code, low=low, high=high, value=str(value))
     if not low <= int(value) <= high:
-        raise InputError(f"`{name}` was {int(value)!r} but must be between {low} and {high}.")
+        raise InputError(f"`{name}` was {int(value)!r} but must be between {low} and {high}.",
+                         code=code, low=low, high=high, value=int(value))
     return int(value)
 
 
-def _check_money(value: object, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+def _check_money(value: object, name: str, *, code: str | None = None) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Real):
         raise InputError(f"`{name}` was {value!r} but must be a finite amount in 万元, e.g. 45.0.")
-    if value < 0:
-        raise InputError(f"`{name}` was {value!r} but must be ≥ 0 (万元).")
-    return Decimal(repr(float(value)))
+    amount = float(value)
+    if not math.isfinite(amount):  # NaN or infinity: said with the range
+        raise InputError(f"`{name}` was {value!r} but must be a finite amount in 万元, e.g. 45.0.",
+                         code=code, low=0, high=MAX_COST_WAN, value=amount)
+    if not 0 <= amount <= MAX_COST_WAN:
+        raise InputError(f"`{name}` was {value!r} but must be between 0 and {MAX_COST_WAN:g} (万元).",
+                         code=code, low=0, high=MAX_COST_WAN, value=amount)
+    return Decimal(repr(amount))
+
+
+def check_unit(floors: object, households_per_floor: object, *, cost_wan: object,
+               subsidy_wan: object) -> tuple[int, int, Decimal, Decimal]:
+    """Check the calculator's numbers; return ``(floors, households_per_floor, cost, subsidy)``.
+
+    Floors 2–40, households per floor 1–20, cost above 0 and at most ``MAX_COST_WAN`` 万元, subsidy 0 to
+    the cost. A number out of range is refused with an ``InputError`` saying the allowed range, never
+    clamped. Money is returned as exact decimals.
+    """
+    floors = _check_int(floors, "floors", 2, MAX_FLOORS, code="elevator.floors_range")
+    households = _check_int(households_per_floor, "households_per_floor", 1, MAX_HOUSEHOLDS_PER_FLOOR,
+                            code="elevator.hpf_range")
+    cost = _check_money(cost_wan, "cost_wan", code="elevator.cost_range")
+    subsidy = _check_money(subsidy_wan, "subsidy_wan", code="elevator.subsidy_range")
+    if cost <= 0:
+        raise InputError(f"`cost_wan` was {cost_wan!r} but must be > 0 (万元).", code="elevator.cost_zero")
+    if subsidy > cost:
+        raise InputError(f"`subsidy_wan` was {float(subsidy)!r} but must not exceed `cost_wan` {float(cost)!r}.",
+                         code="elevator.subsidy_above_cost", subsidy=float(subsidy), cost=float(cost))
+    return floors, households, cost, subsidy
 
 
 def _blank(value: object) -> bool:
@@ -274,8 +304,10 @@ def share_costs(
     UserWarning
         A custom share table adds up to neither 1 nor 100; it is scaled to 100 %.
     """
-    floors = _check_int(floors, "floors", 2, MAX_FLOORS)
-    households_per_floor = _check_int(households_per_floor, "households_per_floor", 1, MAX_HOUSEHOLDS_PER_FLOOR)
+    floors, households_per_floor, cost, subsidy = check_unit(
+        floors, households_per_floor, cost_wan=cost_wan,
+        subsidy_wan=default_subsidy_wan(floors) if subsidy_wan is None and isinstance(floors, int | np.integer)
+        else subsidy_wan)
     if preset not in PRESETS:
         raise InputError(f"`preset` was {preset!r} but must be one of {PRESETS!r}.")
     if custom_kind not in ("share", "coefficient"):
@@ -284,13 +316,6 @@ def share_costs(
         raise InputError("`custom` was None but preset='custom' needs a table floor → value.")
     if preset != "custom" and custom is not None:
         raise InputError(f"`custom` was given but `preset` is {preset!r}; set preset='custom' to use the table.")
-    cost = _check_money(cost_wan, "cost_wan")
-    subsidy = _check_money(default_subsidy_wan(floors) if subsidy_wan is None else subsidy_wan, "subsidy_wan")
-    if cost <= 0:
-        raise InputError(f"`cost_wan` was {cost_wan!r} but must be > 0 (万元).", code="elevator.cost_zero")
-    if subsidy > cost:
-        raise InputError(f"`subsidy_wan` was {float(subsidy)!r} but must not exceed `cost_wan` {float(cost)!r}.",
-                         code="elevator.subsidy_above_cost", subsidy=float(subsidy), cost=float(cost))
     cost_fen = int((cost * FEN_PER_WAN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     subsidy_fen = int((subsidy * FEN_PER_WAN).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     total_fen = cost_fen - subsidy_fen

@@ -309,12 +309,14 @@ WITH c AS (
            CASE WHEN zone_code IS NOT NULL THEN zone_code ELSE county_code END AS unit_code
     FROM compounds WHERE plan_year IS NOT NULL
 ),
+members AS (
+    SELECT project_id, min(plan_year) AS first_year, min(county_code) AS county_code
+    FROM c WHERE project_id IS NOT NULL GROUP BY project_id
+),
 pj AS (
-    SELECT p.id AS project_id, p.unit_code,
-           coalesce(p.year, (SELECT min(c.plan_year) FROM c WHERE c.project_id = p.id)) AS plan_year,
-           CASE WHEN u.kind = 'zone' THEN (SELECT min(c.county_code) FROM c WHERE c.project_id = p.id)
-                ELSE p.unit_code END AS county_code
-    FROM projects p LEFT JOIN units u ON u.unit_code = p.unit_code
+    SELECT p.id AS project_id, p.unit_code, coalesce(p.year, m.first_year) AS plan_year,
+           CASE WHEN u.kind = 'zone' THEN m.county_code ELSE p.unit_code END AS county_code
+    FROM projects p LEFT JOIN units u ON u.unit_code = p.unit_code LEFT JOIN members m ON m.project_id = p.id
 )
 SELECT f.source, f.stage, f.amount_wan::DOUBLE AS amount_wan, f.compound_id,
        coalesce(c.project_id, pj.project_id, f.project_id) AS project_id,
@@ -423,12 +425,16 @@ def money_flow(
     if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not 0 <= tolerance < 1:
         raise InputError(f"`tolerance` was {tolerance!r} but must be a fraction 0 ≤ tolerance < 1, e.g. 0.01 for ±1 %.")
 
-    flows = con.execute(_FLOWS_SQL, {"as_of": as_of}).fetchdf()
+    lead = "".join(f"{b}, " for b in by)
+    flows = con.execute(  # summed per group and stage in the database: one row each, however many movements
+        f"SELECT {lead}stage, sum(amount_wan) AS amount_wan, count(*)::BIGINT AS n FROM ({_FLOWS_SQL}) f "
+        "WHERE $plan_year::INTEGER IS NULL OR plan_year = $plan_year::INTEGER GROUP BY ALL",
+        {"as_of": as_of, "plan_year": None if plan_year is None else int(plan_year)},
+    ).fetchdf()
     compounds = con.execute(_PLANNED_SQL).fetchdf()
     planned = con.execute("SELECT compound_id, source, amount_wan::DOUBLE AS amount_wan FROM funding").fetchdf()
-    planned = planned.merge(compounds, on="compound_id").assign(stage="planned")
+    planned = planned.merge(compounds, on="compound_id").assign(stage="planned", n=0)
     if plan_year is not None:
-        flows = flows[flows["plan_year"] == int(plan_year)]
         compounds = compounds[compounds["plan_year"] == int(plan_year)]
         planned = planned[planned["plan_year"] == int(plan_year)]
     unknown = sorted(set(flows["stage"]) - set(settings.FLOW_STAGES))
@@ -436,8 +442,9 @@ def money_flow(
         log.warning("fund_flows has stage codes not in settings.FLOW_STAGES (left out): %s", unknown)
         flows = flows[flows["stage"].isin(list(settings.FLOW_STAGES))]
 
-    moves = pd.concat([planned[by + ["stage", "amount_wan"]], flows[by + ["stage", "amount_wan"]]], ignore_index=True)
-    moves["n"] = (moves["stage"] != "planned").astype("int64")
+    moves = pd.concat([planned[by + ["stage", "amount_wan", "n"]], flows[by + ["stage", "amount_wan", "n"]]],
+                      ignore_index=True)
+    moves["n"] = moves["n"].astype("int64")
     moves["stage"] = moves["stage"].map(_STAGE_COLUMNS)
     stage_cols = list(_STAGE_COLUMNS.values())
     if by:

@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import settings
+from analytics import funding, settings
 from analytics import units as units_mod
 from analytics.errors import InputError
 
@@ -317,7 +317,7 @@ def _pool(status: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     out = frame.groupby("unit_code", as_index=False)[sums].sum()
     out = _with_city(out, [], sums) if not out.empty else out
     for col in sums:
-        out[col] = pd.to_numeric(out[col])
+        out[col] = pd.to_numeric(out[col]).astype("float64" if col == "floor_area_m2" else "int64")
     return _order(out, order, []).reindex(columns=POOL_COLUMNS) if not out.empty else out.reindex(columns=POOL_COLUMNS)
 
 
@@ -363,3 +363,86 @@ def programme_summary(con: duckdb.DuckDBPyConnection, *, as_of: date) -> Program
     log.info("programme on %s: %d plan years, %d candidates", as_of, years["year"].nunique(),
              len(now[now["plan_year"].isna()]))
     return programme
+
+
+PROJECT_COLUMNS = [
+    "project_id", "name", "year", "unit_code", "street", "community", "delivery_model", "contractor", "compounds",
+    "households", "floor_area_m2", "started", "completed", "invest_planned_wan", "invest_done_wan", "received_wan",
+    "paid_wan", "invest_rate", "payment_rate",
+]
+
+
+def project_progress(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: int | None = None) -> pd.DataFrame:
+    """Each project (项目) on ``as_of``: its compounds, how many started and completed, investment and money paid.
+
+    Parameters
+    ----------
+    con
+        Open project database (``projects``, ``compounds.project_id``, ``progress_reports``, ``fund_flows``).
+    as_of
+        Statuses are each compound's latest weekly report on or before it; money moved up to it.
+    plan_year
+        Only projects of this year (a project without a year has its compounds' earliest plan year).
+
+    Returns
+    -------
+    DataFrame
+        ``PROJECT_COLUMNS``: ``year`` the project's year; ``compounds``, ``households``, ``floor_area_m2`` (m²)
+        of its compounds; ``started`` / ``completed`` counts; ``invest_planned_wan`` the project's planned
+        investment (its compounds' sum when the project gives none), ``invest_done_wan`` its compounds'
+        reported investment done, ``received_wan`` / ``paid_wan`` money received and paid
+        (``analytics.funding.money_flow`` by project, money booked on the project included), all 万元;
+        ``invest_rate`` done ÷ planned, ``payment_rate`` paid ÷ planned (fractions, NaN without a plan).
+        By year, units in the official order, then id.
+
+    Raises
+    ------
+    InputError
+        Bad ``con``, ``as_of`` or ``plan_year``.
+    """
+    as_of = _check(con, as_of)
+    if plan_year is not None and (isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer)):
+        raise InputError(f"`plan_year` was {plan_year!r} but must be a whole year such as 2020, or None.")
+    frame = con.execute(
+        """
+        WITH grid AS (
+            SELECT id, project_id, plan_year, households, floor_area_m2, invest_planned_wan,
+                   $as_of::DATE AS snapshot_date
+            FROM compounds WHERE project_id IS NOT NULL
+        ),
+        st AS (
+            SELECT g.*, coalesce(r.status, '未开工') AS status, coalesce(r.invest_done_wan, 0) AS invest_done_wan
+            FROM grid g ASOF LEFT JOIN progress_reports r ON r.compound_id = g.id AND r.report_date <= g.snapshot_date
+        ),
+        agg AS (
+            SELECT project_id, count(*)::BIGINT AS compounds, sum(households)::BIGINT AS households,
+                   sum(floor_area_m2)::DOUBLE AS floor_area_m2, min(plan_year) AS first_plan_year,
+                   count(*) FILTER (WHERE status IN ('已开工', '已完工'))::BIGINT AS started,
+                   count(*) FILTER (WHERE status = '已完工')::BIGINT AS completed,
+                   sum(invest_planned_wan)::DOUBLE AS list_invest_wan, sum(invest_done_wan)::DOUBLE AS invest_done_wan
+            FROM st GROUP BY project_id
+        )
+        SELECT p.id AS project_id, p.name, coalesce(p.year, a.first_plan_year) AS year, p.unit_code, p.street,
+               p.community, p.delivery_model, p.contractor, coalesce(a.compounds, 0) AS compounds,
+               coalesce(a.households, 0) AS households, coalesce(a.floor_area_m2, 0) AS floor_area_m2,
+               coalesce(a.started, 0) AS started, coalesce(a.completed, 0) AS completed,
+               coalesce(p.invest_planned_wan, a.list_invest_wan)::DOUBLE AS invest_planned_wan,
+               coalesce(a.invest_done_wan, 0)::DOUBLE AS invest_done_wan
+        FROM projects p LEFT JOIN agg a ON a.project_id = p.id
+        """,
+        {"as_of": as_of},
+    ).fetchdf()
+    if plan_year is not None:
+        frame = frame[frame["year"] == int(plan_year)]
+    money = funding.money_flow(con, as_of=as_of, by=("project_id",)).set_index("project_id")
+    frame["received_wan"] = frame["project_id"].map(money["received_wan"]).fillna(0.0).astype("float64")
+    frame["paid_wan"] = frame["project_id"].map(money["paid_wan"]).fillna(0.0).astype("float64")
+    frame["year"] = frame["year"].astype("Int64")
+    for col in ("compounds", "households", "started", "completed"):
+        frame[col] = frame[col].astype("int64")
+    frame["invest_rate"] = _ratio(frame["invest_done_wan"], frame["invest_planned_wan"])
+    frame["payment_rate"] = _ratio(frame["paid_wan"], frame["invest_planned_wan"])
+    if frame.empty:
+        return frame.reindex(columns=PROJECT_COLUMNS)
+    frame = _order(frame.assign(_y=frame["year"].fillna(9999)), units_mod.unit_order(con), ["_y"])
+    return frame[PROJECT_COLUMNS]

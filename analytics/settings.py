@@ -344,9 +344,19 @@ BCRYPT_ROUNDS = 12
 # Imports (analytics/importing/importer.py). Zip archives are checked before anything is extracted; XLSX files
 # (zip inside) get the same checks. Rows and columns are limited while a file is read, and a zip may
 # expand to at most ZIP_MAX_TOTAL_MB in total (twice the upload limit: a bigger archive is refused before
-# anything is extracted). UNDO_DEPTH imports can be undone, newest first.
+# anything is extracted). Rows × columns of the table read is limited too (IMPORT_MAX_CELLS, e.g.
+# 200,000 rows of 50 columns): the row and column limits alone would let a few MB of sheet XML or a
+# CSV of commas become 100 million cells. An XLSX file's shared-string table holds at most
+# XLSX_MAX_SHARED_STRINGS texts (about 150 bytes of memory each once read; a full 200,000-row table
+# with five distinct texts a row fits), and all other parts but the sheets (styles, workbook,
+# relationships, pictures) expand to at most XLSX_MAX_OTHER_PARTS_MB together (Excel's limit of 64,000
+# cell formats fits; openpyxl turns each MB of such XML into ~25 MB of objects). UNDO_DEPTH imports can
+# be undone, newest first.
 IMPORT_MAX_ROWS = 200_000
 IMPORT_MAX_COLUMNS = 500
+IMPORT_MAX_CELLS = 10_000_000
+XLSX_MAX_SHARED_STRINGS = 1_000_000
+XLSX_MAX_OTHER_PARTS_MB = 5
 ZIP_MAX_MEMBERS = 200
 ZIP_MAX_TOTAL_MB = 2 * UPLOAD_MAX_MB
 ZIP_MAX_RATIO = 200  # uncompressed ÷ compressed size of any member larger than ZIP_RATIO_MIN_MB

@@ -9,6 +9,11 @@ own behaviour in place, so an upgrade costs a workaround, never a page:
   download after two clean-ups (any session's script run ends one); under concurrent use the browser's
   request came too late (HTTP 404). Each made file is kept for ``PIN_SECONDS``. Installed by ``app.py``.
   Fallback: Streamlit's own behaviour (a download may 404 while many users work).
+- :func:`say_why_files_failed` — when the file of a deferred download cannot be made, Streamlit answers the
+  browser with a fixed English "Failed to generate file for download" (shown for five seconds under the
+  button, or not at all). A :class:`FileBuildFailed` raised by the file's maker carries the message in
+  the user's language, and that message is the answer instead. Installed by ``app.py``. Fallback:
+  Streamlit's fixed message (the failure is still in the log).
 - :class:`GeoJsonLayer` — ``folium.GeoJson`` that renders its script verbatim (branca compiles it as a
   Jinja template again, a lexer pass over the whole GeoJSON that also evaluates ``{{ … }}`` found in the
   data) and takes styles and bounds computed once. Fallback: ``folium.GeoJson.render`` (slower; data is
@@ -31,6 +36,10 @@ own behaviour in place, so an upgrade costs a workaround, never a page:
   (charts render from kaleido's own page, maps from a page in the export engine's private 0700 folder with
   everything inlined). Its launcher without them keeps the same-origin and local-file rules on. Fallback:
   choreographer's own launcher, flags included (one warning).
+- :func:`option_widget_keys` — Streamlit keeps a select widget's value as the *label* of the chosen option;
+  after a language switch no label matches, so the choice fell back to the default (or, for a label that
+  is no option, came back as that label and reached the URL). The language switch re-sets those widgets'
+  values from their keys before the page runs. Fallback: no keys, the choices reset as before.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import functools
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -108,6 +118,65 @@ def pin_files_made_on_click() -> bool:
 
     execute_deferred._pins_made_files = True  # type: ignore[attr-defined]
     MediaFileManager.execute_deferred = execute_deferred  # type: ignore[method-assign]
+    return True
+
+
+class FileBuildFailed(RuntimeError):
+    """The file of a download could not be made; ``str(exc)`` is what the user is told, in their language."""
+
+
+_HANDLER_ATTRS = ("handle",)
+_failure_messages: dict[str, str] = {}  # deferred file id -> the user's message, until the answer is sent
+_failure_lock = threading.Lock()
+
+
+def say_why_files_failed() -> bool:
+    """Answer a failed deferred download with the :class:`FileBuildFailed` message; ``True`` when installed.
+
+    Installed once per process. The media file manager's ``execute_deferred`` notes the message of a
+    failure under the file id; the deferred-file handler puts it in its error answer, which the browser
+    shows under the button. Without those attributes Streamlit's own answer stays (one warning in the log).
+    """
+    from streamlit.runtime import backend_operation_handler as operations
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    handler = getattr(operations, "DeferredFileHandler", None)
+    if handler is None or not hasattr(MediaFileManager, "execute_deferred"):
+        _fallback("messages of failed downloads", ["DeferredFileHandler"] if handler is None else ["execute_deferred"])
+        return False
+    if getattr(handler.handle, "_says_why", False):
+        return True
+    missing = _lacking(handler, _HANDLER_ATTRS)
+    if missing:
+        _fallback("messages of failed downloads", missing)
+        return False
+    original_execute, original_handle = MediaFileManager.execute_deferred, handler.handle
+
+    def execute_deferred(self: Any, file_id: str) -> str:
+        try:
+            return original_execute(self, file_id)
+        except Exception as exc:
+            failure = exc if isinstance(exc, FileBuildFailed) else exc.__cause__
+            if isinstance(failure, FileBuildFailed):
+                with _failure_lock:
+                    _failure_messages[file_id] = str(failure)
+            raise
+
+    async def handle(self: Any, request: Any, session_id: str) -> Any:
+        response = await original_handle(self, request, session_id)
+        file_id = getattr(getattr(request, "deferred_file", None), "file_id", "")
+        with _failure_lock:
+            message = _failure_messages.pop(file_id, None)
+        if message and getattr(response, "error_msg", ""):
+            response.error_msg = message
+        return response
+
+    execute_deferred._pins_made_files = getattr(original_execute, "_pins_made_files", False)  # type: ignore[attr-defined]
+    for wrapper, original in ((execute_deferred, original_execute), (handle, original_handle)):
+        wrapper._says_why = True  # type: ignore[attr-defined]
+        wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    MediaFileManager.execute_deferred = execute_deferred  # type: ignore[method-assign]
+    handler.handle = handle
     return True
 
 
@@ -278,6 +347,29 @@ def open_default_page_by_slug(slug: str) -> bool:
         return False
     manager.set_script_intent("", "")
     return True
+
+
+# ---------------------------------------------------------------------------------- streamlit widget labels
+_OPTION_VALUE_TYPES = ("string_value", "string_array_value")  # selectbox, radio, multiselect, pills, …
+
+
+def option_widget_keys() -> list[str]:
+    """User keys of this session's widgets whose value travels as text (an option's label, for select widgets).
+
+    Call from a widget callback: the values behind these keys are then still read with the previous run's
+    labels, so ``st.session_state[key] = st.session_state[key]`` re-sends each in the new language.
+    """
+    from streamlit.runtime.state import get_session_state
+
+    try:
+        state = get_session_state()._state
+        metadata = state._new_widget_state.widget_metadata
+        keys = state._key_id_mapper.id_key_mapping
+    except AttributeError as exc:
+        _fallback("keeping choices across a language switch", [str(exc)])
+        return []
+    return [keys[wid] for wid, meta in list(metadata.items())
+            if wid in keys and getattr(meta, "value_type", None) in _OPTION_VALUE_TYPES]
 
 
 # ------------------------------------------------------------------------------------ GeoJSON encoded once

@@ -114,6 +114,7 @@ def sidebar_box() -> None:
         if user is None:
             with st.expander(t("auth.sign_in"), icon=":material/login:"):
                 st.caption(t("auth.sign_in_hint"))
+                st.caption(t("auth.tab_only"))
                 with st.form("auth-sign-in", clear_on_submit=True):
                     username = st.text_input(t("auth.username"), key="auth_username", autocomplete="username",
                                              max_chars=USERNAME_MAX_CHARS)
@@ -126,6 +127,7 @@ def sidebar_box() -> None:
         if user.county_code:
             county = unit_name(user.county_code)
             st.caption(t("auth.county", county=county))
+        st.caption(t("auth.tab_only_signed_in"))
         if st.button(t("auth.sign_out"), key="auth_sign_out", icon=":material/logout:"):
             _sign_out()
             st.rerun()

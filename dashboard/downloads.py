@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import charts, export, tables
+from dashboard._internals import FileBuildFailed
 from dashboard.charts import resolve_lang
 from dashboard.labels import t
 
@@ -63,15 +64,17 @@ def _notes(lang: str | None) -> dict[str, str] | None:
         return None
 
 
-def _deferred(make: Callable[[], bytes], what: str) -> Callable[[], bytes]:
-    """Wrap a file maker for a deferred download so a failure is logged with what was being made."""
+def _deferred(make: Callable[[], bytes], what: str, lang: str | None = None) -> Callable[[], bytes]:
+    """Wrap a file maker for a deferred download: a failure is logged with what was being made, and the
+    user is told in their language under the button (:class:`dashboard._internals.FileBuildFailed`)."""
+    lang = resolve_lang(lang)  # read now: the file is made outside the page's run
 
     def run() -> bytes:
         try:
             return make()
-        except Exception:
+        except Exception as exc:
             log.exception("download of %s failed", what)
-            raise
+            raise FileBuildFailed(t("export.build_failed", lang, name=what)) from exc
 
     return run
 

@@ -372,11 +372,17 @@ class ExportEngine:
 
         return list(self._call(run))
 
+    def _page_folder(self) -> Path:
+        """The folder the pages Chromium opens are written to, made again after :meth:`close` removed it;
+        private (0700) either way: only this process reads the pages."""
+        self._tmp.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._tmp.chmod(0o700)
+        return self._tmp
+
     def screenshot(self, html: str, *, width: int, height: int, scale: float = PNG_SCALE,
                    settle_ms: int = 600) -> bytes:
         """PNG of the page ``html`` at ``width`` x ``height`` CSS pixels times ``scale``."""
-        self._tmp.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: only this process reads the page
-        page = self._tmp / f"page-{threading.get_ident()}-{time.monotonic_ns()}.html"
+        page = self._page_folder() / f"page-{threading.get_ident()}-{time.monotonic_ns()}.html"
         page.write_text(html, encoding="utf-8")
 
         async def run(k):
@@ -405,8 +411,7 @@ class ExportEngine:
     def pdf(self, html: str, *, width_in: float, height_in: float, settle_ms: int = 400) -> bytes:
         """The page ``html`` printed to PDF on paper of ``width_in`` x ``height_in`` inches (backgrounds
         printed, the page's own ``@page`` size preferred); Chromium embeds the fonts it used."""
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        page = self._tmp / f"print-{threading.get_ident()}-{time.monotonic_ns()}.html"
+        page = self._page_folder() / f"print-{threading.get_ident()}-{time.monotonic_ns()}.html"
         page.write_text(html, encoding="utf-8")
 
         async def run(k):

@@ -94,8 +94,12 @@ FACILITY_COLORS: dict[str, str] = {
 }
 SEQUENTIAL = ("#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C")  # ColorBrewer Blues, 5 classes
 HIGHLIGHT = "#C0392B"  # the app's primary colour: selections
+SITE_COLOR = "#1B2631"  # proposed sites: near-black numbered badges, apart from every red, status and type colour
 COUNTY_LINE = "#5D6D7E"
 NO_DATA = "#D5D8DC"
+MAP_BACKGROUND = "#F4F6F8"  # seen where no tiles are drawn (basemap "none")
+CHOROPLETH_OPACITY = 1.0
+"""Fill opacity of a choropleth: opaque, so a county shows exactly its legend swatch's colour."""
 
 
 LEGEND_FONT_PX = {False: 12, True: 18}
@@ -240,27 +244,37 @@ class Legend(MacroElement):
         title: str,
         items: Sequence[tuple[str, str]],
         *,
-        shape: Literal["box", "circle", "line"] = "box",
+        shape: Literal["box", "circle", "line", "badge"] = "box",
         position: str = "bottomright",
         font_px: int = 12,
+        fill_opacity: float = 1.0,
     ):
         super().__init__()
         self._name = "Legend"
         self.position = position
-        self.html = legend_html(title, items, shape=shape, font_px=font_px)
+        self.html = legend_html(title, items, shape=shape, font_px=font_px, fill_opacity=fill_opacity)
 
 
 def legend_html(
-    title: str, items: Sequence[tuple[str, str]], *, shape: str = "box", font_px: int = 12
+    title: str, items: Sequence[tuple[str, str]], *, shape: str = "box", font_px: int = 12,
+    fill_opacity: float = 1.0,
 ) -> str:
-    """The legend's HTML: an escaped title and one row per ``(colour, label)``."""
+    """The legend's HTML: an escaped title and one row per ``(colour, label)``.
+
+    ``fill_opacity`` below 1 draws each swatch as the layer draws its fill: the colour at that opacity over
+    the map's background, so a swatch and the features it names look the same. ``shape="badge"`` draws the
+    numbered badge of :func:`add_sites` (a "1" on the colour).
+    """
     size = round(font_px * 1.1)
-    radius = "50%" if shape == "circle" else "2px"
+    radius = "50%" if shape in ("circle", "badge") else "2px"
     height = 3 if shape == "line" else size
+    inner = "1" if shape == "badge" else ""
+    badge = (f"color:#fff;font-size:{round(font_px * 0.8)}px;font-weight:700;line-height:{size}px;text-align:center;"
+             if shape == "badge" else "")
     rows = "".join(
         f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-        f'<span style="display:inline-block;width:{size}px;height:{height}px;border-radius:{radius};'
-        f'background:{_css_color(color)};border:1px solid #555"></span>{escape_text(label)}</div>'
+        f'<span style="display:inline-block;width:{size}px;height:{height}px;border-radius:{radius};{badge}'
+        f'background:{_swatch(color, fill_opacity)};border:1px solid #555">{inner}</span>{escape_text(label)}</div>'
         for color, label in items
     )
     return (
@@ -273,6 +287,16 @@ def legend_html(
 _CSS_COLOR = re.compile(r"^#[0-9A-Fa-f]{3,8}$")
 
 
+def _swatch(color: str, fill_opacity: float) -> str:
+    """CSS background of a legend swatch: ``color`` at ``fill_opacity`` over the map's background."""
+    color = _css_color(color)
+    if fill_opacity >= 1.0 or len(color) != 7:
+        return color
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    tint = f"rgba({r},{g},{b},{fill_opacity:g})"
+    return f"linear-gradient({tint},{tint}),{MAP_BACKGROUND}"
+
+
 def _css_color(color: str) -> str:
     return color if _CSS_COLOR.match(color) else NO_DATA
 
@@ -283,6 +307,7 @@ def base_map(
     basemap: str | None = None,
     max_zoom: int = 17,
     show_notice: bool = True,
+    padding_px: int = 0,
 ) -> OfflineMap:
     """An empty map with the sidebar's basemap (or ``basemap``), a scale bar, fitted to ``fit``.
 
@@ -296,6 +321,8 @@ def base_map(
         Closest zoom when fitting (a single compound should not fill the screen).
     show_notice
         Show the message when the chosen basemap cannot be drawn (Tianditu without a key).
+    padding_px
+        Room kept between ``fit``'s extent and the map's edge (symbols drawn at the edge stay whole).
     """
     requested = basemap if basemap is not None else st.session_state.get("basemap", "none")
     choice = resolve_basemap(requested, key=tianditu_key() if requested == "tianditu" else None)
@@ -309,12 +336,13 @@ def base_map(
     m.basemap = choice.name
     _add_tiles(m, choice)
     if choice.name == "none":
-        _Background("#F4F6F8").add_to(m)
-    fit_to(m, fit, max_zoom=max_zoom)
+        _Background(MAP_BACKGROUND).add_to(m)
+    fit_to(m, fit, max_zoom=max_zoom, padding_px=padding_px)
     return m
 
 
-def fit_to(m: OfflineMap, frame: gpd.GeoDataFrame | gpd.GeoSeries | None, *, max_zoom: int = 17) -> None:
+def fit_to(m: OfflineMap, frame: gpd.GeoDataFrame | gpd.GeoSeries | None, *, max_zoom: int = 17,
+           padding_px: int = 0) -> None:
     """Open the map on ``frame``'s extent (the whole city when ``frame`` is ``None`` or empty)."""
     lon0, lat0, lon1, lat1 = settings.JINING_BOUNDS_DEG
     if frame is not None and len(frame) and frame.crs is not None:
@@ -324,7 +352,8 @@ def fit_to(m: OfflineMap, frame: gpd.GeoDataFrame | gpd.GeoSeries | None, *, max
             lon0, lat0, lon1, lat1 = (float(v) for v in b)
     elif m.gcj02:
         (lon0, lon1), (lat0, lat1) = _shift_pair((lon0, lon1), (lat0, lat1))
-    m.fit_bounds([[lat0, lon0], [lat1, lon1]], max_zoom=max_zoom)
+    m.fit_bounds([[lat0, lon0], [lat1, lon1]], max_zoom=max_zoom,
+                 **({"padding": (padding_px, padding_px)} if padding_px else {}))
 
 
 def _shift_pair(lons: tuple[float, float], lats: tuple[float, float]) -> tuple[tuple, tuple]:
@@ -610,12 +639,17 @@ def add_legend(
     title: str,
     items: Sequence[tuple[str, str]],
     *,
-    shape: Literal["box", "circle", "line"] = "box",
+    shape: Literal["box", "circle", "line", "badge"] = "box",
     position: str = "bottomright",
     large: bool = False,
+    fill_opacity: float = 1.0,
 ) -> Legend:
-    """Add a legend box; ``items`` are ``(colour, label)`` pairs (labels escaped here)."""
-    legend = Legend(title, items, shape=shape, position=position, font_px=LEGEND_FONT_PX[large])
+    """Add a legend box; ``items`` are ``(colour, label)`` pairs (labels escaped here).
+
+    ``fill_opacity`` is the named layer's: its swatches are drawn at it (see :func:`legend_html`).
+    """
+    legend = Legend(title, items, shape=shape, position=position, font_px=LEGEND_FONT_PX[large],
+                    fill_opacity=fill_opacity)
     legend.add_to(m)
     return legend
 
@@ -686,7 +720,8 @@ def add_counties(
                          large=large).add_to(m)
     fields.extend(extra_fields)
     line = {str(c): (HIGHLIGHT if c == selected else COUNTY_LINE) for c in frame["county_code"]}
-    style = Style(color=COUNTY_LINE, weight=3 if large else 2, fill_opacity=0.7 if values is not None else 0.02,
+    style = Style(color=COUNTY_LINE, weight=3 if large else 2,
+                  fill_opacity=CHOROPLETH_OPACITY if values is not None else 0.02,
                   fill_color="#FFFFFF")
     layer = add_layer(
         m, frame, layer="counties", name=t("maps.layer.counties"), id_column="county_code", fields=fields,
@@ -887,6 +922,185 @@ def add_selection(
                      fields=fields, style=Style(color=color, weight=4, fill_opacity=0.25, radius=7))
 
 
+def add_sites(
+    m: OfflineMap,
+    sites: gpd.GeoDataFrame,
+    *,
+    number_column: str,
+    legend: str,
+    id_column: str = "id",
+    fields: Sequence[Field] = (),
+    name: str | None = None,
+    large: bool = False,
+) -> folium.GeoJson | None:
+    """Proposed sites: outlined in :data:`SITE_COLOR`, each with a numbered badge on top, and a legend entry.
+
+    ``number_column`` holds each site's number (as listed beside the map); ``legend`` is the legend's text.
+    The badges let clicks through to the outlines (tooltips, ``layer="sites"``).
+    """
+    layer = add_layer(m, sites, layer="sites", name=name or t("maps.layer.sites"), id_column=id_column,
+                      fields=fields, style=Style(color=SITE_COLOR, weight=3, fill_opacity=0.2, radius=8),
+                      highlight=True)
+    if layer is None:
+        return None
+    points = display_frame(sites.geometry.representative_point(), gcj02=m.gcj02, simplify_m=0)
+    SiteBadges([(str(n), float(p.y), float(p.x)) for n, p in zip(sites[number_column], points)],
+               large=large).add_to(m)
+    add_legend(m, t("maps.layer.sites"), [(SITE_COLOR, legend)], shape="badge", position="topright", large=large)
+    return layer
+
+
+class SiteBadges(MacroElement):
+    """A numbered badge at each proposed site (``(number, lat, lon)``), above every layer, letting clicks through."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .jiugai-site{display:flex;align-items:center;justify-content:center;border-radius:50%;
+          background:{{ this.color }};color:#fff;border:2px solid #fff;box-shadow:0 0 0 1.5px {{ this.color }};
+          font:700 {{ this.font_px }}px/1 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, size = {{ this.size_px }};
+            {{ this.payload }}.forEach(function (d) {
+                var icon = L.divIcon({className: "jiugai-site", html: "", iconSize: [size, size]});
+                var marker = L.marker([d[1], d[2]], {icon: icon, interactive: false, keyboard: false,
+                                                     zIndexOffset: 1000}).addTo(map);
+                marker.getElement().textContent = d[0];
+                marker.getElement().setAttribute("data-site", d[0]);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, badges: Sequence[tuple[str, float, float]], *, large: bool = False):
+        super().__init__()
+        self._name = "SiteBadges"
+        self.color = SITE_COLOR
+        self.font_px = 16 if large else 12
+        self.size_px = 30 if large else 22
+        self.payload = _inert_json([[n, round(lat, DECIMALS), round(lon, DECIMALS)] for n, lat, lon in badges])
+
+
+# ---------------------------------------------------------------------------------- city-wide summary
+SUMMARY_ZOOM = 11
+"""Below this zoom a city-wide theme is drawn as one counted circle per county (:func:`add_county_summary`)."""
+SUMMARY_COLOR = "#2E4053"
+SUMMARY_EMPTY_COLOR = "#AAB7B8"
+SUMMARY_DIAMETER_PX = (22, 64)
+"""Smallest and largest circle of :func:`add_county_summary` (pixels; area grows with the count)."""
+
+
+def county_counts(frame: gpd.GeoDataFrame, counties: gpd.GeoDataFrame) -> pd.Series:
+    """How many rows of ``frame`` lie in each county, every county listed (0 for none), indexed by county code.
+
+    A row's county is its ``county_code`` when the frame has one, else the county its representative point
+    falls in (rows outside every county are not counted).
+    """
+    codes = counties["county_code"].astype(str)
+    if "county_code" in frame.columns:
+        found = frame["county_code"].astype(str)
+    elif len(frame):
+        points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point().to_crs(counties.crs))
+        joined = gpd.sjoin(points, counties[["county_code", "geometry"]], predicate="within", how="inner")
+        found = joined["county_code"].astype(str)
+    else:
+        found = pd.Series([], dtype=str)
+    return found.value_counts().reindex(codes, fill_value=0).astype(int)
+
+
+def add_county_summary(
+    m: OfflineMap,
+    counties: gpd.GeoDataFrame,
+    counts: pd.Series,
+    *,
+    legend: str,
+    themes: Sequence[str],
+    zoom: int = SUMMARY_ZOOM,
+    large: bool = False,
+) -> None:
+    """At city zoom one circle per county with its count written in it (area growing with the count), in place of
+    the layers of ``themes`` (``"parcels"``, ``"compounds"``, …), which show from ``zoom`` on; a click on a
+    circle zooms into that county.
+
+    ``counts`` is indexed by county code (:func:`county_counts`); ``legend`` titles the legend entry. Call it
+    after the layers it stands for are on the map.
+    """
+    peak = max(int(counts.max()), 1) if len(counts) else 1
+    low, high = SUMMARY_DIAMETER_PX
+    data = []
+    for label in county_labels(counties, gcj02=m.gcj02):
+        n = int(counts.get(label.code, 0))
+        size = round(low + (high - low) * math.sqrt(n / peak)) if n else low - 4
+        data.append([label.code, label.name, n, round(label.anchor[1], DECIMALS), round(label.anchor[0], DECIMALS),
+                     size + (8 if large else 0)])
+    CountySummary(data, themes=themes, zoom=zoom, large=large).add_to(m)
+    add_legend(m, legend, [(SUMMARY_COLOR, t("maps.summary.hint"))], shape="badge", position="topright", large=large)
+
+
+class CountySummary(MacroElement):
+    """Counted circles per county below ``zoom`` (``layer="summary"`` features), the ``near`` layers from it on."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .jiugai-count{display:flex;align-items:center;justify-content:center;border-radius:50%;cursor:zoom-in;
+          background:{{ this.color }};color:#fff;border:2px solid #fff;opacity:.92;box-shadow:0 1px 3px rgba(0,0,0,.4);
+          font:700 {{ this.font_px }}px/1 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}
+        .jiugai-count.jiugai-count-empty{background:{{ this.empty_color }};cursor:default}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, zoom = {{ this.zoom }};
+            var themes = {{ this.themes }}, near = null;
+            var group = L.featureGroup();
+            {{ this.payload }}.forEach(function (d) {
+                var icon = L.divIcon({className: "jiugai-count" + (d[2] ? "" : " jiugai-count-empty"),
+                                      html: String(d[2]), iconSize: [d[5], d[5]]});
+                var marker = L.marker([d[3], d[4]], {icon: icon, keyboard: false, title: d[1] + "：" + d[2]});
+                marker.feature = {type: "Feature", properties: {layer: "summary", key: d[0], count: d[2]}};
+                if (d[2]) { marker.on("click", function () { map.setView([d[3], d[4]], zoom); }); }
+                group.addLayer(marker);
+            });
+            function summarySwitch() {
+                if (near === null) {  // the layers it stands for, found once (later they are off the map)
+                    near = [];
+                    map.eachLayer(function (layer) {
+                        var first = layer instanceof L.GeoJSON ? layer.getLayers()[0] : null;
+                        if (first && first.feature && themes.indexOf(first.feature.properties.layer) >= 0) {
+                            near.push(layer);
+                        }
+                    });
+                }
+                var close = map.getZoom() >= zoom;
+                near.forEach(function (layer) {
+                    if (close) { if (!map.hasLayer(layer)) { map.addLayer(layer); } } else { map.removeLayer(layer); }
+                });
+                if (close) { map.removeLayer(group); } else if (!map.hasLayer(group)) { map.addLayer(group); }
+            }
+            map.on("zoomend", summarySwitch);
+            setTimeout(summarySwitch, 0);  // after streamlit-folium has hooked its click handlers to the layers
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: list[list], *, themes: Sequence[str], zoom: int, large: bool = False):
+        super().__init__()
+        self._name = "CountySummary"
+        self.themes = _inert_json(list(themes))
+        self.zoom = int(zoom)
+        self.color, self.empty_color = SUMMARY_COLOR, SUMMARY_EMPTY_COLOR
+        self.font_px = 17 if large else 13
+        self.payload = _inert_json(data)
+
+
 def add_clusters(
     m: OfflineMap,
     clusters: gpd.GeoDataFrame,
@@ -902,10 +1116,12 @@ def add_clusters(
     colors = pd.Series(
         [class_color(v, breaks) for v in clusters[value_column]], index=clusters["cluster_id"].astype(str)
     )
+    style = Style(color="#1B4F72", weight=2, fill_opacity=0.45, dash="6 4")
     if len(clusters):
-        add_legend(m, value_label or value_column, _class_items(breaks, fmt), position="bottomleft", large=large)
+        add_legend(m, value_label or value_column, _class_items(breaks, fmt), position="bottomleft", large=large,
+                   fill_opacity=style.fill_opacity)
     return add_layer(m, clusters, layer="clusters", name=t("maps.layer.clusters"), id_column="cluster_id",
-                     fields=fields, style=Style(color="#1B4F72", weight=2, fill_opacity=0.45, dash="6 4"),
+                     fields=fields, style=style,
                      colors=colors, line_colors={k: "#1B4F72" for k in colors.index}, highlight=True)
 
 

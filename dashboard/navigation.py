@@ -15,6 +15,7 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("pages/plan.py", "page.plan", ":material/event_note:", "plan"),
     ],
     "nav.group.progress": [
+        ("pages/programme.py", "page.programme", ":material/timeline:", "programme"),
         ("pages/progress.py", "page.progress", ":material/trending_up:", "progress"),
         ("pages/funding.py", "page.funding", ":material/payments:", "funding"),
     ],

@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import auth_ui, state
+from dashboard import _internals, auth_ui, state
 from dashboard.labels import t
 from dashboard.maps import BASEMAPS
 
@@ -25,12 +25,27 @@ def init_from_url() -> None:
         st.session_state["basemap"] = _from_url("basemap", list(BASEMAPS), "none")
 
 
+def _keep_choices() -> None:
+    """On a language switch, every choice on the page stays: each select widget's value is set again by its key.
+
+    Streamlit remembers a choice by its label; read here, before the page runs in the new language, the
+    values are still the codes behind the old labels (setting them re-sends them with the new labels).
+    """
+    for key in _internals.option_widget_keys():
+        if key == "lang":
+            continue
+        value = st.session_state.get(key)
+        if value is None or isinstance(value, str | bool | int | float) or (
+                isinstance(value, list) and all(isinstance(v, str | bool | int | float) for v in value)):
+            st.session_state[key] = value
+
+
 def render() -> None:
     """Draw the sidebar and keep ``lang``, ``basemap`` and ``as_of`` in ``st.session_state`` and the URL."""
     init_from_url()
     with st.sidebar:
         st.radio(
-            t("sidebar.language"), ["zh", "en"], key="lang", horizontal=True,
+            t("sidebar.language"), ["zh", "en"], key="lang", horizontal=True, on_change=_keep_choices,
             format_func=lambda code: "中文" if code == "zh" else "English",
         )
         st.selectbox(t("sidebar.basemap"), BASEMAPS, key="basemap", format_func=lambda b: t(f"basemap.{b}"))

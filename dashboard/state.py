@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from analytics import progress, settings, store
+from analytics import network, progress, settings, store
 from analytics import units as units_mod
 from analytics.store import audit
 
@@ -47,6 +47,20 @@ def _layer(name: str, crs: int | None, version: int) -> gpd.GeoDataFrame:
 def layer(name: str, *, crs: int | None = settings.ANALYSIS_CRS) -> gpd.GeoDataFrame:
     """A spatial table as a GeoDataFrame (EPSG:4548 unless ``crs`` says otherwise), cached until data changes."""
     return _layer(name, crs, data_version())
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _walk_graph(version: int) -> network.WalkGraph | None:
+    roads = _layer("roads", settings.ANALYSIS_CRS, version)
+    if roads.empty:
+        return None
+    barriers = _layer("barriers", settings.ANALYSIS_CRS, version)
+    return network.walk_graph(roads, barriers if len(barriers) else None)
+
+
+def walk_graph() -> network.WalkGraph | None:
+    """The walking graph of the stored roads and barriers, built once per data version; ``None`` without roads."""
+    return _walk_graph(data_version())
 
 
 @st.cache_data(show_spinner=False)

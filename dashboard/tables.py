@@ -13,7 +13,6 @@ WPS open Chinese text right. Text that a spreadsheet program would run as a form
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -120,15 +119,11 @@ def _cell(value, factor: float, lang: str):
         return "、".join(str(v) for v in value)
     if isinstance(value, (bool, np.bool_)):
         return t("export.bool.yes" if value else "export.bool.no", lang)
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if cells.is_missing(value):
         return None
     if factor != 1.0 and isinstance(value, (int, float, np.integer, np.floating)):
         return float(value) * factor
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return cells.excel_value(value)
 
 
 def display_frame(df: pd.DataFrame, *, columns: Columns = None, lang: str | None = None,
@@ -186,7 +181,7 @@ def csv_bytes(df: pd.DataFrame, *, columns: Columns = None, lang: str | None = N
 
 
 def _text_width(value) -> int:
-    text = "" if value is None else (value.strftime("%Y-%m-%d") if isinstance(value, (date, datetime)) else str(value))
+    text = "" if cells.is_missing(value) else (value.strftime("%Y-%m-%d") if isinstance(value, (date, datetime)) else str(value))
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
@@ -222,7 +217,7 @@ def xlsx_bytes(
         frame, formats = display_frame(df, columns=columns, lang=lang)
         ws.append(list(frame.columns))
         for row in frame.itertuples(index=False):
-            ws.append(list(row))
+            ws.append([cells.excel_value(v) for v in row])  # missing values (NaT, NaN, pd.NA): empty cells
         # text from uploads stays text, never a formula: the header row and every text column
         for cell in ws[1]:
             cells.as_text(cell)

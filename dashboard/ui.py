@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics.errors import DatabaseLocked, ImportRejected, JiugaiError
+from analytics.importing.write import disk_full_error, is_disk_full
 from dashboard import charts, shell, state
 from dashboard.formatting import join_names, unit_name
 from dashboard.labels import has, t
@@ -78,11 +79,15 @@ def error_text(exc: JiugaiError) -> str:
 
 
 def show_error(exc: Exception) -> None:
-    """Show ``exc`` as a message in the user's language; never a traceback (unexpected errors are logged)."""
+    """Show ``exc`` as a message in the user's language; never a traceback (unexpected errors are logged,
+    a full disk is named as such)."""
     if isinstance(exc, ImportRejected | DatabaseLocked):
         st.error(error_text(exc))  # complete sentences of their own
     elif isinstance(exc, JiugaiError):
         st.error(t("common.error", msg=error_text(exc)))
+    elif is_disk_full(exc):  # a write outside the import's transaction helper, or a temporary file
+        disk_full_error(exc, what="a page's action")
+        st.error(t("common.error", msg=t("error.store.disk_full")))
     else:
         log.exception("unexpected error on a page")
         st.error(t("common.error", msg=type(exc).__name__))
@@ -139,6 +144,28 @@ def bind_choice(key: str, default, options, *, cast=str) -> object:
     return urlstate.bind(key, default, options=options, cast=cast)
 
 
+METRICS: tuple[str, ...] = ("walk", "straight")
+"""Distance metrics a page offers: along the streets (步行距离) or as the crow flies (直线距离)."""
+
+
+def distance_metric(key: str = "metric") -> str:
+    """The page's distance metric, ``"walk"`` or ``"straight"``, chosen by the user (URL-bound).
+
+    With a road network stored the choice is offered, walking first; without one distances are straight
+    lines and a note says so (and how to get walking distances).
+    """
+    from dashboard import urlstate
+
+    if attempt(state.walk_graph, stop=False) is None:
+        st.info(t("common.metric.no_roads"), icon=":material/straighten:")
+        return "straight"
+    metric = bind_choice(key, "walk", METRICS)
+    st.radio(t("common.metric"), METRICS, key=key, horizontal=True, format_func=lambda m: t(f"common.metric.{m}"),
+             help=t("common.metric.help"))
+    urlstate.sync(key)
+    return str(metric)
+
+
 def meeting_mode_css() -> None:
     """Projector layout: no sidebar, header or toolbar; full width; large type for titles and KPI cards."""
     st.markdown(
@@ -193,14 +220,18 @@ def bind_multi(key: str, default: list, options) -> list:
     return urlstate.bind(key, list(default), cast=urlstate.list_of(options))
 
 
-def bind_number(key: str, default: float, *, low: float, high: float, cast=int) -> float:
-    """:func:`dashboard.urlstate.bind` for a slider or number input: a URL value outside ``low``–``high`` is clamped."""
+def bind_number(key: str, default: float, *, low: float, high: float, cast=int, clamp: bool = True) -> float:
+    """:func:`dashboard.urlstate.bind` for a slider or number input: a URL value outside ``low``–``high`` is clamped.
+
+    With ``clamp=False`` a value out of range is kept as given (a typed number, a link's): the page refuses
+    it with a message saying the range, instead of silently computing with another number.
+    """
     from dashboard import urlstate
 
     value = urlstate.bind(key, default, cast=cast)
     if not isinstance(value, int | float) or isinstance(value, bool):
         value = default
-    clamped = cast(min(max(value, low), high))
+    clamped = cast(min(max(value, low), high)) if clamp else cast(value)
     if clamped != st.session_state[key]:
         st.session_state[key] = clamped
         urlstate.sync(key)

@@ -105,10 +105,12 @@ def _edit_numbers(key: str, default: list[float], *, editor_key: str, index: tup
 # ---------------------------------------------------------------------------------- cost-sharing calculator
 with calculator_tab:
     st.caption(t("funding.calc.caption"))
-    floors = ui.bind_number("floors", 6, low=2, high=elevators.MAX_FLOORS)
-    ui.bind_number("hpf", 2, low=1, high=elevators.MAX_HOUSEHOLDS_PER_FLOOR)
-    ui.bind_number("cost", settings.ELEVATOR_COST_WAN, low=0.0, high=10_000.0, cast=float)
-    ui.bind_number("subsidy", elevators.default_subsidy_wan(floors), low=0.0, high=10_000.0, cast=float)
+    # out-of-range numbers are kept as typed and refused below with the allowed range (never clamped)
+    floors = ui.bind_number("floors", 6, low=2, high=elevators.MAX_FLOORS, clamp=False)
+    ui.bind_number("hpf", 2, low=1, high=elevators.MAX_HOUSEHOLDS_PER_FLOOR, clamp=False)
+    ui.bind_number("cost", settings.ELEVATOR_COST_WAN, low=0.0, high=elevators.MAX_COST_WAN, cast=float, clamp=False)
+    ui.bind_number("subsidy", elevators.default_subsidy_wan(floors), low=0.0, high=elevators.MAX_COST_WAN, cast=float,
+                   clamp=False)
     ui.bind_choice("preset", "hangzhou", elevators.PRESETS)
     custom_kind = ui.bind_choice("custom_kind", "share", page.CUSTOM_KINDS)
 
@@ -116,53 +118,55 @@ with calculator_tab:
         st.session_state["subsidy"] = elevators.default_subsidy_wan(st.session_state["floors"])
 
     cols = st.columns(4)
-    cols[0].number_input(t("funding.calc.floors"), min_value=2, max_value=elevators.MAX_FLOORS, step=1,
-                         key="floors", on_change=_floors_changed)
-    cols[1].number_input(t("funding.calc.hpf"), min_value=1, max_value=elevators.MAX_HOUSEHOLDS_PER_FLOOR, step=1,
-                         key="hpf")
-    cols[2].number_input(t("funding.calc.cost"), min_value=0.0, step=1.0, key="cost")
+    cols[0].number_input(t("funding.calc.floors"), step=1, key="floors", on_change=_floors_changed)
+    cols[1].number_input(t("funding.calc.hpf"), step=1, key="hpf")
+    cols[2].number_input(t("funding.calc.cost"), step=1.0, key="cost")
     subsidies = settings.ELEVATOR_SUBSIDY_WAN_BY_FLOORS
-    cols[3].number_input(t("funding.calc.subsidy"), min_value=0.0, step=1.0, key="subsidy",
+    cols[3].number_input(t("funding.calc.subsidy"), step=1.0, key="subsidy",
                          help=t("funding.calc.subsidy_help", s4=subsidies[4], s5=subsidies[5], s6=subsidies[6]))
     st.radio(t("funding.calc.preset"), elevators.PRESETS, key="preset", horizontal=True,
              format_func=lambda p: t(f"funding.preset.{p}"))
     st.caption(t(f"funding.preset_help.{st.session_state['preset']}"))
     floors, households_per_floor = int(st.session_state["floors"]), int(st.session_state["hpf"])
     preset = st.session_state["preset"]
+    # numbers out of range: the message, and no figures of the last valid input left on screen
+    valid = ui.attempt(elevators.check_unit, floors, households_per_floor, cost_wan=st.session_state["cost"],
+                       subsidy_wan=st.session_state["subsidy"], stop=False) is not None
 
-    custom = None
-    if preset == "custom":
-        st.radio(t("funding.calc.custom_kind"), page.CUSTOM_KINDS, key="custom_kind", horizontal=True,
-                 format_func=lambda k: t(f"funding.custom_kind.{k}"))
-        custom_kind = st.session_state["custom_kind"]
-        custom = _edit_numbers("custom", page.preset_table(floors, custom_kind),
-                               editor_key=f"custom-editor-{floors}-{custom_kind}", index=("floor", "funding.col.floor"),
-                               value=("value", "funding.col.value"), value_format="%.2f")
+    if valid:
+        custom = None
+        if preset == "custom":
+            st.radio(t("funding.calc.custom_kind"), page.CUSTOM_KINDS, key="custom_kind", horizontal=True,
+                     format_func=lambda k: t(f"funding.custom_kind.{k}"))
+            custom_kind = st.session_state["custom_kind"]
+            custom = _edit_numbers("custom", page.preset_table(floors, custom_kind),
+                                   editor_key=f"custom-editor-{floors}-{custom_kind}", index=("floor", "funding.col.floor"),
+                                   value=("value", "funding.col.value"), value_format="%.2f")
 
-    areas = None
-    if preset == "coefficient" or (preset == "custom" and custom_kind == "coefficient"):
-        areas = _edit_numbers("areas", [page.DEFAULT_AREA_M2] * households_per_floor,
-                              editor_key=f"areas-editor-{households_per_floor}", index=("position", "funding.col.position"),
-                              value=("area_m2", "funding.col.area_m2"), value_format="%.1f")
+        areas = None
+        if preset == "coefficient" or (preset == "custom" and custom_kind == "coefficient"):
+            areas = _edit_numbers("areas", [page.DEFAULT_AREA_M2] * households_per_floor,
+                                  editor_key=f"areas-editor-{households_per_floor}", index=("position", "funding.col.position"),
+                                  value=("area_m2", "funding.col.area_m2"), value_format="%.1f")
 
-    shares = ui.attempt(
-        page.share_costs,
-        floors, households_per_floor, cost_wan=st.session_state["cost"], subsidy_wan=st.session_state["subsidy"],
-        preset=preset, custom=tuple(custom) if custom else None, custom_kind=custom_kind,
-        areas_m2=tuple(areas) if areas else None, stop=False,
-    )
-    if shares is not None:
-        note = page.custom_scaled_note(custom, custom_kind) if preset == "custom" else None
-        if note:
-            st.info(note)
-        ui.metric_cards(page.calculator_kpis(shares))
-        st.subheader(t("funding.calc.by_floor"))
-        show_table(page.floor_table(shares), f"elevator_shares_by_floor_{preset}", key="elevator-floors",
-                   column_config=page.money_column_config())
-        fig, data = page.calculator_figure(shares)
-        ui.styled(fig, title=t("funding.calc.chart.title", preset=t(f"funding.preset.{preset}"), floors=floors,
-                               hpf=households_per_floor), unit=t("funding.calc.chart.unit"), data_chart=False)
-        show_chart(fig, data, f"elevator_shares_{preset}", key="elevator-chart")
-        with st.expander(t("funding.calc.by_household")):
-            show_table(page.household_table(shares), f"elevator_shares_by_household_{preset}",
-                       key="elevator-households", column_config=page.money_column_config())
+        shares = ui.attempt(
+            page.share_costs,
+            floors, households_per_floor, cost_wan=st.session_state["cost"], subsidy_wan=st.session_state["subsidy"],
+            preset=preset, custom=tuple(custom) if custom else None, custom_kind=custom_kind,
+            areas_m2=tuple(areas) if areas else None, stop=False,
+        )
+        if shares is not None:
+            note = page.custom_scaled_note(custom, custom_kind) if preset == "custom" else None
+            if note:
+                st.info(note)
+            ui.metric_cards(page.calculator_kpis(shares))
+            st.subheader(t("funding.calc.by_floor"))
+            show_table(page.floor_table(shares), f"elevator_shares_by_floor_{preset}", key="elevator-floors",
+                       column_config=page.money_column_config())
+            fig, data = page.calculator_figure(shares)
+            ui.styled(fig, title=t("funding.calc.chart.title", preset=t(f"funding.preset.{preset}"), floors=floors,
+                                   hpf=households_per_floor), unit=t("funding.calc.chart.unit"), data_chart=False)
+            show_chart(fig, data, f"elevator_shares_{preset}", key="elevator-chart")
+            with st.expander(t("funding.calc.by_household")):
+                show_table(page.household_table(shares), f"elevator_shares_by_household_{preset}",
+                           key="elevator-households", column_config=page.money_column_config())

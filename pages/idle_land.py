@@ -1,6 +1,7 @@
 """闲置用地 Idle land: parcels within reach of the compounds, ranked by the households they could serve.
 
-Filters (distance, parcel type, area, ownership, county) → ``analytics.idle_land`` (cached) → a map of
+Filters (distance, parcel type, area, ownership, county, walking or straight-line distance) →
+``analytics.idle_land`` (cached) → a map of
 compounds and parcels with the reachable ones highlighted, the ranked parcel table, and for a selected
 parcel (chosen below or clicked on the map) the compounds it could serve.
 """
@@ -37,10 +38,13 @@ top[3].multiselect(t("idle.ownership"), settings.OWNERSHIP_TYPES, key="owner", p
                    format_func=lambda v: category_label("ownership", v))
 top[4].number_input(t("idle.min_area"), 0, 20_000, step=100, key="min_area")
 urlstate.sync("county", "distance", "ptype", "owner", "min_area")
+metric = ui.distance_metric()
 
 result = ui.attempt(page.idle, max_distance_m=st.session_state["distance"],
                     parcel_types=st.session_state["ptype"] or None, min_area_m2=st.session_state["min_area"] or None,
-                    ownership=st.session_state["owner"] or None, county_code=st.session_state["county"] or None)
+                    ownership=st.session_state["owner"] or None, county_code=st.session_state["county"] or None,
+                    metric=metric)
+short = page.metric_short(result)
 
 ui.metric_cards(page.idle_kpis(result))
 ranked = page.reachable(result)["parcel_id"].tolist()
@@ -59,14 +63,18 @@ m = maps.base_map(page.idle_focus(view, county_code=county or None), max_zoom=16
 maps.add_counties(m, state.layer("counties"), selected=county or None)
 maps.add_parcels(m, view.parcels, highlight_ids=view.reachable_ids)
 maps.add_compounds(m, view.compounds, color_by="reach", palette={"yes": "#27AE60", "no": "#95A5A6"},
-                   labels={"yes": t("idle.reach.yes"), "no": t("idle.reach.no")}, legend_title=t("idle.reach.legend"))
+                   labels={"yes": t("idle.reach.yes"), "no": t("idle.reach.no")}, legend_title=t("idle.reach.legend", metric=short, distance=distance))
 if parcel:
     maps.add_selection(m, view.selected_compounds, fields=maps.compound_fields(), color="#1F4E79")
     maps.add_selection(m, view.selected_parcel, fields=[("id", t("col.id"))])
+elif not county:  # the whole city: parcels within reach counted per county until zoomed in
+    maps.add_county_summary(m, state.layer("counties"), page.reachable_by_county(view, state.layer("counties")),
+                            legend=t("idle.summary"), themes=("parcels", "compounds"))
 st.subheader(t("idle.map"))
 st.caption(t("idle.map_hint"))
 maps.render(m, key=MAP_KEY, returned_objects=["last_active_drawing"], on_change=on_map_click)
-map_downloads(m, f"idle_land_map_{distance}m", key="idle-map", title=t("idle.map_title", distance=distance))
+map_downloads(m, f"idle_land_map_{distance}m_{result.metric}", key="idle-map",
+              title=t("idle.map_title", distance=distance, metric=short))
 
 if not ranked:
     st.info(t("idle.none"))
@@ -79,8 +87,10 @@ urlstate.sync("parcel")
 if parcel:
     st.markdown(f"**{t('idle.selected', id=ui.literal(parcel))}**")
     ui.metric_cards(page.idle_selected_kpis(result, parcel))
-    show_table(page.idle_served_table(result, parcel), f"idle_land_parcel_{parcel}", key="idle-served")
-show_table(page.idle_parcel_table(result), f"idle_land_parcels_{distance}m", key="idle-parcels")
+    show_table(page.idle_served_table(result, parcel), f"idle_land_parcel_{parcel}_{result.metric}",
+               key="idle-served")
+show_table(page.idle_parcel_table(result), f"idle_land_parcels_{distance}m_{result.metric}", key="idle-parcels")
 
 with st.expander(t("idle.by_compound")):
-    show_table(page.idle_compound_table(result), f"idle_land_compounds_{distance}m", key="idle-compounds")
+    show_table(page.idle_compound_table(result), f"idle_land_compounds_{distance}m_{result.metric}",
+               key="idle-compounds")

@@ -1,10 +1,13 @@
 """生活圈与选址 Living circle & siting: which compounds lack a facility type within each walking tier, coverage
 by county, and where on idle land new facilities would bring the most households within reach.
 
-Audit: ``analytics.living_circle`` (cached) → cards, a map of compounds by the tier of their nearest
-facility, the compounds lacking it, a county × type coverage heatmap. Siting: ``analytics.siting`` runs
-when the button is pressed (with a spinner) → before/after coverage, the solver's status, the proposed
-parcels on the map, and the compounds that gain.
+Distances are walked along the stored road network (or straight lines, by choice or when none is stored;
+every card, column, legend and file name says which). Audit: ``analytics.living_circle`` (cached) → cards,
+a map of compounds by the tier of their nearest facility (with a chosen compound's 5/10/15-minute walking
+isochrones and the facilities inside them), the compounds lacking it, those within reach only as the crow
+flies, a county × type coverage heatmap. Siting: ``analytics.siting`` runs when the button is pressed (with
+a spinner) → before/after coverage, the solver's status, the proposed parcels on the map, and the
+compounds that gain.
 """
 
 from __future__ import annotations
@@ -49,8 +52,10 @@ top[1].selectbox(t("living.ftype"), TYPES, key="ftype", format_func=facility_lab
                  on_change=reset_siting_options)
 top[2].radio(t("living.tier"), TIERS, key="tier", horizontal=True, format_func=lambda v: t(f"living.tier.{v}"))
 urlstate.sync("county", "ftype", "tier")
+metric = ui.distance_metric()
 
-lc = ui.attempt(page.living, county_code=county or None)
+lc = ui.attempt(page.living, county_code=county or None, metric=metric)
+short = page.metric_short(lc.metric)
 
 type_name = facility_label(ftype)
 tier_name = t(f"living.tier.{tier}")
@@ -58,29 +63,59 @@ ui.metric_cards(page.living_kpis(lc, ftype, tier))
 
 # ------------------------------------------------------------------------------------------ the audit map
 view = page.living_map(lc, ftype, county_code=county or None)
-m = maps.base_map(view.compounds if county else None, max_zoom=15)
+iso_labels = page.compound_labels(lc)
+iso_id = ui.bind_choice("iso", "", list(iso_labels))
+iso = None
+if lc.metric == "walk":
+    st.selectbox(t("living.iso.compound"), list(iso_labels), key="iso", format_func=iso_labels.get)
+    urlstate.sync("iso")
+    if iso_id:
+        iso = ui.attempt(page.isochrones, iso_id)
+facilities = view.facilities if iso is None else page.with_reached(view.facilities, iso)
+focus = iso.areas if iso is not None else (view.compounds if county else None)
+m = maps.base_map(focus, max_zoom=16 if iso is not None else 15)
 maps.add_counties(m, state.layer("counties"), selected=county or None)
 maps.add_compounds(
     m, view.compounds, color_by="tier_met", palette=page.TIER_COLORS,
-    labels={v: t(f"living.tier.{v}") for v in page.TIER_COLORS}, legend_title=t("living.map_legend"),
-    fields=[*maps.compound_fields()[:3], ("nearest_m", t("living.col.nearest_m"), fmt_m)],
+    labels={v: t(f"living.tier.{v}") for v in page.TIER_COLORS}, legend_title=t("living.map_legend", metric=short),
+    fields=[*maps.compound_fields()[:3], ("nearest_m", t("living.col.nearest_m", metric=short), fmt_m)],
 )
-maps.add_facilities(m, view.facilities)
+if iso is not None:
+    page.add_isochrones(m, iso)
+maps.add_facilities(m, facilities)
+if not county and iso is None:  # the whole city: compounds lacking the type counted per county until zoomed in
+    maps.add_county_summary(m, state.layer("counties"), page.lacking_by_county(lc, ftype, tier, state.layer("counties")),
+                            legend=t("living.summary", type=type_name, tier=tier_name), themes=("compounds", "facilities"))
 st.subheader(t("living.map", type=type_name))
 maps.render(m, key="living_map")
-map_downloads(m, f"living_circle_{ftype}", key="living-map", title=t("living.map", type=type_name))
+map_downloads(m, f"living_circle_{ftype}_{lc.metric}", key="living-map",
+              title=f"{t('living.map', type=type_name)}（{short}）")
+if iso is not None:
+    st.markdown(f"**{t('living.iso')} · {ui.literal(iso_labels[iso_id])}**")
+    ui.metric_cards(page.isochrone_kpis(iso))
+    st.markdown(f"**{t('living.iso.facilities')}**")
+    show_table(page.isochrone_table(iso), f"living_circle_isochrones_{iso_id}_walk", key="living-iso")
 
 st.subheader(t("living.lacking", tier=tier_name, type=type_name))
 lacking = page.lacking_table(lc, ftype, tier)
 if lacking.empty:
     st.success(t("living.none_lacking"))
 else:
-    show_table(lacking, f"living_circle_lacking_{ftype}_{tier}", key="living-lacking")
+    show_table(lacking, f"living_circle_lacking_{ftype}_{tier}_{lc.metric}", key="living-lacking")
+
+if lc.metric == "walk":
+    st.subheader(t("living.straight_only", tier=tier_name, type=type_name))
+    only = page.straight_only_table(lc, ftype, tier)
+    if only.empty:
+        st.success(t("living.straight_only_none"))
+    else:
+        st.caption(t("living.straight_only_caption", n=f"{len(only):,}", tier=tier_name, type=type_name))
+        show_table(only, f"living_circle_straight_not_walk_{ftype}_{tier}", key="living-straight-only")
 
 st.subheader(t("living.coverage", tier=tier_name))
 fig = page.coverage_figure(lc, tier, highlight_type=ftype)
-ui.styled(fig, title=t("living.coverage_title", tier=tier_name), unit="%")
-show_chart(fig, page.coverage_table(lc, tier), f"living_circle_coverage_{tier}", key="living-coverage")
+ui.styled(fig, title=f"{t('living.coverage_title', tier=tier_name)}（{short}）", unit="%")
+show_chart(fig, page.coverage_table(lc, tier), f"living_circle_coverage_{tier}_{lc.metric}", key="living-coverage")
 
 # ------------------------------------------------------------------------------------------------ siting
 st.divider()
@@ -96,7 +131,7 @@ run = row[4].button(t("living.run"), key="site_run", type="primary")
 urlstate.sync("k", "service", "site_min_area", "time_limit")
 
 inputs = (ftype, st.session_state["k"], st.session_state["service"], st.session_state["site_min_area"],
-          county, st.session_state["time_limit"])
+          county, st.session_state["time_limit"], lc.metric)
 shown = urlstate.bind("site", False, cast=lambda s: s == "True")
 if run or (shown and "site_inputs" not in st.session_state):  # the button, or a link that showed a result
     st.session_state["site_inputs"] = inputs
@@ -108,7 +143,7 @@ if not st.session_state["site"]:
 
 with st.spinner(t("living.running")):
     result = ui.attempt(page.site, facility_type=ftype, k=inputs[1], service_distance_m=inputs[2],
-                        min_area_m2=inputs[3], county_code=county or None, time_limit_s=inputs[5])
+                        min_area_m2=inputs[3], county_code=county or None, time_limit_s=inputs[5], metric=lc.metric)
 
 ui.metric_cards(page.siting_kpis(result))
 if result.chosen.empty:
@@ -116,7 +151,8 @@ if result.chosen.empty:
     st.stop()
 
 sited = page.siting_compounds(result, lc)
-m = maps.base_map(result.chosen, max_zoom=15)
+chosen = page.numbered_sites(result.chosen)
+m = maps.base_map(result.chosen, max_zoom=15, padding_px=40)  # badges at the edge stay whole
 maps.add_counties(m, state.layer("counties"), selected=county or None)
 maps.add_compounds(
     m, sited, color_by="coverage",
@@ -125,18 +161,25 @@ maps.add_compounds(
     legend_title=t("living.siting_map.legend"),
 )
 maps.add_facilities(m, view.facilities)
-maps.add_selection(
-    m, result.chosen, id_column="parcel_id", name=t("living.chosen"),
-    fields=[("parcel_id", t("living.col.parcel_id")), ("households_gained", t("living.col.households_gained"),
-                                                     fmt_int)],
+maps.add_sites(
+    m, chosen, number_column="site_no", id_column="parcel_id", name=t("living.chosen"),
+    legend=t("living.sites_legend"),
+    fields=[("site_no", t("living.col.site_no")), ("parcel_id", t("living.col.parcel_id")),
+            ("households_gained", t("living.col.households_gained"), fmt_int)],
 )
-maps.render(m, key="siting_map")
-map_downloads(m, f"siting_{ftype}_k{inputs[1]}", key="siting-map",
-              title=t("living.siting_title", type=type_name, k=inputs[1]))
+map_col, list_col = st.columns([2.3, 1])
+with map_col:
+    maps.render(m, key="siting_map")
+with list_col.container(key="siting-list"):
+    st.markdown(f"**{t('living.chosen')}**")
+    st.dataframe(page.sites_list(chosen), hide_index=True)
+name = f"siting_{ftype}_k{inputs[1]}_{result.metric}"
+map_downloads(m, name, key="siting-map",
+              title=f"{t('living.siting_title', type=type_name, k=inputs[1])}（{page.metric_short(result.metric)}）")
 
 st.markdown(f"**{t('living.chosen')}**")
-show_table(page.sites_table(result.chosen), f"siting_{ftype}_k{inputs[1]}_parcels", key="siting-chosen")
+show_table(page.sites_table(chosen), f"{name}_parcels", key="siting-chosen")
 st.markdown(f"**{t('living.gaining')}**")
-show_table(page.gaining_table(result, lc.compounds), f"siting_{ftype}_k{inputs[1]}_gaining", key="siting-gaining")
+show_table(page.gaining_table(result, lc.compounds), f"{name}_gaining", key="siting-gaining")
 with st.expander(t("living.greedy")):
-    show_table(page.sites_table(result.greedy), f"siting_{ftype}_k{inputs[1]}_greedy", key="siting-greedy")
+    show_table(page.sites_table(result.greedy), f"{name}_greedy", key="siting-greedy")

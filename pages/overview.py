@@ -23,7 +23,8 @@ if meeting:
     ui.meeting_mode_css()
 
 title, switch = st.columns([5, 1], vertical_alignment="bottom")
-title.title(t("overview.meeting_title") if meeting else t("page.overview"))
+heading = title.empty()  # named once the unit is known (meeting mode names the chosen county)
+heading.title(t("overview.meeting_title") if meeting else t("page.overview"))
 switch.toggle(t("overview.meeting"), key="meeting", help=t("overview.meeting_help"))
 urlstate.sync("meeting")
 
@@ -49,6 +50,16 @@ def on_map_click() -> None:
         st.session_state["county"] = "" if code == st.session_state.get("county") else code
 
 
+def clear_unit() -> None:
+    st.session_state["county"] = ""
+
+
+if meeting and unit:  # the selectors are hidden: the title names the choice, and a button takes it back
+    heading.title(t("overview.meeting_title_unit", unit=unit_name(unit)))
+    chosen, clear = st.columns([5, 1], vertical_alignment="center")
+    chosen.markdown(t("overview.meeting_selected", unit=ui.literal(unit_name(unit))))
+    clear.button(t("overview.meeting_clear"), key="meeting_clear_unit", on_click=clear_unit,
+                 icon=":material/close:")
 st.caption(t("overview.caption", plan_year=plan_year, as_of=as_of.isoformat(), source=ui.data_source()))
 row = page.progress_row(progress, unit)
 if not meeting:

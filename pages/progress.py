@@ -86,3 +86,84 @@ with right:
         else:
             st.markdown(t("progress.behind.count", n=len(behind)))
             show_table(page.behind_table(behind), f"progress_behind_{unit}_{report_date}", key="progress-behind")
+
+# ----------------------------------------------------------- projects, money paid, after-care, findings
+st.divider()
+st.subheader(t("followup.heading"))
+st.caption(t("followup.unit_note", unit=unit_name(unit)))  # the lists follow the county chosen above
+projects_tab, money_tab, aftercare_tab, findings_tab = st.tabs(
+    [t("followup.tab.projects"), t("followup.tab.money"), t("followup.tab.aftercare"), t("followup.tab.findings")]
+)
+
+with projects_tab:
+    st.caption(t("followup.projects.caption", year=plan_year, as_of=report_date.isoformat()))
+    projects = ui.attempt(page.project_progress, as_of=report_date, plan_year=plan_year, stop=False)
+    if projects is not None:
+        projects = page.of_unit(projects, unit)
+        if projects.empty:
+            st.info(t("followup.projects.none"))
+        else:
+            show_table(page.projects_table(projects), f"progress_projects_{unit}_{plan_year}_{report_date}",
+                       key="progress-projects")
+
+with money_tab:
+    st.caption(t("followup.money.caption", year=plan_year, as_of=report_date.isoformat()))
+    by_unit = ui.attempt(page.money_flow, as_of=report_date, by=("unit_code",), plan_year=plan_year, stop=False)
+    if by_unit is not None:
+        if int(by_unit["n_flows"].sum()) == 0:
+            st.info(t("followup.money.none"))
+        else:
+            ui.metric_cards(page.money_kpis(by_unit))
+            fig, data = page.money_figure(by_unit)
+            ui.styled(fig, title=t("followup.money.chart.title"), unit=t("followup.unit.wan"), as_of=report_date)
+            show_chart(fig, data, f"progress_money_{plan_year}_{report_date}", key="progress-money")
+            show_table(data, f"progress_money_by_unit_{plan_year}_{report_date}", key="progress-money-units")
+            st.markdown(f"**{t('followup.money.by_source')}**")
+            by_source = page.money_flow(as_of=report_date, by=("source",), plan_year=plan_year)
+            show_table(page.money_table(by_source, key="source"), f"progress_money_by_source_{plan_year}_{report_date}",
+                       key="progress-money-sources")
+            st.markdown(f"**{t('followup.money.problems')}**")
+            detail = page.money_flow(as_of=report_date, by=("unit_code", "compound_id", "source"), plan_year=plan_year)
+            problems = page.money_problems_table(page.of_unit(detail, unit))
+            if problems.empty:
+                st.success(t("followup.money.problems.none"))
+            else:
+                st.markdown(t("followup.money.problems.count", n=len(problems)))
+                show_table(problems, f"progress_money_problems_{unit}_{plan_year}_{report_date}",
+                           key="progress-money-problems")
+
+with aftercare_tab:
+    st.caption(t("followup.aftercare.caption", as_of=report_date.isoformat()))
+    after = ui.attempt(page.aftercare_on, as_of=report_date, stop=False)
+    if after is not None:
+        summary, done = after
+        if summary.empty:
+            st.info(t("followup.aftercare.none"))
+        else:
+            ui.metric_cards(page.aftercare_kpis(summary))
+            fig, data = page.modes_figure(summary)
+            ui.styled(fig, title=t("followup.aftercare.chart.title"), unit=t("followup.unit.compounds"),
+                      as_of=report_date)
+            show_chart(fig, data, f"progress_aftercare_{report_date}", key="progress-aftercare")
+            show_table(data, f"progress_aftercare_by_unit_{report_date}", key="progress-aftercare-units")
+            with st.expander(t("followup.aftercare.missing")):
+                show_table(page.aftercare_missing_table(page.of_unit(done, unit)),
+                           f"progress_aftercare_missing_{unit}_{report_date}",
+                           key="progress-aftercare-missing")
+
+with findings_tab:
+    st.caption(t("followup.findings.caption", as_of=report_date.isoformat()))
+    found = ui.attempt(page.findings_on, as_of=report_date, stop=False)
+    if found is not None:
+        still_open, per_unit = found
+        still_open = page.of_unit(still_open, unit)
+        if still_open.empty:
+            st.success(t("followup.findings.none"))
+        else:
+            st.markdown(t("followup.findings.count", n=len(still_open), m=int(still_open["overdue"].sum())))
+            show_table(page.findings_table(still_open), f"progress_findings_{unit}_{report_date}",
+                       key="progress-findings")
+        if not per_unit.empty:
+            st.markdown(f"**{t('followup.findings.by_unit')}**")
+            show_table(page.findings_summary_table(per_unit), f"progress_findings_by_unit_{report_date}",
+                       key="progress-findings-units")

@@ -18,7 +18,7 @@ wall-clock seconds of the step alone (inputs are loaded before the clock starts)
   ratio and a check that both found the same pairs;
 * living circle — ``analytics.living_circle.facility_access`` (all facility types);
 * clustering — ``analytics.clusters.find_clusters`` (100 m gap, with parcels and facilities);
-* walking — ``analytics.network.walk_graph`` on the demo's street network (≈ 50,000 edges), then
+* walking — ``analytics.network.walk_graph`` on the demo's stored street network (≈ 45,000 edges), then
   ``facility_access(..., metric="walk")`` for every facility type and compound (the graph built first, not
   timed); at national scale also a province-sized synthetic set in one process: 1,000,000 street edges,
   20,000 compounds and 50,000 facilities, graph and access together;
@@ -148,19 +148,15 @@ def _read_layers(workdir: Path) -> dict:
 
 def _prepare_demo(workdir: Path) -> dict:
     """Build the demo database, and write its layers (EPSG:4548) as GeoParquet for the other steps."""
-    import numpy as np
-
-    from analytics import settings, store
-    from analytics.store import demo, demo_city
+    from analytics import store
 
     db = store.build_demo_database(workdir / "progress.duckdb")
     con = store.connect(db, read_only=True)
     try:
-        layers = {name: store.read_layer(con, name) for name in ("compounds", "parcels", "facilities")}
+        layers = {name: store.read_layer(con, name)
+                  for name in ("compounds", "parcels", "facilities", "roads", "barriers")}
     finally:
         con.close()
-    layers["roads"], layers["barriers"] = demo_city.streets_for_cities(
-        demo._jining_cities().values(), np.random.default_rng(settings.DEMO_SEED))
     for name, frame in layers.items():
         frame.to_parquet(workdir / f"{name}.parquet")
     return {name: len(frame) for name, frame in layers.items()}

@@ -44,3 +44,11 @@ def mem_con():
 def demo_layers(demo_con):
     """The five spatial layers of the demo database in EPSG:4548."""
     return {name: store.read_layer(demo_con, name) for name in store.LAYERS}
+
+
+@pytest.fixture(scope="session")
+def demo_graph(demo_layers):
+    """The walking graph of the demo's stored streets and river (what the pages walk on)."""
+    from analytics.network import walk_graph
+
+    return walk_graph(demo_layers["roads"], demo_layers["barriers"])

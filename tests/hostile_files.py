@@ -1,9 +1,10 @@
 """Crafted uploads that try to exhaust the server, built at test time (a few KB to a few MB each).
 
 Each builder makes the smallest file that reproduces one attack on the parsers: an XLSX whose sheet
-claims a huge dimension or holds a cell in the last column, a zip whose members expand far beyond the
-upload limit while each stays under the expansion-ratio limit, a GeoPackage whose layer is a recursive
-SQL view, and an XLSX whose sheet XML is broken.
+claims a huge dimension or holds a cell in the last column, one whose rows reach far columns (rows ×
+columns), one with millions of shared strings or cell formats, a CSV of commas, a zip whose members
+expand far beyond the upload limit while each stays under the expansion-ratio limit, a GeoPackage whose
+layer is a recursive SQL view, and an XLSX whose sheet XML is broken.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import openpyxl
@@ -79,6 +81,68 @@ def xlsx_broken_sheet_xml() -> bytes:
     """A workbook whose sheet XML is cut off in the middle of a tag (a damaged file)."""
     data = _column_a_workbook(50, header=["小区编号", "状态"])
     return _rewrite_member(data, "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2])
+
+
+def _replace_sheet_data(xlsx: bytes, rows_xml: bytes) -> bytes:
+    """``xlsx`` with the first sheet's rows replaced by ``rows_xml``; its declared dimension stays ``A1:A1``
+    (without one, openpyxl scans the whole sheet as it opens the workbook)."""
+    def change(xml: bytes) -> bytes:
+        xml = re.sub(rb"<dimension [^>]*/>", b'<dimension ref="A1:A1"/>', xml)
+        return re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>", lambda _: b"<sheetData>" + rows_xml + b"</sheetData>",
+                      xml, flags=re.S)
+    return _rewrite_member(xlsx, "xl/worksheets/sheet1.xml", change)
+
+
+def xlsx_far_column(rows: int = 200_000, column: int = 500) -> bytes:
+    """``rows`` rows holding a number in column A and one in column ``column`` — within the row and column
+    limits each, but 100 million cells padded (about 2 MB zipped for the defaults)."""
+    letters = openpyxl.utils.get_column_letter(column).encode()
+    body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="%s%d"><v>1</v></c></row>' % (i, i, i, letters, i)
+                    for i in range(1, rows + 1))
+    return _replace_sheet_data(_column_a_workbook(1), body)
+
+
+def xlsx_shared_strings(texts: list[str], *, unused: int = 0, prefix: str = "") -> bytes:
+    """A workbook whose column A holds ``texts`` through a shared-string table, which lists ``unused``
+    further distinct texts that no cell uses (openpyxl still reads every one when it opens the file).
+
+    ``prefix`` writes the table's elements with that namespace prefix (``x:si``), as some producers do.
+    """
+    tag = f"{prefix}:" if prefix else ""
+    ns = f'xmlns{":" + prefix if prefix else ""}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    items = [f"<{tag}si><{tag}t>{escape(t)}</{tag}t></{tag}si>".encode() for t in texts]
+    items += [b"<%ssi><%st>%x</%st></%ssi>" % (tag.encode(), tag.encode(), i, tag.encode(), tag.encode())
+              for i in range(unused)]
+    table = (f'<?xml version="1.0" encoding="UTF-8"?><{tag}sst {ns} count="{len(items)}" '
+             f'uniqueCount="{len(items)}">').encode() + b"".join(items) + f"</{tag}sst>".encode()
+    body = b"".join(b'<row r="%d"><c r="A%d" t="s"><v>%d</v></c></row>' % (i + 1, i + 1, i) for i in range(len(texts)))
+    data = _replace_sheet_data(_column_a_workbook(1), body)
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            member = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                member = member.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            target.writestr(info.filename, member)
+        target.writestr("xl/sharedStrings.xml", table)
+    return out.getvalue()
+
+
+def xlsx_many_styles(formats: int = 300_000) -> bytes:
+    """A one-cell workbook whose styles list ``formats`` cell formats (Excel allows 64,000), varied so the
+    part stays under the zip expansion-ratio limit: openpyxl builds objects for each as it opens the file."""
+    rng = random.Random(1)
+    xfs = b"".join(b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" xfId="0"/>' % rng.randrange(50)
+                   for _ in range(formats))
+    return _rewrite_member(_column_a_workbook(1), "xl/styles.xml", lambda xml: re.sub(
+        rb"<cellXfs.*?</cellXfs>", lambda _: b'<cellXfs count="%d">' % formats + xfs + b"</cellXfs>", xml, flags=re.S))
+
+
+def csv_of_commas(rows: int = 90_000, columns: int = 500) -> bytes:
+    """A CSV of ``rows`` lines, each one value and ``columns`` - 1 empty fields (45 MB for the defaults)."""
+    return (b"1" + b"," * (columns - 1) + b"\n") * rows
 
 
 # -------------------------------------------------------------------------------------------------- zip

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from analytics import settings, store
@@ -114,3 +115,35 @@ def without_reports(path: Path, monkeypatch) -> Iterator[Path]:
     st.cache_data.clear()
     yield path
     st.cache_data.clear()
+
+
+def record_downloads(monkeypatch) -> dict[str, dict]:
+    """Keep each deferred download a page registers (``{file id: {"make": callable, "file_name": …}}``).
+
+    A download button's file is made only when it is clicked; with this, a test can click it: take the
+    button's ``proto.deferred_file_id`` and call ``make`` (see :func:`download_files`).
+    """
+    made: dict[str, dict] = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+        made[file_id] = {"make": data_callable, "file_name": file_name, "mimetype": mimetype}
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return made
+
+
+def download_files(at: AppTest, made: dict[str, dict], *, suffixes: tuple[str, ...]) -> dict[str, bytes]:
+    """Click every enabled download button on the page whose file name ends in one of ``suffixes``:
+    ``{file name: the bytes it downloads}`` (a failure to build a file raises)."""
+    files: dict[str, bytes] = {}
+    for button in at.get("download_button"):
+        proto = button.proto
+        if proto.disabled or not proto.deferred_file_id:
+            continue
+        entry = made[proto.deferred_file_id]
+        if str(entry["file_name"]).endswith(suffixes):
+            files[entry["file_name"]] = entry["make"]()
+    return files

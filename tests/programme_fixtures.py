@@ -98,3 +98,31 @@ def build_money(con) -> None:
         con.execute("UPDATE compounds SET project_id = ? WHERE id = ?", [pid, cid])
     store.insert_frame(con, "fund_flows", pd.DataFrame(
         FLOWS, columns=["id", "flow_date", "compound_id", "project_id", "source", "stage", "amount_wan"]))
+
+
+# After-care: compound, accepted, mode, established, established on, satisfaction %, surveyed on. Completed on
+# AS_OF: A1, Z1, B1. Z1's mechanism is established after AS_OF; B1 has no row; A2 is not completed.
+AFTERCARE = [
+    ("A1", date(2020, 12, 20), "专业物业", True, date(2021, 3, 1), 90.0, date(2021, 3, 15)),
+    ("Z1", date(2021, 6, 20), "社区托管", True, date(2022, 9, 1), 80.0, date(2022, 5, 1)),
+    ("A2", None, "业主自治", True, date(2021, 1, 1), 70.0, date(2021, 1, 1)),
+]
+# Findings: id, unit, found, deadline, status, closed on
+FINDINGS = [
+    ("F1", "370811", date(2022, 5, 1), date(2022, 6, 1), "整改中", None),  # 29 days overdue on AS_OF
+    ("F2", "370812", date(2022, 6, 10), date(2022, 7, 10), "交办", None),  # open, not yet due
+    ("F3", "Z01", date(2022, 3, 1), date(2022, 4, 1), "已销号", date(2022, 3, 20)),  # closed
+    ("F4", "370811", date(2022, 6, 1), date(2022, 6, 15), "已销号", date(2022, 7, 5)),  # closed after AS_OF
+    ("F5", "370812", date(2022, 7, 15), date(2022, 8, 1), "交办", None),  # found after AS_OF
+    ("F6", "370811", date(2021, 1, 1), None, "交办", None),  # no deadline: open, never overdue
+]
+
+
+def build_aftercare(con) -> None:
+    """``build_programme`` plus after-care rows and supervision findings."""
+    build_programme(con)
+    store.insert_frame(con, "aftercare", pd.DataFrame(AFTERCARE, columns=[
+        "compound_id", "accepted_date", "mgmt_mode", "mgmt_established", "mgmt_established_date", "satisfaction_pct",
+        "survey_date"]))
+    rows = pd.DataFrame(FINDINGS, columns=["id", "unit_code", "found_date", "deadline", "status", "closed_date"])
+    store.insert_frame(con, "findings", rows.assign(category="开工", description="问题"))

@@ -358,3 +358,13 @@ def test_a_database_error_while_signing_in_is_a_message(db, monkeypatch):
     assert not at.exception
     assert [e.value for e in at.sidebar.error] == [t("auth.unavailable")]
     assert TOKEN_KEY not in at.session_state
+
+
+def test_the_sign_in_box_says_that_a_reload_signs_out(db):
+    """The sign-in is kept in this browser tab only (no cookie holds the token): the box says so, before and after."""
+    at = _box()
+    assert t("auth.tab_only") in _sidebar_text(at)
+    at = _sign_in(at, "admin1", ADMIN_PW)
+    assert at.session_state[TOKEN_KEY]
+    assert t("auth.tab_only_signed_in") in _sidebar_text(at)
+

@@ -228,3 +228,73 @@ def test_tables_of_a_schema_version():
     assert "users" not in tables_at(1) and "users" in tables_at(2)
     assert "progress_reports_history" not in tables_at(2) and "progress_reports_history" in tables_at(3)
     assert set(backup.DATA_TABLES) <= tables_at(LATEST_VERSION)
+
+
+@pytest.fixture(scope="module")
+def gpkg_backup(template, tmp_path_factory):
+    """One GeoPackage backup of the demo database."""
+    connection = store.connect(copy_database(template, tmp_path_factory.mktemp("gpkg") / "db.duckdb"))
+    try:
+        return backup.export_backup(connection, fmt="gpkg", user=ADMIN)
+    finally:
+        connection.close()
+
+
+def _with_view(gpkg: bytes, table: str, tmp_path) -> bytes:
+    """``gpkg`` with the layer ``table`` turned into a recursive view making two million rows."""
+    import sqlite3
+
+    path = tmp_path / "swap.gpkg"
+    path.write_bytes(gpkg)
+    con = sqlite3.connect(path)
+    try:
+        columns = [row[1] for row in con.execute(f"PRAGMA table_info({table})").fetchall()]
+        picked = ", ".join(f"(SELECT {c} FROM {table}_stored LIMIT 1) AS {c}" for c in columns if c != "fid")
+        con.executescript(f"""
+            ALTER TABLE {table} RENAME TO {table}_stored;
+            UPDATE gpkg_contents SET table_name = '{table}_stored', identifier = '{table}_stored'
+                WHERE table_name = '{table}';
+            CREATE VIEW {table} AS
+                WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 2000000)
+                SELECT n AS fid, {picked} FROM c;
+            INSERT INTO gpkg_contents (table_name, data_type, identifier) VALUES ('{table}', 'attributes', '{table}');
+        """)
+        con.commit()
+    finally:
+        con.close()
+    return path.read_bytes()
+
+
+def test_restore_refuses_a_geopackage_layer_that_is_a_view(con, gpkg_backup, tmp_path, monkeypatch):
+    """A view runs its query when read (two million rows from a few bytes): refused before it is read."""
+    import hashlib
+
+    import pyogrio
+
+    crafted = _with_view(zipfile.ZipFile(io.BytesIO(gpkg_backup)).read("jiugai.gpkg"), "funding", tmp_path)
+
+    def swap(name, blob):  # the crafted file, listed with its own checksum as a made-up backup would be
+        if name == "jiugai.gpkg":
+            return crafted
+        if name == "manifest.json":
+            manifest = json.loads(blob)
+            manifest["files"]["jiugai.gpkg"] = hashlib.sha256(crafted).hexdigest()
+            return json.dumps(manifest).encode()
+        return blob
+
+    swapped = _rezip(gpkg_backup, swap)
+    assert "funding" in {str(name) for name, _ in pyogrio.list_layers(tmp_path / "swap.gpkg")}  # GDAL offers the view
+    read = []
+    original = backup.pyogrio.read_dataframe
+
+    def recorded(path, *, layer, **kwargs):
+        assert layer != "funding", "the view was read"
+        read.append(layer)
+        return original(path, layer=layer, **kwargs)
+
+    monkeypatch.setattr(backup.pyogrio, "read_dataframe", recorded)
+    before = backup.table_checksums(con)
+    with pytest.raises(ImportRejected, match=r"layer 'funding' of 'b.zip' is not a stored table") as caught:
+        backup.restore_backup(con, swapped, user=ADMIN, file_name="b.zip")
+    assert caught.value.kind == "unsafe"
+    assert backup.table_checksums(con) == before

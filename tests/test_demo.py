@@ -289,26 +289,38 @@ def test_streets_and_barriers_stored_for_every_county_seat(data):
     assert set(roads.road_class) == {"主干路", "次干路", "支路"} and roads.walkable.all()
     assert set(roads.geom_type) == {"LineString"} and set(barriers.barrier_type) == {"河流"}
     assert roads.id.is_unique and barriers.id.is_unique
-    assert 40_000 < len(roads) < 70_000
+    assert 30_000 < len(roads) < 45_000
+
+
+def test_compounds_and_parcels_fill_blocks_between_streets(data):
+    roads = data["roads"].to_crs(settings.ANALYSIS_CRS).geometry.values
+    river = data["barriers"].to_crs(settings.ANALYSIS_CRS).geometry.values
+    tree = shapely.STRtree(roads)
+    for name in ("compounds", "parcels"):
+        shapes = data[name].to_crs(settings.ANALYSIS_CRS).geometry.values
+        assert len(tree.query(shapes, predicate="intersects")[0]) == 0, name  # no street crosses one
+        assert not shapely.intersects(np.asarray(shapes)[:, None], np.asarray(river)[None, :]).any(), name
+    compounds = data["compounds"].to_crs(settings.ANALYSIS_CRS).geometry.values
+    nearest = tree.query_nearest(compounds, return_distance=True)[1]
+    assert nearest.max() < demo.CELL_M * 0.55 and np.median(nearest) < 40  # each faces a street of its block
 
 
 def test_streets_leave_the_other_tables_unchanged(monkeypatch, data):
     from analytics.store import demo_city
 
-    monkeypatch.setattr(demo_city, "demo_network", lambda cities, seed: {})
+    monkeypatch.setattr(demo_city, "demo_network", lambda cities, seed, **kwargs: {})
     without = demo.generate(settings.DEMO_SEED)
     assert "roads" not in without
     for name in ("compounds", "parcels", "facilities", "buildings", "progress_reports", "funding"):
         assert without[name].equals(data[name]), name
 
 
-def test_stored_streets_build_the_same_graph(demo_con):
+def test_stored_streets_build_the_same_graph(demo_con, data):
     from analytics.network import walk_graph
-    from analytics.store import demo_city, read_layer
+    from analytics.store import read_layer
 
     stored = walk_graph(read_layer(demo_con, "roads"), read_layer(demo_con, "barriers"))
-    fresh = demo_city.streets_for_cities(demo._jining_cities().values(), np.random.default_rng(settings.DEMO_SEED))
-    direct = walk_graph(*fresh)
+    direct = walk_graph(data["roads"].to_crs(settings.ANALYSIS_CRS), data["barriers"].to_crs(settings.ANALYSIS_CRS))
     assert stored.n_edges == direct.n_edges and stored.n_nodes == direct.n_nodes
     assert abs(stored.length_m.sum() - direct.length_m.sum()) < 1.0
-    assert stored.n_parts <= direct.n_parts
+    assert stored.n_parts == direct.n_parts

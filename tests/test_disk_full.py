@@ -88,3 +88,70 @@ def test_a_really_full_disk(tmp_path):
                                        f'"{folder}"'],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip().splitlines()[-1:] == ["store.disk_full"], done.stderr[-2000:]
+
+
+# ------------------------------------------------------------ writes outside the import's transaction helper
+class _WritesFail:
+    """A connection whose statements matching ``needle`` fail as DuckDB does on a full disk."""
+
+    def __init__(self, con, needle: str):
+        self._con, self._needle = con, needle
+
+    def execute(self, sql, *args):
+        if self._needle in sql:
+            raise duckdb.TransactionException(DUCKDB_FULL)
+        return self._con.execute(sql, *args)
+
+
+@pytest.fixture
+def quick_bcrypt(monkeypatch):
+    from analytics import settings
+    from analytics.services import auth
+
+    monkeypatch.setattr(settings, "BCRYPT_ROUNDS", 4)
+    auth._dummy_hash.cache_clear()
+    yield auth
+    auth._dummy_hash.cache_clear()
+
+
+def test_an_account_change_on_a_full_disk_is_named_and_logged(mem_con, quick_bcrypt, caplog):
+    auth = quick_bcrypt
+    caplog.set_level(logging.ERROR)
+    admin = auth.User("cli:test", "admin")
+    with pytest.raises(DataError, match="disk holding the database is full") as caught:
+        auth.create_user(_CommitFails(mem_con, duckdb.TransactionException(DUCKDB_FULL)), "leader",
+                         "viewer-password-1", role="viewer", actor=admin)
+    assert caught.value.code == "store.disk_full"
+    assert any("an account change" in r.getMessage() and "disk" in r.getMessage() for r in caplog.records)
+    assert mem_con.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+
+
+def test_a_sign_in_on_a_full_disk_is_refused_and_the_log_names_the_cause(mem_con, quick_bcrypt, caplog):
+    auth = quick_bcrypt
+    from analytics.errors import SignInFailed
+
+    auth.create_user(mem_con, "leader", "viewer-password-1", role="viewer", actor=auth.User("cli:test", "admin"))
+    caplog.set_level(logging.ERROR)
+    with pytest.raises(SignInFailed, match="could not be checked"):
+        auth.authenticate(_WritesFail(mem_con, "INSERT INTO sign_in_failures"), "leader", "viewer-password-1")
+    assert any("could not count the attempt (the disk holding the database is full)" in r.getMessage()
+               for r in caplog.records)
+
+
+@pytest.mark.parametrize("error", [
+    duckdb.TransactionException(DUCKDB_FULL),
+    OSError(28, "No space left on device"),
+], ids=["database", "temporary-file"])
+def test_a_page_names_a_full_disk(error, monkeypatch, caplog):
+    from dashboard import ui
+    from dashboard.labels import t
+
+    shown = []
+    monkeypatch.setattr(ui.st, "error", shown.append)
+    caplog.set_level(logging.ERROR)
+    ui.show_error(error)
+    assert shown == [t("common.error", msg=t("error.store.disk_full"))]
+    assert any("disk holding the database is full" in r.getMessage() for r in caplog.records)
+    shown.clear()
+    ui.show_error(RuntimeError("something else"))
+    assert shown == [t("common.error", msg="RuntimeError")]

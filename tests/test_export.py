@@ -276,3 +276,25 @@ def test_chromium_runs_with_web_security_on():
     assert any("chromium" in line or "chrome" in line for line in command_lines)
     for flag in _internals.UNSAFE_CHROMIUM_FLAGS:
         assert not any(flag in line for line in command_lines), flag
+
+
+@pytest.mark.parametrize("render", ["screenshot", "pdf"])
+def test_the_page_folder_is_private_also_when_made_again(render, monkeypatch):
+    """Chromium opens the pages as files: after a close removed the folder, it is made again 0700."""
+    import os
+    import shutil
+
+    engine = export.ExportEngine("/nonexistent/chromium")
+    shutil.rmtree(engine._tmp)
+    seen = []
+    monkeypatch.setattr(engine, "_call", lambda run: seen.append(os.stat(engine._tmp).st_mode & 0o777) or b"")
+    old = os.umask(0o022)
+    try:
+        if render == "screenshot":
+            engine.screenshot("<p>1</p>", width=10, height=10)
+        else:
+            engine.pdf("<p>1</p>", width_in=8.27, height_in=11.69)
+    finally:
+        os.umask(old)
+        shutil.rmtree(engine._tmp, ignore_errors=True)
+    assert seen == [0o700]

@@ -83,8 +83,11 @@ def test_append_adds_and_undo_removes(con):
     demo_2021 = dict(((y, c), n) for y, c, n, *_ in plans_before)
     assert con.execute("SELECT compounds FROM annual_plans WHERE plan_year = 2021 AND county_code = '370811'"
                        ).fetchone()[0] == demo_2021[(2021, "370811")] + 1
-    importer.undo_last_import(con, user=ADMIN)
+    undo = importer.undo_last_import(con, user=ADMIN)
     assert _rows(con, "compounds") == before and _rows(con, "annual_plans") == plans_before
+    # what the undo changed: the 3 appended compounds go, nothing of the demo's comes back
+    assert undo.changes["compounds"] == (3, 0)
+    assert undo.restored["compounds"] == len(before)  # the snapshot held every row
 
 
 def test_undo_is_newest_first_and_recorded(con):

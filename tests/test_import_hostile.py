@@ -12,7 +12,9 @@ import shapely
 from analytics import settings, store
 from analytics.errors import ImportRejected, PermissionDenied
 from analytics.importing import importer
+from analytics.importing.fields import TABLE_KINDS
 from analytics.services import backup
+from tests import hostile_files
 from tests.import_corpus import (
     ADMIN,
     EDITOR_RENCHENG,
@@ -219,6 +221,70 @@ BAD = {
                          r"has 1 row\(s\) with errors", "validation"),
 }
 
+
+
+def _plain(**columns) -> bytes:
+    return csv_bytes(pd.DataFrame(columns))
+
+
+TARGET = dict(年度=[2026], 县区=["任城区"], 小区数=[10], 户数=[2000])
+FLOW = dict(日期=["2021-05-01"], 小区编号=["JN-NONE"], 资金来源=["中央补助"], 环节=["下达"], 金额=[10])
+FINDING = dict(发现日期=["2021-05-01"], 县区=["任城区"], 问题类别=["质量"], 问题描述=["外墙脱落"], 整改状态=["交办"])
+
+# The programme's tables (plain tables, refused row by row or as a whole, never half stored).
+BAD.update({
+    "targets_as_shapefile": (lambda: (shapefile_zip(compounds_4548()), "targets.zip"), {"kind": "annual_targets"}, {},
+                             r"annual_targets is a plain table: upload it as CSV or XLSX", "format"),
+    "targets_as_geojson": (lambda: (geojson_bytes(compounds_4548()), "t.geojson"), {"kind": "annual_targets"}, {},
+                           r"upload it as CSV or XLSX", "format"),
+    "targets_unknown_units": (lambda: (_plain(**{**TARGET, "年度": [2026, 2026], "县区": ["火星区", "370899"],
+                                                 "小区数": [1, 2], "户数": [1, 2]}), "t.csv"),
+                              {"kind": "annual_targets"}, {}, r"has 2 row\(s\) with errors", "validation"),
+    "targets_year_in_words": (lambda: (_plain(**{**TARGET, "年度": ["明年"]}), "t.csv"), {"kind": "annual_targets"}, {},
+                              r"has 1 row\(s\) with errors", "validation"),
+    "targets_key_twice": (lambda: (_plain(**{k: v * 2 for k, v in TARGET.items()}), "t.csv"),
+                          {"kind": "annual_targets"}, {}, r"has 2 row\(s\) with errors", "validation"),
+    "targets_negative_households": (lambda: (_plain(**{**TARGET, "户数": [-5]}), "t.csv"), {"kind": "annual_targets"},
+                                    {}, r"has 1 row\(s\) with errors", "validation"),
+    "targets_without_unit_column": (lambda: (_plain(年度=[2026], 小区数=[3]), "t.csv"), {"kind": "annual_targets"}, {},
+                                    r"required field\(s\) \['unit_code'\] are not mapped", "mapping"),
+    "projects_unknown_compound": (lambda: (_plain(项目编号=["XM-1"], 项目名称=["甲"], 县区=["任城区"],
+                                                  包含小区=["NOPE-1、NOPE-2"]), "p.csv"), {"kind": "projects"}, {},
+                                  r"has 1 row\(s\) with errors", "validation"),
+    "projects_unknown_delivery_model": (lambda: (_plain(项目编号=["XM-1"], 项目名称=["甲"], 县区=["任城区"],
+                                                        实施方式=["私下发包"]), "p.csv"), {"kind": "projects"}, {},
+                                        r"has 1 row\(s\) with errors", "validation"),
+    "flows_negative_amount": (lambda: (_plain(**{**FLOW, "金额": [-10]}), "f.csv"), {"kind": "fund_flows"}, {},
+                              r"has 1 row\(s\) with errors", "validation"),
+    "flows_unknown_stage": (lambda: (_plain(**{**FLOW, "环节": ["挪用"]}), "f.csv"), {"kind": "fund_flows"}, {},
+                            r"has 1 row\(s\) with errors", "validation"),
+    "flows_unknown_source": (lambda: (_plain(**{**FLOW, "资金来源": ["小金库"]}), "f.csv"), {"kind": "fund_flows"}, {},
+                             r"has 1 row\(s\) with errors", "validation"),
+    "flows_dated_in_the_future": (lambda: (_plain(**{**FLOW, "日期": ["2099-01-01"]}), "f.csv"), {"kind": "fund_flows"},
+                                  {}, r"has 1 row\(s\) with errors", "validation"),
+    "flows_without_compound_or_project": (lambda: (_plain(**{k: v for k, v in FLOW.items() if k != "小区编号"}),
+                                                   "f.csv"), {"kind": "fund_flows"}, {},
+                                          r"\['compound_id or project_id'\] are not mapped", "mapping"),
+    "flows_xlsx_garbage": (lambda: (b"PK\x03\x04" + b"\x00" * 300, "f.xlsx"), {"kind": "fund_flows"}, {},
+                           r"is not a readable zip archive", "unreadable"),
+    "aftercare_unknown_mode": (lambda: (_plain(小区编号=["JN-NONE"], 物业管理模式=["随便管管"]), "a.csv"),
+                               {"kind": "aftercare"}, {}, r"has 1 row\(s\) with errors", "validation"),
+    "aftercare_satisfaction_150": (lambda: (_plain(小区编号=["JN-NONE"], **{"满意度（%）": [150]}), "a.csv"),
+                                   {"kind": "aftercare"}, {}, r"has 1 row\(s\) with errors", "validation"),
+    "findings_unknown_status": (lambda: (_plain(**{**FINDING, "整改状态": ["已解决"]}), "d.csv"), {"kind": "findings"},
+                                {}, r"has 1 row\(s\) with errors", "validation"),
+    "findings_deadline_before_found": (lambda: (_plain(**FINDING, 整改时限=["2021-04-01"]), "d.csv"),
+                                       {"kind": "findings"}, {}, r"has 1 row\(s\) with errors", "validation"),
+    "findings_header_only": (lambda: ("发现日期,县区,问题类别,问题描述,整改状态\n".encode(), "d.csv"),
+                             {"kind": "findings"}, {}, r"has a header but no data rows", "empty"),
+    "findings_broken_sheet_xml": (lambda: (hostile_files.xlsx_broken_sheet_xml(), "broken.xlsx"),
+                                  {"kind": "findings"}, {}, r"'broken\.xlsx'.*damaged", "unreadable"),
+    "flows_csv_of_commas": (lambda: (hostile_files.csv_of_commas(rows=50, columns=20), "commas.csv"),
+                            {"kind": "fund_flows"}, {"IMPORT_MAX_CELLS": 100}, r"more than 100 cells", "too_large"),
+    "findings_neither_utf8_nor_gbk": (lambda: ("发现日期,问题描述\n".encode() + b"\xff\x80,x\n", "d.csv"),
+                                      {"kind": "findings"}, {}, r"'d\.csv' is neither UTF-8 nor GBK text", "encoding"),
+})
+
 EXPECTED_CODES = {
     "negative_households_bad_year": {"out_of_range", "not_a_number"},
     "duplicate_ids": {"duplicate_id"},
@@ -227,6 +293,20 @@ EXPECTED_CODES = {
     "willingness_over_100": {"out_of_range"},
     "completion_before_start": {"date_order"},
     "parcels_as_lines": {"wrong_geometry"},
+    "targets_unknown_units": {"unknown_unit"},
+    "targets_year_in_words": {"not_a_number"},
+    "targets_key_twice": {"duplicate_id"},
+    "targets_negative_households": {"out_of_range"},
+    "projects_unknown_compound": {"unknown_compound"},
+    "projects_unknown_delivery_model": {"unknown_value"},
+    "flows_negative_amount": {"out_of_range"},
+    "flows_unknown_stage": {"unknown_value"},
+    "flows_unknown_source": {"unknown_value"},
+    "flows_dated_in_the_future": {"future_date"},
+    "aftercare_unknown_mode": {"unknown_value", "unknown_compound"},
+    "aftercare_satisfaction_150": {"out_of_range"},
+    "findings_unknown_status": {"unknown_value"},
+    "findings_deadline_before_found": {"date_order"},
 }
 
 
@@ -249,6 +329,8 @@ def test_bad_file_is_refused_and_nothing_changes(name, con, monkeypatch):
     for key, value in patches.items():
         monkeypatch.setattr(settings, key, value)
     data, file_name = build()
+    if target in TABLE_KINDS:
+        options["con"] = con
     before = backup.table_checksums(con, all_tables(con))
     with pytest.raises(ImportRejected, match=message) as caught:
         importer.commit(con, importer.prepare(data, file_name, kind=target, user=ADMIN, **options), user=ADMIN)
@@ -319,7 +401,7 @@ def test_append_refuses_stored_ids(con):
 
 def test_unknown_mode_and_kind(con):
     preview = importer.prepare(csv_bytes(attribute_table("lonlat")), "ok.csv", kind="compounds", user=ADMIN)
-    with pytest.raises(ValueError, match=r"`mode` was 'merge' but must be one of \('replace', 'append'\)"):
+    with pytest.raises(ValueError, match=r"`mode` was 'merge' but must be one of \('append', 'replace'\)"):
         importer.commit(con, preview, user=ADMIN, mode="merge")
-    with pytest.raises(ValueError, match=r"`kind` was 'roads' but must be one of"):
-        importer.prepare(b"x", "x.csv", kind="roads", user=ADMIN)
+    with pytest.raises(ValueError, match=r"`kind` was 'lakes' but must be one of"):
+        importer.prepare(b"x", "x.csv", kind="lakes", user=ADMIN)

@@ -17,7 +17,10 @@ RECHECK = {
     "streamlit": "MediaFileManager.execute_deferred and its _lock, _files_by_session_and_coord, _file_metadata "
                  "(pin_files_made_on_click), and that deferred downloads still 404 under concurrent use without it; "
                  "PagesManager.set_script_intent and that /<default slug> still finds no page "
-                 "(open_default_page_by_slug, test_unchanged_request_resolves_to_nothing)",
+                 "(open_default_page_by_slug, test_unchanged_request_resolves_to_nothing); SessionState._new_widget_state."
+                 "widget_metadata[id].value_type and _key_id_mapper.id_key_mapping, and that a select widget still "
+                 "keeps its choice as a label (option_widget_keys, tests/browser/test_browser_language.py); "
+                 "backend_operation_handler.DeferredFileHandler.handle and its error_msg answer (say_why_files_failed)",
     "folium": "GeoJson's _template macro 'script', ElementAddToElement, utilities.get_obj_in_upper_tree and what "
               "Layer.render does (GeoJsonLayer.render copies it)",
     "streamlit-folium": "that st_folium still renames a map's elements after drawing it and leaves its render in "
@@ -226,6 +229,32 @@ def test_without_the_page_managers_internals_the_request_is_left_alone(monkeypat
     assert caplog.text.count("opening the default page by its slug") == 1
 
 
+# ------------------------------------------------------------------------------------ widget labels
+def test_without_the_session_states_internals_no_keys_are_named(monkeypatch, fresh_warnings, caplog):
+    from types import SimpleNamespace
+
+    import streamlit.runtime.state as runtime_state
+
+    monkeypatch.setattr(runtime_state, "get_session_state", lambda: SimpleNamespace(_state=object()))
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        assert _internals.option_widget_keys() == []
+        assert _internals.option_widget_keys() == []
+    assert caplog.text.count("keeping choices across a language switch") == 1
+
+
+def test_option_widget_keys_names_the_select_widgets_only(monkeypatch):
+    from types import SimpleNamespace
+
+    import streamlit.runtime.state as runtime_state
+
+    metadata = {"id-a": SimpleNamespace(value_type="string_value"), "id-b": SimpleNamespace(value_type="trigger_value"),
+                "id-c": SimpleNamespace(value_type="string_array_value"), "id-d": SimpleNamespace(value_type="string_value")}
+    state = SimpleNamespace(_new_widget_state=SimpleNamespace(widget_metadata=metadata),
+                            _key_id_mapper=SimpleNamespace(id_key_mapping={"id-a": "county", "id-b": "go", "id-c": "ftypes"}))
+    monkeypatch.setattr(runtime_state, "get_session_state", lambda: SimpleNamespace(_state=state))
+    assert _internals.option_widget_keys() == ["county", "ftypes"]  # unkeyed id-d and the button left out
+
+
 # ------------------------------------------------------------------------------------ Chromium for exports
 class _Launcher:
     def get_cli(self) -> list[str]:
@@ -258,3 +287,56 @@ def test_without_get_cli_the_launcher_is_choreographers_own(monkeypatch, fresh_w
     with caplog.at_level(logging.WARNING):
         assert _internals.chromium_with_web_security() is Other
     assert any("web-security" in r.getMessage() and "get_cli" in r.getMessage() for r in caplog.records)
+
+
+# ------------------------------------------------------------------------------- failed files made on click
+def _answer(manager, file_id: str):
+    import asyncio
+
+    from streamlit.proto.BackMsg_pb2 import BackendOperationRequest, DeferredFileRequestPayload
+    from streamlit.runtime.backend_operation_handler import DeferredFileHandler
+
+    request = BackendOperationRequest(request_id="r1", deferred_file=DeferredFileRequestPayload(file_id=file_id))
+    return asyncio.run(DeferredFileHandler(lambda: manager).handle(request, "session"))
+
+
+def test_a_failed_file_is_explained_in_the_users_language(monkeypatch, fresh_warnings):
+    """Streamlit's own answer is a fixed English sentence; with the workaround the user reads why, in Chinese."""
+    from streamlit.runtime import backend_operation_handler as operations
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    from dashboard import downloads
+
+    for cls, name in ((MediaFileManager, "execute_deferred"), (operations.DeferredFileHandler, "handle")):
+        method = getattr(cls, name)
+        while getattr(method, "_says_why", False):  # installed already (app.py ran in this process): take it off
+            method = method.__wrapped__
+        monkeypatch.setattr(cls, name, method)
+    manager = MediaFileManager(MemoryMediaFileStorage("/media"))
+
+    def broken() -> bytes:
+        raise ValueError("Cannot convert <NA> to Excel")
+
+    file_id = manager.add_deferred(downloads._deferred(broken, "排名.xlsx", "zh"), "text/csv", "c1", "排名.xlsx")
+    assert _answer(manager, file_id).error_msg == "Failed to generate file for download"  # Streamlit's own
+
+    assert _internals.say_why_files_failed()
+    assert _internals.say_why_files_failed()  # a second install does not wrap twice
+    answer = _answer(manager, file_id)
+    assert answer.error_msg.startswith("文件“排名.xlsx”生成失败，未下载。")
+    assert "联系管理员" in answer.error_msg
+    good = manager.add_deferred(downloads._deferred(lambda: b"a,b", "ok.csv", "en"), "text/csv", "c2", "ok.csv")
+    assert not _answer(manager, good).error_msg  # a file that builds is answered as before
+    english = manager.add_deferred(downloads._deferred(broken, "rank.xlsx", "en"), "text/csv", "c3", "rank.xlsx")
+    assert _answer(manager, english).error_msg.startswith("The file “rank.xlsx” could not be made")
+    assert not _internals._failure_messages  # nothing is kept after the answer
+
+
+def test_failed_file_messages_fall_back_without_the_handler(monkeypatch, fresh_warnings, caplog):
+    from streamlit.runtime import backend_operation_handler as operations
+
+    monkeypatch.delattr(operations, "DeferredFileHandler")
+    with caplog.at_level(logging.WARNING, logger="dashboard._internals"):
+        assert not _internals.say_why_files_failed()
+    assert "messages of failed downloads" in caplog.text

@@ -106,3 +106,31 @@ def test_english():
     assert "Shared gaps" in table.columns
     assert np.isin(table["County"].iloc[:3], ["Rencheng", "Yanzhou", "Weishan", "Yutai", "Jinxiang", "Jiaxiang",
                                               "Wenshang", "Sishui", "Liangshan", "Qufu", "Zoucheng"]).all()
+
+
+def test_members_not_across_a_barrier(demo_layers):
+    at = open_page(PAGE)
+    assert any(c.value == "相邻：边界直线间距 ≤ 150 米" for c in at.caption)
+    at.checkbox(key="no_cross").check()
+    rerun(at)
+    assert at.query_params["no_cross"] == "True"
+    found = expected(demo_layers, gap_m=150, weights=EQUAL, barriers=demo_layers["barriers"])
+    across = expected(demo_layers, gap_m=150, weights=EQUAL)
+    assert found.n_compounds.sum() < across.n_compounds.sum()  # the demo's rivers split some clusters
+    assert [m.value for m in at.metric] == [
+        f"{len(found):,}", f"{found.n_compounds.sum():,}", f"{found.households.sum():,}", f"{found.n_compounds.max():,}",
+    ]
+    table = table_with(at, "综合评分")
+    assert table["户数"].tolist() == found.households.tolist()
+    assert any(c.value == "相邻：边界直线间距 ≤ 150 米；不跨越河流、铁路、快速路" for c in at.caption)
+
+
+@pytest.mark.parametrize("lang, words", [("zh", "至少一项权重须大于 0"), ("en", "At least one weight must be above 0")])
+def test_all_zero_weights_get_a_warning_in_the_users_language(lang, words):
+    """As on 项目生成: a warning saying what to change, no error box, no developer message."""
+    at = open_page(PAGE, query={f"w_{part}": "0.0" for part in EQUAL}, session={"lang": lang})
+    assert not at.error, [e.value for e in at.error]  # open_page checks this too
+    warnings = [w.value for w in at.warning]
+    assert any(words in w for w in warnings), warnings
+    assert any(("评分权重" if lang == "zh" else "Score weights") in w for w in warnings), warnings
+    assert not at.metric  # nothing is scored with no weight

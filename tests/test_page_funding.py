@@ -163,3 +163,28 @@ def test_subsidy_above_cost_is_refused_with_a_message():
     assert not at.exception
     assert [e.value for e in at.error] == ["出错了：政府补贴（20 万元）不能超过电梯总费用（15 万元）。"]
     assert not [d for d in at.dataframe if "本层合计（元）" in d.value.columns]
+
+
+def _calculator_shown(at: AppTest) -> bool:
+    return bool([d for d in at.dataframe if "本层合计（元）" in d.value.columns]) or "总费用（元）" in metrics(at)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("floors", 0, "楼层数须在 2–40 层之间（输入的是 0）"),
+    ("hpf", 0, "每层户数须在 1–20 户之间（输入的是 0）"),
+    ("cost", -5.0, "电梯总费用须在 0–10,000 万元之间（输入的是 -5）"),
+    ("cost", 99_999_999.0, "电梯总费用须在 0–10,000 万元之间（输入的是 99,999,999）"),
+    ("subsidy", -5.0, "政府补贴须在 0–10,000 万元之间（输入的是 -5）"),
+])
+def test_calculator_refuses_out_of_range_input_and_hides_old_results(key, value, message):
+    """Invalid input: the results of the last valid input go, a message says what is allowed; nothing clamped."""
+    at = open_page(PAGE)
+    assert _calculator_shown(at)
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"出错了：{message}。"]
+    assert not _calculator_shown(at)  # no stale figures
+    assert at.number_input(key=key).value == value  # refused, not silently reduced
+    at.number_input(key=key).set_value(4 if key in ("floors", "hpf") else 20.0).run()
+    assert_clean(at)
+    assert _calculator_shown(at)

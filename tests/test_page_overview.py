@@ -141,6 +141,24 @@ def test_meeting_mode_shows_only_cards_and_map():
     assert at.title[0].value == "济宁市老旧小区改造工作总览"
 
 
+def test_meeting_mode_names_the_selected_county_and_clears_it():
+    """A county clicked on the map in meeting mode: the title names it, the selection shows and can be cleared."""
+    at = open_page(PAGE, query={"meeting": "True"})
+    rerun(at, county="370811")  # what a click on 任城区 sets
+    assert at.title[0].value == "任城区老旧小区改造工作总览"
+    assert "济宁市" not in at.title[0].value
+    shown = [m.value for m in at.markdown if "任城区" in m.value]
+    assert shown, "the selected county is not shown"
+    at.button(key="meeting_clear_unit").click()
+    rerun(at)
+    assert at.session_state["county"] == ""
+    assert at.title[0].value == "济宁市老旧小区改造工作总览"
+    assert not [b for b in at.button if b.key == "meeting_clear_unit"]
+    at.session_state["lang"] = "en"
+    rerun(at, county="370811")
+    assert at.title[0].value == "Rencheng old compound renovation — overview"
+
+
 def test_english(demo_con):
     at = open_page(PAGE, session={"lang": "en"})
     assert [m.label for m in at.metric][3:] == ["Start rate", "Completion rate", "Investment rate"]

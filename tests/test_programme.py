@@ -134,3 +134,36 @@ def test_bad_arguments(mem_con):
         programme.programme_summary(mem_con, as_of="2022-06-30")
     with pytest.raises(InputError, match="`con`"):
         programme.programme_summary(None, as_of=AS_OF)
+
+
+def test_project_progress(mem_con):
+    from tests.programme_fixtures import build_money
+
+    build_money(mem_con)
+    got = programme.project_progress(mem_con, as_of=AS_OF)
+    assert list(got.columns) == programme.PROJECT_COLUMNS
+    assert got["project_id"].tolist() == ["PR1", "PRZ"]
+    pr1 = got.iloc[0]  # A1 completed, A2 started; 100 paid on the project itself
+    assert (pr1.year, pr1.compounds, pr1.households, pr1.floor_area_m2, pr1.started, pr1.completed) == (
+        2020, 2, 300, 30_000.0, 2, 1)
+    assert (pr1.invest_planned_wan, pr1.received_wan, pr1.paid_wan) == (900.0, 550.0, 320.0)
+    assert pr1.payment_rate == pytest.approx(320 / 900)
+    prz = got.iloc[1]  # no year of its own: its compound's
+    assert (prz.year, prz.unit_code, prz.completed, prz.paid_wan) == (2020, "Z01", 1, 150.0)
+    assert programme.project_progress(mem_con, as_of=AS_OF, plan_year=2021).empty
+    early = programme.project_progress(mem_con, as_of=date(2020, 6, 30))
+    assert early["started"].tolist() == [0, 0] and early["paid_wan"].tolist() == [0.0, 0.0]
+
+
+def test_demo_programme(demo_con):
+    """The demo's 2020 batch is the plan's 68 compounds, 26,000 households, 2.28 million m²; 2020–2025 ≈ 16.9 million m²."""
+    from analytics import progress
+
+    got = programme.programme_summary(demo_con, as_of=progress.city_as_of(demo_con))
+    row = _row(got.years, year=2020, unit_code="370800")
+    assert (row.planned_compounds, row.planned_households, row.planned_floor_area_m2) == (68, 26_000, 2_280_000.0)
+    assert got.goal["planned_floor_area_m2"] == pytest.approx(settings.PLAN_TOTAL_2025_FLOOR_AREA_M2, rel=0.02)
+    cum = got.cumulative.set_index("unit_code")
+    units = cum.drop(index="370800")
+    assert units["planned_floor_area_m2"].sum() == pytest.approx(cum.loc["370800", "planned_floor_area_m2"])
+    assert units["share_of_city_done"].sum() == pytest.approx(1.0)

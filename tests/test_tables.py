@@ -133,3 +133,20 @@ def test_geometry_column_is_dropped(demo_layers):
     compounds = demo_layers["compounds"].head(3)
     shown, _ = tables.display_frame(compounds, lang="zh")
     assert "geometry" not in shown.columns and "编号" in shown.columns
+
+
+def test_missing_values_are_empty_cells_in_xlsx_and_csv():
+    """pd.NA (nullable integers, strings), NaT and NaN are written as empty cells, never refused."""
+    frame = pd.DataFrame({
+        "rank": pd.array([1, None], dtype="Int64"),
+        "name": pd.array(["甲小区", None], dtype="string"),
+        "planned_start_date": [pd.Timestamp("2020-11-17"), pd.NaT],
+        "invest_done_wan": pd.array([12.5, None], dtype="Float64"),
+        "note": ["x", pd.NA],
+    })
+    ws = _open(tables.xlsx_bytes({"表": frame}, lang="zh"))["表"]
+    assert [c.value for c in ws[3]] == [None] * 5
+    assert ws.cell(2, 1).value == 1 and ws.cell(2, 2).value == "甲小区"
+    assert ws.cell(2, 4).value == pytest.approx(12.5)
+    text = tables.csv_bytes(frame, lang="zh").decode("utf-8-sig")
+    assert text.split("\r\n")[2] == ",,,,"

@@ -96,6 +96,123 @@ def test_xlsx_gaps_keep_sheet_row_numbers():
     assert files.sheet_rows(loaded, loaded.sheetnames[0], "gap.xlsx") == [("小区编号", "户数"), (), ("JN-1", 12)]
 
 
+def test_xlsx_rows_times_columns_is_capped_while_reading(tmp_path):
+    """200,000 rows reaching column 500 are each within the row and column limits, but 100 million cells
+    (over 3 GB) once read: refused at the cell limit, while reading."""
+    probe = _probe(tmp_path, hostile_files.xlsx_far_column(), "files.read_upload(data, 'far.xlsx')")
+    _bounded(probe)
+    assert (probe.outcome, probe.kind) == ("raised", "too_large")
+    assert f"more than {settings.IMPORT_MAX_CELLS:,} cells" in probe.message and "column 500" in probe.message
+
+
+def test_xlsx_at_the_cell_limit_is_read(monkeypatch):
+    monkeypatch.setattr(settings, "IMPORT_MAX_CELLS", 300)
+    grid = files.read_upload(hostile_files.xlsx_far_column(rows=30, column=10), "ok.xlsx").grid
+    assert grid.shape == (30, 10)
+    assert grid.iloc[29, 0] == 30 and grid.iloc[29, 9] == 1 and grid.iloc[29, 1:9].isna().all()
+    with pytest.raises(ImportRejected, match="reaches row 31 and column 10: more than 300 cells"):
+        files.read_upload(hostile_files.xlsx_far_column(rows=31, column=10), "big.xlsx")
+
+
+def test_xlsx_with_millions_of_shared_strings_is_refused_before_opening(tmp_path):
+    """A 3 MB workbook listing 1.2 million unused texts: openpyxl reads all of them as it opens the file
+    (4.4 million took 160 s and 670 MB); the table is counted first."""
+    data = hostile_files.xlsx_shared_strings(["小区名称", "古槐路小区"], unused=1_200_000)
+    probe = _probe(tmp_path, data, "files.read_upload(data, 'texts.xlsx')")
+    _bounded(probe)
+    assert (probe.outcome, probe.kind) == ("raised", "too_large")
+    assert f"more than {settings.XLSX_MAX_SHARED_STRINGS:,} distinct texts" in probe.message
+    assert probe.seconds < 5
+
+
+@pytest.mark.parametrize("prefix", ["", "x"], ids=["plain", "prefixed"])
+def test_shared_strings_are_counted_exactly_across_blocks(prefix):
+    data = hostile_files.xlsx_shared_strings(["a", "b", "c"], unused=300_000, prefix=prefix)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.getinfo("xl/sharedStrings.xml").file_size > 3 * files.MB  # several blocks
+    assert files._count_shared_strings(archive, "xl/sharedStrings.xml", 10**9) == 300_003
+
+
+@pytest.mark.parametrize("prefix", ["", "x"], ids=["plain", "prefixed"])
+def test_workbook_with_shared_strings_is_read(prefix, monkeypatch):
+    monkeypatch.setattr(settings, "XLSX_MAX_SHARED_STRINGS", 5)
+    data = hostile_files.xlsx_shared_strings(["小区名称", "古槐路小区", "<b> & 'c'"], unused=2, prefix=prefix)
+    assert files.read_upload(data, "ok.xlsx").grid[0].tolist() == ["小区名称", "古槐路小区", "<b> & 'c'"]
+    with pytest.raises(ImportRejected, match="more than 5 distinct texts"):
+        files.read_upload(hostile_files.xlsx_shared_strings(["a"], unused=5, prefix=prefix), "many.xlsx")
+
+
+def test_xlsx_with_a_million_cell_formats_is_refused_before_opening(tmp_path):
+    """Half a MB listing 300,000 cell formats (Excel allows 64,000): openpyxl would build objects for each
+    (1.3 million took 2.2 GB)."""
+    probe = _probe(tmp_path, hostile_files.xlsx_many_styles(), "files.read_upload(data, 'styles.xlsx')")
+    _bounded(probe)
+    assert (probe.outcome, probe.kind) == ("raised", "too_large")
+    assert f"at most {settings.XLSX_MAX_OTHER_PARTS_MB} MB" in probe.message
+    assert probe.seconds < 2
+
+
+def test_weekly_report_with_far_columns_is_refused_quickly(tmp_path):
+    probe = _probe(tmp_path, hostile_files.xlsx_far_column(),
+                   "reports.prepare_report(con, data, 'far.xlsx', county_code='370811', "
+                   "report_date=date(2020, 12, 25), user=EDITOR_RENCHENG)")
+    _bounded(probe)
+    assert (probe.outcome, probe.error) == ("raised", "ImportRejected")
+
+
+# -------------------------------------------------------------------------------------------------- CSV
+def test_csv_of_commas_is_refused_before_parsing(tmp_path):
+    """45 MB of commas (under the upload limit) are 45 million cells, about 1 GB once parsed."""
+    data = hostile_files.csv_of_commas()
+    assert len(data) < settings.UPLOAD_MAX_MB * files.MB
+    probe = _probe(tmp_path, data, "files.read_upload(data, 'commas.csv')")
+    _bounded(probe)
+    assert (probe.outcome, probe.kind) == ("raised", "too_large")
+    assert f"more than {settings.IMPORT_MAX_CELLS:,} cells" in probe.message
+    assert probe.seconds < 2
+
+
+def test_csv_wider_than_the_column_limit_is_refused_before_parsing(monkeypatch):
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("the CSV was parsed")
+
+    monkeypatch.setattr(files.pd, "read_csv", must_not_parse)
+    with pytest.raises(ImportRejected, match=f"501 columns but at most {settings.IMPORT_MAX_COLUMNS}"):
+        files.read_upload(hostile_files.csv_of_commas(rows=3, columns=501), "wide.csv")
+    with pytest.raises(ImportRejected, match="more than 100 cells"):
+        monkeypatch.setattr(settings, "IMPORT_MAX_CELLS", 100)
+        files.read_upload(b"\r\n\r\n" + hostile_files.csv_of_commas(rows=11, columns=10), "long.csv")
+
+
+def test_csv_at_the_cell_limit_is_read(monkeypatch):
+    monkeypatch.setattr(settings, "IMPORT_MAX_CELLS", 110)
+    grid = files.read_upload('名称,"a,b",c\n'.encode() + b"1,2,3\n" * 35, "ok.csv").grid
+    assert grid.shape == (36, 3) and grid.iloc[0].tolist() == ["名称", "a,b", "c"]
+
+
+# ----------------------------------------------------------------------------------------- GIS formats
+def test_gis_layer_with_too_many_cells_is_refused_before_reading(monkeypatch):
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.GeoDataFrame({f"f{i}": range(10) for i in range(12)},
+                             geometry=[shapely.Point(116.5, 35.4)] * 10, crs=4326)
+    data = frame.to_json(drop_id=True).encode()
+    assert files.read_upload(data, "ok.geojson").attributes.shape == (10, 12)
+    monkeypatch.setattr(settings, "IMPORT_MAX_CELLS", 100)
+
+    def must_not_read(*args, **kwargs):
+        raise AssertionError("the layer was read")
+
+    monkeypatch.setattr(files.pyogrio, "read_dataframe", must_not_read)
+    with pytest.raises(ImportRejected, match="10 features of 12 columns: more than 100 cells") as caught:
+        files.read_upload(data, "wide.geojson")
+    assert caught.value.kind == "too_large"
+    monkeypatch.setattr(settings, "IMPORT_MAX_COLUMNS", 11)
+    with pytest.raises(ImportRejected, match="12 columns but at most 11"):
+        files.read_upload(data, "wide.geojson")
+
+
 def test_broken_sheet_xml_is_a_clear_refusal():
     data = hostile_files.xlsx_broken_sheet_xml()
     with pytest.raises(ImportRejected, match=r"'broken.xlsx'.*damaged.*save it as \.xlsx again") as caught:

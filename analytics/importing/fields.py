@@ -19,9 +19,19 @@ import pandas as pd
 from analytics import settings
 from analytics.errors import ImportRejected
 
-Kind = Literal["compounds", "parcels", "facilities"]
-KINDS: tuple[str, ...] = ("compounds", "parcels", "facilities")
-FieldType = Literal["str", "int", "float", "date", "bool", "enum", "county", "zone", "coord", "wkt"]
+Kind = Literal["compounds", "parcels", "facilities", "roads", "barriers", "annual_targets", "projects", "fund_flows",
+               "aftercare", "findings"]
+SPATIAL_KINDS: tuple[str, ...] = ("compounds", "parcels", "facilities", "roads", "barriers")
+# The programme's tables: plain tables (CSV/XLSX) without geometry, read by ``analytics.importing.records``.
+TABLE_KINDS: tuple[str, ...] = ("annual_targets", "projects", "fund_flows", "aftercare", "findings")
+KINDS: tuple[str, ...] = SPATIAL_KINDS + TABLE_KINDS
+# The columns that identify a row: a file may not hold a key twice, and appending refuses stored keys.
+KEYS: dict[str, tuple[str, ...]] = {
+    "compounds": ("id",), "parcels": ("id",), "facilities": ("id",), "roads": ("id",), "barriers": ("id",),
+    "annual_targets": ("year", "unit_code"), "projects": ("id",), "fund_flows": ("id",), "aftercare": ("compound_id",),
+    "findings": ("id",),
+}
+FieldType = Literal["str", "int", "float", "date", "bool", "enum", "county", "zone", "coord", "wkt", "unit", "ids"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,11 @@ _ID = ("编号", "代码", "编码", "id", "code", "序号")
 _COUNTY = ("所属县区", "县区", "县市区", "区县", "县市", "所在县区", "行政区", "所属区县", "县区名称", "行政区划",
            "行政区划代码", "县区代码", "county", "countycode", "county_code", "district", "xzq", "xzqdm")
 _NAME = ("名称", "name")
+_UNIT = ("县区", "县市区", "所属县区", "区县", "县区名称", "县区代码", "责任单位", "填报单位", "单位", "单位代码", "行政区",
+         "unit", "unitcode", "unit_code", "county", "countycode", "county_code")
+_COMPOUND_ID = ("小区编号", "小区代码", "小区编码", "compoundid", "compound_id")
+_PROJECT_ID = ("项目编号", "项目代码", "项目编码", "所属项目", "所属项目编号", "projectid", "project_id")
+_NOTE = ("备注", "说明", "note", "remark", "remarks")
 
 COORD_FIELDS: tuple[Field, ...] = (
     Field("x", "coord", ("经度", "lon", "lng", "long", "longitude", "x", "x坐标", "横坐标", "东坐标", "easting",
@@ -103,6 +118,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
                                         "property_mgmt")),
         Field("demolition_planned", "bool", ("拟征收", "纳入征收", "征收拆迁", "拆迁", "是否拆迁", "列入征收",
                                              "demolitionplanned", "demolition_planned")),
+        Field("project_id", "str", ("所属项目", "所属项目编号", "项目id", "projectid", "project_id")),
     ),
     "parcels": (
         Field("id", "str", ("地块编号", "宗地编号", "宗地号", "地块代码", "地块编码", "parcelid", "parcel_id") + _ID),
@@ -123,6 +139,96 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("name", "str", ("设施名称",) + _NAME),
         Field("floor_area_m2", "float", ("建筑面积", "面积", "floorarea", "floor_area_m2", "area"), low=0,
               high=1_000_000, unit="m2"),
+    ),
+    "roads": (
+        Field("id", "str", ("道路编号", "道路代码", "道路编码", "路段编号", "roadid", "road_id", "osm_id", "osmid")
+              + _ID),
+        Field("county_code", "county", _COUNTY),
+        Field("road_class", "enum", ("道路等级", "道路类别", "道路类型", "等级", "类别", "类型", "roadclass",
+                                     "road_class", "class", "fclass", "highway", "type")),
+        Field("name", "str", ("道路名称", "路名", "街道名称", "roadname") + _NAME),
+        Field("oneway", "bool", ("单行", "单行道", "单向", "是否单行", "oneway")),
+        Field("walkable", "bool", ("可步行", "步行通行", "允许步行", "是否可步行", "walkable", "foot")),
+    ),
+    "barriers": (
+        Field("id", "str", ("阻隔编号", "障碍编号", "barrierid", "barrier_id") + _ID),
+        Field("county_code", "county", _COUNTY),
+        Field("barrier_type", "enum", ("阻隔类型", "障碍类型", "类型", "类别", "barriertype", "barrier_type", "type",
+                                       "class"), required=True),
+        Field("name", "str", ("阻隔名称", "河流名称", "铁路名称") + _NAME),
+    ),
+    "annual_targets": (
+        Field("year", "int", ("年度", "目标年度", "任务年度", "计划年度", "年份", "year", "targetyear"), required=True,
+              low=2000, high=2050),
+        Field("unit_code", "unit", _UNIT, required=True),
+        Field("compounds", "int", ("小区数", "改造小区数", "目标小区数", "小区个数", "任务小区数", "小区", "compounds"),
+              low=0, high=100_000),
+        Field("households", "int", ("户数", "改造户数", "目标户数", "涉及户数", "households"), low=0, high=10_000_000),
+        Field("floor_area_m2", "float", ("建筑面积", "改造面积", "改造建筑面积", "目标面积", "面积", "floorarea",
+                                         "floor_area_m2", "area"), low=0, high=200_000_000, unit="m2"),
+        Field("investment_wan", "float", ("计划投资", "总投资", "投资", "目标投资", "投资额", "investment_wan",
+                                          "investment"), low=0, high=100_000_000, unit="wan"),
+        Field("issued_date", "date", ("下达日期", "下达时间", "印发日期", "issueddate", "issued_date", "issued")),
+        Field("source", "str", ("文件依据", "依据", "文件", "来源", "文号", "source")),
+        Field("note", "str", _NOTE),
+    ),
+    "projects": (
+        Field("id", "str", _PROJECT_ID + ("编号", "id"), required=True),
+        Field("name", "str", ("项目名称", "项目", "name", "名称"), required=True),
+        Field("year", "int", ("年度", "计划年度", "实施年度", "year"), low=2000, high=2050),
+        Field("unit_code", "unit", _UNIT, required=True),
+        Field("street", "str", ("街道", "所属街道", "镇街", "street")),
+        Field("community", "str", ("社区", "所属社区", "community")),
+        Field("delivery_model", "enum", ("实施方式", "组织方式", "实施模式", "建设模式", "deliverymodel",
+                                         "delivery_model")),
+        Field("contractor", "str", ("施工单位", "承建单位", "总承包单位", "中标单位", "contractor")),
+        Field("invest_planned_wan", "float", ("计划投资", "总投资", "项目总投资", "投资", "investplannedwan",
+                                              "invest_planned_wan"), low=0, high=10_000_000, unit="wan"),
+        Field("compound_ids", "ids", ("包含小区", "包含小区编号", "涉及小区", "小区编号", "小区", "compoundids",
+                                      "compound_ids", "compounds")),
+        Field("note", "str", _NOTE),
+    ),
+    "fund_flows": (
+        Field("id", "str", ("资金编号", "流水号", "记录编号", "编号", "id")),
+        Field("flow_date", "date", ("日期", "资金日期", "下达日期", "到位日期", "拨付日期", "支付日期", "flowdate",
+                                    "flow_date", "date"), required=True),
+        Field("compound_id", "str", _COMPOUND_ID),
+        Field("project_id", "str", _PROJECT_ID),
+        Field("source", "enum", ("资金来源", "来源", "资金类型", "资金渠道", "source"), required=True),
+        Field("stage", "enum", ("环节", "资金环节", "阶段", "类型", "stage"), required=True),
+        Field("amount_wan", "float", ("金额", "资金", "资金金额", "amount", "amountwan", "amount_wan"), required=True,
+              low=0, high=10_000_000, unit="wan"),
+        Field("document", "str", ("文号", "凭证号", "文件", "document")),
+        Field("note", "str", _NOTE),
+    ),
+    "aftercare": (
+        Field("compound_id", "str", _COMPOUND_ID + ("编号", "id"), required=True),
+        Field("accepted_date", "date", ("竣工验收日期", "验收日期", "竣工验收", "accepteddate", "accepted_date")),
+        Field("mgmt_mode", "enum", ("物业管理模式", "管理模式", "物业模式", "物业管理方式", "物业管理", "mgmtmode",
+                                    "mgmt_mode")),
+        Field("mgmt_established", "bool", ("长效管理机制", "是否建立长效管理机制", "长效机制", "建立长效机制",
+                                           "mgmtestablished", "mgmt_established")),
+        Field("mgmt_established_date", "date", ("长效机制建立日期", "机制建立日期", "建立日期",
+                                                "mgmtestablisheddate", "mgmt_established_date")),
+        Field("satisfaction_pct", "float", ("满意度", "居民满意度", "满意率", "satisfaction", "satisfaction_pct"),
+              low=0, high=100, unit="pct"),
+        Field("survey_date", "date", ("调查日期", "问效日期", "测评日期", "surveydate", "survey_date")),
+        Field("note", "str", _NOTE),
+    ),
+    "findings": (
+        Field("id", "str", ("问题编号", "编号", "id")),
+        Field("found_date", "date", ("发现日期", "检查日期", "督导日期", "日期", "founddate", "found_date"),
+              required=True),
+        Field("unit_code", "unit", _UNIT),
+        Field("compound_id", "str", _COMPOUND_ID),
+        Field("project_id", "str", _PROJECT_ID),
+        Field("category", "enum", ("问题类别", "问题类型", "类别", "category"), required=True),
+        Field("description", "str", ("问题描述", "存在问题", "问题", "描述", "description"), required=True),
+        Field("deadline", "date", ("整改时限", "整改期限", "期限", "deadline")),
+        Field("status", "enum", ("整改状态", "办理状态", "状态", "status"), required=True),
+        Field("closed_date", "date", ("销号日期", "整改完成日期", "closeddate", "closed_date")),
+        Field("found_by", "str", ("督导组", "检查组", "发现单位", "发现人", "foundby", "found_by")),
+        Field("note", "str", _NOTE),
     ),
 }
 
@@ -175,6 +281,61 @@ _FACILITY_WORDS = {
     "parcel_lockers": ("快递柜", "智能快件箱", "智能快递柜", "快递驿站", "菜鸟驿站", "快递点", "快递服务站", "丰巢"),
 }
 
+_ROAD_CLASS_WORDS = {
+    "主干路": ("主干路", "主干道", "主干", "城市主干路", "arterial", "primary", "trunk"),
+    "次干路": ("次干路", "次干道", "次干", "城市次干路", "secondary", "collector"),
+    "支路": ("支路", "街巷", "小路", "巷道", "local", "tertiary", "residential", "unclassified", "living_street",
+           "service"),
+    "步行道": ("步行道", "步行街", "人行道", "步道", "绿道", "footway", "pedestrian", "path", "steps", "cycleway"),
+    "其他": ("其他", "其它", "快速路", "高速公路", "高架", "other", "motorway", "expressway"),
+}
+_BARRIER_WORDS = {
+    "河流": ("河流", "河道", "河", "水系", "水面", "湖泊", "沟渠", "river", "water", "canal", "stream"),
+    "铁路": ("铁路", "铁道", "高铁", "rail", "railway"),
+    "快速路": ("快速路", "高速公路", "高速", "高架", "快速干道", "expressway", "motorway"),
+    "其他": ("其他", "其它", "围墙", "other", "wall"),
+}
+
+
+_DELIVERY_WORDS = {
+    "单独实施": ("单独", "独立实施", "single"),
+    "打包": ("打包实施", "打包招标", "bundled", "bundle", "package"),
+    "成片捆绑": ("成片", "捆绑", "片区", "成片改造", "area"),
+    "工程总承包": ("总承包", "epc", "工程总承包epc"),
+}
+_SOURCE_EXTRA = {
+    "central_subsidy": ("中央补助", "中央财政补助", "中央补助资金"),
+    "central_budget": ("中央预算内", "中央预算内资金"),
+    "provincial": ("省级", "省级补助", "省级财政资金", "省补"),
+    "local_fiscal": ("市县财政", "市级财政", "县级财政", "地方财政", "财政资金", "本级财政"),
+    "special_bonds": ("专项债", "专项债券资金", "地方政府专项债券"),
+    "residents": ("居民", "居民自筹"),
+    "utilities": ("专营单位出资", "管线单位"),
+    "owner_units": ("原产权单位出资", "产权单位"),
+    "social_capital": ("社会资本出资", "社会资金"),
+}
+_STAGE_WORDS = {
+    "allocated": ("下达", "资金下达", "已下达", "allocated", "allocation"),
+    "received": ("到位", "资金到位", "已到位", "received"),
+    "paid": ("支付", "拨付", "已支付", "已拨付", "资金支付", "资金拨付", "paid", "payment"),
+}
+_MGMT_WORDS = {
+    "专业物业": ("物业公司", "专业化物业", "物业服务企业", "专业物业服务", "professional"),
+    "社区托管": ("托管", "社区代管", "社区管理", "community"),
+    "业主自治": ("自治", "居民自治", "业主自管", "selfmanaged", "self-managed"),
+    "无": ("无物业", "暂无", "没有", "none"),
+}
+_CATEGORY_WORDS = {
+    "立项": ("立项审批", "前期手续"), "开工": ("开工进度",), "竣工": ("竣工验收",), "改造内容": ("改造项目", "内容"),
+    "资金支付": ("资金", "资金拨付", "payment"), "长效管理": ("物业", "物业管理", "长效机制"),
+    "质量安全": ("质量", "安全", "施工安全", "quality", "safety"), "其他": ("其它", "other"),
+}
+_FINDING_STATUS_WORDS = {
+    "交办": ("已交办", "待整改", "assigned", "open"),
+    "整改中": ("正在整改", "整改", "inprogress", "in progress", "fixing"),
+    "已销号": ("销号", "已整改", "整改完成", "closed"),
+}
+
 
 def _choices(words: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     out = {}
@@ -193,8 +354,21 @@ def normalise(text: object) -> str:
 
 def enum_choices(kind: str, field_name: str) -> dict[str, str]:
     """Accepted (normalised) values of an enumerated field -> the stored value."""
+    if kind == "findings" and field_name == "status":
+        return _choices(_FINDING_STATUS_WORDS)
     if field_name == "status":
         return _choices(_STATUS_WORDS)
+    if field_name == "delivery_model":
+        return _choices({m: _DELIVERY_WORDS.get(m, ()) for m in settings.DELIVERY_MODELS})
+    if field_name == "source":
+        return _choices({code: (zh, en, *_SOURCE_EXTRA.get(code, ()))
+                         for code, (zh, en) in settings.FUNDING_SOURCES.items()})
+    if field_name == "stage":
+        return _choices({code: (zh, en, *_STAGE_WORDS.get(code, ())) for code, (zh, en) in settings.FLOW_STAGES.items()})
+    if field_name == "mgmt_mode":
+        return _choices({m: _MGMT_WORDS.get(m, ()) for m in settings.MGMT_MODES})
+    if field_name == "category":
+        return _choices({c: _CATEGORY_WORDS.get(c, ()) for c in settings.FINDING_CATEGORIES})
     if field_name == "tier":
         return _choices(_TIER_WORDS)
     if field_name == "parcel_type":
@@ -203,6 +377,10 @@ def enum_choices(kind: str, field_name: str) -> dict[str, str]:
         return _choices(_OWNERSHIP_WORDS)
     if field_name == "land_use":
         return _choices(_LAND_USE_WORDS)
+    if field_name == "road_class":
+        return _choices(_ROAD_CLASS_WORDS)
+    if field_name == "barrier_type":
+        return _choices(_BARRIER_WORDS)
     if field_name == "facility_type":
         words = {code: (str(spec["zh"]), str(spec["en"]), *_FACILITY_WORDS.get(code, ()))
                  for code, spec in settings.FACILITY_TYPES.items()}
@@ -246,10 +424,10 @@ def zone_choices(zones: dict[str, tuple[str, ...]] | None = None) -> dict[str, s
 
 
 def fields_for(kind: str, *, tabular: bool) -> tuple[Field, ...]:
-    """Target fields of ``kind``; CSV/XLSX sources also map the coordinate (x, y) or WKT columns."""
+    """Target fields of ``kind``; CSV/XLSX sources of a spatial table also map the coordinate (x, y) or WKT columns."""
     if kind not in FIELDS:
         raise ImportRejected(f"`kind` was {kind!r} but must be one of {KINDS!r}.", kind="mapping")
-    return FIELDS[kind] + (COORD_FIELDS if tabular else ())
+    return FIELDS[kind] + (COORD_FIELDS if tabular and kind in SPATIAL_KINDS else ())
 
 
 def propose_mapping(columns: list[str], kind: str, *, tabular: bool) -> dict[str, str | None]:

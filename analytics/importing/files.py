@@ -7,6 +7,7 @@ into a label; nothing here writes anywhere but a private temporary folder that i
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import logging
@@ -22,11 +23,17 @@ from typing import Literal
 from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyogrio
+from openpyxl.packaging.manifest import Manifest
+from openpyxl.packaging.relationship import get_dependents, get_rels_path
+from openpyxl.reader.excel import _find_workbook_part
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHARED_STRINGS
+from openpyxl.xml.functions import fromstring
 from pyproj import CRS
 
 from analytics import settings
@@ -369,8 +376,9 @@ def _shapefile_encoding(dbf: bytes, cpg: bytes | None, file_name: str, *, encodi
 def _read_gis(path: Path, file_name: str, *, layer: str | None = None, encoding: str | None = None) -> gpd.GeoDataFrame:
     """Read a GIS file with pyogrio; any reader error becomes ``ImportRejected``.
 
-    The feature count is checked first and at most ``settings.IMPORT_MAX_ROWS`` + 1 features are read, so a
-    layer of millions of features is refused without being loaded.
+    The feature and column counts are checked first (rows, columns and cells, see ``settings``) and at
+    most ``settings.IMPORT_MAX_ROWS`` + 1 features are read, so a layer of millions of features or of
+    200,000 features with 255 columns is refused without being loaded.
     """
     errors = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
               pyogrio.errors.GeometryError, pyogrio.errors.CRSError, UnicodeDecodeError, RuntimeError,
@@ -378,11 +386,23 @@ def _read_gis(path: Path, file_name: str, *, layer: str | None = None, encoding:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            count = pyogrio.read_info(path, layer=layer, encoding=encoding).get("features", -1)
+            info = pyogrio.read_info(path, layer=layer, encoding=encoding)
+            count, width = info.get("features", -1), len(info.get("fields", ()))
             if count is not None and count > settings.IMPORT_MAX_ROWS:
                 raise ImportRejected(
                     f"{file_name!r} has {count:,} features, more than {settings.IMPORT_MAX_ROWS:,}; split it into "
                     "smaller files.",
+                    kind="too_large",
+                )
+            if width > settings.IMPORT_MAX_COLUMNS:
+                raise ImportRejected(
+                    f"{file_name!r} has {width} columns but at most {settings.IMPORT_MAX_COLUMNS} are accepted.",
+                    kind="too_large",
+                )
+            if count is not None and count * width > settings.IMPORT_MAX_CELLS:
+                raise ImportRejected(
+                    f"{file_name!r} has {count:,} features of {width} columns: more than "
+                    f"{settings.IMPORT_MAX_CELLS:,} cells; delete the unused columns or split it into smaller files.",
                     kind="too_large",
                 )
             frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding,
@@ -470,7 +490,7 @@ def _read_geojson(data: bytes, file_name: str, *, encoding: str | None) -> RawTa
     )
 
 
-def _gpkg_tables(path: Path, file_name: str) -> set[str]:
+def gpkg_tables(path: Path, file_name: str) -> set[str]:
     """Names of the GeoPackage's real tables (not views, triggers or virtual tables).
 
     A layer that is a view runs its SQL when read — a recursive one produces millions of rows from a few
@@ -496,7 +516,7 @@ def _read_gpkg(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
     with tempfile.TemporaryDirectory(prefix="jiugai-import-") as tmp:
         path = Path(tmp) / "upload.gpkg"
         path.write_bytes(data)
-        tables = _gpkg_tables(path, file_name)
+        tables = gpkg_tables(path, file_name)
         try:
             listed = pyogrio.list_layers(path)
         except (pyogrio.errors.DataSourceError, RuntimeError, OSError) as exc:
@@ -525,20 +545,54 @@ def _read_gpkg(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
 
 
 # -------------------------------------------------------------------------------------------- CSV, XLSX
+def _first_line(text: str) -> str:
+    """The first line of ``text`` that is not blank (``""`` if none), without splitting the whole text."""
+    return next((m.group() for m in re.finditer(r"[^\r\n]+", text) if m.group().strip()), "")
+
+
 def _sniff_delimiter(text: str) -> str:
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = _first_line(text)
     counts = {sep: first.count(sep) for sep in (",", "\t", ";", "|")}
     best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else ","
+
+
+def _check_csv_shape(text: str, sep: str, file_name: str) -> None:
+    """Refuse a CSV text too wide or with too many cells before it is parsed.
+
+    The limits are ``settings.IMPORT_MAX_COLUMNS`` and ``settings.IMPORT_MAX_CELLS``: the table is as wide
+    as its first row (a longer row is a parse error) and at most as long as its lines; 45 MB of commas
+    would otherwise become 45 million cells (about 1 GB).
+    """
+    first = _first_line(text)
+    try:
+        width = len(next(csv.reader([first], delimiter=sep), []))
+    except csv.Error:  # e.g. a quote left open: the parser refuses it below
+        width = first.count(sep) + 1
+    if width > settings.IMPORT_MAX_COLUMNS:
+        raise ImportRejected(
+            f"{file_name!r} has {width} columns but at most {settings.IMPORT_MAX_COLUMNS} are accepted.",
+            kind="too_large",
+        )
+    breaks = max(text.count("\n"), text.count("\r"))  # LF, CRLF or (old) CR line ends
+    lines = min(breaks + (0 if text.endswith(("\n", "\r")) else 1), settings.IMPORT_MAX_ROWS + 21)
+    if lines * width > settings.IMPORT_MAX_CELLS:
+        raise ImportRejected(
+            f"{file_name!r} has {lines:,} lines of {width} columns: more than {settings.IMPORT_MAX_CELLS:,} cells; "
+            "delete the unused columns or split it into smaller files.",
+            kind="too_large",
+        )
 
 
 def _read_csv(data: bytes, file_name: str, *, encoding: str | None) -> RawTable:
     text, label, source = decode_text(data, file_name, encoding=encoding)
     if not text.strip():
         raise ImportRejected(f"{file_name!r} has no rows.", kind="empty")
+    sep = _sniff_delimiter(text)
+    _check_csv_shape(text, sep, file_name)
     try:
         grid = pd.read_csv(
-            io.StringIO(text), sep=_sniff_delimiter(text), header=None, dtype=str, keep_default_na=False,
+            io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
             skip_blank_lines=True, nrows=settings.IMPORT_MAX_ROWS + 20, engine="c",
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -548,6 +602,93 @@ def _read_csv(data: bytes, file_name: str, *, encoding: str | None) -> RawTable:
     return RawTable(format="csv", grid=grid.replace("", None), encoding=label, encoding_source=source)
 
 
+# An element <si> (any namespace prefix) of a shared-string table: each is one text openpyxl keeps in memory.
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?si[\s/>]")
+
+
+def _count_shared_strings(archive: zipfile.ZipFile, part: str, limit: int) -> int:
+    """How many texts the shared-string table ``part`` holds, streamed; stops counting once above ``limit``.
+
+    Counts every ``<si`` tag (at least as many as openpyxl reads), a megabyte at a time: a tag starts at
+    ``<`` and holds no other, so the text after the last ``<`` of a block is carried to the next one.
+    """
+    count, carry = 0, b""
+    with archive.open(part) as source:
+        while chunk := source.read(MB):
+            block = carry + chunk
+            cut = block.rfind(b"<")
+            if cut == -1:
+                carry = b""
+            elif cut == 0 and len(block) < 64:
+                carry = block  # a tag cut short: decided with the next block
+            elif cut == 0:
+                count += 1 if _SHARED_STRING.match(block) else 0
+                carry = b""
+            else:
+                count += len(_SHARED_STRING.findall(block, 0, cut))
+                carry = block[cut:]
+            if count > limit:
+                return count
+    return count + (1 if carry and _SHARED_STRING.match(carry) else 0)
+
+
+def check_workbook_parts(archive: zipfile.ZipFile, file_name: str) -> None:
+    """Refuse a workbook whose parts would cost more memory to open than the table it holds.
+
+    openpyxl reads every part but the sheets in full as it opens a workbook, each XML element becoming
+    Python objects: a 2 MB file whose styles list 1.3 million cell formats took 2.2 GB, one whose
+    shared-string table holds 4.4 million texts 670 MB and minutes. The sheets are streamed later
+    (:func:`sheet_rows`, with its own limits) and may be large; the shared-string table may hold at most
+    ``settings.XLSX_MAX_SHARED_STRINGS`` texts; all other parts together may expand to at most
+    ``settings.XLSX_MAX_OTHER_PARTS_MB`` (Excel's own limit of 64,000 cell formats fits). Which parts are
+    sheets and which the shared strings is read the way openpyxl reads it (the package manifest and the
+    workbook's relationships), so no part escapes by its name.
+    """
+    sizes = {info.filename: info.file_size for info in archive.infolist()}
+    cap = settings.XLSX_MAX_OTHER_PARTS_MB * MB
+
+    def too_large(total: int) -> ImportRejected:
+        return ImportRejected(
+            f"The parts of {file_name!r} other than its sheets expand to {total / MB:.0f} MB but at most "
+            f"{settings.XLSX_MAX_OTHER_PARTS_MB:g} MB are accepted (styles, names, pictures); copy the table alone "
+            "into a new workbook (values only) and upload that.",
+            kind="too_large",
+        )
+
+    first = [ARC_CONTENT_TYPES]
+    try:
+        if sizes.get(ARC_CONTENT_TYPES, 0) > cap:
+            raise too_large(sizes[ARC_CONTENT_TYPES])
+        manifest = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))
+        workbook = _find_workbook_part(manifest).PartName[1:]
+        relations = get_rels_path(workbook)
+        first += [workbook, relations]
+        if sum(sizes.get(part, 0) for part in first) > cap:
+            raise too_large(sum(sizes.get(part, 0) for part in first))
+        related = list(get_dependents(archive, relations)) if relations in sizes else []
+        strings_part = manifest.find(SHARED_STRINGS)
+    except (KeyError, ValueError, TypeError, OSError, ParseError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ImportRejected(
+            f"{file_name!r} could not be read as an Excel workbook ({type(exc).__name__}); "
+            "open it in Excel or WPS and save it as .xlsx again.",
+            kind="unreadable",
+        ) from None
+    strings = strings_part.PartName[1:] if strings_part is not None else None
+    other = {r.target for r in related if not r.Type.endswith("/worksheet")}
+    sheets = {r.target for r in related if r.Type.endswith("/worksheet")}
+    sheets -= other | {ARC_CONTENT_TYPES, ARC_STYLE, workbook, relations, strings}
+    rest = sum(size for part, size in sizes.items() if part not in sheets and part != strings)
+    if rest > cap:
+        raise too_large(rest)
+    if strings in sizes and _count_shared_strings(archive, strings, settings.XLSX_MAX_SHARED_STRINGS) > \
+            settings.XLSX_MAX_SHARED_STRINGS:
+        raise ImportRejected(
+            f"{file_name!r} holds more than {settings.XLSX_MAX_SHARED_STRINGS:,} distinct texts; split it into "
+            "smaller files.",
+            kind="too_large",
+        )
+
+
 def load_workbook(data: bytes, file_name: str) -> openpyxl.Workbook:
     """Open an XLSX upload read-only after the zip checks (an XLSX file is a zip archive of XML parts)."""
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -555,7 +696,7 @@ def load_workbook(data: bytes, file_name: str) -> openpyxl.Workbook:
             f"{file_name!r} is an old Excel 97–2003 (.xls) workbook; save it as .xlsx and upload it again.",
             kind="unreadable",
         )
-    open_zip(data, file_name)
+    check_workbook_parts(open_zip(data, file_name), file_name)
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError,
@@ -584,19 +725,24 @@ def sheet_rows(
     *,
     max_rows: int | None = None,
     max_columns: int | None = None,
+    max_cells: int | None = None,
 ) -> list[tuple]:
     """Every row of ``sheet`` as a tuple of its cell values, up to its last value (blank rows as ``()``).
 
     The sheet's declared dimension is ignored (it can claim 16,384 columns for a handful of cells) and
     the limits apply while reading: a value beyond column ``max_columns`` (default
     ``settings.IMPORT_MAX_COLUMNS``) or in a row after ``max_rows`` (default ``settings.IMPORT_MAX_ROWS``
-    + 20, room for title rows) refuses the file at once. Row ``i`` of the result is the sheet's row
-    ``i + 1``.
+    + 20, room for title rows) refuses the file at once, and so does a sheet whose rows so far times its
+    widest row so far exceed ``max_cells`` (default ``settings.IMPORT_MAX_CELLS``; both limits alone would
+    let 2 MB of sheet XML — a value in column 500 of 200,000 rows — become 100 million cells). Row ``i``
+    of the result is the sheet's row ``i + 1``.
     """
     max_rows = settings.IMPORT_MAX_ROWS + 20 if max_rows is None else max_rows
     max_columns = settings.IMPORT_MAX_COLUMNS if max_columns is None else max_columns
+    max_cells = settings.IMPORT_MAX_CELLS if max_cells is None else max_cells
     worksheet = workbook[sheet]
     rows: list[tuple] = []
+    widest = 0
     try:
         # The read-only worksheet's own iterator pads every row to the declared dimension; its parser
         # (the same one, used directly) yields only the cells the file holds.
@@ -621,8 +767,18 @@ def sheet_rows(
                         f"{settings.IMPORT_MAX_ROWS:,} rows; split it into smaller files.",
                         kind="too_large",
                     )
+                widest = max(widest, width)
+                if index * widest > max_cells:
+                    raise ImportRejected(
+                        f"Sheet {sheet!r} of {file_name!r} reaches row {index} and column {widest}: more than "
+                        f"{max_cells:,} cells; delete the unused rows and columns or split it into smaller files.",
+                        kind="too_large",
+                    )
                 rows.extend(() for _ in range(index - 1 - len(rows)))
-                rows.append(tuple(values.get(column) for column in range(1, width + 1)))
+                padded: list[object] = [None] * width
+                for column, value in values.items():
+                    padded[column - 1] = value
+                rows.append(tuple(padded))
     except ImportRejected:
         raise
     except ParseError:
@@ -660,7 +816,10 @@ def _read_xlsx(data: bytes, file_name: str, *, layer: str | None) -> RawTable:
     if not rows:
         raise ImportRejected(f"Sheet {chosen!r} of {file_name!r} is empty.", kind="empty")
     width = max(len(r) for r in rows)
-    grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+    cells = np.full((len(rows), width), None, dtype=object)  # filled in place: one copy of the table, not three
+    for i, row in enumerate(rows):
+        cells[i, : len(row)] = row
+    grid = pd.DataFrame(cells, dtype=object, copy=False)
     return RawTable(format="xlsx", grid=grid, encoding=None, encoding_source="format", layers=sheets, layer=chosen)
 
 

@@ -1,4 +1,4 @@
-"""Import compounds, parcels and facilities from the files planners have, in two steps: prepare, then commit.
+"""Import compounds, parcels, facilities, roads and barriers from the files planners have: prepare, then commit.
 
 ``prepare`` reads an upload (zipped shapefile in GBK or UTF-8, GeoJSON, GeoPackage, CSV or XLSX with
 coordinate columns), decides its CRS (from the file, declared, or detected from the coordinate ranges)
@@ -14,6 +14,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, cast
 
 import duckdb
@@ -25,10 +26,12 @@ import shapely
 from analytics import settings
 from analytics._sql import scalar
 from analytics.errors import DataError, ImportRejected, InputError
-from analytics.importing import write
+from analytics.importing import records, write
 from analytics.importing.crs import CRSChoice, choose_crs, representative_xy, to_storage
 from analytics.importing.fields import (
+    KEYS,
     KINDS,
+    TABLE_KINDS,
     Kind,
     check_mapping,
     fields_for,
@@ -44,7 +47,7 @@ from analytics.store import audit, insert_frame, table_columns
 log = logging.getLogger(__name__)
 
 Mode = Literal["replace", "append"]
-MODES: tuple[str, ...] = ("replace", "append")
+MODES: tuple[str, ...] = ("append", "replace")  # append first: what a form offers by default deletes nothing
 # Tables whose rows refer to compounds: replacing compounds removes the rows of compounds no longer there.
 COMPOUND_DEPENDENTS: tuple[str, ...] = ("buildings", "funding", "progress_reports")
 IMPORT_ACTIONS: tuple[str, ...] = ("import", "report", "undo", "restore", "restore_snapshot", "adopt_plan")
@@ -69,8 +72,8 @@ class Preview:
     columns, mapping, header_row
         Source columns, target field -> source column, and for CSV/XLSX the 1-based header row.
     rows
-        Typed table rows in EPSG:4326 with ``_row`` (source row number: the sheet/CSV line, or the
-        feature number) and ``_valid``.
+        Typed table rows (a GeoDataFrame in EPSG:4326 for the spatial tables) with ``_row`` (source row
+        number: the sheet/CSV line, or the feature number) and ``_valid``.
     problems
         Row-level report: ``row, field, code, problem, value, severity``.
     error
@@ -91,7 +94,7 @@ class Preview:
     columns: list[str]
     mapping: dict[str, str | None]
     header_row: int | None
-    rows: gpd.GeoDataFrame
+    rows: pd.DataFrame
     problems: pd.DataFrame
     error: ImportRejected | None = None
     fields: list[str] = field(default_factory=list)
@@ -135,11 +138,17 @@ class ImportResult:
     rows_written: int
     rows_rejected: int
     removed: dict[str, int]
+    replaced: int = 0
+    """Rows of the table itself a replace deleted (0 for an append)."""
 
 
 @dataclass(frozen=True)
 class UndoResult:
-    """What ``undo_last_import`` put back."""
+    """What ``undo_last_import`` put back.
+
+    ``restored`` is the size of each table's snapshot; ``changes`` per table ``(removed, restored)``: the rows
+    the undo took away (the write had added or changed them) and the rows it put back.
+    """
 
     undone_import_id: int
     audit_id: int
@@ -147,6 +156,7 @@ class UndoResult:
     table_name: str
     file_name: str | None
     restored: dict[str, int]
+    changes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- prepare
@@ -206,6 +216,7 @@ def prepare(
     encoding: str | None = None,
     layer: str | None = None,
     zones: dict[str, tuple[str, ...]] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> Preview:
     """Read, map and validate an upload for table ``kind``; nothing is stored.
 
@@ -217,7 +228,9 @@ def prepare(
         Who uploads; must hold the ``"import"`` permission, checked before a byte of the file is read
         (parsing is the costly part, so nobody without the permission can make the server do it).
     kind
-        ``"compounds"``, ``"parcels"`` or ``"facilities"``.
+        ``"compounds"``, ``"parcels"``, ``"facilities"``, ``"roads"`` (lines only) or ``"barriers"`` (lines or
+        polygons), or one of the programme's tables ``TABLE_KINDS`` (``"annual_targets"``, ``"projects"``,
+        ``"fund_flows"``, ``"aftercare"``, ``"findings"``: CSV or XLSX, validated by ``analytics.importing.records``).
     mapping
         Target field -> source column (or ``None``), replacing the proposed mapping; fields left out keep
         the proposal.
@@ -233,6 +246,9 @@ def prepare(
     zones
         The function zones a compound may name (``analytics.units.zones(con)``, so a zone an
         administrator added is known); default the zones of ``settings``.
+    con
+        The database the rows of a programme table refer to (units, compounds, projects, money already
+        stored); required for those tables, read only.
 
     Raises
     ------
@@ -245,6 +261,11 @@ def prepare(
     user = require(user, "import")
     if kind not in KINDS:
         raise InputError(f"`kind` was {kind!r} but must be one of {KINDS!r}.")
+    if kind in TABLE_KINDS:
+        if con is None:
+            raise InputError(f"`con` is needed to check the references of a {kind} import.")
+        return _prepare_records(data, file_name, kind=kind, mapping=mapping, encoding=encoding, layer=layer,
+                                refs=records.references(con))
     raw = read_upload(data, file_name, layer=layer, encoding=encoding)
     tabular = raw.grid is not None
     header_row = None
@@ -297,27 +318,81 @@ def prepare(
         if exc.kind != "mapping":
             raise
         return Preview(crs=choice, rows=empty, problems=no_problems, error=exc, **base)
+    if con is not None and kind == "compounds" and chosen.get("project_id"):
+        problems = _unknown_projects(con, rows, problems)
     log.info("prepared %s for %s: %d rows, %d valid, CRS %s", file_name, kind, len(rows),
              int(rows["_valid"].sum()), choice.label)
     return Preview(crs=choice, rows=rows, problems=problems, **base)
 
 
+def _unknown_projects(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
+    """The row report with a warning for each compound naming a project not stored (it is stored as given)."""
+    known = {r[0] for r in con.execute("SELECT id FROM projects").fetchall()}
+    extra = [{"row": int(r), "field": "project_id", "code": "unknown_project",
+              "problem": "No stored project has this id (the compound keeps it).", "value": str(p),
+              "severity": "warning"}
+             for r, p in zip(rows["_row"], rows["project_id"]) if p is not None and not pd.isna(p) and p not in known]
+    if not extra:
+        return problems
+    out = pd.concat([problems, pd.DataFrame(extra)], ignore_index=True)
+    out["row"] = out["row"].astype("Int64")
+    return out.sort_values(["row", "field"], na_position="first", kind="stable").reset_index(drop=True)
+
+
+def _prepare_records(data: bytes, file_name: str, *, kind: str, mapping: dict[str, str | None] | None,
+                     encoding: str | None, layer: str | None, refs: records.References) -> Preview:
+    """``prepare`` for a programme table: a CSV or XLSX table, no locations."""
+    if Path(file_name).suffix.lower() not in (".csv", ".xlsx"):
+        raise ImportRejected(
+            f"{file_name!r} has the extension {Path(file_name).suffix.lower()!r}, but {kind} is a plain table: "
+            "upload it as CSV or XLSX (the template).", kind="format", table=kind)
+    raw = read_upload(data, file_name, layer=layer, encoding=encoding)
+    attributes, row_numbers, header_row = _tabular_attributes(raw, kind)
+    if len(attributes) > settings.IMPORT_MAX_ROWS:
+        raise ImportRejected(
+            f"{file_name!r} has more than {settings.IMPORT_MAX_ROWS:,} rows; split it into smaller files.",
+            kind="too_large",
+        )
+    columns = [str(c) for c in attributes.columns]
+    attributes.columns = columns
+    chosen = propose_mapping(columns, kind, tabular=True)
+    if mapping is not None:
+        check_mapping(mapping, columns, kind, tabular=True)
+        chosen.update(mapping)
+    base: dict[str, Any] = dict(
+        kind=kind, file_name=file_name, file_sha256=hashlib.sha256(data).hexdigest(), file_size=len(data),
+        format=raw.format, layers=raw.layers, layer=raw.layer, encoding=raw.encoding,
+        encoding_source=raw.encoding_source, columns=columns, mapping=chosen, header_row=header_row,
+        fields=[f.name for f in fields_for(kind, tabular=True)], crs=None,
+    )
+    try:
+        rows, problems = records.validate_records(attributes, chosen, kind, row_numbers=row_numbers, refs=refs)
+    except ImportRejected as exc:
+        if exc.kind != "mapping":
+            raise
+        empty = pd.DataFrame({"_row": pd.Series([], dtype="int64"), "_valid": pd.Series([], dtype=bool)})
+        no_problems = pd.DataFrame(columns=["row", "field", "code", "problem", "value", "severity"])
+        return Preview(rows=empty, problems=no_problems, error=exc, **base)
+    log.info("prepared %s for %s: %d rows, %d valid", file_name, kind, len(rows), int(rows["_valid"].sum()))
+    return Preview(rows=rows, problems=problems, **base)
+
+
 def remap(preview: Preview, data: bytes, mapping: dict[str, str | None], *, user: User | None,
-          zones: dict[str, tuple[str, ...]] | None = None) -> Preview:
+          zones: dict[str, tuple[str, ...]] | None = None, con: duckdb.DuckDBPyConnection | None = None) -> Preview:
     """``prepare`` again with a changed mapping, keeping every other choice of ``preview``."""
     declared = None
     if preview.crs is not None and preview.crs.source == "declared":
         declared = "gcj02" if preview.crs.gcj02 else preview.crs.epsg
     return prepare(data, preview.file_name, kind=preview.kind, user=user, mapping=mapping, crs=declared,
                    encoding=preview.encoding if preview.encoding_source == "declared" else None,
-                   layer=preview.layer, zones=zones)
+                   layer=preview.layer, zones=zones, con=con)
 
 
 # ----------------------------------------------------------------------------------------------- commit
 _TYPES = {"int": "Int64", "float": "Float64", "bool": "boolean"}
 
 
-def _table_rows(preview: Preview, rows: gpd.GeoDataFrame, con: duckdb.DuckDBPyConnection) -> gpd.GeoDataFrame:
+def _table_rows(preview: Preview, rows: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Rows with only the table's columns, typed for DuckDB (dates as datetime64, nullable ints/floats)."""
     columns = set(table_columns(con, preview.kind))
     specs = {f.name: f for f in fields_for(preview.kind, tabular=False)}
@@ -332,29 +407,97 @@ def _table_rows(preview: Preview, rows: gpd.GeoDataFrame, con: duckdb.DuckDBPyCo
             out[name] = pd.to_datetime(values, errors="coerce").astype("datetime64[s]")
         else:
             out[name] = values.astype(object).where(values.notna(), None)
+    if not isinstance(rows, gpd.GeoDataFrame):
+        return out
     return gpd.GeoDataFrame(out, geometry=rows.geometry, crs=rows.crs)
 
 
-def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str, int]:
-    """What committing ``preview`` would touch: rows now stored, ids already stored, rows a replace removes.
+def _stored_keys(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> pd.Series:
+    """Whether each row's key (``KEYS[table]``) is already stored."""
+    key = KEYS[table]
+    if frame.empty:
+        return pd.Series([], dtype=bool)
+    stored = {tuple(str(v) for v in r) for r in con.execute(
+        f"SELECT {', '.join(key)} FROM {table}").fetchall()}
+    return pd.Series([tuple(str(v) for v in r) in stored for r in frame[list(key)].itertuples(index=False)],
+                     index=frame.index, dtype=bool)
 
+
+def _replaced_years(frame: pd.DataFrame) -> list[int]:
+    """The years an annual-targets file replaces: those it holds (other years' targets stay)."""
+    return sorted({int(y) for y in frame["year"].dropna()})
+
+
+def stored_impact(con: duckdb.DuckDBPyConnection, preview: Preview) -> dict[str, int]:
+    """What committing ``preview`` would touch: rows now stored, keys already stored, rows a replace removes.
+
+    ``stored_rows`` are the rows a replace removes (for annual targets: the rows of the file's years).
     For compounds, the rows of other tables (buildings, funding, progress_reports) a replace would remove.
     """
-    if preview.rows.empty:
+    valid = preview.rows[preview.rows["_valid"]] if len(preview.rows) else preview.rows
+    if valid.empty:
         return {"stored_rows": write.count_rows(con, preview.kind), "ids_already_stored": 0}
-    ids = preview.rows.loc[preview.rows["_valid"], "id"].dropna().astype(str)
-    con.register("__incoming_ids", pd.DataFrame({"id": ids}))
-    try:
-        clash = scalar(con, f"SELECT count(*) FROM {preview.kind} WHERE id IN (SELECT id FROM __incoming_ids)")
-        out = {"stored_rows": write.count_rows(con, preview.kind), "ids_already_stored": int(clash)}
-        if preview.kind == "compounds":
+    stored_rows = write.count_rows(con, preview.kind)
+    if preview.kind == "annual_targets":
+        years = _replaced_years(valid)
+        stored_rows = int(scalar(con, "SELECT count(*) FROM annual_targets WHERE list_contains(?, year)", [years]))
+    out = {"stored_rows": stored_rows, "ids_already_stored": int(_stored_keys(con, preview.kind, valid).sum())}
+    if preview.kind == "roads" and _demo_barriers(con):
+        out["replace_removes_barriers"] = write.count_rows(con, "barriers")
+    if preview.kind == "compounds":
+        con.register("__incoming_ids", pd.DataFrame({"id": valid["id"].dropna().astype(str)}))
+        try:
             for table in COMPOUND_DEPENDENTS:
                 out[f"replace_removes_{table}"] = int(scalar(
                     con, f"SELECT count(*) FROM {table} WHERE compound_id NOT IN (SELECT id FROM __incoming_ids)"
                 ))
-    finally:
-        con.unregister("__incoming_ids")
+        finally:
+            con.unregister("__incoming_ids")
     return out
+
+
+def _check_references(con: duckdb.DuckDBPyConnection, file_name: str, frame: pd.DataFrame,
+                      rows: pd.DataFrame) -> None:
+    """At the point of writing, every compound and project a row names is still stored."""
+    checks = [("compound_id", "compounds"), ("project_id", "projects")]
+    named = [(column, table, cid) for column, table in checks if column in frame
+             for cid in frame[column].dropna().unique()]
+    if "compound_ids" in rows:
+        named += [("compound_ids", "compounds", cid) for ids in rows["compound_ids"] for cid in ids]
+    stored = {table: {r[0] for r in con.execute(f"SELECT id FROM {table}").fetchall()} for _, table in checks}
+    gone = [(column, cid) for column, table, cid in named if cid not in stored[table]]
+    if gone:
+        raise ImportRejected(
+            f"{file_name!r} names {len(gone)} compound(s) or project(s) no longer stored (e.g. {gone[0][1]!r}); the "
+            "data changed since the preview: prepare the file again.", kind="validation")
+
+
+def _link_projects(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, replace: bool) -> dict[str, int]:
+    """Compounds listed by the imported projects join them.
+
+    After a replace, compounds of projects no longer stored belong to none; returns
+    ``{"compounds_unlinked": n}`` then.
+    """
+    out = {}
+    if replace:
+        out["compounds_unlinked"] = int(scalar(
+            con, "SELECT count(*) FROM compounds WHERE project_id IS NOT NULL AND project_id NOT IN "
+                 "(SELECT id FROM projects)"))
+        con.execute("UPDATE compounds SET project_id = NULL WHERE project_id NOT IN (SELECT id FROM projects)")
+    links = [(cid, pid) for pid, ids in zip(rows["id"], rows["compound_ids"]) for cid in ids]
+    if links:
+        con.register("__links", pd.DataFrame(links, columns=["compound_id", "project_id"]))
+        try:
+            con.execute("UPDATE compounds SET project_id = l.project_id FROM __links l WHERE compounds.id = l.compound_id")
+        finally:
+            con.unregister("__links")
+    return out
+
+
+def _demo_barriers(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when barriers are stored and none was imported (they are the demo's, drawn for the demo's roads)."""
+    imported = scalar(con, "SELECT count(*) FROM dataset_info WHERE key = 'source_barriers'")
+    return not imported and write.count_rows(con, "barriers") > 0
 
 
 def _rebuild_plans(con: duckdb.DuckDBPyConnection) -> None:
@@ -390,7 +533,10 @@ def commit(
         The acting user; must hold the ``"import"`` permission (checked first).
     mode
         ``"replace"`` (the table's rows become the file's; for compounds, buildings, funding and weekly
-        reports of compounds no longer present are removed) or ``"append"`` (ids already stored are refused).
+        reports of compounds no longer present are removed; for roads, the demo's barriers are removed
+        unless barriers were imported; for annual targets only the file's years are replaced; for projects,
+        compounds of projects no longer present belong to none) or ``"append"`` (keys already stored are
+        refused).
     only_valid
         Import the valid rows and skip rows with errors (and, in append mode, ids already stored);
         by default any error refuses the whole file.
@@ -422,20 +568,22 @@ def commit(
     table = preview.kind
     frame = _table_rows(preview, rows, con)
 
+    key = KEYS[table]
+
     def work() -> ImportResult:
         nonlocal frame
         rejected = preview.n_invalid
         if mode == "append":
-            stored = {r[0] for r in con.execute(f"SELECT id FROM {table}").fetchall()}
-            clash = frame["id"].isin(stored)
+            clash = _stored_keys(con, table, frame)
             if clash.any() and not only_valid:
                 clash_rows = rows.loc[clash, "_row"].tolist()
+                keys = [" / ".join(str(v) for v in r) for r in frame.loc[clash, list(key)].itertuples(index=False)]
                 raise ImportRejected(
                     f"{int(clash.sum())} id(s) of {preview.file_name!r} are already stored (e.g. "
-                    f"{frame.loc[clash, 'id'].iloc[0]!r}); choose replace, or import only the new rows.",
-                    problems=[{"row": r, "field": "id", "code": "id_stored", "problem": "The id is already stored.",
+                    f"{keys[0]!r}); choose replace, or import only the new rows.",
+                    problems=[{"row": r, "field": key[-1], "code": "id_stored", "problem": "The id is already stored.",
                                "value": i, "severity": "error"}
-                              for r, i in zip(clash_rows, frame.loc[clash, "id"])],
+                              for r, i in zip(clash_rows, keys)],
                     kind="conflict",
                 )
             rejected += int(clash.sum())
@@ -443,7 +591,15 @@ def commit(
             if frame.empty:
                 raise ImportRejected(f"Every id of {preview.file_name!r} is already stored; nothing to append.",
                                      kind="conflict")
+        if table in TABLE_KINDS:
+            _check_references(con, preview.file_name, frame, rows)
         scope: write.Scope = {table: {}, "dataset_info": {}}
+        if table == "projects":
+            scope["compounds"] = {}  # compounds.project_id follows the projects
+        # an imported road network replaces the demo's with its river: the demo's barriers go too
+        drop_barriers = table == "roads" and mode == "replace" and _demo_barriers(con)
+        if drop_barriers:
+            scope["barriers"] = {}
         if table == "compounds":
             scope.update({"annual_plans": {}})
             if mode == "replace":
@@ -458,10 +614,25 @@ def commit(
         )
         write.start_batch(con, import_id, scope, username=user.username, action="import", table_name=table,
                           mode=mode, file_name=preview.file_name)
-        if mode == "replace":
+        replaced = 0
+        if mode == "replace" and table == "annual_targets":
+            replaced = int(scalar(con, "SELECT count(*) FROM annual_targets WHERE list_contains(?, year)",
+                                  [_replaced_years(frame)]))
+            con.execute("DELETE FROM annual_targets WHERE list_contains(?, year)", [_replaced_years(frame)])
+        elif mode == "replace":
+            replaced = write.count_rows(con, table)
             con.execute(f"DELETE FROM {table}")
-        insert_frame(con, table, frame)
+        stamped = frame.copy()
+        if "submitted_by" in table_columns(con, table):
+            stamped["submitted_by"] = user.username
+            stamped["submitted_at"] = pd.Timestamp(datetime.now())
+        insert_frame(con, table, stamped)
         removed = {}
+        if table == "projects":
+            removed = _link_projects(con, rows.loc[frame.index], replace=mode == "replace")
+        if drop_barriers:
+            removed["barriers"] = write.count_rows(con, "barriers")
+            con.execute("DELETE FROM barriers")
         if table == "compounds":
             if mode == "replace":
                 for dep in COMPOUND_DEPENDENTS:
@@ -471,7 +642,8 @@ def commit(
             _rebuild_plans(con)
         write.set_info(con, {"is_demo": "false", "source": "imported", f"source_{table}": preview.file_name,
                              f"imported_{table}_at": datetime.now().isoformat(timespec="seconds")})
-        return ImportResult(import_id, table, mode, preview.file_name, preview.n_rows, len(frame), rejected, removed)
+        return ImportResult(import_id, table, mode, preview.file_name, preview.n_rows, len(frame), rejected, removed,
+                            replaced)
 
     result = write.in_transaction(con, work)
     log.info("imported %s into %s (%s): %d written, %d rejected", preview.file_name, table, mode,
@@ -515,9 +687,9 @@ def undo_last_import(con: duckdb.DuckDBPyConnection, *, user: User | None) -> Un
                 f"Import {batch['import_id']} ({batch['file_name']!r}) is older than the last "
                 f"{settings.UNDO_DEPTH} writes and can no longer be undone."
             )
-        audit_id, restored = write.undo_batch(con, batch, username=user.username)
+        audit_id, restored, changes = write.undo_batch(con, batch, username=user.username)
         return UndoResult(batch["import_id"], audit_id, batch["action"], batch["table_name"], batch["file_name"],
-                          restored)
+                          restored, changes)
 
     result = write.in_transaction(con, work)
     log.info("undid import %d (%s)", result.undone_import_id, result.file_name)

@@ -205,6 +205,13 @@ def _clean_geometry(geoms: np.ndarray, kind: str, rows: np.ndarray, problems: Pr
         if missing[i]:
             problems.add(row, "geometry", "missing_geometry", "The row has no geometry (no shape or coordinates).")
             continue
+        if kind in _LINE_KINDS:
+            problem = _line_problem(geom, kind)
+            if problem is not None:
+                problems.add(row, "geometry", "wrong_geometry", problem, geom.geom_type)
+                continue
+            out[i] = geom if valid[i] or kind == "roads" else _repaired(geom, row, problems)
+            continue
         if not valid[i]:
             reason = shapely.is_valid_reason(geom)
             geom = shapely.make_valid(geom)
@@ -242,6 +249,33 @@ def _clean_geometry(geoms: np.ndarray, kind: str, rows: np.ndarray, problems: Pr
                 continue
         out[i] = geom
     return out
+
+
+_LINE_KINDS = ("roads", "barriers")
+
+
+def _line_problem(geom: shapely.Geometry, kind: str) -> str | None:
+    """Why a road (lines only) or barrier (lines or polygons) cannot be stored as given; ``None`` if it can."""
+    gtype = geom.geom_type
+    lines = gtype in ("LineString", "MultiLineString")
+    if kind == "roads" and not lines:
+        return f"A road needs a line (LineString or MultiLineString), not a {gtype}."
+    if kind == "barriers" and not (lines or gtype in ("Polygon", "MultiPolygon")):
+        return f"A barrier needs a line or a polygon, not a {gtype}."
+    if lines and not shapely.length(geom) > 0:
+        return "The line has no length (all its points are the same)."
+    if lines and not shapely.is_valid(geom):
+        return f"Invalid line ({shapely.is_valid_reason(geom)})."
+    return None
+
+
+def _repaired(geom: shapely.Geometry, row: int, problems: Problems) -> shapely.Geometry:
+    """An invalid barrier polygon made valid (its polygonal parts), reported as a warning."""
+    reason = shapely.is_valid_reason(geom)
+    parts = [g for g in shapely.get_parts(shapely.make_valid(geom)) if g.geom_type in ("Polygon", "MultiPolygon")]
+    problems.add(row, "geometry", "geometry_repaired", f"Invalid geometry ({reason}) was repaired.", reason,
+                 severity="warning")
+    return shapely.union_all(parts)
 
 
 # ------------------------------------------------------------------------------------------ converting
@@ -429,6 +463,10 @@ def validate(
             out["status"] = "未开工"
         out["status"] = out["status"].where(out["status"].notna(), "未开工")
 
+    if kind == "roads":
+        known_class = out["road_class"] if "road_class" in out else pd.Series(None, index=index, dtype=object)
+        out["road_class"] = known_class.where(known_class.notna(), "其他")
+
     for f in fields:
         if f.required and f.name in out:
             source_values = attributes[mapping[f.name]].tolist()
@@ -461,7 +499,7 @@ def validate(
 
 def _ids(out: pd.DataFrame, mapping: dict, kind: str, rows: np.ndarray, problems: Problems) -> None:
     if mapping.get("id") is None:
-        prefix = {"compounds": "", "parcels": "P", "facilities": "F"}[kind]
+        prefix = {"compounds": "", "parcels": "P", "facilities": "F", "roads": "R", "barriers": "B"}[kind]
         out["id"] = [f"{c or 'X'}-{prefix}{int(r):05d}" for c, r in zip(out["county_code"], rows)]
         problems.add(None, "id", "id_generated", "No id column was mapped; ids were made from county and row.",
                      severity="warning")

@@ -9,6 +9,7 @@ the write. Writes are undone newest first; only the newest ``settings.UNDO_DEPTH
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from datetime import datetime
@@ -101,28 +102,40 @@ def latest_batch(con: duckdb.DuckDBPyConnection) -> dict | None:
     return batch
 
 
-def undo_batch(con: duckdb.DuckDBPyConnection, batch: dict, *, username: str | None) -> tuple[int, dict[str, int]]:
-    """Restore the snapshot of ``batch`` (inside the caller's transaction); return (audit id, rows per table)."""
+def undo_batch(
+    con: duckdb.DuckDBPyConnection, batch: dict, *, username: str | None
+) -> tuple[int, dict[str, int], dict[str, tuple[int, int]]]:
+    """Restore the snapshot of ``batch`` (inside the caller's transaction).
+
+    Returns the audit id, the rows of each table's snapshot, and per table what the undo changed:
+    ``(taken, returned)`` — rows it removed (written by the batch) and rows it put back (the batch had
+    removed or changed them); a row the batch changed counts once in each.
+    """
     import_id = batch["import_id"]
     restored = {}
+    changes = {}
     for table, filters in batch["scope"].items():
         where, params = _where(filters)
-        con.execute(f"DELETE FROM {table} {where}", params)
         columns = ", ".join(f'"{c}"' for c in _common_columns(con, table))
-        con.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM undo_{table} WHERE import_id = ?", [import_id]
-        )
+        now = f"SELECT {columns} FROM {table} {where}"
+        before = f"SELECT {columns} FROM undo_{table} WHERE import_id = ?"
+        taken = int(scalar(con, f"SELECT count(*) FROM ({now} EXCEPT ALL {before})", [*params, import_id]))
+        returned = int(scalar(con, f"SELECT count(*) FROM ({before} EXCEPT ALL {now})", [import_id, *params]))
+        changes[table] = (taken, returned)
+        con.execute(f"DELETE FROM {table} {where}", params)
+        con.execute(f"INSERT INTO {table} ({columns}) {before}", [import_id])
         restored[table] = count_rows(con, f"undo_{table}", {"import_id": import_id})
     con.execute("DELETE FROM progress_reports_history WHERE replaced_by_import = ?", [import_id])
     audit_id = audit.record(
         con, username=username, action="undo", table_name=batch["table_name"], file_name=batch["file_name"],
         mode=batch["action"], rows_written=sum(restored.values()),
-        detail={"undone_import_id": import_id, "restored_rows": restored},
+        detail={"undone_import_id": import_id, "restored_rows": restored,
+                "changed_rows": {table: {"removed": a, "restored": b} for table, (a, b) in changes.items()}},
     )
     for table in UNDO_TABLES:
         con.execute(f"DELETE FROM undo_{table} WHERE import_id = ?", [import_id])
     con.execute("UPDATE import_batches SET undone_by = ? WHERE import_id = ?", [audit_id, import_id])
-    return audit_id, restored
+    return audit_id, restored, changes
 
 
 def clear_batches(con: duckdb.DuckDBPyConnection) -> None:
@@ -154,12 +167,8 @@ def in_transaction(con: duckdb.DuckDBPyConnection, work):
             con.execute("ROLLBACK")
         except duckdb.Error:
             pass  # DuckDB already aborted the transaction (e.g. after a conflict)
-        if isinstance(exc, duckdb.Error) and _disk_full(exc):
-            log.error("a write was rolled back: the disk holding the database is full (%s)", str(exc)[:300])
-            raise DataError(
-                "The disk holding the database is full, so nothing was stored; free space on the server (old "
-                "backups, logs) and try again.", code="store.disk_full",
-            ) from exc
+        if isinstance(exc, duckdb.Error) and is_disk_full(exc):
+            raise disk_full_error(exc) from exc
         if isinstance(exc, duckdb.TransactionException):
             raise DataError(
                 "Another write to the same data was in progress, so nothing was stored; try again in a moment."
@@ -168,8 +177,19 @@ def in_transaction(con: duckdb.DuckDBPyConnection, work):
     return result
 
 
-def _disk_full(exc: BaseException) -> bool:
-    """True when a database error says the disk (or the user's quota) is full."""
+def is_disk_full(exc: BaseException) -> bool:
+    """True when a database or file error says the disk (or the user's quota) is full."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
     text = str(exc).lower()
     return "no space left on device" in text or "disk quota exceeded" in text or "errno 28" in text
+
+
+def disk_full_error(exc: BaseException, *, what: str = "a write") -> DataError:
+    """The ``DataError`` (code ``store.disk_full``) reporting that ``what`` failed on a full disk; logged here."""
+    log.error("%s was rolled back: the disk holding the database is full (%s)", what, str(exc)[:300])
+    return DataError(
+        "The disk holding the database is full, so nothing was stored; free space on the server (old "
+        "backups, logs) and try again.", code="store.disk_full",
+    )
 

@@ -28,7 +28,8 @@ import pandas as pd
 
 from analytics import settings
 from analytics._sql import scalar
-from analytics.errors import InputError, PermissionDenied, SignInFailed, SignInThrottled
+from analytics.errors import DataError, InputError, PermissionDenied, SignInFailed, SignInThrottled
+from analytics.importing.write import disk_full_error, is_disk_full
 from analytics.store import audit
 
 log = logging.getLogger(__name__)
@@ -202,17 +203,26 @@ def _existing(con: duckdb.DuckDBPyConnection, username: str) -> tuple:
 
 
 def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
+    """``work()`` in one transaction; a full disk is reported (and logged) as a ``DataError`` saying so."""
     con.execute("BEGIN TRANSACTION")
     try:
         result = work()
         con.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         try:
             con.execute("ROLLBACK")
         except duckdb.Error:
             pass  # DuckDB already aborted the transaction (e.g. after a conflict)
+        if isinstance(exc, duckdb.Error) and is_disk_full(exc):
+            raise disk_full_error(exc, what="an account change") from exc
         raise
     return result
+
+
+def _cause(exc: BaseException) -> str:
+    """What went wrong with the database, for the log: a full disk by name, anything else by its class."""
+    return "the disk holding the database is full" if is_disk_full(exc) or (
+        isinstance(exc, DataError) and exc.code == "store.disk_full") else type(exc).__name__
 
 
 def get_user(con: duckdb.DuckDBPyConnection, username: str) -> User | None:
@@ -535,9 +545,8 @@ def _check_password(con: duckdb.DuckDBPyConnection, username: object, password: 
             row = _row(con, name)
             key = _failure_key(name, row is not None)
             wait_s, failures = _count_attempt(con, key, stamp)
-        except duckdb.Error as exc:
-            log.error("sign-in for %r refused: the database could not count the attempt (%s)", name,
-                      type(exc).__name__)
+        except (duckdb.Error, DataError) as exc:
+            log.error("sign-in for %r refused: the database could not count the attempt (%s)", name, _cause(exc))
             raise SignInFailed("The sign-in could not be checked just now; try again in a moment.") from None
         if wait_s:
             raise SignInThrottled(f"Too many wrong passwords for {name!r}; try again in {wait_s} s.",
@@ -547,8 +556,7 @@ def _check_password(con: duckdb.DuckDBPyConnection, username: object, password: 
             try:
                 con.execute("DELETE FROM sign_in_failures WHERE username = ?", [key])
             except duckdb.Error as exc:
-                log.error("sign-in for %r refused: the database could not clear its count (%s)", name,
-                          type(exc).__name__)
+                log.error("sign-in for %r refused: the database could not clear its count (%s)", name, _cause(exc))
                 raise SignInFailed("The sign-in could not be checked just now; try again in a moment.") from None
             return row
         locked_s = lock_seconds(failures)
@@ -591,8 +599,8 @@ def authenticate(con: duckdb.DuckDBPyConnection, username: str, password: str, *
 
     try:
         _in_transaction(con, work)
-    except duckdb.Error as exc:
-        log.error("sign-in of %r refused: the database could not record it (%s)", name, type(exc).__name__)
+    except (duckdb.Error, DataError) as exc:
+        log.error("sign-in of %r refused: the database could not record it (%s)", name, _cause(exc))
         raise SignInFailed("The sign-in could not be checked just now; try again in a moment.") from None
     log.info("%r signed in", name)
     return User(row[0], row[2], row[3])

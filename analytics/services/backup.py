@@ -40,7 +40,7 @@ from analytics import cells, settings
 from analytics._sql import scalar
 from analytics.errors import ImportRejected, InputError
 from analytics.importing import write
-from analytics.importing.files import check_size, open_zip, read_member
+from analytics.importing.files import check_size, gpkg_tables, open_zip, read_member
 from analytics.services.auth import User, require
 from analytics.store import audit
 from analytics.store.schema import LATEST_VERSION, current_version, tables_at
@@ -117,13 +117,7 @@ def _frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame | gpd.Geo
 
 def _cell(value: object) -> object:
     """A value openpyxl can write: NaN/NaT as blank, numpy scalars as Python, timestamps without zone."""
-    if value is None or (not isinstance(value, (str, bytes, list)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+    return cells.excel_value(value)
 
 
 def _xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
@@ -357,9 +351,20 @@ def restore_backup(
         else:
             gpkg = Path(tmp) / "jiugai.gpkg"
             gpkg.write_bytes(read_member(archive, names["jiugai.gpkg"], file_name))
+            stored = gpkg_tables(gpkg, file_name)
 
             def load(table: str) -> None:
-                frame = pyogrio.read_dataframe(gpkg, layer=table)
+                # A layer that is a view runs its query when read (a recursive one makes rows without end):
+                # only stored tables are read, and no more rows than the manifest lists.
+                if table not in stored:
+                    raise ImportRejected(
+                        f"The layer {table!r} of {file_name!r} is not a stored table (a view or missing); it is not "
+                        "a backup made by this dashboard, and nothing was changed.",
+                        kind="unsafe",
+                    )
+                listed_rows = listed[table].get("rows") if isinstance(listed[table], dict) else None
+                limit = listed_rows + 1 if isinstance(listed_rows, int) and listed_rows >= 0 else None
+                frame = pyogrio.read_dataframe(gpkg, layer=table, max_features=limit)
                 if isinstance(frame, gpd.GeoDataFrame):
                     wkb = shapely.to_wkb(frame.geometry.values)
                     frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -39,13 +39,14 @@ from analytics.importing.fields import Field, find_header, header_columns, match
 from analytics.importing.files import check_size, load_workbook, sheet_rows, visible_sheets
 from analytics.importing.validate import Problems, check_bounds, convert_column, is_blank
 from analytics.progress import city_as_of
+from analytics.services import report_sheets
 from analytics.services.auth import User, require
 from analytics.store import audit, insert_frame
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_MARKER = "jiugai-weekly-report"
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2  # 2: the payments (资金支付) and findings (督导问题) sheets
 SHEET = "周报"
 META_SHEET = "_meta"
 HEADER_ROW = 4  # 1-based row of the column headers in the template
@@ -108,6 +109,12 @@ class ReportPreview:
     problems: pd.DataFrame
     replaces: int
     from_template: bool
+    sheets: report_sheets.SheetsPreview = field(default_factory=report_sheets.SheetsPreview)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Parts the workbook lacks (``"payments"``, ``"findings"``): an older template, read without them."""
+        return self.sheets.missing
 
     @property
     def n_rows(self) -> int:
@@ -275,10 +282,7 @@ def report_template(
     for r, record in enumerate(rows.to_dict("records"), start=first):
         for c, (name, _, _, editable) in enumerate(COLUMNS, start=1):
             value = record.get(name)
-            value = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-            if isinstance(value, np.generic):
-                value = value.item()
-            cell = cells.as_text(ws.cell(r, c, value))  # a stored name stays text, never a formula
+            cell = cells.as_text(ws.cell(r, c, cells.excel_value(value)))  # missing values: empty cells  # a stored name stays text, never a formula
             cell.protection = Protection(locked=not editable)
             if not editable:
                 cell.fill = locked_fill
@@ -304,6 +308,7 @@ def report_template(
     ws.protection.autoFilter = False
     ws.protection.sort = False
 
+    report_sheets.write_sheets(wb, con, county_code, report_date, rows["compound_id"].tolist())
     meta = wb.create_sheet(META_SHEET)
     for r, (key, value) in enumerate((
         ("template", TEMPLATE_MARKER), ("version", TEMPLATE_VERSION), ("county_code", county_code),
@@ -373,6 +378,8 @@ def prepare_report(
         if sheet is None:
             raise ImportRejected(f"{file_name!r} has no visible sheet.", kind="empty")
         grid_rows = sheet_rows(workbook, sheet, file_name)
+        extra = {name: sheet_rows(workbook, name, file_name) if name in sheets else None
+                 for name in (report_sheets.PAY_SHEET, report_sheets.FIND_SHEET)}
     finally:
         workbook.close()
     if meta:
@@ -428,12 +435,41 @@ def prepare_report(
     out["unit_code"] = county_code
     out["_row"] = sheet_rows_no
     out["_valid"] = ~out["_row"].isin(bad)
+    extras = _read_sheets(con, extra, county_code, report_date, user.username, problems)
+    report = problems.frame()
     replaces = write.count_rows(con, "progress_reports",
                                 {"report_date": report_date.isoformat(), "unit_code": county_code})
     log.info("prepared weekly report %s for %s %s: %d rows, %d problems", file_name, county_code, report_date,
              len(out), len(report))
     return ReportPreview(county_code, report_date, file_name, hashlib.sha256(data).hexdigest(), out, report,
-                         replaces, bool(meta))
+                         replaces, bool(meta), extras)
+
+
+def _read_sheets(con: duckdb.DuckDBPyConnection, extra: dict[str, list | None], unit: str, day: date, username: str,
+                 problems: Problems) -> report_sheets.SheetsPreview:
+    """The payments and findings sheets, checked into ``problems`` (rows numbered in their own sheet).
+
+    A sheet the workbook lacks is noted once: an older template is still accepted.
+    """
+    missing = []
+    flows = updates = new = pd.DataFrame()
+    pay_rows, find_rows = extra[report_sheets.PAY_SHEET], extra[report_sheets.FIND_SHEET]
+    if pay_rows is None:
+        missing.append("payments")
+        problems.add(None, "payments", "sheet_missing",
+                     f"The workbook has no {report_sheets.PAY_SHEET} sheet (an older template): no money is reported "
+                     "this week; download this week's template to report it.", severity="warning")
+    else:
+        flows = report_sheets.read_payments(con, pay_rows, unit, day, username, problems)
+    if find_rows is None:
+        missing.append("findings")
+        problems.add(None, "findings", "sheet_missing",
+                     f"The workbook has no {report_sheets.FIND_SHEET} sheet (an older template): no supervision "
+                     "finding is reported this week; download this week's template to report them.",
+                     severity="warning")
+    else:
+        updates, new = report_sheets.read_findings(con, find_rows, unit, day, problems)
+    return report_sheets.SheetsPreview(flows, updates, new, tuple(missing))
 
 
 def _check_rows(con: duckdb.DuckDBPyConnection, out: pd.DataFrame, rows: np.ndarray, county_code: str,
@@ -574,11 +610,12 @@ def submit_report(
             con, username=user.username, action="report", table_name="progress_reports",
             file_name=preview.file_name, file_sha256=preview.file_sha256, mode="replace" if replaced else "append",
             rows_in=preview.n_rows, rows_written=len(frame), rows_rejected=0,
-            detail={"county_code": county, "report_date": day.isoformat(), "replaced_rows": replaced},
+            detail={"county_code": county, "report_date": day.isoformat(), "replaced_rows": replaced,
+                    **preview.sheets.counts()},
         )
         own: dict[str, object] = {"zone_code": county} if zone_unit else {"county_code": county}
         write.start_batch(con, import_id, {"progress_reports": where, "compounds": own,
-                                           "dataset_info": {}},
+                                           "dataset_info": {}, "fund_flows": {}, "findings": {}},
                           username=user.username, action="report", table_name="progress_reports",
                           mode="replace" if replaced else "append", file_name=preview.file_name)
         con.execute(
@@ -589,6 +626,7 @@ def submit_report(
         )
         con.execute("DELETE FROM progress_reports WHERE report_date = ? AND unit_code = ?", [day, county])
         insert_frame(con, "progress_reports", frame)
+        report_sheets.store_sheets(con, preview.sheets, county, day, user.username)
         latest = scalar(con, "SELECT max(report_date) FROM progress_reports WHERE unit_code = ?", [county])
         updated = 0
         if latest is not None and latest <= day:

@@ -768,7 +768,7 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
         "annual_plans": plans,
         **programme,
         "dataset_info": info,
-        **demo_city.demo_network(cities.values(), seed),
+        **demo_city.demo_network(cities.values(), seed, block_m=CELL_M, occupied=[comp_geo, parcels]),
     }
 
 

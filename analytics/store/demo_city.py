@@ -1,11 +1,14 @@
-"""Demo city geometry (演示数据): a plausible street network with a river for each urban area, at any scale.
+"""Demo city geometry (演示数据): street networks with a river for each urban area, at any scale.
 
-Streets are a perturbed lattice in EPSG:4548 metres, turned by a few degrees per city: every
-``local_spacing_m`` a street, every third one a 次干路 and every sixth a 主干路 (about 1 km apart, as in
-Chinese county seats). Lattice points move by a smooth random offset so streets bend gently; crossing
-streets share their vertex there. Some local street pieces are missing (larger blocks) and some stop
-halfway (cul-de-sacs). A meandering river crosses each city; only 主干路 and 次干路 cross it (bridges),
-local streets stop short of its banks. Everything is synthetic and marked demo wherever it is shown.
+Two generators. :func:`block_streets` draws the demo's own streets around what the demo has placed: the
+demo lays compounds and parcels out in square cells (``analytics.store.demo.CELL_M`` = 250 m), so streets
+run along every cell edge — every second one a 次干路, every fourth a 主干路 (about 1 km apart, as in
+Chinese county seats) — and never cross a compound or parcel, which therefore fill blocks facing
+streets. Empty cells are cut by local streets (both ways, one way, or a cul-de-sac; some stay whole, like a
+park or a school), and a few local pieces along cell edges are missing (larger blocks). A canalised river
+follows cell edges across each city; only 主干路 and 次干路 cross it (bridges), local streets stop short
+of its banks. :func:`city_streets` is a free-standing perturbed lattice of any density (synthetic sets
+for benchmarks). Everything is synthetic and marked demo wherever it is shown.
 """
 
 from __future__ import annotations
@@ -149,10 +152,145 @@ def streets_for_cities(cities, rng: np.random.Generator, *, local_spacing_m: flo
     return roads, rivers
 
 
-def demo_network(cities, seed: int) -> dict[str, gpd.GeoDataFrame]:
+def _grid_class(index: np.ndarray) -> np.ndarray:
+    """Street class code of grid line ``index``: 0 主干路 every fourth, 1 次干路 every second, 2 支路 otherwise."""
+    return np.where(index % 4 == 0, 0, np.where(index % 2 == 0, 1, 2))
+
+
+def _grid_river(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A river on the grid's lines: node indices (i, j) from one side to the other, mostly straight, with steps.
+
+    Returns the path's nodes as (k, 2) integer grid indices in (along, across) order and whether the river
+    runs along the x axis (``True``) or the y axis.
+    """
+    along_x = bool(rng.random() < 0.5)
+    across = int(rng.integers(-max(1, n // 3), max(1, n // 3) + 1))
+    nodes = []
+    for k in range(-n - 3, n + 4):
+        nodes.append((k, across))
+        if -n < k < n and rng.random() < 0.2:  # a bend: one cell sideways
+            across += int(rng.choice([-1, 1]))
+            nodes.append((k, across))
+    return np.array(nodes, dtype=np.int64), np.array(along_x)
+
+
+def block_streets(
+    x: float,
+    y: float,
+    radius_m: float,
+    rng: np.random.Generator,
+    *,
+    block_m: float,
+    occupied: np.ndarray,
+    container: shapely.Geometry | None = None,
+) -> Streets:
+    """Streets and river of one city whose compounds and parcels lie in square cells of ``block_m``.
+
+    Cells are centred at ``(x + (i + ½)·block_m, y + (j + ½)·block_m)`` (EPSG:4548 metres); ``occupied`` are
+    the shapes placed in them (each inside one cell), which no street and no river crosses.
+    """
+    b = float(block_m)
+    n = int(np.ceil(radius_m / b)) + 1
+    idx = np.arange(-n, n + 1)
+    gx, gy = x + idx * b, y + idx * b
+    # edges along the cells' sides: horizontal (i → i+1 on line j) and vertical (j → j+1 on line i)
+    hi, hj = np.meshgrid(np.arange(len(idx) - 1), np.arange(len(idx)), indexing="ij")
+    h_a = np.column_stack([gx[hi.ravel()], gy[hj.ravel()]])
+    h_b = np.column_stack([gx[hi.ravel() + 1], gy[hj.ravel()]])
+    vi, vj = np.meshgrid(np.arange(len(idx)), np.arange(len(idx) - 1), indexing="ij")
+    v_a = np.column_stack([gx[vi.ravel()], gy[vj.ravel()]])
+    v_b = np.column_stack([gx[vi.ravel()], gy[vj.ravel() + 1]])
+    a, bb = np.concatenate([h_a, v_a]), np.concatenate([h_b, v_b])
+    cls = np.concatenate([_grid_class(idx[hj.ravel()]), _grid_class(idx[vi.ravel()])])
+    # grid keys of each side edge: (axis, i, j) of its first node, to find the river's edges
+    keys = np.concatenate([np.column_stack([np.zeros(hi.size), hi.ravel(), hj.ravel()]),
+                           np.column_stack([np.ones(vi.size), vi.ravel(), vj.ravel()])]).astype(np.int64)
+
+    # a few local side pieces missing: two blocks become one
+    drop = (cls == 2) & (rng.random(len(cls)) < 0.08)
+    a, bb, cls, keys = a[~drop], bb[~drop], cls[~drop], keys[~drop]
+
+    # empty cells get local streets through their middle
+    ci, cj = np.meshgrid(np.arange(len(idx) - 1), np.arange(len(idx) - 1), indexing="ij")
+    cx, cy = gx[ci.ravel()] + b / 2, gy[cj.ravel()] + b / 2
+    cells = shapely.box(cx - b / 2 + 1, cy - b / 2 + 1, cx + b / 2 - 1, cy + b / 2 - 1)
+    hit = np.zeros(len(cells), dtype=bool)
+    if len(occupied):
+        hit[np.unique(shapely.STRtree(cells).query(np.asarray(occupied, dtype=object), predicate="intersects")[1])] = True
+    roll = rng.random(len(cells))
+    side = rng.integers(0, 4, len(cells))
+    mids_a, mids_b = [], []
+    centre = np.column_stack([cx, cy])
+    ends = [np.column_stack([cx - b / 2, cy]), np.column_stack([cx + b / 2, cy]),
+            np.column_stack([cx, cy - b / 2]), np.column_stack([cx, cy + b / 2])]
+    for k, end in enumerate(ends):
+        both = roll < 0.45
+        one_way = (roll >= 0.45) & (roll < 0.75) & ((side % 2 == 0) == (k < 2))
+        cul_de_sac = (roll >= 0.75) & (roll < 0.85) & (side == k)
+        use = ~hit & (both | one_way | cul_de_sac)
+        mids_a.append(end[use])
+        mids_b.append(centre[use])
+    mid_a, mid_b = np.concatenate(mids_a), np.concatenate(mids_b)
+
+    # the river along cell sides; the side edges it follows are no streets
+    path, along_x = _grid_river(n, rng)
+    if along_x:
+        px, py = x + path[:, 0] * b, y + path[:, 1] * b
+    else:
+        px, py = x + path[:, 1] * b, y + path[:, 0] * b
+    river = shapely.LineString(np.column_stack([px, py]))
+    gi, gj = (path[:, 0], path[:, 1]) if along_x else (path[:, 1], path[:, 0])
+    gi, gj = gi + n, gj + n
+    first_i, first_j = np.minimum(gi[:-1], gi[1:]), np.minimum(gj[:-1], gj[1:])
+    axis = (gi[:-1] == gi[1:]).astype(np.int64)  # 1: vertical (same i)
+    m = len(idx) + 1
+
+    def code(k0: np.ndarray, k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
+        return (k0 * m + k1) * m + k2
+
+    in_grid = (first_i >= 0) & (first_j >= 0) & (np.maximum(gi[:-1], gi[1:]) < len(idx)) & \
+        (np.maximum(gj[:-1], gj[1:]) < len(idx))
+    on_river = np.isin(code(keys[:, 0], keys[:, 1], keys[:, 2]),
+                       code(axis[in_grid], first_i[in_grid], first_j[in_grid]))
+    a, bb, cls = a[~on_river], bb[~on_river], cls[~on_river]
+
+    a = np.concatenate([a, mid_a])
+    bb = np.concatenate([bb, mid_b])
+    cls = np.concatenate([cls, np.full(len(mid_a), 2)])
+    mid = (a + bb) / 2
+    inside = np.hypot(mid[:, 0] - x, mid[:, 1] - y) <= radius_m + b / 2
+    lines = shapely.linestrings(np.stack([a[inside], bb[inside]], axis=1))
+    cls = cls[inside]
+    if container is not None:
+        ok = shapely.contains(container, lines)
+        lines, cls = lines[ok], cls[ok]
+    near_river = shapely.dwithin(lines, river, RIVER_CLEARANCE_M) & (cls == 2)
+    lines, cls = lines[~near_river], cls[~near_river]
+    return Streets(lines=lines, road_class=np.array(ROAD_CLASSES[:3], dtype=object)[cls], river=river)
+
+
+def demo_network(cities, seed: int, *, block_m: float,
+                 occupied: list[gpd.GeoDataFrame] | None = None) -> dict[str, gpd.GeoDataFrame]:
     """The demo's ``roads`` and ``barriers`` tables (EPSG:4326, as stored) for ``cities``; deterministic.
 
-    Drawn from a generator of their own (``seed``), so the demo's other tables do not change with them.
+    ``cities`` have ``code``, ``x``, ``y``, ``radius_m`` and ``container``; ``occupied`` are frames (EPSG:4548,
+    with ``county_code``) of the shapes placed in the cells of ``block_m`` that streets must go around. Drawn
+    from a generator of its own (``seed``), so the demo's other tables do not change with it.
     """
-    roads, barriers = streets_for_cities(cities, np.random.default_rng(seed), crs=settings.ANALYSIS_CRS)
-    return {"roads": roads.to_crs(settings.STORAGE_CRS), "barriers": barriers.to_crs(settings.STORAGE_CRS)}
+    rng = np.random.default_rng(seed)
+    shapes = pd.concat([f[["county_code", "geometry"]] for f in occupied or []], ignore_index=True) \
+        if occupied else pd.DataFrame({"county_code": [], "geometry": []})
+    road_parts, river_rows = [], []
+    for city in cities:
+        mine = shapes["geometry"].to_numpy()[(shapes["county_code"] == city.code).to_numpy()]
+        streets = block_streets(city.x, city.y, city.radius_m, rng, block_m=block_m, occupied=mine,
+                                container=city.container)
+        road_parts.append(pd.DataFrame({"county_code": city.code, "road_class": streets.road_class,
+                                        "geometry": streets.lines}))
+        river_rows.append({"county_code": city.code, "barrier_type": "河流", "geometry": streets.river})
+    roads = gpd.GeoDataFrame(pd.concat(road_parts, ignore_index=True), geometry="geometry", crs=settings.ANALYSIS_CRS)
+    roads.insert(0, "id", [f"R{k + 1:07d}" for k in range(len(roads))])
+    roads["walkable"] = True
+    rivers = gpd.GeoDataFrame(river_rows, geometry="geometry", crs=settings.ANALYSIS_CRS)
+    rivers.insert(0, "id", [f"B{k + 1:04d}" for k in range(len(rivers))])
+    return {"roads": roads.to_crs(settings.STORAGE_CRS), "barriers": rivers.to_crs(settings.STORAGE_CRS)}

@@ -3,6 +3,17 @@
 LABELS: dict[str, tuple[str, str]] = {
     "page.admin": ("系统管理", "Administration"),
     "auth.sign_in": ("登录（填报、导入、管理）", "Sign in (reports, imports, admin)"),
+    "auth.tab_only": (
+        "登录只在当前浏览器标签页有效：刷新（F5）、书签或新标签页会打开新的会话，需要重新登录。"
+        "为安全起见，登录凭据只保存在服务器上，不写入网页脚本可以读取的 Cookie 或浏览器存储。",
+        "Sign-in lasts for this browser tab only: a reload (F5), a bookmark or a new tab opens a new session, "
+        "so sign in again. For safety the sign-in is kept on the server only, never in a cookie or browser "
+        "storage that page scripts can read.",
+    ),
+    "auth.tab_only_signed_in": (
+        "刷新页面（F5）或打开新标签页会退出登录。",
+        "A reload (F5) or a new tab signs you out.",
+    ),
     "auth.sign_in_hint": (
         "浏览无需登录；填报、导入和管理需要账号。",
         "Reading needs no account; reports, imports and administration do.",

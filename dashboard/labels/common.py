@@ -27,6 +27,25 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.county": ("县区", "County"),
     "common.city_total": ("全市", "City total"),
     "common.all_counties": ("全部县区", "All counties"),
+    "common.metric": ("距离计算", "Distances"),
+    "common.metric.walk": ("步行距离", "Walking distance"),
+    "common.metric.straight": ("直线距离", "Straight-line distance"),
+    "common.metric_short.walk": ("步行", "walking"),
+    "common.metric_short.straight": ("直线", "straight line"),
+    "common.metric.help": (
+        "步行距离：沿道路中心线计算，含小区（或地块、设施）到最近道路的连接段；河流、铁路、快速路只能经跨越它的道路通过。"
+        "直线距离：边界到边界的直线距离，会高估可达性。",
+        "Walking distance runs along the road centre-lines, with the link from the compound (parcel, facility) to "
+        "the nearest street; rivers, railways and expressways are crossed only along a road that crosses them. "
+        "Straight-line distance is edge to edge as the crow flies and overstates what can be reached.",
+    ),
+    "common.metric.no_roads": (
+        "尚未导入道路网络：本页距离均为直线距离（边界到边界），会高估步行可达性。在“数据管理”导入道路中心线后即按步行距离计算。",
+        "No road network is stored: every distance on this page is a straight line (edge to edge), which "
+        "overstates what can be reached on foot. Import road centre-lines on the data page to measure walking "
+        "distances.",
+    ),
+    "common.metric.used": ("本页距离：{metric}", "Distances on this page: {metric}"),
     "common.compounds": ("小区数", "Compounds"),
     "common.households": ("户数", "Households"),
     "common.floor_area": ("建筑面积（万平方米）", "Floor area (10,000 m²)"),

@@ -2,8 +2,9 @@
 
 LABELS: dict[str, tuple[str, str]] = {
     "data.caption": (
-        "导入本市数据（小区、存量资源、设施）、县区周报，查看导入记录、撤销，备份与恢复。",
-        "Import the city's own data (compounds, parcels, facilities) and county weekly reports; history, undo, backups.",
+        "导入本市数据（小区、存量资源、设施、道路与阻隔）、县区周报，查看导入记录、撤销，备份与恢复。",
+        "Import the city's own data (compounds, parcels, facilities, roads and barriers) and county weekly reports; "
+        "history, undo, backups.",
     ),
     "data.signed_out": (
         "未登录：可查看本页，但导入、报送、撤销和恢复需要登录并具备相应权限。",
@@ -34,7 +35,39 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.table.compounds": ("老旧小区", "Compounds"),
     "data.table.parcels": ("存量资源（闲置用地等）", "Parcels (idle land etc.)"),
     "data.table.facilities": ("现有服务设施", "Existing facilities"),
+    "data.table.roads": ("道路中心线（步行网络）", "Road centre-lines (walking network)"),
+    "data.table.barriers": ("阻隔（河流、铁路、快速路）", "Barriers (rivers, railways, expressways)"),
     "data.table.progress_reports": ("县区周报", "County weekly reports"),
+    "data.table.buildings": ("楼栋", "Buildings"),
+    "data.table.funding": ("资金", "Funding"),
+    "data.table.annual_plans": ("年度计划汇总", "Annual plan totals"),
+    "data.table.annual_targets": ("年度目标任务", "Annual targets"),
+    "data.table.projects": ("改造项目", "Projects"),
+    "data.table.fund_flows": ("资金下达、到位与支付", "Money allocated, received and paid"),
+    "data.table.aftercare": ("竣工验收与长效管理", "Completion and after-care"),
+    "data.table.findings": ("督导发现问题", "Supervision findings"),
+    "data.table_template": ("下载填报模板（XLSX）", "Download the fill-in template (XLSX)"),
+    "data.table_hint": (
+        "此表为无坐标的表格：请上传 CSV 或 XLSX，可先下载模板（含示例与说明）。",
+        "This is a plain table without locations: upload CSV or XLSX; the template (with an example and "
+        "notes) can be downloaded first.",
+    ),
+    "data.impact.replace_years": (
+        "“替换”：文件所含年度（{years}）现有的 {stored} 条目标将被取代，其他年度不变。",
+        "Replace: the {stored} stored targets of the file's years ({years}) give way to the file's rows; other "
+        "years stay.",
+    ),
+    "data.targets.title": ("编辑年度目标任务", "Edit the annual targets"),
+    "data.targets.caption": (
+        "直接修改某一年度的目标任务（与导入同一写入方式：记入操作日志，可撤销）。目标与小区名单合计分别保存，不会互相覆盖。",
+        "Edit one year's targets here (the same write as an import: logged and undoable). Targets and the "
+        "compound list's totals are kept apart; neither overwrites the other.",
+    ),
+    "data.targets.year": ("年度", "Year"),
+    "data.targets.save": ("保存该年度目标", "Save the year's targets"),
+    "data.targets.saved": ("已保存 {year} 年目标任务 {n} 条。可在“导入记录与撤销”中撤销。",
+                           "Saved {n} targets for {year}. Undo it under History & undo."),
+    "data.targets.unchanged": ("目标任务未作修改。", "The targets are unchanged."),
     "data.tab.import": ("导入数据", "Import data"),
     "data.tab.reports": ("县区周报", "County weekly reports"),
     "data.tab.history": ("导入记录与撤销", "History & undo"),
@@ -104,12 +137,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.severity.error": ("错误", "Error"),
     "data.severity.warning": ("提示", "Warning"),
     "data.preview_map": ("位置预览（可导入的记录）", "Where the valid rows lie"),
-    "data.impact.replace": (
-        "“替换”：现有 {stored} 条将被文件中的记录取代。", "Replace: the {stored} stored rows give way to the file's rows.",
+    "data.impact.removes_barriers": (
+        "导入的路网将取代演示路网，演示数据中的 {barriers} 条阻隔（河流）一并移除（可撤销）；本市的河流、铁路请另行导入到“阻隔”。",
+        "The imported network replaces the demo's, and the demo's {barriers} barriers (rivers) go with it (undoable); "
+        "import the city's rivers and railways into Barriers.",
     ),
-    "data.impact.removes": (
-        "替换后不再存在的小区，其楼栋 {buildings} 条、资金 {funding} 条、周报 {progress_reports} 条将一并移除（可撤销）。",
-        "Compounds no longer present take {buildings} building, {funding} funding and {progress_reports} weekly report rows with them (undoable).",
+    "data.kind_help.roads": (
+        "道路中心线须为线要素；可含道路等级（主干路/次干路/支路/步行道/其他）、单行（步行时忽略）、可步行（快速路、铁路填“否”）。导入后，生活圈、闲置用地、选址按步行距离计算。",
+        "Road centre-lines must be lines; they may carry the class (主干路/次干路/支路/步行道/其他), one-way (walking "
+        "ignores it) and walkable (否 for expressways and railways). Once imported, living circles, idle land and "
+        "siting measure walking distances.",
+    ),
+    "data.kind_help.barriers": (
+        "河流、铁路、快速路，线或面要素均可；步行只能沿跨越它的道路（桥梁、地道）通过。",
+        "Rivers, railways, expressways as lines or polygons; a walk crosses one only along a road that crosses it "
+        "(a bridge, an underpass).",
     ),
     "data.impact.append": (
         "“追加”：文件中有 {clash} 个编号已存在，追加时会被拒绝。", "Append: {clash} of the file's ids are already stored and would be refused.",
@@ -119,10 +161,28 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.mode.append": ("追加到该表", "Append to the table"),
     "data.only_valid": ("只导入无错误的记录", "Import only the valid rows"),
     "data.confirm": ("确认导入", "Import"),
-    "data.imported": (
-        "已导入 {written} 条（共 {rows_in} 条，跳过 {rejected} 条）。可在“导入记录与撤销”中撤销。",
-        "Imported {written} rows (of {rows_in}; {rejected} skipped). Undo it under History & undo.",
+    "data.imported.append": (
+        "已追加 {written} 条到“{table}”（跳过 {rejected} 条），未删除任何数据。如有误，可在“导入记录与撤销”中撤销本次导入。",
+        "Appended {written} rows to {table} ({rejected} skipped); nothing was deleted. If this was a mistake, "
+        "undo it under History & undo.",
     ),
+    "data.imported.replace": (
+        "已替换“{table}”：删除了{deleted}，写入 {written} 条（跳过 {rejected} 条）。如有误，可在“导入记录与撤销”中撤销本次导入，"
+        "删除的数据将全部恢复。",
+        "Replaced {table}: deleted {deleted}; wrote {written} rows ({rejected} skipped). If this was a mistake, undo "
+        "it under History & undo and everything deleted comes back.",
+    ),
+    "data.replace.warning": (
+        "“替换”将删除：{tables}，然后写入文件中的 {rows} 条到“{table}”。撤销可恢复，但请确认这正是要做的。",
+        "Replace deletes {tables}, then writes the file's {rows} rows to {table}. Undo brings them back, but make "
+        "sure this is what you mean.",
+    ),
+    "data.replace.confirm": ("我确认删除上述 {n} 条记录", "I confirm deleting these {n} rows"),
+    "data.rows_of": ("{table} {n} 条", "{n} rows of {table}"),
+    "data.list_sep": ("、", ", "),
+    "data.list_sep_semi": ("；", "; "),
+    "data.comma": ("，", ", "),
+    "data.nothing": ("无", "nothing"),
     # error kinds
     "data.kind.too_large": ("文件过大", "File too large"),
     "data.kind.zip_unsafe": ("压缩包不安全", "Unsafe zip archive"),
@@ -179,6 +239,34 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.problem.future_date": ("日期晚于报告日期", "Date after the report date"),
     "data.problem.status_regressed": ("状态倒退", "Status went backwards"),
     "data.problem.decreased": ("累计数减少", "Cumulative figure fell"),
+    "data.problem.unknown_unit": ("县区（填报单位）无法识别", "Unit not recognised"),
+    "data.problem.unknown_project": ("项目编号不存在", "Unknown project id"),
+    "data.problem.other_unit": ("小区属于其他县区", "Compound of another unit"),
+    "data.problem.target_mismatch": ("目标与小区名单合计不一致（两者均保留）", "Target differs from the list's total (both kept)"),
+    "data.problem.target_empty": ("目标未填任何数值", "Target gives no figure"),
+    "data.problem.flow_order": ("支付超过到位或到位超过下达", "Paid beyond received, or received beyond allocated"),
+    "data.problem.flow_over_plan": ("下达超过计划资金", "Allocated beyond the planned amount"),
+    "data.problem.not_completed": ("小区尚未完工", "Compound not completed"),
+    "data.problem.mgmt_dates": ("长效机制、建立日期与管理模式不一致", "Mechanism, its date and the mode disagree"),
+    "data.problem.closed_without_date": ("已销号但无销号日期", "Closed without a closing date"),
+    "data.problem.closed_date_open": ("有销号日期但状态未销号", "Closing date but not closed"),
+    "data.problem.compound_in_two_projects": ("小区列入两个项目", "Compound in two projects"),
+    "data.problem.project_without_compounds": ("项目尚无小区", "Project without compounds"),
+    "data.problem.compound_not_in_project": ("小区不属于该项目", "Compound not in the project"),
+    "data.problem.sheet_missing": ("旧版模板缺少此表，本周未报送该部分", "Older template: this sheet is missing, so this part is not reported"),
+    "data.problem.finding_of_other_unit": ("问题属于其他县区", "Finding of another unit"),
+    "data.problem.amount_without_source": ("金额未填资金来源", "Amount without its funding source"),
+    "data.sheet.payments": ("资金支付表", "Payments sheet"),
+    "data.sheet.findings": ("督导问题表", "Findings sheet"),
+    "data.report.missing": (
+        "此文件为旧版模板，缺少：{parts}。周报照常接收，但这些内容本周未报送；请下载本周模板补报。",
+        "This file is an older template without: {parts}. The report is accepted, but these parts are not "
+        "reported this week; download this week's template to report them.",
+    ),
+    "data.report.extras": (
+        "资金：本周 {flows} 笔；督导问题：状态变更 {changed} 项，新增 {new} 项。",
+        "Money: {flows} movements this week; findings: {changed} status changes, {new} new.",
+    ),
     # fields
     "data.field.id": ("编号", "ID"),
     "data.field.name": ("名称", "Name"),
@@ -214,6 +302,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.field.land_use": ("现状用途", "Current use"),
     "data.field.note": ("备注", "Note"),
     "data.field.facility_type": ("设施类型", "Facility type"),
+    "data.field.road_class": ("道路等级", "Road class"),
+    "data.field.oneway": ("单行", "One-way"),
+    "data.field.walkable": ("可步行", "Walkable"),
+    "data.field.barrier_type": ("阻隔类型", "Barrier type"),
     "data.field.x": ("经度 / X", "Longitude / X"),
     "data.field.y": ("纬度 / Y", "Latitude / Y"),
     "data.field.wkt": ("几何（WKT）", "Geometry (WKT)"),
@@ -224,10 +316,39 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.field.chargers": ("新增充电桩", "Chargers"),
     "data.field.facilities_added": ("新增服务设施", "Facilities added"),
     "data.field.pipes_km": ("改造管网（公里）", "Pipes (km)"),
+    "data.field.year": ("年度", "Year"),
+    "data.field.unit_code": ("县区（填报单位）", "Unit"),
+    "data.field.compounds": ("小区数", "Compounds"),
+    "data.field.investment_wan": ("计划投资（万元）", "Investment (10k yuan)"),
+    "data.field.issued_date": ("下达日期", "Issued on"),
+    "data.field.source": ("来源", "Source"),
+    "data.field.delivery_model": ("实施方式", "Delivery model"),
+    "data.field.contractor": ("施工单位", "Contractor"),
+    "data.field.compound_ids": ("包含小区编号", "Compound IDs"),
+    "data.field.project_id": ("项目编号", "Project ID"),
+    "data.field.flow_date": ("日期", "Date"),
+    "data.field.stage": ("资金环节", "Stage"),
+    "data.field.amount_wan": ("金额（万元）", "Amount (10k yuan)"),
+    "data.field.document": ("文号", "Document"),
+    "data.field.accepted_date": ("竣工验收日期", "Accepted on"),
+    "data.field.mgmt_mode": ("物业管理模式", "Management mode"),
+    "data.field.mgmt_established": ("长效管理机制", "Mechanism established"),
+    "data.field.mgmt_established_date": ("长效机制建立日期", "Established on"),
+    "data.field.satisfaction_pct": ("满意度（%）", "Satisfaction (%)"),
+    "data.field.survey_date": ("调查日期", "Survey date"),
+    "data.field.found_date": ("发现日期", "Found on"),
+    "data.field.category": ("问题类别", "Category"),
+    "data.field.description": ("问题描述", "Description"),
+    "data.field.deadline": ("整改时限", "Deadline"),
+    "data.field.closed_date": ("销号日期", "Closed on"),
+    "data.field.found_by": ("督导组", "Found by"),
+    "data.field.allocated_week": ("本周下达（万元）", "Allocated this week (10k yuan)"),
+    "data.field.received_week": ("本周到位（万元）", "Received this week (10k yuan)"),
+    "data.field.paid_week": ("本周支付（万元）", "Paid this week (10k yuan)"),
     # weekly reports
     "data.report.intro": (
-        "选择填报单位（县市区或功能区）和周次，下载预填本单位小区的周报模板（功能区内的小区由功能区填报）；填写状态、日期、投资和完成量后上传，核对无误即存为该周报表。同一周再次上传将替换，旧版本留存。",
-        "Choose a reporting unit (a county or a function zone) and week and download its template, pre-filled with the unit's compounds (a zone reports the compounds inside it); fill status, dates, investment and outputs and upload it — it is checked, then stored as that week's report. Uploading the same week again replaces it; the earlier version is kept.",
+        "选择填报单位（县市区或功能区）和周次，下载预填本单位小区的周报模板（功能区内的小区由功能区填报）；填写状态、日期、投资和完成量，在“资金支付”表填本周下达、到位、支付的资金，在“督导问题”表更新整改状态或新增问题，上传后核对无误即存为该周报表。同一周再次上传将替换，旧版本留存。",
+        "Choose a reporting unit (a county or a function zone) and week and download its template, pre-filled with the unit's compounds (a zone reports the compounds inside it); fill status, dates, investment and outputs, this week's money allocated, received and paid on the 资金支付 sheet, and the findings' status (or new findings) on the 督导问题 sheet, and upload it — it is checked, then stored as that week's report. Uploading the same week again replaces it; the earlier version is kept.",
     ),
     "data.report.county": ("填报单位", "Reporting unit"),
     "data.report.week": ("报告周（任选该周一天）", "Report week (any day of it)"),
@@ -261,6 +382,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.col.table_name": ("数据表", "Table"),
     "data.col.file_name": ("文件", "File"),
     "data.col.file_sha256": ("文件 SHA-256", "File SHA-256"),
+    "data.col.fingerprint": ("文件指纹", "File fingerprint"),
+    "data.col.id": ("记录号", "Log id"),
+    "data.mode_short.append": ("追加", "Append"),
+    "data.mode_short.replace": ("替换", "Replace"),
+    "data.detail.format": ("格式 {value}", "format {value}"),
+    "data.detail.layer": ("图层 {value}", "layer {value}"),
+    "data.detail.encoding": ("编码 {value}", "encoding {value}"),
+    "data.detail.crs": ("坐标系 {value}", "coordinates {value}"),
+    "data.detail.undone": ("撤销记录号 {id}", "undid log id {id}"),
     "data.col.mode": ("方式", "Mode"),
     "data.col.rows_in": ("读入", "Rows read"),
     "data.col.rows_written": ("写入", "Rows written"),
@@ -278,7 +408,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "data.undo.none": ("没有可撤销的导入。", "There is no import to undo."),
     "data.undo.button": ("撤销", "Undo"),
-    "data.undo.done": ("已撤销：{file}（恢复 {n} 条记录）。", "Undone: {file} ({n} rows restored)."),
+    "data.undo.done": ("已撤销：{file}。{changes}。", "Undone: {file}. {changes}."),
+    "data.undo.table": ("{table}：{what}", "{table}: {what}"),
+    "data.undo.removed": ("移除 {n} 条", "{n} rows removed"),
+    "data.undo.restored": ("恢复 {n} 条", "{n} rows restored"),
+    "data.undo.unchanged": ("数据没有变化", "No data changed"),
     "data.action.import": ("导入", "Import"),
     "data.action.report": ("周报报送", "Weekly report"),
     "data.action.undo": ("撤销", "Undo"),

@@ -219,6 +219,22 @@ LABELS: dict[str, tuple[str, str]] = {
         "The subsidy ({subsidy:g}) cannot exceed the elevator cost ({cost:g}, 10k yuan).",
     ),
     "error.elevator.cost_zero": ("电梯总费用须大于 0。", "The elevator cost must be above 0."),
+    "error.elevator.floors_range": (
+        "楼层数须在 {low}–{high} 层之间（输入的是 {value}）。",
+        "The number of floors must be {low}–{high} (you entered {value}).",
+    ),
+    "error.elevator.hpf_range": (
+        "每层户数须在 {low}–{high} 户之间（输入的是 {value}）。",
+        "Households per floor must be {low}–{high} (you entered {value}).",
+    ),
+    "error.elevator.cost_range": (
+        "电梯总费用须在 {low}–{high:,.0f} 万元之间（输入的是 {value:,.10g}）。",
+        "The elevator cost must be {low}–{high:,.0f} (10k yuan) (you entered {value:,.10g}).",
+    ),
+    "error.elevator.subsidy_range": (
+        "政府补贴须在 {low}–{high:,.0f} 万元之间（输入的是 {value:,.10g}）。",
+        "The subsidy must be {low}–{high:,.0f} (10k yuan) (you entered {value:,.10g}).",
+    ),
     "error.elevator.preset_floors": (
         "{preset}方案只规定了 1–6 层，本单元有 {floors} 层；请改用“系数×面积”或自定义表。",
         "The {preset} rule covers floors 1–6 but the unit has {floors}; use “Coefficient × area” or a custom table.",

@@ -34,6 +34,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "show as boxes). Install with: {command}",
     ),
     "export.failed": ("导出失败：{msg}", "Export failed: {msg}"),
+    "export.build_failed": (
+        "文件“{name}”生成失败，未下载。请稍后重试；仍不成功请联系管理员（原因已记入服务器日志）。",
+        "The file “{name}” could not be made and was not downloaded. Try again later; if it keeps failing, "
+        "tell the administrator (the cause is in the server log).",
+    ),
     # bulletin button
     "export.bulletin.make.week": ("生成周调度（Word + PDF）", "Make the weekly dispatch (Word + PDF)"),
     "export.bulletin.make.month": ("生成月通报（Word + PDF）", "Make the monthly bulletin (Word + PDF)"),

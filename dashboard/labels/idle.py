@@ -2,36 +2,40 @@
 
 LABELS: dict[str, tuple[str, str]] = {
     "idle.caption": (
-        "老旧小区周边的闲置用地、低效用地、空置房屋和零星地块（边界到边界的直线距离），可用于养老、托育、"
-        "卫生、停车、体育等配套设施。",
-        "Idle and low-efficiency land, vacant buildings and scattered plots near the compounds (straight-line "
-        "distance, edge to edge), for elderly care, childcare, clinics, parking, sports and other facilities.",
+        "老旧小区周边的闲置用地、低效用地、空置房屋和零星地块（有道路网络时按步行距离，否则按边界到边界的直线距离），"
+        "可用于养老、托育、卫生、停车、体育等配套设施。",
+        "Idle and low-efficiency land, vacant buildings and scattered plots near the compounds (walking distance "
+        "where a road network is stored, else straight line, edge to edge), for elderly care, childcare, clinics, "
+        "parking, sports and other facilities.",
     ),
     "idle.county": ("县区", "County"),
     "idle.distance": ("距离（米）", "Distance (m)"),
     "idle.distance_help": (
-        "地块与小区边界之间的最短直线距离不超过此值即视为“可达”。",
-        "A parcel counts as within reach when its edge is at most this far from the compound's edge.",
+        "地块与小区之间的距离（步行距离沿道路，或边界到边界的直线距离）不超过此值即视为“可达”。",
+        "A parcel counts as within reach when it is at most this far from the compound (on foot along the "
+        "streets, or straight from edge to edge).",
     ),
     "idle.parcel_types": ("地块类型", "Parcel types"),
     "idle.ownership": ("权属", "Ownership"),
     "idle.all": ("全部", "All"),
     "idle.min_area": ("最小面积（m²）", "Minimum area (m²)"),
-    "idle.kpi.parcels": ("可达地块（个）", "Parcels within reach"),
+    "idle.kpi.parcels": ("可达地块（个，{metric}）", "Parcels within reach ({metric})"),
     "idle.kpi.parcels_help": ("共筛选出 {n} 个地块", "{n} parcels pass the filters"),
     "idle.kpi.area": ("可达地块面积（万m²）", "Their area (10,000 m²)"),
-    "idle.kpi.compounds": ("周边有地块的小区（个）", "Compounds with land nearby"),
+    "idle.kpi.compounds": ("周边有地块的小区（个，{metric}）", "Compounds with land nearby ({metric})"),
     "idle.kpi.compounds_help": ("共 {n} 个小区", "of {n} compounds"),
     "idle.kpi.households": ("这些小区的户数", "Their households"),
     "idle.map": ("地块与小区", "Parcels and compounds"),
-    "idle.map_title": ("老旧小区周边 {distance} 米内的存量用地", "Idle land within {distance} m of the compounds"),
+    "idle.summary": ("各县区范围内地块数", "Parcels within reach per county"),
+    "idle.map_title": ("老旧小区周边 {distance} 米内（{metric}）的存量用地",
+                       "Idle land within {distance} m ({metric}) of the compounds"),
     "idle.map_hint": (
         "深色地块在距离范围内；点击地块可在下方查看它能服务的小区。",
         "Strong colours: parcels within reach; click a parcel to see the compounds it could serve.",
     ),
     "idle.reach.yes": ("周边有可用地块", "Land within reach"),
     "idle.reach.no": ("周边无可用地块", "No land within reach"),
-    "idle.reach.legend": ("小区", "Compounds"),
+    "idle.reach.legend": ("小区（{metric} {distance} 米内）", "Compounds ({metric}, within {distance} m)"),
     "idle.ranking": ("地块排名（按可服务户数）", "Parcels ranked by households within reach"),
     "idle.parcel": ("选择地块", "Selected parcel"),
     "idle.parcel_none": ("（未选择）", "(none)"),
@@ -54,8 +58,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "idle.col.land_use": ("现状用途", "Current use"),
     "idle.col.n_compounds": ("可服务小区数", "Compounds within reach"),
     "idle.col.households_within": ("可服务户数", "Households within reach"),
-    "idle.col.nearest_m": ("最近距离（m）", "Nearest (m)"),
-    "idle.col.distance_m": ("距离（m）", "Distance (m)"),
+    "idle.col.nearest_m": ("最近距离（{metric}，m）", "Nearest ({metric}, m)"),
+    "idle.col.distance_m": ("距离（{metric}，m）", "Distance ({metric}, m)"),
     "idle.col.compound_id": ("小区编号", "Compound ID"),
     "idle.col.n_parcels": ("可达地块数", "Parcels within reach"),
     "idle.col.idle_area_m2": ("可达地块面积（m²）", "Area within reach (m²)"),

@@ -2,10 +2,11 @@
 
 LABELS: dict[str, tuple[str, str]] = {
     "living.caption": (
-        "按《城市居住区规划设计标准》（GB 50180-2018）的 5、10、15 分钟生活圈（300、500、1000 米，边界到边界直线距离），"
-        "检查每个小区周边现有配套设施，并在闲置用地上为缺口选址。",
+        "按《城市居住区规划设计标准》（GB 50180-2018）的 5、10、15 分钟生活圈（步行 300、500、1000 米；有道路网络时沿道路计算，"
+        "否则为边界到边界直线距离），检查每个小区周边现有配套设施，并在闲置用地上为缺口选址。",
         "Checks the facilities near each compound against the 5, 10 and 15-minute living circles of GB 50180-2018 "
-        "(300, 500, 1,000 m, straight line, edge to edge) and sites new ones on idle land where they are missing.",
+        "(300, 500, 1,000 m on foot: along the streets where a road network is stored, else straight, edge to "
+        "edge) and sites new ones on idle land where they are missing.",
     ),
     "living.county": ("县区", "County"),
     "living.ftype": ("设施类型", "Facility type"),
@@ -18,17 +19,45 @@ LABELS: dict[str, tuple[str, str]] = {
     "living.tier_short.10min": ("10分钟", "10 min"),
     "living.tier_short.15min": ("15分钟", "15 min"),
     "living.tier_short.none": ("以外", "Beyond"),
-    "living.kpi.covered": ("{tier}内覆盖户数占比", "Households within {tier}"),
+    "living.kpi.covered": ("{tier}内覆盖户数占比（{metric}）", "Households within {tier} ({metric})"),
     "living.kpi.covered_help": ("{covered} / {total} 户", "{covered} of {total} households"),
-    "living.kpi.lacking": ("{tier}内缺少的小区（个）", "Compounds lacking it within {tier}"),
+    "living.kpi.lacking": ("{tier}内缺少的小区（个，{metric}）", "Compounds lacking it within {tier} ({metric})"),
     "living.map": ("{type}：各小区最近设施所在生活圈", "{type}: living circle of the nearest facility"),
-    "living.map_legend": ("最近设施在", "Nearest facility within"),
+    "living.map_legend": ("最近设施在（{metric}）", "Nearest facility within ({metric})"),
     "living.lacking": ("{tier}内缺少{type}的小区", "Compounds without {type} within {tier}"),
     "living.none_lacking": ("当前范围内所有小区都满足。", "Every compound in view is covered."),
     "living.coverage": ("各县区覆盖率（{tier}）", "Coverage by county ({tier})"),
     "living.coverage_title": ("各县区{tier}生活圈设施覆盖户数占比", "Households covered within {tier}, by county"),
     "living.col.compound_id": ("小区编号", "Compound ID"),
-    "living.col.nearest_m": ("最近设施距离（m）", "Nearest facility (m)"),
+    "living.col.nearest_m": ("最近设施距离（{metric}，m）", "Nearest facility ({metric}, m)"),
+    "living.col.straight_m": ("直线距离（m）", "Straight line (m)"),
+    "living.col.walk_m": ("步行距离（m）", "On foot (m)"),
+    "living.col.straight_only_types": ("直线覆盖但步行不可达的设施", "Within reach in a straight line, not on foot"),
+    "living.col.facility_id": ("设施编号", "Facility ID"),
+    "living.straight_only": (
+        "直线覆盖但步行不可达：{tier}内的{type}", "Within {tier} as the crow flies but not on foot: {type}",
+    ),
+    "living.straight_only_caption": (
+        "{n} 个小区按直线距离在{tier}内有{type}，但沿道路步行超出{tier}（河流、铁路、围合街区阻隔）。",
+        "{n} compounds have {type} within {tier} in a straight line but not on foot (a river, a railway or a "
+        "block without through-streets lies between).",
+    ),
+    "living.straight_only_none": (
+        "当前范围内没有“直线覆盖但步行不可达”的小区。", "No compound in view is within reach only as the crow flies.",
+    ),
+    "living.iso": ("步行等时圈", "Walking isochrones"),
+    "living.iso.compound": ("选择小区，显示其 5/10/15 分钟步行范围", "Compound whose 5/10/15-minute walk to show"),
+    "living.iso.none": ("（不显示）", "(none)"),
+    "living.iso.layer": ("{tier}步行范围", "{tier} on foot"),
+    "living.iso.legend": ("步行等时圈", "Walking isochrones"),
+    "living.iso.street": ("道路", "Streets"),
+    "living.iso.barrier": ("阻隔（河流、铁路等）", "Barriers (rivers, railways…)"),
+    "living.iso.kpi": ("{tier}步行可达设施类型", "Facility types within {tier} on foot"),
+    "living.iso.kpi_help": ("范围内道路 {km} 公里", "{km} km of street within reach"),
+    "living.iso.facilities": ("步行范围内的设施", "Facilities within walking reach"),
+    "living.iso.no_roads": (
+        "等时圈沿道路计算，需先导入道路网络。", "Isochrones run along the streets: import a road network first.",
+    ),
     "living.col.nearest_facility_id": ("最近设施编号", "Nearest facility ID"),
     "living.col.tier": ("所在生活圈", "Living circle"),
     "living.col.n_missing": ("缺少设施类型数", "Types missing"),
@@ -58,9 +87,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "设置参数后点击“运行选址”。",
         "Set the options and click “Run siting”.",
     ),
-    "living.kpi.before": ("选址前覆盖户数", "Households covered before"),
-    "living.kpi.after": ("选址后覆盖户数", "Households covered after"),
-    "living.kpi.gain": ("新增覆盖户数", "Households gained"),
+    "living.kpi.before": ("选址前覆盖户数（{metric}）", "Households covered before ({metric})"),
+    "living.kpi.after": ("选址后覆盖户数（{metric}）", "Households covered after ({metric})"),
+    "living.kpi.gain": ("新增覆盖户数（{metric}）", "Households gained ({metric})"),
     "living.kpi.share": ("占全部 {total} 户的 {share}", "{share} of {total} households"),
     "living.kpi.solver": ("求解结果", "Solution"),
     "living.solver.optimal": ("最优解", "Optimal"),
@@ -72,6 +101,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "answer covers {greedy} households.",
     ),
     "living.chosen": ("建议选址地块", "Proposed parcels"),
+    "living.summary": ("各县区{tier}内缺少{type}的小区数", "Compounds lacking {type} within {tier}, per county"),
+    "living.sites_legend": ("建议选址地块（编号同右侧列表）", "Proposed parcel (numbered as in the list beside the map)"),
+    "living.col.site_no": ("编号", "No."),
     "living.greedy": ("贪心算法结果（对照）", "Greedy answer (for comparison)"),
     "living.gaining": ("新纳入服务范围的小区", "Compounds that gain"),
     "living.no_sites": (
@@ -86,5 +118,5 @@ LABELS: dict[str, tuple[str, str]] = {
     "living.col.parcel_id": ("地块编号", "Parcel ID"),
     "living.col.households_gained": ("新增覆盖户数", "Households gained"),
     "living.col.compounds_gained": ("新增覆盖小区数", "Compounds gained"),
-    "living.col.distance_m": ("距离（m）", "Distance (m)"),
+    "living.col.distance_m": ("距离（{metric}，m）", "Distance ({metric}, m)"),
 }

@@ -9,6 +9,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "maps.layer.facilities": ("现有设施", "Existing facilities"),
     "maps.layer.selection": ("选中", "Selected"),
     "maps.layer.clusters": ("成片区域", "Clusters"),
+    "maps.layer.sites": ("建议选址", "Proposed sites"),
+    "maps.summary.hint": ("放大地图或点击圆圈查看各个要素", "Zoom in or click a circle to see each one"),
     "maps.legend_unit": ("{label}（{unit}）", "{label} ({unit})"),
     "maps.unbounded": ("功能区（无独立边界）", "Zones (no boundary of their own)"),
     "maps.field.parcel_type": ("地块类型", "Parcel type"),

@@ -2,6 +2,10 @@
 
 LABELS: dict[str, tuple[str, str]] = {
     "overview.meeting_title": ("济宁市老旧小区改造工作总览", "Jining old compound renovation — overview"),
+    "overview.meeting_title_unit": ("{unit}老旧小区改造工作总览", "{unit} old compound renovation — overview"),
+    "overview.meeting_selected": ("已选：**{unit}**（地图上再点一次该县区也可返回全市）",
+                                  "Selected: **{unit}** (click it on the map again to show the whole city)"),
+    "overview.meeting_clear": ("返回全市", "Whole city"),
     "overview.caption": (
         "{plan_year}年度改造计划 · 截至 {as_of} · 数据来源：{source}",
         "{plan_year} annual plan · as of {as_of} · data source: {source}",

@@ -9,7 +9,6 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics.errors import JiugaiError
 from analytics.services.bulletin import office
 from dashboard import auth_ui, state, ui
 from dashboard.labels import labelled, t
@@ -27,7 +26,7 @@ def write(fn: Callable[..., object], *args: object, success: str, **kwargs: obje
     """Run a units or settings change as the signed-in user; on success rerun showing ``success``."""
     try:
         fn(state.cursor(), *args, user=auth_ui.current_user(), **kwargs)
-    except JiugaiError as exc:
+    except Exception as exc:  # noqa: BLE001 - a refusal, or the database failing (a full disk): a message
         ui.show_error(exc)
         return
     auth_ui.set_page_notice(success)

@@ -38,29 +38,49 @@ class Clusters:
     clusters: gpd.GeoDataFrame
     compounds: gpd.GeoDataFrame
     weights: dict[str, float]
+    barriers: bool  # members joined only where the line between them crosses no stored barrier
 
 
 @st.cache_data(**CACHE)
 def _clusters(
     gap_m: float, same_county: bool, max_extent_m: float | None, min_size: int, county_code: str | None,
-    weights: tuple[tuple[str, float], ...], version: int,
+    weights: tuple[tuple[str, float], ...], barriers: bool, version: int,
 ) -> Clusters:
     compounds = of_county(state.layer("compounds"), county_code)
+    stored = state.layer("barriers") if barriers else None
     found = clusters.find_clusters(
         compounds, gap_m=gap_m, same_county=same_county, max_extent_m=max_extent_m, min_size=min_size,
         parcels=state.layer("parcels"), facilities=state.layer("facilities"), weights=dict(weights),
+        barriers=stored if stored is not None and len(stored) else None,
     )
-    return Clusters(found, compounds, dict(weights))
+    return Clusters(found, compounds, dict(weights), barriers)
 
 
 def find_clusters(
     *, gap_m: float, same_county: bool, max_extent_m: float | None, min_size: int, county_code: str | None,
-    weights: dict[str, float],
+    weights: dict[str, float], barriers: bool = False,
 ) -> Clusters:
-    """``analytics.clusters.find_clusters`` on the county's compounds (or the city's) with parcels and facilities."""
+    """``analytics.clusters.find_clusters`` on the county's compounds (or the city's) with parcels and facilities;
+    with ``barriers`` the stored rivers, railways and expressways keep compounds on either side apart."""
     return _clusters(float(gap_m), bool(same_county), float(max_extent_m) if max_extent_m else None, int(min_size),
-                     county_code or None, tuple((k, float(weights[k])) for k in CLUSTER_COMPONENTS),
+                     county_code or None, tuple((k, float(weights[k])) for k in CLUSTER_COMPONENTS), bool(barriers),
                      state.data_version())
+
+
+def has_barriers() -> bool:
+    """Whether any barrier (river, railway, expressway) is stored."""
+    return len(state.layer("barriers")) > 0
+
+
+def rule_text(view: Clusters, gap_m: float) -> str:
+    """How members were joined: the straight gap, and whether no barrier may lie between them."""
+    rule = t("clusters.rule", gap=f"{gap_m:g}")
+    return f"{rule}；{t('clusters.rule.barriers')}" if view.barriers else rule
+
+
+def file_suffix(view: Clusters, gap_m: float) -> str:
+    """``gap150m`` or ``gap150m_nobarrier``: the rule in the downloads' file names."""
+    return f"gap{gap_m:g}m" + ("_nobarrier" if view.barriers else "")
 
 
 def _counties_text(codes: list[str]) -> str:

@@ -18,9 +18,9 @@ import streamlit as st
 
 from analytics import settings
 from analytics.errors import ImportRejected, JiugaiError, PermissionDenied
-from analytics.importing import importer
+from analytics.importing import importer, templates
 from analytics.importing.crs import DECLARABLE
-from analytics.importing.fields import KINDS
+from analytics.importing.fields import KINDS, TABLE_KINDS, fields_for
 from analytics.services import backup, reports
 from analytics.services.auth import User, require
 from analytics.services.bulletin import issues, office
@@ -67,6 +67,12 @@ def _write(action: Callable[..., T], /, *args: object, **kwargs: object) -> T | 
 
 
 def field_label(name: str) -> str:
+    """A field's label; ``sheet.field`` (a weekly report's payments or findings sheet) names the sheet too."""
+    sheet, _, rest = name.partition(".")
+    if rest and has(f"data.sheet.{sheet}"):
+        return f"{t(f'data.sheet.{sheet}')} · {field_label(rest)}"
+    if has(f"data.sheet.{name}"):
+        return t(f"data.sheet.{name}")
     return t(f"data.field.{name}") if has(f"data.field.{name}") else name
 
 
@@ -123,7 +129,8 @@ def _prepare(data: bytes, name: str, *, kind: str, crs, encoding, swap, layer, m
     if cached is None or cached[0] != key:
         try:
             result = importer.prepare(data, name, kind=kind, user=uploader, mapping=mapping or None, crs=crs,
-                                      swap_xy=swap, encoding=encoding, layer=layer, zones=state.zones())
+                                      swap_xy=swap, encoding=encoding, layer=layer, zones=state.zones(),
+                                      con=state.cursor())
         except JiugaiError as exc:
             result = exc
         st.session_state["_data_prepared"] = (key, result)
@@ -157,7 +164,7 @@ def assumed(preview: importer.Preview) -> None:
 
 def mapping_editor(preview: importer.Preview) -> dict | None:
     """The mapping as an editable table; returns the changed mapping, or None when unchanged."""
-    required = {"name", "built_year", "households", "floor_area_m2", "parcel_type", "facility_type"}
+    required = {f.name for f in fields_for(preview.kind, tabular=True) if f.required}
     frame = pd.DataFrame({
         "field": preview.fields,
         "label": [field_label(f) + (" *" if f in required and f in preview.mapping else "") for f in preview.fields],
@@ -176,16 +183,20 @@ def mapping_editor(preview: importer.Preview) -> dict | None:
     return chosen if chosen != {f: preview.mapping.get(f) for f in preview.fields} else None
 
 
+PREVIEW_MAX_ZOOM = 14
+"""Closest zoom the import preview opens on (about 10 m a pixel: a compound is a small outline)."""
+
+
 def preview_map(preview: importer.Preview) -> None:
     valid = preview.rows[preview.rows["_valid"]]
-    if valid.empty:
+    if valid.empty or "geometry" not in valid:  # the programme's tables have no locations
         return
-    # Points (representative points of outlines) stay visible at city scale, where compounds are specks.
+    # drawn as they are (outlines as outlines) inside the county outlines, on the file's extent but never
+    # closer than PREVIEW_MAX_ZOOM: a few compounds are seen among their streets and county, not alone
     shown = valid[["_row", "geometry"] + [c for c in ("id", "name") if c in valid]].copy()
-    shown["geometry"] = shown.geometry.representative_point()
     shown["key"] = shown["_row"].astype(str)
     fields = [(c, field_label(c)) for c in ("id", "name") if c in shown]
-    m = maps.base_map(shown, show_notice=False)
+    m = maps.base_map(shown, show_notice=False, max_zoom=PREVIEW_MAX_ZOOM, padding_px=12)
     maps.add_counties(m, state.layer("counties", crs=None))
     maps.add_layer(m, shown, layer="preview", name=t("data.preview_map"), id_column="key", fields=fields,
                    style=maps.Style(color="#C0392B", fill_color="#E74C3C"))
@@ -199,6 +210,18 @@ def import_section(user: User | None) -> None:
     st.caption(t("data.upload_hint"))
     top = st.columns([1, 2])
     kind = top[0].selectbox(t("data.kind"), KINDS, key="data_kind", format_func=lambda k: t(f"data.table.{k}"))
+    if has(f"data.kind_help.{kind}"):
+        st.caption(t(f"data.kind_help.{kind}"))
+    if kind == "annual_targets":
+        with st.expander(t("data.targets.title")):
+            targets_editor()
+    if kind in TABLE_KINDS:
+        st.caption(t("data.table_hint"))
+        made = _write(_table_template, kind, state.data_version())
+        if made is not None:
+            st.download_button(t("data.table_template"), made, f"{t(f'data.table.{kind}')}_模板.xlsx",
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                               key=f"data_template_{kind}")
     upload = top[1].file_uploader(
         t("data.upload"), type=["zip", "geojson", "json", "gpkg", "csv", "xlsx"],
         key=f"data_file_{st.session_state.get('data_upload_n', 0)}",
@@ -223,6 +246,7 @@ def import_section(user: User | None) -> None:
         st.session_state["_data_file_key"] = file_key
         st.session_state["_data_mapping"] = {}
         st.session_state.pop("data_layer", None)
+        st.session_state.pop("data_replace_ok", None)  # a new file's deletions are confirmed anew
         layer = None
     result = _prepare(data, upload.name, kind=kind, crs=crs, encoding=encoding, swap=swap, layer=layer,
                       mapping=st.session_state.get("_data_mapping", {}))
@@ -256,27 +280,153 @@ def import_section(user: User | None) -> None:
     preview_map(preview)
 
     impact = importer.stored_impact(state.cursor(), preview)
-    mode = st.radio(t("data.mode"), importer.MODES, key="data_mode", horizontal=True,
+    mode = st.radio(t("data.mode"), importer.MODES, key="data_mode", horizontal=True,  # append first: the default
                     format_func=lambda m: t(f"data.mode.{m}"))
+    confirmed = True
     if mode == "replace":
-        st.caption(t("data.impact.replace", stored=impact["stored_rows"]))
-        if kind == "compounds" and any(impact.get(f"replace_removes_{d}") for d in importer.COMPOUND_DEPENDENTS):
-            st.caption(t("data.impact.removes", **{d: impact[f"replace_removes_{d}"]
-                                                   for d in importer.COMPOUND_DEPENDENTS}))
+        deletes = replace_deletes(kind, impact)
+        st.warning(t("data.replace.warning", tables=counts_text(deletes) or t("data.nothing"), rows=preview.n_valid,
+                     table=table_label(kind)), icon=":material/delete_forever:")
+        if kind == "annual_targets":
+            years = sorted({int(y) for y in preview.rows.loc[preview.rows["_valid"], "year"].dropna()})
+            st.caption(t("data.impact.replace_years", stored=impact["stored_rows"], years="、".join(map(str, years))))
+        if impact.get("replace_removes_barriers"):
+            st.caption(t("data.impact.removes_barriers", barriers=impact["replace_removes_barriers"]))
+        if sum(deletes.values()):  # a deletion waits for its confirmation
+            confirmed = st.checkbox(t("data.replace.confirm", n=f"{sum(deletes.values()):,}"), key="data_replace_ok")
     elif impact["ids_already_stored"]:
         st.caption(t("data.impact.append", clash=impact["ids_already_stored"]))
     only_valid = st.checkbox(t("data.only_valid"), key="data_only_valid", value=False,
                              disabled=preview.n_invalid == 0 and not impact["ids_already_stored"])
-    if st.button(t("data.confirm"), type="primary", key="data_confirm"):
+    if st.button(t("data.confirm"), type="primary", key="data_confirm", disabled=not confirmed):
         done = _write(importer.commit, state.cursor(), preview, user=auth_ui.current_user(), mode=mode,
                       only_valid=only_valid)
         if done is None:
             return
-        st.session_state["data_notice"] = t("data.imported", written=done.rows_written, rows_in=done.rows_in,
-                                            rejected=done.rows_rejected)
+        st.session_state["data_notice"] = imported_notice(done)
         st.session_state["data_upload_n"] = st.session_state.get("data_upload_n", 0) + 1
         st.session_state.pop("_data_prepared", None)
+        st.session_state.pop("data_replace_ok", None)
         st.rerun()
+
+
+def table_label(table: str) -> str:
+    return t(f"data.table.{table}") if has(f"data.table.{table}") else table
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``老旧小区 975 条、楼栋 5,341 条`` (tables without rows left out)."""
+    return t("data.list_sep").join(t("data.rows_of", table=table_label(table), n=f"{n:,}")
+                                   for table, n in counts.items() if n)
+
+
+def replace_deletes(kind: str, impact: dict[str, int]) -> dict[str, int]:
+    """Rows a replace deletes, per table: the table's stored rows, then the rows that go with them."""
+    deletes = {kind: impact["stored_rows"]}
+    deletes.update({key.removeprefix("replace_removes_"): n for key, n in impact.items()
+                    if key.startswith("replace_removes_")})
+    return deletes
+
+
+def imported_notice(done: importer.ImportResult) -> str:
+    """What an import wrote and deleted, and that it can be undone."""
+    if done.mode == "replace":
+        removed = {table: n for table, n in done.removed.items() if has(f"data.table.{table}")}  # rows, not links
+        deleted = counts_text({done.kind: done.replaced, **removed}) or t("data.nothing")
+        return t("data.imported.replace", deleted=deleted, written=f"{done.rows_written:,}",
+                 table=table_label(done.kind), rejected=done.rows_rejected)
+    return t("data.imported.append", written=f"{done.rows_written:,}", table=table_label(done.kind),
+             rejected=done.rows_rejected)
+
+
+DERIVED_TABLES = ("dataset_info", "annual_plans")
+"""Tables a write recomputes (the dataset's notes, plan totals from compounds): not named in an undo's notice."""
+
+
+def undone_notice(done: importer.UndoResult) -> str:
+    """Per table what an undo took away and put back (tables it left as they were are not named)."""
+    parts = []
+    for table, (removed, restored) in done.changes.items():
+        if table in DERIVED_TABLES or not (removed or restored):
+            continue
+        what = [t("data.undo.removed", n=f"{removed:,}")] if removed else []
+        what += [t("data.undo.restored", n=f"{restored:,}")] if restored else []
+        parts.append(t("data.undo.table", table=table_label(table), what=t("data.comma").join(what)))
+    return t("data.undo.done", file=ui.literal(done.file_name or ""),
+             changes=t("data.list_sep_semi").join(parts) if parts else t("data.undo.unchanged"))
+
+
+TARGET_COLUMNS = ("compounds", "households", "floor_area_m2", "investment_wan", "issued_date", "source", "note")
+
+
+def targets_editor() -> None:
+    """One year's targets, one row per unit and the city, edited and saved through the import's own write.
+
+    The edited rows become a CSV of the year that ``importer.prepare`` checks and ``importer.commit``
+    stores (replacing that year's targets): logged and undoable like any import.
+    """
+    st.caption(t("data.targets.caption"))
+    cur = state.cursor()
+    years = sorted({int(y) for (y,) in cur.execute(
+        "SELECT DISTINCT year FROM annual_targets UNION SELECT DISTINCT plan_year FROM compounds "
+        "WHERE plan_year IS NOT NULL").fetchall()} | {date.today().year})
+    year = st.selectbox(t("data.targets.year"), years, index=len(years) - 1, key="targets_year")
+    stored = cur.execute(f"SELECT unit_code, {', '.join(TARGET_COLUMNS)} FROM annual_targets WHERE year = ?",
+                         [year]).fetchdf()
+    codes = [settings.CITY_UNIT_CODE, *state.unit_codes(year=year)]
+    codes += [c for c in stored["unit_code"] if c not in codes]
+    frame = pd.DataFrame({"unit_code": codes}).merge(stored, on="unit_code", how="left")
+    frame["issued_date"] = pd.to_datetime(frame["issued_date"]).dt.date
+    frame.insert(1, "unit", [unit_name(c) for c in codes])
+    numbers = {"compounds": "%d", "households": "%d", "floor_area_m2": "%.0f", "investment_wan": "%.2f"}
+    config = {name: st.column_config.NumberColumn(field_label(name), min_value=0, format=fmt)
+              for name, fmt in numbers.items()}
+    config.update(unit=st.column_config.TextColumn(field_label("unit_code")),
+                  issued_date=st.column_config.DateColumn(field_label("issued_date")),
+                  source=st.column_config.TextColumn(field_label("source")),
+                  note=st.column_config.TextColumn(field_label("note")))
+    edited = st.data_editor(frame, hide_index=True, disabled=["unit_code", "unit"], column_config=config,
+                            column_order=["unit", *TARGET_COLUMNS], key=f"targets_edit_{year}_{state.data_version()}")
+    if not st.button(t("data.targets.save"), key="targets_save"):
+        return
+    done = save_targets(cur, year, edited.drop(columns=["unit"]), frame.drop(columns=["unit"]),
+                        user=auth_ui.current_user())
+    if done is None:
+        st.info(t("data.targets.unchanged"))
+        return
+    if isinstance(done, importer.Preview):
+        refused(done.error or ImportRejected(f"{done.file_name!r} has errors.", kind="validation"))
+        problems_table(done.problems, key="targets")
+        return
+    st.session_state["data_notice"] = t("data.targets.saved", year=year, n=done.rows_written)
+    st.rerun()
+
+
+def save_targets(con, year: int, edited: pd.DataFrame, original: pd.DataFrame, *,
+                 user: User | None) -> importer.ImportResult | importer.Preview | None:
+    """Store a year's edited targets through ``importer.prepare`` and ``importer.commit`` (replacing the year).
+
+    Returns the import's result, the preview when it has errors (nothing stored), or ``None`` when nothing
+    changed. Rows without any figure are left out. Refusals (permission, a file-level problem) raise.
+    """
+    figures = ["compounds", "households", "floor_area_m2", "investment_wan"]
+    keep = edited[edited[figures].notna().any(axis=1)].reset_index(drop=True)
+    before = original[original[figures].notna().any(axis=1)].reset_index(drop=True)
+    if keep.astype(object).where(keep.notna(), None).equals(before.astype(object).where(before.notna(), None)):
+        return None
+    keep = keep.copy()
+    keep.insert(0, "year", year)
+    data = keep.to_csv(index=False).encode("utf-8-sig")
+    name = f"{year}年度目标任务（页面编辑）.csv"
+    preview = importer.prepare(data, name, kind="annual_targets", user=user, con=con)
+    if preview.error is not None or preview.n_invalid:
+        return preview
+    return importer.commit(con, preview, user=user, mode="replace")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _table_template(kind: str, version: int) -> bytes:
+    return templates.template_workbook(state.cursor(), kind)
 
 
 # --------------------------------------------------------------------------------------- weekly reports
@@ -344,6 +494,11 @@ def reports_section(user: User | None) -> None:
             st.caption(t("data.report.rows", n=preview.n_rows))
             if not preview.from_template:
                 st.caption(t("data.report.no_meta"))
+            if preview.missing:
+                st.warning(t("data.report.missing", parts="、".join(t(f"data.sheet.{p}") for p in preview.missing)))
+            counts = preview.sheets.counts()
+            st.caption(t("data.report.extras", flows=counts["flows"], changed=counts["findings_changed"],
+                         new=counts["findings_new"]))
             if preview.replaces:
                 st.warning(t("data.report.replaces", n=preview.replaces))
             problems_table(preview.problems, key="report")
@@ -385,15 +540,79 @@ def history_section(user: User | None) -> None:
         if st.button(t("data.undo.button"), key="data_undo"):
             done = _write(importer.undo_last_import, state.cursor(), user=auth_ui.current_user())
             if done is not None:
-                st.session_state["undo_notice"] = t("data.undo.done", file=ui.literal(done.file_name or ""),
-                                                    n=sum(done.restored.values()))
+                st.session_state["undo_notice"] = undone_notice(done)
                 st.rerun()
     st.subheader(t("data.history"))
     history = importer.import_history(state.cursor())
     if history.empty:
         st.caption(t("data.history.empty"))
     else:
-        show_table(labelled(history), "import_history", key="import-history")
+        show_table(history_table(history), "import_history", key="import-history")
+
+
+HISTORY_COLUMNS = ("id", "logged_at", "username", "action", "table_name", "file_name", "fingerprint", "mode",
+                   "rows_in", "rows_written", "rows_rejected", "undone_by", "detail")
+FINGERPRINT_CHARS = 12
+"""Hex digits of a file's SHA-256 shown as its fingerprint (enough to tell two files apart by eye)."""
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """The import history as an office reads it: labels in the user's language, the time to the minute, a
+    short file fingerprint, the mode and details in words, blanks where there is nothing."""
+    out = pd.DataFrame({
+        "id": history["id"].astype(str),
+        "logged_at": pd.to_datetime(history["logged_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+        "username": history["username"],
+        "action": [_label("data.action", a) for a in history["action"]],
+        "table_name": [table_label(x) if isinstance(x, str) else x for x in history["table_name"]],
+        "file_name": history["file_name"],
+        "fingerprint": [v[:FINGERPRINT_CHARS] if isinstance(v, str) else None for v in history["file_sha256"]],
+        "mode": [_mode_label(m) for m in history["mode"]],
+        "rows_in": history["rows_in"], "rows_written": history["rows_written"],
+        "rows_rejected": history["rows_rejected"], "undone_by": history["undone_by"],
+        "detail": [detail_text(d) for d in history["detail"]],
+    })[list(HISTORY_COLUMNS)]
+    out = out.astype(object).where(out.notna(), "")  # nothing there: a blank cell, not None or <NA>
+    return out.rename(columns=lambda c: t(f"data.col.{c}"))
+
+
+def _label(prefix: str, value: object) -> object:
+    return t(f"{prefix}.{value}") if isinstance(value, str) and has(f"{prefix}.{value}") else value
+
+
+def _mode_label(mode: object) -> object:
+    """append/replace as 追加/替换; an undo's mode names what it undid (导入, 周报报送, …)."""
+    if isinstance(mode, str) and has(f"data.mode_short.{mode}"):
+        return t(f"data.mode_short.{mode}")
+    return _label("data.action", mode)
+
+
+def detail_text(detail: object) -> str:
+    """An audit entry's details in words (format, encoding, coordinate system; what an undo changed); other
+    keys are left out, never shown as raw JSON."""
+    import json
+
+    if not isinstance(detail, str) or not detail.strip():
+        return ""
+    try:
+        values = json.loads(detail)
+    except ValueError:
+        return ""
+    if not isinstance(values, dict):
+        return ""
+    parts = [t(f"data.detail.{key}", value=ui.literal(str(values[key])))
+             for key in ("format", "layer", "encoding", "crs") if values.get(key)]
+    if values.get("undone_import_id") is not None:
+        parts.append(t("data.detail.undone", id=values["undone_import_id"]))
+    for table, change in (values.get("changed_rows") or {}).items():
+        if table in DERIVED_TABLES or not isinstance(change, dict):
+            continue
+        removed, restored = int(change.get("removed") or 0), int(change.get("restored") or 0)
+        what = [t("data.undo.removed", n=f"{removed:,}")] if removed else []
+        what += [t("data.undo.restored", n=f"{restored:,}")] if restored else []
+        if what:
+            parts.append(t("data.undo.table", table=table_label(table), what=t("data.comma").join(what)))
+    return t("data.list_sep_semi").join(parts)
 
 
 # -------------------------------------------------------------------------------------------- backups

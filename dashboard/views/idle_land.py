@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import idle_land
-from dashboard import state
+from dashboard import maps, state
 from dashboard.formatting import category_label, each, unit_name
 from dashboard.labels import t
 from dashboard.ui import Kpi
@@ -25,23 +25,25 @@ class IdleLand:
     compound_area: pd.DataFrame  # per compound: compound_id, n_parcels, idle_area_m2, nearest_m
     parcels: gpd.GeoDataFrame  # the parcels passing the filters (EPSG:4548)
     compounds: gpd.GeoDataFrame  # the compounds considered (EPSG:4548)
+    metric: str  # "walk" or "straight": how the pairs' distances were measured
 
 
 @st.cache_data(**CACHE)
 def _idle(
     max_distance_m: float, parcel_types: tuple[str, ...] | None, min_area_m2: float | None,
-    ownership: tuple[str, ...] | None, county_code: str | None, version: int,
+    ownership: tuple[str, ...] | None, county_code: str | None, metric: str, version: int,
 ) -> IdleLand:
     compounds = state.layer("compounds")
     parcels = state.layer("parcels")
     pairs = idle_land.parcels_within(
         compounds, parcels, max_distance_m=max_distance_m, parcel_types=parcel_types, min_area_m2=min_area_m2,
-        ownership=ownership, county_code=county_code,
+        ownership=ownership, county_code=county_code, metric=metric,
+        graph=state.walk_graph() if metric == "walk" else None,
     )
     chosen = idle_land.filter_parcels(parcels, parcel_types=parcel_types, min_area_m2=min_area_m2, ownership=ownership)
     reach = idle_land.parcel_reach(pairs, compounds, chosen)
     area = idle_land.compound_idle_area(pairs, chosen)
-    return IdleLand(pairs, reach, area, chosen, of_county(compounds, county_code))
+    return IdleLand(pairs, reach, area, chosen, of_county(compounds, county_code), str(pairs.attrs["metric"]))
 
 
 def idle(
@@ -51,13 +53,24 @@ def idle(
     min_area_m2: float | None = None,
     ownership: list[str] | None = None,
     county_code: str | None = None,
+    metric: str = "straight",
 ) -> IdleLand:
-    """``analytics.idle_land.parcels_within`` and its summaries for the page's filters (cached)."""
+    """``analytics.idle_land.parcels_within`` and its summaries for the page's filters, by ``metric`` (cached)."""
     return _idle(
         float(max_distance_m), tuple(parcel_types) if parcel_types else None,
         float(min_area_m2) if min_area_m2 else None, tuple(ownership) if ownership else None,
-        county_code or None, state.data_version(),
+        county_code or None, metric, state.data_version(),
     )
+
+
+def default_metric() -> str:
+    """``"walk"`` when a road network is stored, else ``"straight"`` (what the idle-land page opens with)."""
+    return "walk" if state.walk_graph() is not None else "straight"
+
+
+def metric_short(result: IdleLand) -> str:
+    """"步行" / "直线": how the result measured, as card titles, columns and the legend name it."""
+    return t(f"common.metric_short.{result.metric}")
 
 
 def reachable(result: IdleLand) -> pd.DataFrame:
@@ -71,9 +84,11 @@ def idle_kpis(result: IdleLand) -> list[Kpi]:
     area = rows_by_id(result.parcels, reach["parcel_id"])["area_m2"].sum() if len(reach) else 0.0
     served = result.compounds[result.compounds["id"].isin(result.compound_area["compound_id"])]
     return [
-        Kpi(t("idle.kpi.parcels"), f"{len(reach):,}", help=t("idle.kpi.parcels_help", n=f"{len(result.parcels):,}")),
+        Kpi(t("idle.kpi.parcels", metric=metric_short(result)), f"{len(reach):,}",
+            help=t("idle.kpi.parcels_help", n=f"{len(result.parcels):,}")),
         Kpi(t("idle.kpi.area"), f"{area / 1e4:,.2f}"),
-        Kpi(t("idle.kpi.compounds"), f"{len(served):,}", help=t("idle.kpi.compounds_help", n=f"{len(result.compounds):,}")),
+        Kpi(t("idle.kpi.compounds", metric=metric_short(result)), f"{len(served):,}",
+            help=t("idle.kpi.compounds_help", n=f"{len(result.compounds):,}")),
         Kpi(t("idle.kpi.households"), f"{int(served['households'].sum()):,}"),
     ]
 
@@ -92,7 +107,7 @@ def idle_parcel_table(result: IdleLand) -> pd.DataFrame:
         t("col.county"): each(parcels["county_code"], unit_name),
         t("idle.col.n_compounds"): reach["n_compounds"].to_numpy(),
         t("idle.col.households_within"): reach["households_within"].to_numpy(),
-        t("idle.col.nearest_m"): reach["nearest_m"].round(1).to_numpy(),
+        t("idle.col.nearest_m", metric=metric_short(result)): reach["nearest_m"].round(1).to_numpy(),
     })
 
 
@@ -130,7 +145,7 @@ def idle_served_table(result: IdleLand, parcel_id: str) -> pd.DataFrame:
         t("col.county"): each(compounds["county_code"], unit_name),
         t("col.households"): compounds["households"].to_numpy(),
         t("col.built_year"): compounds["built_year"].to_numpy(),
-        t("idle.col.distance_m"): pairs["distance_m"].round(1).to_numpy(),
+        t("idle.col.distance_m", metric=metric_short(result)): pairs["distance_m"].round(1).to_numpy(),
     })
 
 
@@ -145,7 +160,7 @@ def idle_compound_table(result: IdleLand) -> pd.DataFrame:
         t("col.households"): compounds["households"].to_numpy(),
         t("idle.col.n_parcels"): area["n_parcels"].to_numpy(),
         t("idle.col.idle_area_m2"): area["idle_area_m2"].round(0).to_numpy(),
-        t("idle.col.nearest_m"): area["nearest_m"].round(1).to_numpy(),
+        t("idle.col.nearest_m", metric=metric_short(result)): area["nearest_m"].round(1).to_numpy(),
     })
 
 
@@ -172,6 +187,11 @@ def idle_map(result: IdleLand, *, county_code: str | None, parcel_id: str | None
     selected = parcels[parcels["id"] == parcel_id] if parcel_id else parcels.iloc[0:0]
     served = result.pairs.loc[result.pairs["parcel_id"] == parcel_id, "compound_id"] if parcel_id else []
     return IdleMap(compounds, parcels, reach_ids, selected, compounds[compounds["id"].isin(list(served))])
+
+
+def reachable_by_county(view: IdleMap, counties: gpd.GeoDataFrame) -> pd.Series:
+    """Parcels within reach per county (every county, by code)."""
+    return maps.county_counts(view.parcels[view.parcels["id"].isin(view.reachable_ids)], counties)
 
 
 def idle_focus(view: IdleMap, *, county_code: str | None) -> gpd.GeoSeries | None:

@@ -424,11 +424,7 @@ def plan_xlsx(plan: planning.Plan, *, year: int, demo: bool, lang: str | None = 
             value = getattr(row, column)
             if column == "unit_code":
                 value = _county_name(value, lang)
-            if value is pd.NA or (isinstance(value, float) and pd.isna(value)) or value is None:
-                value = None
-            elif hasattr(value, "item"):
-                value = value.item()
-            cell = cells.as_text(ws.cell(row=i, column=j, value=value))  # names stay text, never formulas
+            cell = cells.as_text(ws.cell(row=i, column=j, value=cells.excel_value(value)))  # names stay text, never formulas
             cell.border = border
             if column in formats:
                 cell.number_format = formats[column]

@@ -209,7 +209,8 @@ def behind_slide(as_of: date, unit: str) -> None:
 def land_slide(as_of: date, unit: str) -> None:
     """存量资源与成片改造: idle land within 500 m of the compounds, and the renewal clusters, best first."""
     county = unit if unit in settings.COUNTIES else None
-    idle = ui.attempt(idle_view.idle, max_distance_m=IDLE_DISTANCE_M, county_code=county)
+    idle = ui.attempt(idle_view.idle, max_distance_m=IDLE_DISTANCE_M, county_code=county,
+                      metric=idle_view.default_metric())
     found = ui.attempt(clusters_view.find_clusters, gap_m=settings.CLUSTER_GAP_M, same_county=True, max_extent_m=None,
                        min_size=2, county_code=county, weights=dict.fromkeys(clusters_view.CLUSTER_COMPONENTS, 1.0))
     left, right = st.columns(2, gap="large")

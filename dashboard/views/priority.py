@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -30,7 +32,9 @@ def _priority_scores(
     ]
     if chosen.empty:
         return None
-    return priority.priority_scores(chosen, weights=dict(weights), as_of_year=as_of_year)
+    with warnings.catch_warnings():  # the page says how many compounds lack inputs (missing_inputs)
+        warnings.filterwarnings("ignore", message=r".*lack willingness", category=UserWarning)
+        return priority.priority_scores(chosen, weights=dict(weights), as_of_year=as_of_year)
 
 
 def priority_scores(

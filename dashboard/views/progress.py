@@ -9,13 +9,27 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import progress, units
+from analytics import aftercare, funding, programme, progress, units
 from analytics.progress import CITY_CODE
 from analytics.services.bulletin import issues, office
 from dashboard import state
-from dashboard.formatting import arrow, fmt_pct, join_names, percent, reasons_text, status_name, unit_name
+from dashboard.formatting import (
+    MISSING,
+    arrow,
+    fmt_int,
+    fmt_pct,
+    fmt_wan,
+    is_missing,
+    join_names,
+    percent,
+    reasons_text,
+    share_of,
+    source_name,
+    status_name,
+    unit_name,
+)
 from dashboard.handout import Handout, table_of
-from dashboard.labels import current_lang, labelled, t
+from dashboard.labels import current_lang, has, labelled, t
 from dashboard.ui import Kpi, data_source
 
 
@@ -244,3 +258,213 @@ def ranking_handout(frame: pd.DataFrame, *, period: str, rank_by: str, issue_lin
         footer=t("handout.made", date=date.today().isoformat()),
         lang=current_lang(),
     )
+
+
+# ------------------------------------------------------------------- projects, money, after-care, findings
+@st.cache_data(show_spinner=False, max_entries=32)
+def _project_progress(as_of: date, plan_year: int | None, version: int) -> pd.DataFrame:
+    return programme.project_progress(state.cursor(), as_of=as_of, plan_year=plan_year)
+
+
+def project_progress(*, as_of: date, plan_year: int | None = None) -> pd.DataFrame:
+    """``analytics.programme.project_progress`` on ``as_of`` (projects of ``plan_year``, or all)."""
+    return _project_progress(as_of, plan_year, state.data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _money_flow(as_of: date, by: tuple[str, ...], plan_year: int | None, version: int) -> pd.DataFrame:
+    return funding.money_flow(state.cursor(), as_of=as_of, by=by, plan_year=plan_year)
+
+
+def money_flow(*, as_of: date, by: tuple[str, ...], plan_year: int | None = None) -> pd.DataFrame:
+    """``analytics.funding.money_flow`` up to ``as_of`` grouped ``by``, for ``plan_year`` (or every year)."""
+    return _money_flow(as_of, tuple(by), plan_year, state.data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _aftercare(as_of: date, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cursor = state.cursor()
+    return aftercare.aftercare_summary(cursor, as_of=as_of), aftercare.completed_compounds(cursor, as_of=as_of)
+
+
+def aftercare_on(*, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``analytics.aftercare.aftercare_summary`` and ``completed_compounds`` on ``as_of``."""
+    return _aftercare(as_of, state.data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _findings(as_of: date, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cursor = state.cursor()
+    return aftercare.open_findings(cursor, as_of=as_of), aftercare.findings_summary(cursor, as_of=as_of)
+
+
+def findings_on(*, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``analytics.aftercare.open_findings`` and ``findings_summary`` on ``as_of``."""
+    return _findings(as_of, state.data_version())
+
+
+def of_unit(frame: pd.DataFrame, unit_code: str) -> pd.DataFrame:
+    """The rows of one county / zone (``unit_code`` column); every row for the city (370800)."""
+    return frame if unit_code == CITY_CODE else frame[frame["unit_code"] == unit_code]
+
+
+def _label(prefix: str, value: object) -> str:
+    """The label ``{prefix}.{value}``, or the value as stored (missing: the missing marker)."""
+    if is_missing(value):
+        return MISSING
+    return t(f"{prefix}.{value}") if has(f"{prefix}.{value}") else str(value)
+
+
+def projects_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """``project_progress`` rows with names of units and delivery models, money (万元) and rates (%); labelled."""
+    out = pd.DataFrame({
+        "project_id": frame["project_id"], "project": frame["name"], "year": frame["year"],
+        "unit": [unit_name(c) for c in frame["unit_code"]], "street": frame["street"],
+        "delivery_model": [_label("followup.delivery", m) for m in frame["delivery_model"]],
+        "contractor": frame["contractor"], "compounds": frame["compounds"], "households": frame["households"],
+        "started": frame["started"], "completed": frame["completed"],
+        "invest_planned_wan": frame["invest_planned_wan"].round(2), "invest_done_wan": frame["invest_done_wan"].round(2),
+        "paid_wan": frame["paid_wan"].round(2), "invest_rate": percent(frame["invest_rate"]),
+        "payment_rate": percent(frame["payment_rate"]),
+    })
+    return labelled(out, "followup.col")
+
+
+def _order_problems(row: pd.Series) -> str:
+    checks = [name for name in funding.FLOW_ORDER_CHECKS if bool(row[name])]
+    return join_names(t(f"followup.order.{name}") for name in checks)
+
+
+def money_table(flow: pd.DataFrame, *, key: str) -> pd.DataFrame:
+    """``money_flow`` grouped by one ``key`` (``unit_code`` or ``source``) with the four stages (万元), the
+    rates (%) and the ordering problems named; a city row is added for ``unit_code``; labelled."""
+    rows = flow
+    if key == "unit_code" and not flow.empty:
+        sums = flow[["planned_wan", "invest_planned_wan", "allocated_wan", "received_wan", "paid_wan"]].sum()
+        city = {**sums.to_dict(), "unit_code": CITY_CODE}
+        rows = pd.concat([flow, pd.DataFrame([city])], ignore_index=True)
+        plan = rows["planned_wan"].where(rows["planned_wan"] > 0)
+        rows["payment_rate"] = rows["paid_wan"] / plan
+        rows["received_rate"] = rows["received_wan"] / plan
+        for name in funding.FLOW_ORDER_CHECKS:
+            rows[name] = rows[name].fillna(False).astype(bool)
+    name = [unit_name(c) for c in rows[key]] if key == "unit_code" else [
+        MISSING if is_missing(s) else source_name(s) for s in rows[key]]
+    out = pd.DataFrame({
+        "unit" if key == "unit_code" else "source": name,
+        "planned_wan": rows["planned_wan"].round(2), "allocated_wan": rows["allocated_wan"].round(2),
+        "received_wan": rows["received_wan"].round(2), "paid_wan": rows["paid_wan"].round(2),
+        "received_rate": percent(rows["received_rate"]), "payment_rate": percent(rows["payment_rate"]),
+        "order_problems": [_order_problems(row) for _, row in rows.iterrows()],
+    })
+    return labelled(out, "followup.col")
+
+
+def money_figure(flow: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
+    """Grouped bars per unit: planned, allocated, received and paid (万元), official order."""
+    units = flow[flow["unit_code"].notna()]
+    names = [unit_name(c) for c in units["unit_code"]]
+    fig = go.Figure()
+    for col in ("planned_wan", "allocated_wan", "received_wan", "paid_wan"):
+        fig.add_trace(go.Bar(x=names, y=units[col].round(2), name=t(f"followup.col.{col}")))
+    fig.update_layout(barmode="group", yaxis_title=t("followup.unit.wan"))
+    return fig, money_table(units, key="unit_code")
+
+
+def money_kpis(flow: pd.DataFrame) -> list[Kpi]:
+    """City cards: planned, allocated, received, paid and the payment rate (支付率)."""
+    sums = flow[["planned_wan", "allocated_wan", "received_wan", "paid_wan"]].sum()
+    planned = float(sums["planned_wan"])
+    return [
+        Kpi(t("followup.kpi.planned"), fmt_wan(planned)),
+        Kpi(t("followup.kpi.allocated"), fmt_wan(sums["allocated_wan"])),
+        Kpi(t("followup.kpi.received"), fmt_wan(sums["received_wan"])),
+        Kpi(t("followup.kpi.paid"), fmt_wan(sums["paid_wan"])),
+        Kpi(t("followup.kpi.payment_rate"), share_of(float(sums["paid_wan"]), planned)),
+    ]
+
+
+def money_problems_table(flow: pd.DataFrame) -> pd.DataFrame:
+    """Compounds (by source) whose money is out of order: paid > received, received > allocated, allocated > planned."""
+    bad = flow[~flow["order_ok"]]
+    out = pd.DataFrame({
+        "compound_id": [MISSING if is_missing(c) else c for c in bad["compound_id"]],
+        "source": [source_name(s) for s in bad["source"]],
+        "planned_wan": bad["planned_wan"].round(2), "allocated_wan": bad["allocated_wan"].round(2),
+        "received_wan": bad["received_wan"].round(2), "paid_wan": bad["paid_wan"].round(2),
+        "order_problems": [_order_problems(row) for _, row in bad.iterrows()],
+    })
+    return labelled(out, "followup.col")
+
+
+def aftercare_kpis(summary: pd.DataFrame) -> list[Kpi]:
+    """City cards: completed compounds, 长效管理 established (share), satisfaction."""
+    city = summary[summary["unit_code"] == CITY_CODE].iloc[0]
+    return [
+        Kpi(t("followup.kpi.completed"), fmt_int(city["completed"])),
+        Kpi(t("followup.kpi.established"), fmt_pct(city["established_share"]),
+            t("followup.kpi.of_completed", n=fmt_int(city["established"]), m=fmt_int(city["completed"])),
+            plain_delta=True),
+        Kpi(t("followup.kpi.missing"), fmt_int(city["completed"] - city["with_record"])),
+        Kpi(t("followup.kpi.satisfaction"),
+            MISSING if is_missing(city["satisfaction_pct"]) else f"{float(city['satisfaction_pct']):.1f}%"),
+    ]
+
+
+def aftercare_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """``aftercare_summary`` per unit and the city: counts, the share established (%), modes, satisfaction; labelled."""
+    out = pd.DataFrame({
+        "unit": [unit_name(c) for c in summary["unit_code"]], "completed": summary["completed"],
+        "with_record": summary["with_record"], "established": summary["established"],
+        "established_share": percent(summary["established_share"]),
+        **{col: summary[col] for col in aftercare.MODE_COLUMNS},
+        "surveyed": summary["surveyed"], "satisfaction_pct": summary["satisfaction_pct"].astype(float).round(1),
+    })
+    return labelled(out, "followup.col")
+
+
+def modes_figure(summary: pd.DataFrame) -> tuple[go.Figure, pd.DataFrame]:
+    """Stacked bars per unit: completed compounds by property management mode after completion."""
+    units = summary[summary["unit_code"] != CITY_CODE]
+    names = [unit_name(c) for c in units["unit_code"]]
+    fig = go.Figure()
+    for col in aftercare.MODE_COLUMNS:
+        fig.add_trace(go.Bar(x=names, y=units[col], name=t(f"followup.col.{col}")))
+    fig.update_layout(barmode="stack", yaxis_title=t("followup.unit.compounds"))
+    return fig, aftercare_table(summary)
+
+
+def aftercare_missing_table(done: pd.DataFrame) -> pd.DataFrame:
+    """Completed compounds whose 长效管理 is not established (no after-care row, or not yet)."""
+    rows = done[~done["established"]]
+    out = pd.DataFrame({
+        "compound_id": rows["compound_id"], "compound": rows["name"],
+        "unit": [unit_name(c) for c in rows["unit_code"]], "completed_on": rows["completed_on"].dt.date,
+        "mgmt_mode": [_label("followup.mode", m) if not is_missing(m) else t("followup.not_entered")
+                      for m in rows["mgmt_mode"]],
+    })
+    return labelled(out, "followup.col")
+
+
+def findings_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Open findings, the longest overdue first, with the overdue ones marked; labelled."""
+    out = pd.DataFrame({
+        "finding_id": frame["id"], "unit": [unit_name(c) for c in frame["unit_code"]],
+        "compound_id": [MISSING if is_missing(c) else c for c in frame["compound_id"]],
+        "category": [_label("followup.category", c) for c in frame["category"]],
+        "description": frame["description"], "found_date": frame["found_date"].dt.date,
+        "deadline": frame["deadline"].dt.date,
+        "finding_status": [_label("followup.fstatus", s) for s in frame["status"]],
+        "overdue": [t("followup.overdue_days", n=int(d)) if flag else "" for d, flag in
+                    zip(frame["days_overdue"], frame["overdue"])],
+    })
+    return labelled(out, "followup.col")
+
+
+def findings_summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """``findings_summary`` per unit and the city; labelled."""
+    out = pd.DataFrame({
+        "unit": [unit_name(c) for c in summary["unit_code"]], "found": summary["found"], "open": summary["open"],
+        "overdue_count": summary["overdue"], "closed": summary["closed"],
+    })
+    return labelled(out, "followup.col")

@@ -11,12 +11,13 @@ import re
 import zipfile
 from urllib.parse import parse_qs, urlparse
 
-import geopandas as gpd
 import pandas as pd
 import pytest
 from PIL import Image
 
-from analytics import settings, store
+from analytics import idle_land, settings, store
+from analytics.network import walk_graph
+from dashboard import maps
 from dashboard.labels import t
 
 pytestmark = pytest.mark.browser
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.browser
 def layers(pristine_db):
     con = store.connect(pristine_db, read_only=True)
     try:
-        yield {name: store.read_layer(con, name) for name in ("compounds", "parcels")}
+        yield {name: store.read_layer(con, name) for name in ("compounds", "parcels", "roads", "barriers")}
     finally:
         con.close()
 
@@ -82,15 +83,23 @@ def test_idle_land_distance_slider(app, layers):
     app.open("idle_land")
     compounds, parcels = layers["compounds"], layers["parcels"]
 
-    def oracle(distance_m: float) -> set[str]:
-        near = gpd.sjoin(parcels[["id", "geometry"]], compounds[["geometry"]], predicate="dwithin", distance=distance_m)
-        return set(near["id"])
+    graph = walk_graph(layers["roads"], layers["barriers"])  # the page walks along the demo's streets
 
-    assert app.metric(t("idle.kpi.parcels")) == f"{len(oracle(500)):,}"
+    def oracle(distance_m: float) -> set[str]:
+        pairs = idle_land.parcels_within(compounds, parcels, max_distance_m=distance_m, metric="walk", graph=graph)
+        return set(pairs["parcel_id"])
+
+    label = t("idle.kpi.parcels", metric=t("common.metric_short.walk"))
+    assert app.metric(label) == f"{len(oracle(500)):,}"
     app.press_slider("distance", "ArrowLeft", 4)  # 500 m -> 300 m in steps of 50
     assert query(app)["distance"] == "300"
     within = oracle(300)
-    assert app.metric(t("idle.kpi.parcels")) == f"{len(within):,}"
+    assert app.metric(label) == f"{len(within):,}"
+    circles = app.map_frame().evaluate("""() => { const n = {}; window.map.eachLayer(l => {
+        const p = l.feature && l.feature.properties; if (p && p.layer === 'summary') n[p.key] = p.count; });
+        return n; }""")  # the whole city: parcels within reach counted per county
+    assert sum(circles.values()) == len(within)
+    app.map_frame().evaluate(f"() => window.map.setZoom({maps.SUMMARY_ZOOM})")
     features = app.map_features()
     assert features["parcels"] == len(parcels) and features["compounds"] == len(compounds)
 
@@ -106,17 +115,19 @@ def test_living_circle_run_siting(app, layers):
     app.open("living_circle")
     k = int(app.slider_value("k"))
     app.click("site_run")
-    before = int(app.metric(t("living.kpi.before")).replace(",", ""))
-    after = int(app.metric(t("living.kpi.after")).replace(",", ""))
+    walk = t("common.metric_short.walk")
+    before = int(app.metric(t("living.kpi.before", metric=walk)).replace(",", ""))
+    after = int(app.metric(t("living.kpi.after", metric=walk)).replace(",", ""))
     assert 0 <= before <= after <= int(layers["compounds"]["households"].sum())
     assert app.map_count() >= 2, "the siting result has no map"
-    chosen = app.map_features(app.map_count() - 1).get("selection", 0)
+    chosen = app.map_features(app.map_count() - 1).get("sites", 0)
     assert 1 <= chosen <= k
 
     _, data = app.download("siting-chosen-csv")
     table = read_csv(data)
     assert len(table) == chosen
-    assert set(table.iloc[:, 0]) <= set(layers["parcels"]["id"]) | set(table.iloc[:, 0][table.iloc[:, 0].isna()])
+    assert list(table.iloc[:, 0]) == [str(i) for i in range(1, chosen + 1)]  # numbered as on the map
+    assert set(table.iloc[:, 1]) <= set(layers["parcels"]["id"])
     app.screenshot("living_circle-siting")
     app.assert_clean()
 

@@ -11,6 +11,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from analytics import settings, store
+from dashboard import maps
 from dashboard.labels import t
 from dashboard.navigation import PAGES
 
@@ -33,9 +34,16 @@ def cluster_count(compounds: gpd.GeoDataFrame, gap_m: float) -> int:
     return int((np.bincount(labels) >= 2).sum())
 
 
+CITY_SUMMARY_PAGES = ("idle_land", "living_circle", "clusters")  # one counted circle per county until zoomed in
+
+
 @pytest.fixture(scope="module")
 def expected_maps(pristine_db) -> dict[str, list[dict[str, int]]]:
-    """Features each page's maps must draw with its default settings, worked out from the data."""
+    """Features each page's maps must draw with its default settings, worked out from the data.
+
+    The city-wide maps of :data:`CITY_SUMMARY_PAGES` draw these from zoom ``maps.SUMMARY_ZOOM`` on, and a
+    counted circle per county below it.
+    """
     con = store.connect(pristine_db, read_only=True)
     try:
         layers = {name: store.read_layer(con, name) for name in store.LAYERS}
@@ -63,6 +71,11 @@ def test_page_renders_offline(tour, expected_maps, slug, title_key):
     expected = expected_maps.get(slug, [])
     assert tour.map_count() == len(expected)
     for index, features in enumerate(expected):
+        at_city = {"counties": features["counties"], "summary": features["counties"]}
+        if slug in CITY_SUMMARY_PAGES:
+            assert tour.map_features(index, expect=at_city) == at_city
+            tour.screenshot(f"{slug}-city")
+            tour.map_frame(index).evaluate(f"() => window.map.setZoom({maps.SUMMARY_ZOOM})")
         assert tour.map_features(index, expect=features) == features
     tour.screenshot(slug)
     tour.assert_clean()

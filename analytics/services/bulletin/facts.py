@@ -19,7 +19,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from analytics import funding, settings
+from analytics import aftercare, funding, settings
 
 PAYMENT_COLUMNS = ["unit_code", "planned_invest_wan", "allocated_wan", "received_wan", "paid_wan",
                    "paid_in_period_wan", "payment_rate"]
@@ -80,20 +80,8 @@ def payments(con: duckdb.DuckDBPyConnection, *, plan_year: int, report_date: dat
 
 
 def open_findings(con: duckdb.DuckDBPyConnection, *, report_date: date) -> pd.DataFrame:
-    """Supervision findings open on ``report_date``, the longest overdue first.
+    """Supervision findings open on ``report_date``, the longest overdue first (``analytics.aftercare.open_findings``).
 
     ``days_overdue`` is days since the deadline (≤ 0 or NaN: not overdue, or no deadline).
     """
-    frame = con.execute(
-        """SELECT id, unit_code, compound_id, category, description, found_date, deadline,
-                  CASE WHEN deadline IS NOT NULL THEN date_diff('day', deadline, $report) END AS days_overdue
-           FROM findings
-           WHERE found_date <= $report
-             AND NOT (coalesce(closed_date <= $report, false)
-                      OR (closed_date IS NULL AND status = $closed))
-           ORDER BY days_overdue DESC NULLS LAST, found_date, id""",
-        {"report": report_date, "closed": settings.FINDING_CLOSED},
-    ).fetchdf()
-    for col in ("found_date", "deadline"):
-        frame[col] = pd.to_datetime(frame[col])
-    return frame[FINDING_COLUMNS]
+    return aftercare.open_findings(con, as_of=report_date)[FINDING_COLUMNS]
