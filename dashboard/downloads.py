@@ -112,9 +112,9 @@ def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, columns: 
     ``columns``: a list picks and orders the columns shown and downloaded; a mapping ``{column: header}``
     also renames them (the downloads then use these headers).
     """
-    shown = df
+    shown = tables.dates_only(df)  # 2020-11-17, not 2020-11-17 00:00:00
     if columns is not None:
-        shown = df[list(columns)]
+        shown = shown[list(columns)]
         if isinstance(columns, dict):
             shown = shown.rename(columns=columns)
     st.dataframe(shown, hide_index=True, **dataframe_kwargs)
