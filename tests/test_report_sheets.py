@@ -174,3 +174,17 @@ def test_project_money_has_its_rows_and_can_be_added_below(con):
     assert preview.sheets.flows[["id", "project_id", "stage", "amount_wan"]].values.tolist() == [
         ["WR-370811-2021-04-09-P-XM-1-special_bonds-received", "XM-1", "received", 120.0],
         ["WR-370811-2021-04-09-P-XM-1-special_bonds-paid", "XM-1", "paid", 200.0]]
+
+
+def test_a_past_week_sees_neither_later_findings_nor_later_money(con):
+    """A report for an earlier week lists the findings found by then and counts the money up to then."""
+    con.execute("""INSERT INTO findings (id, found_date, unit_code, category, description, status) VALUES
+                   ('D9', DATE '2021-06-01', '370811', '其他', '后来发现的', '交办')""")
+    con.execute("""INSERT INTO fund_flows (id, flow_date, compound_id, source, stage, amount_wan) VALUES
+                   ('later', DATE '2021-05-01', 'JN-001', 'central_subsidy', 'received', 500)""")
+    template = reports.report_template(con, RENCHENG, WEEK)
+    assert [r[0] for r in _sheet(template, report_sheets.FIND_SHEET)] == ["D1"]
+    # paid 5 + 100 this week against received 60 by the report's Friday (the 500 of May not yet there)
+    preview, problems = _report(con, _fill(template, pay={3: {11: 100}}))
+    assert [p for p in problems if p[1].startswith("payments")] == [[3, "payments.amount_wan", "flow_order", "warning"]]
+    assert preview.n_errors == 0

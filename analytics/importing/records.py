@@ -53,7 +53,7 @@ class References:
         (year, unit) -> (compounds, households, floor area m², planned investment 万元) of the compound
         list; the city (370800) sums every unit.
     flows
-        Stored money flows: ``id, compound_id, project_id, source, stage, amount_wan``.
+        Stored money flows: ``id, compound_id, project_id, source, stage, amount_wan, flow_date``.
     planned
         (compound id, source) -> planned amount (``funding``), 万元.
     today
@@ -98,7 +98,8 @@ def references(con: duckdb.DuckDBPyConnection, *, today: date | None = None) -> 
         compounds=compounds,
         projects=dict(con.execute("SELECT id, unit_code FROM projects").fetchall()),
         list_totals=totals,
-        flows=con.execute("SELECT id, compound_id, project_id, source, stage, amount_wan FROM fund_flows").fetchdf(),
+        flows=con.execute(
+            "SELECT id, compound_id, project_id, source, stage, amount_wan, flow_date FROM fund_flows").fetchdf(),
         planned={(c, s): float(a) for c, s, a in con.execute(
             "SELECT compound_id, source, amount_wan FROM funding").fetchall()},
         today=date.today() if today is None else today,

@@ -146,12 +146,12 @@ def payments_rows(con: duckdb.DuckDBPyConnection, unit: str, day: date, compound
     return pd.DataFrame(out, columns=[c[0] for c in PAY_COLUMNS])
 
 
-def findings_rows(con: duckdb.DuckDBPyConnection, unit: str) -> pd.DataFrame:
-    """The unit's open findings (not 已销号), oldest first (columns ``FIND_COLUMNS``)."""
+def findings_rows(con: duckdb.DuckDBPyConnection, unit: str, day: date) -> pd.DataFrame:
+    """The unit's findings found by ``day`` and not closed (已销号), oldest first (columns ``FIND_COLUMNS``)."""
     frame = con.execute(
         """SELECT id, found_date, compound_id, category, description, deadline, status, closed_date, note
-            FROM findings WHERE unit_code = ? AND status <> ? ORDER BY found_date, id""",
-        [unit, settings.FINDING_CLOSED]).fetchdf()
+           FROM findings WHERE unit_code = ? AND status <> ? AND found_date <= ? ORDER BY found_date, id""",
+        [unit, settings.FINDING_CLOSED, day]).fetchdf()
     for col in ("found_date", "deadline", "closed_date"):
         frame[col] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame[col]]
     return frame
@@ -209,7 +209,7 @@ def write_sheets(wb, con: duckdb.DuckDBPyConnection, unit: str, day: date, compo
     amounts.add(f"I3:K{last}")
     for validation in (sources, amounts):
         ws.add_data_validation(validation)
-    found = findings_rows(con, unit)
+    found = findings_rows(con, unit, day)
     ws, last = _sheet(wb, FIND_SHEET, FIND_COLUMNS, found,
                       "督导发现问题：更新已交办问题的整改状态（已销号须填销号日期）；新发现的问题在下方空行填写（问题编号可留空）。 "
                       "Findings: update the status of open findings (已销号 needs its closing date); add new findings "
@@ -289,8 +289,9 @@ def read_payments(con: duckdb.DuckDBPyConnection, grid_rows: list[tuple], unit: 
     out = _convert(body, mapping, PAY_FIELDS, rows, "fund_flows", problems, "payments")
     refs = records.references(con, today=day)
     prefix = flow_prefix(unit, day)
-    if len(refs.flows):
-        refs.flows = refs.flows[~refs.flows["id"].str.startswith(prefix)]
+    if len(refs.flows):  # the money up to the report's Friday, without this unit's own report of the week
+        stored = refs.flows
+        refs.flows = stored[~stored["id"].str.startswith(prefix) & (pd.to_datetime(stored["flow_date"]) <= pd.Timestamp(day))]
     flows = []
     for i, record in enumerate(out.to_dict("records")):
         row = int(rows[i])
@@ -348,14 +349,15 @@ def read_findings(con: duckdb.DuckDBPyConnection, grid_rows: list[tuple], unit: 
     for i, record in enumerate(out.to_dict("records")):
         row = int(rows[i])
         fid = record["id"]
-        for name in ("found_date", "closed_date"):
+        known = fid is not None and fid in stored.index
+        for name in ("closed_date",) if known else ("found_date", "closed_date"):  # a stored finding's date stands
             if record[name] is not None and record[name] > day:
                 problems.add(row, f"findings.{name}", "future_date", f"`{name}` is after the report date {day}.",
                              record[name])
         if record["status"] == settings.FINDING_CLOSED and record["closed_date"] is None:
             problems.add(row, "findings.closed_date", "closed_without_date",
                          "Status 已销号 needs its closing date (销号日期).", record["status"])
-        if fid is not None and fid in stored.index:
+        if known:
             before = stored.loc[fid]
             if before["unit_code"] != unit:
                 problems.add(row, "findings.id", "finding_of_other_unit",
