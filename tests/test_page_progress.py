@@ -13,15 +13,18 @@ from streamlit.testing.v1 import AppTest
 from analytics import progress
 from analytics import units as units_mod
 from analytics.services import bulletin
-from tests.page_helpers import open_page, plotly_values, rerun, table_with, without_reports
+from tests.page_helpers import chart_title, open_page, plotly_values, rerun, table_with, without_reports
 
 PAGE = "pages/progress.py"
 
 
 def chart_titled(at: AppTest, words: str):
+    """The chart whose title holds ``words``: a page draws a chart's title above it (``charts.for_screen``),
+    the bulletin's preview inside it."""
     figs = [pio.from_json(c.proto.spec) for c in at.get("plotly_chart")]
-    found = [f for f in figs if words in str(f.layout.title.text)]
-    assert len(found) == 1, [f.layout.title.text for f in figs]
+    titles = [chart_title(f) for f in figs]
+    found = [f for f, title in zip(figs, titles) if words in title]
+    assert len(found) == 1, titles
     return found[0]
 
 

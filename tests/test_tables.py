@@ -135,6 +135,16 @@ def test_geometry_column_is_dropped(demo_layers):
     assert "geometry" not in shown.columns and "编号" in shown.columns
 
 
+def test_a_phone_shows_the_key_columns_of_a_table_first():
+    from dashboard.downloads import key_columns
+
+    # a compound's code gives way to its name; then the first columns
+    assert key_columns(["小区编号", "小区名称", "县区", "户数", "状态"]) == ["小区名称", "县区", "户数"]
+    # without a name column the code is what names the row
+    assert key_columns(["小区编号", "县区", "户数", "状态"]) == ["小区编号", "县区", "户数"]
+    assert key_columns(["排名", "县区"]) == ["排名", "县区"]
+
+
 def test_missing_values_are_empty_cells_in_xlsx_and_csv():
     """pd.NA (nullable integers, strings), NaT and NaN are written as empty cells, never refused."""
     frame = pd.DataFrame({
