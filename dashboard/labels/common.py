@@ -54,6 +54,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.error": ("出错了：{msg}", "Something went wrong: {msg}"),
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.download_xlsx": ("下载 Excel", "Download Excel"),
+    "common.table.all_columns": ("全部 {n} 列", "All {n} columns"),
     "common.download_map_html": ("下载地图（HTML）", "Download map (HTML)"),
     "common.db_locked": (
         "数据库正被另一个程序占用，请关闭后重试。",
