@@ -127,9 +127,9 @@ def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, columns: 
     also renames them (the downloads then use these headers). On a phone a wide table shows its key
     columns (``key_columns_shown``, default :func:`key_columns`) and the whole table behind a tap.
     """
-    shown = df
+    shown = tables.dates_only(df)  # 2020-11-17, not 2020-11-17 00:00:00
     if columns is not None:
-        shown = df[list(columns)]
+        shown = shown[list(columns)]
         if isinstance(columns, dict):
             shown = shown.rename(columns=columns)
     show_frame(shown, key_columns_shown=key_columns_shown, **dataframe_kwargs)

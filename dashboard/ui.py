@@ -261,9 +261,22 @@ def metric_cards(cards: Iterable[Kpi], *, columns: int | None = None) -> None:
     with st.container(key=f"{KPI_KEY}-{block:08x}"):
         for start in range(0, len(cards), per_row):
             for slot, card in zip(st.columns(per_row), cards[start:start + per_row]):
-                slot.metric(card.label, card.value, card.delta, help=card.help, border=True,
-                            delta_color="off" if card.plain_delta else "normal",
-                            delta_arrow="off" if card.plain_delta else "auto")
+                delta, plain = card.delta, card.plain_delta
+                if delta is not None and not plain and _zero_change(delta):
+                    delta, plain = _ZERO_SIGN.sub("", delta, count=1), True  # no change: no sign, arrow or colour
+                slot.metric(card.label, card.value, delta, help=card.help, border=True,
+                            delta_color="off" if plain else "normal",
+                            delta_arrow="off" if plain else "auto")
+
+
+_ZERO_SIGN = re.compile(r"^\s*[+\-−]\s*")
+_LEADING_NUMBER = re.compile(r"^\s*[+\-−]?\s*(\d[\d,]*(?:\.\d+)?)")
+
+
+def _zero_change(delta: str) -> bool:
+    """True when a change text starts with a number that shows as zero ("+0.0 个百分点", "-0", "0.00%")."""
+    match = _LEADING_NUMBER.match(delta)
+    return bool(match) and float(match.group(1).replace(",", "")) == 0
 
 
 def bind_multi(key: str, default: list, options) -> list:
