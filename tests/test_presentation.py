@@ -188,9 +188,15 @@ def test_an_administrator_orders_the_slides_on_the_admin_page(accounts):
     assert [e.value for e in at.error] == [t("common.error", msg=t("error.presentation.empty"))]
 
 
+def stated_period(at) -> tuple[int, date]:
+    """The plan year and as-of date the slide says its figures are for."""
+    year, as_of = re.search(r"(\d{4})年度改造计划 · 截至 (\d{4}-\d{2}-\d{2})", markdown_text(at)).groups()
+    return int(year), date.fromisoformat(as_of)
+
+
 def test_funding_slide_shows_each_countys_money_against_its_planned_investment(demo_con):
     at = slide_page("funding")
-    year = 2020
+    year, _ = stated_period(at)
     paid = dict(demo_con.execute(
         "SELECT c.county_code, sum(f.amount_wan) FROM funding f JOIN compounds c ON c.id = f.compound_id "
         "WHERE c.plan_year = ? GROUP BY 1", [year]).fetchall())
@@ -207,13 +213,14 @@ def test_funding_slide_shows_each_countys_money_against_its_planned_investment(d
 
 def test_programme_slide_shows_each_units_share_of_its_planned_area_done(demo_con):
     at = slide_page("programme")
-    # completed ÷ planned floor area of the plan years up to AS_OF's, per reporting unit (a function zone or
-    # else the county), the status being the latest report on or before AS_OF
+    _, as_of = stated_period(at)
+    # completed ÷ planned floor area of the plan years up to the as-of date's, per reporting unit (a function
+    # zone or else the county), the status being the latest report on or before the date
     last = demo_con.execute(
         "SELECT compound_id, arg_max(status, report_date) AS status FROM progress_reports WHERE report_date <= ? "
-        "GROUP BY 1", [AS_OF]).df().set_index("compound_id")["status"]
+        "GROUP BY 1", [as_of]).df().set_index("compound_id")["status"]
     compounds = demo_con.execute("SELECT id, coalesce(zone_code, county_code) AS unit, floor_area_m2 FROM compounds "
-                                 "WHERE plan_year <= ?", [AS_OF.year]).df()
+                                 "WHERE plan_year <= ?", [as_of.year]).df()
     compounds["done"] = compounds["id"].map(last).eq("已完工")
     by = compounds.groupby("unit")
     share = (by.apply(lambda g: g.loc[g["done"], "floor_area_m2"].sum()) / by["floor_area_m2"].sum())
