@@ -391,6 +391,7 @@ def test_import_history_reads_in_chinese_with_short_fingerprints_and_blanks(db):
     assert undo["文件指纹"] == ""
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", str(imported["时间"]))
     assert "老旧小区：移除 3 条" in undo["详情"]
+    assert (undo["写入"], imported["写入"]) == ("", "3")  # not the snapshot's 1,046 rows
     assert "格式 shapefile" in imported["详情"] and "编码 GBK" in imported["详情"]
     cells = [str(v) for v in history.to_numpy().ravel()]
     assert not [c for c in cells if c in ("None", "nan", "NaN", "<NA>", "NaT")], cells
