@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Literal, NamedTuple, cast, get_args
 
 import duckdb
@@ -35,6 +35,7 @@ import pandas as pd
 from analytics import settings
 from analytics import units as units_mod
 from analytics._sql import scalar
+from analytics.checks import check_connection, check_date
 from analytics.errors import DataError, InputError
 
 log = logging.getLogger(__name__)
@@ -150,19 +151,6 @@ class ReferenceDates(NamedTuple):
 
 
 # ----------------------------------------------------------------------------------------------- checks
-def _check_con(con: object) -> None:
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        raise InputError(f"`con` was a {type(con).__name__} but must be a DuckDB connection (`store.connect()`).")
-
-
-def _check_date(value: object, name: str = "as_of") -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raise InputError(f"`{name}` was {value!r} but must be a datetime.date, e.g. date(2020, 12, 25).")
-
-
 def _check_plan_year(con: duckdb.DuckDBPyConnection, plan_year: object, as_of: date | None) -> int:
     if plan_year is None:
         if as_of is None:
@@ -246,11 +234,11 @@ def city_as_of(
     date or None
         ``None`` when no report is stored (on or before ``on_or_before``).
     """
-    _check_con(con)
+    check_connection(con)
     share = settings.CITY_AS_OF_SHARE if share is None else share
     if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
         raise InputError(f"`share` was {share!r} but must be a fraction with 0 < share <= 1, e.g. 1 or 0.9.")
-    limit = _check_date(on_or_before, "on_or_before") if on_or_before is not None else date.max
+    limit = check_date(on_or_before, "on_or_before") if on_or_before is not None else date.max
     rows = con.execute(
         """WITH units AS (SELECT DISTINCT coalesce(zone_code, county_code) AS unit_code FROM compounds
                           WHERE plan_year IS NOT NULL),
@@ -295,8 +283,8 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     DataError
         No report on or before ``as_of`` (or none for the plan year's compounds).
     """
-    _check_con(con)
-    as_of = _check_date(as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     plan_year = _check_plan_year(con, plan_year, as_of)
     report = _latest_report_on_or_before(con, plan_year, as_of)
     if report is None:
@@ -483,8 +471,8 @@ def county_progress(
     DataError
         No compounds in ``plan_year``; no progress report on or before ``as_of``.
     """
-    _check_con(con)
-    as_of = _check_date(as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     rank_by = _check_rank_by(rank_by)
     plan_year = _check_plan_year(con, plan_year, as_of)
     dates = reference_dates(con, as_of=as_of, plan_year=plan_year)
@@ -565,7 +553,7 @@ def weekly_series(
     DataError
         No compounds in ``plan_year``.
     """
-    _check_con(con)
+    check_connection(con)
     plan_year = _check_plan_year(con, plan_year, None)
     known = _known_units(con, plan_year, include_zones)
     unit_code = _check_unit_code(unit_code, known)
@@ -632,8 +620,8 @@ def behind_schedule(
         As ``county_progress`` (bad arguments; no report on or before ``as_of``); a ``unit_code`` with no
         compounds in the plan year.
     """
-    _check_con(con)
-    as_of = _check_date(as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     plan_year = _check_plan_year(con, plan_year, as_of)
     known = _known_units(con, plan_year, include_zones)
     unit_code = _check_unit_code(unit_code, known)
@@ -701,8 +689,8 @@ def compound_status(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     DataError
         No compounds in ``plan_year``.
     """
-    _check_con(con)
-    as_of = _check_date(as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     plan_year = _check_plan_year(con, plan_year, as_of)
     frame = con.execute(
         f"""

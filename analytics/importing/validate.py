@@ -409,7 +409,7 @@ def validate(
         ``kind="mapping"`` when a required field is not mapped to any column.
     """
     fields = [f for f in fields_for(kind, tabular=tabular) if f.type not in ("coord", "wkt")]
-    _check_mapping(fields, mapping)
+    check_required_mapped(fields, mapping)
     problems = Problems()
     rows = np.asarray(row_numbers)
     attributes = attributes.reset_index(drop=True)
@@ -428,9 +428,12 @@ def validate(
     return gdf, report
 
 
-def _check_mapping(fields: list[Field], mapping: dict[str, str | None]) -> None:
-    """Refuse a mapping that leaves a required field without a column."""
+def check_required_mapped(fields: list[Field], mapping: dict[str, str | None], *,
+                          either: tuple[str, ...] = ()) -> None:
+    """Refuse a mapping that leaves a required field without a column (or none of ``either`` mapped)."""
     unmapped = [f.name for f in fields if f.required and mapping.get(f.name) is None]
+    if either and not any(mapping.get(name) for name in either):
+        unmapped.append(" or ".join(either))
     if unmapped:
         raise ImportRejected(
             f"The required field(s) {unmapped!r} are not mapped to any column; choose the columns in the mapping.",

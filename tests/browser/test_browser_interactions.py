@@ -149,6 +149,13 @@ def test_living_circle_isochrones_drawn(app, layers):
     assert counts.get("isochrones") == 3 and counts.get("iso_street", 0) > 20, counts
     assert counts["facilities"] == len(shown) and counts["compounds"] == len(compounds), counts
     app.screenshot("living_circle-isochrones")
+    # a click on a neighbouring compound shows its isochrones instead
+    others = compounds[compounds["id"] != origin["id"].iloc[0]]
+    neighbour = others.iloc[int(others.distance(origin.geometry.iloc[0]).to_numpy().argmin())]["id"]
+    app.click_map_feature("compounds", neighbour)
+    app.wait_idle()
+    assert app.selected("iso").startswith(neighbour), app.selected("iso")
+    assert query(app)["iso"] == neighbour
     app.assert_clean()
 
 
