@@ -47,12 +47,13 @@ _SLACK_WAN = 1e-6
 _ROUND_DECIMALS = 6
 
 
-def _check_by(by: object) -> list[str]:
+def _check_by(by: object, allowed: Sequence[str] = tuple(GROUP_COLUMNS)) -> list[str]:
+    """``by`` as a list: a tuple (or list) of distinct names out of ``allowed``."""
     if isinstance(by, str) or not isinstance(by, Sequence):
-        raise InputError(f"`by` was {by!r} but must be a tuple of column names from {tuple(GROUP_COLUMNS)!r}.")
-    unknown = [b for b in by if b not in GROUP_COLUMNS]
+        raise InputError(f"`by` was {by!r} but must be a tuple of column names from {tuple(allowed)!r}.")
+    unknown = [b for b in by if b not in allowed]
     if unknown:
-        raise InputError(f"`by` has unknown column(s) {unknown!r}; use any of {tuple(GROUP_COLUMNS)!r}.")
+        raise InputError(f"`by` has unknown column(s) {unknown!r}; use any of {tuple(allowed)!r}.")
     if len(set(by)) != len(by):
         raise InputError(f"`by` was {tuple(by)!r} but names a column twice.")
     return list(by)
@@ -331,17 +332,6 @@ FROM compounds c WHERE c.plan_year IS NOT NULL
 """
 
 
-def _check_flow_by(by: object) -> list[str]:
-    if isinstance(by, str) or not isinstance(by, Sequence):
-        raise InputError(f"`by` was {by!r} but must be a tuple of names from {FLOW_GROUPS!r}.")
-    unknown = [b for b in by if b not in FLOW_GROUPS]
-    if unknown:
-        raise InputError(f"`by` has unknown name(s) {unknown!r}; use any of {FLOW_GROUPS!r}.")
-    if len(set(by)) != len(by):
-        raise InputError(f"`by` was {tuple(by)!r} but names a column twice.")
-    return list(by)
-
-
 def _flow_order(frame: pd.DataFrame, by: list[str], unit_order: list[str]) -> pd.DataFrame:
     """Units in the official order, sources in ``settings.FUNDING_SOURCES`` order, the rest ascending; NULL last."""
     keys = pd.DataFrame(index=frame.index)
@@ -411,7 +401,7 @@ def money_flow(
     """
     check_connection(con)
     as_of = check_date(as_of)
-    by = _check_flow_by(by)
+    by = _check_by(by, FLOW_GROUPS)
     if plan_year is not None and (isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer)):
         raise InputError(f"`plan_year` was {plan_year!r} but must be a whole year such as 2020, or None.")
     if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not 0 <= tolerance < 1:

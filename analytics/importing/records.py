@@ -30,6 +30,7 @@ from analytics.importing.validate import (
     check_required_mapped,
     convert_column,
     is_blank,
+    required_values,
     text_value,
 )
 
@@ -156,10 +157,7 @@ def validate_records(
         else:
             column = convert_column(f, attributes[source], source, rows, kind, problems)
             out[f.name] = check_bounds(f, column, rows, problems)
-        if f.required:
-            for i in np.flatnonzero(out[f.name].isna().to_numpy()):
-                if is_blank(attributes[source].iat[i]):
-                    problems.add(int(rows[i]), f.name, "required", f"`{f.name}` is required but empty.")
+    required_values(fields, out, attributes, mapping, rows, problems)
     for name in ("compound_id", "project_id"):
         if name in out:
             _references(out, name, rows, refs, problems)

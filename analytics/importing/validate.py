@@ -416,7 +416,7 @@ def validate(
     out = _converted(fields, attributes, mapping, kind, rows, problems)
     geo, present, located = _located(geometry, out, kind, rows, problems)
     _reporting_units(out, attributes, mapping, located, kind, rows, problems, zones)
-    _required_values(fields, out, attributes, mapping, rows, problems)
+    required_values(fields, out, attributes, mapping, rows, problems)
     _table_rules(out, attributes, mapping, geo, kind, rows, problems)
 
     gdf = gpd.GeoDataFrame(out, geometry=geo, crs=settings.STORAGE_CRS)
@@ -513,8 +513,8 @@ def _reporting_units(out: pd.DataFrame, attributes: pd.DataFrame, mapping: dict[
         out["road_class"] = known_class.where(known_class.notna(), "其他")
 
 
-def _required_values(fields: list[Field], out: pd.DataFrame, attributes: pd.DataFrame,
-                     mapping: dict[str, str | None], rows: np.ndarray, problems: Problems) -> None:
+def required_values(fields: list[Field], out: pd.DataFrame, attributes: pd.DataFrame,
+                    mapping: dict[str, str | None], rows: np.ndarray, problems: Problems) -> None:
     """A required field left empty in the source is a problem of its row (a bad value was reported already)."""
     for f in fields:
         if f.required and f.name in out:
