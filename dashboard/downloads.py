@@ -142,7 +142,12 @@ def show_frame(shown: pd.DataFrame, *, key_columns_shown: Sequence[str] | None =
     order = [str(c) for c in dataframe_kwargs.get("column_order") or shown.columns]
     if ui.is_phone() and len(order) > PHONE_TABLE_COLUMNS:
         keys = [c for c in (key_columns_shown or key_columns(order)) if c in order]
-        st.dataframe(shown, hide_index=True, **{**dataframe_kwargs, "column_order": keys})
+        # widths that fit a phone's screen side by side (a long name or reason is cut; the cell shows it whole)
+        config = dict(dataframe_kwargs.get("column_config") or {})
+        for n, column in enumerate(keys):
+            own = config.get(column)
+            config[column] = {**(own if isinstance(own, dict) else {}), "width": "medium" if n == 0 else "small"}
+        st.dataframe(shown, hide_index=True, **{**dataframe_kwargs, "column_order": keys, "column_config": config})
         with st.expander(t("common.table.all_columns", n=len(order)), icon=":material/table_view:"):
             st.dataframe(shown, hide_index=True, **dataframe_kwargs)
     else:

@@ -151,9 +151,12 @@ def test_a_phone_table_shows_key_columns_and_the_rest_behind_a_tap(phone):
     open_drawn(phone, "progress")
     ranking = phone.page.locator('[data-testid="stDataFrame"]').first
     headers = ranking.locator('[role="columnheader"]').all_text_contents()
+    ranked_by = next(key for key in ("start_rate_compounds", "start_rate_households", "completion_rate", "invest_rate")
+                     if t(f"progress.ind.{key}", lang="zh") == phone.selected("rank_by"))
+    shown_rate = ranked_by if ranked_by != "start_rate_households" else "completion_rate"  # not in the table
     assert [h.strip() for h in headers if h.strip()] == [t("progress.col.rank", lang="zh"),
                                                         t("progress.col.unit", lang="zh"),
-                                                        t("progress.col.completion_rate", lang="zh")]
+                                                        t(f"progress.col.{shown_rate}", lang="zh")]
     more = phone.page.locator('[data-testid="stExpander"]').filter(
         has=phone.page.locator("summary", has_text=re.compile(r"全部 \d+ 列"))).first
     label = more.locator("summary").inner_text()
