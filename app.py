@@ -30,5 +30,6 @@ navigation = st.navigation(
 st.set_page_config(page_title=t("app.tab_title", page=navigation.title))  # the browser tab names the page
 ui.attempt(state.connection)  # opens (or first builds) the database; a locked file is explained, not a traceback
 sidebar.render()
+ui.page_css()  # chart frames, phone layout
 with shell.shell_running():
     navigation.run()

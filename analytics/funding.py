@@ -64,8 +64,11 @@ def _check_by(by: object) -> list[str]:
 
 
 def _filters(plan_year: int | None, county_code: str | None) -> tuple[str, dict]:
-    """SQL condition on compounds ``c`` and its named parameters."""
-    where: list[str] = ["TRUE"]
+    """SQL condition on compounds ``c`` and its named parameters.
+
+    Planned compounds only: candidates of the pool have no plan and no funding yet.
+    """
+    where: list[str] = ["c.plan_year IS NOT NULL"]
     params: dict[str, object] = {}
     if plan_year is not None:
         if isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer):

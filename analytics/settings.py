@@ -299,7 +299,13 @@ ELEVATOR_COEFFICIENTS = {1: 0.0, 2: 0.0, 3: 0.7, 4: 0.8, 5: 0.9, 6: 1.0, 7: 1.1,
 
 # Demo data.
 DEMO_SEED = 2020
-DEMO_YEAR = 2020
+# The demo's today: its latest weekly report is the last Friday on or before this day, so the current plan
+# year (DEMO_YEAR) is mid-flight. The demo programme runs from DEMO_FIRST_YEAR to DEMO_YEAR, with
+# DEMO_CANDIDATES compounds in the candidate pool (储备库, no plan year).
+DEMO_TODAY = date(2026, 11, 27)
+DEMO_YEAR = DEMO_TODAY.year
+DEMO_FIRST_YEAR = 2020
+DEMO_CANDIDATES = 340
 DEMO_SOURCE_LABEL = "演示数据"
 
 # Uploads: the limit the upload widget enforces, read from the Streamlit configuration beside the program

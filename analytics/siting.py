@@ -1,4 +1,4 @@
-"""Facility siting on idle land: the maximal covering location problem (MCLP) solved with spopt and CBC.
+"""Facility siting on idle land: the maximal covering location problem (MCLP) solved with PuLP and CBC.
 
 For one facility type, choose ``k`` candidate parcels that maximise the households newly brought within
 the type's service distance. Compounds already within that distance of an existing facility of the type
@@ -48,7 +48,7 @@ MAX_K = 200
 MAX_TIME_LIMIT_S = 600
 """Longest solver time limit accepted (s)."""
 MAX_MODEL_CELLS = 3_000_000
-"""Largest (demand rows × candidate parcels) model after narrowing; spopt builds it densely."""
+"""Largest (demand rows × candidate parcels) model after narrowing: beyond it the solver may take minutes."""
 
 
 @dataclass(frozen=True)
@@ -165,35 +165,40 @@ def covered_weight(coverage: sparse.csc_matrix, weights: np.ndarray, columns: li
 def solve_mclp(
     coverage: sparse.csc_matrix, weights: np.ndarray, k: int, *, start: list[int], time_limit_s: float
 ) -> tuple[list[int] | None, bool, bool, float]:
-    """Solve the MCLP with spopt on CBC, starting from the columns ``start``.
+    """Solve the MCLP on CBC (through PuLP), starting from the columns ``start``.
 
+    The model of Church & ReVelle (1974), as ``spopt.locate.MCLP`` states it: choose exactly ``k`` columns
+    ``x_j``, a row ``y_i`` counts only when some chosen column covers it, maximise the covered weight. It is
+    built from the sparse coverage (one term per covering pair), not from a dense cost matrix.
     Returns ``(columns or None, optimal, time_limit_hit, seconds)``; ``None`` when CBC stopped at the
     time limit before it had any solution.
     """
-    from spopt.locate import MCLP  # imported here: spopt takes seconds to import and only this needs it
-
-    n_rows = coverage.shape[0]
-    dense = coverage.toarray()
-    # spopt counts d_ij <= service radius as covering: 0 for "covers", 2 for "does not", radius 1
-    cost = np.where(dense > 0, 0.0, 2.0)
-    model = MCLP.from_cost_matrix(cost, np.asarray(weights, dtype=float), service_radius=1.0, p_facilities=k)
+    rows_csr = coverage.tocsr()
+    n_rows, n_cols = coverage.shape
+    problem = pulp.LpProblem("mclp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x_{j}", cat=pulp.LpBinary) for j in range(n_cols)]
+    y = [pulp.LpVariable(f"y_{i}", cat=pulp.LpBinary) for i in range(n_rows)]
+    problem += pulp.LpAffineExpression(list(zip(y, np.asarray(weights, dtype=float).tolist())))
+    problem += pulp.LpAffineExpression([(var, 1) for var in x]) == k, "facilities"
+    for i in range(n_rows):
+        covering = rows_csr.indices[rows_csr.indptr[i]:rows_csr.indptr[i + 1]]
+        problem += pulp.LpAffineExpression([(x[j], 1) for j in covering] + [(y[i], -1)]) >= 0, f"cover_{i}"
     chosen = set(start)
-    covered = dense[:, start].sum(axis=1) > 0 if start else np.zeros(n_rows, dtype=bool)
-    for j, var in enumerate(model.fac_vars):
+    covered = np.asarray(coverage[:, start].sum(axis=1)).ravel() > 0 if start else np.zeros(n_rows, dtype=bool)
+    for j, var in enumerate(x):
         var.setInitialValue(1 if j in chosen else 0)
-    for i, var in enumerate(model.cli_vars):
+    for i, var in enumerate(y):
         var.setInitialValue(1 if covered[i] else 0)
     solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=float(time_limit_s), warmStart=bool(start))
     began = time.perf_counter()
-    try:
-        model.solve(solver, results=False)
-    except RuntimeError:  # spopt: "Model is not solved" — CBC stopped before it had a solution
-        return None, False, True, time.perf_counter() - began
+    problem.solve(solver)
     seconds = time.perf_counter() - began
-    status = model.problem.sol_status
+    status = problem.sol_status
+    if status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):  # no solution when CBC stopped
+        return None, False, True, seconds
     optimal = status == pulp.LpSolutionOptimal
     time_limit_hit = status == pulp.LpSolutionIntegerFeasible
-    columns = [j for j, var in enumerate(model.fac_vars) if (var.value() or 0) > 0.5]
+    columns = [j for j, var in enumerate(x) if (var.value() or 0) > 0.5]
     return columns, optimal, time_limit_hit, seconds
 
 

@@ -7,6 +7,7 @@ is demo data. Nothing here imports Streamlit: the bulletin command uses it witho
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -128,7 +129,8 @@ def style_figure(
         plot_bgcolor="white",
         margin={"l": 70, "r": 30, "t": 100, "b": 95 if footer else 70},
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-        meta={"jiugai_style": True, "title": title},
+        meta={"jiugai_style": True, "title": title, "subtitle": " · ".join(sub), "source": " · ".join(footer),
+              "demo": t("export.chart.demo", lang) if demo else ""},
     )
     fig.layout.annotations = annotations  # replaces (update_layout ignores an empty list)
     fig.update_xaxes(showgrid=False, linecolor="#999999", ticks="outside", automargin=True)
@@ -140,6 +142,46 @@ def is_styled(fig: go.Figure) -> bool:
     """Whether ``style_figure`` has been applied to ``fig``."""
     meta = fig.layout.meta
     return isinstance(meta, dict) and bool(meta.get("jiugai_style"))
+
+
+@dataclass(frozen=True)
+class ScreenFrame:
+    """The frame of a styled chart as a page draws it around the figure: plain text, wrapped by the page."""
+
+    title: str
+    subtitle: str
+    source: str
+    demo: str  # the demo mark, "" for real data
+
+
+def for_screen(fig: go.Figure) -> tuple[ScreenFrame | None, go.Figure]:
+    """A styled figure as a page shows it: the frame's words apart from the figure, and the figure without them.
+
+    In a figure of a fixed size (an exported image, the bulletin) the title, subtitle, demo mark, legend and
+    source line have their places. On a page the figure takes the width of its column, from a 390 px phone
+    to a 1600 px screen, and text inside a plotly figure never wraps: a title runs into the demo mark, the
+    legend into the subtitle, the source line into the names under the axis. So on a page the title,
+    subtitle, demo mark and source are text around the figure (``ScreenFrame``, which the page lays out
+    and wraps), and the figure keeps its plot, the legend above the plot — placed in the figure's own
+    coordinates, so the plot area starts below it however many rows it wraps into — and the faint
+    watermark. The figure passed in is not changed (its exported copies keep the whole frame). An
+    unstyled figure is returned as it is, with no frame.
+    """
+    if not is_styled(fig):
+        return None, fig
+    meta = fig.layout.meta
+    frame = ScreenFrame(title=str(meta.get("title", "")), subtitle=str(meta.get("subtitle", "")),
+                        source=str(meta.get("source", "")), demo=str(meta.get("demo", "")))
+    shown = go.Figure(fig)
+    shown.layout.annotations = [a for a in (fig.layout.annotations or ())
+                                if a.name not in ("jiugai-source", "jiugai-demo")]
+    shown.update_layout(
+        title={"text": "", "subtitle": {"text": ""}},
+        margin={"l": 8, "r": 40, "t": 30, "b": 8},  # room above and right of the plot for a line's label, "100.0%"
+        legend={"orientation": "h", "xref": "container", "x": 0, "xanchor": "left",
+                "yref": "container", "y": 1, "yanchor": "top"},
+    )
+    return frame, shown
 
 
 # --------------------------------------------------------------------------- the bulletin's charts

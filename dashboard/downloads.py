@@ -13,15 +13,16 @@ which package to install instead of producing a file full of boxes.
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, export, tables
+from dashboard import charts, export, tables, ui
 from dashboard._internals import FileBuildFailed
 from dashboard.charts import resolve_lang
 from dashboard.labels import t
@@ -105,20 +106,47 @@ def file_button(label: str, make: Callable[[], bytes], file_name: str, mime: str
                        icon=":material/download:", disabled=disabled)
 
 
+PHONE_TABLE_COLUMNS = 3
+"""Columns a table shows at first on a phone (its key columns); the others are one tap away."""
+
+
+def key_columns(headers: Sequence[str]) -> list[str]:
+    """The columns that say what a row is and its first figures: the first :data:`PHONE_TABLE_COLUMNS`,
+    a compound's code left out when its name follows (the name says it to a reader; the code is long)."""
+    code, name = t("col.id"), t("col.name")  # 编号, 名称 — also the end of 小区编号, 小区名称
+    named = any(h.endswith(name) for h in headers)
+    keys = [h for h in headers if not (named and h.endswith(code))]
+    return list(keys[:PHONE_TABLE_COLUMNS])
+
+
 def show_table(df: pd.DataFrame, name: str, *, key: str | None = None, columns: tables.Columns = None,
-               **dataframe_kwargs) -> None:
+               key_columns_shown: Sequence[str] | None = None, **dataframe_kwargs) -> None:
     """Show ``df`` with its CSV/XLSX downloads below it.
 
     ``columns``: a list picks and orders the columns shown and downloaded; a mapping ``{column: header}``
-    also renames them (the downloads then use these headers).
+    also renames them (the downloads then use these headers). On a phone a wide table shows its key
+    columns (``key_columns_shown``, default :func:`key_columns`) and the whole table behind a tap.
     """
-    shown = df
+    shown = tables.dates_only(df)  # 2020-11-17, not 2020-11-17 00:00:00
     if columns is not None:
-        shown = df[list(columns)]
+        shown = shown[list(columns)]
         if isinstance(columns, dict):
             shown = shown.rename(columns=columns)
-    st.dataframe(shown, hide_index=True, **dataframe_kwargs)
+    show_frame(shown, key_columns_shown=key_columns_shown, **dataframe_kwargs)
     download_buttons(df, name, key=key, columns=columns)
+
+
+def show_frame(shown: pd.DataFrame, *, key_columns_shown: Sequence[str] | None = None, **dataframe_kwargs) -> None:
+    """``st.dataframe`` without the index; on a phone a wide table shows its key columns (``key_columns_shown``,
+    default :func:`key_columns`) and the whole table one tap away, in an expander below it."""
+    order = [str(c) for c in dataframe_kwargs.get("column_order") or shown.columns]
+    if ui.is_phone() and len(order) > PHONE_TABLE_COLUMNS:
+        keys = [c for c in (key_columns_shown or key_columns(order)) if c in order]
+        st.dataframe(shown, hide_index=True, **{**dataframe_kwargs, "column_order": keys})
+        with st.expander(t("common.table.all_columns", n=len(order)), icon=":material/table_view:"):
+            st.dataframe(shown, hide_index=True, **dataframe_kwargs)
+    else:
+        st.dataframe(shown, hide_index=True, **dataframe_kwargs)
 
 
 def _chart_frame() -> dict:
@@ -174,10 +202,24 @@ def show_chart(fig: go.Figure, data: pd.DataFrame, name: str, *, key: str | None
     date, the data source and the demo mark are added to the exported copy.
     """
     key = key or name
-    st.plotly_chart(fig, key=f"{key}-chart")
+    frame, shown = charts.for_screen(fig)
+    if frame is not None:
+        st.markdown(_frame_head(frame), unsafe_allow_html=True)
+    # plotly's own toolbar would sit on the legend; the files are in the buttons below, full screen in Streamlit's
+    st.plotly_chart(shown, key=f"{key}-chart", config={"displayModeBar": False})
+    if frame is not None and frame.source:
+        st.markdown(f'<div class="jiugai-chart-source">{html.escape(frame.source)}</div>', unsafe_allow_html=True)
     download_buttons(data, name, key=key)
     with st.popover(t("export.images"), icon=":material/image:"):
         image_buttons(fig, name, key=key, title=title, unit=unit)
+
+
+def _frame_head(frame: charts.ScreenFrame) -> str:
+    """The chart's title, subtitle and demo mark as HTML that wraps at any width (see ``charts.for_screen``)."""
+    demo = f'<span class="jiugai-chart-demo">{html.escape(frame.demo)}</span>' if frame.demo else ""
+    sub = f'<span class="jiugai-chart-sub">{html.escape(frame.subtitle)}</span>' if frame.subtitle else ""
+    return (f'<div class="jiugai-chart-head"><div class="jiugai-chart-title">{html.escape(frame.title)}</div>'
+            f'<div class="jiugai-chart-meta">{sub}{demo}</div></div>')
 
 
 def map_downloads(folium_map, name: str, *, key: str | None = None, title: str | None = None) -> None:

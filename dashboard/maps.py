@@ -204,6 +204,22 @@ class OfflineMap(folium.Map):
     _finished: bool = False
 
 
+class _MetricScale(MacroElement):
+    """The scale bar in metres and kilometres only (Leaflet's own adds miles and feet)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({"imperial": false, "metric": true}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
 class _Background(MacroElement):
     """Paints the map's background (seen where no tiles are drawn)."""
 
@@ -329,12 +345,13 @@ def base_map(
     if choice.notice and show_notice:
         st.info(t(choice.notice), icon=":material/map:")
     m = OfflineMap(
-        location=[35.4, 116.6], zoom_start=9, tiles=None, prefer_canvas=True, control_scale=True,
+        location=[35.4, 116.6], zoom_start=9, tiles=None, prefer_canvas=True, control_scale=False,
         max_zoom=18, min_zoom=6, zoom_snap=0.25, zoom_delta=0.5,
     )
     m.gcj02 = choice.gcj02
     m.basemap = choice.name
     _add_tiles(m, choice)
+    _MetricScale().add_to(m)
     if choice.name == "none":
         _Background(MAP_BACKGROUND).add_to(m)
     fit_to(m, fit, max_zoom=max_zoom, padding_px=padding_px)
@@ -656,9 +673,11 @@ def add_legend(
 
 # ---------------------------------------------------------------------------------------------- themes
 def class_breaks(values: Iterable[float], *, k: int = 5) -> list[float]:
-    """``k`` equal-interval classes over the finite values: the ``k + 1`` edges, lowest first.
+    """At most ``k`` classes over the finite values: their edges, lowest first.
 
-    All-equal or no values give a single class ``[v, v]``.
+    Counts (whole numbers only) get whole-number classes that do not overlap: edge ``e`` starts a class,
+    which ends at the next edge minus 1 (``[4, 6, 8, 10]`` is 4–5, 6–7, 8–9; see :func:`integer_classes`).
+    Other values get ``k`` equal intervals (``k + 1`` edges). All-equal or no values give ``[v, v]``.
     """
     arr = np.asarray([v for v in values if not is_missing(v)], dtype=float)
     if arr.size == 0:
@@ -666,7 +685,17 @@ def class_breaks(values: Iterable[float], *, k: int = 5) -> list[float]:
     low, high = float(arr.min()), float(arr.max())
     if math.isclose(low, high):
         return [low, high]
+    if integer_classes(arr):
+        count = int(high - low) + 1
+        width = math.ceil(count / min(k, count))
+        return [float(e) for e in range(int(low), int(high) + 1, width)] + [high + 1.0]
     return [float(v) for v in np.linspace(low, high, k + 1)]
+
+
+def integer_classes(values: Iterable[float]) -> bool:
+    """True when every finite value is a whole number (counts): classes are then whole-number ranges."""
+    arr = np.asarray([v for v in values if not is_missing(v)], dtype=float)
+    return bool(arr.size) and bool(np.all(arr == np.round(arr)))
 
 
 def class_color(value: object, breaks: Sequence[float], palette: Sequence[str] = SEQUENTIAL) -> str:
@@ -711,7 +740,8 @@ def add_counties(
         breaks = class_breaks(frame["_value"])
         colors = pd.Series([class_color(v, breaks) for v in frame["_value"]], index=frame["county_code"].astype(str))
         title = t("maps.legend_unit", label=value_label or "", unit=unit) if unit else value_label or ""
-        add_legend(m, title, _class_items(breaks, fmt), large=large, position="bottomleft")
+        add_legend(m, title, _class_items(breaks, fmt, integer=integer_classes(frame["_value"])), large=large,
+                   position="bottomleft")
         if unbounded is not None and len(unbounded):
             add_legend(m, t("maps.unbounded"), [(class_color(v, breaks), f"{unit_name(code)} {fmt(v)}")
                                                 for code, v in unbounded.items()], large=large)
@@ -736,9 +766,16 @@ def add_counties(
     return layer
 
 
-def _class_items(breaks: Sequence[float], fmt: Callable[[object], str]) -> list[tuple[str, str]]:
-    if len(breaks) <= 2:
+def _class_items(breaks: Sequence[float], fmt: Callable[[object], str], *,
+                 integer: bool = False) -> list[tuple[str, str]]:
+    """Legend rows of ``breaks``; whole-number classes end one below the next class's start (no overlap)."""
+    if len(breaks) <= 2 and not (integer and len(breaks) == 2 and breaks[1] > breaks[0]):
         return [(class_color(breaks[0], breaks), fmt(breaks[0]))]
+    if integer:
+        return [
+            (class_color(lo, breaks), fmt(int(lo)) if hi - 1 <= lo else f"{fmt(int(lo))} – {fmt(int(hi - 1))}")
+            for lo, hi in zip(breaks[:-1], breaks[1:])
+        ]
     return [
         (class_color((lo + hi) / 2, breaks), f"{fmt(lo)} – {fmt(hi)}")
         for lo, hi in zip(breaks[:-1], breaks[1:])
@@ -1118,7 +1155,8 @@ def add_clusters(
     )
     style = Style(color="#1B4F72", weight=2, fill_opacity=0.45, dash="6 4")
     if len(clusters):
-        add_legend(m, value_label or value_column, _class_items(breaks, fmt), position="bottomleft", large=large,
+        add_legend(m, value_label or value_column, _class_items(breaks, fmt, integer=integer_classes(clusters[value_column])),
+                   position="bottomleft", large=large,
                    fill_opacity=style.fill_opacity)
     return add_layer(m, clusters, layer="clusters", name=t("maps.layer.clusters"), id_column="cluster_id",
                      fields=fields, style=style,

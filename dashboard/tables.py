@@ -101,6 +101,21 @@ def _is_date_column(series: pd.Series) -> bool:
     return len(sample) > 0 and all(isinstance(v, date) for v in sample)
 
 
+def dates_only(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with each date-time column whose values are all at midnight shown as dates (``2020-11-17``, not
+    ``2020-11-17 00:00:00``); a column with a time of day is left as it is."""
+    out = df
+    for name in df.columns:
+        column = df[name]
+        if pd.api.types.is_datetime64_any_dtype(column) and not isinstance(column.dtype, pd.DatetimeTZDtype):
+            present = column.dropna()
+            if len(present) and (present == present.dt.normalize()).all():
+                if out is df:
+                    out = df.copy()
+                out[name] = column.dt.date.astype(object).where(column.notna(), None)
+    return out
+
+
 def official_order(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with one-row-per-county tables in the official order (counties, zones, city); others unchanged.
 
@@ -206,37 +221,46 @@ def xlsx_bytes(
     lang = resolve_lang(lang)
     if isinstance(frames, pd.DataFrame):
         frames = {sheet or t("export.sheet.data", lang): frames}
+    short = t("export.sheet.data", lang)
     workbook = Workbook()
     workbook.remove(workbook.active)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE6F0")
     used: set[str] = set()
     for name, df in frames.items():
-        title = _sheet_title(name, used)
+        # a name that is no valid sheet name (too long, or with []:*?/\) is not cut: the sheet gets a short
+        # name and the full title goes in its first row, above the table
+        fits = _sheet_title(name, set()) == str(name)
+        title = _sheet_title(name if fits else short, used)
         ws = workbook.create_sheet(title)
+        top = 1
+        if not fits:
+            cells.as_text(ws.cell(row=1, column=1, value=str(name))).font = Font(bold=True, size=12)
+            top = 2
         frame, formats = display_frame(df, columns=columns, lang=lang)
         ws.append(list(frame.columns))
         for row in frame.itertuples(index=False):
             ws.append([cells.excel_value(v) for v in row])  # missing values (NaT, NaN, pd.NA): empty cells
         # text from uploads stays text, never a formula: the header row and every text column
-        for cell in ws[1]:
+        for cell in ws[top]:
             cells.as_text(cell)
         for j, name in enumerate(frame.columns, start=1):
             if not pd.api.types.is_numeric_dtype(frame[name]):
-                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                for (cell,) in ws.iter_rows(min_row=top + 1, min_col=j, max_col=j):
                     cells.as_text(cell)
         for j, (header, fmt) in enumerate(zip(frame.columns, formats), start=1):
-            head = ws.cell(row=1, column=j)
+            head = ws.cell(row=top, column=j)
             head.font, head.fill = bold, fill
             head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             if fmt:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                for (cell,) in ws.iter_rows(min_row=top + 1, min_col=j, max_col=j):
                     cell.number_format = fmt
             width = max([_text_width(header)] + [_text_width(v) for v in frame.iloc[:200, j - 1]])
             ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
-        ws.freeze_panes = "A2"
+        ws.freeze_panes = f"A{top + 1}"
         if len(frame.columns):
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(len(frame) + 1, 1)}"
+            last = get_column_letter(len(frame.columns))
+            ws.auto_filter.ref = f"A{top}:{last}{max(len(frame) + top, top)}"
     if notes:
         ws = workbook.create_sheet(_sheet_title(t("export.sheet.notes", lang), used))
         for key, value in notes.items():

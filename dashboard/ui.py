@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -97,10 +98,12 @@ def attempt(action: Callable[..., T], /, *args: object, stop: bool = True, **kwa
     """``action(*args, **kwargs)``; if it raises, show the error (:func:`show_error`) and stop the page.
 
     With ``stop=False`` the page goes on and ``None`` is returned instead, for a part of a page that can
-    fail on its own (one tab, one chart).
+    fail on its own (one tab, one chart). A spinner with the time taken shows while ``action`` runs for more
+    than half a second (a first visit, a new filter), never for a quick one (a cached result).
     """
     try:
-        return action(*args, **kwargs)
+        with st.spinner(t("common.working"), show_time=True):
+            return action(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every error reaches the user as a message
         show_error(exc)
         if stop:
@@ -187,6 +190,54 @@ def meeting_mode_css() -> None:
     )
 
 
+# ----------------------------------------------------------------------------------------------- phones
+PHONE_MAX_PX = 640
+"""Screens up to this width (CSS pixels) get the phone layout; Streamlit stacks columns below it too."""
+PHONE_CARDS_PER_ROW = 2
+KPI_KEY = "jiugai-kpis"
+# A phone presents itself with "Mobi" in its User-Agent (Android and iOS browsers, WeChat's included);
+# tablets do not, and have the width of a small screen.
+_PHONE_AGENT = re.compile(r"Mobi|iPhone|Android.+Mobile", re.IGNORECASE)
+
+PAGE_CSS = f"""<style>
+.jiugai-chart-head {{ padding-right: 7.5rem; }}
+.jiugai-chart-title {{ font-weight: 700; font-size: 1.2rem; line-height: 1.35; color: #1a1a1a; }}
+.jiugai-chart-meta {{ display: flex; flex-wrap: wrap; align-items: center; gap: 0.2rem 0.75rem; margin-top: 0.15rem; }}
+.jiugai-chart-sub {{ color: {charts.NEUTRAL}; font-size: 0.85rem; }}
+.jiugai-chart-demo {{ color: {charts.BAD}; border: 1px solid {charts.BAD}; padding: 0 0.35rem; font-size: 0.8rem;
+    font-weight: 700; white-space: nowrap; }}
+.jiugai-chart-source {{ color: {charts.NEUTRAL}; font-size: 0.8rem; margin-top: -0.6rem; }}
+@media (max-width: {PHONE_MAX_PX}px) {{
+    [class*="st-key-{KPI_KEY}"] [data-testid="stHorizontalBlock"] {{ flex-flow: row wrap !important; gap: 0.5rem !important; }}
+    [class*="st-key-{KPI_KEY}"] [data-testid="stColumn"] {{
+        flex: 1 1 calc(50% - 0.25rem) !important; width: calc(50% - 0.25rem) !important;
+        min-width: calc(50% - 0.25rem) !important; max-width: calc(50% - 0.25rem) !important; }}
+    [class*="st-key-{KPI_KEY}"] [data-testid="stMetric"] {{ padding: 0.45rem 0.6rem !important; }}
+    [class*="st-key-{KPI_KEY}"] [data-testid="stMetricValue"] {{ font-size: 1.4rem !important; }}
+    [class*="st-key-{KPI_KEY}"] [data-testid="stMetricLabel"] p {{ font-size: 0.8rem !important; }}
+    [class*="st-key-{KPI_KEY}"] [data-testid="stMetricLabel"] * {{
+        white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
+    [class*="st-key-{KPI_KEY}"] [data-testid="stMetricDelta"] {{ font-size: 0.75rem !important; }}
+    .jiugai-chart-head {{ padding-right: 0; }}
+}}
+</style>"""
+"""Layout every page shares: the frame around charts (``charts.for_screen``) and compact KPI cards on phones."""
+
+
+def page_css() -> None:
+    """Add :data:`PAGE_CSS` to the page (a style element only: it takes no room)."""
+    st.html(PAGE_CSS)
+
+
+def is_phone() -> bool:
+    """Whether this session's browser is a phone's (by its User-Agent; False outside a browser session)."""
+    try:
+        agent = st.context.headers.get("User-Agent") or ""
+    except Exception:  # noqa: BLE001 - no request headers outside a browser session (page tests, scripts)
+        return False
+    return bool(_PHONE_AGENT.search(agent))
+
+
 @dataclass(frozen=True)
 class Kpi:
     """One KPI card: label, value text, change text (or None) and help text."""
@@ -199,14 +250,33 @@ class Kpi:
 
 
 def metric_cards(cards: Iterable[Kpi], *, columns: int | None = None) -> None:
-    """Show KPI cards with borders, ``columns`` per row (all in one row by default)."""
+    """Show KPI cards with borders, ``columns`` per row (all in one row by default; two on a phone).
+
+    On a narrow screen the cards are compact and two to a row (:data:`PAGE_CSS`), so that what follows
+    them — the overview's map — is not screens further down.
+    """
     cards = list(cards)
-    per_row = columns or len(cards)
-    for start in range(0, len(cards), per_row):
-        for slot, card in zip(st.columns(per_row), cards[start:start + per_row]):
-            slot.metric(card.label, card.value, card.delta, help=card.help, border=True,
-                        delta_color="off" if card.plain_delta else "normal",
-                        delta_arrow="off" if card.plain_delta else "auto")
+    per_row = PHONE_CARDS_PER_ROW if is_phone() else (columns or len(cards))
+    block = zlib.crc32("|".join(card.label for card in cards).encode("utf-8"))  # the same key in every rerun
+    with st.container(key=f"{KPI_KEY}-{block:08x}"):
+        for start in range(0, len(cards), per_row):
+            for slot, card in zip(st.columns(per_row), cards[start:start + per_row]):
+                delta, plain = card.delta, card.plain_delta
+                if delta is not None and not plain and _zero_change(delta):
+                    delta, plain = _ZERO_SIGN.sub("", delta, count=1), True  # no change: no sign, arrow or colour
+                slot.metric(card.label, card.value, delta, help=card.help, border=True,
+                            delta_color="off" if plain else "normal",
+                            delta_arrow="off" if plain else "auto")
+
+
+_ZERO_SIGN = re.compile(r"^\s*[+\-−]\s*")
+_LEADING_NUMBER = re.compile(r"^\s*[+\-−]?\s*(\d[\d,]*(?:\.\d+)?)")
+
+
+def _zero_change(delta: str) -> bool:
+    """True when a change text starts with a number that shows as zero ("+0.0 个百分点", "-0", "0.00%")."""
+    match = _LEADING_NUMBER.match(delta)
+    return bool(match) and float(match.group(1).replace(",", "")) == 0
 
 
 def bind_multi(key: str, default: list, options) -> list:

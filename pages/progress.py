@@ -50,7 +50,8 @@ bulletin_ui.bulletin_panel(as_of=as_of, kind=period, rank_by=rank_by)
 st.subheader(t("progress.ranking"))
 st.caption(t("progress.ranking_note"))
 show_table(page.progress_ranking(frame, period=period, order=order), f"progress_ranking_{report_date}",
-           key="progress-ranking", column_config=page.progress_column_config())
+           key="progress-ranking", column_config=page.progress_column_config(),
+           key_columns_shown=page.ranking_key_columns(rank_by))
 handout.buttons(page.ranking_handout(frame, period=period, rank_by=rank_by, issue_line=issue_line),
                 f"progress_ranking_{report_date}", key="progress-handout")
 with st.expander(t("progress.outputs")):

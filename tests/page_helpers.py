@@ -147,3 +147,10 @@ def download_files(at: AppTest, made: dict[str, dict], *, suffixes: tuple[str, .
         if str(entry["file_name"]).endswith(suffixes):
             files[entry["file_name"]] = entry["make"]()
     return files
+
+
+def chart_title(fig) -> str:
+    """A chart's title: a page draws it above the figure (``charts.for_screen`` keeps it in the figure's
+    meta), a figure shown as it is (the bulletin's preview) has it inside."""
+    meta = fig.layout.meta
+    return str((meta.get("title") if isinstance(meta, dict) else None) or fig.layout.title.text or "")

@@ -21,7 +21,7 @@ TABLES = ("compounds", "annual_targets", "annual_plans", "projects")
 
 @pytest.fixture
 def con(demo_db_path, tmp_path):
-    """A copy of the demo database where 40 compounds are candidates (no plan year, not started)."""
+    """A copy of the demo database where 40 more compounds are candidates (no plan year, not started)."""
     connection = store.connect(copy_database(demo_db_path, tmp_path / "db.duckdb"))
     connection.execute(
         """UPDATE compounds SET plan_year = NULL, status = '未开工', approved_date = NULL, start_date = NULL,
@@ -43,7 +43,7 @@ def _rows(con, table: str) -> list[tuple]:
 def _plan(con, budget_wan: float = 6_000):
     pool = candidate_pool(con, year=YEAR)
     return build_plan(pool, budget_wan=budget_wan, year=YEAR, bundles=bundles_by_area(pool, by="street"),
-                      min_county_share=0, time_limit_s=20)
+                      min_county_share=0, time_limit_s=20, bundle_rule="whole")
 
 
 def test_adopt_writes_exactly_the_plan_and_undo_restores_everything(con):

@@ -26,14 +26,14 @@ from scripts import bulletin as bulletin_cli
 from tests.page_helpers import use_copy
 from tests.test_bulletin import flat_text
 
-WEEK = date(2020, 6, 26)
+WEEK = date(2026, 6, 26)  # the current plan year, mid-season (its 17th weekly report)
 HAS_EXPORT = export.preflight().ok
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @pytest.fixture(scope="module")
 def november(demo_con) -> bulletin.Bulletin:
-    return bulletin.build_bulletin(demo_con, as_of=date(2020, 11, 30), kind="month")
+    return bulletin.build_bulletin(demo_con, as_of=date(2026, 11, 30), kind="month")
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +42,16 @@ def week_issue(demo_con) -> bulletin.Bulletin:
 
 
 def test_november_bulletin_compares_with_the_last_report_of_october(november):
-    assert (november.report_date, november.previous_date) == (date(2020, 11, 27), date(2020, 10, 30))
-    assert november.period_text == "2020年11月1日至2020年11月27日"
-    assert november.full_title == "济宁市老旧小区改造工作月通报（2020年第9期）"  # the demo's reports start in March
-    assert november.doc_number == "济旧改指办〔2020〕9号"
+    assert (november.report_date, november.previous_date) == (date(2026, 11, 27), date(2026, 10, 30))
+    assert november.period_text == "2026年11月1日至2026年11月27日"
+    assert november.full_title == "济宁市老旧小区改造工作月通报（2026年第9期）"  # the year's reports start in March
+    assert november.doc_number == "济旧改指办〔2026〕9号"
     overview = [b.full_text for b in november.section("一、总体进展")]
-    assert overview[2].startswith("本月（2020年10月30日以来）新增开工")
+    assert overview[2].startswith("本月（2026年10月30日以来）新增开工")
 
 
 def test_weekly_dispatch_compares_with_the_week_before(week_issue):
-    assert (week_issue.report_date, week_issue.previous_date, week_issue.number) == (WEEK, date(2020, 6, 19), 17)
+    assert (week_issue.report_date, week_issue.previous_date, week_issue.number) == (WEEK, date(2026, 6, 19), 17)
     assert week_issue.rank_by == "start_rate_compounds"  # compounds are still to start in June
 
 
@@ -64,8 +64,8 @@ def test_ranking_table_equals_county_progress(demo_con, week_issue, november, ki
     ordered = progress.ranking_order(cp)
     rows = {r[1].rstrip(bulletin.SMALL_MARK): r for r in table.rows if r[2] != bulletin.NO_TASK}
     assert list(rows) == [*ordered["name"].iloc[:-1], "全市"]
-    # the zones without a 2020 task are listed, not dropped, before the city row
-    assert [r[1] for r in table.rows if r[2] == bulletin.NO_TASK] == ["济宁高新区", "济宁经济技术开发区"]
+    # the zone without a 2026 task is listed, not dropped, before the city row
+    assert [r[1] for r in table.rows if r[2] == bulletin.NO_TASK] == ["济宁经济技术开发区"]
     prev = before.set_index("unit_code")
     for _, unit in ordered.iterrows():
         row = rows["全市" if unit["kind"] == "city" else unit["name"]]
@@ -86,8 +86,8 @@ def test_ranking_table_equals_county_progress(demo_con, week_issue, november, ki
 
 
 def test_every_issue_of_the_demo_has_every_section(demo_con):
-    months = [date(2020, m, calendar.monthrange(2020, m)[1]) for m in range(3, 13)]
-    weeks = [date(2020, 3, 6), date(2020, 12, 25)]
+    months = [date(2026, m, calendar.monthrange(2026, m)[1]) for m in range(3, 12)]  # to the demo's today
+    weeks = [date(2026, 3, 6), date(2026, 11, 27)]
     seen = set()
     for kind, days in (("month", months), ("week", weeks)):
         for day in days:
@@ -97,8 +97,8 @@ def test_every_issue_of_the_demo_has_every_section(demo_con):
             seen.add((kind, issue.number))
             if kind == "month" and issue.previous_date is not None:
                 assert issue.previous_date.month == (issue.report_date.month - 2) % 12 + 1
-    assert {n for k, n in seen if k == "month"} == set(range(1, 11))  # March (第1期) to December (第10期)
-    assert {n for k, n in seen if k == "week"} == {1, 43}
+    assert {n for k, n in seen if k == "month"} == set(range(1, 10))  # March (第1期) to November (第9期)
+    assert {n for k, n in seen if k == "week"} == {1, 39}
 
 
 def test_build_bulletin_errors(demo_con):
@@ -118,10 +118,10 @@ def db_copy(demo_db_path, tmp_path_factory):
 
 def test_command_writes_docx_and_pdf_and_registers_the_issue(db_copy, tmp_path):
     out = tmp_path / "out" / "周调度.docx"
-    assert bulletin_cli.main(["--kind", "week", "--date", "2020-06-26", "--out", str(out), "--db", str(db_copy),
+    assert bulletin_cli.main(["--kind", "week", "--date", "2026-06-26", "--out", str(out), "--db", str(db_copy),
                               "--no-charts"]) == 0
     texts = [p.text for p in docx.Document(str(out)).paragraphs]
-    assert texts[:3] == ["济宁市老旧小区改造工作周调度", "（2020年第17期）", "济旧改指办〔2020〕17号"]
+    assert texts[:3] == ["济宁市老旧小区改造工作周调度", "（2026年第17期）", "济旧改指办〔2026〕17号"]
     from analytics import store
 
     con = store.connect(db_copy)
@@ -131,20 +131,20 @@ def test_command_writes_docx_and_pdf_and_registers_the_issue(db_copy, tmp_path):
         con.close()
     if export.find_cjk_font("sans") is not None:
         pdf_out = tmp_path / "月通报.pdf"
-        assert bulletin_cli.main(["--kind", "month", "--date", "2020-09-30", "--out", str(pdf_out), "--db",
+        assert bulletin_cli.main(["--kind", "month", "--date", "2026-09-30", "--out", str(pdf_out), "--db",
                                   str(db_copy), "--no-charts"]) == 0
-        assert "济宁市老旧小区改造工作月通报（2020年第7期）" in flat_text(pypdf.PdfReader(str(pdf_out)))
+        assert "济宁市老旧小区改造工作月通报（2026年第7期）" in flat_text(pypdf.PdfReader(str(pdf_out)))
 
 
 def test_command_rejects_bad_arguments(db_copy, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
-        bulletin_cli.main(["--kind", "week", "--date", "2020-06-26", "--out", str(tmp_path / "x.txt")])
+        bulletin_cli.main(["--kind", "week", "--date", "2026-06-26", "--out", str(tmp_path / "x.txt")])
     assert stop.value.code == 2 and "must end in .docx or .pdf" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
         bulletin_cli.main(["--kind", "week", "--date", "26/06/2020", "--out", str(tmp_path / "x.docx")])
     assert stop.value.code == 2 and "must be a date like 2020-06-26" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
-        bulletin_cli.main(["--kind", "week", "--date", "2020-06-26", "--out", str(tmp_path / "x.docx"),
+        bulletin_cli.main(["--kind", "week", "--date", "2026-06-26", "--out", str(tmp_path / "x.docx"),
                            "--db", str(tmp_path / "none.duckdb")])
     assert stop.value.code == 2 and "no such database file" in capsys.readouterr().err
     assert bulletin_cli.main(["--kind", "week", "--date", "2019-05-01", "--out", str(tmp_path / "x.docx"),
@@ -167,11 +167,11 @@ def test_panel_shows_the_evaluation_then_makes_the_files_saying_what_is_missing(
     monkeypatch.setenv("JIUGAI_CHROMIUM", str(tmp_path / "no-chromium"))
     export.preflight(refresh=True)
     try:
-        at = AppTest.from_string(BUTTON_APP.format(as_of="date(2020, 6, 26)"), default_timeout=90).run()
+        at = AppTest.from_string(BUTTON_APP.format(as_of="date(2026, 6, 26)"), default_timeout=90).run()
         assert not at.exception and not at.error
         assert [c.value for c in at.caption][0].startswith(
-            "济宁市老旧小区改造工作周调度（2020年第17期） · 济旧改指办〔2020〕17号 · 统计周期 2020年6月20日至2020年6月26日"
-            " · 对比 2020年6月19日")
+            "济宁市老旧小区改造工作周调度（2026年第17期） · 济旧改指办〔2026〕17号 · 统计周期 2026年6月20日至2026年6月26日"
+            " · 对比 2026年6月19日")
         markdown = [m.value for m in at.markdown]
         assert "**督导评价规则**：按开工率排名，前三名通报表扬，后三名通报批评" in markdown
         assert any(m.startswith("**本期通报表扬**：") for m in markdown)

@@ -278,6 +278,25 @@ def test_chromium_runs_with_web_security_on():
         assert not any(flag in line for line in command_lines), flag
 
 
+def test_a_page_shows_the_frame_around_the_figure_and_keeps_the_export_whole():
+    fig = bar("各县区开工率")
+    frame, shown = charts.for_screen(fig)
+    assert frame == charts.ScreenFrame(title="各县区开工率", subtitle="单位：% · 截至2020年6月26日",
+                                       source="数据来源：演示数据", demo="演示数据（非真实统计）")
+    # the figure on the page: no title, subtitle, corner mark or source line; the watermark stays
+    assert not shown.layout.title.text and not shown.layout.title.subtitle.text
+    assert [a.name for a in shown.layout.annotations] == ["jiugai-watermark"]
+    # the legend sits at the top in the figure's own coordinates (the plot starts below however it wraps)
+    assert (shown.layout.legend.yref, shown.layout.legend.y, shown.layout.legend.yanchor) == ("container", 1, "top")
+    # the figure passed in keeps its whole frame for the files
+    assert fig.layout.title.text == "<b>各县区开工率</b>"
+    assert {a.name for a in fig.layout.annotations} == {"jiugai-source", "jiugai-demo", "jiugai-watermark"}
+    plain = go.Figure(go.Bar(x=[1], y=[2]))
+    assert charts.for_screen(plain) == (None, plain)
+    frame, _ = charts.for_screen(charts.style_figure(go.Figure(), title="x", demo=False))
+    assert (frame.demo, frame.source, frame.subtitle) == ("", "", "")
+
+
 @pytest.mark.parametrize("render", ["screenshot", "pdf"])
 def test_the_page_folder_is_private_also_when_made_again(render, monkeypatch):
     """Chromium opens the pages as files: after a close removed the folder, it is made again 0700."""

@@ -165,6 +165,6 @@ def test_demo_has_exactly_the_three_deliberate_mismatches(demo_con):
     by = funding_by_source(demo_con)
     assert by.groupby(["county_code", "plan_year"]).share.sum().to_numpy() == pytest.approx(1.0)
     city = funding_by_source(demo_con, by=())
-    planned = demo_con.execute("SELECT sum(invest_planned_wan) FROM compounds").fetchone()[0]
+    planned = demo_con.execute("SELECT sum(invest_planned_wan) FROM compounds WHERE plan_year IS NOT NULL").fetchone()[0]
     assert city.invest_planned_wan.iloc[0] == pytest.approx(planned)
     assert city.amount_wan.sum() == pytest.approx(demo_con.execute("SELECT sum(amount_wan) FROM funding").fetchone()[0])

@@ -11,6 +11,7 @@ from analytics import settings, store
 from analytics.errors import DataError
 from analytics.importing import importer
 from analytics.services import backup
+from analytics.store import demo
 from tests.import_corpus import (
     ADMIN,
     TO_METRIC,
@@ -21,7 +22,7 @@ from tests.import_corpus import (
     xlsx_bytes,
 )
 
-DEMO_COMPOUNDS = 975
+DEMO_COMPOUNDS = sum(n for n, _, _ in demo.YEAR_TARGETS.values()) + settings.DEMO_CANDIDATES  # 1,125 + 340
 
 
 @pytest.fixture(scope="module")

@@ -217,9 +217,10 @@ def test_empty_frames_add_no_layer(demo_layers):
 
 # -------------------------------------------------------------------------------------- colours, clicks
 def test_class_breaks_and_colours():
-    assert maps.class_breaks([0, 10, 5, None]) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    assert maps.class_breaks([0.0, 10.0, 5.5, None]) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    assert maps.class_breaks([0, 10, 5, None]) == [0.0, 3.0, 6.0, 9.0, 11.0]  # counts: 0–2, 3–5, 6–8, 9–10
     assert maps.class_breaks([]) == [0.0, 0.0]
-    breaks = maps.class_breaks([0, 10])
+    breaks = maps.class_breaks([0.0, 0.5, 10.0])
     assert [maps.class_color(v, breaks) for v in (0, 1.9, 2, 5, 10)] == [
         maps.SEQUENTIAL[0], maps.SEQUENTIAL[0], maps.SEQUENTIAL[1], maps.SEQUENTIAL[2], maps.SEQUENTIAL[4]
     ]

@@ -14,7 +14,13 @@ from analytics import progress
 from tests.page_helpers import open_page, plotly_values, rerun, table_with, without_reports
 
 PAGE = "pages/overview.py"
-LATEST = date(2020, 12, 25)  # the demo's last weekly report
+END_2020 = date(2020, 12, 25)  # the last weekly report of 2020
+
+
+@pytest.fixture(scope="module")
+def latest(demo_con) -> date:
+    """The latest week of the data, read straight from the stored reports (every unit reports every week)."""
+    return demo_con.execute("SELECT max(report_date) FROM progress_reports").fetchone()[0]
 
 
 def expected_cards(row: pd.Series) -> list[str]:
@@ -43,9 +49,24 @@ def statuses_at(con, as_of: date, ids: list[str]) -> dict[str, str]:
     return {i: latest.get(i, "未开工") for i in ids}
 
 
-def test_city_cards_equal_county_progress_and_the_2020_plan(demo_con):
+def test_opens_on_the_current_year_and_the_latest_week(demo_con, latest):
     at = open_page(PAGE)
-    frame = progress.county_progress(demo_con, as_of=LATEST)
+    assert at.session_state["as_of"] == latest.isoformat()
+    frame = progress.county_progress(demo_con, as_of=latest)
+    assert frame.attrs["plan_year"] == latest.year
+    city = frame[frame.kind == "city"].iloc[0]
+    planned = demo_con.execute("SELECT count(*), sum(households) FROM compounds WHERE plan_year = ?",
+                               [latest.year]).fetchone()
+    assert [m.value for m in at.metric] == expected_cards(city)
+    assert at.metric[0].delta == f"计划 {planned[0]} 个" and at.metric[1].delta == f"计划 {planned[1]:,} 户"
+    assert any(f"{latest.year}年度" in c.value and f"截至 {latest.isoformat()}" in c.value and "演示数据" in c.value
+               for c in at.caption)
+    assert len(table_with(at, "编号")) == planned[0]
+
+
+def test_city_cards_equal_county_progress_and_the_2020_plan(demo_con):
+    at = open_page(PAGE, session={"as_of": END_2020.isoformat()})  # back to 2020 in the sidebar
+    frame = progress.county_progress(demo_con, as_of=END_2020)
     city = frame[frame.kind == "city"].iloc[0]
     assert [m.value for m in at.metric] == expected_cards(city)
     # the 2020 plan from the implementation plan: 68 compounds, 26,000 households, 228 万 m²
@@ -64,23 +85,23 @@ def test_city_cards_equal_county_progress_and_the_2020_plan(demo_con):
     assert len(table_with(at, "编号")) == int(city.planned_compounds)
 
 
-def test_choosing_a_county_filters_the_whole_page(demo_con):
+def test_choosing_a_county_filters_the_whole_page(demo_con, latest):
     at = open_page(PAGE)
-    at.selectbox(key="county").set_value("370826")  # 微山县: started everything, completed nothing
+    at.selectbox(key="county").set_value("370826")  # 微山县: behind this year, nothing completed yet
     rerun(at)
     assert at.query_params["county"] == "370826"
 
-    frame = progress.county_progress(demo_con, as_of=LATEST)
+    frame = progress.county_progress(demo_con, as_of=latest)
     row = frame[frame.unit_code == "370826"].iloc[0]
     assert [m.value for m in at.metric] == expected_cards(row)
     assert at.metric[4].value == "0.0%"
 
     plan = demo_con.execute(
-        "SELECT id FROM compounds WHERE plan_year = 2020 AND county_code = '370826' AND zone_code IS NULL ORDER BY id"
-    ).fetchdf()["id"].tolist()
+        "SELECT id FROM compounds WHERE plan_year = ? AND county_code = '370826' AND zone_code IS NULL ORDER BY id",
+        [latest.year]).fetchdf()["id"].tolist()
     table = table_with(at, "编号")
     assert sorted(table["编号"]) == plan
-    assert dict(zip(table["编号"], table["状态"])) == statuses_at(demo_con, LATEST, plan)
+    assert dict(zip(table["编号"], table["状态"])) == statuses_at(demo_con, latest, plan)
 
     bars = ranking_chart(at).data[0]
     colours = dict(zip(bars.y, bars.marker.color))

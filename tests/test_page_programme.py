@@ -6,7 +6,7 @@ import plotly.io as pio
 import pytest
 
 from analytics import programme, progress
-from tests.page_helpers import assert_clean, open_page, plotly_values, table_with
+from tests.page_helpers import assert_clean, chart_title, open_page, plotly_values, table_with
 
 PAGE = "pages/programme.py"
 
@@ -24,7 +24,7 @@ def expected(demo_con):
 def _figure(at, title):
     for chart in at.get("plotly_chart"):
         fig = pio.from_json(chart.proto.spec)
-        if title in (fig.layout.title.text or ""):
+        if title in chart_title(fig):
             return fig
     raise AssertionError(f"no chart titled {title!r}")
 

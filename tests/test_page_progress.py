@@ -13,15 +13,19 @@ from streamlit.testing.v1 import AppTest
 from analytics import progress
 from analytics import units as units_mod
 from analytics.services import bulletin
-from tests.page_helpers import open_page, plotly_values, rerun, table_with, without_reports
+from analytics.services.bulletin import choose_rank_by
+from tests.page_helpers import chart_title, open_page, plotly_values, rerun, table_with, without_reports
 
 PAGE = "pages/progress.py"
 
 
 def chart_titled(at: AppTest, words: str):
+    """The chart whose title holds ``words``: a page draws a chart's title above it (``charts.for_screen``),
+    the bulletin's preview inside it."""
     figs = [pio.from_json(c.proto.spec) for c in at.get("plotly_chart")]
-    found = [f for f in figs if words in str(f.layout.title.text)]
-    assert len(found) == 1, [f.layout.title.text for f in figs]
+    titles = [chart_title(f) for f in figs]
+    found = [f for f, title in zip(figs, titles) if words in title]
+    assert len(found) == 1, titles
     return found[0]
 
 
@@ -34,35 +38,35 @@ def arrow_value(text: str) -> float:
 
 
 def test_month_view_ranked_by_investment_shows_county_progress(demo_con):
-    # mid-November: the latest monthly bulletin is October's (last report 2020-10-30)
-    at = open_page(PAGE, session={"as_of": "2020-11-13"})
+    # mid-November: the latest monthly bulletin is October's (last report 2026-10-30)
+    at = open_page(PAGE, session={"as_of": "2026-11-13"})
     at.radio(key="period").set_value("month")
     at.selectbox(key="rank_by").set_value("invest_rate")
     at.radio(key="order").set_value("rank")
-    rerun(at, as_of="2020-11-13")
+    rerun(at, as_of="2026-11-13")
 
     expected = progress.with_units_without_task(  # every unit of the year: one without a task is listed too
-        progress.county_progress(demo_con, as_of=date(2020, 10, 30), rank_by="invest_rate"),
-        units_mod.units(demo_con, year=2020))
+        progress.county_progress(demo_con, as_of=date(2026, 10, 30), rank_by="invest_rate"),
+        units_mod.units(demo_con, year=2026))
     city = expected[expected.kind == "city"].iloc[0]
     units = progress.ranking_order(expected).iloc[:-1]  # ties in the official order, as in the bulletin
     ranked = units[units["rank"].notna()]
 
-    # the demo's monthly series starts in March: October is 第8期
-    assert any("2020年第8期月通报" in c.value and "2020-10-30" in c.value for c in at.caption)
+    # the year's monthly series starts in March: October is 第8期
+    assert any("2026年第8期月通报" in c.value and "2026-10-30" in c.value for c in at.caption)
     metrics = {m.label: m for m in at.metric}
     assert metrics["投资完成率"].value == f"{city.invest_rate * 100:.1f}%"
     assert metrics["投资完成率"].delta == f"{city.invest_rate_chg_month * 100:+.1f} 个百分点"
     assert metrics["完工率"].value == f"{city.completion_rate * 100:.1f}%"
     assert metrics["已开工 / 计划小区"].value == f"{city.started} / {city.planned_compounds}"
 
-    shown = table_with(at, "投资完成率（%）")
+    shown = table_with(at, "投资完成率变化")  # the ranking (the projects table has 投资完成率 too)
     assert "名次变化" not in shown.columns  # rank change is a weekly figure
     assert shown["县区 / 功能区"].tolist() == [*units.name, "全市"]
     assert shown["排名"].iloc[:len(ranked)].tolist() == ranked["rank"].astype(int).tolist()
     assert shown["排名"].iloc[len(ranked):].isna().all()  # the units without a task and the city
     no_task = shown.loc[shown["标记"] == "无年度任务", "县区 / 功能区"].tolist()
-    assert no_task == ["济宁高新区", "济宁经济技术开发区"]
+    assert no_task == ["济宁经济技术开发区"]  # the one zone without compounds in 2026
     rows = pd.concat([units, expected[expected.kind == "city"]])
     assert shown["投资完成率（%）"].tolist() == pytest.approx((rows.invest_rate * 100).round(1).tolist(), nan_ok=True)
     assert shown["已开工"].tolist() == rows.started.tolist()
@@ -74,12 +78,12 @@ def test_month_view_ranked_by_investment_shows_county_progress(demo_con):
     assert len(bottom) >= 3
 
     # the city's weekly trend stops at the bulletin's report date
-    series = progress.weekly_series(demo_con, plan_year=2020)
-    series = series[pd.to_datetime(series.report_date).dt.date <= date(2020, 10, 30)]
-    started = next(tr for tr in chart_titled(at, "全市累计开工、完工小区数（2020年计划）").data if tr.name == "累计开工（个）")
+    series = progress.weekly_series(demo_con, plan_year=2026)
+    series = series[pd.to_datetime(series.report_date).dt.date <= date(2026, 10, 30)]
+    started = next(tr for tr in chart_titled(at, "全市累计开工、完工小区数（2026年计划）").data if tr.name == "累计开工（个）")
     assert plotly_values(started.y) == series.started.tolist()
     assert at.button(key="bulletin-make-month").label.startswith("生成月通报")
-    figures_equal_the_bulletins(at, demo_con, as_of=date(2020, 11, 13), kind="month", rank_by="invest_rate")
+    figures_equal_the_bulletins(at, demo_con, as_of=date(2026, 11, 13), kind="month", rank_by="invest_rate")
 
 
 def figures_equal_the_bulletins(at: AppTest, con, *, as_of: date, kind: str, rank_by: str) -> None:
@@ -104,16 +108,16 @@ def figures_equal_the_bulletins(at: AppTest, con, *, as_of: date, kind: str, ran
 
 
 def test_week_view_unit_selector_shows_its_series_and_delays(demo_con):
+    as_of = demo_con.execute("SELECT max(report_date) FROM progress_reports").fetchone()[0]  # the default week
     at = open_page(PAGE)
     assert at.radio(key="period").value == "week"
     at.selectbox(key="unit").set_value("370826")  # 微山县, the slowest county of the demo
     rerun(at)
-    as_of = date(2020, 12, 25)
     assert at.query_params["unit"] == "370826"
 
-    expected = progress.with_units_without_task(progress.county_progress(demo_con, as_of=as_of,
-                                                                         rank_by="completion_rate"),
-                                                units_mod.units(demo_con, year=2020))
+    rank_by = choose_rank_by(progress.county_progress(demo_con, as_of=as_of))  # the page's default ranking
+    expected = progress.with_units_without_task(progress.county_progress(demo_con, as_of=as_of, rank_by=rank_by),
+                                                units_mod.units(demo_con, year=as_of.year))
     shown = table_with(at, "名次变化")
     assert [arrow_value(v) for v in shown["名次变化"].iloc[:-1]] == pytest.approx(
         expected.rank_chg_week.iloc[:-1].tolist(), nan_ok=True
@@ -130,7 +134,7 @@ def test_week_view_unit_selector_shows_its_series_and_delays(demo_con):
     assert set(late["县区 / 功能区"]) == {"微山县"}
     assert any(m.value == f"滞后项目 {len(behind)} 个" for m in at.markdown)
 
-    series = progress.weekly_series(demo_con, plan_year=2020, unit_code="370826")
+    series = progress.weekly_series(demo_con, plan_year=as_of.year, unit_code="370826")
     fig = chart_titled(at, "微山县")
     started = next(tr for tr in fig.data if tr.name == "累计开工（个）")
     assert plotly_values(started.y) == series.started.tolist()
@@ -158,13 +162,13 @@ def test_without_reports_the_page_says_what_to_do(no_reports_db):
 
 
 def test_month_view_before_the_first_month_end_is_interim_without_changes(demo_con):
-    at = open_page(PAGE, session={"as_of": "2020-03-13"})
+    at = open_page(PAGE, session={"as_of": "2026-03-13"})
     at.radio(key="period").set_value("month")
-    rerun(at, as_of="2020-03-13")
+    rerun(at, as_of="2026-03-13")
     captions = [c.value for c in at.caption]
     assert "截至所选日期尚无月末报告，显示当期进度。" in captions
-    assert any("2020年第1期月通报" in c and "2020-03-13" in c for c in captions)
-    expected = progress.county_progress(demo_con, as_of=date(2020, 3, 13), rank_by="start_rate_compounds")
+    assert any("2026年第1期月通报" in c and "2026-03-13" in c for c in captions)
+    expected = progress.county_progress(demo_con, as_of=date(2026, 3, 13), rank_by="start_rate_compounds")
     assert expected.start_rate_compounds_chg_month.isna().all()  # no report a month earlier
     city = expected[expected.kind == "city"].iloc[0]
     card = {m.label: m for m in at.metric}["开工率（按小区）"]

@@ -169,6 +169,6 @@ def test_geodataframe_input_and_demo(demo_con):
     pd.testing.assert_frame_equal(priority_scores(geo, as_of_year=2020).ranked, plain)
     demo = store.read_layer(demo_con, "compounds")
     ranked, ineligible = priority_scores(demo, as_of_year=2025)
-    assert len(ranked) + len(ineligible) == len(demo) == 975
-    assert (ineligible["reason"] == "demolition_planned").sum() == 5 == int(demo.demolition_planned.sum())
+    assert len(ranked) + len(ineligible) == len(demo) == 1_465  # 1,125 planned (2020–2026) and 340 candidates
+    assert (ineligible["reason"] == "demolition_planned").sum() == 9 == int(demo.demolition_planned.sum())
     assert ranked["score"].between(0, 1).all() and ranked["score"].is_monotonic_decreasing

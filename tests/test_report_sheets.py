@@ -188,3 +188,20 @@ def test_a_past_week_sees_neither_later_findings_nor_later_money(con):
     preview, problems = _report(con, _fill(template, pay={3: {11: 100}}))
     assert [p for p in problems if p[1].startswith("payments")] == [[3, "payments.amount_wan", "flow_order", "warning"]]
     assert preview.n_errors == 0
+
+
+def test_sheet_rows_with_missing_values_are_empty_cells():
+    """pd.NA and NaT (nullable columns read back from the database) are written as empty cells."""
+    import openpyxl
+    import pandas as pd
+
+    from analytics.services import report_sheets
+
+    frame = pd.DataFrame({"id": ["F1", "F2"], "amount_wan": pd.array([1.5, None], dtype="Float64"),
+                          "flow_date": [pd.Timestamp("2020-11-20"), pd.NaT]})
+    columns = [("id", "编号", "ID", False), ("amount_wan", "金额", "Amount", True), ("flow_date", "日期", "Date", True)]
+    wb = openpyxl.Workbook()
+    report_sheets._sheet(wb, "资金", columns, frame, "说明")
+    ws = wb["资金"]
+    assert [ws.cell(3, c).value for c in (1, 2)] == ["F1", 1.5]
+    assert [ws.cell(4, c).value for c in (1, 2, 3)] == ["F2", None, None]

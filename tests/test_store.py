@@ -188,3 +188,41 @@ def test_version_5_childcare_rows_become_kindergartens_unless_named_for_under_th
         ("F1", "kindergarten"), ("F2", "childcare"), ("F3", "kindergarten"), ("F4", "childcare"), ("F5", "clinic")]
     assert con.execute("SELECT facility_type FROM undo_facilities").fetchall() == [("kindergarten",)]
     con.close()
+
+
+def back_to_v8(con) -> None:
+    """Make ``con`` the schema v8 database it was before the road tables (and later ones) came."""
+    for table in sorted(schema.tables_at(schema.LATEST_VERSION) - schema.tables_at(8)):
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DELETE FROM schema_version WHERE version > 8")
+
+
+def test_a_demo_database_from_before_the_road_tables_gets_the_demos_streets(demo_con, demo_db_path, tmp_path):
+    import shutil
+
+    def picture(con, table):
+        return con.execute(f"SELECT * EXCLUDE (geom), ST_AsHEXWKB(geom) FROM {table} ORDER BY id").fetchall()
+
+    expected = {t: picture(demo_con, t) for t in ("roads", "barriers")}
+    assert len(expected["roads"]) > 30_000
+    old = tmp_path / "v8.duckdb"
+    shutil.copy(demo_db_path, old)
+    con = store.connect(old)
+    back_to_v8(con)
+    con.close()
+    con = store.connect(old)
+    try:
+        assert schema.current_version(con) == schema.LATEST_VERSION
+        assert {t: picture(con, t) for t in ("roads", "barriers")} == expected
+    finally:
+        con.close()
+    # an imported (not demo) database stays without streets
+    con = store.connect(old)
+    back_to_v8(con)
+    con.execute("UPDATE dataset_info SET value = 'false' WHERE key = 'is_demo'")
+    con.close()
+    con = store.connect(old)
+    try:
+        assert con.execute("SELECT count(*) FROM roads").fetchone()[0] == 0
+    finally:
+        con.close()

@@ -12,7 +12,7 @@ import pytest
 from analytics import progress, settings
 from dashboard import tables
 
-AS_OF = date(2020, 6, 26)
+AS_OF = date(2026, 11, 27)  # the demo's today: the current year mid-flight, compounds behind
 OFFICIAL = [*settings.COUNTY_ORDER, *settings.FUNCTION_ZONES, "370800"]
 
 
@@ -122,17 +122,28 @@ def test_english_headers(county_table):
 def test_empty_frame_and_sheet_names():
     empty = pd.DataFrame({"county_code": pd.Series(dtype=str), "households": pd.Series(dtype="int64")})
     wb = _open(tables.xlsx_bytes({"a/b:c?": empty, "A/B:C?": empty}, lang="zh"))
-    assert wb.sheetnames == ["a_b_c_", "A_B_C__2"]
-    ws = wb["a_b_c_"]
-    assert ws.max_row == 1 and [c.value for c in ws[1]] == ["县区代码", "县区", "户数（户）"]
+    assert wb.sheetnames == ["数据", "数据_2"]  # names a sheet cannot have: short names, the titles inside
+    ws = wb["数据"]
+    assert ws.cell(1, 1).value == "a/b:c?" and wb["数据_2"].cell(1, 1).value == "A/B:C?"
+    assert ws.max_row == 2 and [c.value for c in ws[2]] == ["县区代码", "县区", "户数（户）"]
     long = _open(tables.xlsx_bytes(pd.DataFrame({"x": [1]}), sheet="很长的工作表名称" * 5))
-    assert len(long.sheetnames[0]) == 31
+    assert long.sheetnames == ["数据"] and long.worksheets[0].cell(1, 1).value == "很长的工作表名称" * 5
 
 
 def test_geometry_column_is_dropped(demo_layers):
     compounds = demo_layers["compounds"].head(3)
     shown, _ = tables.display_frame(compounds, lang="zh")
     assert "geometry" not in shown.columns and "编号" in shown.columns
+
+
+def test_a_phone_shows_the_key_columns_of_a_table_first():
+    from dashboard.downloads import key_columns
+
+    # a compound's code gives way to its name; then the first columns
+    assert key_columns(["小区编号", "小区名称", "县区", "户数", "状态"]) == ["小区名称", "县区", "户数"]
+    # without a name column the code is what names the row
+    assert key_columns(["小区编号", "县区", "户数", "状态"]) == ["小区编号", "县区", "户数"]
+    assert key_columns(["排名", "县区"]) == ["排名", "县区"]
 
 
 def test_missing_values_are_empty_cells_in_xlsx_and_csv():

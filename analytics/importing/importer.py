@@ -389,7 +389,6 @@ def remap(preview: Preview, data: bytes, mapping: dict[str, str | None], *, user
 
 
 # ----------------------------------------------------------------------------------------------- commit
-_TYPES = {"int": "Int64", "float": "Float64", "bool": "boolean"}
 
 
 def _table_rows(preview: Preview, rows: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -400,13 +399,7 @@ def _table_rows(preview: Preview, rows: pd.DataFrame, con: duckdb.DuckDBPyConnec
     out = pd.DataFrame(index=rows.index)
     for name in keep:
         spec = specs.get(name)
-        values = rows[name]
-        if spec is not None and spec.type in _TYPES:
-            out[name] = pd.array(values.where(values.notna(), None).tolist(), dtype=_TYPES[spec.type])
-        elif spec is not None and spec.type == "date":
-            out[name] = pd.to_datetime(values, errors="coerce").astype("datetime64[s]")
-        else:
-            out[name] = values.astype(object).where(values.notna(), None)
+        out[name] = write.typed(rows[name], spec.type if spec is not None else "text")
     if not isinstance(rows, gpd.GeoDataFrame):
         return out
     return gpd.GeoDataFrame(out, geometry=rows.geometry, crs=rows.crs)

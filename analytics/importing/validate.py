@@ -399,30 +399,62 @@ def validate(
     EPSG:4326, ``_row`` (source row number) and ``_valid`` (no error in the row). ``zones`` are the
     function zones a compound may name (``analytics.units.zones``; default: those of ``settings``).
 
+    In phases: the mapping is checked, each mapped column converted and bounded, the shapes cleaned and
+    located, the reporting unit (county, zone) set, defaults and required values, then the table's own
+    rules; every problem is collected with its source row.
+
     Raises
     ------
     ImportRejected
         ``kind="mapping"`` when a required field is not mapped to any column.
     """
     fields = [f for f in fields_for(kind, tabular=tabular) if f.type not in ("coord", "wkt")]
+    _check_mapping(fields, mapping)
+    problems = Problems()
+    rows = np.asarray(row_numbers)
+    attributes = attributes.reset_index(drop=True)
+    out = _converted(fields, attributes, mapping, kind, rows, problems)
+    geo, present, located = _located(geometry, out, kind, rows, problems)
+    _reporting_units(out, attributes, mapping, located, kind, rows, problems, zones)
+    _required_values(fields, out, attributes, mapping, rows, problems)
+    _table_rules(out, attributes, mapping, geo, kind, rows, problems)
+
+    gdf = gpd.GeoDataFrame(out, geometry=geo, crs=settings.STORAGE_CRS)
+    gdf["_row"] = rows
+    report = problems.frame()
+    bad_rows = set(report.loc[(report.severity == "error") & report.row.notna(), "row"].astype(int))
+    gdf["_valid"] = ~gdf["_row"].isin(bad_rows) & present.to_numpy()
+    gdf.loc[gdf["county_code"].isna(), "_valid"] = False
+    return gdf, report
+
+
+def _check_mapping(fields: list[Field], mapping: dict[str, str | None]) -> None:
+    """Refuse a mapping that leaves a required field without a column."""
     unmapped = [f.name for f in fields if f.required and mapping.get(f.name) is None]
     if unmapped:
         raise ImportRejected(
             f"The required field(s) {unmapped!r} are not mapped to any column; choose the columns in the mapping.",
             kind="mapping",
         )
-    problems = Problems()
-    rows = np.asarray(row_numbers)
-    index = pd.RangeIndex(len(attributes))
-    attributes = attributes.reset_index(drop=True)
-    out = pd.DataFrame(index=index)
+
+
+def _converted(fields: list[Field], attributes: pd.DataFrame, mapping: dict[str, str | None], kind: str,
+               rows: np.ndarray, problems: Problems) -> pd.DataFrame:
+    """Each mapped column converted to its field's type and checked against its bounds (units come later)."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(attributes)))
     for f in fields:
         source = mapping.get(f.name)
         if source is None or f.type in ("county", "zone"):
             continue
         column = convert_column(f, attributes[source], source, rows, kind, problems)
         out[f.name] = check_bounds(f, column, rows, problems)
+    return out
 
+
+def _located(geometry: gpd.GeoSeries, out: pd.DataFrame, kind: str, rows: np.ndarray,
+             problems: Problems) -> tuple[gpd.GeoSeries, pd.Series, pd.Series]:
+    """The cleaned shapes (EPSG:4326), which rows have one, and the county each lies in (None outside Jining)."""
+    index = out.index
     has_area = out["area_m2"].notna().to_numpy() if "area_m2" in out else np.zeros(len(out), bool)
     geoms = _clean_geometry(np.asarray(geometry.values, dtype=object), kind, rows, problems, has_area)
     geo = gpd.GeoSeries(geoms, index=index, crs=settings.STORAGE_CRS)
@@ -439,7 +471,17 @@ def validate(
         problems.add(int(rows[i]), "geometry", "outside_jining",
                      f"The shape lies outside Jining (at {point.x:.5f}, {point.y:.5f} in WGS84).",
                      f"{point.x:.5f}, {point.y:.5f}")
+    return geo, present, located
 
+
+def _reporting_units(out: pd.DataFrame, attributes: pd.DataFrame, mapping: dict[str, str | None],
+                     located: pd.Series, kind: str, rows: np.ndarray, problems: Problems,
+                     zones: dict[str, tuple[str, ...]] | None) -> None:
+    """Set each row's county (named or from its location); defaults of compounds and roads.
+
+    Compounds also get their function zone (a named one must be known) and the default status; roads
+    their default class.
+    """
     county_column = attributes[mapping["county_code"]] if mapping.get("county_code") else None
     if county_column is None:
         problems.add(None, "county_code", "county_from_location",
@@ -464,9 +506,13 @@ def validate(
         out["status"] = out["status"].where(out["status"].notna(), "未开工")
 
     if kind == "roads":
-        known_class = out["road_class"] if "road_class" in out else pd.Series(None, index=index, dtype=object)
+        known_class = out["road_class"] if "road_class" in out else pd.Series(None, index=out.index, dtype=object)
         out["road_class"] = known_class.where(known_class.notna(), "其他")
 
+
+def _required_values(fields: list[Field], out: pd.DataFrame, attributes: pd.DataFrame,
+                     mapping: dict[str, str | None], rows: np.ndarray, problems: Problems) -> None:
+    """A required field left empty in the source is a problem of its row (a bad value was reported already)."""
     for f in fields:
         if f.required and f.name in out:
             source_values = attributes[mapping[f.name]].tolist()
@@ -474,6 +520,10 @@ def validate(
                 if is_blank(source_values[i]):
                     problems.add(int(rows[i]), f.name, "required", f"`{f.name}` is required but empty.")
 
+
+def _table_rules(out: pd.DataFrame, attributes: pd.DataFrame, mapping: dict[str, str | None], geo: gpd.GeoSeries,
+                 kind: str, rows: np.ndarray, problems: Problems) -> None:
+    """The rules of table ``kind``: ids; compounds' own rules and plan years (none: a candidate); parcels' area."""
     _ids(out, mapping, kind, rows, problems)
     if kind == "compounds":
         _compound_rules(out, rows, problems)
@@ -487,14 +537,6 @@ def validate(
                          candidates, severity="warning")
     elif kind == "parcels":
         _parcel_area(out, geo, rows, problems, mapped=mapping.get("area_m2") is not None)
-
-    gdf = gpd.GeoDataFrame(out, geometry=geo, crs=settings.STORAGE_CRS)
-    gdf["_row"] = rows
-    report = problems.frame()
-    bad_rows = set(report.loc[(report.severity == "error") & report.row.notna(), "row"].astype(int))
-    gdf["_valid"] = ~gdf["_row"].isin(bad_rows) & present.to_numpy()
-    gdf.loc[gdf["county_code"].isna(), "_valid"] = False
-    return gdf, report
 
 
 def _ids(out: pd.DataFrame, mapping: dict, kind: str, rows: np.ndarray, problems: Problems) -> None:

@@ -15,6 +15,7 @@ import logging
 from datetime import datetime
 
 import duckdb
+import pandas as pd
 
 from analytics import settings
 from analytics._sql import scalar
@@ -143,6 +144,22 @@ def clear_batches(con: duckdb.DuckDBPyConnection) -> None:
     for table in UNDO_TABLES:
         con.execute(f"DELETE FROM undo_{table}")
     con.execute("DELETE FROM import_batches")
+
+
+NULLABLE_DTYPES = {"int": "Int64", "float": "Float64", "bool": "boolean"}
+
+
+def typed(values: pd.Series, field_type: str) -> pd.Series | pd.api.extensions.ExtensionArray:
+    """``values`` as DuckDB takes them for a column of ``field_type`` (imports and weekly reports alike).
+
+    ``"int"``, ``"float"``, ``"bool"`` become nullable arrays, ``"date"`` ``datetime64[s]`` (unreadable dates
+    missing); any other type objects with missing values ``None``.
+    """
+    if field_type in NULLABLE_DTYPES:
+        return pd.array(values.where(values.notna(), None).tolist(), dtype=NULLABLE_DTYPES[field_type])
+    if field_type == "date":
+        return pd.to_datetime(values, errors="coerce").astype("datetime64[s]")
+    return values.astype(object).where(values.notna(), None)
 
 
 def set_info(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:

@@ -173,11 +173,7 @@ def _sheet(wb, title: str, columns, frame: pd.DataFrame, intro: str) -> tuple:
     ws.row_dimensions[2].height = 34
     for r, record in enumerate(frame.to_dict("records"), start=3):
         for c, (name, _, _, editable) in enumerate(columns, start=1):
-            value = record.get(name)
-            value = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-            if isinstance(value, np.generic):
-                value = value.item()
-            cell = cells.as_text(ws.cell(r, c, value))
+            cell = cells.as_text(ws.cell(r, c, cells.excel_value(record.get(name))))  # missing: empty cell
             cell.protection = Protection(locked=not editable)
             if not editable:
                 cell.fill = locked_fill

@@ -576,12 +576,11 @@ def submit_report(
         )
     county, day = preview.county_code, preview.report_date
     frame = preview.rows.drop(columns=["_row", "_valid"]).copy()
-    for col in ("approved_date", "start_date", "completion_date"):
-        frame[col] = pd.to_datetime(frame[col], errors="coerce").astype("datetime64[s]")
-    for col in ("elevators_added", "parking_spaces", "chargers", "facilities_added"):
-        frame[col] = pd.array(frame[col].where(frame[col].notna(), None).tolist(), dtype="Int64")
-    for col in ("invest_done_wan", "pipes_km"):
-        frame[col] = pd.array(frame[col].where(frame[col].notna(), None).tolist(), dtype="Float64")
+    for cols, field_type in ((("approved_date", "start_date", "completion_date"), "date"),
+                             (("elevators_added", "parking_spaces", "chargers", "facilities_added"), "int"),
+                             (("invest_done_wan", "pipes_km"), "float")):
+        for col in cols:
+            frame[col] = write.typed(frame[col], field_type)  # typed as the import types its columns
     frame["report_date"] = pd.Timestamp(day)
     frame["source"] = SOURCE_LABEL
     frame["submitted_by"] = user.username

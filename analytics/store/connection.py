@@ -13,8 +13,9 @@ import pandas as pd
 import shapely
 
 from analytics import settings
+from analytics._sql import scalar
 from analytics.errors import DatabaseLocked, InputError
-from analytics.store.schema import migrate
+from analytics.store.schema import current_version, migrate
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,34 @@ def connect(path: Path | str | None = None, *, read_only: bool = False) -> duckd
         build_demo_database(path)
     con = _raw_connect(path, read_only=read_only)
     if not read_only:
+        before = current_version(con)
         migrate(con)
+        if 0 < before < ROADS_VERSION:
+            _add_demo_streets(con)
     return con
+
+
+ROADS_VERSION = 9
+"""Schema version that brought the ``roads`` and ``barriers`` tables."""
+
+
+def _add_demo_streets(con: duckdb.DuckDBPyConnection) -> None:
+    """Give a demo database from before the road tables the streets and river a fresh build has.
+
+    Only while it still holds the demo (``is_demo``: nothing imported) and no roads; the streets are drawn
+    around its stored compounds and parcels with its seed, as ``build_demo_database`` does.
+    """
+    from analytics.store import demo, demo_city
+
+    info = dataset_info(con)
+    if info.get("is_demo") != "true" or scalar(con, "SELECT count(*) FROM roads"):
+        return
+    occupied = [read_layer(con, "compounds"), read_layer(con, "parcels")]
+    seed = int(info.get("seed", settings.DEMO_SEED))
+    streets = demo_city.demo_network(demo._jining_cities().values(), seed, block_m=demo.CELL_M, occupied=occupied)
+    write_dataset(con, streets)
+    log.info("added the demo's streets (%d roads, %d barriers) to a database from before schema v%d",
+             len(streets["roads"]), len(streets["barriers"]), ROADS_VERSION)
 
 
 def build_demo_database(path: Path | str, *, seed: int = settings.DEMO_SEED) -> Path:

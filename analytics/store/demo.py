@@ -2,12 +2,20 @@
 
 ``generate(seed)`` returns every table of the schema as frames (geometries in EPSG:4326):
 
-* compounds for plan years 2020–2025; the 2020 batch totals 68 compounds, 26,000 households and
-  2,280,000 m² of floor area, all years together 16,900,000 m² (``YEAR_TARGETS``);
+* compounds for plan years 2020–2026 (``settings.DEMO_FIRST_YEAR`` .. ``settings.DEMO_YEAR``); the 2020
+  batch totals 68 compounds, 26,000 households and 2,280,000 m² of floor area, 2020–2025 together
+  16,900,000 m² (``YEAR_TARGETS``); and a candidate pool (储备库) of ``settings.DEMO_CANDIDATES`` compounds
+  without a plan year, built on or before 2005 (some on or before 2000), grouped in a few communities per
+  street so next year's list can be built from them;
 * buildings per compound whose households and floor area add up to the compound's;
 * idle / low-efficiency parcels, vacant buildings and scattered plots around the urban areas;
 * existing facilities of every type, dense in some places and missing in others;
-* weekly progress reports for the demo year (counties differ in pace), funding by source, annual plans.
+* weekly progress reports for every plan year, up to the demo's today (:func:`demo_as_of`, the last Friday
+  on or before ``settings.DEMO_TODAY``): each year's season runs from its plan (:func:`plan_issued`) through
+  approvals in spring, starts from about April, completions by the year's end; counties differ in pace, so
+  the current year is mid-flight with some counties behind; funding by source, annual plans;
+* the programme's tables from ``analytics.store.demo_programme``: annual targets, projects, money flows,
+  after-care and supervision findings.
 
 ``generate_synthetic(seed, n_compounds=..., n_parcels=..., n_facilities=...)`` uses the same placement and
 attribute code on a lattice of synthetic cities, for benchmarks at national scale.
@@ -29,7 +37,7 @@ import shapely
 from pyproj import Transformer
 
 from analytics import settings
-from analytics.store import demo_city
+from analytics.store import demo_city, demo_programme
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +55,16 @@ YEAR_TARGETS: dict[int, tuple[int, float, int | None]] = {
     2023: (200, 3_200_000.0, None),
     2024: (170, 2_800_000.0, None),
     2025: (140, 2_210_000.0, None),
+    2026: (150, 2_450_000.0, None),
 }
+# The candidate pool: mean floor area per compound (m²) and the share built on or before 2000.
+CANDIDATE_MEAN_AREA_M2 = 14_000.0
+CANDIDATE_PRE_2000_SHARE = 0.4
+CANDIDATE_COMMUNITIES_PER_STREET = 3
+# Largest compound (m²): its site, at most 2.5 times smaller, fits a grid cell at any aspect and tilt.
+MAX_FLOOR_AREA_M2 = 60_000.0
+# Parcels per compound of the 2020–2025 batches (the candidates and the current year add none).
+PARCELS_PER_COMPOUND = 1.9
 
 # Share of the city's compounds per county and each county's pace (>1 ahead of plan, <1 behind).
 COUNTY_WEIGHT = {
@@ -115,8 +132,13 @@ FUNDING_MEAN_SHARE = {
     "central_subsidy": 0.10, "central_budget": 0.25, "provincial": 0.05, "local_fiscal": 0.12,
     "special_bonds": 0.33, "residents": 0.06, "utilities": 0.04, "owner_units": 0.03, "social_capital": 0.02,
 }
-# Compounds (by position in the id order of the 2020 batch) whose funding parts deliberately miss the total.
+# Compounds (by position in the id order of the FUNDING_MISMATCH_YEAR batch) whose funding parts deliberately
+# miss the total.
 FUNDING_MISMATCH_FACTOR = (0.95, 1.04, 0.90)
+FUNDING_MISMATCH_YEAR = 2020
+# The 2020 plan was issued on 2020-06-20 (济宁市老旧小区改造工作实施方案); later years' tasks in February.
+PLAN_ISSUED = {2020: date(2020, 6, 20)}
+PLAN_ISSUED_MMDD = (2, 20)
 
 
 @dataclass(frozen=True)
@@ -134,21 +156,31 @@ def _to_metric() -> Transformer:
     return Transformer.from_crs(settings.STORAGE_CRS, settings.ANALYSIS_CRS, always_xy=True)
 
 
+def plan_issued(year: int) -> date:
+    """The day plan year ``year``'s list and task were issued (no weekly report comes before it)."""
+    return PLAN_ISSUED.get(year, date(year, *PLAN_ISSUED_MMDD))
+
+
+def demo_as_of(today: date | None = None) -> date:
+    """The demo's today: the last Friday on or before ``today`` (default ``settings.DEMO_TODAY``)."""
+    day = settings.DEMO_TODAY if today is None else today
+    return day - timedelta(days=(day.weekday() - 4) % 7)
+
+
 def report_dates(year: int = settings.DEMO_YEAR) -> list[date]:
-    """Fridays of the weekly dispatch in the demo year: from the first Friday of March to the last of December."""
-    day = date(year, 3, 1)
-    while day.weekday() != 4:
-        day += timedelta(days=1)
+    """Fridays of plan year ``year``'s weekly dispatch.
+
+    From the first Friday after its plan was issued and in March or later, to the last Friday of December or
+    the demo's today, whichever comes first.
+    """
+    day = max(date(year, 3, 1), plan_issued(year) + timedelta(days=1))
+    day += timedelta(days=(4 - day.weekday()) % 7)
+    end = min(date(year, 12, 31), demo_as_of())
     out = []
-    while day.year == year:
+    while day <= end:
         out.append(day)
         day += timedelta(days=7)
     return out
-
-
-def demo_as_of(year: int = settings.DEMO_YEAR) -> date:
-    """The as-of date of the demo dataset: the last weekly report of the demo year."""
-    return report_dates(year)[-1]
 
 
 # ----------------------------------------------------------------------------------------------- geometry
@@ -211,20 +243,22 @@ def _place_city(
 
     def place(weights: np.ndarray, areas: np.ndarray) -> np.ndarray:
         need = len(areas)
-        out: list = []
+        out = np.empty(need, dtype=object)
+        todo = np.arange(need)  # shapes still to place; one dropped is tried again with its own area
         weights = weights.copy()
-        while len(out) < need:
+        while len(todo):
             weights[taken] = 0
-            picked = _pick(weights, int((need - len(out)) * 1.25) + 2, rng)
+            picked = _pick(weights, int(len(todo) * 1.25) + 2, rng)
             if len(picked) == 0:
                 raise ValueError(f"City {city.code} has no room for {need} shapes; raise its radius.")
-            sizes = areas[len(out): len(out) + len(picked)]
-            picked = picked[: len(sizes)]
-            polys = _rectangles(cells[picked], sizes, rng)
+            now = todo[: len(picked)]
+            picked = picked[: len(now)]
+            polys = _rectangles(cells[picked], areas[now], rng)
             ok = shapely.contains(city.container, polys)
             taken[picked] = True
-            out.extend(polys[ok][: need - len(out)])
-        return np.array(out, dtype=object)
+            out[now[ok]] = polys[ok]
+            todo = np.sort(np.concatenate([now[~ok], todo[len(now):]]))
+        return out
 
     compound_w = np.exp(-3.0 * d) * (1 + 0.3 * rng.random(len(cells)))
     compounds = place(compound_w, site_areas)
@@ -265,26 +299,35 @@ def _allocate_counties(n: int, rng: np.random.Generator, *, min_each: int = 0) -
 
 
 def _compound_attributes(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Jining compounds (no geometry yet) and their buildings, calibrated to ``YEAR_TARGETS``."""
+    """Jining compounds (no geometry yet) and their buildings, calibrated to ``YEAR_TARGETS``.
+
+    Every plan year of ``YEAR_TARGETS`` (each county at least two compounds from the current year on, so
+    every county reports), then the candidate pool (``plan_year`` missing, ids ``<county>-R-<n>``).
+    """
     rows = []
-    for year, (n, area_target, _) in YEAR_TARGETS.items():
-        counties = _allocate_counties(n, rng, min_each=2 if year == 2020 else 0)
-        floor_area = _lognormal_clipped(area_target / n, 0.45, 3_000, 95_000, n, rng)
-        early = year <= 2021
+    batches: list[tuple[int | None, int, float]] = [(y, n, area) for y, (n, area, _) in YEAR_TARGETS.items()]
+    batches.append((None, settings.DEMO_CANDIDATES, CANDIDATE_MEAN_AREA_M2 * settings.DEMO_CANDIDATES))
+    for year, n, area_target in batches:
+        min_each = 2 if year in (2020, settings.DEMO_YEAR) else 0
+        counties = _allocate_counties(n, rng, min_each=min_each)
+        floor_area = _lognormal_clipped(area_target / n, 0.45, 3_000, MAX_FLOOR_AREA_M2, n, rng)
+        pre_2000 = CANDIDATE_PRE_2000_SHARE if year is None else 0.9 if year <= 2021 else 0.55
         built = np.where(
-            rng.random(n) < (0.9 if early else 0.55),
+            rng.random(n) < pre_2000,
             rng.integers(1975, 2001, n),
             rng.integers(2001, 2006, n),
         )
         for i in range(n):
             rows.append({"plan_year": year, "county_code": counties[i], "floor_area_m2": floor_area[i], "built_year": int(built[i])})
     comp = pd.DataFrame(rows)
-    comp = comp.sort_values(["plan_year", "county_code"], kind="stable").reset_index(drop=True)
-    counter: dict[tuple[int, str], int] = {}
+    comp["plan_year"] = comp.plan_year.astype("float64")  # NaN for candidates (Int64 when written)
+    comp = comp.sort_values(["plan_year", "county_code"], kind="stable", na_position="last").reset_index(drop=True)
+    counter: dict[tuple[object, str], int] = {}
     ids = []
     for year, code in zip(comp.plan_year, comp.county_code):
-        counter[(year, code)] = counter.get((year, code), 0) + 1
-        ids.append(f"{code}-{year}-{counter[(year, code)]:03d}")
+        key = ("R" if pd.isna(year) else int(year), code)
+        counter[key] = counter.get(key, 0) + 1
+        ids.append(f"{code}-{key[0]}-{counter[key]:03d}")
     comp.insert(0, "id", ids)
     n = len(comp)
     comp["area_per_household_m2"] = np.clip(rng.normal(88, 12, n), 55, 130)
@@ -320,6 +363,7 @@ def _compound_attributes(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Dat
                 bld.at[k, "units"] -= 1
                 total -= step
             bld.at[k, "households"] = bld.at[k, "floors"] * bld.at[k, "units"] * bld.at[k, "households_per_floor"]
+        _settle_households(bld, idx, hh_target - total)
     bld["has_elevator"] = (bld.floors >= 8) | (rng.random(len(bld)) < 0.02) & (bld.floors >= 5)
     hh = bld.groupby("compound_id").households.sum()
     comp["households"] = comp.id.map(hh).astype(int)
@@ -330,11 +374,44 @@ def _compound_attributes(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Dat
         sel = comp.plan_year == year
         comp.loc[sel, "area_per_household_m2"] *= area_target / comp.floor_area_m2[sel].sum()
     comp["floor_area_m2"] = (comp.households * comp.area_per_household_m2).round(0)
+    for year, (_, area_target, _) in YEAR_TARGETS.items():  # the rounding's few m² on the batch's largest compound
+        largest = comp.floor_area_m2.where(comp.plan_year == year).idxmax()
+        comp.loc[largest, "floor_area_m2"] += area_target - comp.floor_area_m2[comp.plan_year == year].sum()
     bld["floor_area_m2"] = (bld.households * bld.compound_id.map(comp.set_index("id").area_per_household_m2)).round(1)
     agg = bld.groupby("compound_id").agg(n_buildings=("seq", "size"), max_floors=("floors", "max"), has_elevator=("has_elevator", "any"))
     comp = comp.join(agg, on="id")
     bld["id"] = bld.compound_id + "-B" + bld.seq.map("{:02d}".format)
     return comp, bld.drop(columns=["seq"])
+
+
+def _settle_households(bld: pd.DataFrame, idx: np.ndarray, diff: int) -> None:
+    """Change the households of buildings ``idx`` by exactly ``diff`` (even, small).
+
+    One unit (单元) added or removed, or one added and another removed, on the first buildings whose floors
+    make that difference.
+    """
+    if diff == 0:
+        return
+    steps = (bld.floors * bld.households_per_floor).to_numpy()
+    units = bld.units.to_numpy()
+    add: dict[int, int] = {}
+    remove: dict[int, int] = {}
+    for k in idx:
+        add.setdefault(int(steps[k]), int(k))
+        if units[k] > 1:
+            remove.setdefault(int(steps[k]), int(k))
+    if diff in add:
+        changes = [(add[diff], 1)]
+    elif -diff in remove:
+        changes = [(remove[-diff], -1)]
+    else:
+        pair = next(((a, b) for sa, a in add.items() for sb, b in remove.items() if sa - sb == diff and a != b), None)
+        if pair is None:
+            raise ValueError(f"No unit change makes the batch's households change by {diff}.")
+        changes = [(pair[0], 1), (pair[1], -1)]
+    for k, change in changes:
+        bld.at[k, "units"] += change
+        bld.at[k, "households"] = bld.at[k, "floors"] * bld.at[k, "units"] * bld.at[k, "households_per_floor"]
 
 
 def _programme_fields(comp: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -362,32 +439,73 @@ def _programme_fields(comp: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     comp["demolition_planned"] = False
     late = np.flatnonzero(comp.plan_year.to_numpy() >= 2023)
     comp.loc[rng.choice(late, size=5, replace=False), "demolition_planned"] = True
+    # candidates: a few communities per street (so neighbours can be let as one package), fewer procedures
+    # done, willingness more spread; the pool holds some compounds due for demolition (never eligible)
+    candidates = np.flatnonzero(comp.plan_year.isna().to_numpy())
+    communities = {
+        (code, street): [w + "社区" for w in rng.choice(COMMUNITY_WORDS, CANDIDATE_COMMUNITIES_PER_STREET, replace=False)]
+        for code, streets in STREETS.items() for street in streets
+    }
+    comp.loc[comp.index[candidates], "community"] = [
+        rng.choice(communities[(c, s)]) for c, s in zip(comp.county_code.iloc[candidates], comp.street.iloc[candidates])
+    ]
+    comp.loc[comp.index[candidates], "procedures_complete"] = rng.random(len(candidates)) < 0.35
+    comp.loc[comp.index[candidates], "willingness_pct"] = np.clip(rng.normal(78, 14, len(candidates)), 35, 100).round(1)
+    comp.loc[comp.index[rng.choice(candidates, size=4, replace=False)], "demolition_planned"] = True
     return comp
 
 
 def _schedule(comp: pd.DataFrame, rng: np.random.Generator, as_of: date) -> pd.DataFrame:
-    """Planned and actual dates per compound (actual ones unknown after ``as_of`` stay empty)."""
+    """Planned and actual dates per compound (actual ones unknown after ``as_of`` stay empty).
+
+    A plan year's season: approvals (立项) from its plan's issue to about May, planned starts from about
+    April, planned completions before Christmas; actual starts and durations follow the county's pace.
+    A batch of an earlier year than ``as_of``'s is finished by the last weekly report of its year (the
+    slow ones in a December rush); in the current year the slow counties are still at work and some of
+    their compounds months late to start. Candidates (no plan year) have no dates.
+    """
     comp = comp.copy()
     n = len(comp)
+    planned = comp.plan_year.notna().to_numpy()
     pace = comp.county_code.map(COUNTY_PACE).to_numpy()
-    year_start = pd.to_datetime(comp.plan_year.astype(str) + "-01-01")
-    approved = year_start + pd.to_timedelta(rng.integers(60, 150, n), unit="D")
-    planned_start = approved + pd.to_timedelta(rng.integers(20, 60, n), unit="D")
-    planned_end = planned_start + pd.to_timedelta(rng.integers(150, 220, n), unit="D")
-    # the next year's batch is prepared from November of the year before
-    approved = approved.where(comp.plan_year == settings.DEMO_YEAR, year_start - pd.to_timedelta(rng.integers(1, 80, n), unit="D"))
-    delay = rng.normal(0, 15, n) + (1 - pace) * 120
+    year = comp.plan_year.fillna(settings.DEMO_YEAR).astype(int)
+    issued = pd.Series(pd.to_datetime([plan_issued(y) for y in year]), index=comp.index)
+    year_end = pd.to_datetime(year.astype(str) + "-12-20")
+    first_2020 = (year == 2020).to_numpy()  # the plan came in June: a short season
+    approved = issued + pd.to_timedelta(np.where(first_2020, rng.integers(5, 35, n), rng.integers(10, 80, n)), unit="D")
+    april = pd.to_datetime(year.astype(str) + "-04-01")
+    planned_start = approved + pd.to_timedelta(rng.integers(20, 50, n), unit="D")
+    planned_start = planned_start.where(planned_start >= april, april + pd.to_timedelta(rng.integers(0, 21, n), unit="D"))
+    planned_days = np.where(first_2020, rng.integers(90, 130, n), rng.integers(140, 200, n))
+    planned_end = planned_start + pd.to_timedelta(planned_days, unit="D")
+    planned_end = planned_end.where(planned_end <= year_end, year_end)
+    delay = rng.normal(0, 12, n) + (1 - pace) * 90
+    # this year, some compounds of the slow counties are stuck (procedures, residents): months late
+    stuck = (year == as_of.year).to_numpy() & (rng.random(n) < (1 - pace) * 0.8)
+    delay = delay + np.where(stuck, rng.integers(150, 260, n), 0)
     start = planned_start + pd.to_timedelta(np.round(delay), unit="D")
     start = start.where(start >= approved + pd.Timedelta(days=7), approved + pd.Timedelta(days=7))  # 立项 before 开工
-    duration = (planned_end - planned_start).dt.days.to_numpy() / pace * rng.uniform(0.85, 1.2, n)
+    start = start.where(start >= april, april + pd.to_timedelta(rng.integers(0, 14, n), unit="D"))  # the season
+    duration = (planned_end - planned_start).dt.days.to_numpy() / pace * rng.uniform(0.85, 1.15, n)
     end = start + pd.to_timedelta(np.round(duration), unit="D")
+    # earlier years: done by the year's last report (a December rush for the slow), at least a month's work
+    last_of = {y: report_dates(y)[-1] if y < as_of.year else date(y, 12, 31) for y in set(year)}
+    last_report = pd.Series(pd.to_datetime([last_of[y] for y in year]), index=comp.index)
+    rush = last_report - pd.to_timedelta(rng.integers(0, 22, n), unit="D")
+    late = (year < as_of.year).to_numpy() & (end > last_report).to_numpy()
+    end = end.where(~late, rush.where(rush >= start + pd.Timedelta(days=30), last_report))
+    start = start.where(start <= end - pd.Timedelta(days=7), end - pd.Timedelta(days=7))
+    start = start.where(start >= approved + pd.Timedelta(days=1), approved + pd.Timedelta(days=1))
+    never = pd.Timestamp.max.normalize()
+    approved, start, end, planned_start, planned_end = (
+        d.where(planned, pd.NaT) for d in (approved, start, end, planned_start, planned_end))
     ts = pd.Timestamp(as_of)
     comp["approved_date"] = approved.where(approved <= ts).dt.date
     comp["start_date"] = start.where(start <= ts).dt.date
     comp["completion_date"] = end.where(end <= ts).dt.date
     comp["planned_start_date"] = planned_start.dt.date
     comp["planned_completion_date"] = planned_end.dt.date
-    comp["_start_all"], comp["_end_all"] = start.dt.date, end.dt.date
+    comp["_start_all"], comp["_end_all"] = start.fillna(never).dt.date, end.fillna(never).dt.date
     comp["status"] = _status_at(comp, as_of)
     return comp
 
@@ -400,52 +518,76 @@ def _status_at(frame: pd.DataFrame, day: date) -> np.ndarray:
 
 
 def _progress_reports(comp: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Weekly snapshots of the demo year's batch; returns (reports, compounds with as-of investment)."""
-    batch = comp[comp.plan_year == settings.DEMO_YEAR]
-    final_share = pd.Series(rng.uniform(0.93, 1.0, len(batch)), index=batch.index)
-    has = {item: batch["items"].str.contains(item) for item in ("加装电梯", "停车场", "充电设施")}
+    """Weekly snapshots of every plan year's batch (:func:`report_dates`).
+
+    Returns (reports, compounds with their investment done at their latest report).
+    """
     frames = []
-    for day in report_dates():
-        start = pd.to_datetime(batch._start_all)
-        end = pd.to_datetime(batch._end_all)
-        t = pd.Timestamp(day)
-        frac = ((t - start).dt.days / (end - start).dt.days.clip(lower=1)).clip(0, 1)
-        status = _status_at(batch, day)
-        frac = frac.where(status != "未开工", 0.0).where(status != "已立项", 0.0)
-        invest = (batch.invest_planned_wan * final_share * frac).round(2)
-        elevator_candidates = (batch.max_floors >= 4) & ~batch.has_elevator
-        frames.append(pd.DataFrame({
-            "report_date": day,
-            "compound_id": batch.id,
-            "county_code": batch.county_code,
-            "status": status,
-            "approved_date": batch.approved_date.where(batch.approved_date.map(lambda d, day=day: pd.notna(d) and d <= day)),
-            "start_date": batch._start_all.where(status == "已开工", None).where(status != "已完工", batch._start_all),
-            "completion_date": batch._end_all.where(status == "已完工", None),
-            "invest_done_wan": invest,
-            "elevators_added": np.floor(frac * (batch.n_buildings * 0.4) * (has["加装电梯"] & elevator_candidates)).astype(int),
-            "parking_spaces": np.floor(frac * batch.households * 0.15 * has["停车场"]).astype(int),
-            "chargers": np.floor(frac * batch.households * 0.05 * has["充电设施"]).astype(int),
-            "facilities_added": np.floor(frac * (batch.tier == "提升类") * 2).astype(int),
-            "pipes_km": (frac * batch.floor_area_m2 / 25_000).round(2),
-            "source": "demo",
-            "submitted_by": "demo",
-        }))
+    for year in YEAR_TARGETS:
+        frames += _batch_reports(comp[comp.plan_year == year], report_dates(year), rng)
     reports = pd.concat(frames, ignore_index=True)
     reports["submitted_at"] = pd.to_datetime(reports.report_date) + pd.Timedelta(hours=17)
-    last = reports[reports.report_date == reports.report_date.max()].set_index("compound_id").invest_done_wan
+    last = reports.sort_values("report_date").groupby("compound_id").invest_done_wan.last()
     comp = comp.copy()
     comp["invest_done_wan"] = comp.id.map(last).fillna(0.0)
     return reports, comp
 
 
+def _batch_reports(batch: pd.DataFrame, dates: list[date], rng: np.random.Generator) -> list[pd.DataFrame]:
+    """One batch's weekly snapshots on ``dates`` (every compound on every date, date by date)."""
+    final_share = rng.uniform(0.93, 1.0, len(batch))
+    has = {item: batch["items"].str.contains(item).to_numpy() for item in ("加装电梯", "停车场", "充电设施")}
+    if not dates or batch.empty:
+        return []
+    w, n = len(dates), len(batch)
+    days = np.array(dates, dtype="datetime64[D]")[:, None]
+    approved = pd.to_datetime(batch.approved_date).to_numpy(dtype="datetime64[D]")[None, :]
+    start = np.array(list(batch._start_all), dtype="datetime64[D]")[None, :]
+    end = np.array(list(batch._end_all), dtype="datetime64[D]")[None, :]
+    is_approved = ~np.isnat(approved) & (approved <= days)
+    started = is_approved & (start <= days)
+    done = started & (end <= days)
+    status = np.select([done, started, is_approved], ["已完工", "已开工", "已立项"], "未开工")
+    span = np.maximum((end - start).astype("int64"), 1)
+    frac = np.where(started, np.clip((days - start).astype("int64") / span, 0, 1), 0.0)
+    elevator_candidates = ((batch.max_floors >= 4) & ~batch.has_elevator.astype(bool)).to_numpy()
+
+    def per_compound(values: object) -> np.ndarray:
+        return np.broadcast_to(np.asarray(values)[None, :], (w, n))
+
+    def dates_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return pd.to_datetime(np.where(mask, np.broadcast_to(values, (w, n)), np.datetime64("NaT")).ravel()).date
+
+    frame = pd.DataFrame({
+        "report_date": np.repeat(np.array(dates, dtype=object), n),
+        "compound_id": per_compound(batch.id).ravel(),
+        "county_code": per_compound(batch.county_code).ravel(),
+        "status": status.ravel(),
+        "approved_date": dates_where(is_approved, approved),
+        "start_date": dates_where(started, start),
+        "completion_date": dates_where(done, end),
+        "invest_done_wan": (per_compound(batch.invest_planned_wan.to_numpy() * final_share) * frac).round(2).ravel(),
+        "elevators_added": np.floor(frac * per_compound(batch.n_buildings * 0.4 * (has["加装电梯"] & elevator_candidates))).astype(int).ravel(),
+        "parking_spaces": np.floor(frac * per_compound(batch.households * 0.15 * has["停车场"])).astype(int).ravel(),
+        "chargers": np.floor(frac * per_compound(batch.households * 0.05 * has["充电设施"])).astype(int).ravel(),
+        "facilities_added": np.floor(frac * per_compound((batch.tier == "提升类") * 2)).astype(int).ravel(),
+        "pipes_km": (frac * per_compound(batch.floor_area_m2 / 25_000)).round(2).ravel(),
+        "source": "demo",
+        "submitted_by": "demo",
+    })
+    for col in ("approved_date", "start_date", "completion_date"):
+        frame[col] = frame[col].where(frame[col].notna(), None)
+    return [frame]
+
+
 def _funding(comp: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Funding parts per compound summing to its planned investment (a few deliberately do not)."""
+    """Funding parts per planned compound summing to its planned investment (a few deliberately do not)."""
     sources = list(FUNDING_MEAN_SHARE)
     mean = np.array([FUNDING_MEAN_SHARE[s] for s in sources])
     rows = []
-    mismatched = comp.id[comp.plan_year == settings.DEMO_YEAR].iloc[[3, 17, 41]].tolist()
-    for cid, total in zip(comp.id, comp.invest_planned_wan):
+    planned = comp[comp.plan_year.notna()]
+    mismatched = comp.id[comp.plan_year == FUNDING_MISMATCH_YEAR].iloc[[3, 17, 41]].tolist()
+    for cid, total in zip(planned.id, planned.invest_planned_wan):
         shares = rng.dirichlet(mean * 40)
         shares[(mean < 0.07) & (rng.random(len(sources)) < 0.4)] = 0
         shares /= shares.sum()
@@ -567,7 +709,7 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
     funding = _funding(comp, rng)
 
     site = _site_areas(comp, rng)
-    n_parcels = int(round(len(comp) * 1.9))
+    n_parcels = int(round(comp.plan_year.between(2020, settings.GOAL_YEARS[1]).sum() * PARCELS_PER_COMPOUND))
     parcel_codes = _allocate_counties(n_parcels, rng)
     ptypes, pareas = _parcel_sizes(n_parcels, rng)
     comp_geom = np.empty(len(comp), dtype=object)
@@ -593,6 +735,8 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
         for i, (near, ftype) in enumerate(zip(facilities.near, facilities.facility_type))
     ]
     facilities = facilities.drop(columns=["near"])
+    programme = _programme_tables(comp_geo, funding, np.random.default_rng([seed, 14]), as_of)
+    comp_geo["project_id"] = programme.pop("project_id")
 
     counties = gpd.read_file(settings.COUNTIES_GEOJSON)
     counties = gpd.GeoDataFrame({
@@ -604,12 +748,15 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
     plans = comp.groupby(["plan_year", "county_code"]).agg(
         compounds=("id", "size"), households=("households", "sum"), floor_area_m2=("floor_area_m2", "sum"),
         invest_planned_wan=("invest_planned_wan", "sum")).reset_index()
+    plans["plan_year"] = plans.plan_year.astype(int)
     info = pd.DataFrame({"key": ["source", "is_demo", "seed", "as_of", "demo_year"],
                          "value": ["demo", "true", str(seed), as_of.isoformat(), str(settings.DEMO_YEAR)]})
     compounds = comp_geo.reset_index(drop=True).drop(
         columns=["area_per_household_m2", "_start_all", "_end_all"]).to_crs(settings.STORAGE_CRS)
-    log.info("demo: %d compounds, %d buildings, %d parcels, %d facilities, %d reports",
-             len(compounds), len(bld_geo), len(parcels), len(facilities), len(reports))
+    compounds["plan_year"] = compounds.plan_year.astype("Int64")
+    log.info("demo: %d compounds (%d candidates), %d buildings, %d parcels, %d facilities, %d reports, "
+             "%d money flows", len(compounds), compounds.plan_year.isna().sum(), len(bld_geo), len(parcels),
+             len(facilities), len(reports), len(programme["fund_flows"]))
     return {
         "counties": counties,
         "compounds": compounds,
@@ -619,8 +766,30 @@ def generate(seed: int = settings.DEMO_SEED) -> dict[str, pd.DataFrame]:
         "progress_reports": reports,
         "funding": funding,
         "annual_plans": plans,
+        **programme,
         "dataset_info": info,
         **demo_city.demo_network(cities.values(), seed, block_m=CELL_M, occupied=[comp_geo, parcels]),
+    }
+
+
+def _programme_tables(comp: pd.DataFrame, funding: pd.DataFrame, rng: np.random.Generator,
+                      today: date) -> dict[str, pd.DataFrame]:
+    """Targets, projects, money flows, after-care and findings (``demo_programme``).
+
+    Also ``project_id``: each compound's project (an array in the same dict, in ``comp``'s order).
+    """
+    comp = comp.reset_index(drop=True)
+    issued = {year: plan_issued(year) for year in YEAR_TARGETS}
+    project_frame, project_of = demo_programme.projects(comp, rng)
+    flows = demo_programme.fund_flows(comp, funding, rng, today)
+    flows["project_id"] = flows.compound_id.map(dict(zip(comp.id, project_of)))
+    return {
+        "annual_targets": demo_programme.annual_targets(comp, issued),
+        "projects": project_frame,
+        "fund_flows": flows,
+        "aftercare": demo_programme.aftercare(comp, rng, today),
+        "findings": demo_programme.findings(comp, project_of, rng, today),
+        "project_id": project_of.to_numpy(),
     }
 
 

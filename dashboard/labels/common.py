@@ -28,6 +28,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.city_total": ("全市", "City total"),
     "common.all_counties": ("全部县区", "All counties"),
     "common.metric": ("距离计算", "Distances"),
+    "common.working": ("正在计算，请稍候…", "Working, one moment…"),
     "common.metric.walk": ("步行距离", "Walking distance"),
     "common.metric.straight": ("直线距离", "Straight-line distance"),
     "common.metric_short.walk": ("步行", "walking"),
@@ -53,6 +54,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.error": ("出错了：{msg}", "Something went wrong: {msg}"),
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.download_xlsx": ("下载 Excel", "Download Excel"),
+    "common.table.all_columns": ("全部 {n} 列", "All {n} columns"),
     "common.download_map_html": ("下载地图（HTML）", "Download map (HTML)"),
     "common.db_locked": (
         "数据库正被另一个程序占用，请关闭后重试。",

@@ -25,7 +25,7 @@ from analytics.services import backup, reports
 from analytics.services.auth import User, require
 from analytics.services.bulletin import issues, office
 from dashboard import auth_ui, maps, state, ui
-from dashboard.downloads import show_table
+from dashboard.downloads import show_frame, show_table
 from dashboard.formatting import unit_name
 from dashboard.labels import has, t
 
@@ -116,7 +116,7 @@ def status_section() -> None:
         t("data.col.source"): status["source"].map(lambda s: t("data.source.demo") if s == "demo" else s),
         t("data.col.imported_at"): status["imported_at"],
     })
-    st.dataframe(shown, hide_index=True)
+    show_frame(shown)
 
 
 # --------------------------------------------------------------------------------------------- import

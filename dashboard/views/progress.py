@@ -148,6 +148,12 @@ def progress_ranking(frame: pd.DataFrame, *, period: str, order: str) -> pd.Data
     return labelled(out, "progress.col")
 
 
+def ranking_key_columns(rank_by: str) -> list[str]:
+    """What a phone shows of the ranking at first: rank, unit and the indicator it is ranked by."""
+    shown = rank_by if rank_by in ("start_rate_compounds", "completion_rate", "invest_rate") else "completion_rate"
+    return [t("progress.col.rank"), t("progress.col.unit"), t(f"progress.col.{shown}")]
+
+
 def progress_column_config() -> dict[str, object]:
     """Number formats of the ranking and outputs tables: rates to 0.1 %, money to 0.01 万元."""
     rates = ("start_rate_compounds", "start_rate_households", "completion_rate", "invest_rate")

@@ -84,9 +84,13 @@ def browser(server) -> Iterator:
 
 
 @contextmanager
-def guarded_tab(browser, server: Server) -> Iterator[AppPage]:
-    """A browser context and tab on ``server``; every request outside localhost is aborted and recorded."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale="zh-CN")
+def guarded_tab(browser, server: Server, **device) -> Iterator[AppPage]:
+    """A browser context and tab on ``server``; every request outside localhost is aborted and recorded.
+
+    ``device`` overrides the context's options (``viewport``, ``is_mobile``, ``user_agent``, ...): a phone.
+    """
+    options = {"viewport": VIEWPORT, "accept_downloads": True, "locale": "zh-CN", **device}
+    context = browser.new_context(**options)
     tab = AppPage(page=None, server=server, log_offset=len(server.log_text()))
 
     def guard(route) -> None:

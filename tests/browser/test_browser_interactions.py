@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analytics import idle_land, settings, store
+from analytics import idle_land, network, settings, store
 from analytics.network import walk_graph
 from dashboard import maps
 from dashboard.labels import t
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 def layers(pristine_db):
     con = store.connect(pristine_db, read_only=True)
     try:
-        yield {name: store.read_layer(con, name) for name in ("compounds", "parcels", "roads", "barriers")}
+        yield {name: store.read_layer(con, name) for name in ("compounds", "parcels", "facilities", "roads", "barriers")}
     finally:
         con.close()
 
@@ -129,6 +129,26 @@ def test_living_circle_run_siting(app, layers):
     assert list(table.iloc[:, 0]) == [str(i) for i in range(1, chosen + 1)]  # numbered as on the map
     assert set(table.iloc[:, 1]) <= set(layers["parcels"]["id"])
     app.screenshot("living_circle-siting")
+    app.assert_clean()
+
+
+def test_living_circle_isochrones_drawn(app, layers):
+    compounds, facilities = layers["compounds"], layers["facilities"]
+    origin = compounds[compounds["county_code"] == "370883"].iloc[[0]]
+    app.goto("living_circle", iso=origin["id"].iloc[0])  # a link to the page with a compound chosen
+    graph = walk_graph(layers["roads"], layers["barriers"])
+    reached = network.walk_pairs(graph, origin, facilities, max_m=1000)["destination_id"]
+    shown = set(facilities.loc[facilities["facility_type"] == "elderly_care", "id"]) | set(reached)
+    counts = app.map_features()
+    for _ in range(60):  # the map redraws once the isochrones are computed
+        if counts and "isochrones" in counts:
+            break
+        app.page.wait_for_timeout(500)
+        counts = app.map_features()
+    assert app.selected("iso").startswith(origin["id"].iloc[0]), app.selected("iso")
+    assert counts.get("isochrones") == 3 and counts.get("iso_street", 0) > 20, counts
+    assert counts["facilities"] == len(shown) and counts["compounds"] == len(compounds), counts
+    app.screenshot("living_circle-isochrones")
     app.assert_clean()
 
 

@@ -390,6 +390,26 @@ def evaluate(units: pd.DataFrame, *, rank_by: str, city_value: float, office: Of
     return list(order.loc[praised[order.index], "unit_code"]), list(order.loc[criticised[order.index], "unit_code"])
 
 
+def top_text(ranked: pd.DataFrame, *, rank_by: str, n_top: int) -> str:
+    """Name the top units: ``甲区（90.0%）、乙区（80.0%）、丙区（70.0%）位列前三``.
+
+    When ties put more than ``n_top`` units in, they are all listed and the tied ones named
+    (``…位列前三（丙区、丁区并列第三）``): four names under 前三 are never left unexplained.
+
+    ``ranked`` holds ``unit_code``, ``name``, ``rank`` and ``rank_by``, in the ranking's order.
+    """
+    top = ranked[ranked["rank"] <= n_top]
+    text = f"{_named_values(ranked, list(top['unit_code']), rank_by)}位列{_top_words(n_top)}"
+    if len(top) <= n_top:
+        return text
+    counts = top["rank"].value_counts()
+    tied = [
+        f"{_join(top.loc[top['rank'] == r, 'name'])}并列{_top_words(1) if r == 1 else '第' + numeral(int(r))}"
+        for r in sorted(counts[counts > 1].index)
+    ]
+    return text + (f"（{'；'.join(tied)}）" if tied else "")
+
+
 def _top_words(n: int) -> str:
     """位列第一 / 位列前三."""
     return "第一" if n == 1 else f"前{numeral(n)}"
@@ -641,9 +661,8 @@ def _ranking(w: _Writer, f: Facts, issue: Issue, *, rank_by: str, office: Office
         criticised += bad
         ranked = progress_mod.ranking_order(units)
         n_top = min(office.praise_top_n or 3, len(ranked))
-        top = list(ranked[ranked["rank"] <= n_top]["unit_code"])
         lead = f"{group.label}中，" if group.label else ""
-        text = f"{lead}按{indicator}排名，{_named_values(units, top, rank_by)}位列{_top_words(n_top)}"
+        text = f"{lead}按{indicator}排名，{top_text(ranked, rank_by=rank_by, n_top=n_top)}"
         if bad:
             text += f"，{_named_values(units, bad, rank_by)}排名靠后"
         sentences.append(text)

@@ -5,7 +5,7 @@
 * **Monthly bulletin (月通报)** on a date: the latest month complete on that date — a month is complete on
   its last Friday (the weekly report day) — made from the month's last report on or before the date and
   compared with the last report of the month before; period the 1st of the month to the report. Before
-  any month is complete (the first weeks of the data) the current month is reported, marked interim.
+  any month of the year is complete (its first weeks of reports) the current month is reported, marked interim.
 * **Numbers** count within a year from a first issue the office sets (``OfficeSettings.series_start``:
   the report date of the first weekly issue and the month of the first monthly one); a year not set
   starts both series at its first stored report. Weekly: 1 + the stored report dates of the year from the
@@ -86,9 +86,13 @@ def stored_report_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 
 def _month_report(dates: list[date], as_of: date) -> tuple[date, bool]:
-    """The report a monthly issue on ``as_of`` is made from, and whether its month is not yet complete."""
+    """The report a monthly issue on ``as_of`` is made from, and whether its month is not yet complete.
+
+    Months of the latest report's year only: a year's monthly series (and plan) starts afresh, so before its
+    first month is complete the current month is reported, interim — not the last year's December.
+    """
     known = [d for d in dates if d <= as_of]
-    months = sorted({(d.year, d.month) for d in known}, reverse=True)
+    months = sorted({(d.year, d.month) for d in known if d.year == known[-1].year}, reverse=True)
     for year, month in months:
         if last_friday(year, month) <= as_of:
             return max(d for d in known if (d.year, d.month) == (year, month)), False
