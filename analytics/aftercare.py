@@ -18,14 +18,14 @@ Shares are fractions 0–1 (NaN when nothing is completed); satisfaction in per 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import pandas as pd
 
 from analytics import settings
 from analytics import units as units_mod
-from analytics.errors import InputError
+from analytics.checks import check_connection, check_date
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +49,6 @@ FINDING_COLUMNS = [
 FINDING_SUMMARY_COLUMNS = ["unit_code", "found", "open", "overdue", "closed"]
 
 
-def _check(con: object, as_of: object) -> date:
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        raise InputError(f"`con` was a {type(con).__name__} but must be a DuckDB connection (`store.connect()`).")
-    if isinstance(as_of, datetime):
-        return as_of.date()
-    if not isinstance(as_of, date):
-        raise InputError(f"`as_of` was {as_of!r} but must be a datetime.date, e.g. date(2026, 11, 27).")
-    return as_of
-
-
 def _order(frame: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     pos = {code: i for i, code in enumerate(units_mod.unit_order(con))}
     key = frame["unit_code"].map(lambda c: (c == CITY_CODE, pos.get(c, len(pos)), str(c)))
@@ -76,7 +66,8 @@ def completed_compounds(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.Da
         defined in the module docstring), ``mgmt_established_date``, ``satisfaction_pct`` (NaN when not
         surveyed by ``as_of``). Units in the official order, then by id.
     """
-    as_of = _check(con, as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     frame = con.execute(
         """
         WITH status AS (
@@ -167,7 +158,8 @@ def open_findings(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFram
         ``days_overdue`` days since the deadline (≤ 0: not yet due; NaN: no deadline), ``overdue``
         (``days_overdue`` > 0, i.e. the deadline is before ``as_of``).
     """
-    as_of = _check(con, as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     frame = con.execute(_OPEN_SQL, {"as_of": as_of, "closed": settings.FINDING_CLOSED}).fetchdf()
     for col in ("found_date", "deadline"):
         frame[col] = pd.to_datetime(frame[col])
@@ -184,7 +176,8 @@ def findings_summary(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataF
     DataFrame
         ``FINDING_SUMMARY_COLUMNS``, one row per unit with a finding plus the city row (empty when none).
     """
-    as_of = _check(con, as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     found = con.execute("SELECT id, unit_code FROM findings WHERE found_date <= ?", [as_of]).fetchdf()
     if found.empty:
         return pd.DataFrame(columns=FINDING_SUMMARY_COLUMNS)

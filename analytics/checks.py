@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from datetime import date, datetime
 
+import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -15,6 +17,21 @@ from analytics.errors import CRSError, InputError
 
 Number = int | float | np.integer | np.floating
 """A number as callers pass it: Python's or numpy's."""
+
+
+def check_connection(con: object) -> None:
+    """Raise ``InputError`` unless ``con`` is an open DuckDB connection (``analytics.store.connect()``)."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        raise InputError(f"`con` was a {type(con).__name__} but must be a DuckDB connection (`store.connect()`).")
+
+
+def check_date(value: object, name: str = "as_of") -> date:
+    """``value`` as a ``datetime.date`` (a ``datetime`` gives its date); anything else raises ``InputError``."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise InputError(f"`{name}` was {value!r} but must be a datetime.date, e.g. date(2026, 11, 27).")
 
 
 def check_frame(

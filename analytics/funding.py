@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from numbers import Real
 
 import duckdb
@@ -19,7 +19,7 @@ import pandas as pd
 
 from analytics import settings
 from analytics import units as units_mod
-from analytics.checks import check_frame
+from analytics.checks import check_connection, check_date, check_frame
 from analytics.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -47,17 +47,13 @@ _SLACK_WAN = 1e-6
 _ROUND_DECIMALS = 6
 
 
-def _check_con(con: object) -> None:
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        raise InputError(f"`con` was a {type(con).__name__} but must be a DuckDB connection (`store.connect()`).")
-
-
-def _check_by(by: object) -> list[str]:
+def _check_by(by: object, allowed: Sequence[str] = tuple(GROUP_COLUMNS)) -> list[str]:
+    """``by`` as a list: a tuple (or list) of distinct names out of ``allowed``."""
     if isinstance(by, str) or not isinstance(by, Sequence):
-        raise InputError(f"`by` was {by!r} but must be a tuple of column names from {tuple(GROUP_COLUMNS)!r}.")
-    unknown = [b for b in by if b not in GROUP_COLUMNS]
+        raise InputError(f"`by` was {by!r} but must be a tuple of column names from {tuple(allowed)!r}.")
+    unknown = [b for b in by if b not in allowed]
     if unknown:
-        raise InputError(f"`by` has unknown column(s) {unknown!r}; use any of {tuple(GROUP_COLUMNS)!r}.")
+        raise InputError(f"`by` has unknown column(s) {unknown!r}; use any of {tuple(allowed)!r}.")
     if len(set(by)) != len(by):
         raise InputError(f"`by` was {tuple(by)!r} but names a column twice.")
     return list(by)
@@ -135,7 +131,7 @@ def funding_by_source(
     InputError
         Bad ``con``, ``by``, ``plan_year`` or ``county_code``.
     """
-    _check_con(con)
+    check_connection(con)
     by = _check_by(by)
     where, params = _filters(plan_year, county_code)
     select = ", ".join(f"c.{GROUP_COLUMNS[b]} AS {b}" for b in by)
@@ -242,7 +238,7 @@ def funding_mismatches(
     InputError
         Bad ``con``, ``tolerance`` (must be 0 ≤ tolerance < 1), ``plan_year`` or ``county_code``.
     """
-    _check_con(con)
+    check_connection(con)
     if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not 0 <= tolerance < 1:
         raise InputError(f"`tolerance` was {tolerance!r} but must be a fraction 0 ≤ tolerance < 1, e.g. 0.01 for ±1 %.")
     where, params = _filters(plan_year, county_code)
@@ -336,17 +332,6 @@ FROM compounds c WHERE c.plan_year IS NOT NULL
 """
 
 
-def _check_flow_by(by: object) -> list[str]:
-    if isinstance(by, str) or not isinstance(by, Sequence):
-        raise InputError(f"`by` was {by!r} but must be a tuple of names from {FLOW_GROUPS!r}.")
-    unknown = [b for b in by if b not in FLOW_GROUPS]
-    if unknown:
-        raise InputError(f"`by` has unknown name(s) {unknown!r}; use any of {FLOW_GROUPS!r}.")
-    if len(set(by)) != len(by):
-        raise InputError(f"`by` was {tuple(by)!r} but names a column twice.")
-    return list(by)
-
-
 def _flow_order(frame: pd.DataFrame, by: list[str], unit_order: list[str]) -> pd.DataFrame:
     """Units in the official order, sources in ``settings.FUNDING_SOURCES`` order, the rest ascending; NULL last."""
     keys = pd.DataFrame(index=frame.index)
@@ -414,12 +399,9 @@ def money_flow(
     InputError
         Bad ``con``, ``as_of``, ``by``, ``plan_year`` or ``tolerance``.
     """
-    _check_con(con)
-    if isinstance(as_of, datetime):
-        as_of = as_of.date()
-    if not isinstance(as_of, date):
-        raise InputError(f"`as_of` was {as_of!r} but must be a datetime.date, e.g. date(2026, 11, 27).")
-    by = _check_flow_by(by)
+    check_connection(con)
+    as_of = check_date(as_of)
+    by = _check_by(by, FLOW_GROUPS)
     if plan_year is not None and (isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer)):
         raise InputError(f"`plan_year` was {plan_year!r} but must be a whole year such as 2020, or None.")
     if isinstance(tolerance, bool) or not isinstance(tolerance, Real) or not 0 <= tolerance < 1:

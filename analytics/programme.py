@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -32,6 +32,7 @@ import pandas as pd
 
 from analytics import funding, settings
 from analytics import units as units_mod
+from analytics.checks import check_connection, check_date
 from analytics.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -112,16 +113,6 @@ class Programme:
     stock: pd.DataFrame
     pool: pd.DataFrame
     as_of: date
-
-
-def _check(con: object, as_of: object) -> date:
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        raise InputError(f"`con` was a {type(con).__name__} but must be a DuckDB connection (`store.connect()`).")
-    if isinstance(as_of, datetime):
-        return as_of.date()
-    if not isinstance(as_of, date):
-        raise InputError(f"`as_of` was {as_of!r} but must be a datetime.date, e.g. date(2026, 11, 27).")
-    return as_of
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -342,7 +333,8 @@ def programme_summary(con: duckdb.DuckDBPyConnection, *, as_of: date) -> Program
     InputError
         ``con`` is not a DuckDB connection or ``as_of`` not a date.
     """
-    as_of = _check(con, as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     years_in_data = [int(r[0]) for r in con.execute(
         "SELECT plan_year FROM compounds WHERE plan_year IS NOT NULL UNION SELECT year FROM annual_targets"
     ).fetchall()]
@@ -400,7 +392,8 @@ def project_progress(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: 
     InputError
         Bad ``con``, ``as_of`` or ``plan_year``.
     """
-    as_of = _check(con, as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     if plan_year is not None and (isinstance(plan_year, bool) or not isinstance(plan_year, int | np.integer)):
         raise InputError(f"`plan_year` was {plan_year!r} but must be a whole year such as 2020, or None.")
     frame = con.execute(

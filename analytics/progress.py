@@ -8,24 +8,31 @@ Definitions used throughout (the bulletin's 周调度、月通报):
   then one city-total row (``unit_code`` 370800).
   With ``include_zones=False`` zone compounds count in their county.
 * **Planned figures** — the plan year's batch: the compounds whose ``compounds.plan_year`` is the plan
-  year, summed per unit (count, households, floor area m², planned investment 万元). The ``annual_plans``
-  table is not used, so a unit's plan always matches the compounds its progress is measured on.
+  year, summed per unit (count, households, floor area m², planned investment 万元): the compound list's
+  own totals. The ``annual_plans`` table is not used.
+* **Targets** — the task the year's ``annual_targets`` row sets for the unit (compounds, households, floor
+  area, investment), independent of the list; the city's is its 370800 row, or the sum of the units' rows
+  when it has none (with ``include_zones=False`` a zone's target counts in the county its compounds lie in).
+  Rates are measured against the target; a measure without a target falls back to the list's figure. A
+  target differing from the list (compounds exactly, households and floor area beyond
+  ``settings.TARGET_MISMATCH_TOLERANCE``) is flagged (``target_mismatch``), never replaced.
 * **Status at a date** — ``progress_reports`` holds weekly snapshots keyed by (report_date, compound_id).
   A compound's status at a date is its latest report on or before that date (so a compound missing from
   one week's snapshot keeps its last reported status); a compound never reported counts as 未开工 with
   no investment done and no outcomes.
 * **Counts are cumulative** — 已立项 (``approved``) counts 已立项, 已开工 and 已完工; 已开工 (``started``) counts
   已开工 and 已完工; 已完工 (``completed``) counts 已完工.
-* **Rates** are fractions 0–1: 开工率 by compounds ``started / planned_compounds`` and by households
-  ``started_households / planned_households``; 完工率 ``completed / planned_compounds``; 投资完成率
-  ``invest_done_wan / planned_invest_wan``. NaN when the denominator is 0.
+* **Rates** are fractions (1 = 100 %), against the target (else the list): 开工率 by compounds
+  ``started / target_compounds`` and by households ``started_households / target_households``; 完工率
+  ``completed / target_compounds``; 投资完成率 ``invest_done_wan / target_investment_wan``. Above 1 when
+  more is done than the task asks (a list beyond its target); NaN when the denominator is 0.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Literal, NamedTuple, cast, get_args
 
 import duckdb
@@ -35,6 +42,7 @@ import pandas as pd
 from analytics import settings
 from analytics import units as units_mod
 from analytics._sql import scalar
+from analytics.checks import check_connection, check_date
 from analytics.errors import DataError, InputError
 
 log = logging.getLogger(__name__)
@@ -56,6 +64,7 @@ _RATE_DECIMALS = 12
 COLUMNS = [
     "unit_code", "name", "name_en", "kind",
     "planned_compounds", "planned_households", "planned_floor_area_m2", "planned_invest_wan",
+    "target_compounds", "target_households", "target_floor_area_m2", "target_investment_wan", "target_mismatch",
     "approved", "started", "completed",
     "started_households", "completed_households", "started_floor_area_m2", "completed_floor_area_m2",
     "start_rate_compounds", "start_rate_households", "completion_rate",
@@ -131,14 +140,12 @@ agg AS (
     FROM latest
     GROUP BY GROUPING SETS ((snapshot_date, unit_code), (snapshot_date))
 )
-SELECT *,
-       started / nullif(planned_compounds, 0) AS start_rate_compounds,
-       started_households / nullif(planned_households, 0) AS start_rate_households,
-       completed / nullif(planned_compounds, 0) AS completion_rate,
-       invest_done_wan / nullif(planned_invest_wan, 0) AS invest_rate
-FROM agg
-ORDER BY snapshot_date, unit_code
+SELECT * FROM agg ORDER BY snapshot_date, unit_code
 """
+TARGET_COLUMNS = ("target_compounds", "target_households", "target_floor_area_m2", "target_investment_wan")
+# target column -> the list's column it stands beside
+_TARGET_OF = {"target_compounds": "planned_compounds", "target_households": "planned_households",
+              "target_floor_area_m2": "planned_floor_area_m2", "target_investment_wan": "planned_invest_wan"}
 
 
 class ReferenceDates(NamedTuple):
@@ -150,19 +157,6 @@ class ReferenceDates(NamedTuple):
 
 
 # ----------------------------------------------------------------------------------------------- checks
-def _check_con(con: object) -> None:
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        raise InputError(f"`con` was a {type(con).__name__} but must be a DuckDB connection (`store.connect()`).")
-
-
-def _check_date(value: object, name: str = "as_of") -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raise InputError(f"`{name}` was {value!r} but must be a datetime.date, e.g. date(2020, 12, 25).")
-
-
 def _check_plan_year(con: duckdb.DuckDBPyConnection, plan_year: object, as_of: date | None) -> int:
     if plan_year is None:
         if as_of is None:
@@ -246,11 +240,11 @@ def city_as_of(
     date or None
         ``None`` when no report is stored (on or before ``on_or_before``).
     """
-    _check_con(con)
+    check_connection(con)
     share = settings.CITY_AS_OF_SHARE if share is None else share
     if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
         raise InputError(f"`share` was {share!r} but must be a fraction with 0 < share <= 1, e.g. 1 or 0.9.")
-    limit = _check_date(on_or_before, "on_or_before") if on_or_before is not None else date.max
+    limit = check_date(on_or_before, "on_or_before") if on_or_before is not None else date.max
     rows = con.execute(
         """WITH units AS (SELECT DISTINCT coalesce(zone_code, county_code) AS unit_code FROM compounds
                           WHERE plan_year IS NOT NULL),
@@ -295,8 +289,8 @@ def reference_dates(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     DataError
         No report on or before ``as_of`` (or none for the plan year's compounds).
     """
-    _check_con(con)
-    as_of = _check_date(as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     plan_year = _check_plan_year(con, plan_year, as_of)
     report = _latest_report_on_or_before(con, plan_year, as_of)
     if report is None:
@@ -332,7 +326,56 @@ def _snapshots(con: duckdb.DuckDBPyConnection, *, plan_year: int, dates: list[da
         frame[col] = frame[col].astype("int64")
     for col in OUTCOME_COUNTS:
         frame[col] = frame[col].astype("Int64")
+    targets = _unit_targets(con, plan_year=plan_year, include_zones=include_zones)
+    frame = frame.join(targets, on="unit_code")
+    basis = {t: frame[t].fillna(frame[planned].astype("float64")) for t, planned in _TARGET_OF.items()}
+
+    def rate(done: str, target: str) -> pd.Series:
+        denominator = basis[target].where(basis[target] != 0)
+        return frame[done].astype("float64") / denominator
+
+    frame["start_rate_compounds"] = rate("started", "target_compounds")
+    frame["start_rate_households"] = rate("started_households", "target_households")
+    frame["completion_rate"] = rate("completed", "target_compounds")
+    frame["invest_rate"] = rate("invest_done_wan", "target_investment_wan")
+    frame["target_mismatch"] = target_mismatch(frame)
     return frame
+
+
+def target_mismatch(frame: pd.DataFrame) -> pd.Series:
+    """True where a unit's target differs from its list (a missing target never differs).
+
+    Compounds exactly; households and floor area by more than ``settings.TARGET_MISMATCH_TOLERANCE`` of the target.
+    """
+    tol = settings.TARGET_MISMATCH_TOLERANCE
+    flags = frame["target_compounds"].notna() & (frame["target_compounds"] != frame["planned_compounds"])
+    for target in ("target_households", "target_floor_area_m2"):
+        t, planned = frame[target], frame[_TARGET_OF[target]]
+        flags |= t.notna() & ((planned - t).abs() > tol * t.abs())
+    return flags.astype(bool)
+
+
+def _unit_targets(con: duckdb.DuckDBPyConnection, *, plan_year: int, include_zones: bool) -> pd.DataFrame:
+    """The year's targets per reporting unit and the city (index ``unit_code``; NaN where none is set).
+
+    With ``include_zones=False`` a zone's target is added to the county most of its compounds of the year lie
+    in. The city's target is its 370800 row, or the sum of the units' rows when it has none.
+    """
+    rows = con.execute(
+        "SELECT unit_code, compounds, households, floor_area_m2, investment_wan FROM annual_targets WHERE year = ?",
+        [plan_year]).fetchdf()
+    rows.columns = ["unit_code", *TARGET_COLUMNS]
+    rows[list(TARGET_COLUMNS)] = rows[list(TARGET_COLUMNS)].astype("float64")
+    city = rows[rows["unit_code"] == CITY_CODE].set_index("unit_code")
+    units = rows[rows["unit_code"] != CITY_CODE]
+    if not include_zones:
+        county_of = dict(con.execute(
+            "SELECT zone_code, mode(county_code) FROM compounds WHERE plan_year = ? AND zone_code IS NOT NULL "
+            "GROUP BY zone_code", [plan_year]).fetchall())
+        units = units.assign(unit_code=units["unit_code"].map(lambda c: county_of.get(c, c)))
+    per_unit = units.groupby("unit_code")[list(TARGET_COLUMNS)].sum(min_count=1)
+    made = city[list(TARGET_COLUMNS)] if len(city) else per_unit.sum(min_count=1).to_frame(CITY_CODE).T
+    return pd.concat([per_unit, made])
 
 
 def _unit_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
@@ -373,7 +416,8 @@ def with_units_without_task(frame: pd.DataFrame, active: pd.DataFrame) -> pd.Dat
     for _, unit in missing.iterrows():
         row: dict[str, object] = {c: np.nan for c in frame.columns}
         row.update({"unit_code": unit["unit_code"], "name": unit["name"], "name_en": unit["name_en"] or unit["name"],
-                    "kind": unit["kind"], "below_city_average": False, "bottom_three": False, "top_three": False})
+                    "kind": unit["kind"], "below_city_average": False, "bottom_three": False, "top_three": False,
+                    "target_mismatch": False})
         for col in ("planned_compounds", "planned_households", "approved", "started", "completed",
                     "started_households", "completed_households"):
             row[col] = 0
@@ -437,8 +481,9 @@ def county_progress(
     plan_year: int | None = None,
     rank_by: RankBy = "start_rate_compounds",
     include_zones: bool = True,
+    year: int | None = None,
 ) -> pd.DataFrame:
-    """Progress of each county (and function zone) against its annual plan, ranked, with a city total row.
+    """Progress of each county (and function zone) against its annual target, ranked, with a city total row.
 
     Parameters
     ----------
@@ -449,6 +494,8 @@ def county_progress(
         for how a compound's status at a date is taken).
     plan_year
         Annual plan batch whose compounds are the task (``compounds.plan_year``); default ``as_of.year``.
+    year
+        The same as ``plan_year`` (either may be given; both only when equal).
     rank_by
         The indicator counties are ranked by: ``"start_rate_compounds"`` (开工率 by compounds),
         ``"start_rate_households"`` (开工率 by households), ``"completion_rate"`` (完工率) or
@@ -462,9 +509,12 @@ def county_progress(
         One row per unit with planned compounds in the plan year — counties (official order), then zones,
         then the city total (``kind`` "city", ``unit_code`` 370800). Columns (see ``COLUMNS``):
         ``planned_compounds``, ``planned_households``, ``planned_floor_area_m2`` (m²), ``planned_invest_wan``
-        (万元); cumulative ``approved``, ``started``, ``completed``, their households (``started_households``,
-        ``completed_households``) and floor area (``started_floor_area_m2``, ``completed_floor_area_m2``); rates as
-        fractions 0–1; ``invest_done_wan`` (万元, cumulative); ``*_chg_week`` / ``*_chg_month``: the rate now
+        (万元): the compound list's totals; ``target_compounds``, ``target_households``, ``target_floor_area_m2``,
+        ``target_investment_wan``: the year's ``annual_targets`` (NaN where none), ``target_mismatch`` (the
+        target differs from the list; see the module docstring); cumulative ``approved``, ``started``,
+        ``completed``, their households (``started_households``, ``completed_households``) and floor area
+        (``started_floor_area_m2``, ``completed_floor_area_m2``); rates as fractions against the target (1 =
+        100 %, above 1 allowed); ``invest_done_wan`` (万元, cumulative); ``*_chg_week`` / ``*_chg_month``: the rate now
         minus the rate at the previous week's report / the last report of the previous month (see
         ``reference_dates``)
         (fraction points, NaN when there is no such report); ``rank`` by ``rank_by`` (1 = best, ties share
@@ -483,10 +533,12 @@ def county_progress(
     DataError
         No compounds in ``plan_year``; no progress report on or before ``as_of``.
     """
-    _check_con(con)
-    as_of = _check_date(as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     rank_by = _check_rank_by(rank_by)
-    plan_year = _check_plan_year(con, plan_year, as_of)
+    if year is not None and plan_year is not None and year != plan_year:
+        raise InputError(f"`year` was {year!r} and `plan_year` {plan_year!r}; give one of them (they are the same).")
+    plan_year = _check_plan_year(con, plan_year if plan_year is not None else year, as_of)
     dates = reference_dates(con, as_of=as_of, plan_year=plan_year)
     wanted = [d for d in dates if d is not None]
     snaps = _snapshots(con, plan_year=plan_year, dates=wanted, include_zones=include_zones)
@@ -565,7 +617,7 @@ def weekly_series(
     DataError
         No compounds in ``plan_year``.
     """
-    _check_con(con)
+    check_connection(con)
     plan_year = _check_plan_year(con, plan_year, None)
     known = _known_units(con, plan_year, include_zones)
     unit_code = _check_unit_code(unit_code, known)
@@ -632,8 +684,8 @@ def behind_schedule(
         As ``county_progress`` (bad arguments; no report on or before ``as_of``); a ``unit_code`` with no
         compounds in the plan year.
     """
-    _check_con(con)
-    as_of = _check_date(as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     plan_year = _check_plan_year(con, plan_year, as_of)
     known = _known_units(con, plan_year, include_zones)
     unit_code = _check_unit_code(unit_code, known)
@@ -701,8 +753,8 @@ def compound_status(con: duckdb.DuckDBPyConnection, *, as_of: date, plan_year: i
     DataError
         No compounds in ``plan_year``.
     """
-    _check_con(con)
-    as_of = _check_date(as_of)
+    check_connection(con)
+    as_of = check_date(as_of)
     plan_year = _check_plan_year(con, plan_year, as_of)
     frame = con.execute(
         f"""

@@ -279,7 +279,7 @@ BULLETIN_MAX_BEHIND_ROWS = 50
 
 # 汇报模式 (presentation): the slides a meeting is shown by default, in order; an administrator may choose
 # others and another order (table ``presentation_slides``). Auto-advance choices in seconds.
-PRESENTATION_SLIDES: tuple[str, ...] = ("overview", "ranking", "behind", "land")
+PRESENTATION_SLIDES: tuple[str, ...] = ("overview", "ranking", "behind", "funding", "land", "programme")
 PRESENTATION_ADVANCE_S: tuple[int, ...] = (15, 30, 60, 120)
 
 # Sanity bounds (soft).

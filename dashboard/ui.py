@@ -159,8 +159,9 @@ def distance_metric(key: str = "metric") -> str:
     """
     from dashboard import urlstate
 
-    if attempt(state.walk_graph, stop=False) is None:
-        st.info(t("common.metric.no_roads"), icon=":material/straighten:")
+    if attempt(state.walk_graph, stop=False) is None:  # an unusable stored network is shown as an error
+        if state.layer("roads").empty:
+            st.info(t("common.metric.no_roads"), icon=":material/straighten:")
         return "straight"
     metric = bind_choice(key, "walk", METRICS)
     st.radio(t("common.metric"), METRICS, key=key, horizontal=True, format_func=lambda m: t(f"common.metric.{m}"),

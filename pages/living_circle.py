@@ -66,8 +66,18 @@ view = page.living_map(lc, ftype, county_code=county or None)
 iso_labels = page.compound_labels(lc)
 iso_id = ui.bind_choice("iso", "", list(iso_labels))
 iso = None
+
+
+def on_map_click() -> None:
+    """A click on a compound (walking) shows its isochrones."""
+    clicked = maps.clicked("living_map", layer="compounds")
+    if lc.metric == "walk" and clicked in iso_labels:
+        st.session_state["iso"] = clicked
+
+
 if lc.metric == "walk":
-    st.selectbox(t("living.iso.compound"), list(iso_labels), key="iso", format_func=iso_labels.get)
+    st.selectbox(t("living.iso.compound"), list(iso_labels), key="iso", format_func=iso_labels.get,
+                 help=t("living.iso.help"))
     urlstate.sync("iso")
     if iso_id:
         iso = ui.attempt(page.isochrones, iso_id)
@@ -87,7 +97,8 @@ if not county and iso is None:  # the whole city: compounds lacking the type cou
     maps.add_county_summary(m, state.layer("counties"), page.lacking_by_county(lc, ftype, tier, state.layer("counties")),
                             legend=t("living.summary", type=type_name, tier=tier_name), themes=("compounds", "facilities"))
 st.subheader(t("living.map", type=type_name))
-maps.render(m, key="living_map")
+maps.render(m, key="living_map", returned_objects=["last_active_drawing"] if lc.metric == "walk" else (),
+            on_change=on_map_click)
 map_downloads(m, f"living_circle_{ftype}_{lc.metric}", key="living-map",
               title=f"{t('living.map', type=type_name)}（{short}）")
 if iso is not None:

@@ -1,6 +1,6 @@
 """Benchmark: wall time and peak memory of every analysis, on the demo data and on synthetic data at scale.
 
-    python -m scripts.benchmark [--scale national|city|smoke] [--reruns N] [--json PATH]
+    python -m scripts.benchmark [--scale national|city|smoke] [--reruns N] [--json PATH] [--steps a,b]
 
 Scales
     ``city``      the demo data only (Jining: ~975 compounds, ~1,850 parcels, ~2,000 facilities);
@@ -547,18 +547,21 @@ def run_child(step: str, workdir: Path, *, sizes: tuple[int, int, int] | None = 
     return {"error": tail}
 
 
-def _analysis_rows(dataset: str, workdir: Path, sizes: tuple[int, int, int] | None) -> list[Row]:
+def _analysis_rows(dataset: str, workdir: Path, sizes: tuple[int, int, int] | None,
+                   steps: tuple[str, ...] | None = None) -> list[Row]:
     rows = []
     prepared = run_child("prepare", workdir, sizes=sizes)
     rows.append(_row(dataset, "prepare", prepared))
     if "error" in prepared:
         return rows
     for step in ANALYSIS_STEPS + (WALK_STEPS + DEMO_STEPS if sizes is None else ()):
+        if steps is not None and step not in steps:
+            continue
         log.info("%s: %s", dataset, step)
         rows.append(_row(dataset, step, run_child(step, workdir)))
-    fast = next(r for r in rows if r.step == "idle_land")
-    base = next(r for r in rows if r.step == "idle_land_baseline")
-    if fast.seconds and base.seconds:
+    fast = next((r for r in rows if r.step == "idle_land"), None)
+    base = next((r for r in rows if r.step == "idle_land_baseline"), None)
+    if fast and base and fast.seconds and base.seconds:
         speedup = base.seconds / fast.seconds
         fast.extra["speedup"] = speedup
         base.result += f"; {speedup:.1f}× slower than parcels_within"
@@ -676,23 +679,29 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def run(scale: str, *, reruns: int | None = None) -> list[Row]:
-    """Every row for ``scale`` (see the module docstring)."""
+STEP_CHOICES = (*ANALYSIS_STEPS, *WALK_STEPS, *DEMO_STEPS, "pages", "browser", "walk_province")
+"""What ``--steps`` may name: analysis steps, the page reruns, the browser timings, the province walk."""
+
+
+def run(scale: str, *, reruns: int | None = None, steps: tuple[str, ...] | None = None) -> list[Row]:
+    """Every row for ``scale`` (see the module docstring); with ``steps``, only those (data prepared first)."""
     reruns = PAGE_RERUNS[scale] if reruns is None else reruns
+    wanted = (lambda step: True) if steps is None else steps.__contains__
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="jiugai-bench-") as tmp:
         demo_dir = Path(tmp) / "demo"
         demo_dir.mkdir()
-        rows += _analysis_rows("demo", demo_dir, None)
+        rows += _analysis_rows("demo", demo_dir, None, steps)
         if (demo_dir / "progress.duckdb").exists():
-            rows += _page_rows(demo_dir, reruns)
-            if scale in BROWSER_SCALES:
+            if wanted("pages"):
+                rows += _page_rows(demo_dir, reruns)
+            if scale in BROWSER_SCALES and wanted("browser"):
                 rows += _browser_rows(demo_dir, BROWSER_VISITS)
-        if scale in SYNTHETIC_SIZES:
+        if scale in SYNTHETIC_SIZES and (steps is None or set(steps) & set(ANALYSIS_STEPS)):
             synthetic_dir = Path(tmp) / scale
             synthetic_dir.mkdir()
-            rows += _analysis_rows(scale, synthetic_dir, SYNTHETIC_SIZES[scale])
-        if PROVINCE_SIZES[scale]:
+            rows += _analysis_rows(scale, synthetic_dir, SYNTHETIC_SIZES[scale], steps)
+        if PROVINCE_SIZES[scale] and wanted("walk_province"):
             province_dir = Path(tmp) / "province"
             province_dir.mkdir()
             label = "province" if scale == "national" else f"{scale} province"
@@ -706,6 +715,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=SCALES, default="national")
     parser.add_argument("--reruns", type=int, default=None, help="warm reruns per page (median reported)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--steps", help="comma-separated rows to run, e.g. planning (default: all): "
+                                        + ", ".join(STEP_CHOICES))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", help=argparse.SUPPRESS)
@@ -714,10 +725,14 @@ def main(argv: list[str] | None = None) -> int:
         sizes = tuple(int(x) for x in args.sizes.split(",")) if args.sizes else None
         child_main(args.child, args.workdir, sizes=sizes, reruns=args.reruns or 0)
         return 0
+    steps = tuple(s.strip() for s in args.steps.split(",") if s.strip()) if args.steps else None
+    unknown = sorted(set(steps or ()) - set(STEP_CHOICES))
+    if unknown:
+        parser.error(f"unknown step(s) {unknown}; choose from {', '.join(STEP_CHOICES)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
-    rows = run(args.scale, reruns=args.reruns)
+    rows = run(args.scale, reruns=args.reruns, steps=steps)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     header = (f"Benchmark --scale {args.scale} on {cpus} CPUs, {date.today().isoformat()}, "
               f"total {timedelta(seconds=round(time.perf_counter() - started))}; "

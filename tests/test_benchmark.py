@@ -94,3 +94,10 @@ def test_browser_table_formats_the_figures():
     assert "| overview | 3.21 s | 0.60 s | 0.50 · 0.70 · 0.60 | yes |" in table
     assert "| progress | — | — |  — first visit: TimeoutError: x | **NO** |" in table
     assert bench_browser.meets_targets(pages[0]) and not bench_browser.meets_targets(pages[1])
+
+
+def test_unknown_steps_are_refused_with_the_choices(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        benchmark.main(["--scale", "smoke", "--steps", "planning,nope"])
+    assert stopped.value.code == 2
+    assert "unknown step(s) ['nope']" in capsys.readouterr().err

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import duckdb
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
 
-from analytics.checks import check_frame, check_gdf, check_range, check_same_crs
+from analytics.checks import check_connection, check_date, check_frame, check_gdf, check_range, check_same_crs
 from analytics.errors import CRSError, InputError
 
 
@@ -47,3 +50,15 @@ def test_same_crs_and_range():
         check_same_crs(("compounds", gdf(4548)), ("parcels", gdf(3857)))
     with pytest.raises(InputError, match="`max_distance_m` was -5 but must be between 0 and 3000"):
         check_range(-5, "max_distance_m", 0, 3000)
+
+
+def test_connection_and_date():
+    check_connection(duckdb.connect())
+    with pytest.raises(InputError, match=r"`con` was a str but must be a DuckDB connection"):
+        check_connection("data/jiugai.duckdb")
+    assert check_date(date(2020, 12, 25)) == date(2020, 12, 25)
+    assert check_date(datetime(2020, 12, 25, 17, 30)) == date(2020, 12, 25)
+    with pytest.raises(InputError, match=r"`as_of` was '2020-12-25' but must be a datetime.date"):
+        check_date("2020-12-25")
+    with pytest.raises(InputError, match=r"`on_or_before` was None but must be a datetime.date"):
+        check_date(None, "on_or_before")

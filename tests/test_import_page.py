@@ -95,7 +95,7 @@ def test_names_from_uploads_are_shown_as_plain_text(db):
 
 
 def test_admin_imports_and_undoes(db):
-    stored = _count(db, "SELECT count(*) FROM compounds")
+    demo_compounds = _count(db, "SELECT count(*) FROM compounds")  # the demo's, before any import
     at = _page(db, "admin1")
     at.file_uploader(key="data_file_0").set_value(("小区.zip", shapefile_zip(compounds_4548()), ZIP))
     at.run()
@@ -108,11 +108,11 @@ def test_admin_imports_and_undoes(db):
     assert "最近一次：导入 · 老旧小区 · 小区.zip · admin1" in _texts(at)
     at.button(key="data_undo").click().run()
     assert any("已撤销：小区.zip" in s.value for s in at.success)
-    assert _count(db, "SELECT count(*) FROM compounds") == stored
+    assert _count(db, "SELECT count(*) FROM compounds") == demo_compounds
 
 
 def test_a_markdown_file_name_stays_plain_through_import_and_undo(db):
-    stored = _count(db, "SELECT count(*) FROM compounds")
+    demo_compounds = _count(db, "SELECT count(*) FROM compounds")  # the demo's, before any import
     at = _page(db, "admin1")
     name = "![](http://evil.example/pixel.png).zip"
     at.file_uploader(key="data_file_0").set_value((name, shapefile_zip(compounds_4548()), ZIP)).run()
@@ -122,7 +122,7 @@ def test_a_markdown_file_name_stays_plain_through_import_and_undo(db):
     assert plain in _texts(at)  # 最近一次：导入 · … · <file> · admin1
     at.button(key="data_undo").click().run()
     assert any(f"已撤销：{plain}" in s.value for s in at.success), [s.value for s in at.success]
-    assert _count(db, "SELECT count(*) FROM compounds") == stored
+    assert _count(db, "SELECT count(*) FROM compounds") == demo_compounds
 
 
 def test_hostile_file_shows_kind_and_detail(db):
@@ -134,7 +134,7 @@ def test_hostile_file_shows_kind_and_detail(db):
 
 
 def test_county_editor_submits_weekly_report(db):
-    stored = _count(db, "SELECT count(*) FROM compounds")
+    demo_compounds = _count(db, "SELECT count(*) FROM compounds")  # the demo's, before any report
     at = _page(db, "rencheng")
     assert at.selectbox(key="report_county").value == "370811"
     at.date_input(key="report_week").set_value(date(2021, 1, 6)).run()
@@ -158,7 +158,7 @@ def test_county_editor_submits_weekly_report(db):
     assert _count(db, "SELECT count(*) FROM progress_reports WHERE report_date = DATE '2021-01-08'") > 0
     # Importing files is for administrators only: the editor has no import uploader.
     assert "data_file_0" not in _uploaders(at)
-    assert _count(db, "SELECT count(*) FROM compounds") == stored
+    assert _count(db, "SELECT count(*) FROM compounds") == demo_compounds
 
 
 def test_admin_imports_annual_targets_with_the_template_and_undoes(db):
@@ -401,6 +401,7 @@ def test_import_history_reads_in_chinese_with_short_fingerprints_and_blanks(db):
     assert undo["文件指纹"] == ""
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", str(imported["时间"]))
     assert "老旧小区：移除 3 条" in undo["详情"]
+    assert (undo["写入"], imported["写入"]) == ("", "3")  # not the snapshot's 1,046 rows
     assert "格式 shapefile" in imported["详情"] and "编码 GBK" in imported["详情"]
     cells = [str(v) for v in history.to_numpy().ravel()]
     assert not [c for c in cells if c in ("None", "nan", "NaN", "<NA>", "NaT")], cells

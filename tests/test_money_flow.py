@@ -108,10 +108,12 @@ def test_empty_store(mem_con):
 
 
 def test_bad_arguments(money):
-    with pytest.raises(InputError, match="`by`"):
+    with pytest.raises(InputError, match=r"`by` has unknown column\(s\) \['county'\]; use any of \('source', "):
         funding.money_flow(money, as_of=AS_OF, by=("county",))
-    with pytest.raises(InputError, match="`by`"):
+    with pytest.raises(InputError, match=r"`by` was 'source' but must be a tuple of column names from \('source', "):
         funding.money_flow(money, as_of=AS_OF, by="source")
+    with pytest.raises(InputError, match=r"`by` was \('source', 'source'\) but names a column twice"):
+        funding.money_flow(money, as_of=AS_OF, by=("source", "source"))
     with pytest.raises(InputError, match="`as_of`"):
         funding.money_flow(money, as_of="2022-06-30")
     with pytest.raises(InputError, match="`tolerance`"):

@@ -110,6 +110,23 @@ def test_the_page_shows_the_plan_build_plan_makes(compounds, year):
                                                                    & (plan.rejected["reason"] == "budget")).sum()
 
 
+def test_the_demos_2027_list_under_a_budget(compounds, year):
+    """The demo's own candidate pool (its compounds without a plan year: none made up by ``pool_db``) gives the
+    2027 list under a 3 亿 budget: optimal, within the budget, every candidate in or out with a reason."""
+    unplanned, newest = int(compounds["plan_year"].isna().sum()), int(compounds["plan_year"].max())
+    assert unplanned >= POOL_SIZE and year == newest + 1 == 2027
+    at = open_page(PAGE, query=QUERY)
+    assert at.number_input(key="plan_year").value == 2027
+    plan = expected_plan(compounds, year)
+    assert plan.status == "optimal" and [s.value for s in at.success] == ["已求得最优方案。"]
+    assert plan.chosen["net_cost_wan"].sum() <= BUDGET + 1e-6
+    assert len(plan.chosen) + len(plan.rejected) == len(planning.pool_of(compounds, year=year)) == unplanned
+    assert plan.chosen["reason"].ne("").all() and plan.rejected["reason"].ne("").all()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["入选小区"] == f"{len(plan.chosen):,}"
+    assert table_with(at, "所属片区/项目")["小区编号"].tolist() == plan.chosen["id"].tolist()
+
+
 def test_reason_labels_fill_in_both_languages():
     samples = {
         "willingness_below_min": {"willingness_pct": 55.0, "min_pct": 200 / 3},

@@ -14,6 +14,7 @@ from analytics.errors import InputError, PermissionDenied
 from analytics.progress import behind_schedule, county_progress
 from analytics.services import auth
 from analytics.services import presentation as slides_setting
+from dashboard.formatting import unit_name
 from dashboard.labels import t
 from dashboard.views import present
 from tests.page_helpers import ROOT, build_accounts_db, open_page, rerun, sign_in_session
@@ -185,3 +186,46 @@ def test_an_administrator_orders_the_slides_on_the_admin_page(accounts):
     at.multiselect(key="admin_present_slides").set_value([]).run()
     at.button(key="admin-present-save").click().run()
     assert [e.value for e in at.error] == [t("common.error", msg=t("error.presentation.empty"))]
+
+
+def stated_period(at) -> tuple[int, date]:
+    """The plan year and as-of date the slide says its figures are for."""
+    year, as_of = re.search(r"(\d{4})年度改造计划 · 截至 (\d{4}-\d{2}-\d{2})", markdown_text(at)).groups()
+    return int(year), date.fromisoformat(as_of)
+
+
+def test_funding_slide_shows_each_countys_money_against_its_planned_investment(demo_con):
+    at = slide_page("funding")
+    year, _ = stated_period(at)
+    paid = dict(demo_con.execute(
+        "SELECT c.county_code, sum(f.amount_wan) FROM funding f JOIN compounds c ON c.id = f.compound_id "
+        "WHERE c.plan_year = ? GROUP BY 1", [year]).fetchall())
+    planned = dict(demo_con.execute(
+        "SELECT county_code, sum(invest_planned_wan) FROM compounds WHERE plan_year = ? GROUP BY 1", [year]).fetchall())
+    chart = next(m.value for m in at.markdown if "class='jiugai-bars'" in m.value)
+    shown = re.findall(r"jiugai-bar-name'>([^<]*)</div>.*?jiugai-bar-value'[^>]*>([^<]*)</span>", chart)
+    assert len(shown) == len(paid) > 0
+    names = {settings.COUNTIES[code][0]: code for code in paid}
+    for name, text in shown:
+        code = names[name]
+        assert text == f"{paid[code]:,.2f}（{paid[code] / planned[code] * 100:.1f}%）", name
+
+
+def test_programme_slide_shows_each_units_share_of_its_planned_area_done(demo_con):
+    at = slide_page("programme")
+    _, as_of = stated_period(at)
+    # completed ÷ planned floor area of the plan years up to the as-of date's, per reporting unit (a function
+    # zone or else the county), the status being the latest report on or before the date
+    last = demo_con.execute(
+        "SELECT compound_id, arg_max(status, report_date) AS status FROM progress_reports WHERE report_date <= ? "
+        "GROUP BY 1", [as_of]).df().set_index("compound_id")["status"]
+    compounds = demo_con.execute("SELECT id, coalesce(zone_code, county_code) AS unit, floor_area_m2 FROM compounds "
+                                 "WHERE plan_year <= ?", [as_of.year]).df()
+    compounds["done"] = compounds["id"].map(last).eq("已完工")
+    by = compounds.groupby("unit")
+    share = (by.apply(lambda g: g.loc[g["done"], "floor_area_m2"].sum()) / by["floor_area_m2"].sum())
+    chart = next(m.value for m in at.markdown if "class='jiugai-bars'" in m.value)
+    shown = dict(re.findall(r"jiugai-bar-name'>([^<]*)</div>.*?jiugai-bar-value'[^>]*>([^<]*)</span>", chart))
+    assert len(shown) == len(share)
+    for code, value in share.items():
+        assert shown[unit_name(code)] == f"{value * 100:.1f}%", code

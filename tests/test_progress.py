@@ -80,28 +80,33 @@ NAN = np.nan
 # previous month, May: D2 as well, so the month's changes equal the week's).
 EXPECTED = pd.DataFrame(
     [
-        # unit, name, name_en, kind, planned n/hh/area/invest, approved, started, completed, started hh,
-        # completed hh, started area, completed area
-        ["370811", "任城区", "Rencheng", "county", 2, 400, 32_000.0, 800.0, 2, 2, 1, 400, 100, 32_000.0, 8_000.0,
+        # unit, name, name_en, kind, planned n/hh/area/invest, targets n/hh/area/invest (none stored), mismatch,
+        # approved, started, completed, started hh, completed hh, started area, completed area
+        ["370811", "任城区", "Rencheng", "county", 2, 400, 32_000.0, 800.0, NAN, NAN, NAN, NAN, False,
+         2, 2, 1, 400, 100, 32_000.0, 8_000.0,
          # start rate, start rate hh, completion, invest done, invest rate
          1.0, 1.0, 0.5, 260.0, 260 / 800,
          # chg week: start, completion, invest; chg month: start, completion, invest
          0.5, 0.5, 260 / 800 - 20 / 800, 0.5, 0.5, 260 / 800 - 20 / 800,
          # rank, rank chg week, below avg, bottom 3, top 3, elevators, parking, chargers, facilities, pipes
          1.0, 2.0, False, False, True, 2, 15, 3, 1, 0.75],
-        ["370812", "兖州区", "Yanzhou", "county", 2, 200, 16_000.0, 400.0, 2, 2, 1, 200, 150, 16_000.0, 12_000.0,
+        ["370812", "兖州区", "Yanzhou", "county", 2, 200, 16_000.0, 400.0, NAN, NAN, NAN, NAN, False,
+         2, 2, 1, 200, 150, 16_000.0, 12_000.0,
          1.0, 1.0, 0.5, 310.0, 310 / 400,
          0.0, 0.5, 310 / 400 - 100 / 400, 0.0, 0.5, 310 / 400 - 100 / 400,
          1.0, 0.0, False, False, True, 2, 22, 5, 1, 0.875],
-        ["370883", "邹城市", "Zoucheng", "county", 3, 510, 39_900.0, 1020.0, 1, 1, 0, 400, 0, 30_000.0, 0.0,
+        ["370883", "邹城市", "Zoucheng", "county", 3, 510, 39_900.0, 1020.0, NAN, NAN, NAN, NAN, False,
+         1, 1, 0, 400, 0, 30_000.0, 0.0,
          1 / 3, 400 / 510, 0.0, 80.0, 80 / 1020,
          1 / 3, 0.0, 80 / 1020, 1 / 3, 0.0, 80 / 1020,
          4.0, 0.0, True, True, False, 0, 8, 0, 0, 0.5],
-        ["Z01", "济宁高新区", "Jining Hi-tech Zone", "zone", 1, 200, 16_000.0, 400.0, 1, 1, 0, 200, 0, 16_000.0, 0.0,
+        ["Z01", "济宁高新区", "Jining Hi-tech Zone", "zone", 1, 200, 16_000.0, 400.0, NAN, NAN, NAN, NAN, False,
+         1, 1, 0, 200, 0, 16_000.0, 0.0,
          1.0, 1.0, 0.0, 150.0, 150 / 400,
          0.0, 0.0, 150 / 400 - 100 / 400, 0.0, 0.0, 150 / 400 - 100 / 400,
          1.0, 0.0, False, False, True, 1, 0, 2, 0, 1.0],
-        ["370800", "济宁市", "Jining City", "city", 8, 1310, 103_900.0, 2620.0, 6, 6, 2, 1200, 250, 94_000.0, 20_000.0,
+        ["370800", "济宁市", "Jining City", "city", 8, 1310, 103_900.0, 2620.0, NAN, NAN, NAN, NAN, False,
+         6, 6, 2, 1200, 250, 94_000.0, 20_000.0,
          6 / 8, 1200 / 1310, 2 / 8, 800.0, 800 / 2620,
          6 / 8 - 4 / 8, 2 / 8, 800 / 2620 - 220 / 2620, 6 / 8 - 4 / 8, 2 / 8, 800 / 2620 - 220 / 2620,
          NAN, NAN, False, False, False, 5, 45, 10, 2, 3.125],
@@ -116,6 +121,56 @@ def test_county_progress_matches_hand_computed_table(tiny):
     expected = EXPECTED.astype({c: "Int64" for c in progress.OUTCOME_COUNTS})
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12, atol=1e-12)
     assert got.attrs["report_date"] == D3 and got.attrs["week_date"] == D2 and got.attrs["month_date"] == D2
+
+
+def test_rates_are_measured_against_the_annual_targets(tiny):
+    # The year's tasks, set apart from the list: 兖州 2 compounds (as listed), 250 households (list 200),
+    # 250 万元 (list 400); the city 5 compounds (list 8) and 1,000 households (list 1,310); 邹城 a target row
+    # without households (its rate keeps the list's); 任城 and the zone none.
+    tiny.execute("""INSERT INTO annual_targets (year, unit_code, compounds, households, floor_area_m2, investment_wan)
+                    VALUES (2020, '370812', 2, 250, 16000, 250), (2020, '370800', 5, 1000, NULL, NULL),
+                           (2020, '370883', 3, NULL, 39900, 1020), (2021, '370812', 99, 9999, 1, 1)""")
+    got = progress.county_progress(tiny, as_of=D3).set_index("unit_code")
+    yz, city, zc, rc = got.loc["370812"], got.loc["370800"], got.loc["370883"], got.loc["370811"]
+    # the list's own totals stay beside the targets
+    assert (yz.planned_compounds, yz.planned_households, yz.planned_invest_wan) == (2, 200, 400.0)
+    assert (yz.target_compounds, yz.target_households, yz.target_investment_wan) == (2, 250, 250.0)
+    assert yz.start_rate_households == 200 / 250 and yz.invest_rate == 310 / 250 == 1.24  # above 100 %, kept
+    assert yz.start_rate_compounds == 1.0 and yz.completion_rate == 0.5 and yz.target_mismatch  # households differ
+    # the city: its own row (not the units' sum), a rate above 100 % shown as such
+    assert (city.target_compounds, city.target_households) == (5, 1000) and city.planned_compounds == 8
+    assert city.start_rate_compounds == 6 / 5 == 1.2 and city.start_rate_households == 1200 / 1000 == 1.2
+    assert city.completion_rate == 2 / 5 and city.target_mismatch
+    assert np.isnan(city.target_floor_area_m2)
+    assert city.invest_rate == 800 / 2620  # no investment target for the city: the list's
+    # a unit whose target equals its list is not flagged; a measure without a target uses the list's
+    assert not zc.target_mismatch and zc.start_rate_households == 400 / 510
+    assert np.isnan(rc.target_compounds) and not rc.target_mismatch and rc.start_rate_compounds == 1.0
+    # ranks and the city average follow the rates measured against the targets
+    assert got.loc["370812", "rank"] == 1.0 and got.loc["370883", "below_city_average"]
+    # the year's targets only; ``year`` is ``plan_year`` by another name
+    pd.testing.assert_frame_equal(progress.county_progress(tiny, as_of=D3, year=2020),
+                                  progress.county_progress(tiny, as_of=D3, plan_year=2020))
+    with pytest.raises(InputError, match="`year` was 2021 and `plan_year` 2020"):
+        progress.county_progress(tiny, as_of=D3, year=2021, plan_year=2020)
+    # the city's target made up from the units' rows when it has none
+    tiny.execute("DELETE FROM annual_targets WHERE unit_code = '370800'")
+    city = progress.county_progress(tiny, as_of=D3).set_index("unit_code").loc["370800"]
+    assert (city.target_compounds, city.target_households) == (5, 250)  # 兖州 2 + 邹城 3; households: 兖州 only
+    assert city.start_rate_compounds == 6 / 5
+
+
+def test_targets_of_zones_count_in_their_county_without_zone_rows(tiny):
+    tiny.execute("""INSERT INTO annual_targets (year, unit_code, compounds, households)
+                    VALUES (2020, '370811', 2, 400), (2020, 'Z01', 2, 200)""")
+    folded = progress.county_progress(tiny, as_of=D3, include_zones=False).set_index("unit_code")
+    assert (folded.loc["370811", "target_compounds"], folded.loc["370811", "planned_compounds"]) == (4, 3)
+    assert folded.loc["370811", "start_rate_compounds"] == 3 / 4 and folded.loc["370811", "target_mismatch"]
+    apart = progress.county_progress(tiny, as_of=D3).set_index("unit_code")
+    assert apart.loc["Z01", "start_rate_compounds"] == 1 / 2 and not apart.loc["370811", "target_mismatch"]
+    # the weekly series measures against the same targets
+    series = progress.weekly_series(tiny, plan_year=2020, unit_code="Z01")
+    assert series.start_rate_compounds.tolist() == [0.5, 0.5, 0.5]
 
 
 def test_as_of_between_reports_uses_the_latest_report_before_it(tiny):

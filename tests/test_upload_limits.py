@@ -213,6 +213,26 @@ def test_gis_layer_with_too_many_cells_is_refused_before_reading(monkeypatch):
         files.read_upload(data, "wide.geojson")
 
 
+def test_a_sheet_without_a_dimension_is_not_scanned_when_opened(monkeypatch):
+    """openpyxl parses a sheet without a declared dimension to its end as it opens the workbook (90 MB of
+    sheet XML: a minute before any limit applied); the sheets are only read, with the limits, by
+    ``sheet_rows``."""
+    import re
+
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    data = hostile_files._rewrite_member(hostile_files._column_a_workbook(30, header=["小区编号"]),
+                                         "xl/worksheets/sheet1.xml", lambda xml: re.sub(rb"<dimension [^>]*/>", b"", xml))
+    assert b"<dimension" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+
+    def scanned(self):
+        raise AssertionError("the whole sheet was parsed to find its size")
+
+    monkeypatch.setattr(WorkSheetParser, "parse_dimensions", scanned)
+    grid = files.read_upload(data, "no-dimension.xlsx").grid
+    assert grid.shape == (31, 1) and grid.iloc[0, 0] == "小区编号" and grid.iloc[30, 0] == 30
+
+
 def test_broken_sheet_xml_is_a_clear_refusal():
     data = hostile_files.xlsx_broken_sheet_xml()
     with pytest.raises(ImportRejected, match=r"'broken.xlsx'.*damaged.*save it as \.xlsx again") as caught:

@@ -29,8 +29,9 @@ import pandas as pd
 import pyogrio
 from openpyxl.packaging.manifest import Manifest
 from openpyxl.packaging.relationship import get_dependents, get_rels_path
-from openpyxl.reader.excel import _find_workbook_part
+from openpyxl.reader.excel import ExcelReader, _find_workbook_part
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
@@ -689,6 +690,33 @@ def check_workbook_parts(archive: zipfile.ZipFile, file_name: str) -> None:
         )
 
 
+class _UnsizedSheet(ReadOnlyWorksheet):
+    """A read-only sheet that is not scanned for its size as it is opened.
+
+    openpyxl's read-only sheet reads its declared dimension when opened, and a sheet without one is parsed
+    to its end right there — 90 MB of sheet XML cost a minute before any limit of :func:`sheet_rows`
+    applied. Nothing here uses the size (``sheet_rows`` streams the sheet with its own limits).
+    """
+
+    def _get_size(self) -> None:
+        return None
+
+
+class _WorkbookReader(ExcelReader):
+    """openpyxl's reader in read-only mode, opening the sheets as :class:`_UnsizedSheet` (chart sheets as before)."""
+
+    def read_worksheets(self) -> None:
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files:
+                continue
+            if "chartsheet" in rel.Type:
+                self.read_chartsheet(sheet, rel)
+                continue
+            worksheet = _UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state
+            self.wb._sheets.append(worksheet)
+
+
 def load_workbook(data: bytes, file_name: str) -> openpyxl.Workbook:
     """Open an XLSX upload read-only after the zip checks (an XLSX file is a zip archive of XML parts)."""
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -698,7 +726,9 @@ def load_workbook(data: bytes, file_name: str) -> openpyxl.Workbook:
         )
     check_workbook_parts(open_zip(data, file_name), file_name)
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        reader = _WorkbookReader(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read()
+        return reader.wb
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError,
             zlib.error) as exc:
         raise ImportRejected(

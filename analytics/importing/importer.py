@@ -160,8 +160,12 @@ class UndoResult:
 
 
 # ---------------------------------------------------------------------------------------------- prepare
-def _tabular_attributes(raw: RawTable, kind: str) -> tuple[pd.DataFrame, np.ndarray, int]:
-    """Header row chosen, blank rows dropped: (attributes, sheet row numbers, 1-based header row)."""
+def _tabular_attributes(raw: RawTable, kind: str, file_name: str) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Header row chosen, blank rows dropped: (attributes, sheet row numbers, 1-based header row).
+
+    Refused (``ImportRejected``) without a table, without data rows, or with more than
+    ``settings.IMPORT_MAX_ROWS`` rows.
+    """
     grid = raw.grid
     if grid is None:
         raise ImportRejected("The file holds no table.", kind="unreadable")
@@ -174,8 +178,31 @@ def _tabular_attributes(raw: RawTable, kind: str) -> tuple[pd.DataFrame, np.ndar
         body = body[~blank]
     if body.empty:
         raise ImportRejected("The table has a header but no data rows.", kind="empty")
+    if len(body) > settings.IMPORT_MAX_ROWS:
+        raise ImportRejected(
+            f"{file_name!r} has more than {settings.IMPORT_MAX_ROWS:,} rows; split it into smaller files.",
+            kind="too_large",
+        )
     attributes = pd.DataFrame(body.to_numpy(), columns=header_columns(list(grid.iloc[header])))
     return attributes, body.index.to_numpy() + 1, header + 1
+
+
+def _described(data: bytes, file_name: str, raw: RawTable, columns: list[str], kind: str,
+               mapping: dict[str, str | None] | None, *, tabular: bool, header_row: int | None) -> dict[str, Any]:
+    """What a preview says of the file, with the mapping chosen under ``"mapping"``.
+
+    The chosen mapping is the proposal for ``columns`` with ``mapping`` (checked first) put over it.
+    """
+    chosen = propose_mapping(columns, kind, tabular=tabular)
+    if mapping is not None:
+        check_mapping(mapping, columns, kind, tabular=tabular)
+        chosen.update(mapping)
+    return dict(
+        kind=kind, file_name=file_name, file_sha256=hashlib.sha256(data).hexdigest(), file_size=len(data),
+        format=raw.format, layers=raw.layers, layer=raw.layer, encoding=raw.encoding,
+        encoding_source=raw.encoding_source, columns=columns, mapping=chosen, header_row=header_row,
+        fields=[f.name for f in fields_for(kind, tabular=tabular)],
+    )
 
 
 def _points(attributes: pd.DataFrame, mapping: dict[str, str | None]) -> gpd.GeoSeries:
@@ -270,12 +297,7 @@ def prepare(
     tabular = raw.grid is not None
     header_row = None
     if tabular:
-        attributes, row_numbers, header_row = _tabular_attributes(raw, kind)
-        if len(attributes) > settings.IMPORT_MAX_ROWS:
-            raise ImportRejected(
-                f"{file_name!r} has more than {settings.IMPORT_MAX_ROWS:,} rows; split it into smaller files.",
-                kind="too_large",
-            )
+        attributes, row_numbers, header_row = _tabular_attributes(raw, kind, file_name)
     else:
         if raw.attributes is None or raw.geometry is None:
             raise ImportRejected(f"{file_name!r} holds no features.", kind="unreadable")
@@ -283,16 +305,8 @@ def prepare(
         row_numbers = np.arange(1, len(attributes) + 1)
     columns = [str(c) for c in attributes.columns]
     attributes.columns = columns
-    chosen = propose_mapping(columns, kind, tabular=tabular)
-    if mapping is not None:
-        check_mapping(mapping, columns, kind, tabular=tabular)
-        chosen.update(mapping)
-    base: dict[str, Any] = dict(
-        kind=kind, file_name=file_name, file_sha256=hashlib.sha256(data).hexdigest(), file_size=len(data),
-        format=raw.format, layers=raw.layers, layer=raw.layer, encoding=raw.encoding,
-        encoding_source=raw.encoding_source, columns=columns, mapping=chosen, header_row=header_row,
-        fields=[f.name for f in fields_for(kind, tabular=tabular)],
-    )
+    base = _described(data, file_name, raw, columns, kind, mapping, tabular=tabular, header_row=header_row)
+    chosen = base["mapping"]
     empty = gpd.GeoDataFrame({"_row": [], "_valid": []}, geometry=[], crs=settings.STORAGE_CRS)
     no_problems = pd.DataFrame(columns=["row", "field", "code", "problem", "value", "severity"])
 
@@ -347,24 +361,12 @@ def _prepare_records(data: bytes, file_name: str, *, kind: str, mapping: dict[st
             f"{file_name!r} has the extension {Path(file_name).suffix.lower()!r}, but {kind} is a plain table: "
             "upload it as CSV or XLSX (the template).", kind="format", table=kind)
     raw = read_upload(data, file_name, layer=layer, encoding=encoding)
-    attributes, row_numbers, header_row = _tabular_attributes(raw, kind)
-    if len(attributes) > settings.IMPORT_MAX_ROWS:
-        raise ImportRejected(
-            f"{file_name!r} has more than {settings.IMPORT_MAX_ROWS:,} rows; split it into smaller files.",
-            kind="too_large",
-        )
+    attributes, row_numbers, header_row = _tabular_attributes(raw, kind, file_name)
     columns = [str(c) for c in attributes.columns]
     attributes.columns = columns
-    chosen = propose_mapping(columns, kind, tabular=True)
-    if mapping is not None:
-        check_mapping(mapping, columns, kind, tabular=True)
-        chosen.update(mapping)
-    base: dict[str, Any] = dict(
-        kind=kind, file_name=file_name, file_sha256=hashlib.sha256(data).hexdigest(), file_size=len(data),
-        format=raw.format, layers=raw.layers, layer=raw.layer, encoding=raw.encoding,
-        encoding_source=raw.encoding_source, columns=columns, mapping=chosen, header_row=header_row,
-        fields=[f.name for f in fields_for(kind, tabular=True)], crs=None,
-    )
+    base = _described(data, file_name, raw, columns, kind, mapping, tabular=True, header_row=header_row)
+    base["crs"] = None
+    chosen = base["mapping"]
     try:
         rows, problems = records.validate_records(attributes, chosen, kind, row_numbers=row_numbers, refs=refs)
     except ImportRejected as exc:

@@ -23,9 +23,16 @@ import numpy as np
 import pandas as pd
 
 from analytics import settings
-from analytics.errors import ImportRejected
 from analytics.importing.fields import KEYS, fields_for, normalise
-from analytics.importing.validate import Problems, check_bounds, convert_column, is_blank, text_value
+from analytics.importing.validate import (
+    Problems,
+    check_bounds,
+    check_required_mapped,
+    convert_column,
+    is_blank,
+    required_values,
+    text_value,
+)
 
 RECORD_PROBLEM_CODES: tuple[str, ...] = (
     "unknown_unit", "unknown_compound", "unknown_project", "other_unit", "future_date", "target_mismatch",
@@ -131,15 +138,8 @@ def validate_records(
         column; findings a unit or a compound column).
     """
     fields = list(fields_for(kind, tabular=True))
-    unmapped = [f.name for f in fields if f.required and mapping.get(f.name) is None]
-    either = {"fund_flows": ("compound_id", "project_id"), "findings": ("unit_code", "compound_id")}.get(kind)
-    if either and not any(mapping.get(name) for name in either):
-        unmapped.append(" or ".join(either))
-    if unmapped:
-        raise ImportRejected(
-            f"The required field(s) {unmapped!r} are not mapped to any column; choose the columns in the mapping.",
-            kind="mapping",
-        )
+    either = {"fund_flows": ("compound_id", "project_id"), "findings": ("unit_code", "compound_id")}.get(kind, ())
+    check_required_mapped(fields, mapping, either=either)
     problems = Problems()
     rows = np.asarray(row_numbers)
     attributes = attributes.reset_index(drop=True)
@@ -157,10 +157,7 @@ def validate_records(
         else:
             column = convert_column(f, attributes[source], source, rows, kind, problems)
             out[f.name] = check_bounds(f, column, rows, problems)
-        if f.required:
-            for i in np.flatnonzero(out[f.name].isna().to_numpy()):
-                if is_blank(attributes[source].iat[i]):
-                    problems.add(int(rows[i]), f.name, "required", f"`{f.name}` is required but empty.")
+    required_values(fields, out, attributes, mapping, rows, problems)
     for name in ("compound_id", "project_id"):
         if name in out:
             _references(out, name, rows, refs, problems)

@@ -409,14 +409,14 @@ def validate(
         ``kind="mapping"`` when a required field is not mapped to any column.
     """
     fields = [f for f in fields_for(kind, tabular=tabular) if f.type not in ("coord", "wkt")]
-    _check_mapping(fields, mapping)
+    check_required_mapped(fields, mapping)
     problems = Problems()
     rows = np.asarray(row_numbers)
     attributes = attributes.reset_index(drop=True)
     out = _converted(fields, attributes, mapping, kind, rows, problems)
     geo, present, located = _located(geometry, out, kind, rows, problems)
     _reporting_units(out, attributes, mapping, located, kind, rows, problems, zones)
-    _required_values(fields, out, attributes, mapping, rows, problems)
+    required_values(fields, out, attributes, mapping, rows, problems)
     _table_rules(out, attributes, mapping, geo, kind, rows, problems)
 
     gdf = gpd.GeoDataFrame(out, geometry=geo, crs=settings.STORAGE_CRS)
@@ -428,9 +428,12 @@ def validate(
     return gdf, report
 
 
-def _check_mapping(fields: list[Field], mapping: dict[str, str | None]) -> None:
-    """Refuse a mapping that leaves a required field without a column."""
+def check_required_mapped(fields: list[Field], mapping: dict[str, str | None], *,
+                          either: tuple[str, ...] = ()) -> None:
+    """Refuse a mapping that leaves a required field without a column (or none of ``either`` mapped)."""
     unmapped = [f.name for f in fields if f.required and mapping.get(f.name) is None]
+    if either and not any(mapping.get(name) for name in either):
+        unmapped.append(" or ".join(either))
     if unmapped:
         raise ImportRejected(
             f"The required field(s) {unmapped!r} are not mapped to any column; choose the columns in the mapping.",
@@ -510,8 +513,8 @@ def _reporting_units(out: pd.DataFrame, attributes: pd.DataFrame, mapping: dict[
         out["road_class"] = known_class.where(known_class.notna(), "其他")
 
 
-def _required_values(fields: list[Field], out: pd.DataFrame, attributes: pd.DataFrame,
-                     mapping: dict[str, str | None], rows: np.ndarray, problems: Problems) -> None:
+def required_values(fields: list[Field], out: pd.DataFrame, attributes: pd.DataFrame,
+                    mapping: dict[str, str | None], rows: np.ndarray, problems: Problems) -> None:
     """A required field left empty in the source is a problem of its row (a bad value was reported already)."""
     for f in fields:
         if f.required and f.name in out:

@@ -3,9 +3,9 @@
 Made from the demo's compounds (``analytics.store.demo``) with their dates as of the demo's today:
 
 * ``annual_targets`` — per plan year and reporting unit (county, or function zone for its own compounds)
-  the list's totals, plus a city row (370800) with round figures (2020: the plan's 68 / 26,000 /
-  2,280,000 m²); in the places of ``TARGET_CHANGES`` the task differs from the list (the list short of
-  it, or beyond it);
+  the list's totals (floor area rounded to 100 m²), plus a city row (370800) adding them up (floor area
+  rounded to 10,000 m²; 2020: the plan's 68 / 26,000 / 2,280,000 m²); in the places of
+  ``TARGET_CHANGES`` the task differs from the list (the list short of it, or beyond it);
 * ``projects`` — every planned compound in a project: most alone (单独实施), some neighbours on one
   street let as one package (打包 / 成片捆绑 / 工程总承包) of two to five compounds;
 * ``fund_flows`` — per compound and funding source: allocated (下达) after approval, received (到位) in
@@ -83,8 +83,8 @@ def annual_targets(comp: pd.DataFrame, issued: dict[int, date]) -> pd.DataFrame:
         investment_wan=("invest_planned_wan", "sum")).reset_index()
     rows["year"] = rows["year"].astype(int)
     rows["floor_area_m2"] = rows["floor_area_m2"].round(-2)
-    rows["households"] = rows["households"].round(-1).astype(int)
-    rows["investment_wan"] = rows["investment_wan"].round(-1)
+    rows["households"] = rows["households"].astype(int)  # exact: a rate of the whole list is 100 %, not 100.1 %
+    rows["investment_wan"] = rows["investment_wan"].round(2)
     rows["note"] = None
     for (year, unit, measure), change in TARGET_CHANGES.items():
         at = (rows["year"] == year) & (rows["unit_code"] == unit)
@@ -96,9 +96,8 @@ def annual_targets(comp: pd.DataFrame, issued: dict[int, date]) -> pd.DataFrame:
     city = rows.groupby("year").agg(compounds=("compounds", "sum"), households=("households", "sum"),
                                     floor_area_m2=("floor_area_m2", "sum"), investment_wan=("investment_wan", "sum"))
     city = city.reset_index().assign(unit_code=settings.CITY_UNIT_CODE, note=None)
-    city["households"] = city["households"].round(-2)
     city["floor_area_m2"] = city["floor_area_m2"].round(-4)
-    city["investment_wan"] = city["investment_wan"].round(-2)
+    city["investment_wan"] = city["investment_wan"].round(2)
     first = city["year"] == 2020
     for measure, value in settings.PLAN_2020.items():
         city.loc[first, measure] = value

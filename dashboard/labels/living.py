@@ -48,6 +48,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "living.iso": ("步行等时圈", "Walking isochrones"),
     "living.iso.compound": ("选择小区，显示其 5/10/15 分钟步行范围", "Compound whose 5/10/15-minute walk to show"),
     "living.iso.none": ("（不显示）", "(none)"),
+    "living.iso.help": ("也可在地图上点击小区。", "Or click a compound on the map."),
     "living.iso.layer": ("{tier}步行范围", "{tier} on foot"),
     "living.iso.legend": ("步行等时圈", "Walking isochrones"),
     "living.iso.street": ("道路", "Streets"),

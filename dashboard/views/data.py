@@ -568,11 +568,14 @@ def history_table(history: pd.DataFrame) -> pd.DataFrame:
         "file_name": history["file_name"],
         "fingerprint": [v[:FINGERPRINT_CHARS] if isinstance(v, str) else None for v in history["file_sha256"]],
         "mode": [_mode_label(m) for m in history["mode"]],
-        "rows_in": history["rows_in"], "rows_written": history["rows_written"],
+        # an undo's count is its snapshot's size, not what changed: its detail says per table instead
+        "rows_in": history["rows_in"], "rows_written": history["rows_written"].where(history["action"] != "undo"),
         "rows_rejected": history["rows_rejected"], "undone_by": history["undone_by"],
         "detail": [detail_text(d) for d in history["detail"]],
     })[list(HISTORY_COLUMNS)]
-    out = out.astype(object).where(out.notna(), "")  # nothing there: a blank cell, not None or <NA>
+    for column in ("rows_in", "rows_written", "rows_rejected", "undone_by"):
+        out[column] = [f"{int(v):,}" if pd.notna(v) else "" for v in out[column]]
+    out = out.astype(object).where(out.notna(), "").astype(str)  # nothing there: a blank cell, not None or <NA>
     return out.rename(columns=lambda c: t(f"data.col.{c}"))
 
 

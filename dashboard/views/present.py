@@ -16,14 +16,26 @@ import pandas as pd
 import streamlit as st
 
 from analytics import settings
+from analytics.progress import CITY_CODE
 from analytics.services.bulletin import choose_rank_by
 from dashboard import maps, state, ui
-from dashboard.formatting import fmt_area_wan_m2, fmt_int, fmt_pct, reasons_text, status_name, unit_name
+from dashboard.formatting import (
+    fmt_area_wan_m2,
+    fmt_int,
+    fmt_pct,
+    fmt_wan,
+    reasons_text,
+    share_of,
+    status_name,
+    unit_name,
+)
 from dashboard.labels import t
 from dashboard.presentation import BODY_H
 from dashboard.views import clusters as clusters_view
+from dashboard.views import funding as funding_view
 from dashboard.views import idle_land as idle_view
 from dashboard.views import overview as overview_view
+from dashboard.views import programme as programme_view
 from dashboard.views.progress import behind_schedule, county_progress
 
 MAP_KEY = "present_map"
@@ -84,12 +96,14 @@ def _table(columns: list[str], rows: list[list[str]], *, numeric: set[int] = fro
 
 
 def bars(items: list[tuple[str, float, str]], *, high: float, chosen: str | None = None,
-         line: tuple[float, str] | None = None, color: str = "#1F4E79") -> str:
+         line: tuple[float, str] | None = None, color: str = "#1F4E79", room_px: int | None = None) -> str:
     """A horizontal bar chart in HTML: one row per ``(name, value, value text)``, bars scaled to ``high``.
 
     Drawn by the browser like text, so it is as sharp and as large as the stage at any screen size (a
     plotly chart measures its container, which a scaled stage would scale twice). ``chosen`` (a name) is
-    drawn in the highlight colour; ``line`` = ``(value, label)`` draws a dashed line across the bars.
+    drawn in the highlight colour; ``line`` = ``(value, label)`` draws a dashed line across the bars;
+    ``room_px`` is the room kept right of the longest bar for its value text (stage pixels; the style's default
+    fits a per cent).
     """
     rows = []
     for name, value, text in items:
@@ -106,7 +120,8 @@ def bars(items: list[tuple[str, float, str]], *, high: float, chosen: str | None
         at = max(0.0, min(100.0, 100 * line[0] / high))
         mark = (f"<div class='jiugai-bar-line' style='left:calc(var(--jiugai-bar-name) + (100% - var(--jiugai-bar-name) "
                 f"- var(--jiugai-bar-room)) * {at / 100:.4f})'><span>{html.escape(line[1])}</span></div>")
-    return f"<div class='jiugai-bars'>{mark}{''.join(rows)}</div>"
+    room = f" style='--jiugai-bar-room:{int(room_px)}px'" if room_px else ""
+    return f"<div class='jiugai-bars'{room}>{mark}{''.join(rows)}</div>"
 
 
 # ------------------------------------------------------------------------------------------------ slides
@@ -238,11 +253,56 @@ def land_slide(as_of: date, unit: str) -> None:
                     unsafe_allow_html=True)
 
 
+def funding_slide(as_of: date, unit: str) -> None:
+    """资金到位: the plan year's money by county against its planned investment, and the city's (or county's) mix."""
+    plan_year = period(as_of).plan_year
+    by_county, city, wide = ui.attempt(funding_view.funding_mix, plan_year=plan_year)
+    if wide.empty:
+        st.markdown(f"<div class='jiugai-big'>{html.escape(t('common.no_data'))}</div>", unsafe_allow_html=True)
+        return
+    county = unit if unit in set(wide["county_code"]) else None
+    left, right = st.columns([1, 1.6], gap="large")
+    with left:
+        shown = by_county[by_county["county_code"] == county] if county else city
+        ui.metric_cards(funding_view.funding_kpis(shown), columns=2)
+        st.markdown(f"<div class='jiugai-slide-meta'>{html.escape(t('present.funding_note', year=plan_year))}</div>",
+                    unsafe_allow_html=True)
+    with right:
+        st.markdown(f"<div class='jiugai-slide-meta'><b>{html.escape(t('present.funding_by_county'))}</b></div>",
+                    unsafe_allow_html=True)
+        items = [(unit_name(r.county_code), float(r.total_wan),
+                  f"{fmt_wan(r.total_wan)}（{share_of(float(r.total_wan), float(r.invest_planned_wan))}）")
+                 for r in wide.itertuples()]
+        st.markdown(bars(items, high=max(float(wide["total_wan"].max()), 1e-9),
+                         chosen=unit_name(county) if county else None, color="#2E8B57", room_px=260),
+                    unsafe_allow_html=True)
+
+
+def programme_slide(as_of: date, unit: str) -> None:
+    """改造进程: the programme to date — the five-year goal and what is planned and done, each unit's share done."""
+    summary = ui.attempt(programme_view.programme_summary, as_of=as_of)
+    if summary.years.empty:
+        st.markdown(f"<div class='jiugai-big'>{html.escape(t('programme.none'))}</div>", unsafe_allow_html=True)
+        return
+    left, right = st.columns([1, 1.4], gap="large")
+    with left:
+        ui.metric_cards(programme_view.goal_kpis(summary), columns=2)
+    with right:
+        st.markdown(f"<div class='jiugai-slide-meta'><b>{html.escape(t('present.programme_by_unit'))}</b></div>",
+                    unsafe_allow_html=True)
+        units = summary.cumulative[summary.cumulative["unit_code"] != CITY_CODE]
+        items = [(unit_name(r.unit_code), float(r.area_done_share), fmt_pct(r.area_done_share))
+                 for r in units.itertuples()]
+        st.markdown(bars(items, high=1.0, chosen=unit_name(unit) if unit else None), unsafe_allow_html=True)
+
+
 SLIDES: dict[str, Callable[..., None]] = {
     "overview": overview_slide,
     "ranking": ranking_slide,
     "behind": behind_slide,
+    "funding": funding_slide,
     "land": land_slide,
+    "programme": programme_slide,
 }
 """Every slide the dashboard can show, by id (``settings.PRESENTATION_SLIDES`` is the default list)."""
 

@@ -55,6 +55,16 @@ def pristine_db(machine_turn, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def current_year(pristine_db) -> int:
+    """The year the dashboard opens on: that of the latest stored weekly report, read from the data."""
+    con = store.connect(pristine_db, read_only=True)
+    try:
+        return int(con.execute("SELECT year(max(report_date)) FROM progress_reports").fetchone()[0])
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
 def browser_db(pristine_db) -> Path:
     """The session server's private demo database (a running server holds its file open read-write)."""
     return copy_database(pristine_db, pristine_db.with_name("server.duckdb"))

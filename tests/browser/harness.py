@@ -400,14 +400,15 @@ MAP_FEATURES_JS = """() => {
     });
     return counts;
 }"""
-# A point (map-container pixels) inside the given feature, on screen, and on top of every other feature.
+# A point (map-container pixels) inside the given feature, on screen, and under no feature drawn after it that
+# takes clicks (Leaflet draws features in the order they were added).
 MAP_POINT_JS = """({layer, key}) => {
     let target = null;
-    const others = [];
+    const others = [];  // features drawn after the target, so over it
     window.map.eachLayer(l => {
         const props = l.feature && l.feature.properties;
         if (!props) return;
-        if (props.layer === layer && String(props.key) === key) target = l; else others.push(l);
+        if (props.layer === layer && String(props.key) === key) target = l; else if (target !== null) others.push(l);
     });
     if (target === null) return null;
     const size = window.map.getSize();
@@ -429,7 +430,9 @@ MAP_POINT_JS = """({layer, key}) => {
         const pt = window.map.latLngToContainerPoint(latlng);
         if (pt.x < 5 || pt.y < 5 || pt.x > size.x - 5 || pt.y > size.y - 5) continue;
         if (!inside(target, latlng)) continue;
-        if (others.some(o => o.feature.properties.layer !== layer && inside(o, latlng))) continue;
+        // layers drawn with interactive: false let clicks through, so they hide nothing
+        if (others.some(o => o.feature.properties.layer !== layer && o.options.interactive !== false
+                             && inside(o, latlng))) continue;
         return {x: Math.round(pt.x), y: Math.round(pt.y)};
     }
     return null;

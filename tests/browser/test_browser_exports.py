@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analytics import settings, store
+from analytics import store
 
 pytestmark = pytest.mark.browser
 
@@ -103,9 +103,9 @@ def check_html(browser, html: str, expected: dict[str, int]) -> None:
         page.context.close()
 
 
-def test_overview_map_downloads_show_the_map(app, browser, layers):
+def test_overview_map_downloads_show_the_map(app, browser, layers, current_year):
     app.open("")
-    plan = layers["compounds"][layers["compounds"]["plan_year"] == settings.DEMO_YEAR]
+    plan = layers["compounds"][layers["compounds"]["plan_year"] == current_year]
     expected = {"counties": len(layers["counties"]), "compounds": len(plan)}
     assert app.map_features(expect=expected) == expected
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analytics import idle_land, network, settings, store
+from analytics import idle_land, network, store
 from analytics.network import walk_graph
 from dashboard import maps
 from dashboard.labels import t
@@ -41,10 +41,9 @@ def read_csv(data: bytes) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
 
 
-def test_overview_pick_a_county_on_the_map(app, layers):
-    app.open("")
-    plan = layers["compounds"][layers["compounds"]["plan_year"] == settings.DEMO_YEAR]
-    assert len(plan) == settings.PLAN_2020["compounds"]
+def test_overview_pick_a_county_on_the_map(app, layers, current_year):
+    app.open("")  # opens on the current year
+    plan = layers["compounds"][layers["compounds"]["plan_year"] == current_year]
     expected = {"counties": 11, "compounds": len(plan)}
     assert app.map_features(expect=expected) == expected
 
@@ -149,6 +148,13 @@ def test_living_circle_isochrones_drawn(app, layers):
     assert counts.get("isochrones") == 3 and counts.get("iso_street", 0) > 20, counts
     assert counts["facilities"] == len(shown) and counts["compounds"] == len(compounds), counts
     app.screenshot("living_circle-isochrones")
+    # a click on a neighbouring compound shows its isochrones instead
+    others = compounds[compounds["id"] != origin["id"].iloc[0]]
+    neighbour = others.iloc[int(others.distance(origin.geometry.iloc[0]).to_numpy().argmin())]["id"]
+    app.click_map_feature("compounds", neighbour)
+    app.wait_idle()
+    assert app.selected("iso").startswith(neighbour), app.selected("iso")
+    assert query(app)["iso"] == neighbour
     app.assert_clean()
 
 

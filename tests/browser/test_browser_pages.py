@@ -38,7 +38,7 @@ CITY_SUMMARY_PAGES = ("idle_land", "living_circle", "clusters")  # one counted c
 
 
 @pytest.fixture(scope="module")
-def expected_maps(pristine_db) -> dict[str, list[dict[str, int]]]:
+def expected_maps(pristine_db, current_year) -> dict[str, list[dict[str, int]]]:
     """Features each page's maps must draw with its default settings, worked out from the data.
 
     The city-wide maps of :data:`CITY_SUMMARY_PAGES` draw these from zoom ``maps.SUMMARY_ZOOM`` on, and a
@@ -51,8 +51,8 @@ def expected_maps(pristine_db) -> dict[str, list[dict[str, int]]]:
         con.close()
     compounds, counties = layers["compounds"], len(layers["counties"])
     return {
-        "overview": [{"counties": counties, "compounds": int((compounds["plan_year"] == settings.DEMO_YEAR).sum())}],
-        "present": [{"counties": counties, "compounds": int((compounds["plan_year"] == settings.DEMO_YEAR).sum())}],
+        "overview": [{"counties": counties, "compounds": int((compounds["plan_year"] == current_year).sum())}],
+        "present": [{"counties": counties, "compounds": int((compounds["plan_year"] == current_year).sum())}],
         "idle_land": [{"counties": counties, "parcels": len(layers["parcels"]), "compounds": len(compounds)}],
         "living_circle": [{"counties": counties, "compounds": len(compounds),
                            "facilities": int((layers["facilities"]["facility_type"] == "elderly_care").sum())}],

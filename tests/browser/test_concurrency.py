@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from harness import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, RUN_COUNTER_JS, is_local
 
-from analytics import progress, settings, store
+from analytics import progress, store
 from analytics.store import demo
 from dashboard.labels import t
 from dashboard.views import overview as cached_spatial  # the overview page's indicators
@@ -36,7 +36,7 @@ SESSION_VIEWPORT = {"width": 1024, "height": 700}
 
 
 @pytest.fixture(scope="module")
-def truth(pristine_db):
+def truth(pristine_db, current_year):
     """Per reporting unit: its plan compounds; per indicator: the value of every unit (as the chart shows it)."""
     con = store.connect(pristine_db, read_only=True)
     try:
@@ -44,7 +44,7 @@ def truth(pristine_db):
         table = progress.county_progress(con, as_of=demo.demo_as_of())
     finally:
         con.close()
-    plan = compounds[compounds["plan_year"] == settings.DEMO_YEAR]
+    plan = compounds[compounds["plan_year"] == current_year]
     unit = plan["zone_code"].where(plan["zone_code"].notna(), plan["county_code"])
     units = table.loc[table["kind"] != "city", "unit_code"].tolist()
     ids = {code: set(plan.loc[unit == code, "id"]) for code in units}

@@ -26,6 +26,7 @@ from typing import Literal
 import duckdb
 
 from analytics import progress
+from analytics.checks import check_date
 from analytics.errors import DataError, InputError
 from analytics.services.auth import User
 from analytics.services.bulletin.office import OfficeSettings
@@ -189,10 +190,7 @@ def issue_for(
         No report on or before ``as_of``; the report falls before the year's first issue.
     """
     kind = check_kind(kind)
-    if isinstance(as_of, datetime):
-        as_of = as_of.date()
-    if not isinstance(as_of, date):
-        raise InputError(f"`as_of` was {as_of!r} but must be a datetime.date, e.g. date(2020, 11, 27).")
+    as_of = check_date(as_of)
     dates = stored_report_dates(con)
     known = [d for d in dates if d <= as_of]
     if not known:
