@@ -201,6 +201,13 @@ def test_admin_edits_a_years_targets_on_the_page(db):
     from analytics.importing import importer
     from dashboard.views import data as view
 
+    con = store.connect(db)
+    try:  # a stored target (with its date and source): shown, and saving it unchanged changes nothing
+        con.execute("DELETE FROM annual_targets WHERE year = 2020")
+        con.execute("INSERT INTO annual_targets VALUES (2020, '370811', 5, 1200, 98000.5, 4500.25, DATE '2020-03-01', "
+                    "'济政办字〔2020〕1号', NULL)")
+    finally:
+        con.close()
     at = _page(db, "admin1")
     at.selectbox(key="data_kind").set_value("annual_targets").run()
     at.selectbox(key="targets_year").set_value(2020).run()

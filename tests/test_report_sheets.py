@@ -205,3 +205,16 @@ def test_sheet_rows_with_missing_values_are_empty_cells():
     ws = wb["资金"]
     assert [ws.cell(3, c).value for c in (1, 2)] == ["F1", 1.5]
     assert [ws.cell(4, c).value for c in (1, 2, 3)] == ["F2", None, None]
+
+
+def test_a_past_weeks_template_shows_the_compound_as_it_was_then(con):
+    """Without a report by then, the list's later dates are not pre-filled, and the status is what the
+    dates up to the week mean (JN-001 is listed as completed on 2021-11-30)."""
+    con.execute("UPDATE compounds SET status = '已完工', approved_date = DATE '2021-03-01', start_date = DATE "
+                "'2021-05-01', completion_date = DATE '2021-11-30', invest_done_wan = 80 WHERE id = 'JN-001'")
+    early = reports.template_compounds(con, RENCHENG, WEEK)
+    assert early[["compound_id", "status", "approved_date", "start_date", "completion_date", "invest_done_wan"]
+                 ].values.tolist() == [["JN-001", "已立项", date(2021, 3, 1), None, None, 0.0]]
+    late = reports.template_compounds(con, RENCHENG, date(2021, 12, 10))
+    assert late[["status", "start_date", "completion_date", "invest_done_wan"]].values.tolist() == [
+        ["已完工", date(2021, 5, 1), date(2021, 11, 30), 80.0]]

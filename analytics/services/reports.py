@@ -206,23 +206,37 @@ def template_compounds(
     county_code = _check_county(con, county_code)
     report_date = report_friday(report_date)
     plan_year = report_date.year if plan_year is None else int(plan_year)
+    # Without a report by then, a compound's state as of the report date: its dates up to that day and the
+    # status they mean (a list holding the year's later dates must not pre-fill the future).
     frame = con.execute(
         f"""WITH latest AS (
-               SELECT * FROM progress_reports WHERE report_date <= ?
-               QUALIFY row_number() OVER (PARTITION BY compound_id ORDER BY report_date DESC) = 1)
+               SELECT * FROM progress_reports WHERE report_date <= $d
+               QUALIFY row_number() OVER (PARTITION BY compound_id ORDER BY report_date DESC) = 1),
+           state_then AS (
+               SELECT c.*,
+                      CASE WHEN c.approved_date <= $d THEN c.approved_date END AS approved_then,
+                      CASE WHEN c.start_date <= $d THEN c.start_date END AS start_then,
+                      CASE WHEN c.completion_date <= $d THEN c.completion_date END AS completion_then,
+                      CASE WHEN c.completion_date <= $d THEN '已完工' WHEN c.start_date <= $d THEN '已开工'
+                           WHEN c.approved_date <= $d THEN '已立项'
+                           WHEN coalesce(c.approved_date, c.start_date, c.completion_date) IS NOT NULL THEN '未开工'
+                           ELSE c.status END AS status_then,
+                      CASE WHEN c.start_date > $d THEN 0 ELSE c.invest_done_wan END AS invest_then
+               FROM compounds c)
            SELECT c.id AS compound_id, c.name, c.street, c.plan_year, c.households, c.invest_planned_wan,
-                  coalesce(r.status, c.status) AS status,
-                  CASE WHEN r.compound_id IS NULL THEN c.approved_date ELSE r.approved_date END AS approved_date,
-                  CASE WHEN r.compound_id IS NULL THEN c.start_date ELSE r.start_date END AS start_date,
-                  CASE WHEN r.compound_id IS NULL THEN c.completion_date ELSE r.completion_date END AS completion_date,
-                  coalesce(r.invest_done_wan, c.invest_done_wan, 0) AS invest_done_wan,
+                  coalesce(r.status, c.status_then) AS status,
+                  CASE WHEN r.compound_id IS NULL THEN c.approved_then ELSE r.approved_date END AS approved_date,
+                  CASE WHEN r.compound_id IS NULL THEN c.start_then ELSE r.start_date END AS start_date,
+                  CASE WHEN r.compound_id IS NULL THEN c.completion_then ELSE r.completion_date END AS completion_date,
+                  coalesce(r.invest_done_wan, c.invest_then, 0) AS invest_done_wan,
                   coalesce(r.elevators_added, 0) AS elevators_added, coalesce(r.parking_spaces, 0) AS parking_spaces,
                   coalesce(r.chargers, 0) AS chargers, coalesce(r.facilities_added, 0) AS facilities_added,
                   coalesce(r.pipes_km, 0) AS pipes_km
-           FROM compounds c LEFT JOIN latest r ON r.compound_id = c.id
-           WHERE {_UNIT_OF} = ? AND (c.plan_year = ? OR (c.plan_year < ? AND coalesce(r.status, c.status) <> '已完工'))
+           FROM state_then c LEFT JOIN latest r ON r.compound_id = c.id
+           WHERE {_UNIT_OF} = $unit AND (c.plan_year = $year
+                 OR (c.plan_year < $year AND coalesce(r.status, c.status_then) <> '已完工'))
            ORDER BY c.plan_year, c.id""",
-        [report_date, county_code, plan_year, plan_year],
+        {"d": report_date, "unit": county_code, "year": plan_year},
     ).fetchdf()
     for col in ("approved_date", "start_date", "completion_date"):
         frame[col] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame[col]]

@@ -57,6 +57,8 @@ def expected_maps(pristine_db, current_year) -> dict[str, list[dict[str, int]]]:
         "living_circle": [{"counties": counties, "compounds": len(compounds),
                            "facilities": int((layers["facilities"]["facility_type"] == "elderly_care").sum())}],
         "clusters": [{"counties": counties, "compounds": len(compounds), "clusters": cluster_count(compounds, 150)}],
+        # next year's plan: the map holds the whole candidate pool (compounds without a plan year)
+        "plan": [{"counties": counties, "compounds": int(compounds["plan_year"].isna().sum())}],
     }
 
 

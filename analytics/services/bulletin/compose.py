@@ -28,7 +28,6 @@ official order) or in the official order.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -41,6 +40,7 @@ import pandas as pd
 from analytics import progress as progress_mod
 from analytics import settings
 from analytics import units as units_mod
+from analytics.cells import is_missing
 from analytics.errors import InputError
 from analytics.progress import RankBy
 from analytics.services.auth import User
@@ -268,28 +268,24 @@ def date_text(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
-
-
 def pct(fraction: float) -> str:
     """A fraction 0–1 as a percentage with one decimal, e.g. ``0.7794`` -> ``"77.9%"``."""
-    return MISSING if _missing(fraction) else f"{fraction * 100:.1f}%"
+    return MISSING if is_missing(fraction) else f"{fraction * 100:.1f}%"
 
 
 def pct_number(fraction: float) -> str:
     """Like :func:`pct` without the sign (table cells under a "（%）" header)."""
-    return MISSING if _missing(fraction) else f"{fraction * 100:.1f}"
+    return MISSING if is_missing(fraction) else f"{fraction * 100:.1f}"
 
 
 def points(fraction: float) -> str:
     """A change in fraction points as signed percentage points: ``+5.0``."""
-    return MISSING if _missing(fraction) else f"{fraction * 100:+.1f}"
+    return MISSING if is_missing(fraction) else f"{fraction * 100:+.1f}"
 
 
 def change_text(change: float, since: str) -> str:
     """A fraction-point change as words: ``"较上周提高5.9个百分点"``, ``"与上周持平"``; empty if unknown."""
-    if _missing(change):
+    if is_missing(change):
         return ""
     pts = round(change * 100, 1)
     if pts > 0:
@@ -301,14 +297,14 @@ def change_text(change: float, since: str) -> str:
 
 def money_text(wan: float) -> str:
     """万元 amounts in words: ``1.51亿元`` from 10,000 万元 up, else ``9,876.54万元``."""
-    if _missing(wan):
+    if is_missing(wan):
         return MISSING
     return f"{wan / 1e4:.2f}亿元" if abs(wan) >= 1e4 else f"{wan:,.2f}万元"
 
 
 def money_cell(wan: float) -> str:
     """万元 in a table cell: ``13,837.42``."""
-    return MISSING if _missing(wan) else f"{wan:,.2f}"
+    return MISSING if is_missing(wan) else f"{wan:,.2f}"
 
 
 def area_text(m2: float) -> str:
@@ -325,7 +321,7 @@ def _comma(text: str) -> str:
 
 
 def _rank_change_text(change: float) -> str:
-    if _missing(change) or change == 0:
+    if is_missing(change) or change == 0:
         return MISSING
     return f"↑{int(change)}" if change > 0 else f"↓{int(-change)}"
 
@@ -382,7 +378,7 @@ def evaluate(units: pd.DataFrame, *, rank_by: str, city_value: float, office: Of
     worse_count = v.map(lambda x: int((v < x).sum()))
     praised = (ranked["rank"] <= office.praise_top_n) & (v > worst)
     bottom = (worse_count < office.criticise_bottom_n) & (v < best)
-    if office.criticise_below_average_pp is not None and not _missing(city_value):
+    if office.criticise_below_average_pp is not None and not is_missing(city_value):
         gap = (round(city_value, 12) - v) * 100
         bottom |= (gap >= office.criticise_below_average_pp - 1e-9) & (v < best)
     criticised = bottom & ~praised
@@ -438,7 +434,7 @@ def choose_rank_by(progress: pd.DataFrame) -> str:
 
 # ---------------------------------------------------------------------------------------- the tables
 def _count(value: float) -> str:
-    return MISSING if _missing(value) else str(int(value))
+    return MISSING if is_missing(value) else str(int(value))
 
 
 def ranking_table(group: Group, progress: pd.DataFrame, previous: pd.DataFrame | None, *, kind: Kind,
@@ -638,8 +634,8 @@ def _overview(w: _Writer, f: Facts, issue: Issue) -> None:
                    f"新增完工{new_done}个小区、{new_done_hh}户。")
         else:
             w.para(f"本{word}（{since}以来）无新增开工、完工小区。")
-    outputs = [int(city[c]) if not _missing(city[c]) else 0 for c in progress_mod.OUTCOME_COUNTS]
-    pipes = 0.0 if _missing(city["pipes_km"]) else float(city["pipes_km"])
+    outputs = [int(city[c]) if not is_missing(city[c]) else 0 for c in progress_mod.OUTCOME_COUNTS]
+    pipes = 0.0 if is_missing(city["pipes_km"]) else float(city["pipes_km"])
     w.para(f"累计加装电梯{outputs[0]}部，新增停车位{outputs[1]}个、充电设施{outputs[2]}个、养老托育等服务设施"
            f"{outputs[3]}处，改造各类管网{pipes:.1f}公里。")
 
@@ -668,7 +664,7 @@ def _ranking(w: _Writer, f: Facts, issue: Issue, *, rank_by: str, office: Office
         sentences.append(text)
     below = progress_mod.ranking_order(_units(f.progress))
     below = below[below[rank_by].astype(float).round(12) < round(float(city[rank_by]), 12)] \
-        if not _missing(city[rank_by]) else below.iloc[0:0]
+        if not is_missing(city[rank_by]) else below.iloc[0:0]
     summary = "；".join(sentences)
     if len(below):
         summary += f"；{_join(below['name'])}共{len(below)}个单位{indicator}低于全市平均水平（{pct(city[rank_by])}）。"
@@ -739,7 +735,7 @@ def _problems(w: _Writer, f: Facts, issue: Issue, *, rank_by: str, office: Offic
     items: list[tuple[str, str, object]] = []  # (lead, text, table maker or None)
     units = progress_mod.ranking_order(_units(f.progress))
     units = units[_has_task(units)]
-    if not _missing(city[rank_by]):
+    if not is_missing(city[rank_by]):
         below = units[units[rank_by].astype(float).round(12) < round(float(city[rank_by]), 12)]
         if len(below):
             found["below"] = below
