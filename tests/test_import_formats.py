@@ -89,7 +89,8 @@ def test_good_file_imports_known_rows(name, con):
     assert preview.mapping["floor_area_m2"] == ("建筑面" if cut else "建筑面积")
     assert preview.mapping["county_code"] == ("所属县" if cut else "所属县区")
     assert preview.n_rows == 3 and preview.n_valid == 3 and preview.error is None
-    assert importer.stored_impact(con, preview)["stored_rows"] == 975
+    stored = con.execute("SELECT count(*) FROM compounds").fetchone()[0]  # the demo's, before the import
+    assert importer.stored_impact(con, preview)["stored_rows"] == stored > 0
 
     result = importer.commit(con, preview, user=ADMIN, mode="replace")
     assert (result.rows_in, result.rows_written, result.rows_rejected) == (3, 3, 0)
