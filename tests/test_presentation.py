@@ -151,6 +151,24 @@ def test_a_county_filter_reaches_the_following_slides(demo_con):
     assert f"<div class='jiugai-big'>{len(late)}</div>" in markdown_text(at)
 
 
+def test_behind_slide_lists_the_findings_past_their_deadline(demo_con):
+    at = slide_page("behind")
+    _, as_of = stated_period(at)
+    # open on the date (found by then, not closed by then) and due before it; the longest overdue first
+    overdue = demo_con.execute(
+        """SELECT unit_code, date_diff('day', deadline, $d) AS days FROM findings
+           WHERE found_date <= $d AND deadline < $d
+             AND NOT (coalesce(closed_date <= $d, false) OR (closed_date IS NULL AND status = '已销号'))
+           ORDER BY days DESC, found_date, id""", {"d": as_of}).fetchall()
+    assert overdue  # the demo plants overdue findings
+    text = markdown_text(at)
+    assert f"督导问题逾期未整改 {len(overdue)} 个" in text
+    table = [m.value for m in at.markdown if "jiugai-table" in m.value][-1]
+    rows = re.findall(r"<tr class=''><td class=''>([^<]*)</td><td class=''>[^<]*</td><td class=''>[^<]*</td>"
+                      r"<td class='num'>超期 ([0-9]+) 天</td>", table)
+    assert rows == [(unit_name(code), str(days)) for code, days in overdue[:present.FINDING_ROWS]]
+
+
 def test_paging_stops_at_both_ends_and_the_slide_follows_the_url(demo_db_path):
     at = slide_page(settings.PRESENTATION_SLIDES[-1])
     assert at.button(key="present-next").disabled

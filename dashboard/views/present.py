@@ -29,17 +29,19 @@ from dashboard.formatting import (
     status_name,
     unit_name,
 )
-from dashboard.labels import t
+from dashboard.labels import has, t
 from dashboard.presentation import BODY_H
 from dashboard.views import clusters as clusters_view
 from dashboard.views import funding as funding_view
 from dashboard.views import idle_land as idle_view
 from dashboard.views import overview as overview_view
 from dashboard.views import programme as programme_view
-from dashboard.views.progress import behind_schedule, county_progress
+from dashboard.views.progress import behind_schedule, county_progress, findings_on
 
 MAP_KEY = "present_map"
 TABLE_ROWS = 12  # rows a slide's table holds in large type; the rest are counted below it
+FINDING_ROWS = 3  # overdue findings listed under the compounds behind schedule (they take that table's rows)
+DESCRIPTION_CHARS = 22  # a finding's description cut to one line of the slide's table
 IDLE_DISTANCE_M = 500
 
 
@@ -190,9 +192,13 @@ def _pp(change: object) -> str:
 
 
 def behind_slide(as_of: date, unit: str) -> None:
-    """滞后项目: how many compounds are behind schedule, per unit, and the latest of them."""
+    """滞后项目: how many compounds are behind schedule, per unit, and the latest of them; then the
+    supervision findings past their deadline (逾期未整改), the longest overdue first."""
     progress = ui.attempt(county_progress, as_of=as_of)
     behind = ui.attempt(behind_schedule, as_of=as_of, unit_code=unit or None)
+    findings, _ = ui.attempt(findings_on, as_of=as_of)
+    overdue = findings[findings["overdue"] & ((findings["unit_code"] == unit) if unit else True)]
+    rows_for_behind = TABLE_ROWS - (FINDING_ROWS + 2 if len(overdue) else 0)
     left, right = st.columns([1, 1.6], gap="large")
     with left:
         st.markdown(f"<div class='jiugai-big'>{fmt_int(len(behind))}</div>"
@@ -208,17 +214,35 @@ def behind_slide(as_of: date, unit: str) -> None:
         if behind.empty:
             st.markdown(f"<div class='jiugai-big' style='color:#1E8449'>{html.escape(t('present.behind_none'))}</div>",
                         unsafe_allow_html=True)
-            return
-        latest = behind.sort_values(["days_late", "compound_id"], ascending=[False, True])
-        rows = [[r.name, unit_name(r.unit_code), status_name(r.status), t("present.days", n=int(r.days_late)),
-                 reasons_text(r.reason, "present.reason")]
-                for r in latest.head(TABLE_ROWS).itertuples()]
-        columns = [t("present.col.compound"), t("present.col.unit"), t("present.col.status"), t("present.col.late"),
-                   t("present.col.reason")]
-        st.markdown(_table(columns, rows, numeric={3}), unsafe_allow_html=True)
-        if len(latest) > TABLE_ROWS:
-            st.markdown(f"<div class='jiugai-note'>{html.escape(t('present.more', n=len(latest) - TABLE_ROWS))}</div>",
-                        unsafe_allow_html=True)
+        else:
+            latest = behind.sort_values(["days_late", "compound_id"], ascending=[False, True])
+            rows = [[r.name, unit_name(r.unit_code), status_name(r.status), t("present.days", n=int(r.days_late)),
+                     reasons_text(r.reason, "present.reason")]
+                    for r in latest.head(rows_for_behind).itertuples()]
+            columns = [t("present.col.compound"), t("present.col.unit"), t("present.col.status"),
+                       t("present.col.late"), t("present.col.reason")]
+            st.markdown(_table(columns, rows, numeric={3}), unsafe_allow_html=True)
+            if len(latest) > rows_for_behind:
+                st.markdown(f"<div class='jiugai-note'>{html.escape(t('present.more', n=len(latest) - rows_for_behind))}"
+                            "</div>", unsafe_allow_html=True)
+        if len(overdue):
+            _overdue_findings(overdue)
+
+
+def _overdue_findings(overdue: pd.DataFrame) -> None:
+    """The findings past their deadline and not closed: their count and the longest overdue (already first)."""
+    st.markdown(f"<div class='jiugai-slide-meta'><b>{html.escape(t('present.overdue_findings', n=len(overdue)))}</b>"
+                "</div>", unsafe_allow_html=True)
+    rows = [[unit_name(r.unit_code),
+             t(f"followup.category.{r.category}") if has(f"followup.category.{r.category}") else str(r.category),
+             _cut(str(r.description), DESCRIPTION_CHARS), t("followup.overdue_days", n=int(r.days_overdue))]
+            for r in overdue.head(FINDING_ROWS).itertuples()]
+    st.markdown(_table([t("present.col.unit"), t("present.col.category"), t("present.col.finding"),
+                        t("present.col.overdue")], rows, numeric={3}), unsafe_allow_html=True)
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def land_slide(as_of: date, unit: str) -> None:
