@@ -18,6 +18,7 @@ from analytics.store.schema import LATEST_VERSION
 from scripts import backup_job
 
 CLI = auth.User("cli:root", "admin")
+DEMO_COMPOUNDS = 1465  # the seeded demo: 1,125 compounds in plan years 2020–2026 and 340 candidates
 T0 = datetime(2026, 3, 7, 2, 30, 0)
 
 
@@ -85,7 +86,7 @@ def test_snapshot_equals_the_database_and_verifies(live_db, tmp_path):
     assert _checksums(path) == _checksums(live_db)
     info = backup_job.verify_snapshot(path)
     assert info.schema_version == LATEST_VERSION
-    assert info.rows["users"] == 1 and info.rows["compounds"] == 975
+    assert info.rows["users"] == 1 and info.rows["compounds"] == DEMO_COMPOUNDS
 
 
 def test_restore_brings_back_the_snapshot_and_keeps_the_replaced_file(live_db, tmp_path):
@@ -183,7 +184,7 @@ def test_command_line_snapshot_list_verify_restore(live_db, tmp_path, capsys):
     assert backup_job.main(["list", "--dir", str(folder)]) == 0
     assert snaps[0].name in capsys.readouterr().out
     assert backup_job.main(["verify", str(snaps[0])]) == 0
-    assert "975 compounds" in capsys.readouterr().out
+    assert f"{DEMO_COMPOUNDS} compounds" in capsys.readouterr().out
     assert backup_job.main(["verify", str(tmp_path / "nope.duckdb")]) == 1
     assert backup_job.main(["restore", str(snaps[0]), "--db", str(live_db)]) == 0
     assert len(list(live_db.parent.glob("*.before-restore-*"))) == 1

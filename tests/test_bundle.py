@@ -16,6 +16,7 @@ from analytics.errors import InputError
 from scripts import build_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_COMPOUNDS = 1465  # the seeded demo: 1,125 compounds in plan years 2020–2026 and 340 candidates
 DEPLOY = ROOT / "deploy"
 
 
@@ -228,7 +229,7 @@ def test_wheel_set_installs_offline_into_a_fresh_environment_and_the_app_runs(tm
         "import dashboard.maps, streamlit, streamlit.testing.v1\n"
         f"con = store.connect({str(tmp_path / 'fresh.duckdb')!r})\n"
         "n = con.execute('SELECT count(*) FROM compounds').fetchone()[0]\n"
-        "assert n == 975, n\n"
+        f"assert n == {DEMO_COMPOUNDS}, n\n"
         "assert store.read_layer(con, 'counties').crs.to_epsg() == 4548\n"
         "print('ok', sys.prefix)\n"
     )
