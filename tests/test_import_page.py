@@ -133,18 +133,23 @@ def test_hostile_file_shows_kind_and_detail(db):
     assert any(e.value.startswith("压缩包不安全：") and "unsafe path" in e.value for e in at.error)
 
 
+def _rencheng_template(db):
+    """任城区's weekly template for 2021-01-08 as a workbook, as the editor downloads it."""
+    con = store.connect(db)
+    try:
+        template = reports.report_template(con, "370811", date(2021, 1, 8))
+    finally:
+        con.close()
+    return openpyxl.load_workbook(io.BytesIO(template))
+
+
 def test_county_editor_submits_weekly_report(db):
     demo_compounds = _count(db, "SELECT count(*) FROM compounds")  # the demo's, before any report
     at = _page(db, "rencheng")
     assert at.selectbox(key="report_county").value == "370811"
     at.date_input(key="report_week").set_value(date(2021, 1, 6)).run()
     assert "报告日期：2021-01-08" in _texts(at)
-    con = store.connect(db)
-    try:
-        template = reports.report_template(con, "370811", date(2021, 1, 8))
-    finally:
-        con.close()
-    wb = openpyxl.load_workbook(io.BytesIO(template))
+    wb = _rencheng_template(db)
     wb[reports.SHEET].cell(reports.HEADER_ROW + 1, 7, "已立项")
     wb[reports.SHEET].cell(reports.HEADER_ROW + 1, 8, date(2021, 1, 5))
     buf = io.BytesIO()
@@ -339,12 +344,7 @@ def test_an_older_weekly_template_is_accepted_with_a_note(db):
 
     at = _page(db, "rencheng")
     at.date_input(key="report_week").set_value(date(2021, 1, 6)).run()
-    con = store.connect(db)
-    try:
-        template = reports.report_template(con, "370811", date(2021, 1, 8))
-    finally:
-        con.close()
-    wb = openpyxl.load_workbook(io.BytesIO(template))
+    wb = _rencheng_template(db)
     for sheet in (report_sheets.PAY_SHEET, report_sheets.FIND_SHEET):
         del wb[sheet]
     buf = io.BytesIO()
