@@ -22,7 +22,7 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _bulletin(kind: str, as_of: date, rank_by: str | None, version: int) -> bulletin_mod.Bulletin:
+def _bulletin(kind: str, as_of: date, rank_by: str | None, version: str) -> bulletin_mod.Bulletin:
     cursor = state.cursor()
     return bulletin_mod.build_bulletin(cursor, as_of=as_of, kind=kind, rank_by=rank_by,  # type: ignore[arg-type]
                                        office=office_mod.load(cursor))
@@ -33,7 +33,7 @@ def issue_of(*, as_of: date, kind: Literal["week", "month"], rank_by: str | None
     return _bulletin(kind, as_of, rank_by, state.data_version())
 
 
-def _files(kind: str, as_of: date, rank_by: str | None, lang: str, version: int) -> dict:
+def _files(kind: str, as_of: date, rank_by: str | None, lang: str, version: str) -> dict:
     files = export.bulletin_files(state.cursor(), as_of=as_of, kind=kind, lang=lang,  # type: ignore[arg-type]
                                   rank_by=rank_by, user=auth_ui.current_user())
     return {"stem": files.file_stem, "title": files.bulletin.full_title, "docx": files.docx, "pdf": files.pdf,

@@ -31,16 +31,18 @@ def cursor() -> duckdb.DuckDBPyConnection:
     return st.session_state["_duck_cursor"]
 
 
-def data_version() -> int:
+def data_version() -> str:
     """Changes whenever stored data changes (every write is logged in ``audit_log``); the cache key.
 
-    Sign-ins and other access records do not change it (``analytics.store.audit.data_version``).
+    The database's path, the newest data row's id and the time it was written (``analytics.store.audit.
+    data_stamp``): a restored backup or another database file never meets the cached results of a state
+    that had the same id. Sign-ins and other access records do not change it.
     """
-    return audit.data_version(cursor())
+    return f"{settings.DB_PATH}|{audit.data_stamp(cursor())}"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _layer(name: str, crs: int | None, version: int) -> gpd.GeoDataFrame:
+def _layer(name: str, crs: int | None, version: str) -> gpd.GeoDataFrame:
     return store.read_layer(cursor(), name, crs=crs)
 
 
@@ -50,7 +52,7 @@ def layer(name: str, *, crs: int | None = settings.ANALYSIS_CRS) -> gpd.GeoDataF
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _walk_graph(version: int) -> network.WalkGraph | None:
+def _walk_graph(version: str) -> network.WalkGraph | None:
     roads = _layer("roads", settings.ANALYSIS_CRS, version)
     if roads.empty:
         return None
@@ -64,7 +66,7 @@ def walk_graph() -> network.WalkGraph | None:
 
 
 @st.cache_data(show_spinner=False)
-def _info(version: int) -> dict[str, str]:
+def _info(version: str) -> dict[str, str]:
     return store.dataset_info(cursor())
 
 
@@ -78,7 +80,7 @@ def is_demo() -> bool:
 
 
 @st.cache_data(show_spinner=False)
-def _report_dates(version: int) -> list[date]:
+def _report_dates(version: str) -> list[date]:
     rows = cursor().execute("SELECT DISTINCT report_date FROM progress_reports ORDER BY 1").fetchall()
     return [r[0] for r in rows]
 
@@ -89,7 +91,7 @@ def report_dates() -> list[date]:
 
 
 @st.cache_data(show_spinner=False)
-def _city_as_of(version: int) -> date | None:
+def _city_as_of(version: str) -> date | None:
     return progress.city_as_of(cursor())
 
 
@@ -113,7 +115,7 @@ def as_of_or_latest(chosen: date | None) -> date | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _plan_years(version: int) -> list[int]:
+def _plan_years(version: str) -> list[int]:
     years = layer("compounds", crs=None)["plan_year"].dropna().astype(int).unique()
     return sorted(int(y) for y in years)
 
@@ -124,7 +126,7 @@ def plan_years() -> list[int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _units(version: int) -> pd.DataFrame:
+def _units(version: str) -> pd.DataFrame:
     return units_mod.units(cursor())
 
 
@@ -158,5 +160,5 @@ def zones() -> dict[str, tuple[str, ...]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _zones(version: int) -> dict[str, tuple[str, ...]]:
+def _zones(version: str) -> dict[str, tuple[str, ...]]:
     return units_mod.zones(cursor())

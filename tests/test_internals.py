@@ -292,12 +292,15 @@ def test_without_get_cli_the_launcher_is_choreographers_own(monkeypatch, fresh_w
 # ------------------------------------------------------------------------------- failed files made on click
 def _answer(manager, file_id: str):
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from streamlit.proto.BackMsg_pb2 import BackendOperationRequest, DeferredFileRequestPayload
     from streamlit.runtime.backend_operation_handler import DeferredFileHandler
 
     request = BackendOperationRequest(request_id="r1", deferred_file=DeferredFileRequestPayload(file_id=file_id))
-    return asyncio.run(DeferredFileHandler(lambda: manager).handle(request, "session"))
+    # A thread of its own: in a whole run the browser tests' Playwright still holds this thread's event loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(DeferredFileHandler(lambda: manager).handle(request, "session"))).result()
 
 
 def test_a_failed_file_is_explained_in_the_users_language(monkeypatch, fresh_warnings):

@@ -226,3 +226,26 @@ def test_a_demo_database_from_before_the_road_tables_gets_the_demos_streets(demo
         assert con.execute("SELECT count(*) FROM roads").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def test_the_data_stamp_tells_apart_states_that_share_an_audit_id(tmp_path):
+    """A restored backup's next write takes an id the live database already had: the cache key must differ."""
+    import shutil
+
+    from analytics.store import audit
+
+    live = tmp_path / "live.duckdb"
+    con = store.connect(live)
+    audit.record(con, username="a", action="import", table_name="compounds")
+    con.close()
+    shutil.copy(live, tmp_path / "backup.duckdb")
+    con = store.connect(live)
+    audit.record(con, username="a", action="import", table_name="parcels")
+    live_version, live_stamp = audit.data_version(con), audit.data_stamp(con)
+    con.close()
+    restored = store.connect(tmp_path / "backup.duckdb")
+    audit.record(restored, username="b", action="restore")
+    assert audit.data_version(restored) == live_version  # the id alone repeats
+    assert audit.data_stamp(restored) != live_stamp
+    assert audit.data_stamp(restored).startswith(f"{live_version}@")
+    restored.close()

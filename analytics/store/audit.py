@@ -57,6 +57,20 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
                       list(ACCESS_ACTIONS)))
 
 
+def data_stamp(con: duckdb.DuckDBPyConnection) -> str:
+    """:func:`data_version` with the time its row was written: ``"<id>@<logged_at>"``.
+
+    The id alone repeats when a backup is restored (the restored log ends at an earlier id, and the next write
+    takes an id that an earlier state of the data already had) or when copies of one database change apart;
+    the time it was written does not.
+    """
+    placeholders = ", ".join("?" for _ in ACCESS_ACTIONS)
+    row = con.execute(
+        f"""SELECT id, logged_at FROM audit_log WHERE action NOT IN ({placeholders})
+            ORDER BY id DESC LIMIT 1""", list(ACCESS_ACTIONS)).fetchone()
+    return "0" if row is None else f"{int(row[0])}@{row[1].isoformat()}"
+
+
 def read_log(con: duckdb.DuckDBPyConnection, *, limit: int = 500) -> pd.DataFrame:
     """The newest ``limit`` audit rows, newest first."""
     return con.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit]).fetchdf()

@@ -44,7 +44,7 @@ class Clusters:
 @st.cache_data(**CACHE)
 def _clusters(
     gap_m: float, same_county: bool, max_extent_m: float | None, min_size: int, county_code: str | None,
-    weights: tuple[tuple[str, float], ...], barriers: bool, version: int,
+    weights: tuple[tuple[str, float], ...], barriers: bool, version: str,
 ) -> Clusters:
     compounds = of_county(state.layer("compounds"), county_code)
     stored = state.layer("barriers") if barriers else None

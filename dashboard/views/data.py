@@ -425,20 +425,20 @@ def save_targets(con, year: int, edited: pd.DataFrame, original: pd.DataFrame, *
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _table_template(kind: str, version: int) -> bytes:
+def _table_template(kind: str, version: str) -> bytes:
     return templates.template_workbook(state.cursor(), kind)
 
 
 # --------------------------------------------------------------------------------------- weekly reports
 @st.cache_data(show_spinner=False, max_entries=32)
-def _template(county: str, week: date, version: int) -> tuple[bytes, int]:
+def _template(county: str, week: date, version: str) -> tuple[bytes, int]:
     cursor = state.cursor()
     return (reports.report_template(cursor, county, week),
             len(reports.template_compounds(cursor, county, week)))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _week_number(week: date, version: int) -> int | str:
+def _week_number(week: date, version: str) -> int | str:
     cursor = state.cursor()
     number = issues.week_number(cursor, week, office.load(cursor))
     return "—" if number is None else number

@@ -18,7 +18,7 @@ from dashboard.ui import Kpi
 
 # ----------------------------------------------------------------------------------------- cached loaders
 @st.cache_data(show_spinner=False, max_entries=32)
-def _funding_mix(plan_year: int | None, version: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _funding_mix(plan_year: int | None, version: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     con = state.cursor()
     by_county = funding.funding_by_source(con, by=("county_code",), plan_year=plan_year)
     city = funding.funding_by_source(con, by=(), plan_year=plan_year)
@@ -32,7 +32,7 @@ def funding_mix(*, plan_year: int | None = None) -> tuple[pd.DataFrame, pd.DataF
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _funding_mismatches(tolerance: float, plan_year: int | None, version: int) -> pd.DataFrame:
+def _funding_mismatches(tolerance: float, plan_year: int | None, version: str) -> pd.DataFrame:
     return funding.funding_mismatches(state.cursor(), tolerance=tolerance, plan_year=plan_year)
 
 
@@ -42,7 +42,7 @@ def funding_mismatches(*, tolerance: float, plan_year: int | None = None) -> pd.
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _elevator_candidates(county_code: str | None, version: int) -> pd.DataFrame:
+def _elevator_candidates(county_code: str | None, version: str) -> pd.DataFrame:
     compounds = state.layer("compounds", crs=None)
     buildings = state.layer("buildings", crs=None)
     if county_code is not None:

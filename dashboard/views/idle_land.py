@@ -31,7 +31,7 @@ class IdleLand:
 @st.cache_data(**CACHE)
 def _idle(
     max_distance_m: float, parcel_types: tuple[str, ...] | None, min_area_m2: float | None,
-    ownership: tuple[str, ...] | None, county_code: str | None, metric: str, version: int,
+    ownership: tuple[str, ...] | None, county_code: str | None, metric: str, version: str,
 ) -> IdleLand:
     compounds = state.layer("compounds")
     parcels = state.layer("parcels")

@@ -36,7 +36,7 @@ def graph_for(metric: str) -> network.WalkGraph | None:
 
 
 @st.cache_data(**CACHE)
-def _living(county_code: str | None, metric: str, version: int) -> LivingCircle:
+def _living(county_code: str | None, metric: str, version: str) -> LivingCircle:
     compounds = of_county(state.layer("compounds"), county_code)
     access = living_circle.facility_access(compounds, state.layer("facilities"), metric=metric,
                                            graph=graph_for(metric))
@@ -211,7 +211,7 @@ class Isochrones:
 
 
 @st.cache_data(**CACHE)
-def _isochrones(compound_id: str, version: int) -> Isochrones:
+def _isochrones(compound_id: str, version: str) -> Isochrones:
     graph = state.walk_graph()
     if graph is None:
         raise ValueError("isochrones need a road network")
@@ -302,7 +302,7 @@ def isochrone_kpis(iso: Isochrones) -> list[Kpi]:
 @st.cache_data(**CACHE)
 def _siting(
     facility_type: str, k: int, service_distance_m: float, min_area_m2: float, county_code: str | None,
-    time_limit_s: float, metric: str, version: int,
+    time_limit_s: float, metric: str, version: str,
 ) -> siting.SitingResult:
     compounds = of_county(state.layer("compounds"), county_code)
     return siting.site_facilities(

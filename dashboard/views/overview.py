@@ -22,7 +22,7 @@ from dashboard.views._common import CACHE
 
 
 @st.cache_data(**CACHE)
-def _plan_compounds(as_of: date, plan_year: int, version: int) -> gpd.GeoDataFrame:
+def _plan_compounds(as_of: date, plan_year: int, version: str) -> gpd.GeoDataFrame:
     compounds = state.layer("compounds")
     status = compound_status(state.cursor(), as_of=as_of, plan_year=plan_year)
     plan = compounds[compounds["plan_year"] == plan_year].drop(columns=["status", "invest_done_wan"])

@@ -74,7 +74,7 @@ class Built:
 
 # ----------------------------------------------------------------------------------------------- data
 @st.cache_data(**CACHE)
-def _targets(year: int, version: int) -> pd.DataFrame:
+def _targets(year: int, version: str) -> pd.DataFrame:
     return state.cursor().execute(
         "SELECT unit_code, compounds, households, floor_area_m2, investment_wan, source FROM annual_targets "
         "WHERE year = ? ORDER BY unit_code", [year]).fetchdf()
@@ -86,7 +86,7 @@ def stored_targets(year: int) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def _planned_investment(version: int) -> dict[int, float]:
+def _planned_investment(version: str) -> dict[int, float]:
     rows = state.cursor().execute(
         "SELECT plan_year, sum(invest_planned_wan) FROM compounds WHERE plan_year IS NOT NULL GROUP BY 1").fetchall()
     return {int(y): float(v or 0) for y, v in rows}
@@ -129,12 +129,12 @@ def _caps_for(s: Settings) -> dict[str, float] | None:
 
 
 @st.cache_data(**CACHE)
-def _pool(year: int, version: int) -> gpd.GeoDataFrame:
+def _pool(year: int, version: str) -> gpd.GeoDataFrame:
     return planning.pool_of(state.layer("compounds"), year=year)
 
 
 @st.cache_data(**CACHE)
-def _bundles(year: int, bundling: str, saving_pct: float, bonus_pct: float, version: int) -> pd.DataFrame | None:
+def _bundles(year: int, bundling: str, saving_pct: float, bonus_pct: float, version: str) -> pd.DataFrame | None:
     """The bundles offered (cached apart from the plan: a new budget does not search the clusters again)."""
     pool = _pool(year, version)
     if bundling == "none" or pool.empty:
@@ -147,7 +147,7 @@ def _bundles(year: int, bundling: str, saving_pct: float, bonus_pct: float, vers
 
 
 @st.cache_data(**CACHE)
-def _build(s: Settings, version: int) -> Built | None:
+def _build(s: Settings, version: str) -> Built | None:
     pool = _pool(s.year, version)
     if pool.empty:
         return None

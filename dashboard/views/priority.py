@@ -22,7 +22,7 @@ def _priority_scores(
     plan_years: tuple[int, ...],
     counties: tuple[str, ...],
     statuses: tuple[str, ...],
-    version: int,
+    version: str,
 ) -> priority.PriorityResult | None:
     compounds = state.layer("compounds", crs=None)
     chosen = compounds[

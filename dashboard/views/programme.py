@@ -19,7 +19,7 @@ from dashboard.ui import Kpi
 
 # ----------------------------------------------------------------------------------------- cached loaders
 @st.cache_data(show_spinner=False, max_entries=16)
-def _summary(as_of: date, version: int) -> Programme:
+def _summary(as_of: date, version: str) -> Programme:
     return programme.programme_summary(state.cursor(), as_of=as_of)
 
 

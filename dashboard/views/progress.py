@@ -35,7 +35,7 @@ from dashboard.ui import Kpi, data_source
 
 # ----------------------------------------------------------------------------------------- cached loaders
 @st.cache_data(show_spinner=False, max_entries=64)
-def _county_progress(as_of: date, rank_by: str, all_units: bool, version: int) -> pd.DataFrame:
+def _county_progress(as_of: date, rank_by: str, all_units: bool, version: str) -> pd.DataFrame:
     cursor = state.cursor()
     frame = progress.county_progress(cursor, as_of=as_of, rank_by=rank_by)  # type: ignore[arg-type]
     if not all_units:
@@ -53,7 +53,7 @@ def county_progress(*, as_of: date, rank_by: str = "start_rate_compounds", all_u
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _weekly_series(plan_year: int, unit_code: str | None, until: date | None, version: int) -> pd.DataFrame:
+def _weekly_series(plan_year: int, unit_code: str | None, until: date | None, version: str) -> pd.DataFrame:
     series = progress.weekly_series(state.cursor(), plan_year=plan_year, unit_code=unit_code)
     if until is not None:
         series = series[pd.to_datetime(series["report_date"]).dt.date <= until].reset_index(drop=True)
@@ -67,7 +67,7 @@ def weekly_series(*, plan_year: int, unit_code: str | None = None, until: date |
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _behind_schedule(as_of: date, unit_code: str | None, version: int) -> pd.DataFrame:
+def _behind_schedule(as_of: date, unit_code: str | None, version: str) -> pd.DataFrame:
     return progress.behind_schedule(state.cursor(), as_of=as_of, unit_code=unit_code)
 
 
@@ -77,7 +77,7 @@ def behind_schedule(*, as_of: date, unit_code: str | None = None) -> pd.DataFram
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _bulletin_issue(as_of: date, kind: str, version: int) -> issues.Issue:
+def _bulletin_issue(as_of: date, kind: str, version: str) -> issues.Issue:
     cursor = state.cursor()
     return issues.issue_for(cursor, as_of=as_of, kind=kind, office=office.load(cursor))  # type: ignore[arg-type]
 
@@ -268,7 +268,7 @@ def ranking_handout(frame: pd.DataFrame, *, period: str, rank_by: str, issue_lin
 
 # ------------------------------------------------------------------- projects, money, after-care, findings
 @st.cache_data(show_spinner=False, max_entries=32)
-def _project_progress(as_of: date, plan_year: int | None, version: int) -> pd.DataFrame:
+def _project_progress(as_of: date, plan_year: int | None, version: str) -> pd.DataFrame:
     return programme.project_progress(state.cursor(), as_of=as_of, plan_year=plan_year)
 
 
@@ -278,7 +278,7 @@ def project_progress(*, as_of: date, plan_year: int | None = None) -> pd.DataFra
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _money_flow(as_of: date, by: tuple[str, ...], plan_year: int | None, version: int) -> pd.DataFrame:
+def _money_flow(as_of: date, by: tuple[str, ...], plan_year: int | None, version: str) -> pd.DataFrame:
     return funding.money_flow(state.cursor(), as_of=as_of, by=by, plan_year=plan_year)
 
 
@@ -288,7 +288,7 @@ def money_flow(*, as_of: date, by: tuple[str, ...], plan_year: int | None = None
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _aftercare(as_of: date, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _aftercare(as_of: date, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     cursor = state.cursor()
     return aftercare.aftercare_summary(cursor, as_of=as_of), aftercare.completed_compounds(cursor, as_of=as_of)
 
@@ -299,7 +299,7 @@ def aftercare_on(*, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _findings(as_of: date, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _findings(as_of: date, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     cursor = state.cursor()
     return aftercare.open_findings(cursor, as_of=as_of), aftercare.findings_summary(cursor, as_of=as_of)
 

@@ -83,14 +83,27 @@ def server(browser_db, tmp_path_factory) -> Iterator[Server]:
 
 # ----------------------------------------------------------------------------------------------- browser
 @pytest.fixture(scope="session")
-def browser(server) -> Iterator:
-    """One headless Chromium for the session."""
+def headless_chromium(machine_turn) -> Iterator:
+    """One headless Chromium for the session, with or without a dashboard server.
+
+    One only: Playwright's synchronous API holds the thread's event loop while it is open, so a second one
+    (or ``asyncio.run``) in the same thread fails for the rest of the run.
+    """
+    reason = chromium_missing_reason()
+    if reason:
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def browser(server, headless_chromium) -> Iterator:
+    """The session's headless Chromium, once the dashboard server runs."""
+    yield headless_chromium
 
 
 @contextmanager

@@ -7,11 +7,9 @@ the network cut; colours are read from the screenshot's pixels, not from the map
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from harness import CHROMIUM, CHROMIUM_ARGS, chromium_missing_reason
 from PIL import Image
 
 from analytics import settings
@@ -47,17 +45,9 @@ SWATCHES_JS = """(title) => {
 
 
 @pytest.fixture(scope="module")
-def chromium(machine_turn) -> Iterator:
-    """Headless Chromium, without a dashboard server (the maps are built here)."""
-    reason = chromium_missing_reason()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(headless_chromium):
+    """The session's headless Chromium, without a dashboard server (the maps are built here)."""
+    return headless_chromium
 
 
 def screenshot_of(chromium, html: str):
