@@ -154,3 +154,30 @@ def chart_title(fig) -> str:
     meta), a figure shown as it is (the bulletin's preview) has it inside."""
     meta = fig.layout.meta
     return str((meta.get("title") if isinstance(meta, dict) else None) or fig.layout.title.text or "")
+
+
+def year_task(con, year: int, unit_code: str | None = None) -> dict[str, tuple[float | None, float]]:
+    """``{measure: (target, list total)}`` of compounds, households and floor area (m²) for the city (``None``)
+    or a reporting unit (a function zone, else a county), read straight from ``annual_targets`` (the city's is
+    its 370800 row; ``None`` where no target is stored) and the compounds of the plan year."""
+    where = "TRUE" if unit_code is None else "coalesce(zone_code, county_code) = $unit"
+    listed = con.execute(f"SELECT count(*), coalesce(sum(households), 0), coalesce(sum(floor_area_m2), 0) "
+                         f"FROM compounds WHERE plan_year = $year AND {where}",
+                         {"year": year, **({"unit": unit_code} if unit_code else {})}).fetchone()
+    target = con.execute("SELECT compounds, households, floor_area_m2 FROM annual_targets "
+                         "WHERE year = ? AND unit_code = ?", [year, unit_code or "370800"]).fetchone() or (None,) * 3
+    return {name: (None if t is None else float(t), float(n))
+            for name, t, n in zip(("compounds", "households", "floor_area_m2"), target, listed)}
+
+
+def task_note(target: float | None, listed: float, unit: str, *, digits: int = 0, scale: float = 1.0) -> str:
+    """What a card says of one measure of the year's task (Chinese): the target, the list beside a target it
+    differs from, or the list alone when no target is stored."""
+    def show(value: float) -> str:
+        return f"{value / scale:,.{digits}f}"
+
+    if target is None:
+        return f"无下达目标，按计划清单 {show(listed)} {unit}"
+    if show(target) != show(listed):
+        return f"清单 {show(listed)} {unit} · 目标 {show(target)} {unit}"
+    return f"目标 {show(target)} {unit}"

@@ -8,10 +8,20 @@ from datetime import date
 import pandas as pd
 import plotly.io as pio
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics import progress
-from tests.page_helpers import open_page, plotly_values, rerun, table_with, without_reports
+from analytics import progress, store
+from tests.page_helpers import (
+    open_page,
+    plotly_values,
+    rerun,
+    table_with,
+    task_note,
+    use_copy,
+    without_reports,
+    year_task,
+)
 
 PAGE = "pages/overview.py"
 END_2020 = date(2020, 12, 25)  # the last weekly report of 2020
@@ -24,10 +34,13 @@ def latest(demo_con) -> date:
 
 
 def expected_cards(row: pd.Series) -> list[str]:
+    """The six cards' values for a ``county_progress`` row: the floor area is the year's target (the list's
+    total where no target is stored)."""
+    area = row.planned_floor_area_m2 if pd.isna(row.target_floor_area_m2) else row.target_floor_area_m2
     return [
         f"{int(row.started):,}",
         f"{int(row.started_households):,}",
-        f"{row.planned_floor_area_m2 / 1e4:,.2f}",
+        f"{area / 1e4:,.2f}",
         f"{row.start_rate_compounds * 100:.1f}%",
         f"{row.completion_rate * 100:.1f}%",
         f"{row.invest_rate * 100:.1f}%",
@@ -58,7 +71,23 @@ def test_opens_on_the_current_year_and_the_latest_week(demo_con, latest):
     planned = demo_con.execute("SELECT count(*), sum(households) FROM compounds WHERE plan_year = ?",
                                [latest.year]).fetchone()
     assert [m.value for m in at.metric] == expected_cards(city)
-    assert at.metric[0].delta == f"计划 {planned[0]} 个" and at.metric[1].delta == f"计划 {planned[1]:,} 户"
+    # the year's targets (annual_targets), the list's totals beside them where they differ: the demo's 2026 list
+    # has 150 compounds against a target of 152
+    task = year_task(demo_con, latest.year)
+    assert task["compounds"] == (152.0, planned[0]) and planned[0] == 150 and city.target_mismatch
+    assert at.metric[0].delta == "清单 150 个 · 目标 152 个"
+    assert at.metric[1].delta == task_note(*task["households"], "户")
+    assert at.metric[2].label == "目标建筑面积（万m²）"
+    assert at.metric[2].value == f"{task['floor_area_m2'][0] / 1e4:,.2f}"
+    ids = demo_con.execute("SELECT id FROM compounds WHERE plan_year = ?", [latest.year]).fetchdf()["id"].tolist()
+    statuses = statuses_at(demo_con, latest, ids).values()
+    started = sum(s in ("已开工", "已完工") for s in statuses)
+    completed = sum(s == "已完工" for s in statuses)
+    assert at.metric[0].value == f"{started:,}"
+    assert at.metric[3].value == f"{started / 152 * 100:.1f}%"  # against the target, not the list's 150
+    assert at.metric[4].value == f"{completed / 152 * 100:.1f}%"
+    assert any(c.value.startswith("年度目标：152 个小区") and "计划清单与目标不一致：150 个小区" in c.value
+               for c in at.caption)
     assert any(f"{latest.year}年度" in c.value and f"截至 {latest.isoformat()}" in c.value and "演示数据" in c.value
                for c in at.caption)
     assert len(table_with(at, "编号")) == planned[0]
@@ -69,10 +98,12 @@ def test_city_cards_equal_county_progress_and_the_2020_plan(demo_con):
     frame = progress.county_progress(demo_con, as_of=END_2020)
     city = frame[frame.kind == "city"].iloc[0]
     assert [m.value for m in at.metric] == expected_cards(city)
-    # the 2020 plan from the implementation plan: 68 compounds, 26,000 households, 228 万 m²
-    assert at.metric[0].delta == "计划 68 个"
-    assert at.metric[1].delta == "计划 26,000 户"
-    assert at.metric[2].value == "228.00"
+    # the 2020 plan from the implementation plan: 68 compounds, 26,000 households, 228 万 m² (target = list)
+    assert year_task(demo_con, 2020) == {"compounds": (68, 68), "households": (26_000, 26_000),
+                                         "floor_area_m2": (2_280_000, 2_280_000)}
+    assert at.metric[0].delta == "目标 68 个"
+    assert at.metric[1].delta == "目标 26,000 户"
+    assert at.metric[2].value == "228.00" and at.metric[2].delta == "与计划清单一致"
     assert at.metric[4].delta == f"{city.completion_rate_chg_week * 100:+.1f} 个百分点"
     assert any("截至 2020-12-25" in c.value and "演示数据" in c.value for c in at.caption)
 
@@ -95,6 +126,10 @@ def test_choosing_a_county_filters_the_whole_page(demo_con, latest):
     row = frame[frame.unit_code == "370826"].iloc[0]
     assert [m.value for m in at.metric] == expected_cards(row)
     assert at.metric[4].value == "0.0%"
+    task = year_task(demo_con, latest.year, "370826")  # its list has more households than its target
+    assert task["households"][0] is not None and task["households"][0] != task["households"][1]
+    assert [m.delta for m in at.metric[:2]] == [task_note(*task["compounds"], "个"), task_note(*task["households"], "户")]
+    assert at.metric[1].delta.startswith("清单 ")
 
     plan = demo_con.execute(
         "SELECT id FROM compounds WHERE plan_year = ? AND county_code = '370826' AND zone_code IS NULL ORDER BY id",
@@ -201,3 +236,38 @@ def test_without_reports_the_page_says_so(no_reports_db):
     at = open_page(PAGE)
     assert [i.value for i in at.info] == ["还没有任何进度周报，导入或填报后这里会显示进度。"]
     assert not at.metric and not at.get("component_instance")
+
+
+@pytest.fixture
+def no_targets_db(demo_db_path, tmp_path, monkeypatch):
+    """A copy of the demo without the current year's targets, opened by the app."""
+    path = use_copy(demo_db_path, tmp_path / "no_targets.duckdb", monkeypatch)
+    con = store.connect(path)
+    year = con.execute("SELECT year(max(report_date)) FROM progress_reports").fetchone()[0]
+    con.execute("DELETE FROM annual_targets WHERE year = ?", [year])
+    con.close()
+    st.cache_data.clear()
+    yield path
+    st.cache_data.clear()
+
+
+def test_a_year_without_targets_reads_the_list_and_the_slide_says_the_same(no_targets_db, latest):
+    con = store.connect(no_targets_db)
+    try:
+        task = year_task(con, latest.year)
+        ids = con.execute("SELECT id FROM compounds WHERE plan_year = ?", [latest.year]).fetchdf()["id"].tolist()
+        completed = sum(s == "已完工" for s in statuses_at(con, latest, ids).values())
+    finally:
+        con.close()
+    assert all(target is None for target, _ in task.values())
+    listed = {name: n for name, (_, n) in task.items()}
+    at = open_page(PAGE)
+    assert at.metric[0].delta == f"无下达目标，按计划清单 {listed['compounds']:,.0f} 个"
+    assert at.metric[1].delta == f"无下达目标，按计划清单 {listed['households']:,.0f} 户"
+    assert (at.metric[2].label, at.metric[2].value) == ("计划建筑面积（万m²）", f"{listed['floor_area_m2'] / 1e4:,.2f}")
+    assert at.metric[4].value == f"{completed / listed['compounds'] * 100:.1f}%"  # against the list
+    assert any(c.value.startswith(f"无下达目标，按计划清单：{listed['compounds']:,.0f} 个小区") for c in at.caption)
+
+    slide = open_page("pages/present.py", query={"slide": "overview"},
+                      session={"as_of": latest.isoformat(), "slide": "overview"})
+    assert [(m.label, m.value, m.delta) for m in slide.metric] == [(m.label, m.value, m.delta) for m in at.metric]

@@ -17,7 +17,7 @@ from analytics.services import presentation as slides_setting
 from dashboard.formatting import unit_name
 from dashboard.labels import t
 from dashboard.views import present
-from tests.page_helpers import ROOT, build_accounts_db, open_page, rerun, sign_in_session
+from tests.page_helpers import ROOT, build_accounts_db, open_page, rerun, sign_in_session, task_note, year_task
 
 ADMIN = auth.User("cli:test", "admin")
 EDITOR = auth.User("rencheng", "county_editor", county_code="370811")
@@ -134,6 +134,8 @@ def test_a_county_filter_reaches_the_following_slides(demo_con):
     name = settings.COUNTIES[code][0]
     at = slide_page("overview", county=code)
     assert f"筛选：{name}" in markdown_text(at)
+    task = year_task(demo_con, AS_OF.year, code)  # the county's cards: its own targets, its list beside them
+    assert [m.delta for m in at.metric[:2]] == [task_note(*task["compounds"], "个"), task_note(*task["households"], "户")]
     assert at.button(key="present-clear")
     at.button(key="present-next").click().run()
     assert at.session_state["slide"] == "ranking"
@@ -149,6 +151,21 @@ def test_a_county_filter_reaches_the_following_slides(demo_con):
     at.button(key="present-clear").click().run()
     assert at.session_state["county"] == "" and "筛选" not in markdown_text(at)
     assert f"<div class='jiugai-big'>{len(late)}</div>" in markdown_text(at)
+
+
+def test_overview_slide_states_the_years_targets_and_what_is_done_against_them(demo_con):
+    at = slide_page("overview")
+    year, as_of = stated_period(at)
+    task = year_task(demo_con, year)
+    assert at.metric[0].delta == "清单 150 个 · 目标 152 个"  # the demo's 2026 list against its target
+    assert at.metric[1].delta == task_note(*task["households"], "户")
+    assert (at.metric[2].label, at.metric[2].value) == ("目标建筑面积（万m²）", f"{task['floor_area_m2'][0] / 1e4:,.2f}")
+    completed = demo_con.execute(
+        "SELECT count(*) FROM (SELECT arg_max(r.status, r.report_date) AS status FROM progress_reports r "
+        "JOIN compounds c ON c.id = r.compound_id WHERE c.plan_year = ? AND r.report_date <= ? GROUP BY r.compound_id) "
+        "WHERE status = '已完工'", [year, as_of]).fetchone()[0]
+    assert at.metric[4].value == f"{completed / task['compounds'][0] * 100:.1f}%"
+    assert any(c.value.startswith("年度目标：152 个小区") for c in at.caption)
 
 
 def test_behind_slide_lists_the_findings_past_their_deadline(demo_con):

@@ -11,9 +11,20 @@ LABELS: dict[str, tuple[str, str]] = {
         "{plan_year} annual plan · as of {as_of} · data source: {source}",
     ),
     "overview.plan_line": (
-        "年度计划：{compounds} 个小区、{households} 户、{area} 万平方米，计划投资 {invest} 万元",
-        "Annual plan: {compounds} compounds, {households} households, {area} 10,000 m², investment {invest} "
+        "年度目标：{compounds} 个小区、{households} 户、{area} 万平方米，投资 {invest} 万元",
+        "Annual target: {compounds} compounds, {households} households, {area} 10,000 m², investment {invest} "
         "10,000 yuan",
+    ),
+    "overview.plan_line_differs": (
+        "；计划清单与目标不一致：{compounds} 个小区、{households} 户、{area} 万平方米，投资 {invest} 万元",
+        "; the plan list differs from the target: {compounds} compounds, {households} households, {area} "
+        "10,000 m², investment {invest} 10,000 yuan",
+    ),
+    "overview.plan_line_same": ("（计划清单与目标一致）", " (the plan list matches the target)"),
+    "overview.plan_line_list": (
+        "无下达目标，按计划清单：{compounds} 个小区、{households} 户、{area} 万平方米，计划投资 {invest} 万元",
+        "No target set; by the plan list: {compounds} compounds, {households} households, {area} 10,000 m², "
+        "investment {invest} 10,000 yuan",
     ),
     "overview.meeting": ("会议模式", "Meeting mode"),
     "overview.meeting_help": (
@@ -28,20 +39,40 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "overview.kpi.compounds": ("已开工小区（个）", "Compounds started"),
     "overview.kpi.households": ("已开工户数（户）", "Households started"),
-    "overview.kpi.plan_compounds": ("计划 {n} 个", "plan {n}"),
-    "overview.kpi.plan_households": ("计划 {n} 户", "plan {n}"),
-    "overview.kpi.floor_area": ("计划建筑面积（万m²）", "Planned floor area (10,000 m²)"),
+    "overview.kpi.target": ("目标 {n} {unit}", "target {n}{unit}"),
+    "overview.kpi.list_and_target": ("清单 {listed} {unit} · 目标 {target} {unit}", "list {listed} · target {target}{unit}"),
+    "overview.kpi.no_target": ("无下达目标，按计划清单 {n} {unit}", "no target set; plan list {n}{unit}"),
+    "overview.kpi.same_as_list": ("与计划清单一致", "same as the plan list"),
+    "overview.kpi.basis_target": ("目标 {n} {unit}", "the target of {n}{unit}"),
+    "overview.kpi.basis_list": ("计划清单 {n} {unit}（无下达目标）", "the plan list's {n}{unit} (no target set)"),
+    "overview.kpi.unit_count": ("个", ""),
+    "overview.kpi.unit_households": ("户", " households"),
+    "overview.kpi.unit_area": ("万m²", " (10,000 m²)"),
+    "overview.kpi.unit_wan": ("万元", " (10,000 yuan)"),
+    "overview.kpi.floor_area": ("目标建筑面积（万m²）", "Target floor area (10,000 m²)"),
+    "overview.kpi.floor_area_list": ("计划建筑面积（万m²）", "Planned floor area (10,000 m²)"),
     "overview.kpi.start_rate": ("开工率", "Start rate"),
     "overview.kpi.completion_rate": ("完工率", "Completion rate"),
     "overview.kpi.invest_rate": ("投资完成率", "Investment rate"),
     "overview.kpi.delta_week": ("{value:+.1f} 个百分点", "{value:+.1f} pp"),
     "overview.kpi.delta_help": ("箭头为与上周相比的变化（个百分点）。", "The arrow shows the change since last week (percentage points)."),
-    "overview.kpi.completed_help": ("已完工 {completed} 个，计划 {planned} 个", "{completed} completed of {planned} planned"),
-    "overview.kpi.invest_help": (
-        "已完成投资 {done} 万元，计划 {planned} 万元",
-        "{done} of {planned} (10,000 yuan) invested",
+    "overview.kpi.started_help": ("已开工 {done} {unit}，对照{basis}。", "{done}{unit} started, against {basis}."),
+    "overview.kpi.rate_help": (
+        "已开工 {done} 个 ÷ {basis}；超过目标时高于 100%，如实显示。",
+        "{done} started ÷ {basis}; above 100 % when more is done than the target asks.",
     ),
-    "overview.kpi.area_help": ("年度计划建筑面积", "Floor area in the annual plan"),
+    "overview.kpi.completed_help": (
+        "已完工 {done} 个 ÷ {basis}；超过目标时高于 100%，如实显示。",
+        "{done} completed ÷ {basis}; above 100 % when more is done than the target asks.",
+    ),
+    "overview.kpi.invest_help": (
+        "已完成投资 {done} 万元 ÷ {basis}。",
+        "{done} (10,000 yuan) invested ÷ {basis}.",
+    ),
+    "overview.kpi.area_help": (
+        "年度改造任务的建筑面积；已开工 {started} 万m²，已完工 {completed} 万m²。",
+        "Floor area of the year's task; {started} started, {completed} completed (10,000 m²).",
+    ),
     "overview.ind.completion_rate": ("完工率", "Completion rate"),
     "overview.ind.start_rate_compounds": ("开工率（按小区）", "Start rate (compounds)"),
     "overview.ind.start_rate_households": ("开工率（按户数）", "Start rate (households)"),

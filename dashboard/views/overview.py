@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
@@ -82,24 +83,136 @@ def _delta_week(value: object) -> str | None:
     return None if pd.isna(value) else t("overview.kpi.delta_week", value=float(value) * 100)
 
 
+@dataclass(frozen=True)
+class Task:
+    """One measure of the year's task: the target set for it (``annual_targets``; ``None`` when none is
+    stored) beside the compound list's own total, and the figure the rates are measured against."""
+
+    target: float | None
+    listed: float
+    fmt: Callable[[object], str]
+
+    @property
+    def basis(self) -> float:
+        """What the rates are measured against: the target, else (no target stored) the list's total."""
+        return self.listed if self.target is None else self.target
+
+    @property
+    def differs(self) -> bool:
+        """A target is stored and reads differently from the list's total (both are then shown)."""
+        return self.target is not None and self.fmt(self.target) != self.fmt(self.listed)
+
+
+@dataclass(frozen=True)
+class CardFigures:
+    """The figures of the overview's cards for one unit (or the city): the year's task per measure and what
+    is done against it. The overview page, its meeting mode, the presentation's overview slide and the
+    printed handout all show these."""
+
+    compounds: Task
+    households: Task
+    floor_area_m2: Task
+    investment_wan: Task
+    started: int
+    started_households: int
+    completed: int
+    started_floor_area_m2: float
+    completed_floor_area_m2: float
+    invest_done_wan: float
+    start_rate: float  # fractions against ``basis`` (above 1 when more is done than the task asks)
+    completion_rate: float
+    invest_rate: float
+    start_rate_chg_week: float
+    completion_rate_chg_week: float
+    invest_rate_chg_week: float
+
+    @property
+    def has_target(self) -> bool:
+        """Any measure has a target stored."""
+        return any(task.target is not None for task in (self.compounds, self.households, self.floor_area_m2,
+                                                        self.investment_wan))
+
+
+def _target(value: object) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+def card_figures(row: pd.Series) -> CardFigures:
+    """The card figures of one ``county_progress`` row: targets from ``annual_targets`` (``target_*``) beside
+    the list's totals (``planned_*``); the rates are ``county_progress``'s, measured against the target (the
+    list's total where none is stored)."""
+    return CardFigures(
+        compounds=Task(_target(row.target_compounds), float(row.planned_compounds), fmt_int),
+        households=Task(_target(row.target_households), float(row.planned_households), fmt_int),
+        floor_area_m2=Task(_target(row.target_floor_area_m2), float(row.planned_floor_area_m2), fmt_area_wan_m2),
+        investment_wan=Task(_target(row.target_investment_wan), float(row.planned_invest_wan), fmt_wan),
+        started=int(row.started), started_households=int(row.started_households), completed=int(row.completed),
+        started_floor_area_m2=float(row.started_floor_area_m2),
+        completed_floor_area_m2=float(row.completed_floor_area_m2), invest_done_wan=float(row.invest_done_wan),
+        start_rate=float(row.start_rate_compounds), completion_rate=float(row.completion_rate),
+        invest_rate=float(row.invest_rate), start_rate_chg_week=float(row.start_rate_compounds_chg_week),
+        completion_rate_chg_week=float(row.completion_rate_chg_week),
+        invest_rate_chg_week=float(row.invest_rate_chg_week),
+    )
+
+
+def task_note(task: Task, unit: str) -> str:
+    """The year's task under a card: "目标 152 个"; "清单 150 个 · 目标 152 个" where the list differs from
+    the target; "无下达目标，按计划清单 150 个" where no target is stored. ``unit`` is a label key's suffix
+    (``count``, ``households``, ``area``)."""
+    word = t(f"overview.kpi.unit_{unit}")
+    if task.target is None:
+        return t("overview.kpi.no_target", n=task.fmt(task.listed), unit=word)
+    if task.differs:
+        return t("overview.kpi.list_and_target", listed=task.fmt(task.listed), target=task.fmt(task.target),
+                 unit=word)
+    return t("overview.kpi.target", n=task.fmt(task.target), unit=word)
+
+
+def _basis(task: Task, unit: str) -> str:
+    """What a rate is measured against: "目标 152 个", or "计划清单 150 个（无下达目标）"."""
+    word = t(f"overview.kpi.unit_{unit}")
+    key = "overview.kpi.basis_list" if task.target is None else "overview.kpi.basis_target"
+    return t(key, n=task.fmt(task.basis), unit=word)
+
+
 def overview_kpis(row: pd.Series) -> list[Kpi]:
-    """The six cards of the overview for one ``county_progress`` row (a unit or the city total)."""
+    """The six cards of the overview for one ``county_progress`` row (a unit or the city total).
+
+    The year's target and what is done against it: started compounds and households over their targets,
+    the target floor area, the three rates against the targets (above 100 % shown as it is). Where the
+    compound list's total differs from the target both are stated; where no target is stored the list's
+    totals are used and the card says so. The page, its meeting mode, the presentation's overview slide
+    and the printed handout all draw these cards.
+    """
+    f = card_figures(row)
     weekly = t("overview.kpi.delta_help")
-    invest = t("overview.kpi.invest_help", done=fmt_wan(row.invest_done_wan), planned=fmt_wan(row.planned_invest_wan))
+    area = f.floor_area_m2
+    area_note = (task_note(area, "area") if area.target is None or area.differs
+                 else t("overview.kpi.same_as_list"))
     return [
-        Kpi(t("overview.kpi.compounds"), fmt_int(row.started),
-            t("overview.kpi.plan_compounds", n=fmt_int(row.planned_compounds)),
-            help=t("overview.kpi.completed_help", completed=int(row.completed), planned=int(row.planned_compounds)),
+        Kpi(t("overview.kpi.compounds"), fmt_int(f.started), task_note(f.compounds, "count"),
+            help=t("overview.kpi.started_help", done=fmt_int(f.started), unit=t("overview.kpi.unit_count"),
+                   basis=_basis(f.compounds, "count")),
             plain_delta=True),
-        Kpi(t("overview.kpi.households"), fmt_int(row.started_households),
-            t("overview.kpi.plan_households", n=fmt_int(row.planned_households)), plain_delta=True),
-        Kpi(t("overview.kpi.floor_area"), fmt_area_wan_m2(row.planned_floor_area_m2), help=t("overview.kpi.area_help")),
-        Kpi(t("overview.kpi.start_rate"), fmt_pct(row.start_rate_compounds),
-            _delta_week(row.start_rate_compounds_chg_week), help=weekly),
-        Kpi(t("overview.kpi.completion_rate"), fmt_pct(row.completion_rate), _delta_week(row.completion_rate_chg_week),
-            help=weekly),
-        Kpi(t("overview.kpi.invest_rate"), fmt_pct(row.invest_rate), _delta_week(row.invest_rate_chg_week),
-            help=f"{invest} {weekly}"),
+        Kpi(t("overview.kpi.households"), fmt_int(f.started_households), task_note(f.households, "households"),
+            help=t("overview.kpi.started_help", done=fmt_int(f.started_households),
+                   unit=t("overview.kpi.unit_households"), basis=_basis(f.households, "households")),
+            plain_delta=True),
+        Kpi(t("overview.kpi.floor_area_list" if area.target is None else "overview.kpi.floor_area"),
+            fmt_area_wan_m2(area.basis), area_note,
+            help=t("overview.kpi.area_help", started=fmt_area_wan_m2(f.started_floor_area_m2),
+                   completed=fmt_area_wan_m2(f.completed_floor_area_m2)),
+            plain_delta=True),
+        Kpi(t("overview.kpi.start_rate"), fmt_pct(f.start_rate), _delta_week(f.start_rate_chg_week),
+            help=f"{t('overview.kpi.rate_help', done=fmt_int(f.started), basis=_basis(f.compounds, 'count'))} "
+                 f"{weekly}"),
+        Kpi(t("overview.kpi.completion_rate"), fmt_pct(f.completion_rate), _delta_week(f.completion_rate_chg_week),
+            help=f"{t('overview.kpi.completed_help', done=fmt_int(f.completed), basis=_basis(f.compounds, 'count'))} "
+                 f"{weekly}"),
+        Kpi(t("overview.kpi.invest_rate"), fmt_pct(f.invest_rate), _delta_week(f.invest_rate_chg_week),
+            help=f"{t('overview.kpi.invest_help', done=fmt_wan(f.invest_done_wan), basis=_basis(f.investment_wan, 'wan'))} "
+                 f"{weekly}"),
     ]
 
 
@@ -150,7 +263,8 @@ def ranking_figure(progress: pd.DataFrame, indicator: str, *, selected: str | No
                       annotation_text=t("overview.city_line", value=fmt_pct(city)), annotation_position="top")
     fig.update_layout(height=max(320, 34 * len(units) + 140), showlegend=False)
     if rate:
-        fig.update_xaxes(range=[0, 112], ticksuffix="%")
+        high = units["_value"].max()  # a rate above 100 % (more done than the target asks) is drawn as it is
+        fig.update_xaxes(range=[0, max(112.0, float(high) * 1.08) if pd.notna(high) else 112.0], ticksuffix="%")
     ranked = units.iloc[::-1]
     data = pd.DataFrame({
         t("overview.col.rank"): ranked["_value"].rank(method="min", ascending=False).astype("Int64").to_numpy(),
@@ -183,13 +297,22 @@ def indicator_unit(indicator: str) -> str:
 
 
 def plan_line(row: pd.Series) -> str:
-    """One sentence with the annual plan's figures for a ``county_progress`` row."""
-    return t(
-        "overview.plan_line", compounds=fmt_int(row.planned_compounds), households=fmt_int(row.planned_households),
-        area=fmt_area_wan_m2(row.planned_floor_area_m2), invest=fmt_wan(row.planned_invest_wan),
-    )
+    """One sentence with the year's task for a ``county_progress`` row: the targets and, where it differs,
+    the compound list's totals beside them; the list's totals alone where no target is stored."""
+    f = card_figures(row)
+    tasks = (f.compounds, f.households, f.floor_area_m2, f.investment_wan)
 
+    def figures(values: list[float | None]) -> dict[str, str]:
+        return {name: task.fmt(value) for name, task, value in
+                zip(("compounds", "households", "area", "invest"), tasks, values)}
 
+    listed = figures([task.listed for task in tasks])
+    if not f.has_target:
+        return t("overview.plan_line_list", **listed)
+    line = t("overview.plan_line", **figures([task.target for task in tasks]))
+    if any(task.differs for task in tasks):
+        return f"{line}{t('overview.plan_line_differs', **listed)}"
+    return f"{line}{t('overview.plan_line_same')}"
 
 
 def overview_handout(progress: pd.DataFrame, row: pd.Series, *, unit: str | None, indicator: str,
