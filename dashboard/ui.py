@@ -208,6 +208,10 @@ PAGE_CSS = f"""<style>
 .jiugai-chart-demo {{ color: {charts.BAD}; border: 1px solid {charts.BAD}; padding: 0 0.35rem; font-size: 0.8rem;
     font-weight: 700; white-space: nowrap; }}
 .jiugai-chart-source {{ color: {charts.NEUTRAL}; font-size: 0.8rem; margin-top: -0.6rem; }}
+[class*="st-key-{KPI_KEY}"] [data-testid="stMetricDelta"],
+[class*="st-key-{KPI_KEY}"] [data-testid="stMetricDelta"] * {{
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+    overflow-wrap: break-word; word-break: keep-all; min-width: 0; }}  /* a card's note wraps at spaces, never cut */
 @media (max-width: {PHONE_MAX_PX}px) {{
     [class*="st-key-{KPI_KEY}"] [data-testid="stHorizontalBlock"] {{ flex-flow: row wrap !important; gap: 0.5rem !important; }}
     [class*="st-key-{KPI_KEY}"] [data-testid="stColumn"] {{

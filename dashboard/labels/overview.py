@@ -43,6 +43,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.kpi.list_and_target": ("清单 {listed} {unit} · 目标 {target} {unit}", "list {listed} · target {target}{unit}"),
     "overview.kpi.no_target": ("无下达目标，按计划清单 {n} {unit}", "no target set; plan list {n}{unit}"),
     "overview.kpi.same_as_list": ("与计划清单一致", "same as the plan list"),
+    "overview.kpi.list_only": ("计划清单 {n} {unit}", "plan list {n}{unit}"),
     "overview.kpi.basis_target": ("目标 {n} {unit}", "the target of {n}{unit}"),
     "overview.kpi.basis_list": ("计划清单 {n} {unit}（无下达目标）", "the plan list's {n}{unit} (no target set)"),
     "overview.kpi.unit_count": ("个", ""),

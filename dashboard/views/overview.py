@@ -187,9 +187,13 @@ def overview_kpis(row: pd.Series) -> list[Kpi]:
     """
     f = card_figures(row)
     weekly = t("overview.kpi.delta_help")
-    area = f.floor_area_m2
-    area_note = (task_note(area, "area") if area.target is None or area.differs
-                 else t("overview.kpi.same_as_list"))
+    area = f.floor_area_m2  # its value is the target (the list's total where none is stored): the note adds the other
+    if area.target is None:
+        area_note = task_note(area, "area")
+    elif area.differs:
+        area_note = t("overview.kpi.list_only", n=area.fmt(area.listed), unit=t("overview.kpi.unit_area"))
+    else:
+        area_note = t("overview.kpi.same_as_list")
     return [
         Kpi(t("overview.kpi.compounds"), fmt_int(f.started), task_note(f.compounds, "count"),
             help=t("overview.kpi.started_help", done=fmt_int(f.started), unit=t("overview.kpi.unit_count"),

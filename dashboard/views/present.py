@@ -136,7 +136,7 @@ def overview_slide(as_of: date, unit: str, *, on_map_click: Callable[[], None]) 
     indicator = "completion_rate"
     row = overview_view.progress_row(progress, unit)
     selected = overview_view.county_of_unit(unit, compounds)
-    cards, right = st.columns([1.05, 1.95])
+    cards, right = st.columns([1.2, 1.8])  # room for a card's note: the list's total beside the target
     with cards:
         ui.metric_cards(overview_view.overview_kpis(row), columns=2)
         st.caption(overview_view.plan_line(row))
