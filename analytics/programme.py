@@ -11,7 +11,8 @@ Definitions:
   weekly report on or before the date (never reported: 未开工). Counts are cumulative (completed ones are
   started too).
 * **Five-year goal** — ``settings.PLAN_TOTAL_2025_FLOOR_AREA_M2`` (16.9 million m²) for the plan years
-  ``settings.GOAL_YEARS`` (2020–2025).
+  ``settings.GOAL_YEARS`` (2020–2025). It is the city's: for one unit the goal is the sum of the unit's own
+  floor-area targets (``annual_targets``) over the goal years (NaN when it has none).
 * **Stock tiers** — the plan renovates compounds built on or before 2000 first
   (``settings.FIRST_TIER_BUILT_ON_OR_BEFORE``), then those of 2001–2005
   (``settings.ELIGIBLE_BUILT_ON_OR_BEFORE``); compounds planned for demolition are not in the stock.
@@ -104,6 +105,10 @@ class Programme:
         ``not_eligible`` the rest.
     as_of
         The date.
+    unit_code
+        The unit ``trajectory`` and ``goal`` are of: ``CITY_CODE`` for the city (the five-year goal), else a
+        county or zone (the sum of its targets). ``years``, ``cumulative``, ``stock`` and ``pool`` always
+        hold every unit and the city; a page showing one unit takes its rows.
     """
 
     years: pd.DataFrame
@@ -113,6 +118,7 @@ class Programme:
     stock: pd.DataFrame
     pool: pd.DataFrame
     as_of: date
+    unit_code: str = CITY_CODE
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -233,9 +239,8 @@ def _cumulative(years: pd.DataFrame) -> pd.DataFrame:
     return out[CUMULATIVE_COLUMNS]
 
 
-def _trajectory(status: pd.DataFrame, first_year: int, as_of: date) -> pd.DataFrame:
+def _trajectory(status: pd.DataFrame, first_year: int, as_of: date, goal: float) -> pd.DataFrame:
     rows = []
-    goal = float(settings.PLAN_TOTAL_2025_FLOOR_AREA_M2)
     for year in range(first_year, as_of.year + 1):
         day = min(date(year, 12, 31), as_of)
         part = status[(status["snapshot_date"] == day) & status["plan_year"].notna() & (status["plan_year"] <= year)]
@@ -248,21 +253,35 @@ def _trajectory(status: pd.DataFrame, first_year: int, as_of: date) -> pd.DataFr
             "completed_floor_area_m2": float(done["floor_area_m2"].sum()), "goal_floor_area_m2": goal,
         })
     out = pd.DataFrame(rows, columns=TRAJECTORY_COLUMNS[:-2])
-    out["planned_of_goal"] = out["planned_floor_area_m2"] / goal
-    out["done_of_goal"] = out["completed_floor_area_m2"] / goal
+    goal_or_nan = goal if goal > 0 else np.nan
+    out["planned_of_goal"] = (out["planned_floor_area_m2"] / goal_or_nan).astype("float64")
+    out["done_of_goal"] = (out["completed_floor_area_m2"] / goal_or_nan).astype("float64")
     return out[TRAJECTORY_COLUMNS]
 
 
-def _goal(status: pd.DataFrame) -> dict[str, float]:
+def _unit_goal(targets: pd.DataFrame, unit_code: str) -> tuple[float, int]:
+    """The goal of ``unit_code`` (m²) and the number of goal years it has a floor-area target for.
+
+    The city's goal is the five-year goal; a unit's is the sum of its targets over the goal years (NaN without).
+    """
     first, last = settings.GOAL_YEARS
-    goal = float(settings.PLAN_TOTAL_2025_FLOOR_AREA_M2)
+    rows = targets[(targets["unit_code"] == unit_code) & targets["year"].between(first, last)
+                   & targets["target_floor_area_m2"].notna()]
+    if unit_code == CITY_CODE:
+        return float(settings.PLAN_TOTAL_2025_FLOOR_AREA_M2), int(rows["year"].nunique())
+    return (float(rows["target_floor_area_m2"].sum()) if len(rows) else np.nan), int(rows["year"].nunique())
+
+
+def _goal(status: pd.DataFrame, goal: float, target_years: int) -> dict[str, float]:
+    first, last = settings.GOAL_YEARS
     part = status[status["plan_year"].notna() & status["plan_year"].between(first, last)]
     planned = float(part["floor_area_m2"].sum())
     done = float(part.loc[part["completed"], "floor_area_m2"].sum())
+    share = (lambda value: value / goal) if goal > 0 else (lambda value: np.nan)
     return {"goal_floor_area_m2": goal, "first_year": float(first), "last_year": float(last),
-            "planned_floor_area_m2": planned, "completed_floor_area_m2": done,
-            "planned_of_goal": planned / goal, "done_of_goal": done / goal,
-            "left_to_plan_m2": max(goal - planned, 0.0)}
+            "target_years": float(target_years), "planned_floor_area_m2": planned, "completed_floor_area_m2": done,
+            "planned_of_goal": share(planned), "done_of_goal": share(done),
+            "left_to_plan_m2": max(goal - planned, 0.0) if goal > 0 else np.nan}
 
 
 def _tier(built_year: pd.Series) -> pd.Series:
@@ -312,7 +331,7 @@ def _pool(status: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     return _order(out, order, []).reindex(columns=POOL_COLUMNS) if not out.empty else out.reindex(columns=POOL_COLUMNS)
 
 
-def programme_summary(con: duckdb.DuckDBPyConnection, *, as_of: date) -> Programme:
+def programme_summary(con: duckdb.DuckDBPyConnection, *, as_of: date, unit_code: str | None = None) -> Programme:
     """The programme on ``as_of``: every plan year up to ``as_of``'s year, the goal, the stock and the pool.
 
     Parameters
@@ -322,6 +341,9 @@ def programme_summary(con: duckdb.DuckDBPyConnection, *, as_of: date) -> Program
     as_of
         The date statuses are taken on (each compound's latest weekly report on or before it); plan years
         after its year are left out of ``years``, ``cumulative`` and ``trajectory``.
+    unit_code
+        A county or zone code: ``trajectory`` and ``goal`` are that unit's (its compounds; the goal the sum
+        of its targets over the goal years). ``None`` (or 370800): the city's, against the five-year goal.
 
     Returns
     -------
@@ -331,10 +353,11 @@ def programme_summary(con: duckdb.DuckDBPyConnection, *, as_of: date) -> Program
     Raises
     ------
     InputError
-        ``con`` is not a DuckDB connection or ``as_of`` not a date.
+        ``con`` is not a DuckDB connection, ``as_of`` not a date, or ``unit_code`` not a known unit.
     """
     check_connection(con)
     as_of = check_date(as_of)
+    unit = _check_unit(con, unit_code)
     years_in_data = [int(r[0]) for r in con.execute(
         "SELECT plan_year FROM compounds WHERE plan_year IS NOT NULL UNION SELECT year FROM annual_targets"
     ).fetchall()]
@@ -344,17 +367,36 @@ def programme_summary(con: duckdb.DuckDBPyConnection, *, as_of: date) -> Program
     now = status[status["snapshot_date"] == as_of]
     order = units_mod.unit_order(con)
 
-    years = _years(now, _targets(con), as_of.year)
+    targets = _targets(con)
+    years = _years(now, targets, as_of.year)
     years = _order(years, order, ["year"]) if not years.empty else years
     cumulative = _cumulative(years) if not years.empty else pd.DataFrame(columns=CUMULATIVE_COLUMNS)
     cumulative = _order(cumulative, order, []) if not cumulative.empty else cumulative
+    goal, target_years = _unit_goal(targets, unit)
+    mine = status if unit == CITY_CODE else status[status["unit_code"] == unit]
     programme = Programme(
-        years=years, cumulative=cumulative, trajectory=_trajectory(status, first_year, as_of), goal=_goal(now),
-        stock=_stock(now, order), pool=_pool(now, order), as_of=as_of,
+        years=years, cumulative=cumulative, trajectory=_trajectory(mine, first_year, as_of, goal),
+        goal=_goal(mine[mine["snapshot_date"] == as_of], goal, target_years), stock=_stock(now, order),
+        pool=_pool(now, order), as_of=as_of, unit_code=unit,
     )
-    log.info("programme on %s: %d plan years, %d candidates", as_of, years["year"].nunique(),
+    log.info("programme on %s (unit %s): %d plan years, %d candidates", as_of, unit, years["year"].nunique(),
              len(now[now["plan_year"].isna()]))
     return programme
+
+
+def _check_unit(con: duckdb.DuckDBPyConnection, unit_code: object) -> str:
+    """``unit_code`` checked against the known units (units table, compounds, targets); the city for ``None``."""
+    if unit_code is None or unit_code == CITY_CODE:
+        return CITY_CODE
+    known = [str(r[0]) for r in con.execute(
+        "SELECT unit_code FROM units UNION SELECT coalesce(zone_code, county_code) FROM compounds "
+        "UNION SELECT unit_code FROM annual_targets ORDER BY 1"
+    ).fetchall() if r[0] is not None]
+    if not isinstance(unit_code, str) or unit_code not in known:
+        raise InputError(f"`unit_code` was {unit_code!r} but must be a county or zone code of the programme "
+                         f"({', '.join(known)}) or None for the city.", code="units.unknown",
+                         unit=str(unit_code))
+    return unit_code
 
 
 PROJECT_COLUMNS = [

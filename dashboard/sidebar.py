@@ -1,4 +1,9 @@
-"""The shared sidebar: language, basemap, data source badge and as-of date; state mirrored in the URL."""
+"""The shared sidebar: language, basemap, data source badge and as-of date; state mirrored in the URL.
+
+The as-of date is chosen in two steps: a year (``as_of_year``), then one of that year's report weeks (``as_of``,
+latest first). The week is in the URL as ``week=``; the year always follows the week (a link with
+``week=2021-05-07`` opens 2021 and that week), and choosing another year selects its latest week.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,41 @@ def _keep_choices() -> None:
             st.session_state[key] = value
 
 
+def _default_week(weeks: list[str], city: date | None) -> str:
+    """The week a list of report weeks opens on: the city's as-of date when it is among them (the latest week
+    every county has reported), else the latest of them."""
+    return city.isoformat() if city is not None and city.isoformat() in weeks else max(weeks)
+
+
+def weeks_of(year: int, dates: list[date]) -> list[str]:
+    """The report weeks of ``year`` among ``dates``, ISO dates, latest first (the week selector's options)."""
+    return sorted((d.isoformat() for d in dates if d.year == year), reverse=True)
+
+
+def _year_changed() -> None:
+    """Another year was chosen: select its latest week (for the city's current year, the city's as-of week)."""
+    year = st.session_state["as_of_year"]
+    weeks = weeks_of(year, state.report_dates())
+    if weeks:
+        st.session_state["as_of"] = _default_week(weeks, state.city_as_of())
+
+
+def _as_of_selector(dates: list[date]) -> None:
+    """Year, then week: ``as_of_year`` and ``as_of`` kept in step (the year is always the chosen week's)."""
+    iso = [d.isoformat() for d in dates]
+    if st.session_state.get("as_of") not in iso:
+        # by default the week every county has reported, never one county's latest
+        st.session_state["as_of"] = _from_url("week", iso, _default_week(iso, state.city_as_of()))
+    week = st.session_state["as_of"]
+    years = sorted({d.year for d in dates}, reverse=True)
+    # Both set again by key: the week list's options change with the year, which makes it a new widget.
+    st.session_state["as_of_year"] = int(week[:4])
+    st.session_state["as_of"] = week
+    st.selectbox(t("sidebar.as_of_year"), years, key="as_of_year", on_change=_year_changed,
+                 format_func=lambda y: t("sidebar.year_item", year=y))
+    st.selectbox(t("sidebar.as_of"), weeks_of(int(week[:4]), dates), key="as_of")
+
+
 def render() -> None:
     """Draw the sidebar and keep ``lang``, ``basemap`` and ``as_of`` in ``st.session_state`` and the URL."""
     init_from_url()
@@ -51,12 +91,7 @@ def render() -> None:
         st.selectbox(t("sidebar.basemap"), BASEMAPS, key="basemap", format_func=lambda b: t(f"basemap.{b}"))
         dates = state.report_dates()
         if dates:
-            iso = [d.isoformat() for d in dates]
-            if "as_of" not in st.session_state:
-                # by default the week every county has reported, never one county's latest
-                city = state.city_as_of()
-                st.session_state["as_of"] = _from_url("week", iso, city.isoformat() if city else iso[-1])
-            st.selectbox(t("sidebar.as_of"), iso[::-1], key="as_of")
+            _as_of_selector(dates)
         if state.is_demo():
             st.warning(t("sidebar.demo_badge"), icon=":material/science:")
         else:

@@ -28,9 +28,14 @@ def open_page(page: str, *, query: dict | None = None, session: dict | None = No
     ``session`` sets session values before the page runs (e.g. the sidebar's ``lang``, ``as_of``,
     ``basemap``: because the repository has a ``pages/`` folder, AppTest runs only the page script after
     ``switch_page``, not app.py). With ``clean`` the page must show no error box either; without it only
-    an exception fails (for a page expected to explain bad input).
+    an exception fails (for a page expected to explain bad input). A ``session`` ``as_of`` also goes in the
+    link as ``week=``, so the sidebar's year and week lists open on it (a week of another year is not among the
+    first run's week options).
     """
     at = AppTest.from_file(str(APP), default_timeout=120)
+    query = dict(query or {})
+    if session and "as_of" in session:
+        query.setdefault("week", session["as_of"])
     if query:
         at.query_params.update(query)
     at.run()

@@ -96,6 +96,44 @@ def test_goal(built):
     assert goal["left_to_plan_m2"] == 16_900_000 - 105_000
 
 
+def test_one_unit_against_its_own_targets(mem_con):
+    """For a county the trajectory is its compounds' and the goal the sum of its targets, not the city's goal."""
+    build_programme(mem_con)
+    rencheng = programme.programme_summary(mem_con, as_of=AS_OF, unit_code="370811")
+    assert rencheng.unit_code == "370811"
+    traj = rencheng.trajectory  # A1 A2 (2020); A1 completed in 2020, A2 never; Z1 is the zone's
+    assert traj["planned_compounds"].tolist() == [2, 2, 2]
+    assert traj["planned_floor_area_m2"].tolist() == [30_000.0, 30_000.0, 30_000.0]
+    assert traj["completed_floor_area_m2"].tolist() == [10_000.0, 10_000.0, 10_000.0]
+    assert set(traj["goal_floor_area_m2"]) == {30_000.0}  # its one target (2020)
+    goal = rencheng.goal
+    assert (goal["goal_floor_area_m2"], goal["target_years"]) == (30_000.0, 1.0)
+    assert (goal["planned_floor_area_m2"], goal["completed_floor_area_m2"]) == (30_000.0, 10_000.0)
+    assert goal["done_of_goal"] == pytest.approx(1 / 3) and goal["left_to_plan_m2"] == 0.0
+
+    yanzhou = programme.programme_summary(mem_con, as_of=AS_OF, unit_code="370812")
+    assert yanzhou.goal["goal_floor_area_m2"] == 65_000.0 and yanzhou.goal["target_years"] == 2.0  # 2021 + 2022
+    assert yanzhou.trajectory["completed"].tolist() == [0, 1, 1]  # B1 in 2021
+    assert yanzhou.goal["planned_of_goal"] == pytest.approx(70_000 / 65_000)  # above 100 %: shown as it is
+
+    zone = programme.programme_summary(mem_con, as_of=AS_OF, unit_code="Z01")
+    assert zone.trajectory["completed"].tolist() == [0, 1, 1]  # Z1 finished in 2021
+    assert zone.goal["done_of_goal"] == pytest.approx(5_000 / 6_000)
+    # the per-unit tables still hold every unit and the city
+    assert set(zone.years["unit_code"]) == set(programme.programme_summary(mem_con, as_of=AS_OF).years["unit_code"])
+
+
+def test_a_unit_without_targets_has_no_goal(mem_con):
+    build_programme(mem_con)
+    mem_con.execute("DELETE FROM annual_targets WHERE unit_code = '370811'")
+    got = programme.programme_summary(mem_con, as_of=AS_OF, unit_code="370811")
+    assert np.isnan(got.goal["goal_floor_area_m2"]) and got.goal["target_years"] == 0.0
+    assert np.isnan(got.goal["done_of_goal"]) and got.trajectory["done_of_goal"].isna().all()
+    assert got.goal["completed_floor_area_m2"] == 10_000.0
+    city = programme.programme_summary(mem_con, as_of=AS_OF, unit_code="370800")
+    assert city.unit_code == "370800" and city.goal["goal_floor_area_m2"] == 16_900_000
+
+
 def test_pre_2000_stock_first_then_2001_2005(built):
     stock = built.stock
     assert list(zip(stock["tier"], stock["unit_code"])) == [
@@ -134,6 +172,9 @@ def test_bad_arguments(mem_con):
         programme.programme_summary(mem_con, as_of="2022-06-30")
     with pytest.raises(InputError, match="`con`"):
         programme.programme_summary(None, as_of=AS_OF)
+    with pytest.raises(InputError, match="`unit_code` was '370899'") as caught:
+        programme.programme_summary(mem_con, as_of=AS_OF, unit_code="370899")
+    assert caught.value.code == "units.unknown"
 
 
 def test_project_progress(mem_con):

@@ -7,12 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from analytics import progress, settings, store
 from analytics.errors import InputError
 from analytics.services import reports
 from tests.import_corpus import ADMIN, EDITOR_RENCHENG, copy_database
-from tests.page_helpers import open_page
+from tests.page_helpers import APP, open_page
 
 FRIDAYS = [date(2020, 12, 4), date(2020, 12, 11), date(2020, 12, 18)]
 
@@ -137,5 +138,13 @@ def test_one_county_reporting_ahead_leaves_the_citys_date_and_the_overview(demo_
         assert at.session_state["as_of"] == latest.isoformat()
         assert any(latest.isoformat() in c.value for c in at.caption)
         assert not any(ahead.isoformat() in c.value for c in at.caption)
+        # the sidebar lists the week reported ahead, opens on the city's week, and returns to it from another year
+        front = AppTest.from_file(str(APP), default_timeout=120)
+        front.run()
+        assert front.selectbox(key="as_of").options[:2] == [ahead.isoformat(), latest.isoformat()]
+        assert front.selectbox(key="as_of").value == latest.isoformat()
+        front.selectbox(key="as_of_year").set_value(latest.year - 1).run()
+        front.selectbox(key="as_of_year").set_value(latest.year).run()
+        assert not front.exception and front.selectbox(key="as_of").value == latest.isoformat()
     finally:
         st.cache_data.clear()

@@ -20,6 +20,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sidebar.language": ("语言 / Language", "语言 / Language"),
     "sidebar.basemap": ("底图", "Basemap"),
     "sidebar.source": ("数据来源", "Data source"),
+    "sidebar.as_of_year": ("年度", "Year"),
+    "sidebar.year_item": ("{year}年", "{year}"),
     "sidebar.as_of": ("截至日期", "As of"),
     "sidebar.demo_badge": ("演示数据（非真实统计）", "Demo data (not real statistics)"),
     "sidebar.own_data": ("本地导入数据", "Imported data"),

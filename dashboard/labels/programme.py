@@ -18,6 +18,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "programme.tab.pool": ("储备库", "Candidate pool"),
     "programme.none": ("暂无计划小区。", "No compound is planned yet."),
     "programme.kpi.goal": ("“十四五”目标（{years}，万m²）", "Five-year goal ({years}, 10k m²)"),
+    "programme.kpi.goal_unit": ("年度目标合计（{years}，万m²）", "Annual targets summed ({years}, 10k m²)"),
+    "programme.unit": ("县区 / 功能区", "County / zone"),
+    "programme.unit_goal.note": (
+        "{unit}：目标为该单位{years}年各年度下达目标之和（{n}个年度有面积目标）；“十四五”目标{city_goal}万m²为全市目标。",
+        "{unit}: the goal is the sum of its own annual targets for {years} ({n} years with a floor-area target); "
+        "the five-year goal of {city_goal} (10k m²) is the city's.",
+    ),
+    "programme.unit_goal.none": (
+        "{unit}没有{years}年的年度面积目标，无法对照目标；“十四五”目标{city_goal}万m²为全市目标。",
+        "{unit} has no floor-area target for {years}, so nothing to measure against; the five-year goal of "
+        "{city_goal} (10k m²) is the city's.",
+    ),
     "programme.kpi.planned": ("已列入计划（{years}，万m²）", "Planned ({years}, 10k m²)"),
     "programme.kpi.done": ("已完工（{years}，万m²）", "Completed ({years}, 10k m²)"),
     "programme.kpi.of_goal": ("占目标 {pct}", "{pct} of the goal"),
@@ -76,6 +88,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "programme.col.cum_planned_area": ("累计计划面积（万m²）", "Floor area planned, cum. (10k m²)"),
     "programme.col.cum_completed_area": ("累计完工面积（万m²）", "Floor area completed, cum. (10k m²)"),
     "programme.col.goal_area": ("“十四五”目标（万m²）", "Five-year goal (10k m²)"),
+    "programme.col.goal_area_unit": ("年度目标合计（万m²）", "Annual targets summed (10k m²)"),
     "programme.col.done_of_goal": ("完工占目标（%）", "Completed of goal (%)"),
     "programme.col.target_compounds": ("目标小区数", "Target compounds"),
     "programme.col.planned_compounds": ("计划小区数", "Planned compounds"),
