@@ -110,6 +110,10 @@ def test_november_bulletin_names_the_two_planted_payments_above_receipts(demo_co
                 enumerate(sorted(rows, key=lambda r: ranked.index(r[0])), start=1)]
     section = [b.full_text for b in november.section("三、资金支付") if b.kind == "paragraph"]
     assert section[1:] == ["经核查，截至2026年11月27日，全市2026年度及以前年度改造项目有2处资金拨付顺序异常：", *expected]
+    units = [u for u, _text in sorted(rows, key=lambda r: ranked.index(r[0]))]
+    names = dict(zip(november.progress["unit_code"], november.progress["name"]))
+    asked = [b.full_text for b in november.section("五、下步工作要求") if "核实资金拨付记录" in b.full_text]
+    assert len(asked) == 1 and f"核实资金拨付记录。{'、'.join(names[u] for u in units)}要" in asked[0]
     document = [p.text for p in docx.Document(io.BytesIO(bulletin.to_docx(november))).paragraphs]
     assert all(line in document for line in expected)
     if export.find_cjk_font("sans") is not None:

@@ -84,6 +84,9 @@ def test_bulletin_names_each_case_in_docx_and_pdf(money):
     section = texts(b.section("三、资金支付"))
     assert section[1:] == NAMED
     assert not any("小区1" in t or "明年小区" in t for t in section)  # within the tolerance; another plan year
+    assert [t for t in texts(b.section("五、下步工作要求")) if "核实资金拨付记录" in t] == [
+        "（一）核实资金拨付记录。任城区要对资金拨付顺序异常的项目逐笔核实拨付凭证，于下期周调度（2020年7月3日）前"
+        "更正有关记录或说明原因。"]
     document = body_texts(docx.Document(io.BytesIO(bulletin.to_docx(b))))
     assert [t for t in document if t in NAMED] == NAMED
     if HAS_CJK_FONT:
@@ -97,6 +100,7 @@ def test_bulletin_says_when_no_money_is_out_of_order(money):
     b = bulletin.build_bulletin(money, as_of=WEEK, kind="week")
     assert texts(b.section("三、资金支付"))[1:] == [
         "经核查，截至2020年6月26日，全市2020年度及以前年度改造项目资金下达、到位、支付均未超过上一环节，资金拨付顺序正常。"]
+    assert not any("核实资金拨付记录" in t for t in texts(b.section("五、下步工作要求")))
 
 
 def test_more_cases_than_listed_are_counted():

@@ -17,7 +17,7 @@ sections, each sentence written from the figures —
 * 四、存在问题 — units below the city average, compounds behind schedule, overdue supervision findings,
   units paying far behind their works (only the problems there are);
 * 五、下步工作要求 — what each named unit must do and by when (the next issue's report date, the task's
-  planned dates);
+  planned dates; the units with money out of order verify it);
 
 and the distribution block (报/送/发). The document is a list of :class:`Block` (headings, paragraphs,
 tables, the charts' place); ``docx``, ``pdf`` and ``html`` lay the same blocks out, so the preview on the
@@ -357,6 +357,14 @@ def _order_subject(problem: dict, unit: str | None, lang: str) -> str:
     return f"{'project ' if what == 'project' else ''}{known}" + (f" ({where})" if where else "")
 
 
+def _ranked_cases(problems: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
+    """``problems`` with units in ranking order (``progress.ranking_order``), others after, no unit last."""
+    ranked = list(progress_mod.ranking_order(_units(progress))["unit_code"])
+    position = {code: i for i, code in enumerate(ranked)}
+    keys = [len(ranked) + 1 if is_missing(u) else position.get(u, len(ranked)) for u in problems["unit_code"]]
+    return problems.iloc[np.argsort(np.asarray(keys, dtype=float), kind="stable")]
+
+
 def money_order_lines(problems: pd.DataFrame, progress: pd.DataFrame, *, lang: Literal["zh", "en"] = "zh",
                       unit_names: dict[str, str] | None = None) -> list[str]:
     """One short sentence per case of money out of order, units in ranking order (``progress.ranking_order``).
@@ -381,12 +389,8 @@ def money_order_lines(problems: pd.DataFrame, progress: pd.DataFrame, *, lang: L
     if unit_names is None:
         column = "name_en" if lang == "en" and "name_en" in progress.columns else "name"
         unit_names = dict(zip(progress["unit_code"], progress[column]))
-    ranked = list(progress_mod.ranking_order(_units(progress))["unit_code"])
-    position = {code: i for i, code in enumerate(ranked)}
-    keys = [len(ranked) + 1 if is_missing(u) else position.get(u, len(ranked)) for u in problems["unit_code"]]
-    ordered = problems.iloc[np.argsort(np.asarray(keys, dtype=float), kind="stable")]
     lines = []
-    for problem in ordered.to_dict("records"):
+    for problem in _ranked_cases(problems, progress).to_dict("records"):
         code = problem.get("unit_code")
         unit = None if is_missing(code) else unit_names.get(code, code)
         subject = _order_subject(problem, unit, lang)
@@ -922,6 +926,13 @@ def _requirements(w: _Writer, f: Facts, issue: Issue, *, rank_by: str, criticise
     if "payments" in found:
         items.append(("加快资金拨付。",
                       f"{_join(found['payments']['name'])}要加快资金拨付，于{next_text}将资金支付进度提高到与工程进度相匹配。"))
+    if f.money_order is not None and len(f.money_order):
+        cases = _ranked_cases(f.money_order, f.progress)
+        codes = list(dict.fromkeys(c for c in cases["unit_code"] if not is_missing(c)))
+        if codes:
+            items.append(("核实资金拨付记录。",
+                          f"{_join(names.get(c, c) for c in codes)}要对资金拨付顺序异常的项目逐笔核实拨付凭证，"
+                          f"于{next_text}更正有关记录或说明原因。"))
     if criticised:
         items.append(("落实整改责任。",
                       f"被通报批评的{_join(names[c] for c in criticised)}要于{date_text(issue.report_date + timedelta(days=7))}"
