@@ -332,6 +332,17 @@ FROM compounds c WHERE c.plan_year IS NOT NULL
 """
 
 
+def _order_flags(frame: pd.DataFrame, tolerance: float) -> None:
+    """Set the ordering checks of ``FLOW_ORDER_CHECKS`` and ``order_ok`` on ``frame`` (in place).
+
+    A check is True when the later stage exceeds the earlier one by more than ``tolerance`` of it (and more
+    than rounding noise).
+    """
+    for flag, (later, earlier, _zh, _en) in FLOW_ORDER_CHECKS.items():
+        frame[flag] = frame[later] > frame[earlier] * (1 + float(tolerance)) + _SLACK_WAN
+    frame["order_ok"] = ~frame[list(FLOW_ORDER_CHECKS)].any(axis=1)
+
+
 def _flow_order(frame: pd.DataFrame, by: list[str], unit_order: list[str]) -> pd.DataFrame:
     """Units in the official order, sources in ``settings.FUNDING_SOURCES`` order, the rest ascending; NULL last."""
     keys = pd.DataFrame(index=frame.index)
@@ -457,11 +468,105 @@ def money_flow(
     out["received_rate"] = out["received_wan"] / plan
     out["payment_rate"] = out["paid_wan"] / plan
     out["paid_of_received"] = out["paid_wan"] / out["received_wan"].where(out["received_wan"] > 0)
-    for flag, (later, earlier, _zh, _en) in FLOW_ORDER_CHECKS.items():
-        out[flag] = out[later] > out[earlier] * (1 + float(tolerance)) + _SLACK_WAN
-    out["order_ok"] = ~out[list(FLOW_ORDER_CHECKS)].any(axis=1)
+    _order_flags(out, tolerance)
     for col in by:  # an unknown key is None (plan_year <NA>), never NaN
         out[col] = out[col].astype("Int64") if col == "plan_year" else out[col].astype(object).where(out[col].notna(), None)
     out = _flow_order(out, by, units_mod.unit_order(con))
     log.info("money flow on %s by %s: %d groups, %d out of order", as_of, by, len(out), int((~out["order_ok"]).sum()))
     return out[by + FLOW_COLUMNS].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------ money out of order
+ORDER_PROBLEM_COLUMNS = [
+    "unit_code", "plan_year", "project_id", "project_name", "compound_id", "compound_name", "check", "later_wan",
+    "earlier_wan", "excess_wan", "sources",
+]
+_PROBLEM_KEYS = ["unit_code", "plan_year", "project_id", "compound_id"]
+
+
+def flow_order_problems(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    plan_year: int | None = None,
+    tolerance: float = settings.FLOW_TOLERANCE,
+) -> pd.DataFrame:
+    """Money out of order up to ``as_of``: which compound (or project) has a stage above the one before it, by how much.
+
+    Money booked on a compound is checked on that compound, each funding source on its own (one source's
+    money does not pay for another's). Money booked on a project (not on one of its compounds) is checked on
+    the project as a whole: its own movements and its compounds', per source, so a project paying out what
+    its compounds received is not flagged. The checks and ``tolerance`` are ``money_flow``'s.
+
+    Parameters
+    ----------
+    con
+        Open project database.
+    as_of
+        Movements dated after it are left out.
+    plan_year
+        Only the compounds (and project movements) of this plan year; default every year.
+    tolerance
+        Allowed relative excess of a stage over the one before it (default ``settings.FLOW_TOLERANCE``).
+
+    Returns
+    -------
+    DataFrame
+        One row per compound (or project movement) and check, ``ORDER_PROBLEM_COLUMNS``: ``unit_code``,
+        ``plan_year``, ``project_id``, ``project_name`` (None when the project is unknown),
+        ``compound_id`` (None for money booked on a project), ``compound_name`` (None when unknown),
+        ``check`` (a key of ``FLOW_ORDER_CHECKS``), ``later_wan`` and ``earlier_wan`` (the two stages summed
+        over the sources out of order, 万元), ``excess_wan`` (their difference, 万元) and ``sources`` (those
+        sources, a tuple in ``settings.FUNDING_SOURCES`` order). Movements whose compound and project are both
+        unknown keep their ids with ``unit_code`` None. Units in the official order (unknown last), then the
+        largest excess first.
+
+    Raises
+    ------
+    InputError
+        Bad ``con``, ``as_of``, ``plan_year`` or ``tolerance``.
+    """
+    flow = money_flow(con, as_of=as_of, by=(*_PROBLEM_KEYS, "source"), plan_year=plan_year, tolerance=tolerance)
+    stage_cols = list(_STAGE_COLUMNS.values())
+    booked = flow["compound_id"].isna() & flow["project_id"].notna()
+    if booked.any():  # a project's own movements: checked against the project's whole money
+        whole = flow.groupby(["project_id", "source"])[stage_cols].sum()
+        keys = pd.MultiIndex.from_frame(flow.loc[booked, ["project_id", "source"]])
+        flow.loc[booked, stage_cols] = whole.loc[keys, stage_cols].to_numpy()
+        _order_flags(flow, tolerance)
+    sources = {s: i for i, s in enumerate(_source_order(flow["source"].dropna().tolist()))}
+    parts = []
+    for check, (later, earlier, _zh, _en) in FLOW_ORDER_CHECKS.items():
+        bad = flow[flow[check]]
+        parts.append(pd.DataFrame({
+            **{k: bad[k] for k in _PROBLEM_KEYS}, "check": check, "source": bad["source"],
+            "later_wan": bad[later], "earlier_wan": bad[earlier],
+        }))
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in ORDER_PROBLEM_COLUMNS})
+    rows["_source"] = rows["source"].map(lambda s: sources.get(s, len(sources)))
+    rows = rows.sort_values("_source", kind="stable")
+    group = [*_PROBLEM_KEYS, "check"]
+    out = rows.groupby(group, dropna=False, sort=False).agg(
+        later_wan=("later_wan", "sum"), earlier_wan=("earlier_wan", "sum"), sources=("source", tuple)).reset_index()
+    out["later_wan"] = out["later_wan"].astype(float).round(_ROUND_DECIMALS)
+    out["earlier_wan"] = out["earlier_wan"].astype(float).round(_ROUND_DECIMALS)
+    out["excess_wan"] = (out["later_wan"] - out["earlier_wan"]).round(_ROUND_DECIMALS)
+    compounds = dict(con.execute("SELECT id, name FROM compounds").fetchall())
+    projects = dict(con.execute("SELECT id, name FROM projects").fetchall())
+    out["compound_name"] = out["compound_id"].map(lambda c: None if c is None or c != c else compounds.get(c))
+    out["project_name"] = out["project_id"].map(lambda p: None if p is None or p != p else projects.get(p))
+    for col in ("unit_code", "project_id", "compound_id", "compound_name", "project_name"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    out["plan_year"] = out["plan_year"].astype("Int64")
+    units = {u: i for i, u in enumerate(units_mod.unit_order(con))}
+    checks = {c: i for i, c in enumerate(FLOW_ORDER_CHECKS)}
+    key = pd.DataFrame({
+        "unit": out["unit_code"].map(lambda u: (u is None, units.get(u, len(units)), str(u))),
+        "excess": -out["excess_wan"], "id": (out["compound_id"].fillna(out["project_id"].fillna(""))).astype(str),
+        "check": out["check"].map(checks),
+    })
+    out = out.loc[key.sort_values(list(key.columns), kind="stable").index]
+    log.info("money out of order on %s: %d", as_of, len(out))
+    return out[ORDER_PROBLEM_COLUMNS].reset_index(drop=True)

@@ -276,6 +276,8 @@ BULLETIN_RANKING_TABLES = "one"
 BULLETIN_PAYMENT_GAP_PP = 20.0
 # Compounds listed in the document's behind-schedule table; the rest are counted in a note.
 BULLETIN_MAX_BEHIND_ROWS = 50
+# Cases of money out of order (paid above received …) named one by one in 三、资金支付; the rest are counted.
+BULLETIN_MAX_ORDER_ITEMS = 20
 
 # 汇报模式 (presentation): the slides a meeting is shown by default, in order; an administrator may choose
 # others and another order (table ``presentation_slides``). Auto-advance choices in seconds.

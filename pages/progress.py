@@ -123,15 +123,18 @@ with money_tab:
             by_source = page.money_flow(as_of=report_date, by=("source",), plan_year=plan_year)
             show_table(page.money_table(by_source, key="source"), f"progress_money_by_source_{plan_year}_{report_date}",
                        key="progress-money-sources")
-            st.markdown(f"**{t('followup.money.problems')}**")
-            detail = page.money_flow(as_of=report_date, by=("unit_code", "compound_id", "source"), plan_year=plan_year)
-            problems = page.money_problems_table(page.of_unit(detail, unit))
-            if problems.empty:
-                st.success(t("followup.money.problems.none"))
-            else:
-                st.markdown(t("followup.money.problems.count", n=len(problems)))
-                show_table(problems, f"progress_money_problems_{unit}_{plan_year}_{report_date}",
-                           key="progress-money-problems")
+    # money out of order, named as in the bulletin's 三、资金支付 (this year's and earlier years' money)
+    problems = ui.attempt(page.money_order, report_date=report_date, plan_year=plan_year, stop=False)
+    if problems is not None:
+        st.markdown(f"**{t('followup.money.problems')}**")
+        problems = page.of_unit(problems, unit)
+        if problems.empty:
+            st.success(t("followup.money.problems.none"))
+        else:
+            st.markdown(t("followup.money.problems.count", n=len(problems)))
+            st.markdown("\n".join(f"- {line}" for line in page.money_problem_lines(problems, frame)))
+            show_table(page.money_problems_table(problems), f"progress_money_problems_{unit}_{plan_year}_{report_date}",
+                       key="progress-money-problems")
 
 with aftercare_tab:
     st.caption(t("followup.aftercare.caption", as_of=report_date.isoformat()))

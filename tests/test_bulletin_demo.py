@@ -18,9 +18,10 @@ import pypdf
 import pytest
 from PIL import ImageFont
 
-from analytics import progress
+from analytics import progress, settings
 from analytics.errors import DataError, InputError
 from analytics.services import bulletin
+from analytics.store import demo_programme
 from dashboard import charts, export
 from scripts import bulletin as bulletin_cli
 from tests.page_helpers import use_copy
@@ -83,6 +84,41 @@ def test_ranking_table_equals_county_progress(demo_con, week_issue, november, ki
     assert f"投资完成率{city['invest_rate'] * 100:.1f}%" in overview
     behind = progress.behind_schedule(demo_con, as_of=issue.report_date)
     assert f"全市共有{len(behind)}个小区未按计划节点推进" in " ".join(b.full_text for b in issue.section("四、存在问题"))
+
+
+def test_november_bulletin_names_the_two_planted_payments_above_receipts(demo_con, november):
+    """The demo's two compounds paid more than received (``FLOW_ANOMALIES``, 2024 and 2025 batches) are named in
+    三、资金支付 with the excess summed from the movements themselves, in the Word and PDF files alike."""
+    rows = []
+    for year, k in demo_programme.FLOW_ANOMALIES:
+        cid = sorted(r[0] for r in demo_con.execute("SELECT id FROM compounds WHERE plan_year = ?", [year]).fetchall())[k]
+        name, unit, unit_name = demo_con.execute(
+            "SELECT c.name, u.unit_code, u.name FROM compounds c JOIN units u ON u.unit_code = "
+            "coalesce(c.zone_code, c.county_code) WHERE c.id = ?", [cid]).fetchone()
+        per_source = demo_con.execute(
+            "SELECT source, sum(amount_wan) FILTER (WHERE stage = 'paid') AS paid, "
+            "coalesce(sum(amount_wan) FILTER (WHERE stage = 'received'), 0) AS received FROM fund_flows "
+            "WHERE compound_id = ? AND flow_date <= ? GROUP BY source", [cid, november.report_date]).fetchdf()
+        over = per_source[per_source["paid"] > per_source["received"] * (1 + settings.FLOW_TOLERANCE)]
+        sources = [settings.FUNDING_SOURCES[s][0] for s in settings.FUNDING_SOURCES if s in set(over["source"])]
+        which = "、".join(sources) if len(sources) <= 3 else f"{sources[0]}等{len(sources)}个资金渠道"
+        excess = round(float((over["paid"] - over["received"]).sum()), 2)
+        assert excess > 0
+        rows.append((unit, f"{unit_name}{year}年度{name}已支付资金超过到位资金{excess:,.2f}万元（{which}），请核实拨付凭证。"))
+    ranked = list(progress.ranking_order(november.progress)["unit_code"])
+    expected = [f"{i}.{text}" for i, (_unit, text) in
+                enumerate(sorted(rows, key=lambda r: ranked.index(r[0])), start=1)]
+    section = [b.full_text for b in november.section("三、资金支付") if b.kind == "paragraph"]
+    assert section[1:] == ["经核查，截至2026年11月27日，全市2026年度及以前年度改造项目有2处资金拨付顺序异常：", *expected]
+    units = [u for u, _text in sorted(rows, key=lambda r: ranked.index(r[0]))]
+    names = dict(zip(november.progress["unit_code"], november.progress["name"]))
+    asked = [b.full_text for b in november.section("五、下步工作要求") if "核实资金拨付记录" in b.full_text]
+    assert len(asked) == 1 and f"核实资金拨付记录。{'、'.join(names[u] for u in units)}要" in asked[0]
+    document = [p.text for p in docx.Document(io.BytesIO(bulletin.to_docx(november))).paragraphs]
+    assert all(line in document for line in expected)
+    if export.find_cjk_font("sans") is not None:
+        text = flat_text(pypdf.PdfReader(io.BytesIO(bulletin.to_pdf(november, fonts=export.bulletin_pdf_fonts()))))
+        assert all(re.sub(r"\s+", "", line) in text for line in expected)
 
 
 def test_every_issue_of_the_demo_has_every_section(demo_con):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import funding
+from analytics import funding, store
 from analytics.errors import InputError
 from tests.programme_fixtures import AS_OF, build_money
 
@@ -120,3 +120,36 @@ def test_bad_arguments(money):
         funding.money_flow(money, as_of=AS_OF, tolerance=1.5)
     with pytest.raises(InputError, match="`plan_year`"):
         funding.money_flow(money, as_of=AS_OF, plan_year="2020")
+
+
+def test_order_problems_one_row_per_compound_or_project_and_check(money):
+    got = funding.flow_order_problems(money, as_of=AS_OF)
+    assert list(got.columns) == funding.ORDER_PROBLEM_COLUMNS
+    rows = got[["unit_code", "plan_year", "project_id", "compound_id", "check", "later_wan", "earlier_wan",
+                "excess_wan", "sources"]].astype(object).where(got.notna(), None).values.tolist()
+    assert rows == [
+        ["370811", 2020, "PR1", "A1", "paid_over_received", 160.0, 150.0, 10.0, ("local_fiscal",)],
+        ["370812", 2021, None, "B1", "allocated_over_planned", 330.0, 300.0, 30.0, ("central_subsidy",)],
+        # booked on the zone's project: nothing planned from that source in the whole project
+        ["Z01", 2020, "PRZ", None, "allocated_over_planned", 10.0, 0.0, 10.0, ("provincial",)],
+        [None, None, None, "X9", "paid_over_received", 5.0, 0.0, 5.0, ("residents",)],  # no such compound: last
+    ]
+    # PR1's own payment (100 of local_fiscal) is within the 450 its compounds received: not a case
+    assert got["project_name"].tolist()[:3] == ["任城片区", None, "高新区片区"]
+    assert got["compound_name"].tolist() == ["小区A1", "小区B1", None, None]
+    money.execute("UPDATE fund_flows SET amount_wan = 351.0 WHERE id = 'a9'")  # 450 received, 160 + 351 paid in PR1
+    got = funding.flow_order_problems(money, as_of=AS_OF)
+    pr1 = got[(got["project_id"] == "PR1") & got["compound_id"].isna()].iloc[0]
+    assert (pr1["later_wan"], pr1["earlier_wan"], pr1["excess_wan"]) == (511.0, 450.0, 61.0)
+    assert funding.flow_order_problems(money, as_of=AS_OF, plan_year=2021)["compound_id"].tolist() == ["B1"]
+
+
+def test_order_problems_within_tolerance_and_empty(money):
+    money.execute("UPDATE fund_flows SET amount_wan = 151.5 WHERE id = 'a6'")  # 1 % above 150
+    assert "A1" not in funding.flow_order_problems(money, as_of=AS_OF)["compound_id"].tolist()
+    empty = store.connect(":memory:")
+    try:
+        got = funding.flow_order_problems(empty, as_of=AS_OF)
+    finally:
+        empty.close()
+    assert got.empty and list(got.columns) == funding.ORDER_PROBLEM_COLUMNS

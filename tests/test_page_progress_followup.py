@@ -14,6 +14,9 @@ import pytest
 import streamlit as st
 
 from analytics import aftercare, funding, programme, progress, store
+from analytics import units as units_mod
+from analytics.services import bulletin
+from analytics.services.bulletin import facts
 from tests.page_helpers import open_page, use_copy
 
 PAGE = "pages/progress.py"
@@ -66,6 +69,11 @@ def shown(followup_db, tmp_path, monkeypatch):
     st.cache_data.clear()
 
 
+def expected_third(con, as_of, year) -> str:
+    """The third compound of the year (the fixture's paid-more-than-received one)."""
+    return progress.compound_status(con, as_of=as_of, plan_year=year)["compound_id"].tolist()[2]
+
+
 def table_having(at, *columns: str) -> pd.DataFrame:
     found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
     assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
@@ -88,10 +96,19 @@ def test_projects_money_aftercare_findings(shown):
     assert units["支付（万元）"].iloc[-1] == pytest.approx(round(flow["paid_wan"].sum(), 2))  # the city row
     cards = {m.label: m.value for m in at.metric}
     assert cards["已支付（万元）"] == f"{flow['paid_wan'].sum():,.2f}"
-    problems = table_having(at, "资金来源", "小区编号")
-    detail = funding.money_flow(con, as_of=as_of, by=("compound_id", "source"), plan_year=year)
-    assert len(problems) == int((~detail["order_ok"]).sum()) >= 1
-    assert any("支付超过到位" in text for text in problems["顺序异常"])
+    # money out of order: the bulletin's sentences and a table, this year's and earlier years' money
+    problems = table_having(at, "超出金额（万元）", "小区编号")
+    expected = facts.money_order(con, plan_year=year, report_date=as_of)
+    assert problems["小区编号"].tolist() == expected["compound_id"].tolist()
+    assert problems["超出金额（万元）"].tolist() == pytest.approx(expected["excess_wan"].round(2).tolist())
+    frame = progress.with_units_without_task(progress.county_progress(con, as_of=as_of, rank_by="start_rate_compounds"),
+                                             units_mod.units(con, year=year))
+    lines = bulletin.money_order_lines(expected, frame)
+    listed = "\n".join(m.value for m in at.markdown)
+    assert all(f"- {line}" in listed for line in lines)
+    third = con.execute("SELECT name FROM compounds WHERE id = ?", [expected_third(con, as_of, year)]).fetchone()[0]
+    assert any(f"{year}年度{third}已支付资金超过到位资金" in line for line in lines)  # the added 40 paid against 10
+    assert set(expected["plan_year"]) >= {2024, 2025, year}  # the demo's planted cases of earlier years too
 
     summary = aftercare.aftercare_summary(con, as_of=as_of)
     city = summary.set_index("unit_code").loc["370800"]
@@ -115,6 +132,9 @@ def test_in_english(followup_db, tmp_path, monkeypatch):
         at = open_page(PAGE, session={"lang": "en"})
         assert table_having(at, "Finding ID")["Overdue"].str.endswith("days overdue").any()
         assert "Payment rate" in {m.label for m in at.metric}
+        listed = [m.value for m in at.markdown if m.value.startswith("- ")]
+        assert listed and all("exceeds" in line and "(10k yuan)" in line for line in listed)
+        assert "Excess (10k yuan)" in table_having(at, "Compound / project").columns
     finally:
         st.cache_data.clear()
 

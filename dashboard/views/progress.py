@@ -11,7 +11,8 @@ import streamlit as st
 
 from analytics import aftercare, funding, programme, progress, units
 from analytics.progress import CITY_CODE
-from analytics.services.bulletin import issues, office
+from analytics.services.bulletin import facts as bulletin_facts
+from analytics.services.bulletin import issues, money_order_lines, office
 from dashboard import state
 from dashboard.formatting import (
     MISSING,
@@ -390,15 +391,38 @@ def money_kpis(flow: pd.DataFrame) -> list[Kpi]:
     ]
 
 
-def money_problems_table(flow: pd.DataFrame) -> pd.DataFrame:
-    """Compounds (by source) whose money is out of order: paid > received, received > allocated, allocated > planned."""
-    bad = flow[~flow["order_ok"]]
+@st.cache_data(show_spinner=False, max_entries=32)
+def _money_order(report_date: date, plan_year: int, version: str) -> pd.DataFrame:
+    return bulletin_facts.money_order(state.cursor(), plan_year=plan_year, report_date=report_date)
+
+
+def money_order(*, report_date: date, plan_year: int) -> pd.DataFrame:
+    """Money out of order up to ``report_date``, of ``plan_year`` and the years before it: what the bulletin's
+    三、资金支付 names (``analytics.services.bulletin.facts.money_order``)."""
+    return _money_order(report_date, plan_year, state.data_version())
+
+
+def money_problem_lines(problems: pd.DataFrame, frame: pd.DataFrame) -> list[str]:
+    """The bulletin's sentences for ``problems`` (one per case, units in ranking order) in the user's language."""
+    names = {c: unit_name(c) for c in problems["unit_code"].dropna().unique()}
+    return money_order_lines(problems, frame, lang=current_lang(), unit_names=names)  # type: ignore[arg-type]
+
+
+def money_problems_table(problems: pd.DataFrame) -> pd.DataFrame:
+    """``money_order`` as a table: unit, plan year, compound (or project), which stage exceeds which, by how
+    much (万元) and the sources concerned; labelled."""
     out = pd.DataFrame({
-        "compound_id": [MISSING if is_missing(c) else c for c in bad["compound_id"]],
-        "source": [source_name(s) for s in bad["source"]],
-        "planned_wan": bad["planned_wan"].round(2), "allocated_wan": bad["allocated_wan"].round(2),
-        "received_wan": bad["received_wan"].round(2), "paid_wan": bad["paid_wan"].round(2),
-        "order_problems": [_order_problems(row) for _, row in bad.iterrows()],
+        "unit": [unit_name(c) for c in problems["unit_code"]],
+        "year": problems["plan_year"].astype("Int64"),
+        "compound_id": [MISSING if is_missing(c) else c for c in problems["compound_id"]],
+        "compound_or_project": [  # money booked on a project: the project
+            (MISSING if is_missing(p) else p) if is_missing(cid) else (MISSING if is_missing(c) else c)
+            for cid, c, p in zip(problems["compound_id"], problems["compound_name"], problems["project_name"])],
+        "order_problems": [t(f"followup.order.{c}") for c in problems["check"]],
+        "later_wan": problems["later_wan"].astype(float).round(2),
+        "earlier_wan": problems["earlier_wan"].astype(float).round(2),
+        "excess_wan": problems["excess_wan"].astype(float).round(2),
+        "sources": [join_names(source_name(s) for s in sources) for sources in problems["sources"]],
     })
     return labelled(out, "followup.col")
 

@@ -24,6 +24,7 @@ from analytics.services.bulletin.compose import (
     date_text,
     evaluate,
     gather,
+    money_order_lines,
     money_text,
 )
 from analytics.services.bulletin.docx import to_docx
@@ -57,6 +58,7 @@ __all__ = [
     "evaluate",
     "gather",
     "issue_for",
+    "money_order_lines",
     "money_text",
     "register",
     "to_docx",

@@ -12,11 +12,12 @@ sections, each sentence written from the figures —
   compounds and households, rates, change, rank change), the charts, and the 督导评价 (通报表扬 the fast,
   通报批评 the slow, by the office's rule);
 * 三、资金支付 — money allocated, received and paid, the payment rate beside the investment completion
-  rate, per unit;
+  rate, per unit; then each case of money out of order (paid above received …) named, or a sentence that
+  there is none;
 * 四、存在问题 — units below the city average, compounds behind schedule, overdue supervision findings,
   units paying far behind their works (only the problems there are);
 * 五、下步工作要求 — what each named unit must do and by when (the next issue's report date, the task's
-  planned dates);
+  planned dates; the units with money out of order verify it);
 
 and the distribution block (报/送/发). The document is a list of :class:`Block` (headings, paragraphs,
 tables, the charts' place); ``docx``, ``pdf`` and ``html`` lay the same blocks out, so the preview on the
@@ -324,6 +325,85 @@ def _rank_change_text(change: float) -> str:
     if is_missing(change) or change == 0:
         return MISSING
     return f"↑{int(change)}" if change > 0 else f"↓{int(-change)}"
+
+
+# ---------------------------------------------------------------------------------- money out of order
+# ``funding.FLOW_ORDER_CHECKS`` -> (what exceeds what, what to verify), Chinese then English.
+ORDER_CHECK_WORDS: dict[str, tuple[str, str, str, str]] = {
+    "allocated_over_planned": ("下达资金超过计划资金", "资金下达文件", "allocated exceeds planned",
+                               "the allocation documents"),
+    "received_over_allocated": ("到位资金超过下达资金", "资金到位凭证", "received exceeds allocated", "the receipts"),
+    "paid_over_received": ("已支付资金超过到位资金", "拨付凭证", "paid exceeds received", "the payment vouchers"),
+}
+
+
+def _order_subject(problem: dict, unit: str | None, lang: str) -> str:
+    """Who the money belongs to: unit, plan year and compound (or project), or the record's unknown id."""
+    zh = lang == "zh"
+    year = problem.get("plan_year")
+    year = None if is_missing(year) else int(year)  # type: ignore[arg-type]
+    if not is_missing(problem.get("compound_id")):
+        what, known, ident = "compound", problem.get("compound_name"), problem["compound_id"]
+    else:
+        what, known, ident = "project", problem.get("project_name"), problem.get("project_id")
+    if is_missing(known):
+        if zh:
+            listed = "小区名录中无此小区" if what == "compound" else "项目库中无此项目"
+            return f"{unit or ''}资金记录所列{'小区' if what == 'compound' else '项目'}{ident}（{listed}）"
+        return f"{what} {ident} of the money records (not in the {what} list)"
+    if zh:
+        return f"{unit or ''}{f'{year}年度' if year else ''}{known}"
+    where = ", ".join(v for v in (unit, f"{year} plan" if year else None) if v)
+    return f"{'project ' if what == 'project' else ''}{known}" + (f" ({where})" if where else "")
+
+
+def _ranked_cases(problems: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
+    """``problems`` with units in ranking order (``progress.ranking_order``), others after, no unit last."""
+    ranked = list(progress_mod.ranking_order(_units(progress))["unit_code"])
+    position = {code: i for i, code in enumerate(ranked)}
+    keys = [len(ranked) + 1 if is_missing(u) else position.get(u, len(ranked)) for u in problems["unit_code"]]
+    return problems.iloc[np.argsort(np.asarray(keys, dtype=float), kind="stable")]
+
+
+def money_order_lines(problems: pd.DataFrame, progress: pd.DataFrame, *, lang: Literal["zh", "en"] = "zh",
+                      unit_names: dict[str, str] | None = None) -> list[str]:
+    """One short sentence per case of money out of order, units in ranking order (``progress.ranking_order``).
+
+    E.g. ``任城区2024年度造纸厂南家属院已支付资金超过到位资金361.79万元（中央补助资金等9个资金渠道），请核实拨付凭证。``
+    The wording of the bulletin's 三、资金支付 and of the progress page, in ``lang``.
+
+    Parameters
+    ----------
+    problems
+        ``analytics.funding.flow_order_problems`` (a unit's cases in its order: the largest excess first).
+    progress
+        A ``county_progress`` frame: its units' ranking order (ties in the official order) orders the cases;
+        units not in it follow in ``problems``' order, money of no known unit last.
+    lang
+        ``"zh"`` or ``"en"``.
+    unit_names
+        Unit code -> name; default the names in ``progress`` (``name``, or ``name_en`` in English).
+    """
+    if lang not in ("zh", "en"):
+        raise InputError(f"`lang` was {lang!r} but must be 'zh' or 'en'.")
+    if unit_names is None:
+        column = "name_en" if lang == "en" and "name_en" in progress.columns else "name"
+        unit_names = dict(zip(progress["unit_code"], progress[column]))
+    lines = []
+    for problem in _ranked_cases(problems, progress).to_dict("records"):
+        code = problem.get("unit_code")
+        unit = None if is_missing(code) else unit_names.get(code, code)
+        subject = _order_subject(problem, unit, lang)
+        zh_words, zh_check, en_words, en_check = ORDER_CHECK_WORDS[problem["check"]]
+        sources = [settings.FUNDING_SOURCES.get(s, (s, s))[0 if lang == "zh" else 1] for s in problem["sources"]]
+        if lang == "zh":
+            which = _join(sources) if len(sources) <= 3 else f"{sources[0]}等{len(sources)}个资金渠道"
+            lines.append(f"{subject}{zh_words}{money_text(problem['excess_wan'])}（{which}），请核实{zh_check}。")
+        else:
+            which = ", ".join(sources) if len(sources) <= 3 else f"{sources[0]} and {len(sources) - 1} other sources"
+            lines.append(f"{subject}: {en_words} by {problem['excess_wan']:,.2f} (10k yuan) in {which}; "
+                         f"check {en_check}.")
+    return lines
 
 
 # -------------------------------------------------------------------------------------- units, ranking
@@ -696,11 +776,12 @@ def _ranking(w: _Writer, f: Facts, issue: Issue, *, rank_by: str, office: Office
     return praised, criticised
 
 
-def _payments(w: _Writer, f: Facts, issue: Issue) -> pd.DataFrame | None:
+def _payments(w: _Writer, f: Facts, issue: Issue, *, max_items: int) -> pd.DataFrame | None:
     w.heading(SECTION_TITLES[2])
     if f.payments is None:
         w.para(f"截至{date_text(issue.report_date)}，{issue.plan_year}年度改造项目尚无资金下达、到位和支付记录，"
                "请各县（市、区）及时报送资金拨付情况。")
+        _money_order(w, f, issue, max_items=max_items)
         return None
     pay = f.payments.set_index("unit_code")
     city = pay.loc[settings.CITY_UNIT_CODE]
@@ -713,7 +794,24 @@ def _payments(w: _Writer, f: Facts, issue: Issue) -> pd.DataFrame | None:
            f"{money_text(city['paid_wan'])}，资金支付率{pct(city['payment_rate'])}，同期投资完成率"
            f"{pct(works['invest_rate'])}；{period}。")
     w.table(lambda caption: payment_table(f.payments, f.progress, caption=f"{caption}  各县（市、区）资金支付情况"))
+    _money_order(w, f, issue, max_items=max_items)
     return f.payments
+
+
+def _money_order(w: _Writer, f: Facts, issue: Issue, *, max_items: int) -> None:
+    """Each case of money out of order named (unit, compound or project, which stage exceeds which, by how much)."""
+    if f.money_order is None:
+        return
+    scope = f"截至{date_text(issue.report_date)}，全市{issue.plan_year}年度及以前年度改造项目"
+    if f.money_order.empty:
+        w.para(f"经核查，{scope}资金下达、到位、支付均未超过上一环节，资金拨付顺序正常。")
+        return
+    lines = money_order_lines(f.money_order, f.progress)
+    w.para(f"经核查，{scope}有{len(lines)}处资金拨付顺序异常：")
+    for i, line in enumerate(lines[:max_items], start=1):
+        w.para(f"{i}.{line}")
+    if len(lines) > max_items:
+        w.para(f"另有{len(lines) - max_items}处未列出，详见平台资金支付明细。")
 
 
 def _slow_payers(f: Facts, office: OfficeSettings) -> pd.DataFrame:
@@ -828,6 +926,13 @@ def _requirements(w: _Writer, f: Facts, issue: Issue, *, rank_by: str, criticise
     if "payments" in found:
         items.append(("加快资金拨付。",
                       f"{_join(found['payments']['name'])}要加快资金拨付，于{next_text}将资金支付进度提高到与工程进度相匹配。"))
+    if f.money_order is not None and len(f.money_order):
+        cases = _ranked_cases(f.money_order, f.progress)
+        codes = list(dict.fromkeys(c for c in cases["unit_code"] if not is_missing(c)))
+        if codes:
+            items.append(("核实资金拨付记录。",
+                          f"{_join(names.get(c, c) for c in codes)}要对资金拨付顺序异常的项目逐笔核实拨付凭证，"
+                          f"于{next_text}更正有关记录或说明原因。"))
     if criticised:
         items.append(("落实整改责任。",
                       f"被通报批评的{_join(names[c] for c in criticised)}要于{date_text(issue.report_date + timedelta(days=7))}"
@@ -867,6 +972,7 @@ def compose(
     office: OfficeSettings | None = None,
     as_of: date | None = None,
     max_behind_rows: int = settings.BULLETIN_MAX_BEHIND_ROWS,
+    max_order_items: int = settings.BULLETIN_MAX_ORDER_ITEMS,
 ) -> Bulletin:
     """A :class:`Bulletin` from the figures of one period (pure: nothing is read or stored).
 
@@ -886,6 +992,8 @@ def compose(
         The date asked for (kept for the record; the document is dated by its report).
     max_behind_rows
         Compounds listed in the behind-schedule table.
+    max_order_items
+        Cases of money out of order named in 三、资金支付 (the rest are counted).
 
     Raises
     ------
@@ -901,7 +1009,7 @@ def compose(
     w = _Writer()
     _overview(w, facts, issue)
     praised, criticised = _ranking(w, facts, issue, rank_by=rank_by, office=office, groups=groups)
-    _payments(w, facts, issue)
+    _payments(w, facts, issue, max_items=max_order_items)
     found = _problems(w, facts, issue, rank_by=rank_by, office=office, max_behind_rows=max_behind_rows)
     _requirements(w, facts, issue, rank_by=rank_by, criticised=criticised, found=found)
     names = dict(zip(facts.progress["unit_code"], facts.progress["name"]))
@@ -940,6 +1048,7 @@ def gather(con: duckdb.DuckDBPyConnection, issue: Issue, *, rank_by: str) -> Fac
                                     previous_date=issue.previous_date),
         findings=facts_mod.open_findings(con, report_date=issue.report_date),
         series=series,
+        money_order=facts_mod.money_order(con, plan_year=issue.plan_year, report_date=issue.report_date),
     )
 
 

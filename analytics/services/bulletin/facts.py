@@ -1,14 +1,16 @@
 """What one issue is written from, read from the store.
 
-Progress now and at the comparison report, compounds behind schedule, money paid, open supervision findings.
+Progress now and at the comparison report, compounds behind schedule, money paid and money out of order, open
+supervision findings.
 
 Money (三、资金支付): ``analytics.funding.money_flow`` of the plan year's compounds (and of its projects, for
 money booked on a project) up to the report date, per reporting unit and stage (下达 allocated, 到位 received,
 支付 paid);
 the **payment rate** is money paid ÷ planned investment, set beside the investment completion rate (works
-done ÷ planned investment) so that a unit paying far behind its works shows. Findings (督导发现问题) are
-those open on the report date (found on or before it, not closed by then); **overdue** when their deadline
-is before the report date.
+done ÷ planned investment) so that a unit paying far behind its works shows. **Money out of order** (a stage
+above the one before it: paid above received, …) is read for the plan year and the years before it.
+Findings (督导发现问题) are those open on the report date (found on or before it, not closed by then);
+**overdue** when their deadline is before the report date.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class Facts:
 
     ``progress`` is ``county_progress`` at the report (ranked by ``rank_by``), ``previous`` the same at the
     comparison report (None for a first issue); ``payments`` one row per unit with money flows (None when
-    the year has none), plus a city row (``unit_code`` 370800); ``findings`` the open findings.
+    the year has none), plus a city row (``unit_code`` 370800); ``findings`` the open findings;
+    ``money_order`` the money out of order (``money_order``; None when not checked).
     """
 
     progress: pd.DataFrame
@@ -42,6 +45,7 @@ class Facts:
     payments: pd.DataFrame | None = None
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
     series: pd.DataFrame | None = None
+    money_order: pd.DataFrame | None = None
 
 
 def payments(con: duckdb.DuckDBPyConnection, *, plan_year: int, report_date: date,
@@ -77,6 +81,17 @@ def payments(con: duckdb.DuckDBPyConnection, *, plan_year: int, report_date: dat
         frame[col] = frame[col].astype(float)
     frame["payment_rate"] = frame["paid_wan"] / frame["planned_invest_wan"].where(frame["planned_invest_wan"] > 0)
     return frame[PAYMENT_COLUMNS]
+
+
+def money_order(con: duckdb.DuckDBPyConnection, *, plan_year: int, report_date: date) -> pd.DataFrame:
+    """Money out of order up to ``report_date`` of the plan year and the years before it.
+
+    ``analytics.funding.flow_order_problems``: a payment above the money received stays a problem until its
+    record is corrected, whatever the batch. Movements of an unknown compound or project (no year) are kept.
+    """
+    problems = funding.flow_order_problems(con, as_of=report_date)
+    keep = problems["plan_year"].isna() | (problems["plan_year"] <= int(plan_year))
+    return problems[keep.astype(bool)].reset_index(drop=True)
 
 
 def open_findings(con: duckdb.DuckDBPyConnection, *, report_date: date) -> pd.DataFrame:
