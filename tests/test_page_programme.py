@@ -213,3 +213,12 @@ def test_the_county_chosen_on_the_overview_carries_over():
     assert_clean(at)
     assert at.selectbox(key="county").value == RENCHENG and at.query_params["county"] == RENCHENG
     assert "年度目标合计（2020–2025，万m²）" in {m.label for m in at.metric}
+
+
+def test_the_county_chosen_here_carries_to_the_overview():
+    at = open_page(PAGE)
+    at.selectbox(key="county").set_value(RENCHENG).run()
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="county").value == RENCHENG and at.query_params["county"] == RENCHENG

@@ -264,3 +264,15 @@ def test_programme_slide_shows_each_units_share_of_its_planned_area_done(demo_co
     assert len(shown) == len(share)
     for code, value in share.items():
         assert shown[unit_name(code)] == f"{value * 100:.1f}%", code
+
+
+def test_programme_slide_of_a_county_shows_its_own_targets(demo_con):
+    at = slide_page("programme", county="370811")
+    cards = {m.label: m.value for m in at.metric}
+    goal = demo_con.execute("SELECT sum(floor_area_m2) FROM annual_targets WHERE unit_code = '370811' "
+                            "AND year BETWEEN 2020 AND 2025").fetchone()[0]
+    assert "“十四五”目标（2020–2025，万m²）" not in cards
+    assert cards["年度目标合计（2020–2025，万m²）"] == f"{goal / 1e4:,.2f}"
+    planned = demo_con.execute("SELECT sum(floor_area_m2) FROM compounds WHERE coalesce(zone_code, county_code) = "
+                               "'370811' AND plan_year BETWEEN 2020 AND 2025").fetchone()[0]
+    assert cards["已列入计划（2020–2025，万m²）"] == f"{planned / 1e4:,.2f}"

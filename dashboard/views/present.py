@@ -303,8 +303,9 @@ def funding_slide(as_of: date, unit: str) -> None:
 
 
 def programme_slide(as_of: date, unit: str) -> None:
-    """改造进程: the programme to date — the five-year goal and what is planned and done, each unit's share done."""
-    summary = ui.attempt(programme_view.programme_summary, as_of=as_of)
+    """改造进程: the programme to date — the five-year goal (for a chosen unit: the sum of its own targets) and what
+    is planned and done, each unit's share done."""
+    summary = ui.attempt(programme_view.programme_summary, as_of=as_of, unit_code=unit or None)
     if summary.years.empty:
         st.markdown(f"<div class='jiugai-big'>{html.escape(t('programme.none'))}</div>", unsafe_allow_html=True)
         return

@@ -170,3 +170,26 @@ def test_progress_weekly_bulletin(app):
     assert pdf.startswith(b"%PDF-")
     app.screenshot("progress-bulletin")
     app.assert_clean()
+
+
+def test_sidebar_year_then_week(app, pristine_db, current_year):
+    con = store.connect(pristine_db, read_only=True)
+    try:
+        weeks = {year: [r[0].isoformat() for r in con.execute(
+            "SELECT DISTINCT report_date FROM progress_reports WHERE year(report_date) = ? ORDER BY 1 DESC",
+            [year]).fetchall()] for year in (2021, 2023)}
+    finally:
+        con.close()
+    app.open("", week="2021-05-07")  # a link to a past week opens its year and that week
+    assert (app.selected("as_of_year"), app.selected("as_of")) == ("2021年", "2021-05-07")
+    assert "截至 2021-05-07" in app.page.inner_text("body")
+
+    app.select("as_of_year", "2023年")  # another year: its latest week
+    assert app.selected("as_of") == weeks[2023][0] and query(app)["week"] == weeks[2023][0]
+    app.select("as_of", weeks[2023][5])
+    assert query(app)["week"] == weeks[2023][5] and app.selected("as_of_year") == "2023年"
+
+    app.navigate("programme")  # the week stays when the page changes
+    assert (app.selected("as_of_year"), app.selected("as_of")) == ("2023年", weeks[2023][5])
+    assert f"截至 {weeks[2023][5]}" in app.page.inner_text("body")
+    app.assert_clean()
