@@ -211,7 +211,7 @@ PAGE_CSS = f"""<style>
 [class*="st-key-{KPI_KEY}"] [data-testid="stMetricDelta"],
 [class*="st-key-{KPI_KEY}"] [data-testid="stMetricDelta"] * {{
     white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
-    overflow-wrap: break-word; word-break: keep-all; min-width: 0; }}  /* a card's note wraps at spaces, never cut */
+    overflow-wrap: break-word; word-break: keep-all; text-wrap: balance; min-width: 0; }}  /* a note wraps at spaces */
 @media (max-width: {PHONE_MAX_PX}px) {{
     [class*="st-key-{KPI_KEY}"] [data-testid="stHorizontalBlock"] {{ flex-flow: row wrap !important; gap: 0.5rem !important; }}
     [class*="st-key-{KPI_KEY}"] [data-testid="stColumn"] {{
