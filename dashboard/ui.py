@@ -137,13 +137,17 @@ def bind_choice(key: str, default, options, *, cast=str) -> object:
     """:func:`dashboard.urlstate.bind` for a select widget, also resetting a stale session value.
 
     A value left in ``st.session_state[key]`` that is not one of ``options`` (e.g. from another page with
-    the same key) falls back to ``default`` before the widget is created.
+    the same key) falls back to ``default`` before the widget is created. A value that is one of them is set
+    again by key: Streamlit forgets a widget's value when a page without that widget runs, or when a widget
+    with other options takes the key, so a county chosen on one page would otherwise open the next as the
+    whole city.
     """
     from dashboard import urlstate
 
     options = list(options)
-    if key in st.session_state and st.session_state[key] not in options:
-        st.session_state[key] = default
+    if key in st.session_state:
+        value = st.session_state[key]
+        st.session_state[key] = value if value in options else default
     return urlstate.bind(key, default, options=options, cast=cast)
 
 

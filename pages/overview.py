@@ -40,7 +40,6 @@ counties = state.layer("counties")
 
 units = ["", *page.unit_codes(progress)]
 unit = ui.bind_choice("county", "", units)
-st.session_state["county"] = unit  # set by key: a county chosen on another page's own selector carries over
 indicator = ui.bind_choice("indicator", "completion_rate", page.OVERVIEW_INDICATORS)
 
 

@@ -22,7 +22,6 @@ ui.page_header("page.programme", t("programme.caption"))
 as_of = state.as_of_or_latest(sidebar.as_of()) or date.today()  # without reports nothing is started yet
 units = page.unit_options()
 unit = ui.bind_choice("county", "", units)
-st.session_state["county"] = unit  # set by key: a county chosen on another page's own selector carries over
 st.selectbox(t("programme.unit"), units, key="county",
              format_func=lambda c: unit_name(c) if c else t("common.all_counties"))
 urlstate.sync("county")
