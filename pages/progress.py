@@ -42,7 +42,9 @@ st.caption(issue_line)
 if interim:
     st.caption(t("progress.issue.interim"))
 
-ui.metric_cards(page.progress_kpis(frame, period=period))
+units = page.unit_options(frame)
+unit = ui.bind_choice("unit", units[0], units)  # the county chosen below; its widget comes with the trend chart
+ui.metric_cards(page.progress_kpis(frame, period=period, unit_code=unit))
 
 st.subheader(t("progress.bulletin"))  # the 周调度 / 月通报 of this period: evaluation, preview, Word and PDF
 bulletin_ui.bulletin_panel(as_of=as_of, kind=period, rank_by=rank_by)
@@ -64,8 +66,6 @@ ui.styled(fig, title=t("progress.plan_vs_actual.title"), unit=t("progress.weekly
 show_chart(fig, data, f"progress_plan_vs_actual_{report_date}", key="progress-plan")
 
 st.divider()
-units = page.unit_options(frame)
-unit = ui.bind_choice("unit", units[0], units)
 st.selectbox(t("progress.unit_select"), units, key="unit", format_func=unit_name)
 
 left, right = st.columns([1, 1])

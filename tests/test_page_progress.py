@@ -58,7 +58,7 @@ def test_month_view_ranked_by_investment_shows_county_progress(demo_con):
     assert metrics["投资完成率"].value == f"{city.invest_rate * 100:.1f}%"
     assert metrics["投资完成率"].delta == f"{city.invest_rate_chg_month * 100:+.1f} 个百分点"
     assert metrics["完工率"].value == f"{city.completion_rate * 100:.1f}%"
-    assert metrics["已开工 / 计划小区"].value == f"{city.started} / {city.planned_compounds}"
+    assert metrics["全市已开工小区（个）"].value == f"{city.started:,}"
 
     shown = table_with(at, "投资完成率变化")  # the ranking (the projects table has 投资完成率 too)
     assert "名次变化" not in shown.columns  # rank change is a weekly figure
@@ -176,3 +176,41 @@ def test_month_view_before_the_first_month_end_is_interim_without_changes(demo_c
     assert not card.delta
     shown = table_with(at, "开工率变化")
     assert set(shown["开工率变化"]) == {""}
+
+
+def test_started_and_completed_cards_read_against_the_target(demo_con):
+    # 2026: the city's target (annual_targets) is 152 compounds, its list 150; 嘉祥县's target was raised above its list
+    as_of = date(2026, 11, 13)
+    targets = dict(demo_con.execute(
+        "SELECT unit_code, compounds FROM annual_targets WHERE year = 2026 AND unit_code IN ('370800', '370829')"
+    ).fetchall())
+    listed = demo_con.execute("SELECT count(*) FROM compounds WHERE plan_year = 2026").fetchone()[0]
+    assert (listed, targets["370800"]) == (150, 152)
+    report = demo_con.execute("SELECT max(report_date) FROM progress_reports WHERE report_date <= ?",
+                              [as_of]).fetchone()[0]
+    expected = progress.county_progress(demo_con, as_of=report)
+
+    at = open_page(PAGE, session={"as_of": as_of.isoformat()})
+    city = expected[expected.kind == "city"].iloc[0]
+    cards = {m.label: m for m in at.metric}
+    assert cards["全市已开工小区（个）"].value == f"{city.started:,}"
+    assert cards["全市已完工小区（个）"].value == f"{city.completed:,}"
+    assert cards["全市已开工小区（个）"].delta == "清单 150 个 · 目标 152 个"
+    assert cards["全市已完工小区（个）"].delta == "清单 150 个 · 目标 152 个"
+    assert cards["开工率（按小区）"].value == f"{city.started / 152 * 100:.1f}%"  # the rate is against the target
+
+    at.selectbox(key="unit").set_value("370829")  # 嘉祥县: its target is larger than its list
+    rerun(at, as_of=as_of.isoformat())
+    county = expected[expected.unit_code == "370829"].iloc[0]
+    assert county["name"] == "嘉祥县" and int(county.planned_compounds) < targets["370829"]
+    cards = {m.label: m for m in at.metric}
+    assert cards["嘉祥县已开工小区（个）"].value == f"{county.started:,}"
+    assert cards["嘉祥县已开工小区（个）"].delta == (
+        f"清单 {int(county.planned_compounds)} 个 · 目标 {targets['370829']} 个")
+    assert cards["完工率"].value == f"{county.completed / targets['370829'] * 100:.1f}%"
+
+
+def test_english_cards_state_the_target(demo_con):
+    at = open_page(PAGE, session={"lang": "en", "as_of": "2026-11-13"})
+    cards = {m.label: m for m in at.metric}
+    assert cards["Compounds started, City total"].delta == "list 150 · target 152"

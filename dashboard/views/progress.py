@@ -32,6 +32,7 @@ from dashboard.formatting import (
 from dashboard.handout import Handout, table_of
 from dashboard.labels import current_lang, has, labelled, t
 from dashboard.ui import Kpi, data_source
+from dashboard.views import overview
 
 
 # ----------------------------------------------------------------------------------------- cached loaders
@@ -222,21 +223,28 @@ def behind_table(frame: pd.DataFrame) -> pd.DataFrame:
     return labelled(out, "progress.col")
 
 
-def progress_kpis(frame: pd.DataFrame, *, period: str) -> list[Kpi]:
-    """City-level KPI cards from the city row of ``county_progress``."""
-    city = frame[frame.kind == "city"].iloc[0]
-    planned = int(city.planned_compounds)
+def progress_kpis(frame: pd.DataFrame, *, period: str, unit_code: str | None = None) -> list[Kpi]:
+    """KPI cards of one unit (``unit_code``; the city total by default) from its ``county_progress`` row.
+
+    Started and completed compounds against the year's target, stated as on the overview's cards
+    (``overview.card_figures``: "目标 152 个", "清单 150 个 · 目标 152 个", or the list where no target is
+    stored); the three rates are ``county_progress``'s, measured against the same target.
+    """
+    row = overview.progress_row(frame, unit_code)
+    task = overview.card_figures(row).compounds
+    note = overview.task_note(task, "count")
+    unit = unit_name(row.unit_code)
 
     def delta(column: str) -> str | None:
-        change = city[f"{column}_chg_{period}"]
+        change = row[f"{column}_chg_{period}"]
         return None if pd.isna(change) else t("progress.kpi.delta_pp", value=float(change) * 100)
 
     return [
-        Kpi(t("progress.kpi.started"), f"{int(city.started)} / {planned}"),
-        Kpi(t("progress.kpi.completed"), f"{int(city.completed)} / {planned}"),
-        Kpi(t("progress.kpi.start_rate"), fmt_pct(city.start_rate_compounds), delta("start_rate_compounds")),
-        Kpi(t("progress.kpi.completion_rate"), fmt_pct(city.completion_rate), delta("completion_rate")),
-        Kpi(t("progress.kpi.invest_rate"), fmt_pct(city.invest_rate), delta("invest_rate")),
+        Kpi(t("progress.kpi.started", unit=unit), fmt_int(row.started), note, plain_delta=True),
+        Kpi(t("progress.kpi.completed", unit=unit), fmt_int(row.completed), note, plain_delta=True),
+        Kpi(t("progress.kpi.start_rate"), fmt_pct(row.start_rate_compounds), delta("start_rate_compounds")),
+        Kpi(t("progress.kpi.completion_rate"), fmt_pct(row.completion_rate), delta("completion_rate")),
+        Kpi(t("progress.kpi.invest_rate"), fmt_pct(row.invest_rate), delta("invest_rate")),
     ]
 
 

@@ -83,13 +83,13 @@ def test_overview_handout_on_a4_and_a3(app):
 
 def test_progress_ranking_handout(app):
     app.open("progress")
-    figures = {key: app.metric(t(key, lang="zh")) for key in PROGRESS_KPIS}
+    figures = {key: app.metric(t(key, lang="zh", unit="全市")) for key in PROGRESS_KPIS}  # the city's cards
     name, data = app.download("progress-handout-a4", popover=t("handout.print", lang="zh"))
     reader, text = read_pdf(data)
     check_page_size(reader, 297, 210)
     assert not reader.pages[0].images
     for label, value in figures.items():
-        assert fold(f"{t(label, lang='zh')}\n{value}") in text, (label, value)
+        assert fold(f"{t(label, lang='zh', unit='全市')}\n{value}") in text, (label, value)
     assert fold(t("handout.ranking_title", lang="zh")) in text and fold(t("export.chart.demo", lang="zh")) in text
     names = {fold(c[0]) for c in settings.COUNTIES.values()}
     lines = [line for line in text.splitlines() if names & set(line.split())]
