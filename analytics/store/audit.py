@@ -50,11 +50,19 @@ def record(
     return int(audit_id)
 
 
+def _newest_data_row(con: duckdb.DuckDBPyConnection) -> tuple[int, datetime] | None:
+    """The id and time of the newest row that records a change of data (access rows skipped); None for none."""
+    placeholders = ", ".join("?" for _ in ACCESS_ACTIONS)
+    row = con.execute(
+        f"""SELECT id, logged_at FROM audit_log WHERE action NOT IN ({placeholders})
+            ORDER BY id DESC LIMIT 1""", list(ACCESS_ACTIONS)).fetchone()
+    return None if row is None else (int(row[0]), row[1])
+
+
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """The id of the newest row that records a change of data (0 for none): the key of cached results."""
-    placeholders = ", ".join("?" for _ in ACCESS_ACTIONS)
-    return int(scalar(con, f"SELECT coalesce(max(id), 0) FROM audit_log WHERE action NOT IN ({placeholders})",
-                      list(ACCESS_ACTIONS)))
+    row = _newest_data_row(con)
+    return 0 if row is None else row[0]
 
 
 def data_stamp(con: duckdb.DuckDBPyConnection) -> str:
@@ -64,11 +72,8 @@ def data_stamp(con: duckdb.DuckDBPyConnection) -> str:
     takes an id that an earlier state of the data already had) or when copies of one database change apart;
     the time it was written does not.
     """
-    placeholders = ", ".join("?" for _ in ACCESS_ACTIONS)
-    row = con.execute(
-        f"""SELECT id, logged_at FROM audit_log WHERE action NOT IN ({placeholders})
-            ORDER BY id DESC LIMIT 1""", list(ACCESS_ACTIONS)).fetchone()
-    return "0" if row is None else f"{int(row[0])}@{row[1].isoformat()}"
+    row = _newest_data_row(con)
+    return "0" if row is None else f"{row[0]}@{row[1].isoformat()}"
 
 
 def read_log(con: duckdb.DuckDBPyConnection, *, limit: int = 500) -> pd.DataFrame:
